@@ -1,0 +1,120 @@
+package llm
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Kind is a class of failure in LiteLLM's taxonomy. Each Kind is itself an
+// error value, so it doubles as a sentinel: errors.Is(err, llm.ErrRateLimit).
+type Kind string
+
+// The error kinds. ContextWindowExceeded, ContentPolicyViolation and
+// UnsupportedParams are sub-kinds of BadRequest: errors.Is(err, ErrBadRequest)
+// is true for them too.
+const (
+	ErrBadRequest             Kind = "BadRequestError"
+	ErrContextWindowExceeded  Kind = "ContextWindowExceededError"
+	ErrContentPolicyViolation Kind = "ContentPolicyViolationError"
+	ErrUnsupportedParams      Kind = "UnsupportedParamsError"
+	ErrAuthentication         Kind = "AuthenticationError"
+	ErrPermissionDenied       Kind = "PermissionDeniedError"
+	ErrNotFound               Kind = "NotFoundError"
+	ErrUnprocessableEntity    Kind = "UnprocessableEntityError"
+	ErrRateLimit              Kind = "RateLimitError"
+	ErrTimeout                Kind = "Timeout"
+	ErrInternalServer         Kind = "InternalServerError"
+	ErrBadGateway             Kind = "BadGatewayError"
+	ErrServiceUnavailable     Kind = "ServiceUnavailableError"
+	ErrAPIConnection          Kind = "APIConnectionError"
+	ErrBudgetExceeded         Kind = "BudgetExceededError"
+	// ErrStreamInterrupted: a stream failed after output reached the caller.
+	ErrStreamInterrupted Kind = "StreamInterruptedError"
+	// ErrAPI is the generic kind for failures that fit nowhere else.
+	ErrAPI Kind = "APIError"
+)
+
+// Error implements error so a Kind can be used as a sentinel.
+func (k Kind) Error() string { return string(k) }
+
+// Parent returns the kind k is a sub-kind of, or "" if none.
+func (k Kind) Parent() Kind {
+	switch k {
+	case ErrContextWindowExceeded, ErrContentPolicyViolation, ErrUnsupportedParams:
+		return ErrBadRequest
+	}
+	return ""
+}
+
+// Error is every failure of the llm layer. Use errors.Is with a Kind and
+// errors.As to read the details. It never contains an API key.
+type Error struct {
+	Kind Kind
+	// Provider is the provider name ("openai", "anthropic", ...).
+	Provider string
+	// Model is the model string that failed.
+	Model string
+	// Deployment is the Router deployment id, when routed.
+	Deployment string
+	// StatusCode is the HTTP status, 0 when no response arrived.
+	StatusCode int
+	// RetryAfter is the wait the provider asked for (Retry-After header), or
+	// the time until a deployment leaves cooldown; 0 when unknown.
+	RetryAfter time.Duration
+	// Message is a redacted, human-readable explanation.
+	Message string
+	// Partial is the output already streamed to the caller when Kind is
+	// ErrStreamInterrupted.
+	Partial *Response
+	// Err is the underlying cause (redacted), if any.
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(string(e.Kind))
+	if e.Provider != "" || e.Model != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Provider)
+		if e.Model != "" {
+			if e.Provider != "" {
+				b.WriteString(" ")
+			}
+			b.WriteString(e.Model)
+		}
+		if e.Deployment != "" {
+			b.WriteString(", deployment ")
+			b.WriteString(e.Deployment)
+		}
+		b.WriteString(")")
+	}
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, ": status %d", e.StatusCode)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is e's Kind or one of its parents.
+func (e *Error) Is(target error) bool {
+	k, ok := target.(Kind)
+	if !ok {
+		return false
+	}
+	for c := e.Kind; c != ""; c = c.Parent() {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
