@@ -1,0 +1,216 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jedisos/jedisos/llm"
+	"github.com/tmc/langchaingo/llms"
+)
+
+// Config sets a Registry's limits. The zero value is usable.
+type Config struct {
+	// MaxConcurrency bounds how many calls of one turn run at once;
+	// 0 means DefaultMaxConcurrency.
+	MaxConcurrency int
+	// Timeout bounds each call of a tool that sets no timeout of its own;
+	// 0 means DefaultTimeout.
+	Timeout time.Duration
+	// MaxOutputBytes bounds the content of each result of a tool that sets
+	// no limit of its own; 0 means DefaultMaxOutputBytes. At least 64.
+	MaxOutputBytes int
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.MaxConcurrency < 0 {
+		return c, fmt.Errorf("tools: Config.MaxConcurrency is %d; it must be 0 (default) or positive", c.MaxConcurrency)
+	}
+	if c.Timeout < 0 {
+		return c, fmt.Errorf("tools: Config.Timeout is %v; it must be 0 (default) or positive", c.Timeout)
+	}
+	if c.MaxOutputBytes != 0 && c.MaxOutputBytes < 64 {
+		return c, fmt.Errorf("tools: Config.MaxOutputBytes is %d; it must be 0 (default) or at least 64", c.MaxOutputBytes)
+	}
+	if c.MaxConcurrency == 0 {
+		c.MaxConcurrency = DefaultMaxConcurrency
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.MaxOutputBytes == 0 {
+		c.MaxOutputBytes = DefaultMaxOutputBytes
+	}
+	return c, nil
+}
+
+// Registry holds tools by name and executes the model's calls to them. It
+// is safe for concurrent use; tools may be registered while calls run.
+type Registry struct {
+	cfg   Config
+	mu    sync.RWMutex
+	byKey map[string]*Tool
+	order []*Tool
+}
+
+// NewRegistry returns a registry with the given limits holding tools. An
+// invalid Config or a duplicate name is an error.
+func NewRegistry(cfg Config, tools ...*Tool) (*Registry, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &Registry{cfg: cfg, byKey: make(map[string]*Tool, len(tools))}
+	if err := r.Register(tools...); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Register adds tools. If any name is already taken, or given twice, it
+// returns a *DuplicateToolError (ErrDuplicateTool) and registers none of
+// them. A nil tool is an error too.
+func (r *Registry) Register(tools ...*Tool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := make(map[string]bool, len(tools))
+	for i, t := range tools {
+		if t == nil {
+			return fmt.Errorf("tools: Register: tool %d of %d is nil: %w", i+1, len(tools), ErrInvalidTool)
+		}
+		if r.byKey[t.name] != nil || seen[t.name] {
+			return &DuplicateToolError{Name: t.name}
+		}
+		seen[t.name] = true
+	}
+	for _, t := range tools {
+		r.byKey[t.name] = t
+		r.order = append(r.order, t)
+	}
+	return nil
+}
+
+// Lookup returns the tool registered under name.
+func (r *Registry) Lookup(name string) (*Tool, bool) {
+	r.mu.RLock()
+	t, ok := r.byKey[name]
+	r.mu.RUnlock()
+	return t, ok
+}
+
+// Names returns the registered names in registration order.
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := make([]string, len(r.order))
+	for i, t := range r.order {
+		names[i] = t.name
+	}
+	return names
+}
+
+// Tools returns the registered tools in registration order.
+func (r *Registry) Tools() []*Tool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return slices.Clone(r.order)
+}
+
+// Len returns the number of registered tools.
+func (r *Registry) Len() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.order)
+}
+
+// Select returns a new registry with the same limits holding only the
+// named tools, in the order given; it shares the tools, not the registry.
+// Unknown names give an *UnknownToolError (ErrUnknownTool) listing all of
+// them; a name given twice is a *DuplicateToolError.
+func (r *Registry) Select(names ...string) (*Registry, error) {
+	r.mu.RLock()
+	picked := make([]*Tool, 0, len(names))
+	var unknown []string
+	for _, n := range names {
+		if t, ok := r.byKey[n]; ok {
+			picked = append(picked, t)
+		} else {
+			unknown = append(unknown, n)
+		}
+	}
+	r.mu.RUnlock()
+	if len(unknown) > 0 {
+		return nil, &UnknownToolError{Names: unknown, Available: r.Names()}
+	}
+	return NewRegistry(r.cfg, picked...)
+}
+
+// LLMTools exports the registered tools, in registration order, as
+// langchaingo tools. See Tool.LLMTool for the options.
+func (r *Registry) LLMTools(opts ...ExportOption) ([]llms.Tool, error) {
+	tools := r.Tools()
+	out := make([]llms.Tool, 0, len(tools))
+	for _, t := range tools {
+		lt, err := t.LLMTool(opts...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lt)
+	}
+	return out, nil
+}
+
+// Execute runs one tool call from the model and never panics. A call to an
+// unknown tool, malformed or invalid arguments, the tool's error, panic or
+// timeout, and the caller's cancellation all give a Result whose Err is
+// set and whose Content tells the model what went wrong.
+func (r *Registry) Execute(ctx context.Context, call llm.ToolCall) Result {
+	t, ok := r.Lookup(call.Name)
+	if !ok {
+		err := &UnknownToolError{Names: []string{call.Name}, Available: r.Names()}
+		content, _ := truncate(err.modelText(), r.cfg.MaxOutputBytes)
+		return Result{CallID: call.ID, Name: call.Name, Content: content, Err: err}
+	}
+	return t.execute(ctx, call, r.cfg.Timeout, r.cfg.MaxOutputBytes)
+}
+
+// RunTurn runs all tool calls of one assistant turn, at most
+// Config.MaxConcurrency at a time, and returns one Result per call in call
+// order, whatever the order in which they finish. Append them to the
+// conversation with Result.Message or Messages.
+//
+// Failed calls do not stop the others. When ctx is done, running calls are
+// stopped, calls not yet started are answered with a *CanceledError, and
+// RunTurn returns the complete results together with an error wrapping
+// ErrCanceled and the context's cause; otherwise the error is nil.
+func (r *Registry) RunTurn(ctx context.Context, calls []llm.ToolCall) ([]Result, error) {
+	results := make([]Result, len(calls))
+	workers := min(r.cfg.MaxConcurrency, len(calls))
+	if workers <= 1 {
+		for i, c := range calls {
+			results[i] = r.Execute(ctx, c)
+		}
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= len(calls) {
+						return
+					}
+					results[i] = r.Execute(ctx, calls[i])
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if ctx.Err() != nil {
+		return results, fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
+	}
+	return results, nil
+}

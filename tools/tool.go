@@ -1,0 +1,370 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"runtime/debug"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jedisos/jedisos/llm"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// Defaults used when neither the tool nor the Registry sets a limit.
+const (
+	// DefaultTimeout bounds one tool call.
+	DefaultTimeout = 60 * time.Second
+	// DefaultMaxOutputBytes bounds the content returned to the model.
+	DefaultMaxOutputBytes = 64 << 10
+	// DefaultMaxConcurrency bounds the calls of one turn running at once.
+	DefaultMaxConcurrency = 8
+)
+
+// namePattern accepts names every supported provider takes: OpenAI allows
+// [a-zA-Z0-9_-]{1,64}; Gemini also needs a letter or underscore first.
+var namePattern = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$`)
+
+// Tool is a declared tool: a name, a description, the JSON Schema of its
+// arguments compiled for validation, and the function that runs it. A Tool
+// is immutable and safe for concurrent use.
+type Tool struct {
+	name        string
+	description string
+	schema      []byte
+	validator   *jsonschema.Schema
+	bind        func(args []byte) (invocation, error)
+	timeout     time.Duration
+	maxOutput   int
+}
+
+// invocation runs the bound tool function and encodes its output.
+type invocation func(ctx context.Context) (string, error)
+
+// Option configures a Tool at declaration.
+type Option func(*Tool) error
+
+// WithTimeout bounds each call of the tool; it overrides the Registry's
+// default. d must be positive.
+func WithTimeout(d time.Duration) Option {
+	return func(t *Tool) error {
+		if d <= 0 {
+			return fmt.Errorf("WithTimeout(%v): the timeout must be positive", d)
+		}
+		t.timeout = d
+		return nil
+	}
+}
+
+// WithMaxOutputBytes bounds the content the model receives from the tool;
+// longer output is cut with a visible marker. It overrides the Registry's
+// default. n must be at least 64.
+func WithMaxOutputBytes(n int) Option {
+	return func(t *Tool) error {
+		if n < 64 {
+			return fmt.Errorf("WithMaxOutputBytes(%d): the limit must be at least 64 bytes", n)
+		}
+		t.maxOutput = n
+		return nil
+	}
+}
+
+// New declares a tool from a typed function. The JSON Schema of In, which
+// must be a struct, is generated and compiled here, once; a type without a
+// valid schema, an invalid name or a nil function is an error wrapping
+// ErrInvalidTool. The function receives the call's context, which is
+// canceled when the call times out or the run is canceled.
+//
+// The output is given to the model as is when Out is a string type and
+// encoded as JSON otherwise.
+func New[In, Out any](name, description string, fn func(context.Context, In) (Out, error), opts ...Option) (*Tool, error) {
+	if fn == nil {
+		return nil, &DeclarationError{Tool: name, Reason: "the function is nil"}
+	}
+	doc, err := reflectSchema(reflect.TypeFor[In]())
+	if err != nil {
+		return nil, &DeclarationError{Tool: name, Reason: "cannot describe the input type", Err: err}
+	}
+	bind := func(args []byte) (invocation, error) {
+		var in In
+		if err := json.Unmarshal(args, &in); err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) (string, error) {
+			out, err := fn(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			return encodeOutput(out)
+		}, nil
+	}
+	return declare(name, description, doc, bind, opts)
+}
+
+// NewNoArgs declares a tool that takes no arguments. Its schema is an empty
+// object; the model may send "{}" or nothing at all.
+func NewNoArgs[Out any](name, description string, fn func(context.Context) (Out, error), opts ...Option) (*Tool, error) {
+	if fn == nil {
+		return nil, &DeclarationError{Tool: name, Reason: "the function is nil"}
+	}
+	return New(name, description, func(ctx context.Context, _ struct{}) (Out, error) { return fn(ctx) }, opts...)
+}
+
+// NewRaw declares a tool whose arguments are described by a JSON Schema
+// given as text, for tools defined at run time. The schema must be an
+// object schema ("type": "object") without external references; it is
+// compiled here, and an invalid schema is an error wrapping ErrInvalidTool.
+// The function receives the validated arguments as JSON text.
+func NewRaw[Out any](name, description string, schema []byte, fn func(context.Context, json.RawMessage) (Out, error), opts ...Option) (*Tool, error) {
+	if fn == nil {
+		return nil, &DeclarationError{Tool: name, Reason: "the function is nil"}
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, schema); err != nil {
+		return nil, &DeclarationError{Tool: name, Reason: "the schema is not valid JSON", Err: err}
+	}
+	bind := func(args []byte) (invocation, error) {
+		return func(ctx context.Context) (string, error) {
+			out, err := fn(ctx, json.RawMessage(args))
+			if err != nil {
+				return "", err
+			}
+			return encodeOutput(out)
+		}, nil
+	}
+	return declare(name, description, compact.Bytes(), bind, opts)
+}
+
+func declare(name, description string, doc []byte, bind func([]byte) (invocation, error), opts []Option) (*Tool, error) {
+	if !namePattern.MatchString(name) {
+		return nil, &DeclarationError{Tool: name, Reason: "the name must be 1 to 64 letters, digits, '_' or '-', starting with a letter or '_'"}
+	}
+	t := &Tool{name: name, description: description, schema: doc, bind: bind}
+	for _, o := range opts {
+		if err := o(t); err != nil {
+			return nil, &DeclarationError{Tool: name, Reason: "bad option", Err: err}
+		}
+	}
+	v, err := compileSchema(name, doc)
+	if err != nil {
+		return nil, &DeclarationError{Tool: name, Reason: "invalid parameter schema", Err: err}
+	}
+	t.validator = v
+	return t, nil
+}
+
+// Name returns the tool's name.
+func (t *Tool) Name() string { return t.name }
+
+// Description returns the tool's description.
+func (t *Tool) Description() string { return t.description }
+
+// Schema returns a copy of the JSON Schema of the tool's arguments, as
+// offered to models in non-strict mode.
+func (t *Tool) Schema() json.RawMessage { return bytes.Clone(t.schema) }
+
+// Execute runs one tool call against this tool with its own limits, or the
+// package defaults where it sets none. See Registry.Execute.
+func (t *Tool) Execute(ctx context.Context, call llm.ToolCall) Result {
+	return t.execute(ctx, call, DefaultTimeout, DefaultMaxOutputBytes)
+}
+
+// Result is the outcome of one tool call.
+type Result struct {
+	// CallID is the id of the call answered.
+	CallID string
+	// Name is the tool's name as the model called it.
+	Name string
+	// Content is what the model reads: the tool's output, or a description
+	// of what went wrong when Err is set.
+	Content string
+	// Err is nil on success; otherwise one of this package's typed errors
+	// (*SyntaxError, *ValidationError, *UnknownToolError, *ExecError,
+	// *PanicError, *TimeoutError, *CanceledError).
+	Err error
+	// Truncated reports that the output was cut to the size limit.
+	Truncated bool
+	// Duration is the wall time of the call, validation included.
+	Duration time.Duration
+}
+
+// Message returns the result as a tool message answering its call.
+func (r Result) Message() llm.Message { return llm.ToolResult(r.CallID, r.Name, r.Content) }
+
+// Messages returns the results as tool messages, in order.
+func Messages(results []Result) []llm.Message {
+	out := make([]llm.Message, len(results))
+	for i, r := range results {
+		out[i] = r.Message()
+	}
+	return out
+}
+
+func (t *Tool) limits(timeout time.Duration, maxOutput int) (time.Duration, int) {
+	if t.timeout > 0 {
+		timeout = t.timeout
+	}
+	if t.maxOutput > 0 {
+		maxOutput = t.maxOutput
+	}
+	return timeout, maxOutput
+}
+
+type outcome struct {
+	out   string
+	err   error
+	panic *PanicError
+}
+
+func (t *Tool) execute(ctx context.Context, call llm.ToolCall, timeout time.Duration, maxOutput int) (res Result) {
+	start := time.Now()
+	timeout, maxOutput = t.limits(timeout, maxOutput)
+	res = Result{CallID: call.ID, Name: call.Name}
+	if res.Name == "" {
+		res.Name = t.name
+	}
+	defer func() {
+		res.Duration = time.Since(start)
+		if mt, ok := res.Err.(modelTexter); ok {
+			res.Content, _ = truncate(mt.modelText(), maxOutput)
+		}
+	}()
+	if ctx.Err() != nil {
+		res.Err = &CanceledError{Tool: t.name, Err: context.Cause(ctx)}
+		return res
+	}
+
+	args := argumentBytes(call.Arguments)
+	var doc any
+	if err := json.Unmarshal(args, &doc); err != nil {
+		var off int64
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			off = se.Offset
+		}
+		res.Err = &SyntaxError{Tool: t.name, Offset: off, Err: err}
+		return res
+	}
+	if err := t.validator.Validate(doc); err != nil {
+		res.Err = &ValidationError{Tool: t.name, Violations: violations(err)}
+		return res
+	}
+	inv, err := t.bind(args)
+	if err != nil {
+		res.Err = &ValidationError{Tool: t.name, Violations: decodeViolations(err)}
+		return res
+	}
+
+	out, err := t.run(ctx, inv, timeout)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	res.Content, res.Truncated = truncate(out, maxOutput)
+	return res
+}
+
+// run calls inv in its own goroutine so that a panic is contained and a
+// tool that ignores its context cannot hold the run past its timeout. Such
+// a tool keeps running in the background until it returns; its result is
+// discarded.
+func (t *Tool) run(parent context.Context, inv invocation, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	defer cancel()
+	done := make(chan outcome, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- outcome{panic: &PanicError{Tool: t.name, Value: p, Stack: debug.Stack()}}
+			}
+		}()
+		out, err := inv(ctx)
+		done <- outcome{out: out, err: err}
+	}()
+	var o outcome
+	select {
+	case o = <-done:
+	case <-ctx.Done():
+		select {
+		case o = <-done:
+		default:
+			return "", t.stopped(parent, timeout)
+		}
+	}
+	if o.panic != nil {
+		return "", o.panic
+	}
+	if o.err != nil {
+		if ctx.Err() != nil && (errors.Is(o.err, context.Canceled) || errors.Is(o.err, context.DeadlineExceeded)) {
+			return "", t.stopped(parent, timeout)
+		}
+		return "", &ExecError{Tool: t.name, Err: o.err}
+	}
+	return o.out, nil
+}
+
+// stopped names why a call's context ended: the caller's cancellation or
+// the tool's own timeout.
+func (t *Tool) stopped(parent context.Context, timeout time.Duration) error {
+	if parent.Err() != nil {
+		return &CanceledError{Tool: t.name, Err: context.Cause(parent)}
+	}
+	return &TimeoutError{Tool: t.name, Timeout: timeout}
+}
+
+// argumentBytes returns the call's arguments, an empty or blank text
+// standing for an empty object (models send "" for tools without
+// parameters).
+func argumentBytes(s string) []byte {
+	b := bytes.TrimSpace([]byte(s))
+	if len(b) == 0 || bytes.Equal(b, []byte("null")) {
+		return []byte("{}")
+	}
+	return b
+}
+
+// encodeOutput passes strings through and encodes anything else as JSON.
+func encodeOutput(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case json.RawMessage:
+		if json.Valid(x) {
+			return string(x), nil
+		}
+		return "", errors.New("the output is a json.RawMessage that is not valid JSON")
+	case nil:
+		return "null", nil
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.String {
+		return rv.String(), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encoding the output as JSON: %w", err)
+	}
+	return string(b), nil
+}
+
+// truncate cuts s to at most max bytes including a marker saying how much
+// was cut, on a UTF-8 boundary.
+func truncate(s string, max int) (string, bool) {
+	if len(s) <= max {
+		return s, false
+	}
+	const marker = "\n[output truncated: %d of %d bytes shown]"
+	// The count shown is at most max, so this bounds the marker's length.
+	keep := max - len(fmt.Sprintf(marker, max, len(s)))
+	if keep < 0 {
+		keep = 0
+	}
+	for keep > 0 && !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	return s[:keep] + fmt.Sprintf(marker, keep, len(s)), true
+}

@@ -1,0 +1,241 @@
+package tools
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+var printer = message.NewPrinter(language.English)
+
+// noLoader refuses every external reference: a tool's schema must be
+// self-contained, and compiling it must never touch the network or disk.
+type noLoader struct{}
+
+func (noLoader) Load(url string) (any, error) {
+	return nil, fmt.Errorf("external schema references are not supported (%s)", url)
+}
+
+// compileSchema compiles a tool's schema for validation. Optional
+// properties also accept null, which strict-mode models send for "absent".
+func compileSchema(name string, doc []byte) (*jsonschema.Schema, error) {
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		return nil, fmt.Errorf("schema is not valid JSON: %w", err)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("schema must be a JSON object, got %s", jsonKind(v))
+	}
+	if t, ok := obj["type"]; !ok || t != "object" {
+		return nil, errors.New(`schema must have "type": "object": tool parameters are a JSON object`)
+	}
+	nullableOptionals(obj)
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	c.UseLoader(noLoader{})
+	loc := "file:///jedisos/tools/" + name + ".schema.json"
+	if err := c.AddResource(loc, obj); err != nil {
+		return nil, fmt.Errorf("adding schema: %w", err)
+	}
+	sch, err := c.Compile(loc)
+	if err != nil {
+		return nil, fmt.Errorf("schema does not compile: %w", err)
+	}
+	return sch, nil
+}
+
+// subschemaKeys name the keywords whose value is one schema; the
+// keywords whose value is a map or list of schemas are handled apart.
+var subschemaKeys = []string{
+	"items", "additionalProperties", "not", "if", "then", "else", "contains",
+	"propertyNames", "unevaluatedProperties", "unevaluatedItems", "additionalItems",
+}
+
+// nullableOptionals rewrites, in place, every property that its object does
+// not require into anyOf [property, {"type": "null"}].
+func nullableOptionals(n any) {
+	m, ok := n.(map[string]any)
+	if !ok {
+		return
+	}
+	for _, k := range []string{"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"} {
+		if sub, ok := m[k].(map[string]any); ok {
+			for _, s := range sub {
+				nullableOptionals(s)
+			}
+		}
+	}
+	for _, k := range subschemaKeys {
+		nullableOptionals(m[k])
+	}
+	for _, k := range []string{"allOf", "anyOf", "oneOf", "prefixItems"} {
+		if list, ok := m[k].([]any); ok {
+			for _, s := range list {
+				nullableOptionals(s)
+			}
+		}
+	}
+	props, ok := m["properties"].(map[string]any)
+	if !ok {
+		return
+	}
+	required := map[string]bool{}
+	if list, ok := m["required"].([]any); ok {
+		for _, r := range list {
+			if s, ok := r.(string); ok {
+				required[s] = true
+			}
+		}
+	}
+	for name, p := range props {
+		if !required[name] {
+			props[name] = map[string]any{"anyOf": []any{p, map[string]any{"type": "null"}}}
+		}
+	}
+}
+
+// violations flattens a validation error tree into a sorted list of
+// violations, one per problem, each at the JSON Pointer of its value.
+func violations(err error) []Violation {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return []Violation{{Message: err.Error()}}
+	}
+	var out []Violation
+	collect(ve, &out)
+	if len(out) == 0 {
+		out = append(out, Violation{Path: pointer(ve.InstanceLocation), Message: ve.ErrorKind.LocalizedString(printer)})
+	}
+	slices.SortFunc(out, func(a, b Violation) int {
+		if c := strings.Compare(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Message, b.Message)
+	})
+	return slices.Compact(out)
+}
+
+func collect(e *jsonschema.ValidationError, out *[]Violation) {
+	path := pointer(e.InstanceLocation)
+	switch k := e.ErrorKind.(type) {
+	case *kind.Required:
+		for _, m := range k.Missing {
+			*out = append(*out, Violation{Path: path + "/" + escapeToken(m), Message: "required property is missing"})
+		}
+		return
+	case *kind.AdditionalProperties:
+		for _, p := range k.Properties {
+			*out = append(*out, Violation{Path: path + "/" + escapeToken(p), Message: "unknown property: the schema does not define it"})
+		}
+		return
+	case *kind.Type:
+		if len(e.Causes) == 0 {
+			*out = append(*out, Violation{Path: path, Message: fmt.Sprintf("expected %s, got %s", strings.Join(k.Want, " or "), k.Got)})
+			return
+		}
+	case *kind.Format:
+		msg := fmt.Sprintf("%s is not a valid %s: %v", display(k.Got), k.Want, k.Err)
+		if k.Want == "date-time" {
+			msg = fmt.Sprintf("%s is not a valid date-time; use RFC 3339, e.g. \"2025-03-01T09:30:00Z\"", display(k.Got))
+		}
+		*out = append(*out, Violation{Path: path, Message: msg})
+		return
+	case *kind.Enum:
+		if len(e.Causes) == 0 {
+			want := make([]string, len(k.Want))
+			for i, w := range k.Want {
+				want[i] = display(w)
+			}
+			*out = append(*out, Violation{Path: path, Message: fmt.Sprintf("value must be one of %s; got %s", strings.Join(want, ", "), display(k.Got))})
+			return
+		}
+	}
+	if len(e.Causes) == 0 {
+		*out = append(*out, Violation{Path: path, Message: e.ErrorKind.LocalizedString(printer)})
+		return
+	}
+	causes := e.Causes
+	switch e.ErrorKind.(type) {
+	case *kind.AnyOf, *kind.OneOf:
+		// Drop the "want null" branch added for optional and nullable
+		// properties: the model did not mean to send null.
+		kept := slices.DeleteFunc(slices.Clone(causes), isNullBranch)
+		if len(kept) > 0 {
+			causes = kept
+		}
+	}
+	for _, c := range causes {
+		collect(c, out)
+	}
+}
+
+func isNullBranch(e *jsonschema.ValidationError) bool {
+	t, ok := e.ErrorKind.(*kind.Type)
+	return ok && len(e.Causes) == 0 && len(t.Want) == 1 && t.Want[0] == "null"
+}
+
+func pointer(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(escapeToken(t))
+	}
+	return b.String()
+}
+
+func escapeToken(t string) string {
+	t = strings.ReplaceAll(t, "~", "~0")
+	return strings.ReplaceAll(t, "/", "~1")
+}
+
+func display(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if len(b) > 60 {
+		return string(b[:57]) + "..."
+	}
+	return string(b)
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case json.Number, float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	default:
+		return "object"
+	}
+}
+
+// decodeViolations turns an error from decoding validated arguments into
+// the input struct into violations.
+func decodeViolations(err error) []Violation {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		path := ""
+		if te.Field != "" {
+			path = "/" + strings.Join(strings.Split(te.Field, "."), "/")
+		}
+		return []Violation{{Path: path, Message: fmt.Sprintf("%s does not fit the field's Go type %s", te.Value, te.Type)}}
+	}
+	return []Violation{{Message: err.Error()}}
+}
