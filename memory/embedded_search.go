@@ -1,0 +1,265 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+)
+
+var accPool = sync.Pool{New: func() any { return new([]float64) }}
+
+// Search implements [Store]. The semantic, keyword and temporal arms run
+// concurrently under one read lock; the entity arm follows the semantic
+// arm, whose top hits seed it.
+func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchResult, error) {
+	if err := req.Validate(); err != nil {
+		return SearchResult{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return SearchResult{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return SearchResult{}, ErrClosed
+	}
+	var q []float32
+	if len(req.Dense) > 0 {
+		if s.dim != 0 && len(req.Dense) != s.dim {
+			return SearchResult{}, fmt.Errorf("%w: search: query vector has %d dimensions, store has %d", ErrDimension, len(req.Dense), s.dim)
+		}
+		q = append([]float32(nil), req.Dense...)
+		normalize(q)
+	}
+	b := s.banks[req.Bank]
+	if b == nil || len(b.byID) == 0 {
+		return SearchResult{}, nil
+	}
+	x := searcher{b: b, dim: s.dim, req: &req, q: q, plain: filterEmpty(&req.Filter)}
+	var arms [NumArms][]scored
+	var wg sync.WaitGroup
+	if req.Sparse.Len() > 0 {
+		wg.Go(func() { arms[ArmKeyword] = x.keyword() })
+	}
+	if req.Window != nil {
+		wg.Go(func() { arms[ArmTemporal] = x.temporal() })
+	}
+	if q != nil {
+		arms[ArmSemantic] = x.semantic()
+	}
+	if len(req.Entities) > 0 || (req.EntitySeeds > 0 && len(arms[ArmSemantic]) > 0) {
+		arms[ArmEntity] = x.entity(arms[ArmSemantic])
+	}
+	wg.Wait()
+
+	var res SearchResult
+	pos := make(map[int32]int, 4*req.Limit)
+	for a := Arm(0); a < NumArms; a++ {
+		for r, h := range arms[a] {
+			i, ok := pos[h.slot]
+			if !ok {
+				i = len(res.Candidates)
+				pos[h.slot] = i
+				m := b.entries[h.slot].m
+				m.Sparse = SparseVector{}
+				res.Candidates = append(res.Candidates, Candidate{Memory: m})
+			}
+			res.Candidates[i].Ranks[a] = r + 1
+			res.Candidates[i].Scores[a] = h.score
+		}
+	}
+	return res, nil
+}
+
+type searcher struct {
+	b     *bankIndex
+	dim   int
+	req   *SearchRequest
+	q     []float32
+	plain bool // filter is empty
+}
+
+func (x *searcher) match(slot int32) bool {
+	e := &x.b.entries[slot]
+	return e.alive && (x.plain || x.req.Filter.Match(&e.m))
+}
+
+func (x *searcher) cos(slot int32) float64 {
+	if x.q == nil {
+		return 0
+	}
+	return float64(dot(x.q, x.b.vec(slot, x.dim)))
+}
+
+func (x *searcher) semantic() []scored {
+	if x.b.graph != nil {
+		if hits, ok := x.semanticHNSW(); ok {
+			return hits
+		}
+	}
+	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
+	minSim := float64(x.req.MinSimilarity)
+	b := x.b
+	for i := range b.entries {
+		e := &b.entries[i]
+		if !e.alive {
+			continue
+		}
+		sc := float64(dot(x.q, b.vecs[i*x.dim:(i+1)*x.dim]))
+		if sc < minSim || !tk.wouldKeep(sc) {
+			continue
+		}
+		if !x.plain && !x.req.Filter.Match(&e.m) {
+			continue
+		}
+		tk.push(scored{slot: int32(i), score: sc, id: e.m.ID})
+	}
+	return tk.sorted()
+}
+
+// semanticHNSW asks the graph for more neighbours than needed, rescoring
+// them exactly. ok is false when filtering left too few, and the caller
+// falls back to the exact scan.
+func (x *searcher) semanticHNSW() ([]scored, bool) {
+	k := max(2*x.req.Limit, 64)
+	if !x.plain {
+		k *= 4
+	}
+	if k > len(x.b.byID) {
+		return nil, false
+	}
+	nodes := x.b.graph.Search(x.q, k)
+	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
+	kept := 0
+	for _, n := range nodes {
+		if !x.match(n.Key) {
+			continue
+		}
+		kept++
+		sc := x.cos(n.Key)
+		if sc < float64(x.req.MinSimilarity) {
+			continue
+		}
+		tk.push(scored{slot: n.Key, score: sc, id: x.b.entries[n.Key].m.ID})
+	}
+	if kept < x.req.Limit && !x.plain {
+		return nil, false
+	}
+	return tk.sorted(), true
+}
+
+func (x *searcher) keyword() []scored {
+	b := x.b
+	accp := accPool.Get().(*[]float64)
+	acc := *accp
+	if len(acc) < len(b.entries) {
+		acc = make([]float64, len(b.entries))
+	}
+	var touched []int32
+	total := len(b.byID)
+	for i, t := range x.req.Sparse.Indices {
+		ps := b.terms[t]
+		if len(ps) == 0 {
+			continue
+		}
+		w := float64(x.req.Sparse.Values[i]) * IDF(len(ps), total)
+		for _, p := range ps {
+			if acc[p.slot] == 0 {
+				touched = append(touched, p.slot)
+			}
+			acc[p.slot] += w * float64(p.w)
+		}
+	}
+	tk := newTopK(x.req.Limit, make([]scored, 0, min(x.req.Limit, len(touched))))
+	for _, slot := range touched {
+		sc := acc[slot]
+		acc[slot] = 0
+		if sc <= 0 || !tk.wouldKeep(sc) || !x.match(slot) {
+			continue
+		}
+		tk.push(scored{slot: slot, score: sc, id: b.entries[slot].m.ID})
+	}
+	*accp = acc
+	accPool.Put(accp)
+	return tk.sorted()
+}
+
+func (x *searcher) entity(seeds []scored) []scored {
+	b := x.b
+	var keys []string
+	for _, e := range x.req.Entities {
+		if k := entityKey(e); k != "" && !contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	for i := 0; i < len(seeds) && i < x.req.EntitySeeds; i++ {
+		for _, k := range b.entries[seeds[i].slot].ents {
+			if !contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	counts := map[int32]int{}
+	for _, k := range keys {
+		for _, slot := range b.ents[k] {
+			counts[slot]++
+		}
+	}
+	// Score: entity count first, cosine (in [-1, 1]) as the tie-break.
+	tk := newTopK(x.req.Limit, make([]scored, 0, min(x.req.Limit, len(counts))))
+	for slot, c := range counts {
+		if !x.match(slot) {
+			continue
+		}
+		tk.push(scored{slot: slot, score: float64(c)*4 + x.cos(slot), id: b.entries[slot].m.ID})
+	}
+	return tk.sorted()
+}
+
+func (x *searcher) temporal() []scored {
+	b := x.b
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	w := x.req.Window
+	if !w.Start.IsZero() {
+		lo = w.Start.UnixNano()
+	}
+	if !w.End.IsZero() {
+		hi = w.End.UnixNano()
+	}
+	mid := lo/2 + hi/2
+	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
+	for i := range b.entries {
+		e := &b.entries[i]
+		if !e.alive || !e.hasTime || e.start > hi || e.end < lo {
+			continue
+		}
+		var sc float64
+		if x.q != nil {
+			sc = float64(dot(x.q, b.vecs[i*x.dim:(i+1)*x.dim]))
+		} else {
+			d := float64(e.start/2+e.end/2) - float64(mid)
+			sc = -math.Abs(d)
+		}
+		if !tk.wouldKeep(sc) || (!x.plain && !x.req.Filter.Match(&e.m)) {
+			continue
+		}
+		tk.push(scored{slot: int32(i), score: sc, id: e.m.ID})
+	}
+	return tk.sorted()
+}
+
+// sortCandidates orders candidates by id; used where a stable order is
+// needed but no fusion applies.
+func sortCandidates(cs []Candidate) {
+	slices.SortFunc(cs, func(a, b Candidate) int {
+		switch {
+		case a.Memory.ID < b.Memory.ID:
+			return -1
+		case a.Memory.ID > b.Memory.ID:
+			return 1
+		}
+		return 0
+	})
+}

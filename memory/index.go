@@ -1,0 +1,153 @@
+package memory
+
+import (
+	"math/rand"
+
+	"github.com/coder/hnsw"
+)
+
+// entry is one memory slot of a bank index. Its Memory keeps the sparse
+// vector (needed to unindex it) but not the dense one, which lives in the
+// bank's flat vector array.
+type entry struct {
+	m          Memory
+	alive      bool
+	hasTime    bool
+	start, end int64 // unix nanoseconds of When()
+	ents       []string
+}
+
+type posting struct {
+	slot int32
+	w    float32
+}
+
+// bankIndex holds one bank's memories and indexes.
+type bankIndex struct {
+	entries []entry
+	vecs    []float32 // slot-major, normalised
+	byID    map[string]int32
+	free    []int32
+	terms   map[uint32][]posting
+	ents    map[string][]int32
+	graph   *hnsw.Graph[int32]
+}
+
+func newBankIndex() *bankIndex {
+	return &bankIndex{byID: map[string]int32{}, terms: map[uint32][]posting{}, ents: map[string][]int32{}}
+}
+
+func (b *bankIndex) vec(slot int32, dim int) []float32 {
+	return b.vecs[int(slot)*dim : int(slot+1)*dim]
+}
+
+// put inserts or replaces m; m.Vector must be normalised already. The
+// index takes ownership of m's slices.
+func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
+	if _, ok := b.byID[m.ID]; ok {
+		b.remove(m.ID)
+	}
+	var slot int32
+	if n := len(b.free); n > 0 {
+		slot = b.free[n-1]
+		b.free = b.free[:n-1]
+	} else {
+		slot = int32(len(b.entries))
+		b.entries = append(b.entries, entry{})
+		b.vecs = append(b.vecs, make([]float32, dim)...)
+	}
+	copy(b.vec(slot, dim), m.Vector)
+	e := &b.entries[slot]
+	*e = entry{m: *m, alive: true}
+	e.m.Vector = nil
+	if s, en, ok := m.When(); ok {
+		e.hasTime, e.start, e.end = true, s.UnixNano(), en.UnixNano()
+	}
+	for _, name := range m.Entities {
+		k := entityKey(name)
+		if k == "" || contains(e.ents, k) {
+			continue
+		}
+		e.ents = append(e.ents, k)
+		b.ents[k] = append(b.ents[k], slot)
+	}
+	for i, t := range m.Sparse.Indices {
+		b.terms[t] = append(b.terms[t], posting{slot: slot, w: m.Sparse.Values[i]})
+	}
+	b.byID[m.ID] = slot
+	switch {
+	case b.graph != nil:
+		b.graph.Add(hnsw.MakeNode(slot, append([]float32(nil), b.vec(slot, dim)...)))
+	case hnswThreshold > 0 && len(b.byID) >= hnswThreshold:
+		b.buildGraph(dim)
+	}
+}
+
+func (b *bankIndex) buildGraph(dim int) {
+	g := hnsw.NewGraph[int32]()
+	g.Rng = rand.New(rand.NewSource(1))
+	g.EfSearch = 128
+	nodes := make([]hnsw.Node[int32], 0, len(b.byID))
+	for i := range b.entries {
+		if b.entries[i].alive {
+			nodes = append(nodes, hnsw.MakeNode(int32(i), append([]float32(nil), b.vec(int32(i), dim)...)))
+		}
+	}
+	g.Add(nodes...)
+	b.graph = g
+}
+
+func (b *bankIndex) remove(id string) {
+	slot, ok := b.byID[id]
+	if !ok {
+		return
+	}
+	e := &b.entries[slot]
+	for _, t := range e.m.Sparse.Indices {
+		b.terms[t] = dropPosting(b.terms[t], slot)
+		if len(b.terms[t]) == 0 {
+			delete(b.terms, t)
+		}
+	}
+	for _, k := range e.ents {
+		b.ents[k] = dropSlot(b.ents[k], slot)
+		if len(b.ents[k]) == 0 {
+			delete(b.ents, k)
+		}
+	}
+	if b.graph != nil {
+		b.graph.Delete(slot)
+	}
+	*e = entry{}
+	delete(b.byID, id)
+	b.free = append(b.free, slot)
+}
+
+func dropPosting(ps []posting, slot int32) []posting {
+	for i := range ps {
+		if ps[i].slot == slot {
+			ps[i] = ps[len(ps)-1]
+			return ps[:len(ps)-1]
+		}
+	}
+	return ps
+}
+
+func dropSlot(ss []int32, slot int32) []int32 {
+	for i := range ss {
+		if ss[i] == slot {
+			ss[i] = ss[len(ss)-1]
+			return ss[:len(ss)-1]
+		}
+	}
+	return ss
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

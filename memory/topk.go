@@ -1,0 +1,85 @@
+package memory
+
+// scored is one arm hit inside a store: a slot and its score.
+type scored struct {
+	slot  int32
+	score float64
+	id    string
+}
+
+// better orders hits best first: higher score, then smaller id.
+func better(a, b *scored) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.id < b.id
+}
+
+// topK keeps the k best hits in a min-heap whose root is the worst kept.
+type topK struct {
+	k int
+	h []scored
+}
+
+func newTopK(k int, buf []scored) topK { return topK{k: k, h: buf[:0]} }
+
+// wouldKeep reports whether a hit with this score could enter the heap;
+// it lets callers skip work for hopeless hits.
+func (t *topK) wouldKeep(score float64) bool {
+	return len(t.h) < t.k || score >= t.h[0].score
+}
+
+func (t *topK) push(s scored) {
+	if len(t.h) < t.k {
+		t.h = append(t.h, s)
+		t.up(len(t.h) - 1)
+		return
+	}
+	if !better(&s, &t.h[0]) {
+		return
+	}
+	t.h[0] = s
+	t.down(0)
+}
+
+func (t *topK) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !better(&t.h[p], &t.h[i]) { // parent is worse or equal: heap ok when parent worse
+			break
+		}
+		t.h[p], t.h[i] = t.h[i], t.h[p]
+		i = p
+	}
+}
+
+func (t *topK) down(i int) {
+	n := len(t.h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		w := l
+		if r := l + 1; r < n && better(&t.h[l], &t.h[r]) {
+			w = r
+		}
+		if !better(&t.h[i], &t.h[w]) {
+			return
+		}
+		t.h[i], t.h[w] = t.h[w], t.h[i]
+		i = w
+	}
+}
+
+// sorted empties the heap into a best-first slice (reusing its storage).
+func (t *topK) sorted() []scored {
+	out := t.h
+	for n := len(out) - 1; n > 0; n-- {
+		out[0], out[n] = out[n], out[0]
+		t.h = out[:n]
+		t.down(0)
+	}
+	t.h = out[:0]
+	return out
+}
