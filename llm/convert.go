@@ -1,0 +1,335 @@
+package llm
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tmc/langchaingo/llms"
+)
+
+// ToLangchain converts messages to langchaingo's MessageContent, one to one:
+// system -> system, user -> human, assistant -> ai (text part, then one
+// ToolCall part per call), tool -> tool (one ToolCallResponse part).
+func ToLangchain(msgs []Message) []llms.MessageContent {
+	out := make([]llms.MessageContent, len(msgs))
+	for i := range msgs {
+		out[i] = toLangchainMessage(&msgs[i])
+	}
+	return out
+}
+
+func toLangchainMessage(m *Message) llms.MessageContent {
+	switch m.Role {
+	case RoleSystem:
+		return llms.MessageContent{Role: llms.ChatMessageTypeSystem, Parts: []llms.ContentPart{llms.TextContent{Text: m.Content}}}
+	case RoleAssistant:
+		parts := make([]llms.ContentPart, 0, 1+len(m.ToolCalls))
+		if m.Content != "" || len(m.ToolCalls) == 0 {
+			parts = append(parts, llms.TextContent{Text: m.Content})
+		}
+		for _, tc := range m.ToolCalls {
+			typ := tc.Type
+			if typ == "" {
+				typ = "function"
+			}
+			parts = append(parts, llms.ToolCall{ID: tc.ID, Type: typ,
+				FunctionCall: &llms.FunctionCall{Name: tc.Name, Arguments: tc.Arguments}})
+		}
+		return llms.MessageContent{Role: llms.ChatMessageTypeAI, Parts: parts}
+	case RoleTool:
+		return llms.MessageContent{Role: llms.ChatMessageTypeTool, Parts: []llms.ContentPart{
+			llms.ToolCallResponse{ToolCallID: m.ToolCallID, Name: m.Name, Content: m.Content}}}
+	default:
+		return llms.MessageContent{Role: llms.ChatMessageTypeHuman, Parts: []llms.ContentPart{llms.TextContent{Text: m.Content}}}
+	}
+}
+
+// FromLangchainMessages converts langchaingo messages to Messages. Text
+// parts are concatenated; ToolCall parts become ToolCalls; a
+// ToolCallResponse becomes a tool message. Image and binary parts are not
+// representable and are an error naming the message index.
+func FromLangchainMessages(msgs []llms.MessageContent) ([]Message, error) {
+	out := make([]Message, 0, len(msgs))
+	for i, mc := range msgs {
+		var m Message
+		switch mc.Role {
+		case llms.ChatMessageTypeSystem:
+			m.Role = RoleSystem
+		case llms.ChatMessageTypeAI:
+			m.Role = RoleAssistant
+		case llms.ChatMessageTypeTool, llms.ChatMessageTypeFunction:
+			m.Role = RoleTool
+		default:
+			m.Role = RoleUser
+		}
+		var text strings.Builder
+		for _, p := range mc.Parts {
+			switch p := p.(type) {
+			case llms.TextContent:
+				text.WriteString(p.Text)
+			case llms.ToolCall:
+				tc := ToolCall{ID: p.ID, Type: p.Type}
+				if p.FunctionCall != nil {
+					tc.Name, tc.Arguments = p.FunctionCall.Name, p.FunctionCall.Arguments
+				}
+				m.ToolCalls = append(m.ToolCalls, tc)
+			case llms.ToolCallResponse:
+				m.Role = RoleTool
+				m.ToolCallID, m.Name = p.ToolCallID, p.Name
+				text.WriteString(p.Content)
+			default:
+				return nil, &Error{Kind: ErrUnsupportedParams,
+					Message: fmt.Sprintf("message %d: content part %T is not supported (text, tool calls and tool results only)", i, p)}
+			}
+		}
+		m.Content = text.String()
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// FromContentResponse merges a langchaingo reply into one assistant message:
+// the choices' texts are concatenated, their tool calls collected in order,
+// usage is read once (Anthropic repeats it on every choice) and normalised,
+// and the stop reason normalised. Tool calls without an id get "call_<n>".
+func FromContentResponse(cr *llms.ContentResponse) (Message, FinishReason, Usage) {
+	msg := Message{Role: RoleAssistant}
+	if cr == nil {
+		return msg, FinishStop, Usage{}
+	}
+	var usage Usage
+	gotUsage := false
+	var finish FinishReason
+	for _, ch := range cr.Choices {
+		if ch == nil {
+			continue
+		}
+		if ch.Content != "" {
+			msg.Content += ch.Content
+		}
+		if ch.ReasoningContent != "" {
+			msg.ReasoningContent += ch.ReasoningContent
+		}
+		for _, tc := range ch.ToolCalls {
+			t := ToolCall{ID: tc.ID, Type: tc.Type}
+			if t.Type == "" {
+				t.Type = "function"
+			}
+			if tc.FunctionCall != nil {
+				t.Name, t.Arguments = tc.FunctionCall.Name, tc.FunctionCall.Arguments
+			}
+			msg.ToolCalls = append(msg.ToolCalls, t)
+		}
+		if len(ch.ToolCalls) == 0 && ch.FuncCall != nil {
+			msg.ToolCalls = append(msg.ToolCalls, ToolCall{Type: "function", Name: ch.FuncCall.Name, Arguments: ch.FuncCall.Arguments})
+		}
+		if !gotUsage {
+			if u, ok := UsageFromGenerationInfo(ch.GenerationInfo); ok {
+				usage, gotUsage = u, true
+			}
+		}
+		if f := NormalizeFinishReason(ch.StopReason); f != "" && (finish == "" || f == FinishToolCalls) {
+			finish = f
+		}
+	}
+	for i := range msg.ToolCalls {
+		if msg.ToolCalls[i].ID == "" {
+			msg.ToolCalls[i].ID = fmt.Sprintf("call_%d", i)
+		}
+		if msg.ToolCalls[i].Arguments == "" {
+			msg.ToolCalls[i].Arguments = "{}"
+		}
+	}
+	if len(msg.ToolCalls) > 0 && (finish == "" || finish == FinishStop) {
+		finish = FinishToolCalls
+	}
+	if finish == "" {
+		finish = FinishStop
+	}
+	return msg, finish, usage
+}
+
+// NormalizeFinishReason maps a provider's stop reason to stop, tool_calls,
+// length or content_filter; "" stays "".
+func NormalizeFinishReason(s string) FinishReason {
+	switch strings.ToLower(s) {
+	case "":
+		return ""
+	case "stop", "end_turn", "stop_sequence", "eos", "complete", "finish_reason_stop", "pause_turn":
+		return FinishStop
+	case "tool_calls", "tool_use", "function_call", "tool_call":
+		return FinishToolCalls
+	case "length", "max_tokens", "max_output_tokens", "model_length", "finish_reason_max_tokens":
+		return FinishLength
+	case "content_filter", "safety", "recitation", "blocklist", "prohibited_content", "spii",
+		"refusal", "image_safety", "guardrail_intervened", "finish_reason_safety":
+		return FinishContentFilter
+	}
+	return FinishStop
+}
+
+func intOf(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int32:
+		return int(n), true
+	case int64:
+		return int(n), true
+	case float64:
+		return int(n), true
+	case float32:
+		return int(n), true
+	case uint32:
+		return int(n), true
+	case uint64:
+		return int(n), true
+	}
+	return 0, false
+}
+
+// UsageFromGenerationInfo normalises the token counts langchaingo providers
+// put in ContentChoice.GenerationInfo (OpenAI's PromptTokens/...,
+// Anthropic's InputTokens/... whose input excludes cache reads and writes,
+// Google's and Bedrock's input_tokens/...). ok is false when none is present.
+func UsageFromGenerationInfo(gi map[string]any) (u Usage, ok bool) {
+	if len(gi) == 0 {
+		return u, false
+	}
+	get := func(keys ...string) (int, bool) {
+		for _, k := range keys {
+			if v, found := gi[k]; found {
+				if n, isInt := intOf(v); isInt {
+					return n, true
+				}
+			}
+		}
+		return 0, false
+	}
+	if in, found := get("InputTokens"); found { // Anthropic
+		out, _ := get("OutputTokens")
+		cw, _ := get("CacheCreationInputTokens")
+		cr, _ := get("CacheReadInputTokens")
+		u = Usage{PromptTokens: in + cw + cr, CompletionTokens: out, CacheReadTokens: cr, CacheWriteTokens: cw}
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+		return u, true
+	}
+	p, fp := get("PromptTokens", "input_tokens", "prompt_tokens")
+	c, fc := get("CompletionTokens", "output_tokens", "completion_tokens")
+	if !fp && !fc {
+		return u, false
+	}
+	u.PromptTokens, u.CompletionTokens = p, c
+	u.TotalTokens, _ = get("TotalTokens", "total_tokens")
+	if u.TotalTokens == 0 {
+		u.TotalTokens = p + c
+	}
+	u.CacheReadTokens, _ = get("PromptCachedTokens", "CachedTokens", "cache_read_input_tokens")
+	u.ReasoningTokens, _ = get("ReasoningTokens", "CompletionReasoningTokens", "ThinkingTokens")
+	return u, true
+}
+
+// CallOptions converts the request's parameters to langchaingo call options.
+func CallOptions(req *Request) []llms.CallOption {
+	opts := make([]llms.CallOption, 0, 8)
+	if req.Temperature != nil {
+		opts = append(opts, llms.WithTemperature(*req.Temperature))
+	}
+	if req.MaxTokens > 0 {
+		opts = append(opts, llms.WithMaxTokens(req.MaxTokens))
+	}
+	if req.TopP > 0 {
+		opts = append(opts, llms.WithTopP(req.TopP))
+	}
+	if len(req.Stop) > 0 {
+		opts = append(opts, llms.WithStopWords(req.Stop))
+	}
+	if req.JSONMode {
+		opts = append(opts, llms.WithJSONMode())
+	}
+	if len(req.Tools) > 0 {
+		opts = append(opts, llms.WithTools(req.Tools))
+	}
+	if req.ToolChoice != nil {
+		opts = append(opts, llms.WithToolChoice(req.ToolChoice))
+	}
+	if len(req.Metadata) > 0 {
+		opts = append(opts, llms.WithMetadata(req.Metadata))
+	}
+	return opts
+}
+
+// lcCompleter adapts a langchaingo model to Completer.
+type lcCompleter struct {
+	caller
+	m llms.Model
+}
+
+// FromLangchain adapts any langchaingo model to Completer with the same
+// message conversion, merging of choices, usage normalisation, cost and
+// error classification as the built-in providers. provider and model name
+// the model in responses, errors and cost lookups. Streaming passes text
+// chunks (langchaingo's streaming interface carries text only).
+func FromLangchain(m llms.Model, provider, model string, opts ...Option) Completer {
+	c := config{}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.prices == nil {
+		c.prices = defaultPrices
+	}
+	lc := &lcCompleter{m: m}
+	lc.caller = caller{provider: provider, model: model, callbacks: Callbacks(c.callbacks),
+		timeout: c.params.Timeout, red: newRedactor(c.params.APIKey)}
+	if c.params.InputCostPerToken != 0 || c.params.OutputCostPerToken != 0 {
+		lc.info = ModelInfo{Key: model, Provider: provider, InputCostPerToken: c.params.InputCostPerToken,
+			OutputCostPerToken: c.params.OutputCostPerToken}
+		lc.hasInfo = true
+	} else {
+		lc.info, lc.hasInfo = c.prices.Lookup(model)
+	}
+	return lc
+}
+
+// Complete implements Completer.
+func (l *lcCompleter) Complete(ctx context.Context, req *Request) (*Response, error) {
+	return l.run(ctx, req, l.generate)
+}
+
+func (l *lcCompleter) generate(ctx context.Context, req *Request) (*Response, error) {
+	opts := CallOptions(req)
+	var streamErr error
+	if req.Stream != nil {
+		sf := req.Stream
+		opts = append(opts, llms.WithStreamingFunc(func(ctx context.Context, b []byte) error {
+			if len(b) == 0 {
+				return nil
+			}
+			if err := sf(ctx, Chunk{Text: string(b)}); err != nil {
+				streamErr = err
+				return err
+			}
+			return nil
+		}))
+	}
+	cr, err := l.m.GenerateContent(ctx, ToLangchain(req.Messages), opts...)
+	if err != nil {
+		if streamErr != nil {
+			return nil, streamErr
+		}
+		return nil, err
+	}
+	if streamErr != nil {
+		// Some providers swallow the streaming function's error.
+		return nil, streamErr
+	}
+	msg, finish, usage := FromContentResponse(cr)
+	resp := &Response{Message: msg, FinishReason: finish, Usage: usage}
+	if req.Stream != nil {
+		if err := req.Stream(ctx, Chunk{FinishReason: finish, Usage: &resp.Usage}); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}

@@ -1,0 +1,349 @@
+package llm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/tmc/langchaingo/llms"
+)
+
+// Model is one provider model built from a model string. It implements
+// Completer and langchaingo's llms.Model. Every error it returns is an
+// *Error with the key scrubbed out. It never retries on its own: retries
+// belong to the Router.
+type Model struct {
+	caller
+	name   string // the model name sent to the provider
+	prefix string // the model-string prefix ("openai", "groq", ...)
+	spec   ProviderSpec
+	params Params
+	prices *Prices
+
+	base       string
+	key        string
+	apiVersion string
+	project    string
+	location   string
+	vertex     bool
+	hc         *http.Client
+	token      func(ctx context.Context) (string, error) // Vertex AI access tokens
+	lc         llms.Model                                // Bedrock, through langchaingo
+}
+
+var (
+	_ Completer  = (*Model)(nil)
+	_ llms.Model = (*Model)(nil)
+)
+
+// Provider returns the provider name ("openai", "anthropic", "gemini", ...).
+func (m *Model) Provider() string { return m.provider }
+
+// Name returns the model string the Model was built from.
+func (m *Model) Name() string { return m.model }
+
+// ProviderModel returns the model name sent to the provider (the model
+// string without its prefix).
+func (m *Model) ProviderModel() string { return m.name }
+
+// Wire returns the protocol the model speaks.
+func (m *Model) Wire() Wire { return m.spec.Wire }
+
+// APIBase returns the base URL requests go to.
+func (m *Model) APIBase() string { return m.base }
+
+// Info returns the model's price-table information (or the prices given in
+// Params), and whether any is known.
+func (m *Model) Info() (ModelInfo, bool) { return m.info, m.hasInfo }
+
+// Complete sends one request and returns the single merged assistant reply
+// with usage, cost and latency. When req.Stream is set the reply is streamed
+// and also returned whole at the end.
+func (m *Model) Complete(ctx context.Context, req *Request) (*Response, error) {
+	return m.run(ctx, req, m.dispatch)
+}
+
+func (m *Model) dispatch(ctx context.Context, req *Request) (*Response, error) {
+	switch m.spec.Wire {
+	case WireOpenAI:
+		return m.openaiComplete(ctx, req)
+	case WireAnthropic:
+		return m.anthropicComplete(ctx, req)
+	case WireGemini:
+		return m.geminiComplete(ctx, req)
+	case WireBedrock:
+		return m.bedrockComplete(ctx, req)
+	}
+	return nil, fmt.Errorf("wire %q not supported", m.spec.Wire)
+}
+
+// GenerateContent implements langchaingo's llms.Model.
+func (m *Model) GenerateContent(ctx context.Context, messages []llms.MessageContent, options ...llms.CallOption) (*llms.ContentResponse, error) {
+	return generateContent(ctx, m, messages, options...)
+}
+
+// Call implements langchaingo's llms.Model.
+func (m *Model) Call(ctx context.Context, prompt string, options ...llms.CallOption) (string, error) {
+	return llms.GenerateFromSinglePrompt(ctx, m, prompt, options...)
+}
+
+// RequestFromLangchain builds a Request from langchaingo messages and call
+// options (tools, tool choice, temperature, max tokens, top-p, stop words,
+// JSON mode, metadata, streaming function).
+func RequestFromLangchain(messages []llms.MessageContent, options ...llms.CallOption) (*Request, error) {
+	var o llms.CallOptions
+	for _, opt := range options {
+		opt(&o)
+	}
+	msgs, err := FromLangchainMessages(messages)
+	if err != nil {
+		return nil, err
+	}
+	req := &Request{Model: o.Model, Messages: msgs, Tools: o.Tools, ToolChoice: o.ToolChoice,
+		MaxTokens: o.MaxTokens, TopP: o.TopP, Stop: o.StopWords, JSONMode: o.JSONMode, Metadata: o.Metadata}
+	if o.Temperature != 0 {
+		t := o.Temperature
+		req.Temperature = &t
+	}
+	if len(req.Tools) == 0 && len(o.Functions) > 0 {
+		for _, f := range o.Functions {
+			req.Tools = append(req.Tools, llms.Tool{Type: "function", Function: &llms.FunctionDefinition{
+				Name: f.Name, Description: f.Description, Parameters: f.Parameters, Strict: f.Strict}})
+		}
+	}
+	if o.StreamingFunc != nil || o.StreamingReasoningFunc != nil {
+		sf, rf := o.StreamingFunc, o.StreamingReasoningFunc
+		req.Stream = func(ctx context.Context, c Chunk) error {
+			if rf != nil && (c.Text != "" || c.Reasoning != "") {
+				return rf(ctx, []byte(c.Reasoning), []byte(c.Text))
+			}
+			if sf != nil && c.Text != "" {
+				return sf(ctx, []byte(c.Text))
+			}
+			return nil
+		}
+	}
+	return req, nil
+}
+
+// ToContentResponse converts a Response to langchaingo's shape: one choice
+// holding the text, the tool calls, the normalised stop reason and the usage
+// in GenerationInfo (PromptTokens, CompletionTokens, TotalTokens,
+// ReasoningTokens, PromptCachedTokens, CacheWriteTokens, Cost).
+func ToContentResponse(r *Response) *llms.ContentResponse {
+	ch := &llms.ContentChoice{
+		Content:          r.Message.Content,
+		StopReason:       string(r.FinishReason),
+		ReasoningContent: r.Message.ReasoningContent,
+		GenerationInfo: map[string]any{
+			"PromptTokens":       r.Usage.PromptTokens,
+			"CompletionTokens":   r.Usage.CompletionTokens,
+			"TotalTokens":        r.Usage.TotalTokens,
+			"ReasoningTokens":    r.Usage.ReasoningTokens,
+			"PromptCachedTokens": r.Usage.CacheReadTokens,
+			"CacheWriteTokens":   r.Usage.CacheWriteTokens,
+			"Cost":               r.Cost,
+			"Model":              r.Model,
+			"Provider":           r.Provider,
+		},
+	}
+	for _, tc := range r.Message.ToolCalls {
+		typ := tc.Type
+		if typ == "" {
+			typ = "function"
+		}
+		ltc := llms.ToolCall{ID: tc.ID, Type: typ, FunctionCall: &llms.FunctionCall{Name: tc.Name, Arguments: tc.Arguments}}
+		ch.ToolCalls = append(ch.ToolCalls, ltc)
+	}
+	if len(ch.ToolCalls) > 0 {
+		ch.FuncCall = ch.ToolCalls[0].FunctionCall
+	}
+	return &llms.ContentResponse{Choices: []*llms.ContentChoice{ch}}
+}
+
+func generateContent(ctx context.Context, c Completer, messages []llms.MessageContent, options ...llms.CallOption) (*llms.ContentResponse, error) {
+	req, err := RequestFromLangchain(messages, options...)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Complete(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return ToContentResponse(resp), nil
+}
+
+// maxErrorBody bounds how much of an error body is read.
+const maxErrorBody = 64 << 10
+
+// post sends a JSON body and returns the response when its status is 2xx;
+// otherwise it returns an *HTTPError with status, headers and body.
+func (m *Model) post(ctx context.Context, url string, body any, header http.Header) (*http.Response, error) {
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, &Error{Kind: ErrBadRequest, Message: "encoding request: " + err.Error(), Err: err}
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(buf))
+	if err != nil {
+		return nil, &Error{Kind: ErrBadRequest, Message: "building request: " + m.red.scrub(err.Error())}
+	}
+	hreq.Header = header
+	hreq.Header.Set("Content-Type", "application/json")
+	for k, v := range m.params.Headers {
+		hreq.Header.Set(k, v)
+	}
+	resp, err := m.hc.Do(hreq)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body.Close()
+		return nil, &HTTPError{StatusCode: resp.StatusCode, Header: resp.Header, Body: b}
+	}
+	return resp, nil
+}
+
+// readJSON decodes a successful JSON response body.
+func readJSON(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		snippet := string(b)
+		if len(snippet) > 200 {
+			snippet = snippet[:200] + "..."
+		}
+		return &Error{Kind: ErrAPI, StatusCode: resp.StatusCode,
+			Message: fmt.Sprintf("malformed response body (%v): %s", err, strings.TrimSpace(snippet)), Err: err}
+	}
+	return nil
+}
+
+// streamState collects a streamed reply and forwards chunks to the
+// caller's StreamFunc.
+type streamState struct {
+	fn        StreamFunc
+	delivered int
+	text      strings.Builder
+	reasoning strings.Builder
+	calls     []ToolCall
+	finish    FinishReason
+	usage     Usage
+	id        string
+}
+
+// emit forwards c to the caller; a StreamFunc error stops the stream.
+func (s *streamState) emit(ctx context.Context, c Chunk) error {
+	if err := s.fn(ctx, c); err != nil {
+		return &stopped{err}
+	}
+	s.delivered++
+	return nil
+}
+
+func (s *streamState) addText(ctx context.Context, t string) error {
+	if t == "" {
+		return nil
+	}
+	s.text.WriteString(t)
+	return s.emit(ctx, Chunk{Text: t})
+}
+
+func (s *streamState) addReasoning(ctx context.Context, t string) error {
+	if t == "" {
+		return nil
+	}
+	s.reasoning.WriteString(t)
+	return s.emit(ctx, Chunk{Reasoning: t})
+}
+
+// addToolDelta appends a fragment to the call at index (creating it).
+func (s *streamState) addToolDelta(ctx context.Context, d ToolCallDelta) error {
+	for len(s.calls) <= d.Index {
+		s.calls = append(s.calls, ToolCall{Type: "function"})
+	}
+	tc := &s.calls[d.Index]
+	if d.ID != "" {
+		tc.ID = d.ID
+	}
+	if d.Name != "" {
+		tc.Name += d.Name
+	}
+	tc.Arguments += d.Arguments
+	return s.emit(ctx, Chunk{ToolCall: &d})
+}
+
+func (s *streamState) response() *Response {
+	msg := Message{Role: RoleAssistant, Content: s.text.String(), ReasoningContent: s.reasoning.String()}
+	for i, tc := range s.calls {
+		if tc.Name == "" && tc.Arguments == "" && tc.ID == "" {
+			continue
+		}
+		if tc.ID == "" {
+			tc.ID = fmt.Sprintf("call_%d", i)
+		}
+		if tc.Arguments == "" {
+			tc.Arguments = "{}"
+		}
+		msg.ToolCalls = append(msg.ToolCalls, tc)
+	}
+	finish := s.finish
+	if len(msg.ToolCalls) > 0 && (finish == "" || finish == FinishStop) {
+		finish = FinishToolCalls
+	}
+	if finish == "" {
+		finish = FinishStop
+	}
+	u := s.usage
+	if u.TotalTokens == 0 {
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	}
+	return &Response{ID: s.id, Message: msg, FinishReason: finish, Usage: u}
+}
+
+// finishStream sends the final chunk (finish reason and usage).
+func (s *streamState) finishStream(ctx context.Context) (*Response, error) {
+	resp := s.response()
+	u := resp.Usage
+	if err := s.emit(ctx, Chunk{FinishReason: resp.FinishReason, Usage: &u}); err != nil {
+		return nil, s.fail(err)
+	}
+	return resp, nil
+}
+
+// fail wraps a failure of a stream: after output reached the caller it
+// becomes an interruption carrying the partial reply.
+func (s *streamState) fail(err error) error {
+	if s.delivered == 0 {
+		if st, ok := err.(*stopped); ok {
+			return &interrupted{cause: st, partial: s.response()}
+		}
+		return err
+	}
+	return &interrupted{cause: err, partial: s.response()}
+}
+
+// stopped is the caller's StreamFunc asking to stop.
+type stopped struct{ err error }
+
+func (s *stopped) Error() string { return "stream stopped by the stream function: " + s.err.Error() }
+func (s *stopped) Unwrap() error { return s.err }
+
+// interrupted is a stream failure after output reached the caller.
+type interrupted struct {
+	cause   error
+	partial *Response
+}
+
+func (i *interrupted) Error() string { return i.cause.Error() }
+func (i *interrupted) Unwrap() error { return i.cause }
+
+// errTruncated is a stream that ended without its terminal event.
+var errTruncated = &StreamError{Type: "truncated", Message: "stream ended before the provider finished the reply (connection cut)"}

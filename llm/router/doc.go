@@ -1,0 +1,36 @@
+// Package router is jedisos's fallback Router: LiteLLM's Router semantics
+// over any llm.Completer.
+//
+// A Router holds model groups. Each group is a list of deployments (a model
+// string with its own key, base URL, limits, weight, order, timeouts and
+// prices, or any llm.Completer). A call names a group; the Router picks a
+// deployment with the configured strategy (simple-shuffle, least-busy,
+// usage-based, latency-based or cost-based), retries inside the group with a
+// per-kind retry policy and a backoff that honours Retry-After, cools failing
+// deployments down, and moves to fallback groups (general, context-window,
+// content-policy and default) when the group cannot answer.
+//
+// The rules follow LiteLLM's Router, minus its known defects:
+//
+//   - a throttled deployment that sent Retry-After is cooled down for that long
+//     and the Router waits for it unless another deployment is really healthy
+//     (it never hammers a throttled upstream);
+//   - a fallback group never restarts the retry cycle of a group already
+//     tried in the same call, and no group is run twice;
+//   - least-busy breaks ties randomly instead of always picking the first
+//     deployment;
+//   - when every deployment is cooling down the caller can choose to wait
+//     (Config.WaitForCooldown) within the call's deadline instead of failing;
+//   - a stream falls back freely until its first chunk reaches the caller;
+//     after that a failure ends the call with an llm.ErrStreamInterrupted
+//     error carrying the partial output, never a silent truncation.
+//
+// A Router implements llm.Completer and langchaingo's llms.Model, so it drops
+// in anywhere a model does. Configuration is plain data (Config, Deployment)
+// validated by New, or YAML loaded by LoadConfig: the llm_config.yaml shape
+// (models: primary/fallback1/... and settings:) and LiteLLM's model_list with
+// router_settings.
+//
+// Time and randomness are injectable (WithClock, WithRand), so every routing
+// decision is deterministic under test.
+package router

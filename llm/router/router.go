@@ -1,0 +1,390 @@
+package router
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jedisos/jedisos/llm"
+)
+
+// Router routes completion requests over model groups with retries,
+// cooldowns and fallbacks. It is safe for concurrent use and starts no
+// background goroutines, so it needs no Close.
+type Router struct {
+	cfg       Config
+	groups    map[string]*group
+	names     []string
+	strategy  Strategy
+	args      StrategyArgs
+	clock     Clock
+	rnd       *lockedRand
+	callbacks []llm.Callback
+
+	numRetries   int
+	allowedFails int
+	maxFallbacks int
+	needTokens   bool
+	encoding     string
+
+	budget          *budgetState
+	providerBudgets map[string]*budgetState
+}
+
+// New validates cfg and builds a Router. Deployments without a Model are
+// built with llm.NewFromParams. All configuration problems are reported at
+// once, each as a *ConfigError naming the field.
+func New(cfg Config, opts ...Option) (*Router, error) {
+	o := options{clock: systemClock{}}
+	for _, f := range opts {
+		f(&o)
+	}
+	r := &Router{
+		cfg:          cfg,
+		groups:       map[string]*group{},
+		clock:        o.clock,
+		rnd:          &lockedRand{f: o.rand},
+		callbacks:    slices.Clone(cfg.Callbacks),
+		numRetries:   DefaultNumRetries,
+		allowedFails: DefaultAllowedFails,
+		maxFallbacks: DefaultMaxFallbacks,
+		args:         cfg.StrategyArgs,
+		budget:       &budgetState{},
+	}
+	var errs []error
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, &ConfigError{Field: field, Msg: fmt.Sprintf(format, a...)})
+	}
+	st, err := ParseStrategy(string(cfg.Strategy))
+	if err != nil {
+		bad("Strategy", "%v", err)
+	}
+	r.strategy = st
+	if cfg.NumRetries != nil {
+		if *cfg.NumRetries < 0 {
+			bad("NumRetries", "must be >= 0, got %d", *cfg.NumRetries)
+		}
+		r.numRetries = *cfg.NumRetries
+	}
+	if cfg.AllowedFails != nil {
+		if *cfg.AllowedFails < 0 {
+			bad("AllowedFails", "must be >= 0, got %d", *cfg.AllowedFails)
+		}
+		r.allowedFails = *cfg.AllowedFails
+	}
+	for k, n := range cfg.RetryPolicy {
+		if n < 0 {
+			bad("RetryPolicy["+string(k)+"]", "must be >= 0, got %d", n)
+		}
+	}
+	for k, n := range cfg.AllowedFailsPolicy {
+		if n < 0 {
+			bad("AllowedFailsPolicy["+string(k)+"]", "must be >= 0, got %d", n)
+		}
+	}
+	switch {
+	case cfg.MaxFallbacks < 0:
+		r.maxFallbacks = 0
+	case cfg.MaxFallbacks > 0:
+		r.maxFallbacks = cfg.MaxFallbacks
+	}
+	if r.args.LatencyWindow < 0 || r.args.LatencyBuffer < 0 || r.args.TimeoutPenalty < 0 {
+		bad("StrategyArgs", "values must be >= 0")
+	}
+	if r.args.LatencyWindow == 0 {
+		r.args.LatencyWindow = DefaultLatencyWindow
+	}
+	if r.args.TimeoutPenalty == 0 {
+		r.args.TimeoutPenalty = DefaultTimeoutPenalty
+	}
+	for name, d := range map[string]time.Duration{"Timeout": cfg.Timeout, "DeploymentTimeout": cfg.DeploymentTimeout,
+		"StreamTimeout": cfg.StreamTimeout, "RetryAfter": cfg.RetryAfter} {
+		if d < 0 {
+			bad(name, "must be >= 0, got %s", d)
+		}
+	}
+	cooldown := DefaultCooldownTime
+	if cfg.CooldownTime != 0 {
+		cooldown = cfg.CooldownTime
+	}
+	if len(cfg.Deployments) == 0 {
+		bad("Deployments", "no deployments: the model list is empty")
+	}
+
+	ids := map[string]int{}
+	for i, dc := range cfg.Deployments {
+		field := fmt.Sprintf("Deployments[%d]", i)
+		where := ""
+		if dc.Source != "" {
+			where = " (declared at " + dc.Source + ")"
+		}
+		before := len(errs)
+		if strings.TrimSpace(dc.Group) == "" {
+			bad(field+".Group", "empty model group name%s", where)
+		}
+		if dc.Params.Model == "" && dc.Model == nil {
+			bad(field+".Params.Model", "no model: set Params.Model or Model%s", where)
+		}
+		for fname, v := range map[string]int{"TPM": dc.TPM, "RPM": dc.RPM, "MaxParallelRequests": dc.MaxParallelRequests,
+			"MaxInputTokens": dc.MaxInputTokens, "Order": dc.Order} {
+			if v < 0 {
+				bad(field+"."+fname, "must be >= 0, got %d%s", v, where)
+			}
+		}
+		if dc.Weight < 0 {
+			bad(field+".Weight", "must be >= 0, got %g%s", dc.Weight, where)
+		}
+		if dc.Timeout < 0 || dc.StreamTimeout < 0 {
+			bad(field+".Timeout", "timeouts must be >= 0%s", where)
+		}
+		if dc.NumRetries != nil && *dc.NumRetries < 0 {
+			bad(field+".NumRetries", "must be >= 0, got %d%s", *dc.NumRetries, where)
+		}
+		if dc.Params.InputCostPerToken < 0 || dc.Params.OutputCostPerToken < 0 {
+			bad(field+".Params", "per-token costs must be >= 0%s", where)
+		}
+		if len(errs) > before {
+			continue
+		}
+		d, err := r.buildDeployment(dc, cooldown)
+		if err != nil {
+			errs = append(errs, &ConfigError{Field: field + ".Params", Msg: fmt.Sprintf("cannot build model %q%s: %v", dc.Params.Model, where, err), Err: err})
+			continue
+		}
+		if j, dup := ids[d.id]; dup {
+			if dc.ID != "" {
+				bad(field+".ID", "duplicate deployment id %q (also Deployments[%d])%s", d.id, j, where)
+				continue
+			}
+			for n := 2; ; n++ {
+				id := fmt.Sprintf("%s-%d", d.id, n)
+				if _, taken := ids[id]; !taken {
+					d.id = id
+					break
+				}
+			}
+		}
+		ids[d.id] = i
+		g := r.groups[d.group]
+		if g == nil {
+			g = &group{name: d.group}
+			r.groups[d.group] = g
+			r.names = append(r.names, d.group)
+		}
+		g.deps = append(g.deps, d)
+		if d.tpm > 0 {
+			r.needTokens = true
+		}
+	}
+	if cfg.EnablePreCallChecks {
+		r.needTokens = true
+	}
+	if cfg.DefaultGroup != "" && r.groups[cfg.DefaultGroup] == nil && len(errs) == 0 {
+		bad("DefaultGroup", "unknown model group %q (known: %s)", cfg.DefaultGroup, strings.Join(r.names, ", "))
+	}
+	if len(errs) == 0 {
+		for _, fb := range []struct {
+			name string
+			m    map[string][]string
+		}{{"Fallbacks", cfg.Fallbacks}, {"ContextWindowFallbacks", cfg.ContextWindowFallbacks}, {"ContentPolicyFallbacks", cfg.ContentPolicyFallbacks}} {
+			for _, from := range sortedKeys(fb.m) {
+				if from != "*" && r.groups[from] == nil {
+					bad(fb.name+"["+from+"]", "unknown model group %q (known: %s)", from, strings.Join(r.names, ", "))
+				}
+				for _, to := range fb.m[from] {
+					if r.groups[to] == nil {
+						bad(fb.name+"["+from+"]", "fallback to unknown model group %q (known: %s)", to, strings.Join(r.names, ", "))
+					}
+				}
+			}
+		}
+		for _, to := range cfg.DefaultFallbacks {
+			if r.groups[to] == nil {
+				bad("DefaultFallbacks", "fallback to unknown model group %q (known: %s)", to, strings.Join(r.names, ", "))
+			}
+		}
+	}
+	if cfg.Budget != nil {
+		if cfg.Budget.MaxBudget <= 0 || cfg.Budget.Period < 0 {
+			bad("Budget", "MaxBudget must be > 0 and Period >= 0")
+		}
+		r.budget = &budgetState{limit: cfg.Budget.MaxBudget, period: cfg.Budget.Period}
+	}
+	if len(cfg.ProviderBudgets) > 0 {
+		r.providerBudgets = map[string]*budgetState{}
+		for _, p := range sortedKeys(cfg.ProviderBudgets) {
+			b := cfg.ProviderBudgets[p]
+			if b.MaxBudget <= 0 || b.Period < 0 {
+				bad("ProviderBudgets["+p+"]", "MaxBudget must be > 0 and Period >= 0")
+			}
+			r.providerBudgets[p] = &budgetState{limit: b.MaxBudget, period: b.Period}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if r.cfg.DefaultGroup == "" {
+		r.cfg.DefaultGroup = r.names[0]
+	}
+	r.encoding = encodingFor(r.groups[r.cfg.DefaultGroup].deps[0].modelName)
+	return r, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func (r *Router) buildDeployment(dc Deployment, cooldown time.Duration) (*deployment, error) {
+	d := &deployment{
+		id:            dc.ID,
+		group:         dc.Group,
+		model:         dc.Model,
+		modelName:     dc.Params.Model,
+		provider:      dc.Provider,
+		maxInput:      dc.MaxInputTokens,
+		tpm:           dc.TPM,
+		rpm:           dc.RPM,
+		weight:        dc.Weight,
+		order:         dc.Order,
+		timeout:       dc.Timeout,
+		streamTimeout: dc.StreamTimeout,
+		maxParallel:   dc.MaxParallelRequests,
+		cooldownTime:  cooldown,
+		numRetries:    dc.NumRetries,
+	}
+	if d.order == 0 {
+		d.order = 1
+	}
+	if dc.CooldownTime != 0 {
+		d.cooldownTime = dc.CooldownTime
+	}
+	if d.timeout == 0 {
+		d.timeout = dc.Params.Timeout
+	}
+	if d.timeout == 0 {
+		d.timeout = r.cfg.DeploymentTimeout
+	}
+	if d.streamTimeout == 0 {
+		d.streamTimeout = r.cfg.StreamTimeout
+	}
+	if d.model == nil {
+		m, err := llm.NewFromParams(dc.Params)
+		if err != nil {
+			return nil, err
+		}
+		d.model = m
+		if d.provider == "" {
+			d.provider = m.Provider()
+		}
+	}
+	if d.provider == "" {
+		if p, ok := dc.Model.(interface{ Provider() string }); ok {
+			d.provider = p.Provider()
+		}
+	}
+	if d.provider == "" {
+		d.provider = providerOf(dc.Params.Model)
+	}
+	if d.modelName == "" {
+		if n, ok := dc.Model.(interface{ Name() string }); ok {
+			d.modelName = n.Name()
+		}
+	}
+	d.priceModel = dc.BaseModel
+	if d.priceModel == "" {
+		d.priceModel = d.modelName
+	}
+	info, known := llm.LookupModel(d.priceModel)
+	if d.maxInput == 0 && known {
+		d.maxInput = info.MaxInputTokens
+	}
+	if dc.Params.InputCostPerToken > 0 || dc.Params.OutputCostPerToken > 0 {
+		d.inCost, d.outCost, d.costOverride = dc.Params.InputCostPerToken, dc.Params.OutputCostPerToken, true
+	} else if known {
+		d.inCost, d.outCost = info.InputCostPerToken, info.OutputCostPerToken
+	}
+	if d.id == "" {
+		d.id = deploymentID(dc)
+	}
+	return d, nil
+}
+
+// deploymentID derives a stable id from the deployment's identity; the key
+// enters only through a hash.
+func deploymentID(dc Deployment) string {
+	h := sha256.New()
+	key := sha256.Sum256([]byte(dc.Params.APIKey))
+	for _, s := range []string{dc.Group, dc.Params.Model, dc.Params.APIBase, dc.Params.APIVersion, dc.Params.Organization, hex.EncodeToString(key[:])} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Groups returns the model group names in declaration order.
+func (r *Router) Groups() []string { return slices.Clone(r.names) }
+
+// DeploymentStatus is a snapshot of one deployment's state.
+type DeploymentStatus struct {
+	ID, Group, Model, Provider string
+	// InFlight is the number of requests in flight.
+	InFlight int
+	// CooldownUntil is when the deployment leaves cooldown; zero when it is
+	// not cooling down.
+	CooldownUntil time.Time
+	// Requests, Failures, RPM and TPM count the current minute.
+	Requests, Failures, RPM, TPM int
+	// Latency is the mean recent latency sample in seconds (per output
+	// token; time to first token for streams).
+	Latency float64
+}
+
+// Status returns a snapshot of every deployment, in declaration order
+// within groups, groups in declaration order.
+func (r *Router) Status() []DeploymentStatus {
+	now := r.clock.Now()
+	minute := now.Unix() / 60
+	var out []DeploymentStatus
+	for _, name := range r.names {
+		g := r.groups[name]
+		g.mu.Lock()
+		for _, d := range g.deps {
+			d.rollMinute(minute)
+			s := DeploymentStatus{ID: d.id, Group: d.group, Model: d.modelName, Provider: d.provider,
+				InFlight: d.inFlight, Requests: d.minuteReqs, Failures: d.minuteFails, RPM: d.rpmUsed, TPM: d.tpmUsed,
+				Latency: d.latency()}
+			if d.cooldownUntil.After(now) {
+				s.CooldownUntil = d.cooldownUntil
+			}
+			out = append(out, s)
+		}
+		g.mu.Unlock()
+	}
+	return out
+}
+
+// Spend returns the spend of the whole router (in the current budget
+// window when Config.Budget is set, else since New) and of each provider
+// with a budget, in its current window.
+func (r *Router) Spend() (total float64, byProvider map[string]float64) {
+	now := r.clock.Now()
+	total, _ = r.budget.current(now)
+	if len(r.providerBudgets) > 0 {
+		byProvider = map[string]float64{}
+		for p, b := range r.providerBudgets {
+			byProvider[p], _ = b.current(now)
+		}
+	}
+	return total, byProvider
+}
