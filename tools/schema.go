@@ -4,10 +4,12 @@ import (
 	"encoding"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -143,9 +145,10 @@ func jsonFieldName(f reflect.StructField) (name string, embedded, ok bool) {
 	return name, false, true
 }
 
-// relaxPointers walks the Go type next to its generated schema and removes
-// pointer fields from the required lists: in Go a nil pointer is an absent
-// value, so the model may leave such a field out.
+// relaxPointers walks the Go type next to its generated schema. It removes
+// pointer fields from the required lists (in Go a nil pointer is an absent
+// value, so the model may leave such a field out) and bounds sized and
+// unsigned integers to their Go range.
 func relaxPointers(t reflect.Type, s *jsonschema.Schema) {
 	if s == nil {
 		return
@@ -159,7 +162,15 @@ func relaxPointers(t reflect.Type, s *jsonschema.Schema) {
 		return
 	}
 	switch t.Kind() {
+	case reflect.Int8, reflect.Int16, reflect.Int32,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if s.Type == "integer" {
+			boundInteger(t, s)
+		}
 	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 && s.Type == "string" {
+			return // []byte is base64 text
+		}
 		relaxPointers(t.Elem(), s.Items)
 	case reflect.Map:
 		if s.AdditionalProperties != nil {
@@ -170,6 +181,35 @@ func relaxPointers(t reflect.Type, s *jsonschema.Schema) {
 		}
 	case reflect.Struct:
 		relaxStructFields(t, s)
+	}
+}
+
+// boundInteger adds the range of a sized or unsigned Go integer type to its
+// schema, unless a bound is already given, so that out-of-range numbers are
+// reported by validation with their exact path.
+func boundInteger(t reflect.Type, s *jsonschema.Schema) {
+	var lo, hi string
+	switch t.Kind() {
+	case reflect.Int8:
+		lo, hi = strconv.Itoa(math.MinInt8), strconv.Itoa(math.MaxInt8)
+	case reflect.Int16:
+		lo, hi = strconv.Itoa(math.MinInt16), strconv.Itoa(math.MaxInt16)
+	case reflect.Int32:
+		lo, hi = strconv.Itoa(math.MinInt32), strconv.Itoa(math.MaxInt32)
+	case reflect.Uint8:
+		lo, hi = "0", strconv.Itoa(math.MaxUint8)
+	case reflect.Uint16:
+		lo, hi = "0", strconv.Itoa(math.MaxUint16)
+	case reflect.Uint32:
+		lo, hi = "0", strconv.FormatUint(math.MaxUint32, 10)
+	default:
+		lo = "0"
+	}
+	if s.Minimum == "" && s.ExclusiveMinimum == "" {
+		s.Minimum = json.Number(lo)
+	}
+	if hi != "" && s.Maximum == "" && s.ExclusiveMaximum == "" {
+		s.Maximum = json.Number(hi)
 	}
 }
 

@@ -256,7 +256,7 @@ func (t *Tool) execute(ctx context.Context, call llm.ToolCall, timeout time.Dura
 	}
 	inv, err := t.bind(args)
 	if err != nil {
-		res.Err = &ValidationError{Tool: t.name, Violations: decodeViolations(err)}
+		res.Err = &ValidationError{Tool: t.name, Violations: decodeViolations(args, err)}
 		return res
 	}
 

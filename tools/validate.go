@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -161,7 +162,7 @@ func collect(e *jsonschema.ValidationError, out *[]Violation) {
 		}
 	}
 	if len(e.Causes) == 0 {
-		*out = append(*out, Violation{Path: path, Message: e.ErrorKind.LocalizedString(printer)})
+		*out = append(*out, Violation{Path: path, Message: leafMessage(e.ErrorKind)})
 		return
 	}
 	causes := e.Causes
@@ -177,6 +178,32 @@ func collect(e *jsonschema.ValidationError, out *[]Violation) {
 	for _, c := range causes {
 		collect(c, out)
 	}
+}
+
+// leafMessage words the common keyword failures as instructions; other
+// kinds keep the validator's own English text.
+func leafMessage(k jsonschema.ErrorKind) string {
+	switch k := k.(type) {
+	case *kind.MinLength:
+		return fmt.Sprintf("must be at least %d characters long; got %d", k.Want, k.Got)
+	case *kind.MaxLength:
+		return fmt.Sprintf("must be at most %d characters long; got %d", k.Want, k.Got)
+	case *kind.Pattern:
+		return fmt.Sprintf("must match the pattern %s; got %s", k.Want, display(k.Got))
+	case *kind.MinItems:
+		return fmt.Sprintf("must have at least %d items; got %d", k.Want, k.Got)
+	case *kind.MaxItems:
+		return fmt.Sprintf("must have at most %d items; got %d", k.Want, k.Got)
+	case *kind.Minimum:
+		return fmt.Sprintf("must be >= %s; got %s", k.Want.RatString(), k.Got.RatString())
+	case *kind.Maximum:
+		return fmt.Sprintf("must be <= %s; got %s", k.Want.RatString(), k.Got.RatString())
+	case *kind.ExclusiveMinimum:
+		return fmt.Sprintf("must be > %s; got %s", k.Want.RatString(), k.Got.RatString())
+	case *kind.ExclusiveMaximum:
+		return fmt.Sprintf("must be < %s; got %s", k.Want.RatString(), k.Got.RatString())
+	}
+	return k.LocalizedString(printer)
 }
 
 func isNullBranch(e *jsonschema.ValidationError) bool {
@@ -227,15 +254,77 @@ func jsonKind(v any) string {
 }
 
 // decodeViolations turns an error from decoding validated arguments into
-// the input struct into violations.
-func decodeViolations(err error) []Violation {
+// the input struct into violations. args are the arguments decoded.
+func decodeViolations(args []byte, err error) []Violation {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		path := ""
-		if te.Field != "" {
+		path, ok := pointerAt(args, te.Offset)
+		if !ok && te.Field != "" {
 			path = "/" + strings.Join(strings.Split(te.Field, "."), "/")
 		}
-		return []Violation{{Path: path, Message: fmt.Sprintf("%s does not fit the field's Go type %s", te.Value, te.Type)}}
+		msg := fmt.Sprintf("%s does not fit the field's Go type %s", te.Value, te.Type)
+		if strings.HasPrefix(te.Value, "number ") && strings.ContainsAny(te.Value, ".eE") {
+			msg += "; send a whole number without a fraction or exponent"
+		}
+		return []Violation{{Path: path, Message: msg}}
 	}
 	return []Violation{{Message: err.Error()}}
+}
+
+// pointerAt returns the JSON Pointer of the scalar value of doc that ends
+// at byte offset end.
+func pointerAt(doc []byte, end int64) (string, bool) {
+	type frame struct {
+		object  bool
+		wantKey bool
+		key     string
+		index   int
+	}
+	var stack []*frame
+	done := func() { // a value of the innermost container is complete
+		if n := len(stack); n > 0 {
+			if top := stack[n-1]; top.object {
+				top.wantKey = true
+			} else {
+				top.index++
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
+			if key, ok := tok.(string); ok {
+				stack[n-1].key, stack[n-1].wantKey = key, false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{object: true, wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			done()
+		default:
+			if dec.InputOffset() == end {
+				var b strings.Builder
+				for _, f := range stack {
+					b.WriteByte('/')
+					if f.object {
+						b.WriteString(escapeToken(f.key))
+					} else {
+						b.WriteString(strconv.Itoa(f.index))
+					}
+				}
+				return b.String(), true
+			}
+			done()
+		}
+	}
 }
