@@ -61,15 +61,15 @@ type optionalIn struct {
 }
 
 type collectionsIn struct {
-	Tags    []string          `json:"tags"`
-	Matrix  [][]int           `json:"matrix,omitempty"`
-	Pair    [2]string         `json:"pair"`
-	Labels  map[string]string `json:"labels"`
-	Scores  map[int]float64   `json:"scores,omitempty"`
-	Anything any              `json:"anything,omitempty"`
-	Raw     json.RawMessage   `json:"raw,omitempty"`
-	Data    []byte            `json:"data,omitempty"`
-	Items   []item            `json:"items" jsonschema:"minItems=1,maxItems=5"`
+	Tags     []string          `json:"tags"`
+	Matrix   [][]int           `json:"matrix,omitempty"`
+	Pair     [2]string         `json:"pair"`
+	Labels   map[string]string `json:"labels"`
+	Scores   map[int]float64   `json:"scores,omitempty"`
+	Anything any               `json:"anything,omitempty"`
+	Raw      json.RawMessage   `json:"raw,omitempty"`
+	Data     []byte            `json:"data,omitempty"`
+	Items    []item            `json:"items" jsonschema:"minItems=1,maxItems=5"`
 }
 
 type item struct {
