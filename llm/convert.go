@@ -298,6 +298,11 @@ func (l *lcCompleter) Complete(ctx context.Context, req *Request) (*Response, er
 }
 
 func (l *lcCompleter) generate(ctx context.Context, req *Request) (*Response, error) {
+	return langchainGenerate(ctx, l.m, req)
+}
+
+// langchainGenerate calls a langchaingo model with req and merges its reply.
+func langchainGenerate(ctx context.Context, lm llms.Model, req *Request) (*Response, error) {
 	opts := CallOptions(req)
 	var streamErr error
 	if req.Stream != nil {
@@ -313,7 +318,7 @@ func (l *lcCompleter) generate(ctx context.Context, req *Request) (*Response, er
 			return nil
 		}))
 	}
-	cr, err := l.m.GenerateContent(ctx, ToLangchain(req.Messages), opts...)
+	cr, err := lm.GenerateContent(ctx, ToLangchain(req.Messages), opts...)
 	if err != nil {
 		if streamErr != nil {
 			return nil, streamErr

@@ -284,6 +284,10 @@ func newModel(c config) (*Model, error) {
 	}
 	m.base = strings.TrimRight(base, "/")
 	m.key = p.APIKey
+	m.hc = p.HTTPClient
+	if m.hc == nil {
+		m.hc = &http.Client{}
+	}
 	m.red = newRedactor(p.APIKey)
 	mkErr := func(kind Kind, format string, args ...any) error {
 		return &Error{Kind: kind, Provider: spec.Name, Model: p.Model, Message: fmt.Sprintf(format, args...)}
@@ -319,6 +323,13 @@ func newModel(c config) (*Model, error) {
 		if m.project == "" {
 			return nil, mkErr(ErrBadRequest, "vertex_ai needs a project: set VERTEXAI_PROJECT")
 		}
+		if m.key == "" {
+			ts, err := vertexTokenSource(c.getenv)
+			if err != nil {
+				return nil, mkErr(ErrAuthentication, "%s", err.Error())
+			}
+			m.token = ts
+		}
 		if m.base == "" {
 			if m.location == "global" {
 				m.base = "https://aiplatform.googleapis.com"
@@ -345,10 +356,6 @@ func newModel(c config) (*Model, error) {
 		m.info, m.hasInfo = mi, true
 	} else {
 		m.info, m.hasInfo = m.prices.Lookup(p.Model)
-	}
-	m.hc = p.HTTPClient
-	if m.hc == nil {
-		m.hc = &http.Client{}
 	}
 	return m, nil
 }

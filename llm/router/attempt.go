@@ -1,0 +1,485 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jedisos/jedisos/llm"
+)
+
+// reasons counts why deployments of a group were skipped.
+type reasons struct {
+	total, cooling, small, budget, limit, busy int
+	nextUp                                     time.Time
+	largest                                    int
+	budgetErr                                  *BudgetError
+}
+
+// selectLocked picks a deployment for the call, skipping those that failed
+// earlier in the call unless nothing else is left. Caller holds g.mu.
+func (r *Router) selectLocked(g *group, c *call, failed []*deployment, now time.Time) (*deployment, reasons) {
+	var buf [16]*deployment
+	var rs reasons
+	minute := now.Unix() / 60
+	cands := buf[:0]
+	for pass := 0; pass < 2; pass++ {
+		rs = reasons{total: len(g.deps)}
+		skipped := 0
+		for _, d := range g.deps {
+			if pass == 0 && len(failed) > 0 && slicesContains(failed, d) {
+				skipped++
+				continue
+			}
+			if d.cooldownUntil.After(now) {
+				rs.cooling++
+				if rs.nextUp.IsZero() || d.cooldownUntil.Before(rs.nextUp) {
+					rs.nextUp = d.cooldownUntil
+				}
+				continue
+			}
+			if d.maxInput > rs.largest {
+				rs.largest = d.maxInput
+			}
+			if r.cfg.EnablePreCallChecks && d.maxInput > 0 && c.tokens > d.maxInput {
+				rs.small++
+				continue
+			}
+			if b := r.providerBudgets[d.provider]; b != nil {
+				if spent, reset, over := b.exceeded(now); over {
+					rs.budget++
+					rs.budgetErr = &BudgetError{Scope: "provider " + d.provider, Spent: spent, Limit: b.limit, ResetIn: reset}
+					continue
+				}
+			}
+			d.rollMinute(minute)
+			if (d.rpm > 0 && d.rpmUsed+1 > d.rpm) || (d.tpm > 0 && d.tpmUsed+c.tokens > d.tpm) {
+				rs.limit++
+				continue
+			}
+			if d.maxParallel > 0 && d.inFlight >= d.maxParallel {
+				rs.busy++
+				continue
+			}
+			cands = append(cands, d)
+		}
+		if len(cands) > 0 || skipped == 0 {
+			break
+		}
+	}
+	if len(cands) == 0 {
+		return nil, rs
+	}
+	// order: only the best (lowest) order present is eligible
+	best := cands[0].order
+	for _, d := range cands[1:] {
+		best = min(best, d.order)
+	}
+	if best != cands[0].order || len(cands) > 1 {
+		n := 0
+		for _, d := range cands {
+			if d.order == best {
+				cands[n] = d
+				n++
+			}
+		}
+		cands = cands[:n]
+	}
+	return r.choose(cands, pickInput{tokens: c.tokens}), rs
+}
+
+// acquire picks a deployment and reserves it (in-flight, rpm, tpm). It
+// waits for a free slot when deployments are at MaxParallelRequests, and
+// for a cooldown to end when the call waits for cooldowns.
+func (c *call) acquire(ctx context.Context, g *group, failed []*deployment) (*deployment, error) {
+	r := c.r
+	if r.needTokens && !c.counted {
+		c.tokens = countTokens(r.encoding, c.req)
+		c.counted = true
+	}
+	for {
+		if ctx.Err() != nil {
+			return nil, c.ctxError(ctx, nil)
+		}
+		now := r.clock.Now()
+		g.mu.Lock()
+		d, rs := r.selectLocked(g, c, failed, now)
+		if d != nil {
+			d.inFlight++
+			d.rpmUsed++
+			d.tpmUsed += c.tokens
+			d.minuteReqs++
+			g.mu.Unlock()
+			return d, nil
+		}
+		var released chan struct{}
+		if rs.busy > 0 {
+			if g.released == nil {
+				g.released = make(chan struct{})
+			}
+			released = g.released
+		}
+		g.mu.Unlock()
+		if released != nil {
+			select {
+			case <-released:
+				continue
+			case <-ctx.Done():
+				return nil, c.ctxError(ctx, nil)
+			}
+		}
+		if rs.cooling > 0 && c.wait {
+			w := rs.nextUp.Sub(now)
+			if c.deadline.IsZero() || now.Add(w).Before(c.deadline) {
+				if err := r.clock.Sleep(ctx, w); err != nil {
+					return nil, c.ctxError(ctx, nil)
+				}
+				continue
+			}
+		}
+		return nil, c.noDeployment(g, rs, now)
+	}
+}
+
+// noDeployment explains why no deployment of g could take the call.
+func (c *call) noDeployment(g *group, rs reasons, now time.Time) error {
+	if rs.small > 0 && rs.small+rs.budget == rs.total-rs.cooling && rs.cooling == 0 && rs.limit == 0 {
+		return &llm.Error{Kind: llm.ErrContextWindowExceeded, Model: g.name,
+			Message: fmt.Sprintf("pre-call check: the request has about %d tokens; the largest context window in model group %q is %d",
+				c.tokens, g.name, rs.largest),
+			Err: ErrNoDeployments}
+	}
+	if rs.budget > 0 && rs.cooling == 0 && rs.limit == 0 {
+		return &llm.Error{Kind: llm.ErrBudgetExceeded, Model: g.name,
+			Message: fmt.Sprintf("every deployment of model group %q is over its provider budget", g.name),
+			Err:     errors.Join(ErrNoDeployments, rs.budgetErr)}
+	}
+	var parts []string
+	var retry time.Duration
+	if rs.cooling > 0 {
+		retry = rs.nextUp.Sub(now)
+		parts = append(parts, fmt.Sprintf("%d cooling down", rs.cooling))
+	}
+	if rs.limit > 0 {
+		next := time.Unix((now.Unix()/60+1)*60, 0).Sub(now)
+		if retry == 0 || next < retry {
+			retry = next
+		}
+		parts = append(parts, fmt.Sprintf("%d at their rpm/tpm limit", rs.limit))
+	}
+	if rs.small > 0 {
+		parts = append(parts, fmt.Sprintf("%d with a context window under %d tokens", rs.small, c.tokens))
+	}
+	if rs.budget > 0 {
+		parts = append(parts, fmt.Sprintf("%d over budget", rs.budget))
+	}
+	msg := fmt.Sprintf("no deployments available for model group %q: %s", g.name, strings.Join(parts, ", "))
+	if retry > 0 {
+		msg += fmt.Sprintf("; try again in %s", retry.Round(time.Millisecond))
+	}
+	return &llm.Error{Kind: llm.ErrRateLimit, Model: g.name, Message: msg, RetryAfter: retry, Err: ErrNoDeployments}
+}
+
+// attempt makes one call to deployment d, which acquire reserved.
+func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, wait time.Duration) (*llm.Response, error) {
+	r := c.r
+	c.attempts++
+	start := r.clock.Now()
+	req := *c.req
+	req.Model = d.modelName
+	req.Timeout = 0
+	var info *llm.CallInfo
+	if len(r.callbacks) > 0 {
+		info = &llm.CallInfo{Group: g.name, Deployment: d.id, Model: d.modelName, Provider: d.provider,
+			Attempt: c.attempts, FallbackDepth: depth, Wait: wait, Request: &req, Start: start}
+		if err := r.runInput(ctx, info); err != nil {
+			r.release(g, d, c.tokens, true)
+			c.stop = true
+			return nil, fmt.Errorf("router: input callback rejected the call to deployment %s: %w", d.id, err)
+		}
+	}
+	actx := ctx
+	var cancel context.CancelCauseFunc
+	if d.timeout > 0 || (c.stream != nil && d.streamTimeout > 0) {
+		actx, cancel = context.WithCancelCause(ctx)
+	}
+	var stopTimer func() bool
+	if d.timeout > 0 {
+		stopTimer = r.clock.AfterFunc(d.timeout, func() { cancel(errAttemptTimeout) })
+	}
+	if c.stream != nil {
+		c.stream.begin(d, info, cancel, d.streamTimeout, start)
+		req.Stream = c.stream.forward
+	}
+	resp, err := d.model.Complete(actx, &req)
+	if stopTimer != nil {
+		stopTimer()
+	}
+	if c.stream != nil {
+		c.stream.end()
+	}
+	end := r.clock.Now()
+	if err == nil && resp == nil {
+		err = &llm.Error{Kind: llm.ErrAPI, Provider: d.provider, Model: d.modelName, Message: "the model returned neither a response nor an error"}
+	}
+	if err == nil && c.stream != nil {
+		err = c.stream.deliverWhole(ctx, resp)
+	}
+	if err == nil {
+		if cancel != nil {
+			cancel(nil)
+		}
+		r.succeeded(g, d, c, resp, start, end)
+		if info != nil {
+			info.End = end
+			r.runSuccess(ctx, info, resp)
+		}
+		return resp, nil
+	}
+	out, cause := c.classify(ctx, actx, err, d)
+	if cancel != nil {
+		cancel(nil)
+	}
+	r.failed(g, d, c, cause, end)
+	if info != nil {
+		info.End = end
+		r.runFailure(ctx, info, out)
+	}
+	return nil, out
+}
+
+// classify turns an attempt's failure into the call's error and the
+// upstream cause (nil when the failure is not the deployment's).
+func (c *call) classify(ctx, actx context.Context, err error, d *deployment) (error, *llm.Error) {
+	if c.stream != nil && c.stream.userErr != nil {
+		c.stop = true
+		return c.stream.userErr, nil
+	}
+	if ctx.Err() != nil {
+		var cause *llm.Error
+		if errors.Is(context.Cause(ctx), errCallTimeout) {
+			cause = &llm.Error{Kind: llm.ErrTimeout, Provider: d.provider, Model: d.modelName, Deployment: d.id}
+		}
+		if c.stream != nil && c.stream.delivered > 0 {
+			c.stop = true
+			return c.stream.interrupted(d, &llm.Error{Kind: llm.ErrTimeout, Provider: d.provider, Model: d.modelName,
+				Deployment: d.id, Message: "call ended: " + context.Cause(ctx).Error(), Err: ctx.Err()}), cause
+		}
+		return c.ctxError(ctx, cause), cause
+	}
+	var e *llm.Error
+	cause := context.Cause(actx)
+	switch {
+	case actx != ctx && errors.Is(cause, errAttemptTimeout):
+		e = &llm.Error{Kind: llm.ErrTimeout, Message: fmt.Sprintf("deployment timed out after %s", d.timeout), Err: context.DeadlineExceeded}
+	case actx != ctx && errors.Is(cause, errFirstChunkTimeout):
+		e = &llm.Error{Kind: llm.ErrTimeout, Message: fmt.Sprintf("no first chunk within the stream timeout %s", d.streamTimeout), Err: context.DeadlineExceeded}
+	case actx != ctx && errors.Is(cause, errStreamStalled):
+		e = &llm.Error{Kind: llm.ErrTimeout, Message: fmt.Sprintf("stream stalled: no chunk for %s", d.streamTimeout), Err: context.DeadlineExceeded}
+	default:
+		var src *llm.Error
+		if errors.As(err, &src) {
+			cp := *src // never modify the model's error value
+			e = &cp
+		} else {
+			e = llm.Classify(actx, err, d.provider, d.modelName)
+		}
+	}
+	if e.Provider == "" {
+		e.Provider = d.provider
+	}
+	if e.Model == "" {
+		e.Model = d.modelName
+	}
+	e.Deployment = d.id
+	if c.stream != nil && c.stream.delivered > 0 {
+		c.stop = true
+		return c.stream.interrupted(d, e), e
+	}
+	return e, e
+}
+
+// release undoes acquire's in-flight reservation (and, when the request
+// was never sent, its rpm/tpm reservation).
+func (r *Router) release(g *group, d *deployment, tokens int, unsent bool) {
+	g.mu.Lock()
+	d.inFlight--
+	if unsent {
+		d.rpmUsed--
+		d.tpmUsed -= tokens
+		d.minuteReqs--
+	}
+	r.signalLocked(g)
+	g.mu.Unlock()
+}
+
+// signalLocked wakes callers waiting for a free slot. Caller holds g.mu.
+func (r *Router) signalLocked(g *group) {
+	if g.released != nil {
+		close(g.released)
+		g.released = nil
+	}
+}
+
+// succeeded records a success and completes the response's fields.
+func (r *Router) succeeded(g *group, d *deployment, c *call, resp *llm.Response, start, end time.Time) {
+	resp.Deployment = d.id
+	if resp.Model == "" {
+		resp.Model = d.modelName
+	}
+	if resp.Provider == "" {
+		resp.Provider = d.provider
+	}
+	u := resp.Usage
+	if d.costOverride {
+		resp.Cost = float64(u.PromptTokens)*d.inCost + float64(u.CompletionTokens)*d.outCost
+	} else if resp.Cost == 0 && (u.PromptTokens > 0 || u.CompletionTokens > 0) {
+		if info, ok := llm.LookupModel(d.priceModel); ok {
+			resp.Cost = llm.CostFor(info, u)
+		}
+	}
+	var sample float64
+	if r.strategy == LatencyBased {
+		if c.stream != nil && !c.stream.first.IsZero() {
+			sample = c.stream.first.Sub(start).Seconds()
+		} else {
+			sample = end.Sub(start).Seconds() / float64(max(1, u.CompletionTokens))
+		}
+	}
+	g.mu.Lock()
+	d.inFlight--
+	d.rollMinute(end.Unix() / 60)
+	if u.PromptTokens > c.tokens {
+		d.tpmUsed += u.PromptTokens - c.tokens
+	}
+	d.tpmUsed += u.CompletionTokens
+	if r.strategy == LatencyBased {
+		d.addLatency(sample, r.args.LatencyWindow)
+	}
+	r.signalLocked(g)
+	g.mu.Unlock()
+	r.budget.add(end, resp.Cost)
+	if b := r.providerBudgets[d.provider]; b != nil {
+		b.add(end, resp.Cost)
+	}
+}
+
+// cooldownEligible: 429, 401, 408, 404, >= 500 and failures without an
+// HTTP response. Other 4xx never cool a deployment down.
+func cooldownEligible(e *llm.Error) bool {
+	switch s := e.StatusCode; {
+	case s == 429 || s == 401 || s == 408 || s == 404 || s >= 500:
+		return true
+	case s != 0 && s != 200:
+		return false
+	}
+	switch e.Kind {
+	case llm.ErrRateLimit, llm.ErrAuthentication, llm.ErrNotFound, llm.ErrTimeout, llm.ErrInternalServer,
+		llm.ErrBadGateway, llm.ErrServiceUnavailable, llm.ErrAPIConnection, llm.ErrAPI:
+		return true
+	}
+	return false
+}
+
+// failed records a failure of d and cools it down when the rules say so.
+func (r *Router) failed(g *group, d *deployment, c *call, e *llm.Error, now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	d.inFlight--
+	r.signalLocked(g)
+	if e == nil {
+		return
+	}
+	d.rollMinute(now.Unix() / 60)
+	d.minuteFails++
+	if r.strategy == LatencyBased && e.Kind == llm.ErrTimeout {
+		d.addLatency(r.args.TimeoutPenalty, r.args.LatencyWindow)
+	}
+	if d.cooldownTime <= 0 || !cooldownEligible(e) {
+		return
+	}
+	ttl := d.cooldownTime
+	multi := len(g.deps) > 1
+	cool := false
+	switch {
+	case (e.StatusCode == 429 || e.Kind == llm.ErrRateLimit) && multi:
+		cool = true
+		if e.RetryAfter > 0 {
+			ttl = e.RetryAfter
+		}
+	case e.StatusCode == 401 || e.StatusCode == 404 || e.Kind == llm.ErrAuthentication || e.Kind == llm.ErrNotFound:
+		cool = true
+	default:
+		cut := now.Add(-ttl)
+		n := 0
+		for _, t := range d.fails {
+			if t.After(cut) {
+				d.fails[n] = t
+				n++
+			}
+		}
+		d.fails = append(d.fails[:n], now)
+		allowed := r.allowedFails
+		if v, ok := policyFor(r.cfg.AllowedFailsPolicy, e.Kind); ok {
+			allowed = v
+		}
+		switch {
+		case multi && d.minuteReqs >= 5 && d.minuteFails*2 > d.minuteReqs:
+			cool = true
+		case len(d.fails) > allowed:
+			cool = true
+		}
+	}
+	if cool {
+		d.cooldownUntil = now.Add(ttl)
+		d.fails = d.fails[:0]
+	}
+}
+
+// runInput runs the input callbacks in order; a panic is turned into nil.
+func (r *Router) runInput(ctx context.Context, info *llm.CallInfo) (err error) {
+	for _, cb := range r.callbacks {
+		if e := safeInput(ctx, cb, info); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func safeInput(ctx context.Context, cb llm.Callback, info *llm.CallInfo) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = nil
+		}
+	}()
+	return cb.OnInput(ctx, info)
+}
+
+func (r *Router) runSuccess(ctx context.Context, info *llm.CallInfo, resp *llm.Response) {
+	for _, cb := range r.callbacks {
+		func() {
+			defer func() { _ = recover() }()
+			cb.OnSuccess(ctx, info, resp)
+		}()
+	}
+}
+
+func (r *Router) runFailure(ctx context.Context, info *llm.CallInfo, err error) {
+	for _, cb := range r.callbacks {
+		func() {
+			defer func() { _ = recover() }()
+			cb.OnFailure(ctx, info, err)
+		}()
+	}
+}
+
+func (r *Router) runStream(ctx context.Context, info *llm.CallInfo, ch llm.Chunk) {
+	for _, cb := range r.callbacks {
+		func() {
+			defer func() { _ = recover() }()
+			cb.OnStream(ctx, info, ch)
+		}()
+	}
+}
