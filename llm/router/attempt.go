@@ -336,8 +336,8 @@ func (r *Router) succeeded(g *group, d *deployment, c *call, resp *llm.Response,
 	if d.costOverride {
 		resp.Cost = float64(u.PromptTokens)*d.inCost + float64(u.CompletionTokens)*d.outCost
 	} else if resp.Cost == 0 && (u.PromptTokens > 0 || u.CompletionTokens > 0) {
-		if info, ok := llm.LookupModel(d.priceModel); ok {
-			resp.Cost = llm.CostFor(info, u)
+		if d.hasInfo {
+			resp.Cost = llm.CostFor(d.info, u)
 		}
 	}
 	var sample float64

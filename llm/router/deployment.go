@@ -21,6 +21,8 @@ type deployment struct {
 	inCost        float64 // per token, for cost-based routing
 	outCost       float64
 	costOverride  bool
+	info          llm.ModelInfo // price-table entry of priceModel
+	hasInfo       bool
 	tpm, rpm      int
 	weight        float64
 	order         int

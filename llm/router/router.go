@@ -1,7 +1,6 @@
 package router
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -306,6 +305,7 @@ func (r *Router) buildDeployment(dc Deployment, cooldown time.Duration) (*deploy
 		d.priceModel = d.modelName
 	}
 	info, known := llm.LookupModel(d.priceModel)
+	d.info, d.hasInfo = info, known
 	if d.maxInput == 0 && known {
 		d.maxInput = info.MaxInputTokens
 	}
