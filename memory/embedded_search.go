@@ -46,13 +46,16 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 	if req.Window != nil {
 		wg.Go(func() { arms[ArmTemporal] = x.temporal() })
 	}
-	if q != nil {
+	if q != nil && (!req.SkipSemantic || req.EntitySeeds > 0) {
 		arms[ArmSemantic] = x.semantic()
 	}
 	if len(req.Entities) > 0 || (req.EntitySeeds > 0 && len(arms[ArmSemantic]) > 0) {
 		arms[ArmEntity] = x.entity(arms[ArmSemantic])
 	}
 	wg.Wait()
+	if req.SkipSemantic {
+		arms[ArmSemantic] = nil
+	}
 
 	var res SearchResult
 	pos := make(map[int32]int, 4*req.Limit)

@@ -64,6 +64,9 @@ type SearchRequest struct {
 	// Dense is the normalised query embedding (semantic arm, and the
 	// order within the entity and temporal arms).
 	Dense []float32
+	// SkipSemantic leaves the semantic arm's own results out: Dense then
+	// only orders the entity and temporal arms and seeds the entity arm.
+	SkipSemantic bool
 	// MinSimilarity drops semantic hits below this cosine.
 	MinSimilarity float32
 	// Sparse is the BM25 query vector from [BM25.Query] (keyword arm).

@@ -1,0 +1,404 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tmc/langchaingo/llms"
+)
+
+// Config configures an [Engine]. Every field is optional.
+type Config struct {
+	// Store holds the memories; nil means a new in-memory EmbeddedStore,
+	// which the engine then owns and closes.
+	Store Store
+	// Embedder embeds facts and queries; nil means OfflineEmbedder{}.
+	Embedder Embedder
+	// Extractor turns content into facts; nil means OfflineExtractor{}.
+	Extractor Extractor
+	// Model answers Reflect (any llms.Model, e.g. the llm Router).
+	Model llms.Model
+	// Reranker reorders fused candidates; nil skips reranking.
+	Reranker Reranker
+	// Tokens counts tokens for the MaxTokens budget; nil means CL100K.
+	Tokens TokenCounter
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// RecencyAlpha is the weight of the recency boost; 0 means 0.2 and a
+	// negative value disables the boost.
+	RecencyAlpha float64
+	// MinSimilarity is the semantic arm's cosine floor; 0 means 0.3 and a
+	// negative value keeps everything.
+	MinSimilarity float32
+	// EntitySeeds is how many top semantic hits seed the entity arm; 0
+	// means 20 and a negative value disables seeding.
+	EntitySeeds int
+}
+
+// Engine runs retain, recall and reflect over a Store. It is safe for
+// concurrent use.
+type Engine struct {
+	store  Store
+	owned  bool
+	emb    Embedder
+	ext    Extractor
+	model  llms.Model
+	rerank Reranker
+	tokens TokenCounter
+	now    func() time.Time
+	alpha  float64
+	minSim float32
+	seeds  int
+}
+
+// New validates cfg and returns an engine.
+func New(cfg Config) (*Engine, error) {
+	e := &Engine{store: cfg.Store, emb: cfg.Embedder, ext: cfg.Extractor, model: cfg.Model,
+		rerank: cfg.Reranker, tokens: cfg.Tokens, now: cfg.Now, alpha: cfg.RecencyAlpha,
+		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds}
+	if e.store == nil {
+		e.store, e.owned = NewEmbeddedStore(), true
+	}
+	if e.emb == nil {
+		e.emb = OfflineEmbedder{}
+	}
+	if e.ext == nil {
+		e.ext = OfflineExtractor{}
+	}
+	if e.tokens == nil {
+		e.tokens = CL100K
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	switch {
+	case e.alpha == 0:
+		e.alpha = 0.2
+	case e.alpha < 0:
+		e.alpha = 0
+	case e.alpha > 1:
+		return nil, fmt.Errorf("%w: config RecencyAlpha %v must be <= 1", ErrInvalid, cfg.RecencyAlpha)
+	}
+	switch {
+	case e.minSim == 0:
+		e.minSim = 0.3
+	case e.minSim < 0:
+		e.minSim = -1
+	case e.minSim > 1:
+		return nil, fmt.Errorf("%w: config MinSimilarity %v must be <= 1", ErrInvalid, cfg.MinSimilarity)
+	}
+	switch {
+	case e.seeds == 0:
+		e.seeds = 20
+	case e.seeds < 0:
+		e.seeds = 0
+	}
+	return e, nil
+}
+
+// Store returns the engine's store.
+func (e *Engine) Store() Store { return e.store }
+
+// Close closes the store if the engine created it.
+func (e *Engine) Close() error {
+	if e.owned {
+		return e.store.Close()
+	}
+	return nil
+}
+
+// PutBank creates or replaces a bank profile (background, disposition).
+func (e *Engine) PutBank(ctx context.Context, b Bank) error {
+	if b.CreatedAt.IsZero() {
+		b.CreatedAt = e.now()
+	}
+	return e.store.PutBank(ctx, b)
+}
+
+// ensureBank creates a default profile for a bank seen for the first time.
+func (e *Engine) ensureBank(ctx context.Context, bank string) (Bank, error) {
+	b, err := e.store.Bank(ctx, bank)
+	if err == nil {
+		return b, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return Bank{}, err
+	}
+	b = Bank{ID: bank, CreatedAt: e.now()}
+	return b, e.store.PutBank(ctx, b)
+}
+
+// RetainOptions qualifies retained content. Every field is optional.
+type RetainOptions struct {
+	// Kind of the facts the extractor leaves unset; default world.
+	Kind Kind
+	// Context describes the source ("chat with Mina").
+	Context string
+	// Timestamp is when the content was said or written; relative dates
+	// resolve against it and it becomes the facts' mention time. Default
+	// the engine clock.
+	Timestamp time.Time
+	// DocumentID groups the facts of one document.
+	DocumentID string
+	// Metadata is copied onto every fact.
+	Metadata map[string]string
+	// Entities are known names to look for, added to those detected.
+	Entities []string
+	// Tags are copied onto every fact.
+	Tags []string
+}
+
+// RetainItem is one entry of [Engine.RetainBatch].
+type RetainItem struct {
+	Content string
+	Options RetainOptions
+}
+
+// RetainResult reports what Retain stored.
+type RetainResult struct {
+	// Memories are the stored facts (without vectors), in content order.
+	Memories []Memory
+}
+
+// IDs returns the ids of the stored memories.
+func (r RetainResult) IDs() []string {
+	out := make([]string, len(r.Memories))
+	for i := range r.Memories {
+		out[i] = r.Memories[i].ID
+	}
+	return out
+}
+
+// Retain extracts facts from content and stores them in bank. A fact
+// already in the bank (same normalised text) is replaced, not duplicated.
+func (e *Engine) Retain(ctx context.Context, bank, content string, opts RetainOptions) (RetainResult, error) {
+	return e.RetainBatch(ctx, bank, []RetainItem{{Content: content, Options: opts}})
+}
+
+// RetainBatch retains several contents with one embedding call and one
+// store write.
+func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainItem) (RetainResult, error) {
+	if bank == "" {
+		return RetainResult{}, fmt.Errorf("%w: retain: bank is empty", ErrInvalid)
+	}
+	var ms []Memory
+	var causes [][]int // per memory: indices into ms
+	for i, it := range items {
+		o := it.Options
+		if o.Kind != "" && !o.Kind.Valid() {
+			return RetainResult{}, fmt.Errorf("%w: retain item %d: kind %q is not a memory kind", ErrInvalid, i, o.Kind)
+		}
+		if strings.TrimSpace(it.Content) == "" {
+			return RetainResult{}, fmt.Errorf("%w: retain item %d: content is empty", ErrInvalid, i)
+		}
+		ts := o.Timestamp
+		if ts.IsZero() {
+			ts = e.now()
+		}
+		facts, err := e.ext.Extract(ctx, ExtractRequest{Content: it.Content, Context: o.Context, Now: ts, Entities: o.Entities})
+		if err != nil {
+			return RetainResult{}, fmt.Errorf("retain item %d: %w", i, err)
+		}
+		first := len(ms)
+		for j, f := range facts {
+			if strings.TrimSpace(f.Text) == "" {
+				continue
+			}
+			kind := f.Kind
+			if kind == "" {
+				kind = o.Kind
+			}
+			if kind == "" {
+				kind = KindWorld
+			}
+			if !kind.Valid() {
+				return RetainResult{}, fmt.Errorf("%w: retain item %d: fact %d: kind %q is not a memory kind", ErrExtract, i, j, kind)
+			}
+			conf := f.Confidence
+			if conf < 0 || conf > 1 {
+				return RetainResult{}, fmt.Errorf("%w: retain item %d: fact %d: confidence %v outside [0, 1]", ErrExtract, i, j, conf)
+			}
+			ents := mergeEntities(f.Entities, DetectEntities(f.Text, o.Entities))
+			m := Memory{ID: MemoryID(bank, f.Text), Bank: bank, Kind: kind, Text: strings.TrimSpace(f.Text),
+				Context: o.Context, Entities: ents, Tags: append([]string(nil), o.Tags...),
+				OccurredStart: f.OccurredStart, OccurredEnd: f.OccurredEnd, MentionedAt: ts,
+				DocumentID: o.DocumentID, Confidence: conf}
+			if len(o.Metadata) > 0 {
+				m.Metadata = make(map[string]string, len(o.Metadata))
+				for k, v := range o.Metadata {
+					m.Metadata[k] = v
+				}
+			}
+			var cs []int
+			for _, c := range f.CausedBy {
+				if c < 0 || c >= j {
+					return RetainResult{}, fmt.Errorf("%w: retain item %d: fact %d: caused_by %d is not an earlier fact", ErrExtract, i, j, c)
+				}
+				cs = append(cs, first+c)
+			}
+			ms = append(ms, m)
+			causes = append(causes, cs)
+		}
+	}
+	if len(ms) == 0 {
+		return RetainResult{}, nil
+	}
+	if _, err := e.ensureBank(ctx, bank); err != nil {
+		return RetainResult{}, fmt.Errorf("retain: %w", err)
+	}
+	texts := make([]string, len(ms))
+	for i := range ms {
+		texts[i] = ms[i].Text
+	}
+	vecs, err := e.emb.EmbedDocuments(ctx, texts)
+	if err != nil {
+		return RetainResult{}, fmt.Errorf("retain: embed %d facts: %w", len(texts), err)
+	}
+	if len(vecs) != len(ms) {
+		return RetainResult{}, fmt.Errorf("retain: embedder returned %d vectors for %d facts", len(vecs), len(ms))
+	}
+	toks := make([]string, 0, 32)
+	for i := range ms {
+		ms[i].Vector = vecs[i]
+		toks = AppendTokens(toks[:0], ms[i].Text)
+		ms[i].Sparse = DefaultBM25.DocumentTokens(toks)
+		for _, c := range causes[i] {
+			ms[i].Links = append(ms[i].Links, Link{Target: ms[c].ID, Kind: LinkCausal, Weight: 1})
+		}
+	}
+	if err := e.link(ctx, bank, ms); err != nil {
+		return RetainResult{}, err
+	}
+	if err := e.store.Upsert(ctx, ms); err != nil {
+		return RetainResult{}, fmt.Errorf("retain: %w", err)
+	}
+	for i := range ms {
+		ms[i].Vector, ms[i].Sparse = nil, SparseVector{}
+	}
+	return RetainResult{Memories: ms}, nil
+}
+
+func mergeEntities(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	seen := map[string]bool{}
+	for _, s := range slices.Concat(a, b) {
+		k := entityKey(s)
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, strings.TrimSpace(s))
+	}
+	return out
+}
+
+const (
+	maxLinks      = 20
+	temporalReach = 24 * time.Hour
+)
+
+// link adds temporal links (facts within 24 hours, weight
+// max(0.3, 1 - hours/24)) and entity links (shared entities) between the
+// new facts and to facts already stored, at most 20 of each per fact.
+func (e *Engine) link(ctx context.Context, bank string, ms []Memory) error {
+	type point struct {
+		id  string
+		at  time.Time
+		ent []string
+	}
+	var lo, hi time.Time
+	var pts []point
+	for i := range ms {
+		s, en, ok := ms[i].When()
+		if !ok {
+			continue
+		}
+		mid := s.Add(en.Sub(s) / 2)
+		pts = append(pts, point{ms[i].ID, mid, nil})
+		if lo.IsZero() || s.Before(lo) {
+			lo = s
+		}
+		if en.After(hi) {
+			hi = en
+		}
+	}
+	if len(pts) > 0 {
+		res, err := e.store.Search(ctx, SearchRequest{Bank: bank, Limit: 200,
+			Window: &TimeRange{Start: lo.Add(-temporalReach), End: hi.Add(temporalReach)}})
+		if err != nil {
+			return fmt.Errorf("retain: find temporal neighbours: %w", err)
+		}
+		for _, c := range res.Candidates {
+			s, en, _ := c.Memory.When()
+			pts = append(pts, point{c.Memory.ID, s.Add(en.Sub(s) / 2), nil})
+		}
+	}
+	for i := range ms {
+		m := &ms[i]
+		s, en, ok := m.When()
+		if !ok {
+			continue
+		}
+		at := s.Add(en.Sub(s) / 2)
+		n := 0
+		for _, p := range pts {
+			if p.id == m.ID || n >= maxLinks {
+				continue
+			}
+			d := p.at.Sub(at)
+			if d < 0 {
+				d = -d
+			}
+			if d > temporalReach || hasLink(m.Links, p.id) {
+				continue
+			}
+			m.Links = append(m.Links, Link{Target: p.id, Kind: LinkTemporal, Weight: float32(max(0.3, 1-d.Hours()/24))})
+			n++
+		}
+	}
+	for i := range ms {
+		n := 0
+		for j := range ms {
+			if i == j || n >= maxLinks || hasLink(ms[i].Links, ms[j].ID) || !shareEntity(ms[i].Entities, ms[j].Entities) {
+				continue
+			}
+			ms[i].Links = append(ms[i].Links, Link{Target: ms[j].ID, Kind: LinkEntity, Weight: 1})
+			n++
+		}
+	}
+	return nil
+}
+
+func hasLink(ls []Link, id string) bool {
+	for _, l := range ls {
+		if l.Target == id {
+			return true
+		}
+	}
+	return false
+}
+
+func shareEntity(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if entityKey(x) == entityKey(y) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// recency maps an age to [0.1, 1]: linear decay over 365 days.
+func recency(age time.Duration) float64 {
+	d := age.Hours() / 24
+	if d < 0 {
+		d = 0
+	}
+	return math.Max(0.1, 1-d/365)
+}

@@ -1,0 +1,256 @@
+package memory
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Fact is one self-contained statement an [Extractor] found in content.
+type Fact struct {
+	// Text is the fact as one sentence.
+	Text string `json:"text"`
+	// Kind is the memory network; empty means the retain default.
+	Kind Kind `json:"kind,omitempty"`
+	// Entities are the people, places and things the fact mentions.
+	Entities []string `json:"entities,omitempty"`
+	// OccurredStart and OccurredEnd bound when it happened (zero: unknown).
+	OccurredStart time.Time `json:"occurred_start,omitzero"`
+	OccurredEnd   time.Time `json:"occurred_end,omitzero"`
+	// Confidence is in [0, 1] for opinions.
+	Confidence float64 `json:"confidence,omitempty"`
+	// CausedBy lists the indices of earlier facts of the same extraction
+	// that caused this one.
+	CausedBy []int `json:"caused_by,omitempty"`
+}
+
+// ExtractRequest is the input of an [Extractor].
+type ExtractRequest struct {
+	// Content is the text to extract facts from.
+	Content string
+	// Context describes where the content came from.
+	Context string
+	// Now is when the content was said or written; relative dates in it
+	// ("yesterday", "어제") resolve against it.
+	Now time.Time
+	// Entities are names the caller already knows; any found in the
+	// content are attached to the facts mentioning them.
+	Entities []string
+}
+
+// Extractor turns content into facts. [OfflineExtractor] and
+// [LLMExtractor] implement it.
+type Extractor interface {
+	Extract(ctx context.Context, req ExtractRequest) ([]Fact, error)
+}
+
+// OfflineExtractor is a deterministic extractor for English and Korean
+// that needs no model: it splits sentences, drops questions, detects
+// entities (capitalised names in Latin text; Hangul nouns followed by a
+// subject, topic, companion or place particle such as 는, 가, 와, 에서) and
+// dates ([ParseTimeWindow] relative to the request's Now), and marks
+// sentences of belief ("I think", "probably", "생각", "것 같") as opinions
+// with confidence 0.6.
+type OfflineExtractor struct{}
+
+var _ Extractor = OfflineExtractor{}
+
+// Extract implements [Extractor].
+func (OfflineExtractor) Extract(ctx context.Context, req ExtractRequest) ([]Fact, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	now := req.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var facts []Fact
+	for _, s := range SplitSentences(req.Content) {
+		if strings.HasSuffix(s, "?") || strings.HasSuffix(s, "？") {
+			continue
+		}
+		f := Fact{Text: s, Entities: DetectEntities(s, req.Entities)}
+		if w, _, ok := parseTime(s, now); ok {
+			f.OccurredStart, f.OccurredEnd = w.Start, w.End
+		}
+		if opinionRE.MatchString(strings.ToLower(s)) {
+			f.Kind, f.Confidence = KindOpinion, 0.6
+		}
+		facts = append(facts, f)
+	}
+	return facts, nil
+}
+
+var opinionRE = regexp.MustCompile(`\bi (?:think|believe|feel|guess|suspect)\b|\bin my (?:opinion|view)\b|\bprobably\b|생각|것 같|듯하`)
+
+var abbreviations = map[string]bool{"mr": true, "mrs": true, "ms": true, "dr": true, "st": true, "prof": true,
+	"e.g": true, "i.e": true, "vs": true, "etc": true, "inc": true, "jr": true, "sr": true}
+
+// SplitSentences splits text at sentence-final punctuation (. ! ? and the
+// full-width forms) followed by space or the end, and at line breaks. It
+// keeps the punctuation, trims space, and does not split after common
+// abbreviations ("Dr.", "e.g.") or inside numbers ("3.5").
+func SplitSentences(text string) []string {
+	var out []string
+	start := 0
+	emit := func(end int) {
+		if s := strings.TrimSpace(text[start:end]); s != "" {
+			out = append(out, s)
+		}
+		start = end
+	}
+	for i := 0; i < len(text); {
+		r, sz := utf8.DecodeRuneInString(text[i:])
+		switch r {
+		case '\n':
+			emit(i)
+			start = i + sz
+		case '.', '!', '?', '。', '！', '？':
+			j := i + sz
+			for j < len(text) && strings.ContainsRune(".!?\"')”’", rune(text[j])) {
+				j++
+			}
+			next, _ := utf8.DecodeRuneInString(text[j:])
+			if j < len(text) && !unicode.IsSpace(next) && r != '。' && r != '！' && r != '？' {
+				break
+			}
+			if r == '.' {
+				w := lastWord(text[start:i])
+				if abbreviations[strings.ToLower(w)] || (utf8.RuneCountInString(w) == 1 && unicode.IsUpper([]rune(w)[0])) {
+					break
+				}
+			}
+			emit(j)
+			i = j
+			continue
+		}
+		i += sz
+	}
+	emit(len(text))
+	return out
+}
+
+func lastWord(s string) string {
+	s = strings.TrimRightFunc(s, unicode.IsSpace)
+	k := strings.LastIndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '(' })
+	return s[k+1:]
+}
+
+// notEntity lists capitalised words that start sentences or name times
+// rather than entities.
+var notEntity = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`i i'm i've i'd i'll we you he she they it my our your his her their its the a an
+	this that these those there here what when where why how who which yes no ok okay hi hello hey thanks thank please
+	yesterday today tomorrow tonight last next this morning evening afternoon night week month year weekend
+	monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+	september october november december also then after before during since later earlier recently lately
+	sure well oh so but and or if because although though while however maybe perhaps probably`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// Hangul particles after which the preceding noun is taken as an entity.
+var entityParticles = []string{"께서", "에게", "한테", "에서", "이랑", "으로", "은", "는", "이", "가", "와", "과", "랑", "로", "의"}
+
+var notEntityKo = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`나 저 너 우리 저희 그 그녀 이것 그것 저것 여기 거기 저기 오늘 어제 내일 그제 그저께 지난주 이번주 다음주
+	지난달 이번달 다음달 작년 올해 내년 주말 아침 저녁 점심 오후 오전 사람 시간 때 것 거 뭐 무엇 누구 이번 지난 다음 정말 아주 너무 같이 함께`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// DetectEntities returns the entities of one sentence: runs of
+// capitalised Latin words (not sentence-start function words, times or
+// pronouns), Hangul nouns marked by an entity particle, and every name of
+// known found in the text (case-insensitive). Order: first appearance;
+// duplicates (case-insensitive) removed.
+func DetectEntities(text string, known []string) []string {
+	var out []string
+	add := func(e string) {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			return
+		}
+		k := entityKey(e)
+		for _, o := range out {
+			if entityKey(o) == k {
+				return
+			}
+		}
+		out = append(out, e)
+	}
+	lower := strings.ToLower(text)
+	for _, k := range known {
+		if k = strings.TrimSpace(k); k != "" && strings.Contains(lower, strings.ToLower(k)) {
+			add(k)
+		}
+	}
+	words := strings.FieldsFunc(text, func(r rune) bool {
+		return unicode.IsSpace(r) || (unicode.IsPunct(r) && r != '\'' && r != '’' && r != '-' && r != '&')
+	})
+	var run []string
+	flush := func() {
+		if len(run) > 0 {
+			add(strings.Join(run, " "))
+			run = run[:0]
+		}
+	}
+	for _, w := range words {
+		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+		w = strings.Trim(w, "'’-")
+		if w == "" {
+			flush()
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(w)
+		switch {
+		case isCJK(r):
+			flush()
+			if e := koreanEntity(w); e != "" {
+				add(e)
+			}
+		case unicode.IsUpper(r) && !notEntity[strings.ToLower(w)]:
+			run = append(run, w)
+		case len(run) > 0 && (w == "of" || w == "de"):
+			run = append(run, w)
+		default:
+			// a trailing connector ("Bank of") is not part of the name
+			for len(run) > 0 && (run[len(run)-1] == "of" || run[len(run)-1] == "de") {
+				run = run[:len(run)-1]
+			}
+			flush()
+		}
+	}
+	for len(run) > 0 && (run[len(run)-1] == "of" || run[len(run)-1] == "de") {
+		run = run[:len(run)-1]
+	}
+	flush()
+	return out
+}
+
+func koreanEntity(w string) string {
+	for _, p := range entityParticles {
+		if !strings.HasSuffix(w, p) {
+			continue
+		}
+		stem := strings.TrimSuffix(w, p)
+		n := utf8.RuneCountInString(stem)
+		if n < 2 || n > 5 || notEntityKo[stem] {
+			return ""
+		}
+		for _, r := range stem {
+			if r < 0xAC00 || r > 0xD7A3 {
+				return ""
+			}
+		}
+		return stem
+	}
+	return ""
+}

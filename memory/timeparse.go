@@ -1,0 +1,264 @@
+package memory
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ParseTimeWindow finds the first time expression in text and returns the
+// window it denotes, relative to now and in now's location. ok is false
+// when the text names no time.
+//
+// English: "today", "yesterday", "the day before yesterday", "last/this
+// week", "last weekend", "last/this month", "last/this year", "past N
+// days", "N days/weeks/months/years ago" (also "a week ago", "two months
+// ago"), "last Monday", "in March", "March 2025", "March 5, 2025",
+// "5 March 2025", "March 5", "in 2024", "2025-03-05".
+//
+// Korean: "오늘", "어제", "그저께"/"그제", "지난주"/"저번 주", "이번 주",
+// "지난 주말", "지난달", "이번 달", "작년"/"지난해", "올해", "N일 전",
+// "N주 전", "N개월 전"/"N달 전", "N년 전", "지난 월요일", "2025년 3월 5일",
+// "2025년 3월", "3월 5일", "3월", "2025년".
+//
+// A month or day given without a year is the most recent one not after
+// now. Windows are whole calendar days, weeks (Monday to Sunday), months
+// or years; the end is the last nanosecond of the period.
+func ParseTimeWindow(text string, now time.Time) (TimeRange, bool) {
+	r, _, ok := parseTime(text, now)
+	return r, ok
+}
+
+type timeRule struct {
+	re *regexp.Regexp
+	fn func(m []string, now time.Time) (TimeRange, bool)
+}
+
+const monthAlt = `(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)`
+const weekdayAlt = `(monday|tuesday|wednesday|thursday|friday|saturday|sunday)`
+const numAlt = `(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)`
+
+var monthNames = map[string]time.Month{
+	"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
+	"may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
+	"september": 9, "sep": 9, "sept": 9, "october": 10, "oct": 10, "november": 11, "nov": 11,
+	"december": 12, "dec": 12,
+}
+
+var weekdayNames = map[string]time.Weekday{
+	"sunday": 0, "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6,
+	"일요일": 0, "월요일": 1, "화요일": 2, "수요일": 3, "목요일": 4, "금요일": 5, "토요일": 6,
+}
+
+var numWords = map[string]int{"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+	"seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+
+func atoi(s string) int {
+	if n, ok := numWords[s]; ok {
+		return n
+	}
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+func dayOf(y int, m time.Month, d int, loc *time.Location) TimeRange {
+	s := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	return TimeRange{Start: s, End: s.AddDate(0, 0, 1).Add(-time.Nanosecond)}
+}
+
+func dayRange(t time.Time) TimeRange { return dayOf(t.Year(), t.Month(), t.Day(), t.Location()) }
+
+func monthOf(y int, m time.Month, loc *time.Location) TimeRange {
+	s := time.Date(y, m, 1, 0, 0, 0, 0, loc)
+	return TimeRange{Start: s, End: s.AddDate(0, 1, 0).Add(-time.Nanosecond)}
+}
+
+func yearOf(y int, loc *time.Location) TimeRange {
+	s := time.Date(y, 1, 1, 0, 0, 0, 0, loc)
+	return TimeRange{Start: s, End: s.AddDate(1, 0, 0).Add(-time.Nanosecond)}
+}
+
+// weekOf is the Monday-to-Sunday week containing t.
+func weekOf(t time.Time) TimeRange {
+	off := (int(t.Weekday()) + 6) % 7
+	s := time.Date(t.Year(), t.Month(), t.Day()-off, 0, 0, 0, 0, t.Location())
+	return TimeRange{Start: s, End: s.AddDate(0, 0, 7).Add(-time.Nanosecond)}
+}
+
+// recentMonth is the latest (year, month) not after now.
+func recentMonth(m time.Month, now time.Time) TimeRange {
+	y := now.Year()
+	if m > now.Month() {
+		y--
+	}
+	return monthOf(y, m, now.Location())
+}
+
+func recentDay(m time.Month, d int, now time.Time) (TimeRange, bool) {
+	if d < 1 || d > 31 {
+		return TimeRange{}, false
+	}
+	y := now.Year()
+	if time.Date(y, m, d, 0, 0, 0, 0, now.Location()).After(now) {
+		y--
+	}
+	return validDay(y, m, d, now.Location())
+}
+
+func validDay(y int, m time.Month, d int, loc *time.Location) (TimeRange, bool) {
+	if m < 1 || m > 12 || d < 1 || d > 31 {
+		return TimeRange{}, false
+	}
+	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	if t.Day() != d { // 31 April and the like
+		return TimeRange{}, false
+	}
+	return dayOf(y, m, d, loc), true
+}
+
+func lastWeekday(wd time.Weekday, now time.Time) TimeRange {
+	back := (int(now.Weekday()) - int(wd) + 7) % 7
+	if back == 0 {
+		back = 7
+	}
+	return dayRange(now.AddDate(0, 0, -back))
+}
+
+func ago(n int, unit string, now time.Time) (TimeRange, bool) {
+	if n <= 0 || n > 1000 {
+		return TimeRange{}, false
+	}
+	switch unit {
+	case "day", "일":
+		return dayRange(now.AddDate(0, 0, -n)), true
+	case "week", "주":
+		return weekOf(now.AddDate(0, 0, -7*n)), true
+	case "month", "개월", "달":
+		t := time.Date(now.Year(), now.Month()-time.Month(n), 1, 0, 0, 0, 0, now.Location())
+		return monthOf(t.Year(), t.Month(), now.Location()), true
+	case "year", "년":
+		return yearOf(now.Year()-n, now.Location()), true
+	}
+	return TimeRange{}, false
+}
+
+func fixed(f func(now time.Time) TimeRange) func([]string, time.Time) (TimeRange, bool) {
+	return func(_ []string, now time.Time) (TimeRange, bool) { return f(now), true }
+}
+
+func lastMonth(now time.Time) TimeRange {
+	t := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, now.Location())
+	return monthOf(t.Year(), t.Month(), now.Location())
+}
+
+func lastWeekend(now time.Time) TimeRange {
+	w := weekOf(now.AddDate(0, 0, -7))
+	return TimeRange{Start: w.Start.AddDate(0, 0, 5), End: w.End}
+}
+
+// Rules are tried in order; the first rule that matches anywhere wins, so
+// specific forms ("March 5, 2025") come before general ones ("March").
+var timeRules = []timeRule{
+	{regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+		mo, _ := strconv.Atoi(m[2])
+		return validDay(atoi(m[1]), time.Month(mo), atoi(m[3]), now.Location())
+	}},
+	{regexp.MustCompile(`(\d{4})년\s*(\d{1,2})월\s*(\d{1,2})일`), func(m []string, now time.Time) (TimeRange, bool) {
+		return validDay(atoi(m[1]), time.Month(atoi(m[2])), atoi(m[3]), now.Location())
+	}},
+	{regexp.MustCompile(`\b` + monthAlt + `\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+		return validDay(atoi(m[3]), monthNames[m[1]], atoi(m[2]), now.Location())
+	}},
+	{regexp.MustCompile(`\b(\d{1,2})(?:st|nd|rd|th)? (?:of )?` + monthAlt + `,? (\d{4})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+		return validDay(atoi(m[3]), monthNames[m[2]], atoi(m[1]), now.Location())
+	}},
+	{regexp.MustCompile(`(\d{4})년\s*(\d{1,2})월`), func(m []string, now time.Time) (TimeRange, bool) {
+		mo := atoi(m[2])
+		if mo < 1 || mo > 12 {
+			return TimeRange{}, false
+		}
+		return monthOf(atoi(m[1]), time.Month(mo), now.Location()), true
+	}},
+	{regexp.MustCompile(`\b` + monthAlt + `,? (?:of )?(\d{4})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+		return monthOf(atoi(m[2]), monthNames[m[1]], now.Location()), true
+	}},
+	{regexp.MustCompile(`(\d{1,2})월\s*(\d{1,2})일`), func(m []string, now time.Time) (TimeRange, bool) {
+		return recentDay(time.Month(atoi(m[1])), atoi(m[2]), now)
+	}},
+	{regexp.MustCompile(`\b` + monthAlt + `\.? (\d{1,2})(?:st|nd|rd|th)?\b`), func(m []string, now time.Time) (TimeRange, bool) {
+		return recentDay(monthNames[m[1]], atoi(m[2]), now)
+	}},
+	{regexp.MustCompile(`\b(?:past|last) (\d+|two|three|four|five|six|seven|ten) (day|week|month|year)s\b`), func(m []string, now time.Time) (TimeRange, bool) {
+		n := atoi(m[1])
+		s := now
+		switch m[2] {
+		case "day":
+			s = now.AddDate(0, 0, -n)
+		case "week":
+			s = now.AddDate(0, 0, -7*n)
+		case "month":
+			s = now.AddDate(0, -n, 0)
+		case "year":
+			s = now.AddDate(-n, 0, 0)
+		}
+		return TimeRange{Start: s, End: now}, n > 0
+	}},
+	{regexp.MustCompile(`\b` + numAlt + ` (day|week|month|year)s? ago\b`), func(m []string, now time.Time) (TimeRange, bool) {
+		return ago(atoi(m[1]), m[2], now)
+	}},
+	{regexp.MustCompile(`(\d+)\s*(일|주|개월|달|년)\s*전`), func(m []string, now time.Time) (TimeRange, bool) {
+		return ago(atoi(m[1]), m[2], now)
+	}},
+	{regexp.MustCompile(`\bthe day before yesterday\b|그저께|그제`), fixed(func(now time.Time) TimeRange { return dayRange(now.AddDate(0, 0, -2)) })},
+	{regexp.MustCompile(`\byesterday\b|어제`), fixed(func(now time.Time) TimeRange { return dayRange(now.AddDate(0, 0, -1)) })},
+	{regexp.MustCompile(`\b(?:today|tonight|this morning|this afternoon|this evening)\b|오늘`), fixed(dayRange)},
+	{regexp.MustCompile(`\blast weekend\b|지난\s*주말|저번\s*주말`), fixed(lastWeekend)},
+	{regexp.MustCompile(`\b(?:last|previous) ` + weekdayAlt + `\b|(?:지난|저번)\s*(월요일|화요일|수요일|목요일|금요일|토요일|일요일)`), func(m []string, now time.Time) (TimeRange, bool) {
+		name := m[1]
+		if name == "" {
+			name = m[2]
+		}
+		return lastWeekday(weekdayNames[name], now), true
+	}},
+	{regexp.MustCompile(`\b(?:last|previous) week\b|지난\s*주|저번\s*주`), fixed(func(now time.Time) TimeRange { return weekOf(now.AddDate(0, 0, -7)) })},
+	{regexp.MustCompile(`\bthis week\b|이번\s*주`), fixed(weekOf)},
+	{regexp.MustCompile(`\b(?:last|previous) month\b|지난\s*달|저번\s*달`), fixed(lastMonth)},
+	{regexp.MustCompile(`\bthis month\b|이번\s*달`), fixed(func(now time.Time) TimeRange { return monthOf(now.Year(), now.Month(), now.Location()) })},
+	{regexp.MustCompile(`\blast year\b|작년|지난\s*해`), fixed(func(now time.Time) TimeRange { return yearOf(now.Year()-1, now.Location()) })},
+	{regexp.MustCompile(`\bthis year\b|올해`), fixed(func(now time.Time) TimeRange { return yearOf(now.Year(), now.Location()) })},
+	{regexp.MustCompile(`\b(?:in|during|since|last|this|of|early|late) ` + monthAlt + `\b`), func(m []string, now time.Time) (TimeRange, bool) {
+		return recentMonth(monthNames[m[1]], now), true
+	}},
+	{regexp.MustCompile(`(\d{4})년`), func(m []string, now time.Time) (TimeRange, bool) {
+		return yearOf(atoi(m[1]), now.Location()), true
+	}},
+	{regexp.MustCompile(`(?:^|[^\d])(\d{1,2})월(?:[^요]|$)`), func(m []string, now time.Time) (TimeRange, bool) {
+		mo := atoi(m[1])
+		if mo < 1 || mo > 12 {
+			return TimeRange{}, false
+		}
+		return recentMonth(time.Month(mo), now), true
+	}},
+	{regexp.MustCompile(`\b(?:in|during|since|of) ((?:19|20)\d{2})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+		return yearOf(atoi(m[1]), now.Location()), true
+	}},
+}
+
+// parseTime returns the window and the matched text.
+func parseTime(text string, now time.Time) (TimeRange, string, bool) {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	lower := strings.ToLower(text)
+	for _, r := range timeRules {
+		m := r.re.FindStringSubmatch(lower)
+		if m == nil {
+			continue
+		}
+		if w, ok := r.fn(m, now); ok {
+			return w, m[0], true
+		}
+	}
+	return TimeRange{}, "", false
+}
