@@ -248,3 +248,58 @@ func keyString(id *qdrant.PointId) string {
 	}
 	return strconv.FormatUint(id.GetNum(), 10)
 }
+
+func TestPayloadUpdates(t *testing.T) {
+	srv := Start(t)
+	c := client(t, srv)
+	hybrid(t, c, "m", qdrant.Distance_Cosine)
+	_, err := c.Upsert(ctx(t), &qdrant.UpsertPoints{CollectionName: "m", Points: []*qdrant.PointStruct{
+		{Id: qdrant.NewIDNum(1), Payload: qdrant.NewValueMap(map[string]any{"a": int64(1), "b": "x"})},
+		{Id: qdrant.NewIDNum(2), Payload: qdrant.NewValueMap(map[string]any{"a": int64(2), "b": "y"})},
+	}})
+	must(t, err)
+	get := func(id uint64) map[string]*qdrant.Value {
+		t.Helper()
+		r, err := c.Get(ctx(t), &qdrant.GetPoints{CollectionName: "m", Ids: []*qdrant.PointId{qdrant.NewIDNum(id)}})
+		must(t, err)
+		return r[0].GetPayload()
+	}
+	_, err = c.SetPayload(ctx(t), &qdrant.SetPayloadPoints{CollectionName: "m", Payload: qdrant.NewValueMap(map[string]any{"c": true}),
+		PointsSelector: qdrant.NewPointsSelectorFilter(all(qdrant.NewMatchKeyword("b", "x")))})
+	must(t, err)
+	if p := get(1); len(p) != 3 || !p["c"].GetBoolValue() || p["a"].GetIntegerValue() != 1 {
+		t.Fatalf("after set: %v", p)
+	}
+	if p := get(2); len(p) != 2 {
+		t.Fatalf("point 2 touched: %v", p)
+	}
+	_, err = c.SetPayload(ctx(t), &qdrant.SetPayloadPoints{CollectionName: "m", Payload: qdrant.NewValueMap(map[string]any{"z": "deep"}),
+		PointsSelector: qdrant.NewPointsSelector(qdrant.NewIDNum(2)), Key: qdrant.PtrOf("nest.inner")})
+	must(t, err)
+	if v := get(2)["nest"].GetStructValue().GetFields()["inner"].GetStructValue().GetFields()["z"].GetStringValue(); v != "deep" {
+		t.Fatalf("set under key: %v", get(2))
+	}
+	_, err = c.OverwritePayload(ctx(t), &qdrant.SetPayloadPoints{CollectionName: "m", Payload: qdrant.NewValueMap(map[string]any{"only": int64(9)}),
+		PointsSelector: qdrant.NewPointsSelector(qdrant.NewIDNum(1))})
+	must(t, err)
+	if p := get(1); len(p) != 1 || p["only"].GetIntegerValue() != 9 {
+		t.Fatalf("after overwrite: %v", p)
+	}
+	_, err = c.DeletePayload(ctx(t), &qdrant.DeletePayloadPoints{CollectionName: "m", Keys: []string{"a", "nest.inner"},
+		PointsSelector: qdrant.NewPointsSelector(qdrant.NewIDNum(2))})
+	must(t, err)
+	if p := get(2); len(p) != 2 || p["a"] != nil || len(p["nest"].GetStructValue().GetFields()) != 0 {
+		t.Fatalf("after delete payload: %v", p)
+	}
+	_, err = c.ClearPayload(ctx(t), &qdrant.ClearPayloadPoints{CollectionName: "m", Points: qdrant.NewPointsSelector(qdrant.NewIDNum(2))})
+	must(t, err)
+	if p := get(2); len(p) != 0 {
+		t.Fatalf("after clear: %v", p)
+	}
+	_, err = c.SetPayload(ctx(t), &qdrant.SetPayloadPoints{CollectionName: "m", Payload: qdrant.NewValueMap(map[string]any{"c": true}),
+		PointsSelector: qdrant.NewPointsSelector(qdrant.NewIDNum(1), qdrant.NewIDNum(404))})
+	wantCode(t, err, codes.NotFound, "No point with id 404")
+	if p := get(1); len(p) != 1 {
+		t.Fatalf("a failed set_payload changed point 1: %v", p)
+	}
+}
