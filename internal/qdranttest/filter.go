@@ -2,6 +2,7 @@ package qdranttest
 
 import (
 	"fmt"
+	"sync"
 	"strconv"
 	"strings"
 	"time"
@@ -178,7 +179,8 @@ func (c *collection) evalCond(cond *qdrant.Condition, p *point, payload map[stri
 }
 
 func (c *collection) evalField(fc *qdrant.FieldCondition, payload map[string]*qdrant.Value, prefix string) bool {
-	vals := lookup(payload, mustPath(fc.GetKey()))
+	var buf [4]*qdrant.Value
+	vals := lookupInto(buf[:0], payload, mustPath(fc.GetKey()))
 	if len(vals) == 0 {
 		// Qdrant's answer for a missing value.
 		switch {
@@ -219,7 +221,10 @@ func (c *collection) evalField(fc *qdrant.FieldCondition, payload map[string]*qd
 		}
 		return hasNull == fc.GetIsNull()
 	}
-	textIndexed := c.textIndexd[prefix+fc.GetKey()]
+	textIndexed := false
+	if len(c.textIndexd) > 0 {
+		textIndexed = c.textIndexd[prefix+fc.GetKey()]
+	}
 	for _, v := range vals {
 		if l, ok := v.GetKind().(*qdrant.Value_ListValue); ok {
 			for _, e := range l.ListValue.GetValues() {
@@ -528,12 +533,20 @@ func parsePath(key string) ([]pathSeg, error) {
 	return segs, nil
 }
 
+// pathCache memoises parsed payload keys; filters repeat the same few keys
+// for every point they are evaluated on.
+var pathCache sync.Map // string -> []pathSeg
+
 // mustPath parses a key already validated by checkFilter.
 func mustPath(key string) []pathSeg {
+	if p, ok := pathCache.Load(key); ok {
+		return p.([]pathSeg)
+	}
 	p, err := parsePath(key)
 	if err != nil {
 		return nil
 	}
+	pathCache.Store(key, p)
 	return p
 }
 
@@ -542,37 +555,51 @@ func mustPath(key string) []pathSeg {
 // the end is returned as stored, arrays included, unless the last segment
 // ends in [] or [n].
 func lookup(payload map[string]*qdrant.Value, path []pathSeg) []*qdrant.Value {
+	return lookupInto(nil, payload, path)
+}
+
+// lookupInto is lookup appending to buf, so callers can use a stack buffer.
+func lookupInto(buf []*qdrant.Value, payload map[string]*qdrant.Value, path []pathSeg) []*qdrant.Value {
 	if len(path) == 0 {
-		return nil
+		return buf
 	}
-	cur := []*qdrant.Value{{Kind: &qdrant.Value_StructValue{StructValue: &qdrant.Struct{Fields: payload}}}}
-	for _, seg := range path {
-		var next []*qdrant.Value
-		for _, v := range cur {
-			for _, obj := range objectsOf(v) {
-				if x, ok := obj[seg.name]; ok {
-					next = append(next, x)
+	seg := path[0]
+	x, ok := payload[seg.name]
+	if !ok {
+		return buf
+	}
+	var here []*qdrant.Value
+	var one [1]*qdrant.Value
+	switch {
+	case seg.all:
+		if l, isList := x.GetKind().(*qdrant.Value_ListValue); isList {
+			here = l.ListValue.GetValues()
+		}
+	case seg.index >= 0:
+		if l, isList := x.GetKind().(*qdrant.Value_ListValue); isList && seg.index < len(l.ListValue.GetValues()) {
+			one[0] = l.ListValue.GetValues()[seg.index]
+			here = one[:]
+		}
+	default:
+		one[0] = x
+		here = one[:]
+	}
+	if len(path) == 1 {
+		return append(buf, here...)
+	}
+	for _, v := range here {
+		switch k := v.GetKind().(type) {
+		case *qdrant.Value_StructValue:
+			buf = lookupInto(buf, k.StructValue.GetFields(), path[1:])
+		case *qdrant.Value_ListValue:
+			for _, e := range k.ListValue.GetValues() {
+				if st, isObj := e.GetKind().(*qdrant.Value_StructValue); isObj {
+					buf = lookupInto(buf, st.StructValue.GetFields(), path[1:])
 				}
 			}
 		}
-		if seg.all || seg.index >= 0 {
-			var expanded []*qdrant.Value
-			for _, v := range next {
-				l, ok := v.GetKind().(*qdrant.Value_ListValue)
-				if !ok {
-					continue
-				}
-				if seg.all {
-					expanded = append(expanded, l.ListValue.GetValues()...)
-				} else if seg.index < len(l.ListValue.GetValues()) {
-					expanded = append(expanded, l.ListValue.GetValues()[seg.index])
-				}
-			}
-			next = expanded
-		}
-		cur = next
 	}
-	return cur
+	return buf
 }
 
 // objectsOf returns the object fields of v: v itself if it is an object, its

@@ -27,8 +27,8 @@ func (s *Server) read(name string, fn func(c *collection) error) error {
 	return fn(c)
 }
 
-// write runs fn on a collection under the write lock and returns the new
-// operation id. The id-ordered view is rebuilt afterwards.
+// write runs fn on a collection under the write lock and reports the new
+// operation id.
 func (s *Server) write(name string, fn func(c *collection, op uint64) error) (*qdrant.PointsOperationResponse, error) {
 	start := time.Now()
 	s.mu.Lock()
@@ -39,9 +39,7 @@ func (s *Server) write(name string, fn func(c *collection, op uint64) error) (*q
 	}
 	s.opID++
 	op := s.opID
-	err := fn(c, op)
-	c.resort()
-	if err != nil {
+	if err := fn(c, op); err != nil {
 		return nil, err
 	}
 	return &qdrant.PointsOperationResponse{

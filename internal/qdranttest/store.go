@@ -80,7 +80,7 @@ type collection struct {
 	dense      map[string]*qdrant.VectorParams
 	sparse     map[string]*qdrant.SparseVectorParams
 	points     map[pointKey]*point
-	sorted     []*point // points ordered by id, rebuilt after each write
+	sorted     []*point // points ordered by id, kept in step with points
 	indexes    map[string]*qdrant.PayloadSchemaInfo
 	df         map[string]map[uint32]int // sparse name -> index -> points having it
 	sparseN    map[string]int            // sparse name -> points having that vector
@@ -318,11 +318,22 @@ func (c *collection) decodePoint(ps *qdrant.PointStruct, i int) (*point, error) 
 
 // put inserts or replaces a point and keeps the sparse statistics.
 func (c *collection) put(p *point) {
+	i := c.position(p.key)
 	if old, ok := c.points[p.key]; ok {
 		c.unindexSparse(old)
+		c.sorted[i] = p
+	} else {
+		c.sorted = append(c.sorted, nil)
+		copy(c.sorted[i+1:], c.sorted[i:])
+		c.sorted[i] = p
 	}
 	c.points[p.key] = p
 	c.indexSparse(p)
+}
+
+// position is the index of k in the id-ordered view, or where it would go.
+func (c *collection) position(k pointKey) int {
+	return sort.Search(len(c.sorted), func(i int) bool { return !c.sorted[i].key.less(k) })
 }
 
 func (c *collection) remove(k pointKey) bool {
@@ -332,6 +343,8 @@ func (c *collection) remove(k pointKey) bool {
 	}
 	c.unindexSparse(old)
 	delete(c.points, k)
+	i := c.position(k)
+	c.sorted = append(c.sorted[:i], c.sorted[i+1:]...)
 	return true
 }
 
@@ -354,15 +367,6 @@ func (c *collection) unindexSparse(p *point) {
 			}
 		}
 	}
-}
-
-// resort rebuilds the id-ordered view; call after every write.
-func (c *collection) resort() {
-	c.sorted = c.sorted[:0]
-	for _, p := range c.points {
-		c.sorted = append(c.sorted, p)
-	}
-	sort.Slice(c.sorted, func(i, j int) bool { return c.sorted[i].key.less(c.sorted[j].key) })
 }
 
 // idf is Qdrant's inverse document frequency of a sparse index.
