@@ -292,7 +292,10 @@ func newModel(c config) (*Model, error) {
 	mkErr := func(kind Kind, format string, args ...any) error {
 		return &Error{Kind: kind, Provider: spec.Name, Model: p.Model, Message: fmt.Sprintf(format, args...)}
 	}
-	keyOptional := spec.KeyOptional || (prefix == "openai" && explicitBase && m.base != strings.TrimRight(spec.DefaultBase, "/"))
+	// "openai/<name>" with an API base of its own is any OpenAI-compatible
+	// server, which may need no key.
+	keyOptional := spec.KeyOptional || (strings.HasPrefix(strings.ToLower(p.Model), "openai/") && explicitBase &&
+		m.base != strings.TrimRight(spec.DefaultBase, "/"))
 	switch prefix {
 	case "azure":
 		if m.base == "" {
