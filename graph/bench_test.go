@@ -1,0 +1,133 @@
+package graph_test
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/jedisos/jedisos/graph"
+)
+
+type benchState struct {
+	Counter  int `reduce:"sum"`
+	Messages []string
+}
+
+func noop(_ context.Context, s benchState) (benchState, error) { return s, nil }
+
+func incr(_ context.Context, s benchState) (benchState, error) {
+	s.Counter++
+	return s, nil
+}
+
+func linear10(b testing.TB) *graph.Compiled[benchState] {
+	g := graph.New[benchState]()
+	prev := graph.START
+	for i := range 10 {
+		name := "n" + strconv.Itoa(i)
+		g.AddNode(name, noop)
+		g.AddEdge(prev, name)
+		prev = name
+	}
+	g.AddEdge(prev, graph.END)
+	c, err := g.Compile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func loop100(b testing.TB) *graph.Compiled[benchState] {
+	g := graph.New[benchState]()
+	g.AddNode("A", incr)
+	g.AddEdge(graph.START, "A")
+	g.AddConditionalEdge("A", func(s benchState) string {
+		if s.Counter < 100 {
+			return "A"
+		}
+		return graph.END
+	}, "A", graph.END)
+	c, err := g.Compile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func fanOut8(b testing.TB) *graph.Compiled[benchState] {
+	g := graph.New[benchState]()
+	for i := range 8 {
+		name := "b" + strconv.Itoa(i)
+		g.AddNode(name, incr)
+		g.AddEdge(graph.START, name)
+		g.AddEdge(name, graph.END)
+	}
+	c, err := g.Compile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func BenchmarkLinear10(b *testing.B) {
+	c := linear10(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := c.Invoke(ctx, benchState{Messages: []string{"hello"}})
+		if err != nil || out.Counter != 0 || len(out.Messages) != 1 {
+			b.Fatalf("got %+v, %v", out, err)
+		}
+	}
+}
+
+func BenchmarkLoop100(b *testing.B) {
+	c := loop100(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := c.Invoke(ctx, benchState{Messages: []string{"hello"}})
+		if err != nil || out.Counter != 100 {
+			b.Fatalf("got %+v, %v", out, err)
+		}
+	}
+}
+
+func BenchmarkFanOut8(b *testing.B) {
+	c := fanOut8(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := c.Invoke(ctx, benchState{Messages: []string{"hello"}})
+		if err != nil || out.Counter != 8 {
+			b.Fatalf("got %+v, %v", out, err)
+		}
+	}
+}
+
+// BenchmarkFanOut8Plain is the same work with plain goroutines and a
+// WaitGroup: the baseline FanOut8 is compared with.
+func BenchmarkFanOut8Plain(b *testing.B) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		s := benchState{Messages: []string{"hello"}}
+		var wg sync.WaitGroup
+		outs := make([]benchState, 8)
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				outs[i], _ = incr(ctx, s)
+			}()
+		}
+		wg.Wait()
+		for i := range outs {
+			s.Counter += outs[i].Counter
+		}
+		if s.Counter != 8 {
+			b.Fatalf("got %d", s.Counter)
+		}
+	}
+}

@@ -1,0 +1,28 @@
+// Package graph runs LLM workflows as typed state graphs.
+//
+// A state is a plain Go struct S. A node is a function of it:
+//
+//	func(ctx context.Context, s S) (S, error)
+//
+// A node receives the state and returns the new state. Nodes are joined by
+// static edges, join edges (wait for all of several nodes), conditional edges
+// (a router picks one or more next nodes) and fan-out edges that give every
+// branch its own input (Send, for map-reduce). START and END mark where a run
+// begins and ends.
+//
+// Execution is bulk-synchronous: the nodes triggered together form a step and
+// run concurrently on the same snapshot; their writes are merged at the end of
+// the step in declaration order, never completion order, through the
+// per-field reducers of package state (struct tags such as reduce:"append").
+// The merge plan is worked out once by Compile; a step that runs one node
+// simply takes that node's result.
+//
+// Invoke returns the final state; Stream yields events (node start and end,
+// the state after each step, custom events and LLM token chunks emitted from
+// inside nodes, interrupts and checkpoints) as an iter.Seq2. Nobody streaming
+// costs nothing: Invoke builds no events.
+//
+// With a state.Checkpointer (see WithCheckpointer) every step boundary is
+// saved under a thread id, and runs can be resumed after a crash or an
+// Interrupt, inspected, updated and forked.
+package graph

@@ -1,0 +1,813 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/jedisos/jedisos/state"
+)
+
+// Durability says when a checkpointed run saves its progress.
+type Durability uint8
+
+const (
+	// DurabilitySync saves every task's writes as it finishes and every
+	// checkpoint before the next step starts (the default).
+	DurabilitySync Durability = iota
+	// DurabilityAsync saves in the background, in order, while the run goes
+	// on; everything is saved before Invoke returns.
+	DurabilityAsync
+	// DurabilityExit saves only when the run ends (finished, failed or
+	// interrupted): cheapest, but a crash loses the run's progress.
+	DurabilityExit
+)
+
+// String names the mode.
+func (d Durability) String() string {
+	switch d {
+	case DurabilitySync:
+		return "sync"
+	case DurabilityAsync:
+		return "async"
+	case DurabilityExit:
+		return "exit"
+	}
+	return fmt.Sprintf("Durability(%d)", uint8(d))
+}
+
+// WithCheckpointer makes every run of the compiled graph durable: runs need
+// a Thread and save a checkpoint at every step boundary. The state type must
+// then be encodable (checked at Compile, naming the field path).
+func WithCheckpointer(cp state.Checkpointer) CompileOption {
+	return func(c *compileConfig) { c.cp = cp }
+}
+
+// WithDurability sets the default durability mode of checkpointed runs.
+func WithDurability(d Durability) CompileOption {
+	return func(c *compileConfig) {
+		if d > DurabilityExit {
+			c.errs = append(c.errs, fmt.Sprintf("WithDurability: unknown mode %d", d))
+		}
+		c.durability = d
+	}
+}
+
+// WithSnapshotRatio sets how often a full state snapshot is stored: when the
+// writes saved since the last snapshot reach ratio times its size (default
+// 4). Between snapshots only writes are stored (for append fields, only the
+// new elements), so storage grows linearly with a conversation.
+func WithSnapshotRatio(ratio int) CompileOption {
+	return func(c *compileConfig) {
+		if ratio < 1 {
+			c.errs = append(c.errs, fmt.Sprintf("WithSnapshotRatio(%d): the ratio must be at least 1", ratio))
+			return
+		}
+		c.snapEvery = ratio
+	}
+}
+
+// WithInterruptBefore pauses every run before the named nodes run.
+func WithInterruptBefore(nodes ...string) CompileOption {
+	return func(c *compileConfig) { c.breakBefore = append(c.breakBefore, nodes...) }
+}
+
+// WithInterruptAfter pauses every run after the named nodes ran.
+func WithInterruptAfter(nodes ...string) CompileOption {
+	return func(c *compileConfig) { c.breakAfter = append(c.breakAfter, nodes...) }
+}
+
+// Thread runs under the given thread id: its checkpoints are saved under it,
+// and a thread with unfinished work (a crash, an interrupt) is continued.
+func Thread(id string) RunOption {
+	return func(c *runConfig) { c.thread = id }
+}
+
+// FromCheckpoint starts the run from a past checkpoint of the thread instead
+// of its latest: a fork. The new checkpoints branch off that one and become
+// the thread's latest.
+func FromCheckpoint(id string) RunOption {
+	return func(c *runConfig) { c.from = id }
+}
+
+// BreakBefore pauses this run before the named nodes run.
+func BreakBefore(nodes ...string) RunOption {
+	return func(c *runConfig) { c.breakBefore = append(c.breakBefore, nodes...) }
+}
+
+// BreakAfter pauses this run after the named nodes ran.
+func BreakAfter(nodes ...string) RunOption {
+	return func(c *runConfig) { c.breakAfter = append(c.breakAfter, nodes...) }
+}
+
+// RunDurability overrides the durability mode for this run.
+func RunDurability(d Durability) RunOption {
+	return func(c *runConfig) {
+		if d > DurabilityExit {
+			c.errs = append(c.errs, fmt.Sprintf("RunDurability: unknown mode %d", d))
+		}
+		c.durability, c.durSet = d, true
+	}
+}
+
+const (
+	sourceInput  = "input"
+	sourceLoop   = "loop"
+	sourceUpdate = "update"
+	sourceFork   = "fork"
+	inputNode    = "__input__"
+)
+
+type durable[S any] struct {
+	cp    state.Checkpointer
+	plan  *state.Plan[S]
+	mode  Durability
+	ratio int
+
+	mu    sync.Mutex
+	cache map[string]cachedState[S]
+}
+
+type cachedState[S any] struct {
+	id string
+	st S
+}
+
+const cacheThreads = 256
+
+func newDurable[S any](cfg compileConfig, plan *state.Plan[S]) (*durable[S], []string) {
+	d := &durable[S]{cp: cfg.cp, plan: plan, mode: cfg.durability, ratio: cfg.snapEvery, cache: map[string]cachedState[S]{}}
+	if d.ratio == 0 {
+		d.ratio = 4
+	}
+	if p := plan.EncodingProblems(); len(p) > 0 {
+		return nil, p
+	}
+	return d, nil
+}
+
+// extra is the bookkeeping saved with each checkpoint.
+type extra struct {
+	Joins []uint64 `json:"j,omitempty"`
+	Since int      `json:"s,omitempty"`
+	Full  int      `json:"f,omitempty"`
+}
+
+type durableRun[S any] struct {
+	d      *durable[S]
+	r      *run[S]
+	ctx    context.Context
+	thread string
+	mode   Durability
+
+	cpID    string
+	since   int
+	full    int
+	resumed bool
+	answers map[string]json.RawMessage
+	before  map[int]bool
+	after   map[int]bool
+
+	mu     sync.Mutex
+	taskW  [][]byte
+	intrs  []*interruptState
+	exitCP *state.Checkpoint
+	exitW  []state.TaskWrites
+	exitSt S
+
+	q     chan func() error
+	qdone chan struct{}
+	qerr  error
+}
+
+func (c *Compiled[S]) corrupt(thread, id string, err error) error {
+	return &state.CorruptError{ThreadID: thread, CheckpointID: id, Err: err}
+}
+
+func isZero[S any](s *S) bool {
+	return reflect.ValueOf(s).Elem().IsZero()
+}
+
+func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
+	c := r.c
+	cfg := &r.cfg
+	if cfg.thread == "" {
+		return nil, in, errors.New("graph: this graph is compiled WithCheckpointer, so every run needs graph.Thread(id)")
+	}
+	dr := &durableRun[S]{d: d, r: r, ctx: r.ctx, thread: cfg.thread, mode: d.mode, answers: map[string]json.RawMessage{}}
+	if cfg.durSet {
+		dr.mode = cfg.durability
+	}
+	for _, name := range cfg.breakBefore {
+		i, ok := c.byName[name]
+		if !ok {
+			return nil, in, fmt.Errorf("graph: BreakBefore names unknown node %q", name)
+		}
+		if dr.before == nil {
+			dr.before = map[int]bool{}
+		}
+		dr.before[i] = true
+	}
+	for _, name := range cfg.breakAfter {
+		i, ok := c.byName[name]
+		if !ok {
+			return nil, in, fmt.Errorf("graph: BreakAfter names unknown node %q", name)
+		}
+		if dr.after == nil {
+			dr.after = map[int]bool{}
+		}
+		dr.after[i] = true
+	}
+	if dr.mode == DurabilityAsync {
+		dr.q = make(chan func() error, 64)
+		dr.qdone = make(chan struct{})
+		go dr.drain()
+	}
+	st, err := dr.open(in)
+	if err != nil {
+		dr.stopQueue()
+		return nil, in, err
+	}
+	return dr, st, nil
+}
+
+func (dr *durableRun[S]) open(in S) (S, error) {
+	d, r, c := dr.d, dr.r, dr.r.c
+	cp, err := d.cp.Get(dr.ctx, dr.thread, r.cfg.from)
+	if errors.Is(err, state.ErrNotFound) {
+		if r.cfg.from != "" {
+			return in, fmt.Errorf("graph: thread %q has no checkpoint %q to start from: %w", dr.thread, r.cfg.from, err)
+		}
+		if len(r.cfg.resume) > 0 {
+			return in, fmt.Errorf("graph: thread %q has nothing to resume (it has no checkpoint)", dr.thread)
+		}
+		r.state = in
+		r.stamp++
+		if err := r.routeFrom(&c.entry, START); err != nil {
+			return in, err
+		}
+		r.cur, r.next = r.next, r.cur[:0]
+		if err := dr.checkpoint(sourceInput, "", nil, 0, true); err != nil {
+			return in, err
+		}
+		return in, nil
+	}
+	if err != nil {
+		return in, fmt.Errorf("graph: load thread %q: %w", dr.thread, err)
+	}
+	st, err := d.load(dr.ctx, c, dr.thread, cp, nil)
+	if err != nil {
+		return in, err
+	}
+	var ex extra
+	if len(cp.Extra) > 0 {
+		if err := json.Unmarshal(cp.Extra, &ex); err != nil {
+			return in, c.corrupt(dr.thread, cp.ID, fmt.Errorf("bookkeeping: %w", err))
+		}
+	}
+	if len(ex.Joins) > 0 {
+		if len(ex.Joins) != len(r.joinSeen) {
+			return in, c.corrupt(dr.thread, cp.ID, fmt.Errorf("saved %d joins, graph has %d", len(ex.Joins), len(r.joinSeen)))
+		}
+		copy(r.joinSeen, ex.Joins)
+	}
+	dr.cpID, dr.since, dr.full = cp.ID, ex.Since, ex.Full
+	r.step = cp.Step
+	r.state = st
+
+	if len(cp.Next) == 0 {
+		if len(r.cfg.resume) > 0 {
+			return in, fmt.Errorf("graph: thread %q has no pending interrupt to resume (its run finished at checkpoint %s)", dr.thread, cp.ID)
+		}
+		// New input on a finished thread: its non-zero fields are written
+		// onto the saved state through the reducers.
+		var zero S
+		delta, err := c.plan.EncodeWrites(&zero, &in)
+		if err != nil {
+			return in, err
+		}
+		merged, err := c.plan.Merge(st, []state.Write[S]{{Node: inputNode, In: &zero, Out: &in}})
+		if err != nil {
+			return in, fmt.Errorf("graph: input for thread %q: %w", dr.thread, err)
+		}
+		r.state = merged
+		r.stamp++
+		if err := r.routeFrom(&c.entry, START); err != nil {
+			return in, err
+		}
+		r.cur, r.next = r.next, r.cur[:0]
+		if err := dr.checkpoint(sourceInput, cp.ID, delta, len(delta), false); err != nil {
+			return in, err
+		}
+		return r.state, nil
+	}
+
+	// Unfinished work: continue it.
+	if !isZero(&in) {
+		return in, fmt.Errorf("graph: thread %q has unfinished work at step %d (checkpoint %s); continue it by passing the zero state, or start from a past checkpoint with FromCheckpoint", dr.thread, cp.Step, cp.ID)
+	}
+	tasks := make([]task[S], len(cp.Next))
+	for i, t := range cp.Next {
+		ni, ok := c.byName[t.Node]
+		if !ok {
+			return in, c.corrupt(dr.thread, cp.ID, fmt.Errorf("next task names node %q, which this graph does not have", t.Node))
+		}
+		tasks[i] = task[S]{node: ni}
+		if t.Input != nil {
+			s, err := c.plan.DecodeState(t.Input)
+			if err != nil {
+				return in, c.corrupt(dr.thread, cp.ID, err)
+			}
+			tasks[i].send, tasks[i].in = true, s
+		}
+	}
+	if r.cfg.from != "" {
+		// A fork re-runs the step on its own branch so the original's saved
+		// writes stay as they were.
+		r.cur = append(r.cur[:0], tasks...)
+		if err := dr.checkpoint(sourceFork, cp.ID, nil, 0, false); err != nil {
+			return in, err
+		}
+		if len(r.cfg.resume) > 0 {
+			return in, fmt.Errorf("graph: Resume cannot be combined with FromCheckpoint")
+		}
+		dr.resumed = true
+		return st, nil
+	}
+	ws, err := d.cp.Writes(dr.ctx, dr.thread, cp.ID)
+	if err != nil {
+		return in, fmt.Errorf("graph: load writes of thread %q checkpoint %s: %w", dr.thread, cp.ID, err)
+	}
+	var pending []string
+	for _, w := range ws {
+		if w.Task < 0 || w.Task >= len(tasks) {
+			return in, c.corrupt(dr.thread, cp.ID, fmt.Errorf("writes for task %d of %d", w.Task, len(tasks)))
+		}
+		for _, a := range w.Resumed {
+			dr.answers[a.ID] = a.Payload
+		}
+		if len(w.Interrupts) > 0 {
+			for _, it := range w.Interrupts {
+				pending = append(pending, it.ID)
+			}
+			continue
+		}
+		t := &tasks[w.Task]
+		if !t.send {
+			t.in = st
+		}
+		out, err := c.plan.ApplyWrites(t.in, w.Writes)
+		if err != nil {
+			return in, c.corrupt(dr.thread, cp.ID, err)
+		}
+		t.out, t.done = out, true
+	}
+	answered := 0
+	for _, rv := range r.cfg.resume {
+		id := rv.id
+		if id == "" {
+			if len(pending) != 1 {
+				return in, fmt.Errorf("graph: thread %q has %d pending interrupts %v; answer each with ResumeID", dr.thread, len(pending), pending)
+			}
+			id = pending[0]
+		}
+		if !slices.Contains(pending, id) {
+			return in, fmt.Errorf("graph: resume value for interrupt %q, which is not pending on thread %q (pending: %v)", id, dr.thread, pending)
+		}
+		b, err := json.Marshal(rv.value)
+		if err != nil {
+			return in, fmt.Errorf("graph: resume value for interrupt %q cannot be encoded: %w", id, err)
+		}
+		dr.answers[id] = b
+		answered++
+	}
+	if len(pending) > 0 && answered == 0 {
+		return in, fmt.Errorf("graph: thread %q is waiting for input on interrupts %v; pass graph.Resume(value) or graph.ResumeID(id, value)", dr.thread, pending)
+	}
+	r.cur = append(r.cur[:0], tasks...)
+	dr.resumed = true
+	return st, nil
+}
+
+// checkpoint records a step boundary: r.state, r.cur as the next tasks.
+func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew int, forceFull bool) error {
+	r, c := dr.r, dr.r.c
+	id, err := uuid.NewV7()
+	if err != nil {
+		return fmt.Errorf("graph: checkpoint id: %w", err)
+	}
+	cp := state.Checkpoint{ThreadID: dr.thread, ID: id.String(), ParentID: parent, Step: r.step, Source: source, CreatedAt: time.Now().UTC(), Delta: delta}
+	for _, t := range r.cur {
+		task := state.Task{Node: c.nodes[t.node].name}
+		if t.send {
+			b, err := c.plan.EncodeState(&t.in)
+			if err != nil {
+				return err
+			}
+			task.Input = b
+		}
+		cp.Next = append(cp.Next, task)
+	}
+	dr.since += grew
+	if forceFull || dr.since >= dr.d.ratio*dr.full {
+		b, err := c.plan.EncodeState(&r.state)
+		if err != nil {
+			return err
+		}
+		cp.Snapshot, cp.Delta = b, nil
+		dr.full, dr.since = len(b), 0
+	}
+	ex := extra{Since: dr.since, Full: dr.full}
+	if len(r.joinSeen) > 0 {
+		ex.Joins = slices.Clone(r.joinSeen)
+	}
+	cp.Extra, _ = json.Marshal(ex)
+	dr.cpID = cp.ID
+	dr.taskW = dr.taskW[:0]
+	switch dr.mode {
+	case DurabilityExit:
+		dr.exitCP = &cp
+		dr.exitSt = r.state
+		dr.exitW = dr.exitW[:0]
+	case DurabilityAsync:
+		dr.enqueue(func() error { return dr.d.cp.Put(dr.ctx, cp) })
+	default:
+		if err := dr.d.cp.Put(dr.ctx, cp); err != nil {
+			return fmt.Errorf("graph: save checkpoint of thread %q at step %d: %w", dr.thread, r.step, err)
+		}
+	}
+	if r.kinds&EventCheckpoint != 0 && !r.emit(Event[S]{Kind: EventCheckpoint, Step: r.step, Checkpoint: cp.ID}) {
+		return errStopped
+	}
+	return nil
+}
+
+func (dr *durableRun[S]) enqueue(op func() error) {
+	dr.q <- op
+}
+
+func (dr *durableRun[S]) drain() {
+	defer close(dr.qdone)
+	for op := range dr.q {
+		if dr.qerr != nil {
+			continue
+		}
+		if err := op(); err != nil {
+			dr.qerr = fmt.Errorf("graph: background save for thread %q: %w", dr.thread, err)
+		}
+	}
+}
+
+func (dr *durableRun[S]) stopQueue() {
+	if dr.q != nil {
+		close(dr.q)
+		<-dr.qdone
+		dr.q = nil
+	}
+}
+
+func (dr *durableRun[S]) pause(kind InterruptKind, nodes []int) error {
+	r := dr.r
+	e := &InterruptedError{ThreadID: dr.thread, CheckpointID: dr.cpID, Step: r.step}
+	for _, n := range nodes {
+		name := r.c.nodes[n].name
+		e.Interrupts = append(e.Interrupts, Pending{ID: interruptID(dr.thread, dr.cpID, -1, string(kind)+":"+name, 0), Kind: kind, Node: name, Step: r.step})
+	}
+	if r.kinds&EventInterrupt != 0 && !r.emit(Event[S]{Kind: EventInterrupt, Step: r.step, Interrupts: e.Interrupts}) {
+		return errStopped
+	}
+	return e
+}
+
+// beforeStep is the hook before a step runs: breakpoints before nodes.
+func (dr *durableRun[S]) beforeStep() error {
+	var hit []int
+	for _, t := range dr.r.cur {
+		if (dr.r.c.nodes[t.node].breakBefore || dr.before[t.node]) && !slices.Contains(hit, t.node) {
+			hit = append(hit, t.node)
+		}
+	}
+	if len(hit) > 0 {
+		return dr.pause(InterruptBefore, hit)
+	}
+	return nil
+}
+
+// boundary is the hook after a step: save the checkpoint, then breakpoints
+// after nodes. r.cur holds the finished step, r.next the next one.
+func (dr *durableRun[S]) boundary() error {
+	r := dr.r
+	grew := 0
+	var hit []int
+	for i, t := range r.cur {
+		if i < len(dr.taskW) {
+			grew += len(dr.taskW[i])
+		}
+		if (r.c.nodes[t.node].breakAfter || dr.after[t.node]) && !slices.Contains(hit, t.node) {
+			hit = append(hit, t.node)
+		}
+	}
+	parent := dr.cpID
+	r.step++
+	cur := r.cur
+	r.cur = r.next
+	err := dr.checkpoint(sourceLoop, parent, nil, grew, false)
+	r.cur = cur
+	r.step--
+	if err != nil {
+		return err
+	}
+	if len(hit) > 0 && len(r.next) > 0 {
+		r.step++
+		e := dr.pause(InterruptAfter, hit)
+		r.step--
+		return e
+	}
+	return nil
+}
+
+func (dr *durableRun[S]) interruptState(i int) *interruptState {
+	return &interruptState{thread: dr.thread, cpID: dr.cpID, task: i, step: dr.r.step, answers: dr.answers}
+}
+
+// taskDone saves a finished task's writes (or its interrupt) at once, so a
+// crash or an interrupt later in the step does not run it again.
+func (dr *durableRun[S]) taskDone(i int, t *task[S]) error {
+	r := dr.r
+	w := state.TaskWrites{Task: i, Node: r.c.nodes[t.node].name, CreatedAt: time.Now().UTC()}
+	if t.intr != nil {
+		for _, it := range t.intr {
+			w.Interrupts = append(w.Interrupts, state.Interrupt{ID: it.ID, Node: it.Node, Payload: it.Payload})
+		}
+		for id, v := range dr.answers {
+			w.Resumed = append(w.Resumed, state.Interrupt{ID: id, Node: w.Node, Payload: v})
+		}
+		slices.SortFunc(w.Resumed, func(a, b state.Interrupt) int { return cmpStr(a.ID, b.ID) })
+	} else {
+		b, err := r.c.plan.EncodeWrites(&t.in, &t.out)
+		if err != nil {
+			return fmt.Errorf("graph: node %q at step %d: %w", w.Node, r.step, err)
+		}
+		w.Writes = b
+		dr.mu.Lock()
+		for len(dr.taskW) <= i {
+			dr.taskW = append(dr.taskW, nil)
+		}
+		dr.taskW[i] = b
+		dr.mu.Unlock()
+	}
+	switch dr.mode {
+	case DurabilityExit:
+		dr.mu.Lock()
+		dr.exitW = append(dr.exitW, w)
+		dr.mu.Unlock()
+	case DurabilityAsync:
+		id := dr.cpID
+		dr.mu.Lock()
+		dr.enqueue(func() error { return dr.d.cp.PutWrites(dr.ctx, dr.thread, id, w) })
+		dr.mu.Unlock()
+	default:
+		if err := dr.d.cp.PutWrites(dr.ctx, dr.thread, dr.cpID, w); err != nil {
+			return fmt.Errorf("graph: save writes of node %q (thread %q, step %d): %w", w.Node, dr.thread, r.step, err)
+		}
+	}
+	return nil
+}
+
+func cmpStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// interrupted ends the step when tasks interrupted; their siblings' writes
+// are already saved.
+func (dr *durableRun[S]) interrupted() error {
+	r := dr.r
+	var its []Pending
+	for i := range r.cur {
+		its = append(its, r.cur[i].intr...)
+	}
+	if len(its) == 0 {
+		return nil
+	}
+	e := &InterruptedError{ThreadID: dr.thread, CheckpointID: dr.cpID, Step: r.step, Interrupts: its}
+	if r.kinds&EventInterrupt != 0 && !r.emit(Event[S]{Kind: EventInterrupt, Step: r.step, Interrupts: its}) {
+		return errStopped
+	}
+	return e
+}
+
+// finish flushes what is still unsaved and remembers the thread's latest
+// state for the next run in this process.
+func (dr *durableRun[S]) finish(final S, err error) error {
+	d := dr.d
+	switch dr.mode {
+	case DurabilityAsync:
+		dr.stopQueue()
+		if dr.qerr != nil && err == nil {
+			err = dr.qerr
+		}
+	case DurabilityExit:
+		if dr.exitCP != nil {
+			cp := *dr.exitCP
+			b, eerr := dr.r.c.plan.EncodeState(&dr.exitSt)
+			if eerr == nil {
+				cp.Snapshot, cp.Delta = b, nil
+				var ex extra
+				_ = json.Unmarshal(cp.Extra, &ex)
+				ex.Full, ex.Since = len(b), 0
+				cp.Extra, _ = json.Marshal(ex)
+				// Use a context that survives the run's cancellation so the
+				// final save happens.
+				sctx := context.WithoutCancel(dr.ctx)
+				eerr = d.cp.Put(sctx, cp)
+				for _, w := range dr.exitW {
+					if eerr != nil {
+						break
+					}
+					eerr = d.cp.PutWrites(sctx, dr.thread, cp.ID, w)
+				}
+			}
+			if eerr != nil {
+				eerr = fmt.Errorf("graph: save thread %q at exit: %w", dr.thread, eerr)
+				if err == nil {
+					err = eerr
+				} else {
+					err = errors.Join(err, eerr)
+				}
+			}
+		}
+	}
+	if err == nil {
+		d.mu.Lock()
+		if len(d.cache) >= cacheThreads {
+			for k := range d.cache {
+				delete(d.cache, k)
+				break
+			}
+		}
+		d.cache[dr.thread] = cachedState[S]{id: dr.cpID, st: final}
+		d.mu.Unlock()
+	} else {
+		d.mu.Lock()
+		delete(d.cache, dr.thread)
+		d.mu.Unlock()
+	}
+	return err
+}
+
+// load rebuilds the state at cp: its nearest full snapshot, then each later
+// checkpoint's writes merged in order. memo, if not nil, caches states by
+// checkpoint id across calls.
+func (d *durable[S]) load(ctx context.Context, c *Compiled[S], thread string, cp state.Checkpoint, memo map[string]S) (S, error) {
+	var zero S
+	d.mu.Lock()
+	cached, ok := d.cache[thread]
+	d.mu.Unlock()
+	if ok && cached.id == cp.ID {
+		st := cached.st
+		c.plan.Isolate(&st)
+		return st, nil
+	}
+	chain := []state.Checkpoint{cp}
+	var st S
+	have := false
+	for {
+		last := chain[len(chain)-1]
+		if s, ok := memo[last.ID]; ok {
+			st, have = s, true
+			chain = chain[:len(chain)-1]
+			break
+		}
+		if last.Snapshot != nil {
+			break
+		}
+		if last.ParentID == "" {
+			return zero, c.corrupt(thread, last.ID, errors.New("no snapshot and no parent"))
+		}
+		p, err := d.cp.Get(ctx, thread, last.ParentID)
+		if err != nil {
+			if errors.Is(err, state.ErrNotFound) {
+				return zero, c.corrupt(thread, last.ID, fmt.Errorf("parent checkpoint %s is missing", last.ParentID))
+			}
+			return zero, fmt.Errorf("graph: load thread %q: %w", thread, err)
+		}
+		chain = append(chain, p)
+	}
+	if !have {
+		last := chain[len(chain)-1]
+		s, err := c.plan.DecodeState(last.Snapshot)
+		if err != nil {
+			return zero, c.corrupt(thread, last.ID, err)
+		}
+		st = s
+		if memo != nil {
+			memo[last.ID] = st
+		}
+		chain = chain[:len(chain)-1]
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		child := chain[i]
+		var parent state.Checkpoint
+		if i+1 < len(chain) {
+			parent = chain[i+1]
+		} else {
+			p, err := d.cp.Get(ctx, thread, child.ParentID)
+			if err != nil {
+				return zero, c.corrupt(thread, child.ID, fmt.Errorf("parent checkpoint %s: %w", child.ParentID, err))
+			}
+			parent = p
+		}
+		next, err := d.derive(ctx, c, thread, parent, st, child)
+		if err != nil {
+			return zero, err
+		}
+		st = next
+		if memo != nil {
+			memo[child.ID] = st
+		}
+	}
+	c.plan.Isolate(&st)
+	return st, nil
+}
+
+func (d *durable[S]) derive(ctx context.Context, c *Compiled[S], thread string, parent state.Checkpoint, ps S, child state.Checkpoint) (S, error) {
+	switch child.Source {
+	case sourceFork:
+		return ps, nil
+	case sourceUpdate:
+		out, err := c.plan.ApplyWrites(ps, child.Delta)
+		if err != nil {
+			return ps, c.corrupt(thread, child.ID, err)
+		}
+		return out, nil
+	case sourceInput:
+		var zero S
+		out, err := c.plan.ApplyWrites(zero, child.Delta)
+		if err != nil {
+			return ps, c.corrupt(thread, child.ID, err)
+		}
+		merged, err := c.plan.Merge(ps, []state.Write[S]{{Node: inputNode, In: &zero, Out: &out}})
+		if err != nil {
+			return ps, c.corrupt(thread, child.ID, err)
+		}
+		return merged, nil
+	case sourceLoop:
+		ws, err := d.cp.Writes(ctx, thread, parent.ID)
+		if err != nil {
+			return ps, fmt.Errorf("graph: load writes of thread %q checkpoint %s: %w", thread, parent.ID, err)
+		}
+		byTask := make(map[int]state.TaskWrites, len(ws))
+		for _, w := range ws {
+			byTask[w.Task] = w
+		}
+		base := ps
+		if len(parent.Next) > 1 {
+			c.plan.Isolate(&base)
+		}
+		ins := make([]S, len(parent.Next))
+		outs := make([]S, len(parent.Next))
+		writes := make([]state.Write[S], len(parent.Next))
+		for i, t := range parent.Next {
+			w, ok := byTask[i]
+			if !ok || len(w.Interrupts) > 0 {
+				return ps, c.corrupt(thread, child.ID, fmt.Errorf("writes of task %d (%s) of parent %s are missing", i, t.Node, parent.ID))
+			}
+			ins[i] = base
+			if t.Input != nil {
+				s, err := c.plan.DecodeState(t.Input)
+				if err != nil {
+					return ps, c.corrupt(thread, parent.ID, err)
+				}
+				ins[i] = s
+			}
+			out, err := c.plan.ApplyWrites(ins[i], w.Writes)
+			if err != nil {
+				return ps, c.corrupt(thread, parent.ID, err)
+			}
+			outs[i] = out
+			writes[i] = state.Write[S]{Node: t.Node, In: &ins[i], Out: &outs[i]}
+		}
+		if len(parent.Next) == 1 && parent.Next[0].Input == nil {
+			return outs[0], nil
+		}
+		merged, err := c.plan.Merge(base, writes)
+		if err != nil {
+			return ps, c.corrupt(thread, child.ID, err)
+		}
+		return merged, nil
+	}
+	return ps, c.corrupt(thread, child.ID, fmt.Errorf("unknown checkpoint source %q", child.Source))
+}

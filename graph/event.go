@@ -1,0 +1,169 @@
+package graph
+
+import (
+	"context"
+	"strings"
+)
+
+// EventKind is a bit set of event kinds; a Stream caller picks the kinds it
+// wants with Only.
+type EventKind uint16
+
+// The event kinds.
+const (
+	// EventNodeStart: a node is about to run (Node, Task, Step).
+	EventNodeStart EventKind = 1 << iota
+	// EventNodeEnd: a node finished; State is what it returned and Written
+	// names the fields it changed.
+	EventNodeEnd
+	// EventState: the merged state after a step (State).
+	EventState
+	// EventCustom: a node called Emit (Payload).
+	EventCustom
+	// EventToken: a node streamed an LLM token chunk with EmitToken (Token).
+	EventToken
+	// EventInterrupt: the run paused for input (Interrupts).
+	EventInterrupt
+	// EventCheckpoint: a checkpoint was saved (Checkpoint).
+	EventCheckpoint
+
+	// EventAll selects every kind.
+	EventAll = EventNodeStart | EventNodeEnd | EventState | EventCustom | EventToken | EventInterrupt | EventCheckpoint
+)
+
+// String names the kinds in k.
+func (k EventKind) String() string {
+	names := []string{"node-start", "node-end", "state", "custom", "token", "interrupt", "checkpoint"}
+	var parts []string
+	for i, n := range names {
+		if k&(1<<i) != 0 {
+			parts = append(parts, n)
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "|")
+}
+
+// Event is one item of a Stream.
+type Event[S any] struct {
+	Kind EventKind
+	// Step is the step number (0-based) the event belongs to.
+	Step int
+	// Node is the node the event comes from; events of a subgraph's nodes
+	// are named "outer/inner".
+	Node string
+	// Task is the node's position among the step's tasks.
+	Task int
+	// State is the node's result (EventNodeEnd) or the merged state after
+	// the step (EventState).
+	State S
+	// Written lists the fields the node changed (EventNodeEnd).
+	Written []string
+	// Payload is what the node passed to Emit (EventCustom).
+	Payload any
+	// Token is the chunk passed to EmitToken (EventToken).
+	Token string
+	// Interrupts lists the pending interrupts (EventInterrupt).
+	Interrupts []Pending
+	// Checkpoint is the id of the saved checkpoint (EventCheckpoint).
+	Checkpoint string
+}
+
+// nodeEvent is an event raised inside a node, before it is typed.
+type nodeEvent struct {
+	kind    EventKind
+	node    string
+	step    int
+	task    int
+	payload any
+	token   string
+}
+
+// sink carries node-raised events to the goroutine that yields them.
+type sink struct {
+	kinds EventKind
+	ch    chan nodeEvent
+}
+
+// taskInfo is what node code can learn about the task it runs in.
+type taskInfo struct {
+	node   string
+	step   int
+	task   int
+	sink   *sink
+	prefix string
+	intr   *interruptState
+	done   <-chan struct{}
+}
+
+type taskKey struct{}
+
+// nodeCtx is the context a node receives: the run's context plus the task.
+// It is a value inside the run so a sequential run allocates none.
+type nodeCtx struct {
+	context.Context
+	t *taskInfo
+}
+
+// Value returns the task for the package's key and defers to the parent
+// otherwise.
+func (c *nodeCtx) Value(key any) any {
+	if _, ok := key.(taskKey); ok {
+		return c.t
+	}
+	return c.Context.Value(key)
+}
+
+func taskFrom(ctx context.Context) *taskInfo {
+	t, _ := ctx.Value(taskKey{}).(*taskInfo)
+	return t
+}
+
+// Listening reports whether a Stream caller wants events of kind k from the
+// node running with ctx, so a node can skip building events nobody reads.
+func Listening(ctx context.Context, k EventKind) bool {
+	t := taskFrom(ctx)
+	return t != nil && t.sink != nil && t.sink.kinds&k != 0
+}
+
+// Emit sends payload to the run's stream as an EventCustom from the node
+// running with ctx. It is a no-op when nobody streams custom events, and it
+// returns false if the run is being stopped. Emit is safe to call from any
+// goroutine while the node runs.
+func Emit(ctx context.Context, payload any) bool {
+	return emit(ctx, nodeEvent{kind: EventCustom, payload: payload})
+}
+
+// EmitToken sends an LLM token chunk to the run's stream as an EventToken
+// from the node running with ctx. It is a no-op when nobody streams tokens.
+func EmitToken(ctx context.Context, chunk string) bool {
+	return emit(ctx, nodeEvent{kind: EventToken, token: chunk})
+}
+
+func emit(ctx context.Context, ev nodeEvent) bool {
+	t := taskFrom(ctx)
+	if t == nil || t.sink == nil || t.sink.kinds&ev.kind == 0 {
+		return true
+	}
+	ev.node, ev.step, ev.task = t.prefix+t.node, t.step, t.task
+	select {
+	case t.sink.ch <- ev:
+		return true
+	case <-t.done:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// NodeName returns the name of the node running with ctx and its step, or
+// ok false outside a node.
+func NodeName(ctx context.Context) (node string, step int, ok bool) {
+	t := taskFrom(ctx)
+	if t == nil {
+		return "", 0, false
+	}
+	return t.prefix + t.node, t.step, true
+}

@@ -1,0 +1,181 @@
+package graph
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// ErrInterrupted is matched (errors.Is) by every *InterruptedError.
+var ErrInterrupted = errors.New("graph: run interrupted")
+
+// ErrNoCheckpointer is returned by Interrupt in a run that cannot be resumed
+// (a graph compiled without WithCheckpointer).
+var ErrNoCheckpointer = errors.New("graph: Interrupt needs a graph compiled WithCheckpointer and a run with Thread")
+
+// InterruptKind says what paused a run.
+type InterruptKind string
+
+// The kinds of interrupts.
+const (
+	// InterruptNode: a node called Interrupt and waits for an answer.
+	InterruptNode InterruptKind = "node"
+	// InterruptBefore: a breakpoint before a node.
+	InterruptBefore InterruptKind = "before"
+	// InterruptAfter: a breakpoint after a node.
+	InterruptAfter InterruptKind = "after"
+)
+
+// Pending is one pending request for input. IDs are stable across
+// re-runs and distinct across parallel tasks and across several Interrupt
+// calls of one node.
+type Pending struct {
+	ID      string
+	Kind    InterruptKind
+	Node    string
+	Step    int
+	Payload json.RawMessage
+}
+
+// Decode unmarshals the interrupt's payload into v.
+func (i Pending) Decode(v any) error {
+	if len(i.Payload) == 0 {
+		return fmt.Errorf("graph: interrupt %s has no payload", i.ID)
+	}
+	if err := json.Unmarshal(i.Payload, v); err != nil {
+		return fmt.Errorf("graph: interrupt %s payload: %w", i.ID, err)
+	}
+	return nil
+}
+
+// InterruptedError ends a run that paused for input. Resume it by invoking
+// the same thread with Resume or ResumeID (or, for a breakpoint, with no
+// value at all).
+type InterruptedError struct {
+	ThreadID     string
+	CheckpointID string
+	Step         int
+	Interrupts   []Pending
+}
+
+// Error lists the pending interrupts.
+func (e *InterruptedError) Error() string {
+	ids := make([]string, len(e.Interrupts))
+	for i, it := range e.Interrupts {
+		ids[i] = fmt.Sprintf("%s %s(%s)", it.ID, it.Kind, it.Node)
+	}
+	return fmt.Sprintf("graph: thread %q paused at step %d for input: %s", e.ThreadID, e.Step, strings.Join(ids, ", "))
+}
+
+// Is matches ErrInterrupted.
+func (e *InterruptedError) Is(target error) bool { return target == ErrInterrupted }
+
+// interruptSignal is what Interrupt returns to unwind a node.
+type interruptSignal struct {
+	it Pending
+}
+
+func (s *interruptSignal) Error() string {
+	return fmt.Sprintf("graph: node %q interrupted (%s); return this error from the node", s.it.Node, s.it.ID)
+}
+
+func isInterrupt(err error) bool {
+	var s *interruptSignal
+	return errors.As(err, &s)
+}
+
+func interruptsOf(err error) []Pending {
+	var s *interruptSignal
+	if errors.As(err, &s) {
+		return []Pending{s.it}
+	}
+	return nil
+}
+
+// interruptState is the per-task side of Interrupt.
+type interruptState struct {
+	mu      sync.Mutex
+	thread  string
+	cpID    string
+	task    int
+	step    int
+	calls   int
+	answers map[string]json.RawMessage
+	used    []string
+}
+
+func interruptID(thread, cpID string, task int, node string, call int) string {
+	h := sha256.New()
+	for _, p := range []string{thread, cpID, strconv.Itoa(task), node, strconv.Itoa(call)} {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:10])
+}
+
+// Interrupt asks for input. The first time it runs in a task it returns an
+// error the node must return (the run then stops with an *InterruptedError
+// listing payload); when the thread is resumed with an answer for this
+// interrupt, the node runs again and this call returns the answer decoded
+// into T. Several Interrupt calls in one node are answered in order.
+//
+// Work before Interrupt runs again on resume; put side effects after it or
+// in a later node.
+func Interrupt[T any](ctx context.Context, payload any) (T, error) {
+	var zero T
+	t := taskFrom(ctx)
+	if t == nil || t.intr == nil {
+		return zero, ErrNoCheckpointer
+	}
+	is := t.intr
+	is.mu.Lock()
+	call := is.calls
+	is.calls++
+	id := interruptID(is.thread, is.cpID, is.task, t.node, call)
+	raw, ok := is.answers[id]
+	if ok {
+		is.used = append(is.used, id)
+	}
+	is.mu.Unlock()
+	if ok {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return zero, fmt.Errorf("graph: resume value for interrupt %s of node %q does not decode into %T: %w", id, t.node, zero, err)
+		}
+		return v, nil
+	}
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return zero, fmt.Errorf("graph: interrupt payload of node %q cannot be encoded: %w", t.node, err)
+	}
+	return zero, &interruptSignal{it: Pending{ID: id, Kind: InterruptNode, Node: t.node, Step: is.step, Payload: b}}
+}
+
+type resumeValue struct {
+	id    string
+	value any
+}
+
+// Resume answers the single pending interrupt of the thread with value. With
+// several pending, use ResumeID.
+func Resume(value any) RunOption {
+	return func(c *runConfig) { c.resume = append(c.resume, resumeValue{value: value}) }
+}
+
+// ResumeID answers the pending interrupt id with value. An id that is not
+// pending makes the run fail.
+func ResumeID(id string, value any) RunOption {
+	return func(c *runConfig) {
+		if id == "" {
+			c.errs = append(c.errs, "ResumeID: empty interrupt id")
+			return
+		}
+		c.resume = append(c.resume, resumeValue{id: id, value: value})
+	}
+}

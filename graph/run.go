@@ -1,0 +1,548 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"runtime/debug"
+	"sync"
+
+	"github.com/jedisos/jedisos/state"
+)
+
+// RunOption configures one run.
+type RunOption func(*runConfig)
+
+type runConfig struct {
+	stepLimit   int
+	kinds       EventKind
+	kindsSet    bool
+	thread      string
+	from        string
+	resume      []resumeValue
+	breakBefore []string
+	breakAfter  []string
+	durability  Durability
+	durSet      bool
+	errs        []string
+}
+
+// StepLimit overrides the compiled graph's step limit for this run.
+func StepLimit(n int) RunOption {
+	return func(c *runConfig) {
+		if n <= 0 {
+			c.errs = append(c.errs, fmt.Sprintf("StepLimit(%d): the limit must be positive", n))
+			return
+		}
+		c.stepLimit = n
+	}
+}
+
+// Only makes Stream yield only events of the given kinds (default: all).
+func Only(kinds EventKind) RunOption {
+	return func(c *runConfig) { c.kinds, c.kindsSet = kinds, true }
+}
+
+type task[S any] struct {
+	node int
+	send bool
+	in   S
+	out  S
+	err  error
+	// done marks a task whose result was restored from saved writes.
+	done bool
+	intr []Pending
+}
+
+type run[S any] struct {
+	c     *Compiled[S]
+	cfg   runConfig
+	ctx   context.Context
+	done  <-chan struct{}
+	nctx  nodeCtx
+	seq   taskInfo
+	state S
+	step  int
+	limit int
+
+	cur, next []task[S]
+	buf       [2][2]task[S]
+	mark      []int32
+	markBuf   [16]int32
+	stamp     int32
+	joinSeen  []uint64
+
+	kinds   EventKind
+	yield   func(Event[S], error) bool
+	stopped bool
+	pump    bool
+	sink    *sink
+
+	writes []state.Write[S]
+	d      *durableRun[S]
+}
+
+var errStopped = errors.New("graph: stream consumer stopped")
+
+func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], error) {
+	r := &run[S]{c: c, ctx: ctx, done: ctx.Done(), limit: c.stepLimit}
+	for _, o := range opts {
+		o(&r.cfg)
+	}
+	if len(r.cfg.errs) > 0 {
+		return nil, fmt.Errorf("graph: bad run options: %v", r.cfg.errs)
+	}
+	if r.cfg.stepLimit > 0 {
+		r.limit = r.cfg.stepLimit
+	}
+	r.seq.done = r.done
+	if parent := taskFrom(ctx); parent != nil {
+		// A subgraph: its nodes' events flow into the outer run's stream.
+		r.seq.sink = parent.sink
+		r.seq.prefix = parent.prefix + parent.node + "/"
+		r.seq.done = parent.done
+	}
+	r.nctx = nodeCtx{Context: ctx, t: &r.seq}
+	r.cur, r.next = r.buf[0][:0], r.buf[1][:0]
+	if n := len(c.nodes); n <= len(r.markBuf) {
+		r.mark = r.markBuf[:n]
+	} else {
+		r.mark = make([]int32, n)
+	}
+	if len(c.joins) > 0 {
+		r.joinSeen = make([]uint64, len(c.joins))
+	}
+	return r, nil
+}
+
+// Invoke runs the graph from in to the end and returns the final state.
+// With a checkpointer, pass Thread; see also Resume and FromCheckpoint.
+// A run that pauses for input returns an *InterruptedError.
+func (c *Compiled[S]) Invoke(ctx context.Context, in S, opts ...RunOption) (S, error) {
+	r, err := c.newRun(ctx, opts)
+	if err != nil {
+		return in, err
+	}
+	return r.exec(in)
+}
+
+// Stream runs the graph like Invoke and yields its events as they happen;
+// Only narrows the kinds. An error ends the sequence as its last item (with a
+// zero Event). Breaking out of the loop cancels the run and waits for its
+// nodes to return.
+func (c *Compiled[S]) Stream(ctx context.Context, in S, opts ...RunOption) iter.Seq2[Event[S], error] {
+	return func(yield func(Event[S], error) bool) {
+		sctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		r, err := c.newRun(sctx, opts)
+		if err != nil {
+			yield(Event[S]{}, err)
+			return
+		}
+		r.yield = yield
+		r.kinds = EventAll
+		if r.cfg.kindsSet {
+			r.kinds = r.cfg.kinds
+		}
+		if r.kinds&(EventCustom|EventToken) != 0 {
+			r.pump = true
+			r.sink = &sink{kinds: r.kinds, ch: make(chan nodeEvent)}
+			r.seq.sink = r.sink
+			r.seq.prefix = ""
+			r.seq.done = sctx.Done()
+		}
+		_, err = r.exec(in)
+		if err != nil && !r.stopped {
+			yield(Event[S]{}, err)
+		}
+	}
+}
+
+func (r *run[S]) emit(ev Event[S]) bool {
+	if r.stopped {
+		return false
+	}
+	if !r.yield(ev, nil) {
+		r.stopped = true
+		return false
+	}
+	return true
+}
+
+func (r *run[S]) exec(in S) (S, error) {
+	c := r.c
+	resuming := false
+	if c.dur != nil {
+		d, st, err := c.dur.start(r, in)
+		if err != nil {
+			return in, err
+		}
+		r.d = d
+		r.state = st
+		resuming = d.resumed
+	} else {
+		if r.cfg.thread != "" || r.cfg.from != "" || len(r.cfg.resume) > 0 {
+			return in, errors.New("graph: Thread, FromCheckpoint and Resume need a graph compiled with WithCheckpointer")
+		}
+		r.state = in
+		r.stamp++
+		if err := r.routeFrom(&c.entry, START); err != nil {
+			return in, err
+		}
+		r.cur, r.next = r.next, r.cur[:0]
+	}
+	final, err := r.loop(resuming)
+	if r.d != nil {
+		err = r.d.finish(final, err)
+	}
+	return final, err
+}
+
+// loop is the one step loop. Everything durable happens at its two hooks:
+// before a step (breakpoints) and at the step boundary (checkpoint,
+// breakpoints after nodes).
+func (r *run[S]) loop(resuming bool) (S, error) {
+	c := r.c
+	for len(r.cur) > 0 {
+		if r.step >= r.limit {
+			return r.state, &StepLimitError{Limit: r.limit}
+		}
+		select {
+		case <-r.done:
+			return r.state, fmt.Errorf("graph: run cancelled before step %d: %w", r.step, context.Cause(r.ctx))
+		default:
+		}
+		if r.d != nil && !resuming {
+			if err := r.d.beforeStep(); err != nil {
+				return r.state, err
+			}
+		}
+		resuming = false
+		if r.kinds&EventNodeStart != 0 {
+			for i := range r.cur {
+				if r.cur[i].done {
+					continue
+				}
+				if !r.emit(Event[S]{Kind: EventNodeStart, Step: r.step, Node: c.nodes[r.cur[i].node].name, Task: i}) {
+					return r.state, errStopped
+				}
+			}
+		}
+		if len(r.cur) == 1 && !r.cur[0].send && !r.cur[0].done && !r.pump && r.d == nil {
+			// One node: run it here, take its result as the state.
+			t := &r.cur[0]
+			n := &c.nodes[t.node]
+			t.in = r.state
+			r.seq.node, r.seq.step, r.seq.task = n.name, r.step, 0
+			out, err := r.call(&r.nctx, n, t.in)
+			if err != nil {
+				return r.state, err
+			}
+			t.out = out
+			r.state = out
+			if r.kinds&EventNodeEnd != 0 && !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: n.name, State: out, Written: c.plan.WrittenNames(&t.in, &out)}) {
+				return r.state, errStopped
+			}
+		} else if err := r.parallel(); err != nil {
+			return r.state, err
+		}
+		if r.kinds&EventState != 0 && !r.emit(Event[S]{Kind: EventState, Step: r.step, State: r.state}) {
+			return r.state, errStopped
+		}
+		r.stamp++
+		r.next = r.next[:0]
+		for i := range r.cur {
+			if err := r.routeFrom(&c.nodes[r.cur[i].node], c.nodes[r.cur[i].node].name); err != nil {
+				return r.state, err
+			}
+		}
+		sortTasks(r.next)
+		if r.d != nil {
+			if err := r.d.boundary(); err != nil {
+				return r.state, err
+			}
+		}
+		r.cur, r.next = r.next, r.cur
+		r.step++
+	}
+	return r.state, nil
+}
+
+// parallel runs the step's tasks concurrently on the same snapshot and merges
+// their results in task order.
+func (r *run[S]) parallel() error {
+	c := r.c
+	if len(r.cur) > 1 {
+		c.plan.Isolate(&r.state)
+	}
+	todo := 0
+	for i := range r.cur {
+		t := &r.cur[i]
+		if !t.send {
+			t.in = r.state
+		}
+		t.err, t.intr = nil, nil
+		if !t.done {
+			todo++
+		}
+	}
+	if todo > 0 {
+		if err := r.runTasks(); err != nil {
+			return err
+		}
+	}
+	if r.d != nil {
+		if err := r.d.interrupted(); err != nil {
+			return err
+		}
+	}
+	if r.kinds&EventNodeEnd != 0 {
+		for i := range r.cur {
+			t := &r.cur[i]
+			if !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: c.nodes[t.node].name, Task: i, State: t.out, Written: c.plan.WrittenNames(&t.in, &t.out)}) {
+				return errStopped
+			}
+		}
+	}
+	if len(r.cur) == 1 && !r.cur[0].send {
+		r.state = r.cur[0].out
+		return nil
+	}
+	r.writes = r.writes[:0]
+	for i := range r.cur {
+		t := &r.cur[i]
+		r.writes = append(r.writes, state.Write[S]{Node: c.nodes[t.node].name, In: &t.in, Out: &t.out})
+	}
+	merged, err := c.plan.Merge(r.state, r.writes)
+	if err != nil {
+		return &MergeError{Step: r.step, Err: err}
+	}
+	r.state = merged
+	return nil
+}
+
+func (r *run[S]) runTasks() error {
+	c := r.c
+	sctx, cancel := context.WithCancel(&r.nctx)
+	defer cancel()
+	infos := make([]taskInfo, len(r.cur))
+	ctxs := make([]nodeCtx, len(r.cur))
+	var wg sync.WaitGroup
+	inline := -1
+	for i := range r.cur {
+		t := &r.cur[i]
+		if t.done {
+			continue
+		}
+		infos[i] = taskInfo{node: c.nodes[t.node].name, step: r.step, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: sctx.Done()}
+		if r.d != nil {
+			infos[i].intr = r.d.interruptState(i)
+		}
+		ctxs[i] = nodeCtx{Context: sctx, t: &infos[i]}
+		if inline < 0 && !r.pump {
+			inline = i
+			continue
+		}
+		wg.Add(1)
+		go r.runTask(&ctxs[i], i, &wg, cancel)
+	}
+	if inline >= 0 {
+		wg.Add(1)
+		r.runTask(&ctxs[inline], inline, &wg, cancel)
+	}
+	if r.pump {
+		finished := make(chan struct{})
+		go func() { wg.Wait(); close(finished) }()
+	pump:
+		for {
+			select {
+			case ev := <-r.sink.ch:
+				if r.kinds&ev.kind != 0 && !r.stopped {
+					if !r.emit(Event[S]{Kind: ev.kind, Step: ev.step, Node: ev.node, Task: ev.task, Payload: ev.payload, Token: ev.token}) {
+						cancel()
+					}
+				}
+			case <-finished:
+				break pump
+			}
+		}
+		if r.stopped {
+			return errStopped
+		}
+	} else {
+		wg.Wait()
+	}
+	// Report the first failure in task order that is not a cancellation
+	// caused by a sibling's failure.
+	var first error
+	for i := range r.cur {
+		t := &r.cur[i]
+		if t.err == nil || t.intr != nil {
+			continue
+		}
+		if first == nil {
+			first = t.err
+		}
+		if !errors.Is(t.err, context.Canceled) || r.ctx.Err() != nil {
+			return t.err
+		}
+	}
+	if first != nil {
+		return first
+	}
+	select {
+	case <-r.done:
+		return fmt.Errorf("graph: run cancelled at step %d: %w", r.step, context.Cause(r.ctx))
+	default:
+	}
+	return nil
+}
+
+func (r *run[S]) runTask(ctx *nodeCtx, i int, wg *sync.WaitGroup, cancel context.CancelFunc) {
+	defer wg.Done()
+	t := &r.cur[i]
+	n := &r.c.nodes[t.node]
+	out, err := r.call(ctx, n, t.in)
+	if err != nil {
+		if intr := interruptsOf(err); intr != nil {
+			t.intr = intr
+			t.err = err
+			if r.d != nil {
+				if derr := r.d.taskDone(i, t); derr != nil {
+					t.intr, t.err = nil, derr
+					cancel()
+				}
+			}
+			return
+		}
+		t.err = err
+		cancel()
+		return
+	}
+	t.out = out
+	if r.d != nil {
+		if derr := r.d.taskDone(i, t); derr != nil {
+			t.err = derr
+			cancel()
+		}
+	}
+}
+
+// call runs one node with its retry policy and timeout, turning panics into
+// errors.
+func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
+	attempt := 1
+	for {
+		out, err := r.once(ctx, n, in)
+		if err == nil {
+			return out, nil
+		}
+		if isInterrupt(err) {
+			return in, err
+		}
+		if n.retry == nil || attempt >= n.retry.attempts() || !n.retry.retryable(err) || ctx.Err() != nil {
+			return in, &NodeError{Node: n.name, Step: r.step, Attempts: attempt, Err: err}
+		}
+		if serr := sleepCtx(ctx, n.retry.wait(attempt)); serr != nil {
+			return in, &NodeError{Node: n.name, Step: r.step, Attempts: attempt, Err: err}
+		}
+		attempt++
+	}
+}
+
+func (r *run[S]) once(ctx context.Context, n *cnode[S], in S) (out S, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	if n.timeout <= 0 {
+		return n.fn(ctx, in)
+	}
+	tctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	out, err = n.fn(tctx, in)
+	if errors.Is(tctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		return in, &TimeoutError{Node: n.name, Timeout: n.timeout}
+	}
+	return out, err
+}
+
+func (r *run[S]) trigger(node int) {
+	if r.mark[node] == r.stamp {
+		return
+	}
+	r.mark[node] = r.stamp
+	r.next = append(r.next, task[S]{node: node})
+}
+
+// routeFrom adds to r.next the tasks that node n's edges trigger, reading
+// the merged state.
+func (r *run[S]) routeFrom(n *cnode[S], name string) error {
+	for _, t := range n.static {
+		if t >= 0 {
+			r.trigger(t)
+		}
+	}
+	for _, ji := range n.joins {
+		j := &r.c.joins[ji.join]
+		r.joinSeen[ji.join] |= ji.bit
+		if r.joinSeen[ji.join] == j.all {
+			r.joinSeen[ji.join] = 0
+			r.trigger(j.target)
+		}
+	}
+	for _, ci := range n.conds {
+		e := &r.c.conds[ci]
+		switch e.kind {
+		case edgeRoute:
+			if err := r.routeTo(e, e.one(r.state)); err != nil {
+				return err
+			}
+		case edgeRoutes:
+			for _, to := range e.many(r.state) {
+				if err := r.routeTo(e, to); err != nil {
+					return err
+				}
+			}
+		case edgeSend:
+			for _, s := range e.send(r.state) {
+				idx := -1
+				for i, t := range e.targets {
+					if t == s.Node {
+						idx = e.tidx[i]
+						break
+					}
+				}
+				if idx < 0 {
+					return &RouteError{From: name, To: s.Node, Declared: e.targets, Step: r.step}
+				}
+				r.next = append(r.next, task[S]{node: idx, send: true, in: s.State})
+			}
+		}
+	}
+	return nil
+}
+
+func (r *run[S]) routeTo(e *cedge[S], to string) error {
+	for i, t := range e.targets {
+		if t == to {
+			if e.tidx[i] >= 0 {
+				r.trigger(e.tidx[i])
+			}
+			return nil
+		}
+	}
+	return &RouteError{From: e.from, To: to, Declared: e.targets, Step: r.step}
+}
+
+// sortTasks orders tasks by node declaration order, keeping the order of
+// sends to the same node (insertion sort: steps are small).
+func sortTasks[S any](ts []task[S]) {
+	for i := 1; i < len(ts); i++ {
+		for j := i; j > 0 && ts[j-1].node > ts[j].node; j-- {
+			ts[j-1], ts[j] = ts[j], ts[j-1]
+		}
+	}
+}

@@ -1,0 +1,26 @@
+package graph
+
+import "context"
+
+// AsNode returns the compiled graph as a node of another graph over the
+// same state type: the node runs this graph from the outer state to its end
+// and returns its final state. Custom events and tokens of the inner nodes
+// reach the outer stream, named "outer/inner".
+func (c *Compiled[S]) AsNode(opts ...RunOption) NodeFunc[S] {
+	return func(ctx context.Context, s S) (S, error) {
+		return c.Invoke(ctx, s, opts...)
+	}
+}
+
+// Subgraph returns inner as a node of a graph over another state type P:
+// in maps the outer state to the inner graph's input, out folds the inner
+// final state back into the outer state.
+func Subgraph[P, C any](inner *Compiled[C], in func(P) C, out func(P, C) P, opts ...RunOption) NodeFunc[P] {
+	return func(ctx context.Context, p P) (P, error) {
+		res, err := inner.Invoke(ctx, in(p), opts...)
+		if err != nil {
+			return p, err
+		}
+		return out(p, res), nil
+	}
+}

@@ -1,0 +1,402 @@
+package state
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"unsafe"
+)
+
+// Reducer names how parallel writes to one field are combined.
+type Reducer uint8
+
+const (
+	// Overwrite is the default: a field may be written by at most one node
+	// per step; two writers are a *ConflictError.
+	Overwrite Reducer = iota
+	// Append concatenates what each writer appended to a slice field, in
+	// declaration order (tag `reduce:"append"`).
+	Append
+	// Merge applies each writer's added, changed and deleted keys of a map
+	// field in declaration order (tag `reduce:"merge"`).
+	Merge
+	// Sum adds each writer's change of a numeric field (tag `reduce:"sum"`).
+	Sum
+	// Custom calls a function registered with WithReducer.
+	Custom
+)
+
+// String returns the tag spelling of r.
+func (r Reducer) String() string {
+	switch r {
+	case Overwrite:
+		return "overwrite"
+	case Append:
+		return "append"
+	case Merge:
+		return "merge"
+	case Sum:
+		return "sum"
+	case Custom:
+		return "custom"
+	}
+	return fmt.Sprintf("Reducer(%d)", uint8(r))
+}
+
+// Option configures NewPlan.
+type Option func(*planConfig)
+
+type planConfig struct {
+	custom map[string]customReducer
+	order  []string
+}
+
+type customReducer struct {
+	typ reflect.Type
+	fn  func(acc, w unsafe.Pointer)
+}
+
+// WithReducer registers fn as the reducer of the top-level field named field
+// (its Go name). When several nodes of one step write the field, the merged
+// value starts as the step's input value and becomes fn(acc, write) for each
+// writer's new value, in declaration order. T must be the field's type.
+func WithReducer[T any](field string, fn func(acc, write T) T) Option {
+	return func(c *planConfig) {
+		if c.custom == nil {
+			c.custom = map[string]customReducer{}
+		}
+		if _, dup := c.custom[field]; !dup {
+			c.order = append(c.order, field)
+		}
+		c.custom[field] = customReducer{
+			typ: reflect.TypeFor[T](),
+			fn: func(acc, w unsafe.Pointer) {
+				if fn == nil {
+					return
+				}
+				*(*T)(acc) = fn(*(*T)(acc), *(*T)(w))
+			},
+		}
+	}
+}
+
+// FieldInfo describes one field of a plan.
+type FieldInfo struct {
+	Name    string
+	Type    reflect.Type
+	Reducer Reducer
+}
+
+type field struct {
+	FieldInfo
+	index  int
+	offset uintptr
+	size   uintptr
+	custom func(acc, w unsafe.Pointer)
+}
+
+// Plan is the merge plan of a state type S, worked out once by NewPlan.
+// It is safe for concurrent use.
+type Plan[S any] struct {
+	typ    reflect.Type
+	fields []field
+	byName map[string]int
+}
+
+// PlanError lists every problem NewPlan found in a state type.
+type PlanError struct {
+	Type     string
+	Problems []string
+}
+
+// Error lists the problems, one per line.
+func (e *PlanError) Error() string {
+	return fmt.Sprintf("state: type %s: %s", e.Type, strings.Join(e.Problems, "; "))
+}
+
+// NewPlan inspects S (a struct) and its reducer tags and returns its merge
+// plan. Every problem (unknown tag, reducer on a field of the wrong kind,
+// custom reducer for an unknown field or of the wrong type) is reported at
+// once in a *PlanError.
+func NewPlan[S any](opts ...Option) (*Plan[S], error) {
+	var cfg planConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	t := reflect.TypeFor[S]()
+	if t.Kind() != reflect.Struct {
+		return nil, &PlanError{Type: t.String(), Problems: []string{"state must be a struct, got " + t.Kind().String()}}
+	}
+	p := &Plan[S]{typ: t, byName: make(map[string]int, t.NumField())}
+	var problems []string
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		f := field{FieldInfo: FieldInfo{Name: sf.Name, Type: sf.Type}, index: i, offset: sf.Offset, size: sf.Type.Size()}
+		tag, hasTag := sf.Tag.Lookup("reduce")
+		if hasTag {
+			switch tag {
+			case "append":
+				f.Reducer = Append
+				if sf.Type.Kind() != reflect.Slice {
+					problems = append(problems, fmt.Sprintf("field %s: reduce:\"append\" needs a slice, got %s", sf.Name, sf.Type))
+				}
+			case "merge":
+				f.Reducer = Merge
+				if sf.Type.Kind() != reflect.Map {
+					problems = append(problems, fmt.Sprintf("field %s: reduce:\"merge\" needs a map, got %s", sf.Name, sf.Type))
+				}
+			case "sum":
+				f.Reducer = Sum
+				if !isNumeric(sf.Type.Kind()) {
+					problems = append(problems, fmt.Sprintf("field %s: reduce:\"sum\" needs a number, got %s", sf.Name, sf.Type))
+				}
+			case "", "overwrite":
+				f.Reducer = Overwrite
+			default:
+				problems = append(problems, fmt.Sprintf("field %s: unknown reducer %q (want append, merge, sum or a function registered with WithReducer)", sf.Name, tag))
+			}
+		}
+		if cr, ok := cfg.custom[sf.Name]; ok {
+			if hasTag && tag != "" {
+				problems = append(problems, fmt.Sprintf("field %s: has both tag reduce:%q and a registered reducer", sf.Name, tag))
+			}
+			if cr.typ != sf.Type {
+				problems = append(problems, fmt.Sprintf("field %s: registered reducer takes %s, field is %s", sf.Name, cr.typ, sf.Type))
+			}
+			f.Reducer = Custom
+			f.custom = cr.fn
+		}
+		p.byName[sf.Name] = len(p.fields)
+		p.fields = append(p.fields, f)
+	}
+	for _, name := range cfg.order {
+		if _, ok := p.byName[name]; !ok {
+			problems = append(problems, fmt.Sprintf("reducer registered for unknown field %q", name))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &PlanError{Type: t.String(), Problems: problems}
+	}
+	return p, nil
+}
+
+func isNumeric(k reflect.Kind) bool {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
+}
+
+// Fields describes the plan's fields in declaration order.
+func (p *Plan[S]) Fields() []FieldInfo {
+	out := make([]FieldInfo, len(p.fields))
+	for i, f := range p.fields {
+		out[i] = f.FieldInfo
+	}
+	return out
+}
+
+// NumFields returns the number of top-level fields of S.
+func (p *Plan[S]) NumFields() int { return len(p.fields) }
+
+// FieldIndex returns the position of the field named name, or -1.
+func (p *Plan[S]) FieldIndex(name string) int {
+	if i, ok := p.byName[name]; ok {
+		return i
+	}
+	return -1
+}
+
+func (f *field) raw(s unsafe.Pointer) []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(s, f.offset)), f.size)
+}
+
+func (f *field) value(s unsafe.Pointer) reflect.Value {
+	return reflect.NewAt(f.Type, unsafe.Add(s, f.offset)).Elem()
+}
+
+// Wrote reports whether field i of out differs from in: a field counts as
+// written when it was assigned a different value (for slices and maps: a
+// different header, i.e. appended to or replaced). Maps and pointed-to
+// values mutated in place are not detected; nodes replace them instead.
+func (p *Plan[S]) Wrote(i int, in, out *S) bool {
+	f := &p.fields[i]
+	return !bytes.Equal(f.raw(unsafe.Pointer(in)), f.raw(unsafe.Pointer(out)))
+}
+
+// Written appends to dst the indexes of the fields out changed relative to in.
+func (p *Plan[S]) Written(dst []int, in, out *S) []int {
+	for i := range p.fields {
+		if p.Wrote(i, in, out) {
+			dst = append(dst, i)
+		}
+	}
+	return dst
+}
+
+// WrittenNames returns the names of the fields out changed relative to in.
+func (p *Plan[S]) WrittenNames(in, out *S) []string {
+	var names []string
+	for i := range p.fields {
+		if p.Wrote(i, in, out) {
+			names = append(names, p.fields[i].Name)
+		}
+	}
+	return names
+}
+
+// Isolate prepares a snapshot that several nodes will read at once: every
+// slice field is clipped to its length so that an append by one node can
+// never write into memory another node sees.
+func (p *Plan[S]) Isolate(s *S) {
+	for i := range p.fields {
+		f := &p.fields[i]
+		if f.Type.Kind() == reflect.Slice {
+			v := f.value(unsafe.Pointer(s))
+			if v.Cap() != v.Len() {
+				v.Set(v.Slice3(0, v.Len(), v.Len()))
+			}
+		}
+	}
+}
+
+// Write is one node's contribution to a step: the node's name, the state it
+// was given and the state it returned.
+type Write[S any] struct {
+	Node string
+	In   *S
+	Out  *S
+}
+
+// ConflictError reports a field written by several nodes of one step when the
+// field has no reducer.
+type ConflictError struct {
+	Field string
+	Nodes []string
+}
+
+// Error names the field and the nodes.
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("state: field %s written by %s in the same step and it has no reducer (add a reduce tag such as reduce:\"append\" or register one with WithReducer)",
+		e.Field, strings.Join(quoteAll(e.Nodes), " and "))
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
+// Merge combines the writes of one step onto base, field by field, in the
+// order of writes (declaration order). A field written by one node takes that
+// node's contribution; several writers go through the field's reducer. Base
+// is not modified.
+func (p *Plan[S]) Merge(base S, writes []Write[S]) (S, error) {
+	result := base
+	rp := unsafe.Pointer(&result)
+	var writers []int
+	for fi := range p.fields {
+		f := &p.fields[fi]
+		writers = writers[:0]
+		for wi := range writes {
+			if p.Wrote(fi, writes[wi].In, writes[wi].Out) {
+				writers = append(writers, wi)
+			}
+		}
+		if len(writers) == 0 {
+			continue
+		}
+		switch f.Reducer {
+		case Overwrite:
+			if len(writers) > 1 {
+				nodes := make([]string, len(writers))
+				for i, w := range writers {
+					nodes[i] = writes[w].Node
+				}
+				return base, &ConflictError{Field: f.Name, Nodes: nodes}
+			}
+			w := writes[writers[0]]
+			copy(f.raw(rp), f.raw(unsafe.Pointer(w.Out)))
+		case Custom:
+			if len(writers) == 1 {
+				copy(f.raw(rp), f.raw(unsafe.Pointer(writes[writers[0]].Out)))
+				continue
+			}
+			for _, wi := range writers {
+				f.custom(unsafe.Add(rp, f.offset), unsafe.Add(unsafe.Pointer(writes[wi].Out), f.offset))
+			}
+		case Append:
+			acc := f.value(rp)
+			total := acc.Len()
+			for _, wi := range writers {
+				in, out := f.value(unsafe.Pointer(writes[wi].In)), f.value(unsafe.Pointer(writes[wi].Out))
+				if out.Len() > in.Len() {
+					total += out.Len() - in.Len()
+				}
+			}
+			merged := reflect.MakeSlice(f.Type, 0, total)
+			merged = reflect.AppendSlice(merged, acc)
+			for _, wi := range writers {
+				in, out := f.value(unsafe.Pointer(writes[wi].In)), f.value(unsafe.Pointer(writes[wi].Out))
+				if out.Len() > in.Len() {
+					merged = reflect.AppendSlice(merged, out.Slice(in.Len(), out.Len()))
+				}
+			}
+			acc.Set(merged)
+		case Sum:
+			acc := f.value(rp)
+			for _, wi := range writers {
+				in, out := f.value(unsafe.Pointer(writes[wi].In)), f.value(unsafe.Pointer(writes[wi].Out))
+				switch {
+				case acc.CanInt():
+					acc.SetInt(acc.Int() + out.Int() - in.Int())
+				case acc.CanUint():
+					acc.SetUint(acc.Uint() + out.Uint() - in.Uint())
+				default:
+					acc.SetFloat(acc.Float() + out.Float() - in.Float())
+				}
+			}
+		case Merge:
+			acc := f.value(rp)
+			merged := reflect.MakeMapWithSize(f.Type, acc.Len())
+			iter := acc.MapRange()
+			for iter.Next() {
+				merged.SetMapIndex(iter.Key(), iter.Value())
+			}
+			for _, wi := range writers {
+				in, out := f.value(unsafe.Pointer(writes[wi].In)), f.value(unsafe.Pointer(writes[wi].Out))
+				// Keys added or changed, in sorted order for determinism of
+				// anything observing the map while it is built.
+				keys := out.MapKeys()
+				sortValues(keys)
+				for _, k := range keys {
+					nv := out.MapIndex(k)
+					if ov := in.MapIndex(k); ov.IsValid() && reflect.DeepEqual(ov.Interface(), nv.Interface()) {
+						continue
+					}
+					merged.SetMapIndex(k, nv)
+				}
+				for _, k := range in.MapKeys() {
+					if !out.MapIndex(k).IsValid() {
+						merged.SetMapIndex(k, reflect.Value{})
+					}
+				}
+			}
+			acc.Set(merged)
+		}
+	}
+	return result, nil
+}
+
+func sortValues(vs []reflect.Value) {
+	sort.Slice(vs, func(i, j int) bool {
+		return fmt.Sprint(vs[i].Interface()) < fmt.Sprint(vs[j].Interface())
+	})
+}
