@@ -27,7 +27,7 @@ func newRedactor(secrets ...string) *redactor {
 }
 
 var (
-	keyParamRe = regexp.MustCompile(`(?i)([?&](?:key|api[_-]?key|access_token|token|sig)=)[^&\s"'#]+`)
+	keyParamRe = regexp.MustCompile(`(?i)((?:^|[?&\s"'])(?:key|api[_-]?key|access_token|token|sig)=)[^&\s"'#]+`)
 	bearerRe   = regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}`)
 )
 

@@ -37,7 +37,7 @@ var weatherTool = llms.Tool{Type: "function", Function: &llms.FunctionDefinition
 	Name: "get_weather", Description: "Weather for a city",
 	Parameters: map[string]any{"type": "object", "$schema": "https://json-schema.org/draft/2020-12/schema",
 		"additionalProperties": false,
-		"properties": map[string]any{"city": map[string]any{"type": "string"}}, "required": []string{"city"}},
+		"properties":           map[string]any{"city": map[string]any{"type": "string"}}, "required": []string{"city"}},
 }}
 
 func userReq(text string) *llm.Request {
