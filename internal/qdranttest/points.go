@@ -3,6 +3,7 @@ package qdranttest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/qdrant/go-client/qdrant"
@@ -52,44 +53,53 @@ func (s *Server) write(name string, fn func(c *collection, op uint64) error) (*q
 // any point is applied, so a bad point leaves the collection unchanged.
 func (ps *pointsService) Upsert(_ context.Context, req *qdrant.UpsertPoints) (*qdrant.PointsOperationResponse, error) {
 	return ps.s.write(req.GetCollectionName(), func(c *collection, op uint64) error {
-		if err := c.checkFilter(req.UpdateFilter, "update_filter"); err != nil {
+		return c.upsert(req.GetPoints(), req.GetUpdateMode(), req.UpdateFilter, op, ps.s, "")
+	})
+}
+
+// upsert applies a batch of points; srv, when not nil, may stop the server
+// in the middle of the batch (see StopAfterPoints).
+func (c *collection) upsert(wire []*qdrant.PointStruct, mode qdrant.UpdateMode, filter *qdrant.Filter, op uint64, srv *Server, where string) error {
+	if err := c.checkFilter(filter, where+"update_filter"); err != nil {
+		return err
+	}
+	pts := make([]*point, len(wire))
+	for i, wp := range wire {
+		p, err := c.decodePoint(wp, i, where)
+		if err != nil {
 			return err
 		}
-		pts := make([]*point, len(req.GetPoints()))
-		for i, wp := range req.GetPoints() {
-			p, err := c.decodePoint(wp, i)
-			if err != nil {
-				return err
-			}
-			p.version = op
-			pts[i] = p
+		p.version = op
+		pts[i] = p
+	}
+	limit, stop := 0, false
+	if srv != nil {
+		limit, stop = srv.takeStop()
+	}
+	for i, p := range pts {
+		if stop && i >= limit {
+			return status.Errorf(codes.Unavailable, "qdranttest: server stopped mid-batch after %d of %d points", limit, len(pts))
 		}
-		limit, stop := ps.s.takeStop()
-		for i, p := range pts {
-			if stop && i >= limit {
-				return status.Errorf(codes.Unavailable, "qdranttest: server stopped mid-batch after %d of %d points", limit, len(pts))
-			}
-			old, exists := c.points[p.key]
-			switch req.GetUpdateMode() {
-			case qdrant.UpdateMode_InsertOnly:
-				if exists {
-					continue
-				}
-			case qdrant.UpdateMode_UpdateOnly:
-				if !exists {
-					continue
-				}
-			}
-			if exists && req.UpdateFilter != nil && !c.matches(req.UpdateFilter, old) {
+		old, exists := c.points[p.key]
+		switch mode {
+		case qdrant.UpdateMode_InsertOnly:
+			if exists {
 				continue
 			}
-			c.put(p)
+		case qdrant.UpdateMode_UpdateOnly:
+			if !exists {
+				continue
+			}
 		}
-		if stop {
-			return status.Errorf(codes.Unavailable, "qdranttest: server stopped after applying all %d points of the batch", len(pts))
+		if exists && filter != nil && !c.matches(filter, old) {
+			continue
 		}
-		return nil
-	})
+		c.put(p)
+	}
+	if stop {
+		return status.Errorf(codes.Unavailable, "qdranttest: server stopped after applying all %d points of the batch", len(pts))
+	}
+	return nil
 }
 
 // selectKeys resolves a points selector to the keys of existing points.
@@ -131,15 +141,19 @@ func (c *collection) selectKeys(sel *qdrant.PointsSelector, where string, requir
 // Delete removes points by ids or by filter.
 func (ps *pointsService) Delete(_ context.Context, req *qdrant.DeletePoints) (*qdrant.PointsOperationResponse, error) {
 	return ps.s.write(req.GetCollectionName(), func(c *collection, _ uint64) error {
-		keys, err := c.selectKeys(req.GetPoints(), "points", false)
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			c.remove(k)
-		}
-		return nil
+		return c.deletePoints(req.GetPoints(), "points")
 	})
+}
+
+func (c *collection) deletePoints(sel *qdrant.PointsSelector, where string) error {
+	keys, err := c.selectKeys(sel, where, false)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		c.remove(k)
+	}
+	return nil
 }
 
 // Get returns the requested points that exist, in request order.
@@ -265,31 +279,31 @@ func (ps *pointsService) Count(_ context.Context, req *qdrant.CountPoints) (*qdr
 // key, when given).
 func (ps *pointsService) SetPayload(_ context.Context, req *qdrant.SetPayloadPoints) (*qdrant.PointsOperationResponse, error) {
 	return ps.s.write(req.GetCollectionName(), func(c *collection, op uint64) error {
-		return c.setPayload(req, op, false)
+		return c.setPayload(req.GetPayload(), req.GetPointsSelector(), req.Key, op, false, "")
 	})
 }
 
 // OverwritePayload replaces the payload of the selected points.
 func (ps *pointsService) OverwritePayload(_ context.Context, req *qdrant.SetPayloadPoints) (*qdrant.PointsOperationResponse, error) {
 	return ps.s.write(req.GetCollectionName(), func(c *collection, op uint64) error {
-		return c.setPayload(req, op, true)
+		return c.setPayload(req.GetPayload(), req.GetPointsSelector(), req.Key, op, true, "")
 	})
 }
 
-func (c *collection) setPayload(req *qdrant.SetPayloadPoints, op uint64, overwrite bool) error {
-	keys, err := c.selectKeys(req.GetPointsSelector(), "points_selector", true)
+func (c *collection) setPayload(payload map[string]*qdrant.Value, sel *qdrant.PointsSelector, key *string, op uint64, overwrite bool, where string) error {
+	keys, err := c.selectKeys(sel, where+"points_selector", true)
 	if err != nil {
 		return err
 	}
 	var path []string
-	if req.Key != nil {
-		segs, err := parsePath(req.GetKey())
+	if key != nil {
+		segs, err := parsePath(*key)
 		if err != nil {
-			return status.Errorf(codes.InvalidArgument, "Wrong input: key: %v", err)
+			return status.Errorf(codes.InvalidArgument, "Wrong input: %skey: %v", where, err)
 		}
 		for _, s := range segs {
 			if s.all || s.index >= 0 {
-				return status.Errorf(codes.Unimplemented, "qdranttest: key %q: array paths are not supported in set_payload", req.GetKey())
+				return unimplemented(where+"key", fmt.Sprintf("an array path (%q) in set_payload", *key))
 			}
 			path = append(path, s.name)
 		}
@@ -299,7 +313,7 @@ func (c *collection) setPayload(req *qdrant.SetPayloadPoints, op uint64, overwri
 		np := *p
 		np.version = op
 		if overwrite && path == nil {
-			np.payload = clonePayload(req.GetPayload())
+			np.payload = clonePayload(payload)
 		} else {
 			np.payload = clonePayload(p.payload)
 			target := np.payload
@@ -316,12 +330,12 @@ func (c *collection) setPayload(req *qdrant.SetPayloadPoints, op uint64, overwri
 				target = s.StructValue.Fields
 			}
 			if overwrite {
-				for key := range target {
-					delete(target, key)
+				for k := range target {
+					delete(target, k)
 				}
 			}
-			for key, v := range clonePayload(req.GetPayload()) {
-				target[key] = v
+			for k, v := range clonePayload(payload) {
+				target[k] = v
 			}
 		}
 		c.put(&np)
@@ -332,38 +346,193 @@ func (c *collection) setPayload(req *qdrant.SetPayloadPoints, op uint64, overwri
 // DeletePayload removes keys from the payload of the selected points.
 func (ps *pointsService) DeletePayload(_ context.Context, req *qdrant.DeletePayloadPoints) (*qdrant.PointsOperationResponse, error) {
 	return ps.s.write(req.GetCollectionName(), func(c *collection, op uint64) error {
-		keys, err := c.selectKeys(req.GetPointsSelector(), "points_selector", true)
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			np := *c.points[k]
-			np.version = op
-			np.payload = clonePayload(np.payload)
-			for _, key := range req.GetKeys() {
-				deletePath(np.payload, key)
-			}
-			c.put(&np)
-		}
-		return nil
+		return c.deletePayload(req.GetKeys(), req.GetPointsSelector(), op, "")
 	})
+}
+
+func (c *collection) deletePayload(keys []string, sel *qdrant.PointsSelector, op uint64, where string) error {
+	sel2, err := c.selectKeys(sel, where+"points_selector", true)
+	if err != nil {
+		return err
+	}
+	for _, k := range sel2 {
+		np := *c.points[k]
+		np.version = op
+		np.payload = clonePayload(np.payload)
+		for _, key := range keys {
+			deletePath(np.payload, key)
+		}
+		c.put(&np)
+	}
+	return nil
 }
 
 // ClearPayload removes the whole payload of the selected points.
 func (ps *pointsService) ClearPayload(_ context.Context, req *qdrant.ClearPayloadPoints) (*qdrant.PointsOperationResponse, error) {
 	return ps.s.write(req.GetCollectionName(), func(c *collection, op uint64) error {
-		keys, err := c.selectKeys(req.GetPoints(), "points", true)
+		return c.clearPayload(req.GetPoints(), op, "")
+	})
+}
+
+func (c *collection) clearPayload(sel *qdrant.PointsSelector, op uint64, where string) error {
+	keys, err := c.selectKeys(sel, where+"points", true)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		np := *c.points[k]
+		np.version = op
+		np.payload = map[string]*qdrant.Value{}
+		c.put(&np)
+	}
+	return nil
+}
+
+// UpdateVectors replaces the given named vectors of existing points and
+// keeps their other vectors.
+func (ps *pointsService) UpdateVectors(_ context.Context, req *qdrant.UpdatePointVectors) (*qdrant.PointsOperationResponse, error) {
+	return ps.s.write(req.GetCollectionName(), func(c *collection, op uint64) error {
+		return c.updateVectors(req.GetPoints(), req.UpdateFilter, op, "")
+	})
+}
+
+func (c *collection) updateVectors(pvs []*qdrant.PointVectors, filter *qdrant.Filter, op uint64, where string) error {
+	if err := c.checkFilter(filter, where+"update_filter"); err != nil {
+		return err
+	}
+	updated := make([]*point, 0, len(pvs))
+	for i, pv := range pvs {
+		k, err := keyOf(pv.GetId(), fmt.Sprintf("%spoints[%d]", where, i))
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			np := *c.points[k]
-			np.version = op
-			np.payload = map[string]*qdrant.Value{}
-			c.put(&np)
+		old, ok := c.points[k]
+		if !ok {
+			return status.Errorf(codes.NotFound, "Not found: No point with id %s found (%spoints[%d])", k, where, i)
+		}
+		np, err := c.decodePoint(&qdrant.PointStruct{Id: pv.GetId(), Vectors: pv.GetVectors()}, i, where)
+		if err != nil {
+			return err
+		}
+		merged := *old
+		merged.version = op
+		merged.dense = map[string][]float32{}
+		merged.sparse = map[string]sparseVec{}
+		for n, v := range old.dense {
+			merged.dense[n] = v
+		}
+		for n, v := range old.sparse {
+			merged.sparse[n] = v
+		}
+		for n, v := range np.dense {
+			merged.dense[n] = v
+		}
+		for n, v := range np.sparse {
+			merged.sparse[n] = v
+		}
+		if filter != nil && !c.matches(filter, old) {
+			continue
+		}
+		updated = append(updated, &merged)
+	}
+	for _, p := range updated {
+		c.put(p)
+	}
+	return nil
+}
+
+// DeleteVectors removes named vectors from the selected points.
+func (ps *pointsService) DeleteVectors(_ context.Context, req *qdrant.DeletePointVectors) (*qdrant.PointsOperationResponse, error) {
+	return ps.s.write(req.GetCollectionName(), func(c *collection, op uint64) error {
+		return c.deleteVectors(req.GetPointsSelector(), req.GetVectors().GetNames(), op, "")
+	})
+}
+
+func (c *collection) deleteVectors(sel *qdrant.PointsSelector, names []string, op uint64, where string) error {
+	for _, n := range names {
+		_, d := c.dense[n]
+		_, s := c.sparse[n]
+		if !d && !s {
+			return status.Errorf(codes.InvalidArgument, "Wrong input: %svectors: Not existing vector name error: %q; collection %q has %s", where, n, c.name, c.vectorNames())
+		}
+		if n == "" && c.unnamed {
+			return status.Errorf(codes.InvalidArgument, "Wrong input: %svectors: the unnamed vector cannot be deleted", where)
+		}
+	}
+	keys, err := c.selectKeys(sel, where+"points_selector", false)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		old := c.points[k]
+		np := *old
+		np.version = op
+		np.dense = map[string][]float32{}
+		np.sparse = map[string]sparseVec{}
+		for n, v := range old.dense {
+			np.dense[n] = v
+		}
+		for n, v := range old.sparse {
+			np.sparse[n] = v
+		}
+		for _, n := range names {
+			delete(np.dense, n)
+			delete(np.sparse, n)
+		}
+		c.put(&np)
+	}
+	return nil
+}
+
+// UpdateBatch applies several write operations in order. Like Qdrant it
+// is not a transaction: each operation is validated and applied whole,
+// and when one fails the earlier ones stay applied; the error names the
+// failing operation.
+func (ps *pointsService) UpdateBatch(_ context.Context, req *qdrant.UpdateBatchPoints) (*qdrant.UpdateBatchResponse, error) {
+	start := time.Now()
+	var results []*qdrant.UpdateResult
+	_, err := ps.s.write(req.GetCollectionName(), func(c *collection, _ uint64) error {
+		for i, o := range req.GetOperations() {
+			ps.s.opID++
+			op := ps.s.opID
+			where := fmt.Sprintf("operations[%d].", i)
+			var err error
+			switch x := o.GetOperation().(type) {
+			case *qdrant.PointsUpdateOperation_Upsert:
+				u := x.Upsert
+				err = c.upsert(u.GetPoints(), u.GetUpdateMode(), u.UpdateFilter, op, nil, where+"upsert.")
+			case *qdrant.PointsUpdateOperation_DeletePoints_:
+				err = c.deletePoints(x.DeletePoints.GetPoints(), where+"delete_points.points")
+			case *qdrant.PointsUpdateOperation_SetPayload_:
+				sp := x.SetPayload
+				err = c.setPayload(sp.GetPayload(), sp.GetPointsSelector(), sp.Key, op, false, where+"set_payload.")
+			case *qdrant.PointsUpdateOperation_OverwritePayload_:
+				sp := x.OverwritePayload
+				err = c.setPayload(sp.GetPayload(), sp.GetPointsSelector(), sp.Key, op, true, where+"overwrite_payload.")
+			case *qdrant.PointsUpdateOperation_DeletePayload_:
+				err = c.deletePayload(x.DeletePayload.GetKeys(), x.DeletePayload.GetPointsSelector(), op, where+"delete_payload.")
+			case *qdrant.PointsUpdateOperation_ClearPayload_:
+				err = c.clearPayload(x.ClearPayload.GetPoints(), op, where+"clear_payload.")
+			case *qdrant.PointsUpdateOperation_UpdateVectors_:
+				err = c.updateVectors(x.UpdateVectors.GetPoints(), x.UpdateVectors.UpdateFilter, op, where+"update_vectors.")
+			case *qdrant.PointsUpdateOperation_DeleteVectors_:
+				err = c.deleteVectors(x.DeleteVectors.GetPointsSelector(), x.DeleteVectors.GetVectors().GetNames(), op, where+"delete_vectors.")
+			case nil:
+				err = status.Errorf(codes.InvalidArgument, "Wrong input: %s: empty operation", strings.TrimSuffix(where, "."))
+			default:
+				err = unimplemented(strings.TrimSuffix(where, "."), fmt.Sprintf("deprecated operation %T", x))
+			}
+			if err != nil {
+				return err
+			}
+			results = append(results, &qdrant.UpdateResult{OperationId: proto.Uint64(op), Status: qdrant.UpdateStatus_Completed})
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return &qdrant.UpdateBatchResponse{Result: results, Time: elapsed(start)}, nil
 }
 
 var fieldTypeSchema = map[qdrant.FieldType]qdrant.PayloadSchemaType{

@@ -303,3 +303,62 @@ func TestPayloadUpdates(t *testing.T) {
 		t.Fatalf("a failed set_payload changed point 1: %v", p)
 	}
 }
+
+func TestVectorsUpdateAndBatch(t *testing.T) {
+	srv := Start(t)
+	c := client(t, srv)
+	hybrid(t, c, "m", qdrant.Distance_Dot)
+	_, err := c.Upsert(ctx(t), &qdrant.UpsertPoints{CollectionName: "m", Points: []*qdrant.PointStruct{
+		{Id: qdrant.NewIDNum(1), Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"dense": qdrant.NewVector(1, 0, 0, 0), "bm25": qdrant.NewVectorSparse([]uint32{1}, []float32{1})})},
+		{Id: qdrant.NewIDNum(2), Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"dense": qdrant.NewVector(0, 1, 0, 0)})},
+	}})
+	must(t, err)
+	_, err = c.UpdateVectors(ctx(t), &qdrant.UpdatePointVectors{CollectionName: "m", Points: []*qdrant.PointVectors{
+		{Id: qdrant.NewIDNum(1), Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"dense": qdrant.NewVector(0, 0, 2, 0)})}}})
+	must(t, err)
+	got, err := c.Get(ctx(t), &qdrant.GetPoints{CollectionName: "m", Ids: []*qdrant.PointId{qdrant.NewIDNum(1)}, WithVectors: qdrant.NewWithVectors(true)})
+	must(t, err)
+	vs := got[0].GetVectors().GetVectors().GetVectors()
+	if vs["dense"].GetDenseVector().GetData()[2] != 2 || vs["bm25"] == nil {
+		t.Fatalf("after update_vectors: %v", vs)
+	}
+	_, err = c.UpdateVectors(ctx(t), &qdrant.UpdatePointVectors{CollectionName: "m", Points: []*qdrant.PointVectors{
+		{Id: qdrant.NewIDNum(3), Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"dense": qdrant.NewVector(0, 0, 2, 0)})}}})
+	wantCode(t, err, codes.NotFound, "No point with id 3")
+	_, err = c.DeleteVectors(ctx(t), &qdrant.DeletePointVectors{CollectionName: "m", PointsSelector: qdrant.NewPointsSelector(qdrant.NewIDNum(1)),
+		Vectors: &qdrant.VectorsSelector{Names: []string{"bm25"}}})
+	must(t, err)
+	res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "m", Using: qdrant.PtrOf("bm25"), Query: qdrant.NewQuerySparse([]uint32{1}, []float32{1})})
+	must(t, err)
+	if len(res) != 0 {
+		t.Fatalf("deleted sparse vector still found: %v", ids(res))
+	}
+
+	batch, err := c.UpdateBatch(ctx(t), &qdrant.UpdateBatchPoints{CollectionName: "m", Operations: []*qdrant.PointsUpdateOperation{
+		{Operation: &qdrant.PointsUpdateOperation_Upsert{Upsert: &qdrant.PointsUpdateOperation_PointStructList{Points: []*qdrant.PointStruct{
+			{Id: qdrant.NewIDNum(3), Payload: qdrant.NewValueMap(map[string]any{"k": "v"})}}}}},
+		{Operation: &qdrant.PointsUpdateOperation_SetPayload_{SetPayload: &qdrant.PointsUpdateOperation_SetPayload{
+			Payload: qdrant.NewValueMap(map[string]any{"tag": "x"}), PointsSelector: qdrant.NewPointsSelector(qdrant.NewIDNum(2), qdrant.NewIDNum(3))}}},
+		{Operation: &qdrant.PointsUpdateOperation_DeletePoints_{DeletePoints: &qdrant.PointsUpdateOperation_DeletePoints{Points: qdrant.NewPointsSelector(qdrant.NewIDNum(1))}}},
+	}})
+	must(t, err)
+	if len(batch) != 3 {
+		t.Fatalf("batch results %d", len(batch))
+	}
+	all, err := c.Scroll(ctx(t), &qdrant.ScrollPoints{CollectionName: "m", Filter: &qdrant.Filter{Must: []*qdrant.Condition{qdrant.NewMatchKeyword("tag", "x")}}})
+	must(t, err)
+	eqIDs(t, "after batch", rids(all), []uint64{2, 3})
+
+	// A failing operation names itself; earlier operations stay applied.
+	_, err = c.UpdateBatch(ctx(t), &qdrant.UpdateBatchPoints{CollectionName: "m", Operations: []*qdrant.PointsUpdateOperation{
+		{Operation: &qdrant.PointsUpdateOperation_DeletePoints_{DeletePoints: &qdrant.PointsUpdateOperation_DeletePoints{Points: qdrant.NewPointsSelector(qdrant.NewIDNum(3))}}},
+		{Operation: &qdrant.PointsUpdateOperation_Upsert{Upsert: &qdrant.PointsUpdateOperation_PointStructList{Points: []*qdrant.PointStruct{
+			{Id: qdrant.NewIDNum(4), Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"dense": qdrant.NewVector(1)})}}}}},
+	}})
+	wantCode(t, err, codes.InvalidArgument, "operations[1].upsert.points[0] (id 4)", "expected dim: 4, got 1")
+	n, err := c.Count(ctx(t), &qdrant.CountPoints{CollectionName: "m"})
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("count %d, want 1 (point 2)", n)
+	}
+}

@@ -276,13 +276,13 @@ func normalize(v []float32) {
 }
 
 // decodePoint validates a wire point into a stored point (not yet inserted).
-func (c *collection) decodePoint(ps *qdrant.PointStruct, i int) (*point, error) {
-	where := fmt.Sprintf("points[%d]", i)
+func (c *collection) decodePoint(ps *qdrant.PointStruct, i int, prefix string) (*point, error) {
+	where := fmt.Sprintf("%spoints[%d]", prefix, i)
 	k, err := keyOf(ps.GetId(), where)
 	if err != nil {
 		return nil, err
 	}
-	where = fmt.Sprintf("points[%d] (id %s)", i, k)
+	where = fmt.Sprintf("%spoints[%d] (id %s)", prefix, i, k)
 	p := &point{key: k, dense: map[string][]float32{}, sparse: map[string]sparseVec{}, payload: clonePayload(ps.GetPayload())}
 	switch vs := ps.GetVectors().GetVectorsOptions().(type) {
 	case nil:
