@@ -2,9 +2,9 @@ package qdranttest
 
 import (
 	"fmt"
-	"sync"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
