@@ -305,6 +305,7 @@ func (l *lcCompleter) generate(ctx context.Context, req *Request) (*Response, er
 func langchainGenerate(ctx context.Context, lm llms.Model, req *Request) (*Response, error) {
 	opts := CallOptions(req)
 	var streamErr error
+	var streamed strings.Builder
 	if req.Stream != nil {
 		sf := req.Stream
 		opts = append(opts, llms.WithStreamingFunc(func(ctx context.Context, b []byte) error {
@@ -312,16 +313,22 @@ func langchainGenerate(ctx context.Context, lm llms.Model, req *Request) (*Respo
 				return nil
 			}
 			if err := sf(ctx, Chunk{Text: string(b)}); err != nil {
-				streamErr = err
+				streamErr = &interrupted{cause: &stopped{err},
+					partial: &Response{Message: Message{Role: RoleAssistant, Content: streamed.String()}}}
 				return err
 			}
+			streamed.Write(b)
 			return nil
 		}))
 	}
+	ctx, slot := withCapture(ctx)
 	cr, err := lm.GenerateContent(ctx, ToLangchain(req.Messages), opts...)
 	if err != nil {
 		if streamErr != nil {
 			return nil, streamErr
+		}
+		if he := slot.get(); he != nil {
+			return nil, &capturedError{http: he, err: err}
 		}
 		return nil, err
 	}
@@ -332,8 +339,9 @@ func langchainGenerate(ctx context.Context, lm llms.Model, req *Request) (*Respo
 	msg, finish, usage := FromContentResponse(cr)
 	resp := &Response{Message: msg, FinishReason: finish, Usage: usage}
 	if req.Stream != nil {
-		if err := req.Stream(ctx, Chunk{FinishReason: finish, Usage: &resp.Usage}); err != nil {
-			return nil, err
+		u := resp.Usage
+		if err := req.Stream(ctx, Chunk{FinishReason: finish, Usage: &u}); err != nil {
+			return nil, &interrupted{cause: &stopped{err}, partial: resp}
 		}
 	}
 	return resp, nil
