@@ -82,31 +82,63 @@ func (c *collection) checkCondition(cond *qdrant.Condition, where string) error 
 	return nil
 }
 
-// matches reports whether point p passes filter f.
+// matches reports whether point p passes filter f. Loops over many points
+// should use one matcher instead.
 func (c *collection) matches(f *qdrant.Filter, p *point) bool {
-	return c.evalFilter(f, p, p.payload, "")
+	return c.matcher().matches(f, p)
+}
+
+// matcher evaluates filters for one request; it caches the parsed id sets
+// of has_id conditions.
+type matcher struct {
+	c   *collection
+	ids map[*qdrant.HasIdCondition]map[pointKey]bool
+}
+
+func (c *collection) matcher() *matcher { return &matcher{c: c} }
+
+// matches reports whether point p passes filter f.
+func (m *matcher) matches(f *qdrant.Filter, p *point) bool {
+	return m.evalFilter(f, p, p.payload, "")
+}
+
+func (m *matcher) idSet(h *qdrant.HasIdCondition) map[pointKey]bool {
+	if set, ok := m.ids[h]; ok {
+		return set
+	}
+	set := make(map[pointKey]bool, len(h.GetHasId()))
+	for _, id := range h.GetHasId() {
+		if k, err := keyOf(id, ""); err == nil {
+			set[k] = true
+		}
+	}
+	if m.ids == nil {
+		m.ids = map[*qdrant.HasIdCondition]map[pointKey]bool{}
+	}
+	m.ids[h] = set
+	return set
 }
 
 // evalFilter evaluates f against payload (the point's payload, or one
 // element of an array for a nested condition, whose key prefix is prefix).
-func (c *collection) evalFilter(f *qdrant.Filter, p *point, payload map[string]*qdrant.Value, prefix string) bool {
+func (m *matcher) evalFilter(f *qdrant.Filter, p *point, payload map[string]*qdrant.Value, prefix string) bool {
 	if f == nil {
 		return true
 	}
 	for _, cond := range f.GetMust() {
-		if !c.evalCond(cond, p, payload, prefix) {
+		if !m.evalCond(cond, p, payload, prefix) {
 			return false
 		}
 	}
 	for _, cond := range f.GetMustNot() {
-		if c.evalCond(cond, p, payload, prefix) {
+		if m.evalCond(cond, p, payload, prefix) {
 			return false
 		}
 	}
 	if should := f.GetShould(); len(should) > 0 {
 		ok := false
 		for _, cond := range should {
-			if c.evalCond(cond, p, payload, prefix) {
+			if m.evalCond(cond, p, payload, prefix) {
 				ok = true
 				break
 			}
@@ -118,7 +150,7 @@ func (c *collection) evalFilter(f *qdrant.Filter, p *point, payload map[string]*
 	if ms := f.GetMinShould(); ms != nil {
 		n := uint64(0)
 		for _, cond := range ms.GetConditions() {
-			if c.evalCond(cond, p, payload, prefix) {
+			if m.evalCond(cond, p, payload, prefix) {
 				n++
 			}
 		}
@@ -129,10 +161,10 @@ func (c *collection) evalFilter(f *qdrant.Filter, p *point, payload map[string]*
 	return true
 }
 
-func (c *collection) evalCond(cond *qdrant.Condition, p *point, payload map[string]*qdrant.Value, prefix string) bool {
+func (m *matcher) evalCond(cond *qdrant.Condition, p *point, payload map[string]*qdrant.Value, prefix string) bool {
 	switch x := cond.GetConditionOneOf().(type) {
 	case *qdrant.Condition_Field:
-		return c.evalField(x.Field, payload, prefix)
+		return m.evalField(x.Field, payload, prefix)
 	case *qdrant.Condition_IsEmpty:
 		vals := lookup(payload, mustPath(x.IsEmpty.GetKey()))
 		for _, v := range vals {
@@ -149,19 +181,14 @@ func (c *collection) evalCond(cond *qdrant.Condition, p *point, payload map[stri
 		}
 		return false
 	case *qdrant.Condition_HasId:
-		for _, id := range x.HasId.GetHasId() {
-			if k, err := keyOf(id, ""); err == nil && k == p.key {
-				return true
-			}
-		}
-		return false
+		return m.idSet(x.HasId)[p.key]
 	case *qdrant.Condition_Filter:
-		return c.evalFilter(x.Filter, p, payload, prefix)
+		return m.evalFilter(x.Filter, p, payload, prefix)
 	case *qdrant.Condition_Nested:
 		key := x.Nested.GetKey()
 		for _, v := range lookup(payload, mustPath(key)) {
 			for _, obj := range objectsOf(v) {
-				if c.evalFilter(x.Nested.GetFilter(), p, obj, prefix+strings.TrimSuffix(key, "[]")+"[].") {
+				if m.evalFilter(x.Nested.GetFilter(), p, obj, prefix+strings.TrimSuffix(key, "[]")+"[].") {
 					return true
 				}
 			}
@@ -178,7 +205,7 @@ func (c *collection) evalCond(cond *qdrant.Condition, p *point, payload map[stri
 	return false
 }
 
-func (c *collection) evalField(fc *qdrant.FieldCondition, payload map[string]*qdrant.Value, prefix string) bool {
+func (m *matcher) evalField(fc *qdrant.FieldCondition, payload map[string]*qdrant.Value, prefix string) bool {
 	var buf [4]*qdrant.Value
 	vals := lookupInto(buf[:0], payload, mustPath(fc.GetKey()))
 	if len(vals) == 0 {
@@ -222,8 +249,8 @@ func (c *collection) evalField(fc *qdrant.FieldCondition, payload map[string]*qd
 		return hasNull == fc.GetIsNull()
 	}
 	textIndexed := false
-	if len(c.textIndexd) > 0 {
-		textIndexed = c.textIndexd[prefix+fc.GetKey()]
+	if len(m.c.textIndexd) > 0 {
+		textIndexed = m.c.textIndexd[prefix+fc.GetKey()]
 	}
 	for _, v := range vals {
 		if l, ok := v.GetKind().(*qdrant.Value_ListValue); ok {

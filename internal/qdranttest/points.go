@@ -76,6 +76,7 @@ func (c *collection) upsert(wire []*qdrant.PointStruct, mode qdrant.UpdateMode, 
 	if srv != nil {
 		limit, stop = srv.takeStop()
 	}
+	m := c.matcher()
 	for i, p := range pts {
 		if stop && i >= limit {
 			return status.Errorf(codes.Unavailable, "qdranttest: server stopped mid-batch after %d of %d points", limit, len(pts))
@@ -91,7 +92,7 @@ func (c *collection) upsert(wire []*qdrant.PointStruct, mode qdrant.UpdateMode, 
 				continue
 			}
 		}
-		if exists && filter != nil && !c.matches(filter, old) {
+		if exists && filter != nil && !m.matches(filter, old) {
 			continue
 		}
 		c.put(p)
@@ -127,8 +128,9 @@ func (c *collection) selectKeys(sel *qdrant.PointsSelector, where string, requir
 			return nil, err
 		}
 		var keys []pointKey
+		m := c.matcher()
 		for _, p := range c.sorted {
-			if c.matches(x.Filter, p) {
+			if m.matches(x.Filter, p) {
 				keys = append(keys, p.key)
 			}
 		}
@@ -207,8 +209,9 @@ func (ps *pointsService) Scroll(_ context.Context, req *qdrant.ScrollPoints) (*q
 				return status.Error(codes.InvalidArgument, "Wrong input: offset cannot be used together with order_by, use order_by.start_from")
 			}
 			var cands []*point
+			m := c.matcher()
 			for _, p := range c.sorted {
-				if c.matches(req.GetFilter(), p) {
+				if m.matches(req.GetFilter(), p) {
 					cands = append(cands, p)
 				}
 			}
@@ -232,11 +235,12 @@ func (ps *pointsService) Scroll(_ context.Context, req *qdrant.ScrollPoints) (*q
 			}
 			from = &k
 		}
+		m := c.matcher()
 		for _, p := range c.sorted {
 			if from != nil && p.key.less(*from) {
 				continue
 			}
-			if !c.matches(req.GetFilter(), p) {
+			if !m.matches(req.GetFilter(), p) {
 				continue
 			}
 			if len(out.Result) == limit {
@@ -262,8 +266,9 @@ func (ps *pointsService) Count(_ context.Context, req *qdrant.CountPoints) (*qdr
 		if err := c.checkFilter(req.GetFilter(), "filter"); err != nil {
 			return err
 		}
+		m := c.matcher()
 		for _, p := range c.sorted {
-			if c.matches(req.GetFilter(), p) {
+			if m.matches(req.GetFilter(), p) {
 				n++
 			}
 		}

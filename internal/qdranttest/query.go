@@ -37,9 +37,9 @@ func unimplemented(where, what string) error {
 	return status.Errorf(codes.Unimplemented, "qdranttest: %s: %s is not supported by the in-process server", where, what)
 }
 
-func (c *collection) matchesAll(filters []*qdrant.Filter, p *point) bool {
+func (m *matcher) matchesAll(filters []*qdrant.Filter, p *point) bool {
 	for _, f := range filters {
-		if !c.matches(f, p) {
+		if !m.matches(f, p) {
 			return false
 		}
 	}
@@ -60,8 +60,9 @@ func (c *collection) run(st stage, inherited []*qdrant.Filter) ([]scored, error)
 		return c.runWithPrefetch(st, filters)
 	}
 	var cands []*point
+	m := c.matcher()
 	for _, p := range c.sorted {
-		if c.matchesAll(filters, p) {
+		if m.matchesAll(filters, p) {
 			cands = append(cands, p)
 		}
 	}
