@@ -100,9 +100,45 @@ func nullableOptionals(n any) {
 	}
 	for name, p := range props {
 		if !required[name] {
-			props[name] = map[string]any{"anyOf": []any{p, map[string]any{"type": "null"}}}
+			props[name] = acceptNull(p)
 		}
 	}
+}
+
+// acceptNull returns schema p widened to accept null: by adding "null" to
+// its type (and enum) where it has a type, which validates faster than
+// anyOf; by anyOf [p, {"type": "null"}] otherwise.
+func acceptNull(p any) any {
+	m, ok := p.(map[string]any)
+	if !ok {
+		return p // a boolean schema: true accepts null already; false means "never"
+	}
+	_, hasConst := m["const"]
+	switch t := m["type"].(type) {
+	case string:
+		if hasConst {
+			break
+		}
+		if t != "null" {
+			m["type"] = []any{t, "null"}
+		}
+		if enum, ok := m["enum"].([]any); ok && !slices.Contains(enum, nil) {
+			m["enum"] = append(enum, nil)
+		}
+		return m
+	case []any:
+		if hasConst {
+			break
+		}
+		if !slices.Contains(t, any("null")) {
+			m["type"] = append(t, "null")
+		}
+		if enum, ok := m["enum"].([]any); ok && !slices.Contains(enum, nil) {
+			m["enum"] = append(enum, nil)
+		}
+		return m
+	}
+	return map[string]any{"anyOf": []any{m, map[string]any{"type": "null"}}}
 }
 
 // violations flattens a validation error tree into a sorted list of
@@ -141,7 +177,13 @@ func collect(e *jsonschema.ValidationError, out *[]Violation) {
 		return
 	case *kind.Type:
 		if len(e.Causes) == 0 {
-			*out = append(*out, Violation{Path: path, Message: fmt.Sprintf("expected %s, got %s", strings.Join(k.Want, " or "), k.Got)})
+			want := k.Want
+			if len(want) > 1 {
+				// null stands for "absent" on optional properties; it
+				// is no alternative worth offering.
+				want = slices.DeleteFunc(slices.Clone(want), func(w string) bool { return w == "null" })
+			}
+			*out = append(*out, Violation{Path: path, Message: fmt.Sprintf("expected %s, got %s", strings.Join(want, " or "), k.Got)})
 			return
 		}
 	case *kind.Format:
@@ -153,9 +195,11 @@ func collect(e *jsonschema.ValidationError, out *[]Violation) {
 		return
 	case *kind.Enum:
 		if len(e.Causes) == 0 {
-			want := make([]string, len(k.Want))
-			for i, w := range k.Want {
-				want[i] = display(w)
+			want := make([]string, 0, len(k.Want))
+			for _, w := range k.Want {
+				if w != nil || len(k.Want) == 1 {
+					want = append(want, display(w))
+				}
 			}
 			*out = append(*out, Violation{Path: path, Message: fmt.Sprintf("value must be one of %s; got %s", strings.Join(want, ", "), display(k.Got))})
 			return
