@@ -31,7 +31,9 @@
 // chosen gRPC code (FailNext), stop in the middle of an upsert batch after K
 // points were applied (StopAfterPoints), and it counts every call it receives
 // per method (Calls) so a caller can prove how many round trips an operation
-// took. All methods are safe for concurrent use.
+// took. RecordRequests keeps copies of the requests received, for golden
+// tests of the exact messages a client sends. All methods are safe for
+// concurrent use.
 //
 // Scoring follows Qdrant: cosine vectors are normalised when stored, Euclid
 // and Manhattan scores are distances (smaller is better, score_threshold is a

@@ -9,6 +9,7 @@ import (
 
 	"github.com/qdrant/go-client/qdrant"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 )
 
 func numPoints(from, to int) []*qdrant.PointStruct {
@@ -201,5 +202,30 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if got := srv.Calls(qdrant.Points_Upsert_FullMethodName); got != workers*per {
 		t.Fatalf("upsert calls %d, want %d", got, workers*per)
+	}
+}
+
+func TestRecordRequests(t *testing.T) {
+	srv := Start(t)
+	c := client(t, srv)
+	hybrid(t, c, "m", qdrant.Distance_Cosine)
+	_, err := c.Count(ctx(t), &qdrant.CountPoints{CollectionName: "m"})
+	must(t, err)
+	if got := srv.Requests(qdrant.Points_Count_FullMethodName); len(got) != 0 {
+		t.Fatalf("recorded %d requests while off", len(got))
+	}
+	srv.RecordRequests(true)
+	req := &qdrant.QueryPoints{CollectionName: "m",
+		Prefetch: []*qdrant.PrefetchQuery{densePF(7, nil), sparsePF(9, nil)}, Query: qdrant.NewQueryRRF(&qdrant.Rrf{K: qdrant.PtrOf(uint32(61))})}
+	_, err = c.Query(ctx(t), req)
+	must(t, err)
+	got := srv.Requests(qdrant.Points_Query_FullMethodName)
+	if len(got) != 1 || !proto.Equal(got[0], req) {
+		t.Fatalf("recorded %v, want %v", got, req)
+	}
+	srv.ResetRequests()
+	srv.RecordRequests(false)
+	if len(srv.Requests(qdrant.Points_Query_FullMethodName)) != 0 {
+		t.Fatal("ResetRequests kept requests")
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // Version is the server version reported by HealthCheck.
@@ -56,6 +57,8 @@ type Server struct {
 	faults    map[string]*fault
 	down      bool
 	stopAfter int // points of the next upsert to apply before going down; -1 when unarmed
+	record    bool
+	requests  map[string][]proto.Message
 
 	closeOnce sync.Once
 }
@@ -78,6 +81,7 @@ func New(opts ...Option) (*Server, error) {
 		calls:       map[string]int{},
 		faults:      map[string]*fault{},
 		stopAfter:   -1,
+		requests:    map[string][]proto.Message{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -227,6 +231,34 @@ func (s *Server) ResetCalls() {
 	s.fmu.Unlock()
 }
 
+// RecordRequests turns recording of received requests on or off. While on,
+// every request (including rejected ones) is kept for Requests.
+func (s *Server) RecordRequests(on bool) {
+	s.fmu.Lock()
+	s.record = on
+	s.fmu.Unlock()
+}
+
+// Requests returns copies of the recorded requests of method (a full gRPC
+// method name), oldest first, so a test can compare the exact messages a
+// client sent with golden values.
+func (s *Server) Requests(method string) []proto.Message {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	out := make([]proto.Message, len(s.requests[method]))
+	for i, m := range s.requests[method] {
+		out[i] = proto.Clone(m)
+	}
+	return out
+}
+
+// ResetRequests forgets the recorded requests.
+func (s *Server) ResetRequests() {
+	s.fmu.Lock()
+	s.requests = map[string][]proto.Message{}
+	s.fmu.Unlock()
+}
+
 // Methods returns the full gRPC method names the server serves, sorted.
 func Methods() []string {
 	var out []string
@@ -251,6 +283,9 @@ func knownMethod(m string) bool {
 func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	s.fmu.Lock()
 	s.calls[info.FullMethod]++
+	if m, ok := req.(proto.Message); ok && s.record {
+		s.requests[info.FullMethod] = append(s.requests[info.FullMethod], proto.Clone(m))
+	}
 	down := s.down
 	var injected *status.Status
 	if f := s.faults[info.FullMethod]; f != nil && !down {
