@@ -1,0 +1,212 @@
+package tools_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/tools"
+)
+
+// WeatherArgs are the arguments of get_weather.
+type WeatherArgs struct {
+	Location string `json:"location" jsonschema:"description=City and country\\, e.g. Seoul\\, South Korea"`
+	Unit     string `json:"unit,omitempty" jsonschema:"enum=celsius,enum=fahrenheit,description=Temperature unit"`
+}
+
+// Weather is what get_weather returns.
+type Weather struct {
+	Location string `json:"location"`
+	Temp     int    `json:"temp"`
+	Unit     string `json:"unit"`
+}
+
+func getWeather(_ context.Context, in WeatherArgs) (Weather, error) {
+	if in.Unit == "fahrenheit" {
+		return Weather{in.Location, 59, "fahrenheit"}, nil
+	}
+	return Weather{in.Location, 15, "celsius"}, nil
+}
+
+func ExampleNew() {
+	weather, err := tools.New("get_weather", "Look up the current weather of a place", getWeather)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var schema map[string]any
+	_ = json.Unmarshal(weather.Schema(), &schema)
+	out, _ := json.MarshalIndent(schema, "", "  ")
+	fmt.Println(string(out))
+	// Output:
+	// {
+	//   "additionalProperties": false,
+	//   "properties": {
+	//     "location": {
+	//       "description": "City and country, e.g. Seoul, South Korea",
+	//       "type": "string"
+	//     },
+	//     "unit": {
+	//       "description": "Temperature unit",
+	//       "enum": [
+	//         "celsius",
+	//         "fahrenheit"
+	//       ],
+	//       "type": "string"
+	//     }
+	//   },
+	//   "required": [
+	//     "location"
+	//   ],
+	//   "type": "object"
+	// }
+}
+
+func ExampleRegistry_Execute() {
+	weather, _ := tools.New("get_weather", "Look up the current weather of a place", getWeather)
+	reg, _ := tools.NewRegistry(tools.Config{}, weather)
+
+	ok := reg.Execute(context.Background(), llm.ToolCall{ID: "call_1", Name: "get_weather",
+		Arguments: `{"location":"Seoul, South Korea"}`})
+	fmt.Println(ok.Content)
+
+	bad := reg.Execute(context.Background(), llm.ToolCall{ID: "call_2", Name: "get_weather",
+		Arguments: `{"city":"Busan","unit":"kelvin"}`})
+	fmt.Println(bad.Content)
+	// Output:
+	// {"location":"Seoul, South Korea","temp":15,"unit":"celsius"}
+	// Error: the arguments for tool "get_weather" do not match its parameter schema:
+	// - /city: unknown property: the schema does not define it
+	// - /location: required property is missing
+	// - /unit: value must be one of "celsius", "fahrenheit"; got "kelvin"
+	// Fix the arguments and call the tool again.
+}
+
+func ExampleRegistry_RunTurn() {
+	weather, _ := tools.New("get_weather", "Look up the current weather of a place", getWeather)
+	reg, _ := tools.NewRegistry(tools.Config{MaxConcurrency: 4}, weather)
+
+	// One assistant turn asking for three calls; the results come back in
+	// call order, ready to append to the conversation.
+	turn := []llm.ToolCall{
+		{ID: "call_a", Name: "get_weather", Arguments: `{"location":"Seoul"}`},
+		{ID: "call_b", Name: "get_weather", Arguments: `{"location":"Busan","unit":"fahrenheit"}`},
+		{ID: "call_c", Name: "get_forecast", Arguments: `{}`},
+	}
+	results, err := reg.RunTurn(context.Background(), turn)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, m := range tools.Messages(results) {
+		fmt.Printf("%s %s: %s\n", m.Role, m.ToolCallID, m.Content)
+	}
+	// Output:
+	// tool call_a: {"location":"Seoul","temp":15,"unit":"celsius"}
+	// tool call_b: {"location":"Busan","temp":59,"unit":"fahrenheit"}
+	// tool call_c: Error: there is no tool named "get_forecast". Available tools: get_weather. Call one of them by its exact name.
+}
+
+func ExampleNewNoArgs() {
+	clock, _ := tools.NewNoArgs("current_time", "The current time in UTC", func(context.Context) (string, error) {
+		return "2025-03-01T09:30:00Z", nil
+	})
+	// Models send "" or "{}" for tools without parameters.
+	fmt.Println(clock.Execute(context.Background(), llm.ToolCall{ID: "c", Name: "current_time"}).Content)
+	fmt.Println(string(clock.Schema()))
+	// Output:
+	// 2025-03-01T09:30:00Z
+	// {"properties":{},"additionalProperties":false,"type":"object"}
+}
+
+func ExampleNewRaw() {
+	// A tool defined at run time, for instance from a plugin's manifest.
+	schema := []byte(`{"type":"object","properties":{"text":{"type":"string","minLength":1}},"required":["text"]}`)
+	upper, err := tools.NewRaw("shout", "Upper-cases text", schema,
+		func(_ context.Context, args json.RawMessage) (string, error) {
+			var in struct{ Text string }
+			if err := json.Unmarshal(args, &in); err != nil {
+				return "", err
+			}
+			return strings.ToUpper(in.Text), nil
+		})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(upper.Execute(context.Background(), llm.ToolCall{Name: "shout", Arguments: `{"text":"hello"}`}).Content)
+	fmt.Println(upper.Execute(context.Background(), llm.ToolCall{Name: "shout", Arguments: `{"text":""}`}).Err)
+	// Output:
+	// HELLO
+	// tools: tool "shout": invalid arguments: /text: must be at least 1 characters long; got 0
+}
+
+func ExampleTool_LLMTool() {
+	weather, _ := tools.New("get_weather", "Look up the current weather of a place", getWeather)
+	tool, err := weather.LLMTool(tools.Strict())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(tool)
+	// Output:
+	// {
+	//   "type": "function",
+	//   "function": {
+	//     "name": "get_weather",
+	//     "description": "Look up the current weather of a place",
+	//     "parameters": {
+	//       "additionalProperties": false,
+	//       "properties": {
+	//         "location": {
+	//           "description": "City and country, e.g. Seoul, South Korea",
+	//           "type": "string"
+	//         },
+	//         "unit": {
+	//           "description": "Temperature unit",
+	//           "enum": [
+	//             "celsius",
+	//             "fahrenheit",
+	//             null
+	//           ],
+	//           "type": [
+	//             "string",
+	//             "null"
+	//           ]
+	//         }
+	//       },
+	//       "required": [
+	//         "location",
+	//         "unit"
+	//       ],
+	//       "type": "object"
+	//     },
+	//     "strict": true
+	//   }
+	// }
+}
+
+func ExampleRegistry_Select() {
+	weather, _ := tools.New("get_weather", "Look up the current weather of a place", getWeather)
+	clock, _ := tools.NewNoArgs("current_time", "The current time in UTC", func(context.Context) (string, error) {
+		return "09:30", nil
+	})
+	reg, _ := tools.NewRegistry(tools.Config{}, weather, clock)
+	if err := reg.Register(clock); err != nil {
+		fmt.Println(err)
+	}
+	only, _ := reg.Select("current_time")
+	exported, _ := only.LLMTools()
+	fmt.Println(reg.Names(), only.Names(), len(exported), exported[0].Function.Name)
+	_, err := reg.Select("get_wether")
+	fmt.Println(err)
+	// Output:
+	// tools: a tool named "current_time" is already registered
+	// [get_weather current_time] [current_time] 1 current_time
+	// tools: unknown tool "get_wether" (available: get_weather, current_time)
+}
