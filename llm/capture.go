@@ -30,10 +30,20 @@ func CaptureClient(base *http.Client) *http.Client {
 
 type captureKey struct{}
 
-// captureSlot holds the last failed response of one call.
+// captureSlot holds the last failed response of one call. It is also the
+// call's context (one allocation instead of two).
 type captureSlot struct {
+	context.Context
 	mu  sync.Mutex
 	err *HTTPError
+}
+
+// Value returns the slot itself for captureKey.
+func (s *captureSlot) Value(key any) any {
+	if key == (captureKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
 }
 
 func (s *captureSlot) get() *HTTPError {
@@ -64,8 +74,8 @@ func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 
 // withCapture gives ctx a fresh capture slot.
 func withCapture(ctx context.Context) (context.Context, *captureSlot) {
-	s := &captureSlot{}
-	return context.WithValue(ctx, captureKey{}, s), s
+	s := &captureSlot{Context: ctx}
+	return s, s
 }
 
 // capturedError joins a provider library's error with the HTTP failure

@@ -13,8 +13,32 @@ import (
 // ToolCall part per call), tool -> tool (one ToolCallResponse part).
 func ToLangchain(msgs []Message) []llms.MessageContent {
 	out := make([]llms.MessageContent, len(msgs))
+	// Single-part messages share one backing array of parts.
+	single := 0
 	for i := range msgs {
-		out[i] = toLangchainMessage(&msgs[i])
+		if msgs[i].Role != RoleAssistant {
+			single++
+		}
+	}
+	parts := make([]llms.ContentPart, single)
+	for i := range msgs {
+		m := &msgs[i]
+		switch m.Role {
+		case RoleAssistant:
+			out[i] = toLangchainMessage(m)
+			continue
+		case RoleTool:
+			parts[0] = llms.ToolCallResponse{ToolCallID: m.ToolCallID, Name: m.Name, Content: m.Content}
+			out[i] = llms.MessageContent{Role: llms.ChatMessageTypeTool}
+		case RoleSystem:
+			parts[0] = llms.TextContent{Text: m.Content}
+			out[i] = llms.MessageContent{Role: llms.ChatMessageTypeSystem}
+		default:
+			parts[0] = llms.TextContent{Text: m.Content}
+			out[i] = llms.MessageContent{Role: llms.ChatMessageTypeHuman}
+		}
+		out[i].Parts = parts[:1:1]
+		parts = parts[1:]
 	}
 	return out
 }
@@ -207,6 +231,17 @@ func UsageFromGenerationInfo(gi map[string]any) (u Usage, ok bool) {
 		}
 		return 0, false
 	}
+	if p, found := get("PromptTokens"); found { // OpenAI, Ollama, Google
+		c, _ := get("CompletionTokens")
+		u = Usage{PromptTokens: p, CompletionTokens: c}
+		u.TotalTokens, _ = get("TotalTokens")
+		if u.TotalTokens == 0 {
+			u.TotalTokens = p + c
+		}
+		u.CacheReadTokens, _ = get("PromptCachedTokens", "CachedTokens")
+		u.ReasoningTokens, _ = get("ReasoningTokens", "CompletionReasoningTokens", "ThinkingTokens")
+		return u, true
+	}
 	if in, found := get("InputTokens"); found { // Anthropic
 		out, _ := get("OutputTokens")
 		cw, _ := get("CacheCreationInputTokens")
@@ -230,34 +265,37 @@ func UsageFromGenerationInfo(gi map[string]any) (u Usage, ok bool) {
 	return u, true
 }
 
-// CallOptions converts the request's parameters to langchaingo call options.
+// CallOptions converts the request's parameters (temperature, max tokens,
+// top-p, stop words, JSON mode, tools, tool choice, metadata) to langchaingo
+// call options. Unset parameters are left unset.
 func CallOptions(req *Request) []llms.CallOption {
-	opts := make([]llms.CallOption, 0, 8)
-	if req.Temperature != nil {
-		opts = append(opts, llms.WithTemperature(*req.Temperature))
-	}
-	if req.MaxTokens > 0 {
-		opts = append(opts, llms.WithMaxTokens(req.MaxTokens))
-	}
-	if req.TopP > 0 {
-		opts = append(opts, llms.WithTopP(req.TopP))
-	}
-	if len(req.Stop) > 0 {
-		opts = append(opts, llms.WithStopWords(req.Stop))
-	}
-	if req.JSONMode {
-		opts = append(opts, llms.WithJSONMode())
-	}
-	if len(req.Tools) > 0 {
-		opts = append(opts, llms.WithTools(req.Tools))
-	}
-	if req.ToolChoice != nil {
-		opts = append(opts, llms.WithToolChoice(req.ToolChoice))
-	}
-	if len(req.Metadata) > 0 {
-		opts = append(opts, llms.WithMetadata(req.Metadata))
-	}
-	return opts
+	r := req
+	return []llms.CallOption{func(o *llms.CallOptions) {
+		if r.Temperature != nil {
+			o.Temperature = *r.Temperature
+		}
+		if r.MaxTokens > 0 {
+			o.MaxTokens = r.MaxTokens
+		}
+		if r.TopP > 0 {
+			o.TopP = r.TopP
+		}
+		if len(r.Stop) > 0 {
+			o.StopWords = r.Stop
+		}
+		if r.JSONMode {
+			o.JSONMode = true
+		}
+		if len(r.Tools) > 0 {
+			o.Tools = r.Tools
+		}
+		if r.ToolChoice != nil {
+			o.ToolChoice = r.ToolChoice
+		}
+		if len(r.Metadata) > 0 {
+			o.Metadata = r.Metadata
+		}
+	}}
 }
 
 // lcCompleter adapts a langchaingo model to Completer.
