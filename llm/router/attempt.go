@@ -287,6 +287,15 @@ func (c *call) classify(ctx, actx context.Context, err error, d *deployment) (er
 			e = llm.Classify(actx, err, d.provider, d.modelName)
 		}
 	}
+	if e.Kind == llm.ErrStreamInterrupted {
+		// the provider layer already saw output reach the caller: classify
+		// by the underlying failure; the partial output is tracked here
+		var inner *llm.Error
+		if errors.As(e.Err, &inner) {
+			cp := *inner
+			e = &cp
+		}
+	}
 	if e.Provider == "" {
 		e.Provider = d.provider
 	}
