@@ -18,7 +18,9 @@ import (
 // slept) but runs timers for real (so deadlines cut real HTTP calls).
 type hybridClock struct{ *fakeClock }
 
-func (h hybridClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+func (h hybridClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}
 
 var flavorModel = map[llmtest.Flavor]string{
 	llmtest.OpenAI:    "gpt-4o-mini",
