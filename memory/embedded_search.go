@@ -191,32 +191,50 @@ func (x *searcher) keyword() []scored {
 
 func (x *searcher) entity(seeds []scored) []scored {
 	b := x.b
-	var keys []string
+	type ent struct {
+		key string
+		w   float64
+	}
+	var ents []ent
+	add := func(k string, w float64) {
+		for i := range ents {
+			if ents[i].key == k {
+				ents[i].w = max(ents[i].w, w)
+				return
+			}
+		}
+		ents = append(ents, ent{k, w})
+	}
 	for _, e := range x.req.Entities {
-		if k := entityKey(e); k != "" && !contains(keys, k) {
-			keys = append(keys, k)
+		if k := entityKey(e); k != "" {
+			add(k, 1)
 		}
 	}
 	for i := 0; i < len(seeds) && i < x.req.EntitySeeds; i++ {
 		for _, k := range b.entries[seeds[i].slot].ents {
-			if !contains(keys, k) {
-				keys = append(keys, k)
-			}
+			add(k, SeedEntityWeight/float64(i+1))
 		}
 	}
-	counts := map[int32]int{}
-	for _, k := range keys {
-		for _, slot := range b.ents[k] {
-			counts[slot]++
+	total := len(b.byID)
+	acc := map[int32]float64{}
+	for _, e := range ents {
+		slots := b.ents[e.key]
+		if len(slots) == 0 {
+			continue
+		}
+		w := e.w * IDF(len(slots), total)
+		for _, slot := range slots {
+			acc[slot] += w
 		}
 	}
-	// Score: entity count first, cosine (in [-1, 1]) as the tie-break.
-	tk := newTopK(x.req.Limit, make([]scored, 0, min(x.req.Limit, len(counts))))
-	for slot, c := range counts {
+	// Score: weighted entity IDF first; cosine (in [-1, 1]) scaled far
+	// below the smallest IDF step breaks ties.
+	tk := newTopK(x.req.Limit, make([]scored, 0, min(x.req.Limit, len(acc))))
+	for slot, sc := range acc {
 		if !x.match(slot) {
 			continue
 		}
-		tk.push(scored{slot: slot, score: float64(c)*4 + x.cos(slot), id: b.entries[slot].m.ID})
+		tk.push(scored{slot: slot, score: sc + 1e-3*x.cos(slot), id: b.entries[slot].m.ID})
 	}
 	return tk.sorted()
 }

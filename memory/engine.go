@@ -32,6 +32,11 @@ type Config struct {
 	// RecencyAlpha is the weight of the recency boost; 0 means 0.2 and a
 	// negative value disables the boost.
 	RecencyAlpha float64
+	// TemporalBoost multiplies the score of memories inside the recall's
+	// time window (parsed from the query or given) by 1 + TemporalBoost,
+	// so a question that names a time is answered from that time; 0
+	// means 2 and a negative value disables it.
+	TemporalBoost float64
 	// MinSimilarity is the semantic arm's cosine floor; 0 means 0.3 and a
 	// negative value keeps everything.
 	MinSimilarity float32
@@ -52,6 +57,7 @@ type Engine struct {
 	tokens TokenCounter
 	now    func() time.Time
 	alpha  float64
+	tboost float64
 	minSim float32
 	seeds  int
 }
@@ -60,7 +66,7 @@ type Engine struct {
 func New(cfg Config) (*Engine, error) {
 	e := &Engine{store: cfg.Store, emb: cfg.Embedder, ext: cfg.Extractor, model: cfg.Model,
 		rerank: cfg.Reranker, tokens: cfg.Tokens, now: cfg.Now, alpha: cfg.RecencyAlpha,
-		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds}
+		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost}
 	if e.store == nil {
 		e.store, e.owned = NewEmbeddedStore(), true
 	}
@@ -83,6 +89,12 @@ func New(cfg Config) (*Engine, error) {
 		e.alpha = 0
 	case e.alpha > 1:
 		return nil, fmt.Errorf("%w: config RecencyAlpha %v must be <= 1", ErrInvalid, cfg.RecencyAlpha)
+	}
+	switch {
+	case e.tboost == 0:
+		e.tboost = 2
+	case e.tboost < 0:
+		e.tboost = 0
 	}
 	switch {
 	case e.minSim == 0:

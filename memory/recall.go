@@ -268,6 +268,13 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			}
 		}
 	}
+	if e.tboost > 0 && req.Window != nil {
+		for i := range hits {
+			if s, en, ok := hits[i].Memory.When(); ok && req.Window.Overlaps(s, en) && hits[i].Score > 0 {
+				hits[i].Score *= 1 + e.tboost
+			}
+		}
+	}
 	sortHits(hits)
 	if opts.MaxResults > 0 && len(hits) > 2*opts.MaxResults {
 		hits = hits[:2*opts.MaxResults]

@@ -33,6 +33,10 @@ func (a Arm) String() string {
 	return armNames[a]
 }
 
+// SeedEntityWeight is the weight, in the entity arm, of an entity found
+// only through the semantic seeds (query entities weigh 1).
+const SeedEntityWeight = 0.5
+
 // SearchRequest carries every arm of one recall, so a server-side store
 // can run them all in a single round trip (Qdrant: one prefetch per arm
 // and RRF fusion in one Query call) and the embedded store can run them
@@ -45,9 +49,13 @@ func (a Arm) String() string {
 //   - keyword: memories sharing a term with Sparse, ranked by
 //     sum over shared terms of query weight x document weight x IDF
 //     (IDF as in [IDF], computed by the store);
-//   - entity: memories whose Entities contain any of Entities, or any
-//     entity of the top EntitySeeds semantic hits; ranked by the number of
-//     those entities they carry, then by cosine to Dense;
+//   - entity: memories whose Entities contain (case-insensitively) any of
+//     Entities, or any entity of the top EntitySeeds semantic hits; ranked
+//     by the sum over the entities they carry of weight x IDF(entity),
+//     the weight being 1 for Entities and [SeedEntityWeight] / r for an
+//     entity first carried by the seed ranked r (an entity in both counts
+//     with its larger weight), IDF as in [IDF] over the bank's
+//     memories carrying the entity; ties broken by cosine to Dense;
 //   - temporal: memories whose [Memory.When] overlaps Window, ranked by
 //     cosine to Dense (by closeness to the window's middle when Dense is
 //     empty).
