@@ -89,6 +89,7 @@ type Compiled[S any] struct {
 	joins     []cjoin
 	plan      *state.Plan[S]
 	stepLimit int
+	width     int // a hint for the number of tasks in one step
 	dur       *durable[S]
 	src       *Graph[S] // for drawing
 }
@@ -291,7 +292,19 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 	if len(problems) > 0 {
 		return nil, &CompileError{Problems: problems}
 	}
+	c.width = width(&c.entry, c.conds)
+	for i := range c.nodes {
+		c.width = max(c.width, width(&c.nodes[i], c.conds))
+	}
 	return c, nil
+}
+
+func width[S any](n *cnode[S], conds []cedge[S]) int {
+	w := len(n.static) + len(n.joins)
+	for _, ci := range n.conds {
+		w += len(conds[ci].targets)
+	}
+	return w
 }
 
 func nodeNames[S any](g *Graph[S]) []string {

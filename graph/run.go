@@ -7,6 +7,7 @@ import (
 	"iter"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jedisos/jedisos/state"
 )
@@ -80,6 +81,9 @@ type run[S any] struct {
 	sink    *sink
 
 	writes []state.Write[S]
+	infos  []taskInfo
+	ctxs   []nodeCtx
+	failed atomic.Int32 // 1 + index of the task whose failure cancelled the step
 	d      *durableRun[S]
 }
 
@@ -104,7 +108,12 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 		r.seq.done = parent.done
 	}
 	r.nctx = nodeCtx{Context: ctx, t: &r.seq}
-	r.cur, r.next = r.buf[0][:0], r.buf[1][:0]
+	if c.width <= len(r.buf[0]) {
+		r.cur, r.next = r.buf[0][:0], r.buf[1][:0]
+	} else {
+		b := make([]task[S], 2*c.width)
+		r.cur, r.next = b[:0:c.width], b[c.width:c.width]
+	}
 	if n := len(c.nodes); n <= len(r.markBuf) {
 		r.mark = r.markBuf[:n]
 	} else {
@@ -231,19 +240,29 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 		}
 		if len(r.cur) == 1 && !r.cur[0].send && !r.cur[0].done && !r.pump && r.d == nil {
 			// One node: run it here, take its result as the state.
-			t := &r.cur[0]
-			n := &c.nodes[t.node]
-			t.in = r.state
-			r.seq.node, r.seq.step, r.seq.task = n.name, r.step, 0
-			out, err := r.call(&r.nctx, n, t.in)
+			n := &c.nodes[r.cur[0].node]
+			r.seq.node, r.seq.step = n.name, r.step
+			var out S
+			var err error
+			if n.retry == nil && n.timeout == 0 {
+				out, err = r.once(&r.nctx, n, r.state)
+				if err != nil {
+					err = &NodeError{Node: n.name, Step: r.step, Attempts: 1, Err: err}
+				}
+			} else {
+				out, err = r.call(&r.nctx, n, r.state)
+			}
 			if err != nil {
 				return r.state, err
 			}
-			t.out = out
-			r.state = out
-			if r.kinds&EventNodeEnd != 0 && !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: n.name, State: out, Written: c.plan.WrittenNames(&t.in, &out)}) {
-				return r.state, errStopped
+			if r.kinds&EventNodeEnd != 0 {
+				in := r.state
+				r.state = out
+				if !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: n.name, State: out, Written: c.plan.WrittenNames(&in, &out)}) {
+					return r.state, errStopped
+				}
 			}
+			r.state = out
 		} else if err := r.parallel(); err != nil {
 			return r.state, err
 		}
@@ -309,6 +328,9 @@ func (r *run[S]) parallel() error {
 		r.state = r.cur[0].out
 		return nil
 	}
+	if cap(r.writes) < len(r.cur) {
+		r.writes = make([]state.Write[S], 0, len(r.cur))
+	}
 	r.writes = r.writes[:0]
 	for i := range r.cur {
 		t := &r.cur[i]
@@ -326,8 +348,12 @@ func (r *run[S]) runTasks() error {
 	c := r.c
 	sctx, cancel := context.WithCancel(&r.nctx)
 	defer cancel()
-	infos := make([]taskInfo, len(r.cur))
-	ctxs := make([]nodeCtx, len(r.cur))
+	r.failed.Store(0)
+	if cap(r.infos) < len(r.cur) {
+		r.infos = make([]taskInfo, len(r.cur))
+		r.ctxs = make([]nodeCtx, len(r.cur))
+	}
+	infos, ctxs := r.infos[:len(r.cur)], r.ctxs[:len(r.cur)]
 	var wg sync.WaitGroup
 	inline := -1
 	for i := range r.cur {
@@ -373,8 +399,11 @@ func (r *run[S]) runTasks() error {
 	} else {
 		wg.Wait()
 	}
-	// Report the first failure in task order that is not a cancellation
-	// caused by a sibling's failure.
+	// Report the failure that cancelled the step, else the first failure in
+	// task order that is not a cancellation.
+	if f := r.failed.Load(); f > 0 {
+		return r.cur[f-1].err
+	}
 	var first error
 	for i := range r.cur {
 		t := &r.cur[i]
@@ -417,6 +446,7 @@ func (r *run[S]) runTask(ctx *nodeCtx, i int, wg *sync.WaitGroup, cancel context
 			return
 		}
 		t.err = err
+		r.failed.CompareAndSwap(0, int32(i+1))
 		cancel()
 		return
 	}
@@ -424,6 +454,7 @@ func (r *run[S]) runTask(ctx *nodeCtx, i int, wg *sync.WaitGroup, cancel context
 	if r.d != nil {
 		if derr := r.d.taskDone(i, t); derr != nil {
 			t.err = derr
+			r.failed.CompareAndSwap(0, int32(i+1))
 			cancel()
 		}
 	}

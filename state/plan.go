@@ -301,7 +301,8 @@ func quoteAll(ss []string) []string {
 func (p *Plan[S]) Merge(base S, writes []Write[S]) (S, error) {
 	result := base
 	rp := unsafe.Pointer(&result)
-	var writers []int
+	var wbuf [16]int
+	writers := wbuf[:0]
 	for fi := range p.fields {
 		f := &p.fields[fi]
 		writers = writers[:0]
