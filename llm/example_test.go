@@ -1,0 +1,244 @@
+package llm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/jedisos/jedisos/internal/llmtest"
+	"github.com/jedisos/jedisos/llm"
+	"github.com/tmc/langchaingo/llms"
+)
+
+// A completion against a local server speaking OpenAI's wire format.
+func ExampleNew() {
+	srv := llmtest.Start(llmtest.OpenAI)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{Text: "Paris.", Usage: llmtest.Usage{Prompt: 24, Completion: 2}})
+
+	m, err := llm.New("gpt-4o", llm.WithAPIKey("sk-example"), llm.WithAPIBase(srv.APIBase()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp, err := m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{
+		llm.System("Answer in one word."),
+		llm.User("What is the capital of France?"),
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.Message.Content, resp.FinishReason)
+	fmt.Printf("%s via %s: %d tokens, $%.6f\n", resp.Model, resp.Provider, resp.Usage.TotalTokens, resp.Cost)
+	// Output:
+	// Paris. stop
+	// gpt-4o via openai: 26 tokens, $0.000080
+}
+
+// Streaming text and tool calls from Anthropic's wire format.
+func ExampleModel_Complete_streaming() {
+	srv := llmtest.Start(llmtest.Anthropic)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{Text: "Let me look that up.", ChunkSize: 7,
+		ToolCalls: []llmtest.ToolCall{{ID: "toolu_1", Name: "get_weather", Arguments: `{"city":"Seoul"}`}},
+		Usage:     llmtest.Usage{Prompt: 300, Completion: 40}})
+
+	m, _ := llm.New("claude-sonnet-4-5", llm.WithAPIKey("sk-ant-example"), llm.WithAPIBase(srv.APIBase()))
+	req := &llm.Request{
+		Messages: []llm.Message{llm.User("Weather in Seoul?")},
+		Tools: []llms.Tool{{Type: "function", Function: &llms.FunctionDefinition{Name: "get_weather",
+			Parameters: map[string]any{"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}}}}}},
+		Stream: func(_ context.Context, c llm.Chunk) error {
+			switch {
+			case c.Text != "":
+				fmt.Printf("text %q\n", c.Text)
+			case c.ToolCall != nil:
+				fmt.Printf("tool call #%d name=%q args=%q\n", c.ToolCall.Index, c.ToolCall.Name, c.ToolCall.Arguments)
+			case c.FinishReason != "":
+				fmt.Printf("finish %s, %d tokens\n", c.FinishReason, c.Usage.TotalTokens)
+			}
+			return nil
+		},
+	}
+	resp, err := m.Complete(context.Background(), req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tc := resp.Message.ToolCalls[0]
+	fmt.Println(tc.ID, tc.Name, tc.Arguments)
+	// Output:
+	// text "Let me "
+	// text "look th"
+	// text "at up."
+	// tool call #0 name="get_weather" args=""
+	// tool call #0 name="" args="{\"city\""
+	// tool call #0 name="" args=":\"Seoul"
+	// tool call #0 name="" args="\"}"
+	// finish tool_calls, 340 tokens
+	// toolu_1 get_weather {"city":"Seoul"}
+}
+
+// Failures are one error type: errors.Is with a kind, errors.As for details.
+func ExampleClassify() {
+	srv := llmtest.Start(llmtest.Gemini)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{Status: 429, Header: map[string]string{"Retry-After": "30"},
+		ErrorType: "RESOURCE_EXHAUSTED", ErrorMessage: "Quota exceeded for requests per minute."})
+
+	m, _ := llm.New("gemini/gemini-2.0-flash", llm.WithAPIKey("AIza-example-key"), llm.WithAPIBase(srv.APIBase()))
+	_, err := m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("hi")}})
+
+	var e *llm.Error
+	if errors.Is(err, llm.ErrRateLimit) && errors.As(err, &e) {
+		fmt.Println(e.Kind, e.Provider, e.StatusCode, e.RetryAfter)
+		fmt.Println(e.Message)
+	}
+	// Any error can be classified, e.g. a status hidden in a string.
+	c := llm.Classify(context.Background(), errors.New("API returned unexpected status code: 400: prompt is too long"), "anthropic", "claude-sonnet-4-5")
+	fmt.Println(c.Kind, errors.Is(c, llm.ErrBadRequest))
+	// Output:
+	// RateLimitError gemini 429 30s
+	// Quota exceeded for requests per minute.
+	// ContextWindowExceededError true
+}
+
+// Cost and model information from the embedded LiteLLM price table.
+func ExampleCost() {
+	cost, _ := llm.Cost("claude-sonnet-4-5", llm.Usage{
+		PromptTokens: 11000, CompletionTokens: 500, CacheReadTokens: 10000,
+	})
+	fmt.Printf("$%.4f\n", cost)
+
+	byTokens, _ := llm.CostByTokens("gpt-4", 50, 100)
+	fmt.Printf("$%.4f\n", byTokens)
+
+	mi, _ := llm.LookupModel("gemini/gemini-2.0-flash")
+	fmt.Println(mi.MaxInputTokens, mi.MaxOutputTokens, mi.SupportsTools, mi.SupportsVision)
+
+	_, err := llm.Cost("my-private-model", llm.Usage{PromptTokens: 1})
+	fmt.Println(errors.Is(err, llm.ErrNotFound))
+	// Output:
+	// $0.0135
+	// $0.0075
+	// 1048576 8192 true true
+	// true
+}
+
+// Prices registered at run time override or extend the table.
+func ExampleRegisterModel() {
+	llm.RegisterModel("ollama/company-llm", llm.ModelInfo{
+		Provider: "ollama", InputCostPerToken: 0.1e-6, OutputCostPerToken: 0.2e-6, MaxInputTokens: 32768,
+	})
+	cost, _ := llm.Cost("ollama/company-llm", llm.Usage{PromptTokens: 10000, CompletionTokens: 1000})
+	mi, _ := llm.LookupModel("ollama/company-llm")
+	fmt.Printf("$%.4f, context %d\n", cost, mi.MaxInputTokens)
+	// Output:
+	// $0.0012, context 32768
+}
+
+// Model strings choose the provider, as in LiteLLM.
+func ExampleResolveModel() {
+	for _, s := range []string{"gpt-4o", "o3-mini", "claude-3-opus-20240229", "gemini/gemini-pro", "ollama/llama3",
+		"together_ai/meta-llama/Llama-2-70b", "bedrock/anthropic.claude-3-sonnet-20240229-v1:0"} {
+		p, name, _ := llm.ResolveModel(s)
+		fmt.Println(p, name)
+	}
+	// Output:
+	// openai gpt-4o
+	// openai o3-mini
+	// anthropic claude-3-opus-20240229
+	// gemini gemini-pro
+	// ollama llama3
+	// together_ai meta-llama/Llama-2-70b
+	// bedrock anthropic.claude-3-sonnet-20240229-v1:0
+}
+
+// A missing key is reported before any network call, naming the variable.
+func ExampleNew_missingKey() {
+	_, err := llm.New("claude-sonnet-4-5", llm.WithGetenv(func(string) string { return "" }))
+	fmt.Println(err)
+	// Output:
+	// AuthenticationError (anthropic claude-sonnet-4-5): missing API key: set ANTHROPIC_API_KEY or pass an API key
+}
+
+// Callbacks observe every call; an input callback may change or reject it.
+func ExampleCallbackFuncs() {
+	srv := llmtest.Start(llmtest.OpenAI)
+	defer srv.Close()
+
+	guard := llm.CallbackFuncs{
+		Input: func(_ context.Context, info *llm.CallInfo) error {
+			if len(info.Request.Messages) > 20 {
+				return errors.New("conversation too long")
+			}
+			info.Request.MaxTokens = 256 // enforce a cap
+			return nil
+		},
+		Success: func(_ context.Context, info *llm.CallInfo, resp *llm.Response) {
+			fmt.Printf("[success] %s %d tokens $%.6f\n", info.Model, resp.Usage.TotalTokens, resp.Cost)
+		},
+		Failure: func(_ context.Context, info *llm.CallInfo, err error) {
+			fmt.Printf("[failure] %s: %v\n", info.Model, err)
+		},
+	}
+	m, _ := llm.New("gpt-4o-mini", llm.WithAPIKey("sk-example"), llm.WithAPIBase(srv.APIBase()), llm.WithCallbacks(guard))
+	_, _ = m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("hi")}})
+	sent, _ := srv.Last()
+	fmt.Println("max_tokens sent:", sent.JSON["max_tokens"])
+
+	long := make([]llm.Message, 21)
+	for i := range long {
+		long[i] = llm.User("again")
+	}
+	_, err := m.Complete(context.Background(), &llm.Request{Messages: long})
+	fmt.Println(errors.Is(err, llm.ErrRejected))
+	// Output:
+	// [success] gpt-4o-mini 18 tokens $0.000006
+	// max_tokens sent: 256
+	// [failure] gpt-4o-mini: BadRequestError (openai gpt-4o-mini): rejected by an input callback: conversation too long
+	// true
+}
+
+// The slog logging callback.
+func ExampleLogCallback() {
+	srv := llmtest.Start(llmtest.OpenAI)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{Status: http.StatusServiceUnavailable, ErrorMessage: "upstream busy"})
+
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "latency" {
+				return slog.Attr{} // keep the example's output stable
+			}
+			return a
+		}}))
+	m, _ := llm.New("gpt-4o", llm.WithAPIKey("sk-example"), llm.WithAPIBase(srv.APIBase()), llm.WithCallbacks(llm.LogCallback(logger)))
+	_, _ = m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("hi")}})
+	_, _ = m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("hi")}})
+	// Output:
+	// level=WARN msg="llm failure" model=gpt-4o provider=openai kind=ServiceUnavailableError status=503 error="ServiceUnavailableError (openai gpt-4o): status 503: upstream busy"
+	// level=INFO msg="llm success" model=gpt-4o provider=openai prompt_tokens=10 completion_tokens=8 total_tokens=18 cost=0.000105 finish_reason=stop
+}
+
+// Any langchaingo model gets the same conversion, usage, cost and errors.
+func ExampleFromLangchain() {
+	var fake llms.Model = &fakeModel{resp: &llms.ContentResponse{Choices: []*llms.ContentChoice{{
+		Content: "Hello!", StopReason: "end_turn",
+		GenerationInfo: map[string]any{"InputTokens": 12, "OutputTokens": 3},
+	}}}}
+	c := llm.FromLangchain(fake, "anthropic", "claude-haiku-4-5", llm.WithTimeout(10*time.Second))
+	resp, err := c.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("hi")}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%s %s %d $%.7f\n", resp.Message.Content, resp.FinishReason, resp.Usage.TotalTokens, resp.Cost)
+	// Output:
+	// Hello! stop 15 $0.0000270
+}
