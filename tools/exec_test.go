@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -429,5 +430,35 @@ func TestPointerAt(t *testing.T) {
 	}
 	if _, ok := pointerAt(doc, 3); ok {
 		t.Errorf("offset inside a key matched")
+	}
+}
+
+func TestGoexitBecomesError(t *testing.T) {
+	tool, err := NewNoArgs("quit", "", func(context.Context) (string, error) {
+		runtime.Goexit()
+		return "unreachable", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := tool.Execute(context.Background(), call("quit", ""))
+	if !errors.Is(res.Err, ErrToolFailed) || !errors.Is(res.Err, errGoexit) {
+		t.Fatalf("Err = %v", res.Err)
+	}
+}
+
+func TestZeroRegistry(t *testing.T) {
+	var reg Registry
+	if res := reg.Execute(context.Background(), call("x", "")); !errors.Is(res.Err, ErrUnknownTool) ||
+		!strings.Contains(res.Content, "Available tools: none.") {
+		t.Errorf("empty registry: %+v", res)
+	}
+	tool, _ := NewNoArgs("x", "", func(context.Context) (string, error) { return "fine", nil })
+	if err := reg.Register(tool); err != nil {
+		t.Fatal(err)
+	}
+	results, err := reg.RunTurn(context.Background(), []llm.ToolCall{{ID: "1", Name: "x"}, {ID: "2", Name: "x"}})
+	if err != nil || results[0].Content != "fine" || results[1].Content != "fine" {
+		t.Errorf("zero registry turn: %+v %v", results, err)
 	}
 }

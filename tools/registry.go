@@ -48,7 +48,8 @@ func (c Config) withDefaults() (Config, error) {
 }
 
 // Registry holds tools by name and executes the model's calls to them. It
-// is safe for concurrent use; tools may be registered while calls run.
+// is safe for concurrent use; tools may be registered while calls run. The
+// zero Registry is empty and uses the default limits.
 type Registry struct {
 	cfg   Config
 	mu    sync.RWMutex
@@ -76,6 +77,9 @@ func NewRegistry(cfg Config, tools ...*Tool) (*Registry, error) {
 func (r *Registry) Register(tools ...*Tool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.byKey == nil {
+		r.byKey = make(map[string]*Tool, len(tools))
+	}
 	seen := make(map[string]bool, len(tools))
 	for i, t := range tools {
 		if t == nil {
@@ -91,6 +95,12 @@ func (r *Registry) Register(tools ...*Tool) error {
 		r.order = append(r.order, t)
 	}
 	return nil
+}
+
+// config returns the limits, defaults filled in (for the zero Registry).
+func (r *Registry) config() Config {
+	c, _ := r.cfg.withDefaults()
+	return c
 }
 
 // Lookup returns the tool registered under name.
@@ -145,7 +155,7 @@ func (r *Registry) Select(names ...string) (*Registry, error) {
 	if len(unknown) > 0 {
 		return nil, &UnknownToolError{Names: unknown, Available: r.Names()}
 	}
-	return NewRegistry(r.cfg, picked...)
+	return NewRegistry(r.config(), picked...)
 }
 
 // LLMTools exports the registered tools, in registration order, as
@@ -169,12 +179,13 @@ func (r *Registry) LLMTools(opts ...ExportOption) ([]llms.Tool, error) {
 // set and whose Content tells the model what went wrong.
 func (r *Registry) Execute(ctx context.Context, call llm.ToolCall) Result {
 	t, ok := r.Lookup(call.Name)
+	cfg := r.config()
 	if !ok {
 		err := &UnknownToolError{Names: []string{call.Name}, Available: r.Names()}
-		content, _ := truncate(err.modelText(), r.cfg.MaxOutputBytes)
+		content, _ := truncate(err.modelText(), cfg.MaxOutputBytes)
 		return Result{CallID: call.ID, Name: call.Name, Content: content, Err: err}
 	}
-	return t.execute(ctx, call, r.cfg.Timeout, r.cfg.MaxOutputBytes)
+	return t.execute(ctx, call, cfg.Timeout, cfg.MaxOutputBytes)
 }
 
 // RunTurn runs all tool calls of one assistant turn, at most
@@ -188,7 +199,7 @@ func (r *Registry) Execute(ctx context.Context, call llm.ToolCall) Result {
 // ErrCanceled and the context's cause; otherwise the error is nil.
 func (r *Registry) RunTurn(ctx context.Context, calls []llm.ToolCall) ([]Result, error) {
 	results := make([]Result, len(calls))
-	workers := min(r.cfg.MaxConcurrency, len(calls))
+	workers := min(r.config().MaxConcurrency, len(calls))
 	if workers <= 1 {
 		for i, c := range calls {
 			results[i] = r.Execute(ctx, c)

@@ -215,6 +215,8 @@ func (t *Tool) limits(timeout time.Duration, maxOutput int) (time.Duration, int)
 	return timeout, maxOutput
 }
 
+var errGoexit = errors.New("the tool function called runtime.Goexit")
+
 type outcome struct {
 	out   string
 	err   error
@@ -278,12 +280,19 @@ func (t *Tool) run(parent context.Context, inv invocation, timeout time.Duration
 	defer cancel()
 	done := make(chan outcome, 1)
 	go func() {
+		returned := false
 		defer func() {
+			if returned {
+				return
+			}
 			if p := recover(); p != nil {
 				done <- outcome{panic: &PanicError{Tool: t.name, Value: p, Stack: debug.Stack()}}
+				return
 			}
+			done <- outcome{err: errGoexit} // runtime.Goexit: no panic, no return
 		}()
 		out, err := inv(ctx)
+		returned = true
 		done <- outcome{out: out, err: err}
 	}()
 	var o outcome
