@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -81,7 +82,7 @@ func (c *collection) run(st stage, inherited []*qdrant.Filter) ([]scored, error)
 		if err != nil {
 			return nil, err
 		}
-		return cut(threshold(res, st.threshold, larger), st.limit), nil
+		return top(threshold(res, st.threshold, larger), st.limit, larger), nil
 	case *qdrant.Query_OrderBy:
 		res, err := orderPoints(cands, q.OrderBy, st.where+".query.order_by")
 		if err != nil {
@@ -166,7 +167,7 @@ func (c *collection) runWithPrefetch(st stage, filters []*qdrant.Filter) ([]scor
 		if err != nil {
 			return nil, err
 		}
-		return cut(threshold(res, st.threshold, larger), st.limit), nil
+		return top(threshold(res, st.threshold, larger), st.limit, larger), nil
 	case *qdrant.Query_OrderBy:
 		res, err := orderPoints(union(lists), q.OrderBy, st.where+".query.order_by")
 		if err != nil {
@@ -216,17 +217,83 @@ func threshold(res []scored, t *float32, largerBetter bool) []scored {
 	return out
 }
 
+// better reports whether a ranks before b: by score, then smaller id.
+func better(a, b *scored, largerBetter bool) bool {
+	if a.score != b.score {
+		if largerBetter {
+			return a.score > b.score
+		}
+		return a.score < b.score
+	}
+	return a.p.key.less(b.p.key)
+}
+
+func compareScored(largerBetter bool) func(a, b scored) int {
+	return func(a, b scored) int {
+		switch {
+		case better(&a, &b, largerBetter):
+			return -1
+		case better(&b, &a, largerBetter):
+			return 1
+		}
+		return 0
+	}
+}
+
 // sortScored orders best first; ties go to the smaller id.
 func sortScored(res []scored, largerBetter bool) {
-	sort.Slice(res, func(i, j int) bool {
-		if res[i].score != res[j].score {
-			if largerBetter {
-				return res[i].score > res[j].score
+	slices.SortFunc(res, compareScored(largerBetter))
+}
+
+// top returns the best limit results in order. For a limit well below the
+// number of results it keeps a bounded heap instead of sorting everything.
+func top(res []scored, limit int, largerBetter bool) []scored {
+	if limit < 0 || limit*4 >= len(res) {
+		sortScored(res, largerBetter)
+		return cut(res, limit)
+	}
+	if limit == 0 {
+		return res[:0]
+	}
+	// h is a heap whose root is the worst of the best results kept so far.
+	h := make([]scored, 0, limit)
+	worse := func(i, j int) bool { return better(&h[j], &h[i], largerBetter) }
+	down := func(i int) {
+		for {
+			l, w := 2*i+1, i
+			if l < len(h) && worse(l, w) {
+				w = l
 			}
-			return res[i].score < res[j].score
+			if r := l + 1; r < len(h) && worse(r, w) {
+				w = r
+			}
+			if w == i {
+				return
+			}
+			h[i], h[w] = h[w], h[i]
+			i = w
 		}
-		return res[i].p.key.less(res[j].p.key)
-	})
+	}
+	for _, r := range res {
+		if len(h) < limit {
+			h = append(h, r)
+			for i := len(h) - 1; i > 0; {
+				parent := (i - 1) / 2
+				if !worse(i, parent) {
+					break
+				}
+				h[i], h[parent] = h[parent], h[i]
+				i = parent
+			}
+			continue
+		}
+		if better(&r, &h[0], largerBetter) {
+			h[0] = r
+			down(0)
+		}
+	}
+	sortScored(h, largerBetter)
+	return h
 }
 
 // rrf is Qdrant's reciprocal rank fusion: a point at 0-based position p of
@@ -311,7 +378,7 @@ func dbsf(lists [][]scored) []scored {
 	return out
 }
 
-// nearest scores candidates against a query vector. fullScan says the
+// nearest scores candidates against a query vector, unordered (see top). fullScan says the
 // candidates are the whole (filtered) collection rather than prefetch
 // results: sparse full scans keep only points sharing an index with the
 // query, as an inverted index would. It also reports whether larger scores
@@ -386,7 +453,6 @@ func (c *collection) nearest(vi *qdrant.VectorInput, using string, cands []*poin
 			res = append(res, scored{p: pt, score: denseScore(dist, q, v)})
 		}
 		larger := dist == qdrant.Distance_Cosine || dist == qdrant.Distance_Dot
-		sortScored(res, larger)
 		return res, larger, nil
 	}
 
@@ -417,7 +483,6 @@ func (c *collection) nearest(vi *qdrant.VectorInput, using string, cands []*poin
 		}
 		res = append(res, scored{p: pt, score: s})
 	}
-	sortScored(res, true)
 	return res, true, nil
 }
 

@@ -1,6 +1,7 @@
 package qdranttest
 
 import (
+	"math/rand"
 	"testing"
 
 	"github.com/qdrant/go-client/qdrant"
@@ -344,4 +345,29 @@ func TestUnsupportedQueriesAreUnimplemented(t *testing.T) {
 	}
 	_, err := c.GetPointsClient().Recommend(ctx(t), &qdrant.RecommendPoints{CollectionName: "h"})
 	wantCode(t, err, codes.Unimplemented, "Recommend")
+}
+
+// top must agree with a full sort for every limit, ties included.
+func TestTopMatchesFullSort(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for _, larger := range []bool{true, false} {
+		var res []scored
+		for i := 0; i < 200; i++ {
+			res = append(res, scored{p: &point{key: pointKey{num: uint64(rng.Intn(1000))}}, score: float32(rng.Intn(20))})
+		}
+		full := append([]scored(nil), res...)
+		sortScored(full, larger)
+		for _, limit := range []int{0, 1, 5, 49, 50, 51, 199, 200, 500} {
+			got := top(append([]scored(nil), res...), limit, larger)
+			want := cut(append([]scored(nil), full...), limit)
+			if len(got) != len(want) {
+				t.Fatalf("limit %d: %d results, want %d", limit, len(got), len(want))
+			}
+			for i := range got {
+				if got[i].p.key != want[i].p.key || got[i].score != want[i].score {
+					t.Fatalf("limit %d larger %v rank %d: %v/%v, want %v/%v", limit, larger, i, got[i].p.key, got[i].score, want[i].p.key, want[i].score)
+				}
+			}
+		}
+	}
 }
