@@ -244,7 +244,7 @@ func TestCooldownRules(t *testing.T) {
 		ds := []Deployment{dep("g", "a", script("a", httpErr(llm.ErrNotFound, 404))), dep("g", "b", script("b", httpErr(llm.ErrNotFound, 404)))}
 		ds[0].CooldownTime = 90 * time.Second
 		ds[1].CooldownTime = -1
-		r := newRouter(t, Config{Deployments: ds}, clk)
+		r := newRouter(t, Config{Deployments: ds}, clk, WithRand(seqRand(0)))
 		r.Complete(context.Background(), userReq("g", "hi"))
 		r.Complete(context.Background(), userReq("g", "hi"))
 		st := r.Status()

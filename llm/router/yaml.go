@@ -662,7 +662,7 @@ func (d *decoder) checkRefs(cfg *Config) {
 	known := map[string]bool{}
 	var names []string
 	for _, dep := range cfg.Deployments {
-		if !known[dep.Group] {
+		if dep.Group != "" && !known[dep.Group] {
 			known[dep.Group] = true
 			names = append(names, dep.Group)
 		}
