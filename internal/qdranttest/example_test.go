@@ -148,3 +148,45 @@ func unwrapStatus(err error) error {
 	}
 	return err
 }
+
+// WithAPIKey makes the server check the "api-key" metadata like a secured
+// Qdrant does.
+func ExampleWithAPIKey() {
+	srv, err := qdranttest.New(qdranttest.WithAPIKey("example-key"))
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	for _, key := range []string{"", "example-key"} {
+		cfg := srv.Config()
+		cfg.APIKey = key
+		c, err := qdrant.NewClient(cfg)
+		if err != nil {
+			panic(err)
+		}
+		_, err = c.ListCollections(context.Background())
+		fmt.Printf("key %q: %v\n", key, status.Code(unwrapStatus(err)))
+		_ = c.Close()
+	}
+	// Output:
+	// key "": Unauthenticated
+	// key "example-key": OK
+}
+
+// RecordRequests keeps the exact messages a client sent, for golden tests.
+func ExampleServer_RecordRequests() {
+	srv, c := setup()
+	defer srv.Close()
+	defer c.Close()
+
+	srv.RecordRequests(true)
+	_, err := c.Count(context.Background(), &qdrant.CountPoints{CollectionName: "memory",
+		Filter: &qdrant.Filter{Must: []*qdrant.Condition{qdrant.NewMatchKeyword("bank", "alice")}}})
+	if err != nil {
+		panic(err)
+	}
+	req := srv.Requests(qdrant.Points_Count_FullMethodName)[0].(*qdrant.CountPoints)
+	fmt.Println(req.GetCollectionName(), req.GetFilter().GetMust()[0].GetField().GetKey())
+	// Output:
+	// memory bank
+}

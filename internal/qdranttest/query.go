@@ -425,7 +425,7 @@ func (c *collection) nearest(vi *qdrant.VectorInput, using string, cands []*poin
 		return nil, false, unimplemented(where, "an inference input (document, image, object)")
 	}
 
-	var res []scored
+	res := make([]scored, 0, len(cands))
 	if qd != nil {
 		p, ok := c.dense[using]
 		if !ok {
@@ -574,7 +574,7 @@ func orderPoints(cands []*point, ob *qdrant.OrderBy, where string) ([]scored, er
 		}
 		start = &x
 	}
-	var res []scored
+	res := make([]scored, 0, len(cands))
 	for _, p := range cands {
 		var best *orderValue
 		for _, v := range flatten(lookup(p.payload, path)) {
