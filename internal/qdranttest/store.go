@@ -31,6 +31,7 @@ func (k pointKey) less(o pointKey) bool {
 	return bytes.Compare(k.uuid[:], o.uuid[:]) < 0
 }
 
+// String formats the id as Qdrant prints it: a number or a UUID.
 func (k pointKey) String() string {
 	if k.isUUID {
 		return uuid.UUID(k.uuid).String()
