@@ -143,6 +143,10 @@ func prefixList() []string {
 		"bedrock/", "huggingface/", "cohere/", "together_ai/", "mistral/"}
 }
 
+// DefaultTimeout bounds a call when neither Params.Timeout nor the
+// Request's Timeout is set, as LiteLLM's default of 600 seconds does.
+const DefaultTimeout = 600 * time.Second
+
 // Params are the connection parameters of one model, as in LiteLLM's
 // litellm_params. Empty fields are filled from the provider's environment
 // variables, then from its defaults.
@@ -159,7 +163,8 @@ type Params struct {
 	APIVersion string `json:"api_version,omitempty" yaml:"api_version,omitempty"`
 	// Organization is OpenAI's organization header.
 	Organization string `json:"organization,omitempty" yaml:"organization,omitempty"`
-	// Timeout bounds every call when non-zero.
+	// Timeout bounds every call; zero means DefaultTimeout (LiteLLM's 600 s).
+	// A Request's own Timeout and the caller's context deadline also apply.
 	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
 	// Headers are extra HTTP headers sent with every request.
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
@@ -271,6 +276,9 @@ func newModel(c config) (*Model, error) {
 	m.provider = spec.Name
 	m.callbacks = Callbacks(c.callbacks)
 	m.timeout = p.Timeout
+	if m.timeout <= 0 {
+		m.timeout = DefaultTimeout
+	}
 	if p.APIKey == "" {
 		p.APIKey, _ = firstEnv(c.getenv, spec.KeyEnv)
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jedisos/jedisos/internal/llmtest"
@@ -592,3 +594,38 @@ func TestHTTPErrorsPerProvider(t *testing.T) {
 }
 
 var _ = http.StatusOK
+
+func TestModelConcurrentUse(t *testing.T) {
+	srv := llmtest.NewOpenAI(t)
+	srv.SetDefault(llmtest.Reply{Text: "ok", ChunkSize: 1, Usage: llmtest.Usage{Prompt: 3, Completion: 2}})
+	m := newModel(t, "gpt-4o", srv)
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := userReq("hi")
+			var c collect
+			if i%2 == 0 {
+				req.Stream = c.fn
+			}
+			resp, err := m.Complete(context.Background(), req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if resp.Message.Content != "ok" || resp.Usage.TotalTokens != 5 || (i%2 == 0 && c.text.String() != "ok") {
+				errs <- fmt.Errorf("call %d: %+v", i, resp)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if srv.Count() != 40 {
+		t.Fatalf("%d requests", srv.Count())
+	}
+}
