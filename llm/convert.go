@@ -339,44 +339,49 @@ func (l *lcCompleter) generate(ctx context.Context, req *Request) (*Response, er
 	return langchainGenerate(ctx, l.m, req)
 }
 
+// lcStream forwards a langchaingo streaming function's chunks.
+type lcStream struct {
+	fn       StreamFunc
+	err      error
+	streamed strings.Builder
+}
+
+func (s *lcStream) onChunk(ctx context.Context, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if err := s.fn(ctx, Chunk{Text: string(b)}); err != nil {
+		s.err = &interrupted{cause: &stopped{err},
+			partial: &Response{Message: Message{Role: RoleAssistant, Content: s.streamed.String()}}}
+		return err
+	}
+	s.streamed.Write(b)
+	return nil
+}
+
 // langchainGenerate calls a langchaingo model with req and merges its reply.
 func langchainGenerate(ctx context.Context, lm llms.Model, req *Request) (*Response, error) {
 	opts := CallOptions(req)
-	var streamErr error
-	var streamed strings.Builder
+	var ls *lcStream
 	if req.Stream != nil {
-		sf := req.Stream
-		opts = append(opts, llms.WithStreamingFunc(func(ctx context.Context, b []byte) error {
-			if len(b) == 0 {
-				return nil
-			}
-			if err := sf(ctx, Chunk{Text: string(b)}); err != nil {
-				streamErr = &interrupted{cause: &stopped{err},
-					partial: &Response{Message: Message{Role: RoleAssistant, Content: streamed.String()}}}
-				return err
-			}
-			streamed.Write(b)
-			return nil
-		}))
+		ls = &lcStream{fn: req.Stream}
+		opts = append(opts, llms.WithStreamingFunc(ls.onChunk))
 	}
 	ctx, slot := withCapture(ctx)
 	cr, err := lm.GenerateContent(ctx, ToLangchain(req.Messages), opts...)
+	if ls != nil && ls.err != nil {
+		// Some providers swallow the streaming function's error.
+		return nil, ls.err
+	}
 	if err != nil {
-		if streamErr != nil {
-			return nil, streamErr
-		}
 		if he := slot.get(); he != nil {
 			return nil, &capturedError{http: he, err: err}
 		}
 		return nil, err
 	}
-	if streamErr != nil {
-		// Some providers swallow the streaming function's error.
-		return nil, streamErr
-	}
 	msg, finish, usage := FromContentResponse(cr)
 	resp := &Response{Message: msg, FinishReason: finish, Usage: usage}
-	if req.Stream != nil {
+	if ls != nil {
 		u := resp.Usage
 		if err := req.Stream(ctx, Chunk{FinishReason: finish, Usage: &u}); err != nil {
 			return nil, &interrupted{cause: &stopped{err}, partial: resp}
