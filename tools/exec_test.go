@@ -211,7 +211,7 @@ func TestTimeout(t *testing.T) {
 func TestTimeoutOfToolIgnoringContext(t *testing.T) {
 	release := make(chan struct{})
 	finished := make(chan struct{})
-	tool, err := NewNoArgs("stubborn", "", func(context.Context) (string, error) {
+	stubborn, err := NewNoArgs("stubborn", "", func(context.Context) (string, error) {
 		defer close(finished)
 		<-release // ignores its context
 		return "late", nil
@@ -219,16 +219,42 @@ func TestTimeoutOfToolIgnoringContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := NewRegistry(Config{Timeout: 20 * time.Millisecond}, tool)
+	quick, _ := NewNoArgs("quick", "", func(context.Context) (string, error) { return "fast", nil })
+	// One worker: the turn goes on past the stuck call with a new worker.
+	reg, err := NewRegistry(Config{Timeout: 20 * time.Millisecond, MaxConcurrency: 1}, stubborn, quick)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := reg.Execute(context.Background(), call("stubborn", ""))
-	if !errors.Is(res.Err, ErrTimeout) {
-		t.Fatalf("Err = %v", res.Err)
+	results, err := reg.RunTurn(context.Background(), []llm.ToolCall{
+		{ID: "1", Name: "quick"}, {ID: "2", Name: "stubborn"}, {ID: "3", Name: "quick"}, {ID: "4", Name: "quick"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(results[1].Err, ErrTimeout) || results[1].CallID != "2" {
+		t.Errorf("stuck call: %+v", results[1])
+	}
+	for _, i := range []int{0, 2, 3} {
+		if results[i].Err != nil || results[i].Content != "fast" {
+			t.Errorf("call %d: %+v", i, results[i])
+		}
 	}
 	close(release)
 	<-finished
+}
+
+func TestExecuteReplacesLateResult(t *testing.T) {
+	tool, err := NewNoArgs("late", "", func(context.Context) (string, error) {
+		time.Sleep(30 * time.Millisecond) // ignores its context
+		return "too late", nil
+	}, WithTimeout(5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := tool.Execute(context.Background(), call("late", ""))
+	if !errors.Is(res.Err, ErrTimeout) || res.Content != `Error: tool "late" did not finish within 5ms and was stopped.` {
+		t.Errorf("result = %+v", res)
+	}
 }
 
 func TestCancellationStopsRunningTool(t *testing.T) {
@@ -434,16 +460,24 @@ func TestPointerAt(t *testing.T) {
 }
 
 func TestGoexitBecomesError(t *testing.T) {
-	tool, err := NewNoArgs("quit", "", func(context.Context) (string, error) {
+	quit, err := NewNoArgs("quit", "", func(context.Context) (string, error) {
 		runtime.Goexit()
 		return "unreachable", nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := tool.Execute(context.Background(), call("quit", ""))
-	if !errors.Is(res.Err, ErrToolFailed) || !errors.Is(res.Err, errGoexit) {
-		t.Fatalf("Err = %v", res.Err)
+	ok, _ := NewNoArgs("ok", "", func(context.Context) (string, error) { return "fine", nil })
+	reg, _ := NewRegistry(Config{MaxConcurrency: 1}, quit, ok)
+	results, err := reg.RunTurn(context.Background(), []llm.ToolCall{{ID: "1", Name: "quit"}, {ID: "2", Name: "ok"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(results[0].Err, ErrToolFailed) || !errors.Is(results[0].Err, errGoexit) {
+		t.Errorf("Goexit call: %+v", results[0])
+	}
+	if results[1].Content != "fine" {
+		t.Errorf("call after Goexit: %+v", results[1])
 	}
 }
 
@@ -461,4 +495,31 @@ func TestZeroRegistry(t *testing.T) {
 	if err != nil || results[0].Content != "fine" || results[1].Content != "fine" {
 		t.Errorf("zero registry turn: %+v %v", results, err)
 	}
+}
+
+func TestRunTurnCancellationDoesNotWaitForStubbornTool(t *testing.T) {
+	release := make(chan struct{})
+	finished := make(chan struct{})
+	started := make(chan struct{})
+	tool, err := NewNoArgs("stubborn", "", func(context.Context) (string, error) {
+		defer close(finished)
+		close(started)
+		<-release // ignores its context
+		return "late", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := NewRegistry(Config{}, tool)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-started
+		cancel()
+	}()
+	results, err := reg.RunTurn(ctx, []llm.ToolCall{{ID: "1", Name: "stubborn"}})
+	if !errors.Is(err, context.Canceled) || !errors.Is(results[0].Err, ErrCanceled) {
+		t.Errorf("err = %v, result = %+v", err, results[0])
+	}
+	close(release)
+	<-finished
 }

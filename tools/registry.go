@@ -173,19 +173,30 @@ func (r *Registry) LLMTools(opts ...ExportOption) ([]llms.Tool, error) {
 	return out, nil
 }
 
-// Execute runs one tool call from the model and never panics. A call to an
-// unknown tool, malformed or invalid arguments, the tool's error, panic or
-// timeout, and the caller's cancellation all give a Result whose Err is
-// set and whose Content tells the model what went wrong.
+// Execute runs one tool call from the model, on the calling goroutine, and
+// never panics. A call to an unknown tool, malformed or invalid arguments,
+// the tool's error or panic, its timeout and the caller's cancellation all
+// give a Result whose Err is set and whose Content tells the model what
+// went wrong.
+//
+// The tool's context is canceled at its timeout or when ctx is done; a
+// tool that honours it is answered at once. A tool that ignores its
+// context holds Execute until it returns, and its late result is replaced
+// by the timeout or cancellation error. RunTurn does not wait for such a
+// tool.
 func (r *Registry) Execute(ctx context.Context, call llm.ToolCall) Result {
 	t, ok := r.Lookup(call.Name)
 	cfg := r.config()
 	if !ok {
-		err := &UnknownToolError{Names: []string{call.Name}, Available: r.Names()}
-		content, _ := truncate(err.modelText(), cfg.MaxOutputBytes)
-		return Result{CallID: call.ID, Name: call.Name, Content: content, Err: err}
+		return r.unknown(call, cfg.MaxOutputBytes)
 	}
 	return t.execute(ctx, call, cfg.Timeout, cfg.MaxOutputBytes)
+}
+
+func (r *Registry) unknown(call llm.ToolCall, maxOutput int) Result {
+	err := &UnknownToolError{Names: []string{call.Name}, Available: r.Names()}
+	content, _ := truncate(err.modelText(), maxOutput)
+	return Result{CallID: call.ID, Name: call.Name, Content: content, Err: err}
 }
 
 // RunTurn runs all tool calls of one assistant turn, at most
@@ -193,35 +204,95 @@ func (r *Registry) Execute(ctx context.Context, call llm.ToolCall) Result {
 // order, whatever the order in which they finish. Append them to the
 // conversation with Result.Message or Messages.
 //
-// Failed calls do not stop the others. When ctx is done, running calls are
-// stopped, calls not yet started are answered with a *CanceledError, and
-// RunTurn returns the complete results together with an error wrapping
-// ErrCanceled and the context's cause; otherwise the error is nil.
+// Failed calls do not stop the others. A call still running at its
+// timeout, or when ctx is done, is answered with a *TimeoutError or
+// *CanceledError at once: RunTurn does not wait for a tool that ignores
+// its context (that tool goes on in the background until it returns, and
+// its result is dropped). When ctx is done, calls not yet started are
+// answered with a *CanceledError, and RunTurn returns the complete results
+// together with an error wrapping ErrCanceled and the context's cause;
+// otherwise the error is nil.
 func (r *Registry) RunTurn(ctx context.Context, calls []llm.ToolCall) ([]Result, error) {
-	results := make([]Result, len(calls))
-	workers := min(r.config().MaxConcurrency, len(calls))
-	if workers <= 1 {
-		for i, c := range calls {
-			results[i] = r.Execute(ctx, c)
-		}
-	} else {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Go(func() {
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= len(calls) {
-						return
-					}
-					results[i] = r.Execute(ctx, calls[i])
-				}
-			})
-		}
-		wg.Wait()
+	tn := &turn{r: r, cfg: r.config(), ctx: ctx, calls: calls,
+		results: make([]Result, len(calls)), done: make([]atomic.Bool, len(calls))}
+	tn.pending.Add(len(calls))
+	for range min(tn.cfg.MaxConcurrency, len(calls)) {
+		go tn.work()
 	}
+	tn.pending.Wait()
 	if ctx.Err() != nil {
-		return results, fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
+		return tn.results, fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
 	}
-	return results, nil
+	return tn.results, nil
+}
+
+// turn is one RunTurn. Workers take calls in order and run them. A call
+// that outlives its context is answered by the context's callback, which
+// also starts a new worker in place of the one held by the tool; whoever
+// answers a call first wins, the other drops its result.
+type turn struct {
+	r       *Registry
+	cfg     Config
+	ctx     context.Context
+	calls   []llm.ToolCall
+	results []Result
+	done    []atomic.Bool
+	next    atomic.Int64
+	pending sync.WaitGroup
+}
+
+// answer records the result of call i unless it is answered already.
+func (tn *turn) answer(i int, res Result) bool {
+	if !tn.done[i].CompareAndSwap(false, true) {
+		return false
+	}
+	tn.results[i] = res
+	tn.pending.Done()
+	return true
+}
+
+func (tn *turn) work() {
+	for {
+		i := int(tn.next.Add(1)) - 1
+		if i >= len(tn.calls) || !tn.run(i) {
+			return
+		}
+	}
+}
+
+// run runs call i and reports whether this worker should go on.
+func (tn *turn) run(i int) (goOn bool) {
+	call := tn.calls[i]
+	t, ok := tn.r.Lookup(call.Name)
+	if !ok {
+		tn.answer(i, tn.r.unknown(call, tn.cfg.MaxOutputBytes))
+		return true
+	}
+	start := time.Now()
+	timeout, maxOutput := t.limits(tn.cfg.Timeout, tn.cfg.MaxOutputBytes)
+	inv, err := t.prepare(tn.ctx, call)
+	if err != nil {
+		tn.answer(i, t.finish(call, start, "", err, maxOutput))
+		return true
+	}
+	callCtx, cancel := context.WithTimeout(tn.ctx, timeout)
+	defer cancel()
+	stop := context.AfterFunc(callCtx, func() {
+		if tn.answer(i, t.finish(call, start, "", t.stopped(tn.ctx, timeout), maxOutput)) {
+			go tn.work()
+		}
+	})
+	returned := false
+	defer func() {
+		if !returned { // runtime.Goexit inside the tool ends this worker
+			if tn.answer(i, t.finish(call, start, "", &ExecError{Tool: t.name, Err: errGoexit}, maxOutput)) {
+				go tn.work()
+			}
+		}
+	}()
+	out, err := t.protect(callCtx, inv)
+	returned = true
+	stop()
+	out, err = t.settle(tn.ctx, callCtx, timeout, out, err)
+	return tn.answer(i, t.finish(call, start, out, err, maxOutput))
 }

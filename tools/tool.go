@@ -168,8 +168,9 @@ func (t *Tool) Description() string { return t.description }
 // offered to models in non-strict mode.
 func (t *Tool) Schema() json.RawMessage { return bytes.Clone(t.schema) }
 
-// Execute runs one tool call against this tool with its own limits, or the
-// package defaults where it sets none. See Registry.Execute.
+// Execute runs one tool call against this tool, on the calling goroutine,
+// with its own limits or the package defaults where it sets none. See
+// Registry.Execute.
 func (t *Tool) Execute(ctx context.Context, call llm.ToolCall) Result {
 	return t.execute(ctx, call, DefaultTimeout, DefaultMaxOutputBytes)
 }
@@ -217,30 +218,26 @@ func (t *Tool) limits(timeout time.Duration, maxOutput int) (time.Duration, int)
 
 var errGoexit = errors.New("the tool function called runtime.Goexit")
 
-type outcome struct {
-	out   string
-	err   error
-	panic *PanicError
-}
-
-func (t *Tool) execute(ctx context.Context, call llm.ToolCall, timeout time.Duration, maxOutput int) (res Result) {
+// execute runs one call on the calling goroutine.
+func (t *Tool) execute(ctx context.Context, call llm.ToolCall, timeout time.Duration, maxOutput int) Result {
 	start := time.Now()
 	timeout, maxOutput = t.limits(timeout, maxOutput)
-	res = Result{CallID: call.ID, Name: call.Name}
-	if res.Name == "" {
-		res.Name = t.name
+	inv, err := t.prepare(ctx, call)
+	if err != nil {
+		return t.finish(call, start, "", err, maxOutput)
 	}
-	defer func() {
-		res.Duration = time.Since(start)
-		if mt, ok := res.Err.(modelTexter); ok {
-			res.Content, _ = truncate(mt.modelText(), maxOutput)
-		}
-	}()
-	if ctx.Err() != nil {
-		res.Err = &CanceledError{Tool: t.name, Err: context.Cause(ctx)}
-		return res
-	}
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	out, err := t.protect(callCtx, inv)
+	out, err = t.settle(ctx, callCtx, timeout, out, err)
+	cancel()
+	return t.finish(call, start, out, err, maxOutput)
+}
 
+// prepare parses, validates and decodes the call's arguments.
+func (t *Tool) prepare(ctx context.Context, call llm.ToolCall) (invocation, error) {
+	if ctx.Err() != nil {
+		return nil, &CanceledError{Tool: t.name, Err: context.Cause(ctx)}
+	}
 	args := argumentBytes(call.Arguments)
 	var doc any
 	if err := json.Unmarshal(args, &doc); err != nil {
@@ -249,72 +246,42 @@ func (t *Tool) execute(ctx context.Context, call llm.ToolCall, timeout time.Dura
 		if errors.As(err, &se) {
 			off = se.Offset
 		}
-		res.Err = &SyntaxError{Tool: t.name, Offset: off, Err: err}
-		return res
+		return nil, &SyntaxError{Tool: t.name, Offset: off, Err: err}
 	}
 	if err := t.validator.Validate(doc); err != nil {
-		res.Err = &ValidationError{Tool: t.name, Violations: violations(err)}
-		return res
+		return nil, &ValidationError{Tool: t.name, Violations: violations(err)}
 	}
 	inv, err := t.bind(args)
 	if err != nil {
-		res.Err = &ValidationError{Tool: t.name, Violations: decodeViolations(args, err)}
-		return res
+		return nil, &ValidationError{Tool: t.name, Violations: decodeViolations(args, err)}
 	}
-
-	out, err := t.run(ctx, inv, timeout)
-	if err != nil {
-		res.Err = err
-		return res
-	}
-	res.Content, res.Truncated = truncate(out, maxOutput)
-	return res
+	return inv, nil
 }
 
-// run calls inv in its own goroutine so that a panic is contained and a
-// tool that ignores its context cannot hold the run past its timeout. Such
-// a tool keeps running in the background until it returns; its result is
-// discarded.
-func (t *Tool) run(parent context.Context, inv invocation, timeout time.Duration) (string, error) {
-	ctx, cancel := context.WithTimeout(parent, timeout)
-	defer cancel()
-	done := make(chan outcome, 1)
-	go func() {
-		returned := false
-		defer func() {
-			if returned {
-				return
-			}
-			if p := recover(); p != nil {
-				done <- outcome{panic: &PanicError{Tool: t.name, Value: p, Stack: debug.Stack()}}
-				return
-			}
-			done <- outcome{err: errGoexit} // runtime.Goexit: no panic, no return
-		}()
-		out, err := inv(ctx)
-		returned = true
-		done <- outcome{out: out, err: err}
+// protect runs inv, turning a panic into a *PanicError.
+func (t *Tool) protect(ctx context.Context, inv invocation) (out string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = "", &PanicError{Tool: t.name, Value: p, Stack: debug.Stack()}
+		}
 	}()
-	var o outcome
-	select {
-	case o = <-done:
-	case <-ctx.Done():
-		select {
-		case o = <-done:
-		default:
-			return "", t.stopped(parent, timeout)
-		}
+	return inv(ctx)
+}
+
+// settle decides the outcome of a finished call. A call whose context
+// ended before it returned is a timeout or a cancellation, whatever it
+// returned.
+func (t *Tool) settle(parent, callCtx context.Context, timeout time.Duration, out string, err error) (string, error) {
+	if _, ok := err.(*PanicError); ok {
+		return "", err
 	}
-	if o.panic != nil {
-		return "", o.panic
+	if callCtx.Err() != nil {
+		return "", t.stopped(parent, timeout)
 	}
-	if o.err != nil {
-		if ctx.Err() != nil && (errors.Is(o.err, context.Canceled) || errors.Is(o.err, context.DeadlineExceeded)) {
-			return "", t.stopped(parent, timeout)
-		}
-		return "", &ExecError{Tool: t.name, Err: o.err}
+	if err != nil {
+		return "", &ExecError{Tool: t.name, Err: err}
 	}
-	return o.out, nil
+	return out, nil
 }
 
 // stopped names why a call's context ended: the caller's cancellation or
@@ -324,6 +291,22 @@ func (t *Tool) stopped(parent context.Context, timeout time.Duration) error {
 		return &CanceledError{Tool: t.name, Err: context.Cause(parent)}
 	}
 	return &TimeoutError{Tool: t.name, Timeout: timeout}
+}
+
+// finish builds the Result of a call.
+func (t *Tool) finish(call llm.ToolCall, start time.Time, out string, err error, maxOutput int) Result {
+	res := Result{CallID: call.ID, Name: call.Name, Err: err, Duration: time.Since(start)}
+	if res.Name == "" {
+		res.Name = t.name
+	}
+	if err == nil {
+		res.Content, res.Truncated = truncate(out, maxOutput)
+	} else if mt, ok := err.(modelTexter); ok {
+		res.Content, _ = truncate(mt.modelText(), maxOutput)
+	} else {
+		res.Content, _ = truncate("Error: "+err.Error(), maxOutput)
+	}
+	return res
 }
 
 // argumentBytes returns the call's arguments, an empty or blank text
