@@ -3,6 +3,10 @@ package qdranttest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +19,64 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
+}
+
+// behaviour returns the client the behaviour tests (filters, scores, fusion)
+// run against and a function mapping a collection name to the one to use.
+//
+// By default that is a fresh in-process server. When QDRANT_ADDR is set
+// ("host:port" of a real Qdrant's gRPC port, QDRANT_API_KEY optional) the
+// same tests run against that server instead, in collections with a unique
+// prefix that are deleted afterwards, to check the in-process server
+// against the real one. Tests of behaviour only the in-process server has
+// (fault hooks, its own error texts, Unimplemented answers) use Start
+// directly and always run in process.
+func behaviour(t *testing.T) (*qdrant.Client, func(string) string) {
+	t.Helper()
+	addr := os.Getenv("QDRANT_ADDR")
+	if addr == "" {
+		srv := Start(t)
+		return client(t, srv), func(n string) string { return n }
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("QDRANT_ADDR=%q: want host:port: %v", addr, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatalf("QDRANT_ADDR=%q: bad port: %v", addr, err)
+	}
+	c, err := qdrant.NewClient(&qdrant.Config{Host: host, Port: p, APIKey: os.Getenv("QDRANT_API_KEY"), SkipCompatibilityCheck: true})
+	if err != nil {
+		t.Fatalf("connect to %s: %v", addr, err)
+	}
+	prefix := fmt.Sprintf("qdranttest_%d_%s_", time.Now().UnixNano(), strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()))
+	var made []string
+	t.Cleanup(func() {
+		for _, n := range made {
+			_ = c.DeleteCollection(context.Background(), n)
+		}
+		_ = c.Close()
+	})
+	return c, func(n string) string {
+		full := prefix + n
+		for _, m := range made {
+			if m == full {
+				return full
+			}
+		}
+		made = append(made, full)
+		return full
+	}
+}
+
+// inProcessOnly skips a sub-test whose expectation is specific to the
+// in-process server when the behaviour tests run against a real Qdrant.
+func inProcessOnly(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("QDRANT_ADDR") != "" {
+		t.Skip("in-process only: " + why)
+	}
 }
 
 // client connects a real go-client to srv and closes it when the test ends.
@@ -51,6 +113,9 @@ func wantCode(t *testing.T, err error, want codes.Code, contains ...string) {
 	}
 	if got := codeOf(err); got != want {
 		t.Fatalf("want code %v, got %v (%v)", want, got, err)
+	}
+	if os.Getenv("QDRANT_ADDR") != "" {
+		return // a real server words its errors differently
 	}
 	for _, s := range contains {
 		if !strings.Contains(err.Error(), s) {

@@ -9,8 +9,7 @@ import (
 )
 
 func TestDenseScores(t *testing.T) {
-	srv := Start(t)
-	c := client(t, srv)
+	c, coll := behaviour(t)
 	vecs := map[uint64][]float32{1: {1, 0}, 2: {0, 1}, 3: {1, 1}, 4: {3, 4}}
 	q := []float32{1, 2}
 	type row struct {
@@ -31,14 +30,14 @@ func TestDenseScores(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.dist.String(), func(t *testing.T) {
-			name := "c" + tc.dist.String()
+			name := coll("c" + tc.dist.String())
 			must(t, c.CreateCollection(ctx(t), &qdrant.CreateCollection{CollectionName: name,
 				VectorsConfig: qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: 2, Distance: tc.dist})}))
 			var pts []*qdrant.PointStruct
 			for id, v := range vecs {
 				pts = append(pts, &qdrant.PointStruct{Id: qdrant.NewIDNum(id), Vectors: qdrant.NewVectors(v...)})
 			}
-			_, err := c.Upsert(ctx(t), &qdrant.UpsertPoints{CollectionName: name, Points: pts})
+			_, err := c.Upsert(ctx(t), &qdrant.UpsertPoints{CollectionName: name, Wait: qdrant.PtrOf(true), Points: pts})
 			must(t, err)
 			res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: name, Query: qdrant.NewQueryDense(q)})
 			must(t, err)
@@ -59,26 +58,26 @@ func TestDenseScores(t *testing.T) {
 	}
 
 	// score_threshold is a minimum for similarities and a maximum for distances.
-	res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "cCosine", Query: qdrant.NewQueryDense(q), ScoreThreshold: qdrant.PtrOf(float32(0.9))})
+	res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: coll("cCosine"), Query: qdrant.NewQueryDense(q), ScoreThreshold: qdrant.PtrOf(float32(0.9))})
 	must(t, err)
 	eqIDs(t, "cosine threshold", ids(res), []uint64{4, 3})
-	res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "cEuclid", Query: qdrant.NewQueryDense(q), ScoreThreshold: qdrant.PtrOf(float32(1.5))})
+	res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: coll("cEuclid"), Query: qdrant.NewQueryDense(q), ScoreThreshold: qdrant.PtrOf(float32(1.5))})
 	must(t, err)
 	eqIDs(t, "euclid threshold", ids(res), []uint64{3, 2})
-	res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "cCosine", Query: qdrant.NewQueryDense(q), Limit: qdrant.PtrOf(uint64(2)), Offset: qdrant.PtrOf(uint64(1))})
+	res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: coll("cCosine"), Query: qdrant.NewQueryDense(q), Limit: qdrant.PtrOf(uint64(2)), Offset: qdrant.PtrOf(uint64(1))})
 	must(t, err)
 	eqIDs(t, "limit+offset", ids(res), []uint64{3, 2})
 
-	_, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "cCosine", Query: qdrant.NewQueryDense([]float32{1, 2, 3})})
+	_, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: coll("cCosine"), Query: qdrant.NewQueryDense([]float32{1, 2, 3})})
 	wantCode(t, err, codes.InvalidArgument, "expected dim: 2, got 3")
-	_, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "cCosine", Query: qdrant.NewQueryDense(q), Using: qdrant.PtrOf("nope")})
+	_, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: coll("cCosine"), Query: qdrant.NewQueryDense(q), Using: qdrant.PtrOf("nope")})
 	wantCode(t, err, codes.InvalidArgument, `Not existing vector name error: "nope"`)
 }
 
 func TestSparseIDFScores(t *testing.T) {
-	srv := Start(t)
-	c := client(t, srv)
-	must(t, c.CreateCollection(ctx(t), &qdrant.CreateCollection{CollectionName: "s",
+	c, coll := behaviour(t)
+	sc := coll("s")
+	must(t, c.CreateCollection(ctx(t), &qdrant.CreateCollection{CollectionName: sc,
 		SparseVectorsConfig: qdrant.NewSparseVectorsConfig(map[string]*qdrant.SparseVectorParams{
 			"idf":   {Modifier: qdrant.Modifier_Idf.Enum()},
 			"plain": {},
@@ -86,7 +85,7 @@ func TestSparseIDFScores(t *testing.T) {
 	sp := func(idx []uint32, val []float32) *qdrant.Vectors {
 		return qdrant.NewVectorsMap(map[string]*qdrant.Vector{"idf": qdrant.NewVectorSparse(idx, val), "plain": qdrant.NewVectorSparse(idx, val)})
 	}
-	_, err := c.Upsert(ctx(t), &qdrant.UpsertPoints{CollectionName: "s", Points: []*qdrant.PointStruct{
+	_, err := c.Upsert(ctx(t), &qdrant.UpsertPoints{CollectionName: sc, Wait: qdrant.PtrOf(true), Points: []*qdrant.PointStruct{
 		{Id: qdrant.NewIDNum(1), Vectors: sp([]uint32{1, 2}, []float32{1, 1})},
 		{Id: qdrant.NewIDNum(2), Vectors: sp([]uint32{3, 2}, []float32{1, 2})},
 		{Id: qdrant.NewIDNum(3), Vectors: sp([]uint32{3}, []float32{1})},
@@ -95,7 +94,7 @@ func TestSparseIDFScores(t *testing.T) {
 	must(t, err)
 	query := func(using string) []*qdrant.ScoredPoint {
 		t.Helper()
-		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "s", Using: qdrant.PtrOf(using),
+		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: sc, Using: qdrant.PtrOf(using),
 			Query: qdrant.NewQuerySparse([]uint32{2, 1}, []float32{1, 0.5})})
 		must(t, err)
 		return res
@@ -115,24 +114,24 @@ func TestSparseIDFScores(t *testing.T) {
 	// Deleting a point changes the statistics: N = 3,
 	// idf(1) = ln(2.5/1.5+1) = 0.9808293, idf(2) = ln(1.5/2.5+1) = 0.4700036,
 	// and the order flips.
-	_, err = c.Delete(ctx(t), &qdrant.DeletePoints{CollectionName: "s", Points: qdrant.NewPointsSelector(qdrant.NewIDNum(4))})
+	_, err = c.Delete(ctx(t), &qdrant.DeletePoints{CollectionName: sc, Wait: qdrant.PtrOf(true), Points: qdrant.NewPointsSelector(qdrant.NewIDNum(4))})
 	must(t, err)
 	res = query("idf")
 	eqIDs(t, "idf after delete", ids(res), []uint64{1, 2})
 	near(t, "p1", res[0].GetScore(), 0.5*0.9808293+0.4700036)
 	near(t, "p2", res[1].GetScore(), 2*0.4700036)
 
-	_, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "s", Using: qdrant.PtrOf("idf"), Query: qdrant.NewQueryDense([]float32{1})})
+	_, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: sc, Using: qdrant.PtrOf("idf"), Query: qdrant.NewQueryDense([]float32{1})})
 	wantCode(t, err, codes.InvalidArgument, `vector "idf" is sparse but the query is dense`)
 }
 
 // fusionFixture: dot-product dense scores against (1,0,0,0) are 5,4,3,2,1
 // for points 1..5; the sparse query {7: 1} ranks points 3, 1, 5.
-func fusionFixture(t *testing.T) *qdrant.Client {
+func fusionFixture(t *testing.T) (*qdrant.Client, string) {
 	t.Helper()
-	srv := Start(t)
-	c := client(t, srv)
-	hybrid(t, c, "h", qdrant.Distance_Dot)
+	c, coll := behaviour(t)
+	h := coll("h")
+	hybrid(t, c, h, qdrant.Distance_Dot)
 	dense := [][]float32{{5, 0, 0, 1}, {4, 0, 0, 2}, {3, 1, 0, 0}, {2, 0, 1, 0}, {1, 0, 0, 0}}
 	sparse := map[int]float32{1: 2, 3: 3, 5: 1}
 	var pts []*qdrant.PointStruct
@@ -145,9 +144,9 @@ func fusionFixture(t *testing.T) *qdrant.Client {
 		pts = append(pts, &qdrant.PointStruct{Id: qdrant.NewIDNum(uint64(id)), Vectors: qdrant.NewVectorsMap(vs),
 			Payload: qdrant.NewValueMap(map[string]any{"n": int64(id), "name": "p" + string(rune('0'+id))})})
 	}
-	_, err := c.Upsert(ctx(t), &qdrant.UpsertPoints{CollectionName: "h", Points: pts})
+	_, err := c.Upsert(ctx(t), &qdrant.UpsertPoints{CollectionName: h, Wait: qdrant.PtrOf(true), Points: pts})
 	must(t, err)
-	return c
+	return c, h
 }
 
 func densePF(limit uint64, f *qdrant.Filter) *qdrant.PrefetchQuery {
@@ -159,7 +158,7 @@ func sparsePF(limit uint64, f *qdrant.Filter) *qdrant.PrefetchQuery {
 }
 
 func TestPrefetchRRF(t *testing.T) {
-	c := fusionFixture(t)
+	c, h := fusionFixture(t)
 	type row struct {
 		id    uint64
 		score float64
@@ -180,7 +179,7 @@ func TestPrefetchRRF(t *testing.T) {
 	pf := []*qdrant.PrefetchQuery{densePF(4, nil), sparsePF(10, nil)}
 
 	t.Run("K=61", func(t *testing.T) {
-		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Prefetch: pf,
+		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: pf,
 			Query: qdrant.NewQueryRRF(&qdrant.Rrf{K: qdrant.PtrOf(uint32(61))}), WithPayload: qdrant.NewWithPayload(true)})
 		must(t, err)
 		check(t, res, []row{
@@ -195,7 +194,7 @@ func TestPrefetchRRF(t *testing.T) {
 		}
 	})
 	t.Run("default K=2", func(t *testing.T) {
-		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Prefetch: pf, Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)})
+		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: pf, Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)})
 		must(t, err)
 		check(t, res, []row{{1, 1.0/2 + 1.0/3}, {3, 1.0/4 + 1.0/2}, {2, 1.0 / 3}, {5, 1.0 / 4}, {4, 1.0 / 5}})
 		if res[0].GetPayload() != nil {
@@ -204,7 +203,7 @@ func TestPrefetchRRF(t *testing.T) {
 	})
 	t.Run("weights", func(t *testing.T) {
 		// weight w: 1 / ((pos+1)/w + K - 1)
-		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Prefetch: pf,
+		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: pf,
 			Query: qdrant.NewQueryRRF(&qdrant.Rrf{K: qdrant.PtrOf(uint32(61)), Weights: []float32{3, 1}})})
 		must(t, err)
 		check(t, res, []row{
@@ -214,21 +213,21 @@ func TestPrefetchRRF(t *testing.T) {
 			{4, 1 / (4.0/3 + 60)},
 			{5, 1.0 / 63},
 		})
-		_, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Prefetch: pf, Query: qdrant.NewQueryRRF(&qdrant.Rrf{Weights: []float32{1}})})
+		_, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: pf, Query: qdrant.NewQueryRRF(&qdrant.Rrf{Weights: []float32{1}})})
 		wantCode(t, err, codes.InvalidArgument, "got 1, expected 2")
 	})
 	t.Run("limit and threshold", func(t *testing.T) {
-		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Prefetch: pf,
+		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: pf,
 			Query: qdrant.NewQueryRRF(&qdrant.Rrf{K: qdrant.PtrOf(uint32(61))}), Limit: qdrant.PtrOf(uint64(3))})
 		must(t, err)
 		eqIDs(t, "limit 3", ids(res), []uint64{1, 3, 2})
-		res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Prefetch: pf,
+		res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: pf,
 			Query: qdrant.NewQueryRRF(&qdrant.Rrf{K: qdrant.PtrOf(uint32(61))}), ScoreThreshold: qdrant.PtrOf(float32(0.02))})
 		must(t, err)
 		eqIDs(t, "threshold", ids(res), []uint64{1, 3})
 	})
 	t.Run("root filter reaches prefetches", func(t *testing.T) {
-		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Prefetch: pf,
+		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: pf,
 			Query:  qdrant.NewQueryRRF(&qdrant.Rrf{K: qdrant.PtrOf(uint32(61))}),
 			Filter: &qdrant.Filter{MustNot: []*qdrant.Condition{qdrant.NewHasID(qdrant.NewIDNum(1))}}})
 		must(t, err)
@@ -238,7 +237,7 @@ func TestPrefetchRRF(t *testing.T) {
 	t.Run("prefetch filter and threshold", func(t *testing.T) {
 		p := densePF(10, &qdrant.Filter{Must: []*qdrant.Condition{qdrant.NewRange("n", &qdrant.Range{Lte: qdrant.PtrOf(3.0)})}})
 		p.ScoreThreshold = qdrant.PtrOf(float32(3.5))
-		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Prefetch: []*qdrant.PrefetchQuery{p, sparsePF(1, nil)},
+		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: []*qdrant.PrefetchQuery{p, sparsePF(1, nil)},
 			Query: qdrant.NewQueryRRF(&qdrant.Rrf{K: qdrant.PtrOf(uint32(61))})})
 		must(t, err)
 		// dense: 1,2 (3 scores 3 < 3.5); sparse limit 1: 3
@@ -247,19 +246,19 @@ func TestPrefetchRRF(t *testing.T) {
 	t.Run("nested prefetch and rescoring", func(t *testing.T) {
 		inner := &qdrant.PrefetchQuery{Prefetch: []*qdrant.PrefetchQuery{sparsePF(10, nil)},
 			Query: qdrant.NewQueryDense([]float32{1, 0, 0, 0}), Using: qdrant.PtrOf("dense"), Limit: qdrant.PtrOf(uint64(2))}
-		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h",
+		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h,
 			Prefetch: []*qdrant.PrefetchQuery{inner, densePF(1, nil)}, Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)})
 		must(t, err)
 		// inner: sparse 3,1,5 rescored by dense -> 1 (5), 3 (3); other: 1
 		check(t, res, []row{{1, 1.0/2 + 1.0/2}, {3, 1.0 / 3}})
 
-		res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Prefetch: []*qdrant.PrefetchQuery{sparsePF(10, nil)},
+		res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: []*qdrant.PrefetchQuery{sparsePF(10, nil)},
 			Query: qdrant.NewQueryDense([]float32{1, 0, 0, 0}), Using: qdrant.PtrOf("dense")})
 		must(t, err)
 		check(t, res, []row{{1, 5}, {3, 3}, {5, 1}})
 	})
 	t.Run("DBSF", func(t *testing.T) {
-		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Prefetch: pf, Query: qdrant.NewQueryFusion(qdrant.Fusion_DBSF)})
+		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: pf, Query: qdrant.NewQueryFusion(qdrant.Fusion_DBSF)})
 		must(t, err)
 		// dense 5,4,3,2: mean 3.5, sample sd 1.2909944, range [-0.3729833, 7.3729833]
 		// sparse idf*(3,2,1): normalised to 4/6, 3/6, 2/6 whatever the idf
@@ -272,35 +271,37 @@ func TestPrefetchRRF(t *testing.T) {
 		})
 	})
 	t.Run("fusion needs prefetch", func(t *testing.T) {
-		_, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)})
+		inProcessOnly(t, "a real server may answer a fusion without prefetch differently")
+		_, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)})
 		wantCode(t, err, codes.InvalidArgument, "needs at least one prefetch")
 	})
 }
 
 func TestQueryByIDOrderByAndBatch(t *testing.T) {
-	c := fusionFixture(t)
+	inProcessOnly(t, "order_by without a payload index and self-exclusion of a query by id are not checked against a real server")
+	c, h := fusionFixture(t)
 	// by id: point 2 is (4,0,0,2); dot products 22, 12, 8, 4; itself excluded.
-	res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Query: qdrant.NewQueryID(qdrant.NewIDNum(2)), Using: qdrant.PtrOf("dense")})
+	res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Query: qdrant.NewQueryID(qdrant.NewIDNum(2)), Using: qdrant.PtrOf("dense")})
 	must(t, err)
 	eqIDs(t, "by id", ids(res), []uint64{1, 3, 4, 5})
 	near(t, "by id score", res[0].GetScore(), 22)
-	_, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Query: qdrant.NewQueryID(qdrant.NewIDNum(99)), Using: qdrant.PtrOf("dense")})
+	_, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Query: qdrant.NewQueryID(qdrant.NewIDNum(99)), Using: qdrant.PtrOf("dense")})
 	wantCode(t, err, codes.NotFound, "99")
 
-	res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Query: qdrant.NewQueryOrderBy(&qdrant.OrderBy{Key: "n", Direction: qdrant.Direction_Desc.Enum()}),
+	res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Query: qdrant.NewQueryOrderBy(&qdrant.OrderBy{Key: "n", Direction: qdrant.Direction_Desc.Enum()}),
 		Limit: qdrant.PtrOf(uint64(3))})
 	must(t, err)
 	eqIDs(t, "order by desc", ids(res), []uint64{5, 4, 3})
 	if res[0].GetOrderValue().GetInt() != 5 {
 		t.Fatalf("order value %v", res[0].GetOrderValue())
 	}
-	res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Query: qdrant.NewQueryOrderBy(&qdrant.OrderBy{Key: "n",
+	res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Query: qdrant.NewQueryOrderBy(&qdrant.OrderBy{Key: "n",
 		StartFrom: qdrant.NewStartFromInt(2)})})
 	must(t, err)
 	eqIDs(t, "order by asc from 2", ids(res), []uint64{2, 3, 4, 5})
 
 	// No query: points in id order.
-	res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "h", Filter: all(qdrant.NewRange("n", &qdrant.Range{Gt: qdrant.PtrOf(2.0)})),
+	res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Filter: all(qdrant.NewRange("n", &qdrant.Range{Gt: qdrant.PtrOf(2.0)})),
 		WithVectors: qdrant.NewWithVectorsInclude("dense")})
 	must(t, err)
 	eqIDs(t, "no query", ids(res), []uint64{3, 4, 5})
@@ -308,9 +309,9 @@ func TestQueryByIDOrderByAndBatch(t *testing.T) {
 		t.Fatalf("with_vectors include: %v", res[0].GetVectors())
 	}
 
-	batch, err := c.QueryBatch(ctx(t), &qdrant.QueryBatchPoints{CollectionName: "h", QueryPoints: []*qdrant.QueryPoints{
-		{CollectionName: "h", Query: qdrant.NewQueryDense([]float32{1, 0, 0, 0}), Using: qdrant.PtrOf("dense"), Limit: qdrant.PtrOf(uint64(2))},
-		{CollectionName: "h", Query: qdrant.NewQuerySparse([]uint32{7}, []float32{1}), Using: qdrant.PtrOf("bm25")},
+	batch, err := c.QueryBatch(ctx(t), &qdrant.QueryBatchPoints{CollectionName: h, QueryPoints: []*qdrant.QueryPoints{
+		{CollectionName: h, Query: qdrant.NewQueryDense([]float32{1, 0, 0, 0}), Using: qdrant.PtrOf("dense"), Limit: qdrant.PtrOf(uint64(2))},
+		{CollectionName: h, Query: qdrant.NewQuerySparse([]uint32{7}, []float32{1}), Using: qdrant.PtrOf("bm25")},
 	}})
 	must(t, err)
 	if len(batch) != 2 {
@@ -321,21 +322,22 @@ func TestQueryByIDOrderByAndBatch(t *testing.T) {
 }
 
 func TestUnsupportedQueriesAreUnimplemented(t *testing.T) {
-	c := fusionFixture(t)
+	inProcessOnly(t, "a real server implements these")
+	c, h := fusionFixture(t)
 	cases := []struct {
 		name string
 		req  *qdrant.QueryPoints
 		msg  string
 	}{
-		{"formula", &qdrant.QueryPoints{CollectionName: "h", Prefetch: []*qdrant.PrefetchQuery{densePF(3, nil)},
+		{"formula", &qdrant.QueryPoints{CollectionName: h, Prefetch: []*qdrant.PrefetchQuery{densePF(3, nil)},
 			Query: qdrant.NewQueryFormula(&qdrant.Formula{Expression: qdrant.NewExpressionConstant(1)})}, "formula"},
-		{"mmr", &qdrant.QueryPoints{CollectionName: "h", Using: qdrant.PtrOf("dense"),
+		{"mmr", &qdrant.QueryPoints{CollectionName: h, Using: qdrant.PtrOf("dense"),
 			Query: qdrant.NewQueryMMR(qdrant.NewVectorInput(1, 0, 0, 0), &qdrant.Mmr{})}, "MMR"},
-		{"recommend", &qdrant.QueryPoints{CollectionName: "h", Using: qdrant.PtrOf("dense"),
+		{"recommend", &qdrant.QueryPoints{CollectionName: h, Using: qdrant.PtrOf("dense"),
 			Query: qdrant.NewQueryRecommend(&qdrant.RecommendInput{Positive: []*qdrant.VectorInput{qdrant.NewVectorInputID(qdrant.NewIDNum(1))}})}, "recommend"},
-		{"sample", &qdrant.QueryPoints{CollectionName: "h", Query: qdrant.NewQuerySample(qdrant.Sample_Random)}, "sample"},
-		{"prefetch without query", &qdrant.QueryPoints{CollectionName: "h", Prefetch: []*qdrant.PrefetchQuery{densePF(3, nil)}}, "without `query`"},
-		{"lookup_from", &qdrant.QueryPoints{CollectionName: "h", LookupFrom: &qdrant.LookupLocation{CollectionName: "x"}}, "lookup_from"},
+		{"sample", &qdrant.QueryPoints{CollectionName: h, Query: qdrant.NewQuerySample(qdrant.Sample_Random)}, "sample"},
+		{"prefetch without query", &qdrant.QueryPoints{CollectionName: h, Prefetch: []*qdrant.PrefetchQuery{densePF(3, nil)}}, "without `query`"},
+		{"lookup_from", &qdrant.QueryPoints{CollectionName: h, LookupFrom: &qdrant.LookupLocation{CollectionName: "x"}}, "lookup_from"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -343,7 +345,7 @@ func TestUnsupportedQueriesAreUnimplemented(t *testing.T) {
 			wantCode(t, err, codes.Unimplemented, tc.msg)
 		})
 	}
-	_, err := c.GetPointsClient().Recommend(ctx(t), &qdrant.RecommendPoints{CollectionName: "h"})
+	_, err := c.GetPointsClient().Recommend(ctx(t), &qdrant.RecommendPoints{CollectionName: h})
 	wantCode(t, err, codes.Unimplemented, "Recommend")
 }
 
