@@ -93,17 +93,22 @@ func (r *Router) selectLocked(g *group, c *call, failed []*deployment, now time.
 // acquire picks a deployment and reserves it (in-flight, rpm, tpm). It
 // waits for a free slot when deployments are at MaxParallelRequests, and
 // for a cooldown to end when the call waits for cooldowns.
-func (c *call) acquire(ctx context.Context, g *group, failed []*deployment) (*deployment, error) {
+func (c *call) acquire(ctx context.Context, g *group, failed []*deployment) (*deployment, time.Time, error) {
 	r := c.r
 	if r.needTokens && !c.counted {
 		c.tokens = countTokens(r.encoding, c.req)
 		c.counted = true
 	}
-	for {
+	for first := true; ; first = false {
 		if ctx.Err() != nil {
-			return nil, c.ctxError(ctx, nil)
+			return nil, time.Time{}, c.ctxError(ctx, nil)
 		}
-		now := r.clock.Now()
+		var now time.Time
+		if first && c.attempts == 0 {
+			now = c.start
+		} else {
+			now = r.clock.Now()
+		}
 		g.mu.Lock()
 		d, rs := r.selectLocked(g, c, failed, now)
 		if d != nil {
@@ -112,7 +117,7 @@ func (c *call) acquire(ctx context.Context, g *group, failed []*deployment) (*de
 			d.tpmUsed += c.tokens
 			d.minuteReqs++
 			g.mu.Unlock()
-			return d, nil
+			return d, now, nil
 		}
 		var released chan struct{}
 		if rs.busy > 0 {
@@ -127,19 +132,19 @@ func (c *call) acquire(ctx context.Context, g *group, failed []*deployment) (*de
 			case <-released:
 				continue
 			case <-ctx.Done():
-				return nil, c.ctxError(ctx, nil)
+				return nil, time.Time{}, c.ctxError(ctx, nil)
 			}
 		}
 		if rs.cooling > 0 && c.wait {
 			w := rs.nextUp.Sub(now)
 			if c.deadline.IsZero() || now.Add(w).Before(c.deadline) {
 				if err := r.clock.Sleep(ctx, w); err != nil {
-					return nil, c.ctxError(ctx, nil)
+					return nil, time.Time{}, c.ctxError(ctx, nil)
 				}
 				continue
 			}
 		}
-		return nil, c.noDeployment(g, rs, now)
+		return nil, time.Time{}, c.noDeployment(g, rs, now)
 	}
 }
 
@@ -183,10 +188,9 @@ func (c *call) noDeployment(g *group, rs reasons, now time.Time) error {
 }
 
 // attempt makes one call to deployment d, which acquire reserved.
-func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, wait time.Duration) (*llm.Response, error) {
+func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, wait time.Duration, start time.Time) (*llm.Response, error) {
 	r := c.r
 	c.attempts++
-	start := r.clock.Now()
 	req := *c.req
 	req.Model = d.modelName
 	req.Timeout = 0
@@ -221,6 +225,7 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 		c.stream.end()
 	}
 	end := r.clock.Now()
+	c.end = end
 	if err == nil && resp == nil {
 		err = &llm.Error{Kind: llm.ErrAPI, Provider: d.provider, Model: d.modelName, Message: "the model returned neither a response nor an error"}
 	}

@@ -37,7 +37,9 @@ type call struct {
 	deadline time.Time // in clock time; zero when none
 	timeout  time.Duration
 	attempts int
-	tried    []string
+	first    string   // the first group run
+	tried    []string // the other groups run
+	end      time.Time // end of the last attempt
 	tokens   int
 	counted  bool
 	wait     bool // wait for cooldowns
@@ -172,6 +174,9 @@ func withFallbackNote(orig error, notes []string) error {
 }
 
 func (c *call) triedGroup(name string) bool {
+	if name == c.first {
+		return true
+	}
 	for _, t := range c.tried {
 		if t == name {
 			return true
@@ -235,7 +240,7 @@ func (c *call) hasFallbacks(group string, err error) bool {
 
 // finish stamps the routed call's totals on the response.
 func (c *call) finish(resp *llm.Response) *llm.Response {
-	resp.Latency = c.r.clock.Now().Sub(c.start)
+	resp.Latency = c.end.Sub(c.start)
 	resp.Attempts = c.attempts
 	if resp.Message.Role == "" {
 		resp.Message.Role = llm.RoleAssistant
@@ -251,14 +256,18 @@ func (c *call) finish(resp *llm.Response) *llm.Response {
 
 // runGroup runs the retry cycle of one group.
 func (c *call) runGroup(ctx context.Context, g *group, depth int) (*llm.Response, error) {
-	c.tried = append(c.tried, g.name)
+	if c.first == "" {
+		c.first = g.name
+	} else {
+		c.tried = append(c.tried, g.name)
+	}
 	var failedBuf [4]*deployment
 	failed := failedBuf[:0]
 	var lastErr *llm.Error
 	retries := 0
 	var wait time.Duration
 	for {
-		d, err := c.acquire(ctx, g, failed)
+		d, now, err := c.acquire(ctx, g, failed)
 		if err != nil {
 			if lastErr != nil && !c.stop {
 				// The retry found no deployment; the upstream failure is the
@@ -267,7 +276,7 @@ func (c *call) runGroup(ctx context.Context, g *group, depth int) (*llm.Response
 			}
 			return nil, err
 		}
-		resp, err := c.attempt(ctx, g, d, depth, wait)
+		resp, err := c.attempt(ctx, g, d, depth, wait, now)
 		if err == nil {
 			return resp, nil
 		}
