@@ -37,8 +37,8 @@ type call struct {
 	deadline time.Time // in clock time; zero when none
 	timeout  time.Duration
 	attempts int
-	first    string   // the first group run
-	tried    []string // the other groups run
+	first    string    // the first group run
+	tried    []string  // the other groups run
 	end      time.Time // end of the last attempt
 	tokens   int
 	counted  bool
