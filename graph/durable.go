@@ -360,10 +360,11 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 			continue
 		}
 		t := &tasks[w.Task]
-		if !t.send {
-			t.in = st
+		in := st
+		if t.send {
+			in = t.in
 		}
-		out, err := c.plan.ApplyWrites(t.in, w.Writes)
+		out, err := c.plan.ApplyWrites(in, w.Writes)
 		if err != nil {
 			return in, c.corrupt(dr.thread, cp.ID, err)
 		}
@@ -551,7 +552,7 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S]) error {
 		}
 		slices.SortFunc(w.Resumed, func(a, b state.Interrupt) int { return cmpStr(a.ID, b.ID) })
 	} else {
-		b, err := r.c.plan.EncodeWrites(&t.in, &t.out)
+		b, err := r.c.plan.EncodeWrites(r.input(t), &t.out)
 		if err != nil {
 			return fmt.Errorf("graph: node %q at step %d: %w", w.Node, r.step, err)
 		}

@@ -48,8 +48,10 @@ func Only(kinds EventKind) RunOption {
 type task[S any] struct {
 	node int
 	send bool
-	in   S
-	out  S
+	// in is the task's own input (fan-out branches only); other tasks read
+	// the run's state.
+	in  S
+	out S
 	err  error
 	// done marks a task whose result was restored from saved writes.
 	done bool
@@ -298,9 +300,6 @@ func (r *run[S]) parallel() error {
 	todo := 0
 	for i := range r.cur {
 		t := &r.cur[i]
-		if !t.send {
-			t.in = r.state
-		}
 		t.err, t.intr = nil, nil
 		if !t.done {
 			todo++
@@ -319,7 +318,7 @@ func (r *run[S]) parallel() error {
 	if r.kinds&EventNodeEnd != 0 {
 		for i := range r.cur {
 			t := &r.cur[i]
-			if !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: c.nodes[t.node].name, Task: i, State: t.out, Written: c.plan.WrittenNames(&t.in, &t.out)}) {
+			if !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: c.nodes[t.node].name, Task: i, State: t.out, Written: c.plan.WrittenNames(r.input(t), &t.out)}) {
 				return errStopped
 			}
 		}
@@ -334,7 +333,7 @@ func (r *run[S]) parallel() error {
 	r.writes = r.writes[:0]
 	for i := range r.cur {
 		t := &r.cur[i]
-		r.writes = append(r.writes, state.Write[S]{Node: c.nodes[t.node].name, In: &t.in, Out: &t.out})
+		r.writes = append(r.writes, state.Write[S]{Node: c.nodes[t.node].name, In: r.input(t), Out: &t.out})
 	}
 	merged, err := c.plan.Merge(r.state, r.writes)
 	if err != nil {
@@ -432,7 +431,7 @@ func (r *run[S]) runTask(ctx *nodeCtx, i int, wg *sync.WaitGroup, cancel context
 	defer wg.Done()
 	t := &r.cur[i]
 	n := &r.c.nodes[t.node]
-	out, err := r.call(ctx, n, t.in)
+	out, err := r.call(ctx, n, *r.input(t))
 	if err != nil {
 		if intr := interruptsOf(err); intr != nil {
 			t.intr = intr
@@ -498,6 +497,15 @@ func (r *run[S]) once(ctx context.Context, n *cnode[S], in S) (out S, err error)
 		return in, &TimeoutError{Node: n.name, Timeout: n.timeout}
 	}
 	return out, err
+}
+
+// input returns the state task t reads: its own for a fan-out branch, the
+// step's snapshot otherwise.
+func (r *run[S]) input(t *task[S]) *S {
+	if t.send {
+		return &t.in
+	}
+	return &r.state
 }
 
 func (r *run[S]) trigger(node int) {

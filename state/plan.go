@@ -257,12 +257,16 @@ func (p *Plan[S]) Isolate(s *S) {
 	for i := range p.fields {
 		f := &p.fields[i]
 		if f.Type.Kind() == reflect.Slice {
-			v := f.value(unsafe.Pointer(s))
-			if v.Cap() != v.Len() {
-				v.Set(v.Slice3(0, v.Len(), v.Len()))
-			}
+			h := (*sliceHeader)(unsafe.Add(unsafe.Pointer(s), f.offset))
+			h.cap = h.len
 		}
 	}
+}
+
+type sliceHeader struct {
+	data unsafe.Pointer
+	len  int
+	cap  int
 }
 
 // Write is one node's contribution to a step: the node's name, the state it
@@ -352,6 +356,13 @@ func (p *Plan[S]) Merge(base S, writes []Write[S]) (S, error) {
 			}
 			acc.Set(merged)
 		case Sum:
+			if f.Type.Kind() == reflect.Int {
+				acc := (*int)(unsafe.Add(rp, f.offset))
+				for _, wi := range writers {
+					*acc += *(*int)(unsafe.Add(unsafe.Pointer(writes[wi].Out), f.offset)) - *(*int)(unsafe.Add(unsafe.Pointer(writes[wi].In), f.offset))
+				}
+				continue
+			}
 			acc := f.value(rp)
 			for _, wi := range writers {
 				in, out := f.value(unsafe.Pointer(writes[wi].In)), f.value(unsafe.Pointer(writes[wi].Out))
