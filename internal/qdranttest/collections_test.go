@@ -18,6 +18,17 @@ func TestHealthCheck(t *testing.T) {
 	if srv.Host() != "127.0.0.1" || srv.Port() == 0 {
 		t.Fatalf("bad address %q", srv.Addr())
 	}
+
+	// Without SkipCompatibilityCheck the client asks for the version once.
+	srv.ResetCalls()
+	cfg := srv.Config()
+	cfg.SkipCompatibilityCheck = false
+	checked, err := qdrant.NewClient(cfg)
+	must(t, err)
+	defer checked.Close()
+	if n := srv.Calls(qdrant.Qdrant_HealthCheck_FullMethodName); n != 1 {
+		t.Fatalf("HealthCheck calls %d, want 1", n)
+	}
 }
 
 func TestCollectionLifecycle(t *testing.T) {
