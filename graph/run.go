@@ -52,7 +52,7 @@ type task[S any] struct {
 	// the run's state.
 	in  S
 	out S
-	err  error
+	err error
 	// done marks a task whose result was restored from saved writes.
 	done bool
 	intr []Pending
