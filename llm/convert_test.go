@@ -12,6 +12,7 @@ import (
 	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
 	"github.com/tmc/langchaingo/llms"
+	"github.com/tmc/langchaingo/llms/ollama"
 	"github.com/tmc/langchaingo/llms/openai"
 )
 
@@ -219,5 +220,45 @@ func TestModelIsLangchainModel(t *testing.T) {
 	text, err := lm.Call(context.Background(), "hello")
 	if err != nil || text != "plain" {
 		t.Fatalf("Call = %q, %v", text, err)
+	}
+}
+
+func TestFromLangchainOllamaNative(t *testing.T) {
+	srv := llmtest.NewOllama(t)
+	lm, err := ollama.New(ollama.WithServerURL(srv.URL), ollama.WithModel("llama3"), ollama.WithHTTPClient(llm.CaptureClient(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := llm.FromLangchain(lm, "ollama", "ollama/llama3")
+	srv.Enqueue(llmtest.Reply{Text: "native ollama", Usage: llmtest.Usage{Prompt: 11, Completion: 4}})
+	resp, err := c.Complete(context.Background(), userReq("hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Message.Content != "native ollama" || resp.Usage != (llm.Usage{PromptTokens: 11, CompletionTokens: 4, TotalTokens: 15}) {
+		t.Fatalf("resp %+v", resp)
+	}
+	got, _ := srv.Last()
+	if got.Path != "/api/chat" || got.JSON["model"] != "llama3" {
+		t.Fatalf("request %s %s", got.Path, got.Body)
+	}
+	// Streamed as NDJSON.
+	srv.Enqueue(llmtest.Reply{Text: "one two three", ChunkSize: 4, Usage: llmtest.Usage{Prompt: 5, Completion: 3}})
+	var cl collect
+	req := userReq("count")
+	req.Stream = cl.fn
+	resp, err = c.Complete(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.text.String() != "one two three" || resp.Usage.TotalTokens != 8 || cl.last().Usage.TotalTokens != 8 {
+		t.Fatalf("stream %q usage %+v", cl.text.String(), resp.Usage)
+	}
+	// A missing model: Ollama's 404 body, classified from the captured status.
+	srv.Enqueue(llmtest.Reply{Status: 404, ErrorMessage: `model "llama3" not found, try pulling it first`})
+	_, err = c.Complete(context.Background(), userReq("hi"))
+	var e *llm.Error
+	if !errors.As(err, &e) || e.Kind != llm.ErrNotFound || e.StatusCode != 404 || !strings.Contains(e.Message, "try pulling it first") {
+		t.Fatalf("err %+v", err)
 	}
 }

@@ -1,7 +1,8 @@
 // Package llmtest provides scriptable httptest servers that speak the wire
 // formats of OpenAI chat completions (also Azure's and Ollama's /v1
 // paths), Anthropic messages (also Bedrock's invoke path for Anthropic
-// models) and Gemini generateContent, in JSON and server-sent events.
+// models), Gemini generateContent, in JSON and server-sent events, and
+// Ollama's native /api/chat in JSON and NDJSON.
 //
 // Each server answers from a queue of scripted Replies (text, tool calls,
 // usage, HTTP errors with the provider's error body and headers, streams cut
@@ -138,7 +139,9 @@ func NewAnthropic(t testing.TB) *Server { return newServer(t, Anthropic) }
 // NewGemini starts a Gemini generateContent server.
 func NewGemini(t testing.TB) *Server { return newServer(t, Gemini) }
 
-// NewOllama starts a server speaking Ollama's OpenAI-compatible /v1 API.
+// NewOllama starts a server speaking Ollama's OpenAI-compatible /v1 API
+// (chat completions, JSON and SSE) and its native /api/chat (JSON and
+// NDJSON, streaming unless "stream": false).
 func NewOllama(t testing.TB) *Server { return newServer(t, Ollama) }
 
 // Start starts a server of the given flavor without a testing.TB (for
@@ -259,6 +262,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if strings.Contains(r.URL.Path, ":streamGenerateContent") {
 		req.Stream = true
 	}
+	native := s.flavor == Ollama && strings.HasPrefix(r.URL.Path, "/api/")
+	if _, set := obj["stream"]; native && !set {
+		req.Stream = true // Ollama's native API streams unless told not to
+	}
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	s.mu.Unlock()
@@ -301,6 +308,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if status >= 400 {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
+		if native {
+			msg := rep.ErrorMessage
+			if msg == "" {
+				msg = http.StatusText(status)
+			}
+			w.Write(mustJSON(map[string]any{"error": msg}))
+			return
+		}
 		w.Write(s.errorBody(status, rep))
 		return
 	}
@@ -316,17 +331,29 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if !req.Stream {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
+		if native {
+			w.Write(mustJSON(ollamaNative(rep, model, rep.Text, true)))
+			return
+		}
 		w.Write(s.render(rep, seq, model))
 		return
 	}
-	events := s.streamEvents(rep, seq, model, obj)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
+	var events []string
+	if native {
+		events = ollamaNativeLines(rep, model)
+		w.Header().Set("Content-Type", "application/x-ndjson")
+	} else {
+		events = s.streamEvents(rep, seq, model, obj)
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-cache")
+	}
 	w.WriteHeader(status)
 	fl, _ := w.(http.Flusher)
 	for i, ev := range events {
 		if rep.CutAfter > 0 && i >= rep.CutAfter {
-			if rep.StreamError != "" {
+			if rep.StreamError != "" && native {
+				w.Write(append(mustJSON(map[string]any{"error": rep.ErrorMessage}), '\n'))
+			} else if rep.StreamError != "" {
 				io.WriteString(w, s.streamErrorEvent(rep))
 			}
 			if fl != nil {
@@ -336,6 +363,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		}
 		if rep.Malformed == i+1 {
 			ev = "data: {\"choices\": [ this is not json\n\n"
+			if native {
+				ev = "{\"message\": [ this is not json\n"
+			}
 		}
 		io.WriteString(w, ev)
 		if fl != nil {

@@ -303,3 +303,43 @@ func geminiEvents(rep Reply, seq int, model string) (content, terminal []string)
 	terminal = append(terminal, sse(geminiResponse(rep, seq, model, true, "", "", true)))
 	return content, terminal
 }
+
+// Ollama's native /api/chat.
+
+func ollamaNative(rep Reply, model, text string, final bool) map[string]any {
+	msg := map[string]any{"role": "assistant", "content": text}
+	out := map[string]any{"model": model, "created_at": "2026-01-01T00:00:00Z", "message": msg, "done": final}
+	if !final {
+		return out
+	}
+	if rep.Reasoning != "" {
+		msg["thinking"] = rep.Reasoning
+	}
+	if len(rep.ToolCalls) > 0 {
+		var tcs []any
+		for _, tc := range rep.ToolCalls {
+			tcs = append(tcs, map[string]any{"function": map[string]any{"name": tc.Name, "arguments": json.RawMessage(args(tc.Arguments))}})
+		}
+		msg["tool_calls"] = tcs
+	}
+	reason := rep.Finish
+	if reason == "" {
+		reason = "stop"
+	}
+	out["done_reason"] = reason
+	out["total_duration"] = 1000000
+	out["prompt_eval_count"] = rep.Usage.Prompt
+	out["eval_count"] = rep.Usage.Completion
+	return out
+}
+
+func ollamaNativeLines(rep Reply, model string) []string {
+	var lines []string
+	for _, t := range chunks(rep.Text, rep.ChunkSize) {
+		lines = append(lines, string(mustJSON(ollamaNative(rep, model, t, false)))+"\n")
+	}
+	if rep.StreamError != "" && rep.CutAfter == 0 {
+		return append(lines, string(mustJSON(map[string]any{"error": rep.ErrorMessage}))+"\n")
+	}
+	return append(lines, string(mustJSON(ollamaNative(rep, model, "", true)))+"\n")
+}
