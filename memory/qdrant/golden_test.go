@@ -159,11 +159,11 @@ func TestGoldenFusedQuery(t *testing.T) {
 	rec.reset()
 	_, err := s.Search(ctxT(t), memory.SearchRequest{
 		Bank: "mina", Limit: 5, Fused: true,
-		Filter:        memory.Filter{Kinds: []memory.Kind{memory.KindWorld, memory.KindOpinion}, TagsAll: []string{"move"}},
-		Dense:         memorytest.Vec(0, 1, 0), MinSimilarity: 0.3,
-		Sparse:        memory.DefaultBM25.Query("Busan move"),
-		Entities:      []string{"Busan"}, EntitySeeds: 2,
-		Window:        &memory.TimeRange{Start: t0.Add(-day), End: t0.Add(7 * day)},
+		Filter: memory.Filter{Kinds: []memory.Kind{memory.KindWorld, memory.KindOpinion}, TagsAll: []string{"move"}},
+		Dense:  memorytest.Vec(0, 1, 0), MinSimilarity: 0.3,
+		Sparse:   memory.DefaultBM25.Query("Busan move"),
+		Entities: []string{"Busan"}, EntitySeeds: 2,
+		Window: &memory.TimeRange{Start: t0.Add(-day), End: t0.Add(7 * day)},
 	})
 	if err != nil {
 		t.Fatal(err)
