@@ -29,6 +29,16 @@
 // its JSON path), unknown tool names, panics, timeouts and the tool's own
 // errors all become a Result whose Content tells the model what went wrong,
 // and whose Err is a typed error the caller can inspect with errors.Is and
-// errors.As. RunTurn executes all calls of one assistant turn concurrently,
-// up to a bound, and returns the results in call order.
+// errors.As.
+//
+// RunTurn executes all calls of one assistant turn concurrently, up to a
+// bound, and returns the results in call order. A call that outlives its
+// timeout, or the caller's context, is answered at once with a timeout or
+// cancellation error, even if the tool ignores its context. Execute runs a
+// single call on the calling goroutine.
+//
+// Optional properties also accept null (what strict-mode models send for
+// "absent"); it decodes as the field's zero value. Commas inside a
+// `jsonschema` tag value must be escaped as `\\,`, or the text put in a
+// `jsonschema_description` tag.
 package tools

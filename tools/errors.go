@@ -14,6 +14,8 @@ var (
 	// ErrInvalidTool reports a tool declaration that cannot be used: a bad
 	// name, a nil function or an input type that has no valid JSON Schema.
 	ErrInvalidTool = errors.New("tools: invalid tool")
+	// ErrInvalidConfig reports a Config with a negative or too small limit.
+	ErrInvalidConfig = errors.New("tools: invalid config")
 	// ErrDuplicateTool reports a second tool registered under a taken name.
 	ErrDuplicateTool = errors.New("tools: duplicate tool name")
 	// ErrUnknownTool reports a call or selection naming no registered tool.

@@ -54,7 +54,7 @@ func (t *Tool) LLMTool(opts ...ExportOption) (llms.Tool, error) {
 func (t *Tool) Parameters() (map[string]any, error) {
 	var params map[string]any
 	if err := json.Unmarshal(t.schema, &params); err != nil {
-		return nil, fmt.Errorf("tools: tool %q: decoding its schema: %w", t.name, err)
+		return nil, fmt.Errorf("%w: tool %q: decoding its schema: %w", ErrInvalidTool, t.name, err)
 	}
 	delete(params, "$schema")
 	delete(params, "$id")

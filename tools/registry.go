@@ -27,13 +27,13 @@ type Config struct {
 
 func (c Config) withDefaults() (Config, error) {
 	if c.MaxConcurrency < 0 {
-		return c, fmt.Errorf("tools: Config.MaxConcurrency is %d; it must be 0 (default) or positive", c.MaxConcurrency)
+		return c, fmt.Errorf("%w: Config.MaxConcurrency is %d; it must be 0 (default) or positive", ErrInvalidConfig, c.MaxConcurrency)
 	}
 	if c.Timeout < 0 {
-		return c, fmt.Errorf("tools: Config.Timeout is %v; it must be 0 (default) or positive", c.Timeout)
+		return c, fmt.Errorf("%w: Config.Timeout is %v; it must be 0 (default) or positive", ErrInvalidConfig, c.Timeout)
 	}
 	if c.MaxOutputBytes != 0 && c.MaxOutputBytes < 64 {
-		return c, fmt.Errorf("tools: Config.MaxOutputBytes is %d; it must be 0 (default) or at least 64", c.MaxOutputBytes)
+		return c, fmt.Errorf("%w: Config.MaxOutputBytes is %d; it must be 0 (default) or at least 64", ErrInvalidConfig, c.MaxOutputBytes)
 	}
 	if c.MaxConcurrency == 0 {
 		c.MaxConcurrency = DefaultMaxConcurrency
@@ -58,7 +58,8 @@ type Registry struct {
 }
 
 // NewRegistry returns a registry with the given limits holding tools. An
-// invalid Config or a duplicate name is an error.
+// invalid Config (ErrInvalidConfig) or a duplicate name (ErrDuplicateTool)
+// is an error.
 func NewRegistry(cfg Config, tools ...*Tool) (*Registry, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {

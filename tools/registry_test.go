@@ -127,7 +127,7 @@ func TestConfigValidation(t *testing.T) {
 		{Config{Timeout: -1}, "Config.Timeout is -1ns"},
 		{Config{MaxOutputBytes: 10}, "Config.MaxOutputBytes is 10"},
 	} {
-		if _, err := NewRegistry(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := NewRegistry(c.cfg); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: err = %v, want %q", c.cfg, err, c.want)
 		}
 	}
