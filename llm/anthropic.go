@@ -12,6 +12,9 @@ import (
 	"github.com/tmc/langchaingo/llms"
 )
 
+// jsonModeInstruction implements Request.JSONMode for Anthropic.
+const jsonModeInstruction = "Respond with a single valid JSON object and nothing else."
+
 // Anthropic messages-API wire types.
 
 type anBlock struct {
@@ -163,6 +166,13 @@ func (m *Model) anthropicRequest(req *Request, stream bool) (*anRequest, error) 
 		if m.hasInfo && m.info.MaxOutputTokens > 0 && m.info.MaxOutputTokens < maxTokens {
 			maxTokens = m.info.MaxOutputTokens
 		}
+	}
+	if req.JSONMode {
+		// The messages API has no JSON mode; ask for it in the system prompt.
+		if system != "" {
+			system += "\n\n"
+		}
+		system += jsonModeInstruction
 	}
 	r := &anRequest{Model: m.name, MaxTokens: maxTokens, System: system, Messages: msgs,
 		Temperature: req.Temperature, TopP: req.TopP, StopSequences: req.Stop, Stream: stream,

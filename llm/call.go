@@ -290,7 +290,7 @@ func (c *caller) classify(ctx context.Context, err error, start, end time.Time) 
 	inner := Classify(ctx, ie.cause, c.provider, c.model)
 	c.red.scrubError(inner)
 	e.StatusCode, e.RetryAfter = inner.StatusCode, inner.RetryAfter
-	e.Message = "stream interrupted after output reached the caller: " + inner.Error()
+	e.Message = "stream failed after output reached the caller: " + string(inner.Kind) + ": " + inner.Message
 	e.Err = inner
 	return e
 }

@@ -281,7 +281,7 @@ func TestAnthropicJSONToolsUsageCost(t *testing.T) {
 		{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "t1", Name: "get_weather", Arguments: `{"city":"Seoul"}`},
 			{ID: "t2", Name: "get_weather", Arguments: `{"city":"Busan"}`}}},
 		llm.ToolResult("t1", "get_weather", "sunny"), llm.ToolResult("t2", "get_weather", "rain"),
-	}, Tools: []llms.Tool{weatherTool}, ToolChoice: "required"}
+	}, Tools: []llms.Tool{weatherTool}, ToolChoice: "required", JSONMode: true}
 	resp, err := m.Complete(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +303,7 @@ func TestAnthropicJSONToolsUsageCost(t *testing.T) {
 	if got.Path != "/v1/messages" || got.Header.Get("anthropic-version") != "2023-06-01" {
 		t.Fatalf("path %s version %q", got.Path, got.Header.Get("anthropic-version"))
 	}
-	if j["system"] != "sys A\n\nsys B" || j["max_tokens"] != float64(4096) {
+	if j["system"] != "sys A\n\nsys B\n\nRespond with a single valid JSON object and nothing else." || j["max_tokens"] != float64(4096) {
 		t.Fatalf("system %v max_tokens %v", j["system"], j["max_tokens"])
 	}
 	if tc := j["tool_choice"].(map[string]any); tc["type"] != "any" {
