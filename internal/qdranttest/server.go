@@ -165,9 +165,12 @@ func (s *Server) FailNext(method string, n int, code codes.Code) error {
 	return nil
 }
 
-// StopAfterPoints arms a mid-batch stop: the next Upsert applies only its
-// first k points (in request order), then the server goes down. That Upsert
-// and every later call fail with codes.Unavailable until Resume is called.
+// StopAfterPoints arms a mid-batch stop: the next valid Upsert call applies
+// only its first k points (in request order), then the server goes down.
+// That Upsert and every later call fail with codes.Unavailable until Resume
+// is called. With k at least the batch size every point is applied but the
+// call still fails, as when a server dies before acknowledging. UpdateBatch
+// is not affected.
 func (s *Server) StopAfterPoints(k int) {
 	if k < 0 {
 		k = 0
