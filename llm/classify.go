@@ -24,6 +24,7 @@ type HTTPError struct {
 	Body       []byte
 }
 
+// Error returns the status and the provider's message.
 func (h *HTTPError) Error() string {
 	msg, _, _ := providerMessage(h.Body)
 	if msg == "" {
@@ -44,6 +45,7 @@ type StreamError struct {
 	StatusCode int
 }
 
+// Error describes the event.
 func (s *StreamError) Error() string {
 	if s.Type != "" {
 		return "stream error event " + s.Type + ": " + s.Message
