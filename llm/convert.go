@@ -382,9 +382,21 @@ func langchainGenerate(ctx context.Context, lm llms.Model, req *Request) (*Respo
 	msg, finish, usage := FromContentResponse(cr)
 	resp := &Response{Message: msg, FinishReason: finish, Usage: usage}
 	if ls != nil {
+		// langchaingo streams text only, and some providers not even that:
+		// send what did not arrive as chunks before the final one.
+		var tail []Chunk
+		if ls.streamed.Len() == 0 && msg.Content != "" {
+			tail = append(tail, Chunk{Text: msg.Content})
+		}
+		for i, tc := range msg.ToolCalls {
+			tail = append(tail, Chunk{ToolCall: &ToolCallDelta{Index: i, ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments}})
+		}
 		u := resp.Usage
-		if err := req.Stream(ctx, Chunk{FinishReason: finish, Usage: &u}); err != nil {
-			return nil, &interrupted{cause: &stopped{err}, partial: resp}
+		tail = append(tail, Chunk{FinishReason: finish, Usage: &u})
+		for _, c := range tail {
+			if err := req.Stream(ctx, c); err != nil {
+				return nil, &interrupted{cause: &stopped{err}, partial: resp}
+			}
 		}
 	}
 	return resp, nil

@@ -152,6 +152,10 @@ func TestFromLangchainFake(t *testing.T) {
 	if _, err := c.Complete(context.Background(), req); err != nil || c2.text.String() != "Checking." || c2.last().FinishReason != llm.FinishToolCalls {
 		t.Fatalf("stream %q %v", c2.text.String(), err)
 	}
+	// Tool calls, which langchaingo does not stream, arrive as deltas before the final chunk.
+	if n := len(c2.chunks); n != 4 || c2.chunks[1].ToolCall == nil || c2.chunks[2].ToolCall.Index != 1 || c2.chunks[2].ToolCall.ID != "toolu_2" {
+		t.Fatalf("chunks %+v", c2.chunks)
+	}
 	stop := errors.New("enough")
 	req.Stream = func(context.Context, llm.Chunk) error { return stop }
 	_, err = c.Complete(context.Background(), req)
