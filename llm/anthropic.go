@@ -41,7 +41,9 @@ type anTool struct {
 }
 
 type anRequest struct {
-	Model         string         `json:"model"`
+	Model            string `json:"model,omitempty"`
+	AnthropicVersion string `json:"anthropic_version,omitempty"` // Vertex AI
+
 	MaxTokens     int            `json:"max_tokens"`
 	System        string         `json:"system,omitempty"`
 	Messages      []anMessage    `json:"messages"`
@@ -200,12 +202,28 @@ func (m *Model) anthropicComplete(ctx context.Context, req *Request) (*Response,
 		return nil, &Error{Kind: ErrBadRequest, Message: err.Error()}
 	}
 	h := make(http.Header, 4)
-	h.Set("x-api-key", m.key)
-	h.Set("anthropic-version", m.apiVersion)
+	url := m.base + "/v1/messages"
+	if m.vertex {
+		// Claude on Vertex AI: the model is in the URL, the version in the body.
+		tok, err := m.vertexToken(ctx)
+		if err != nil {
+			return nil, err
+		}
+		h.Set("Authorization", "Bearer "+tok)
+		ar.Model, ar.AnthropicVersion = "", "vertex-2023-10-16"
+		method := ":rawPredict"
+		if stream {
+			method = ":streamRawPredict"
+		}
+		url = m.vertexModelURL("anthropic") + method
+	} else {
+		h.Set("x-api-key", m.key)
+		h.Set("anthropic-version", m.apiVersion)
+	}
 	if stream {
 		h.Set("Accept", "text/event-stream")
 	}
-	hresp, err := m.post(ctx, m.base+"/v1/messages", ar, h)
+	hresp, err := m.post(ctx, url, ar, h)
 	if err != nil {
 		return nil, err
 	}

@@ -251,8 +251,7 @@ func (m *Model) geminiURL(stream bool) string {
 		method = ":streamGenerateContent?alt=sse"
 	}
 	if m.vertex {
-		return m.base + "/v1/projects/" + url.PathEscape(m.project) + "/locations/" + url.PathEscape(m.location) +
-			"/publishers/google/models/" + url.PathEscape(m.name) + method
+		return m.vertexModelURL("google") + method
 	}
 	u := m.base + "/v1beta/models/" + url.PathEscape(m.name) + method
 	sep := "?"
@@ -270,11 +269,9 @@ func (m *Model) geminiComplete(ctx context.Context, req *Request) (*Response, er
 	}
 	h := make(http.Header, 2)
 	if m.vertex {
-		tok := m.key
-		if m.token != nil {
-			if tok, err = m.token(ctx); err != nil {
-				return nil, &Error{Kind: ErrAuthentication, Message: "vertex_ai credentials: " + err.Error(), Err: err}
-			}
+		tok, err := m.vertexToken(ctx)
+		if err != nil {
+			return nil, err
 		}
 		h.Set("Authorization", "Bearer "+tok)
 	}
@@ -403,4 +400,22 @@ func geminiStream(ctx context.Context, body io.ReadCloser, st *streamState) (*Re
 		return nil, st.fail(errTruncated)
 	}
 	return st.finishStream(ctx)
+}
+
+// vertexModelURL is the Vertex AI URL of the model, without the method.
+func (m *Model) vertexModelURL(publisher string) string {
+	return m.base + "/v1/projects/" + url.PathEscape(m.project) + "/locations/" + url.PathEscape(m.location) +
+		"/publishers/" + publisher + "/models/" + url.PathEscape(m.name)
+}
+
+// vertexToken returns the access token for Vertex AI.
+func (m *Model) vertexToken(ctx context.Context) (string, error) {
+	if m.token == nil {
+		return m.key, nil
+	}
+	tok, err := m.token(ctx)
+	if err != nil {
+		return "", &Error{Kind: ErrAuthentication, Message: "vertex_ai credentials: " + err.Error(), Err: err}
+	}
+	return tok, nil
 }

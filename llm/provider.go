@@ -349,6 +349,11 @@ func newModel(c config) (*Model, error) {
 			}
 		}
 		m.vertex = true
+		if strings.HasPrefix(strings.ToLower(name), "claude") {
+			// Claude on Vertex AI speaks the messages API.
+			m.spec.Wire = WireAnthropic
+			m.apiVersion = "vertex-2023-10-16"
+		}
 	case "bedrock":
 		if err := m.initBedrock(c.getenv); err != nil {
 			return nil, err

@@ -201,3 +201,33 @@ func TestBedrockThroughLangchaingo(t *testing.T) {
 		t.Fatal("secret leaked")
 	}
 }
+
+func TestVertexAIClaude(t *testing.T) {
+	srv := llmtest.NewAnthropic(t)
+	srv.RequireKey("ya29.vertex-token")
+	m, err := llm.New("vertex_ai/claude-sonnet-4-5@20250929", envOf(map[string]string{
+		"VERTEXAI_PROJECT": "my-proj", "VERTEXAI_LOCATION": "us-east5", "VERTEXAI_ACCESS_TOKEN": "ya29.vertex-token",
+		"VERTEXAI_API_BASE": srv.URL}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Wire() != llm.WireAnthropic {
+		t.Fatalf("wire %s", m.Wire())
+	}
+	srv.Enqueue(llmtest.Reply{Text: "hello from Claude on Vertex", ChunkSize: 6})
+	var c collect
+	req := userReq("hi")
+	req.Stream = c.fn
+	resp, err := m.Complete(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Message.Content != "hello from Claude on Vertex" || c.text.String() != resp.Message.Content {
+		t.Fatalf("resp %+v", resp)
+	}
+	got, _ := srv.Last()
+	if got.Path != "/v1/projects/my-proj/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict" ||
+		got.JSON["anthropic_version"] != "vertex-2023-10-16" || got.JSON["model"] != nil || got.Header.Get("x-api-key") != "" {
+		t.Fatalf("request %s %s", got.Path, got.Body)
+	}
+}
