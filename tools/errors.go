@@ -49,6 +49,7 @@ type DeclarationError struct {
 	Err error
 }
 
+// Error names the tool and what is wrong with its declaration.
 func (e *DeclarationError) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("tools: tool %q: %s: %v", e.Tool, e.Reason, e.Err)
@@ -68,6 +69,7 @@ type DuplicateToolError struct {
 	Name string
 }
 
+// Error names the duplicate.
 func (e *DuplicateToolError) Error() string {
 	return fmt.Sprintf("tools: a tool named %q is already registered", e.Name)
 }
@@ -83,6 +85,7 @@ type UnknownToolError struct {
 	Available []string
 }
 
+// Error names the unknown tools and the registered ones.
 func (e *UnknownToolError) Error() string {
 	return fmt.Sprintf("tools: unknown tool %s (available: %s)", quoteList(e.Names), availableList(e.Available))
 }
@@ -109,6 +112,7 @@ type SyntaxError struct {
 	Err error
 }
 
+// Error names the tool and where the JSON breaks.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("tools: tool %q: arguments are not valid JSON at byte %d: %v", e.Tool, e.Offset, e.Err)
 }
@@ -151,6 +155,7 @@ type ValidationError struct {
 	Violations []Violation
 }
 
+// Error lists every violation on one line.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tools: tool %q: invalid arguments: ", e.Tool)
@@ -186,6 +191,7 @@ type ExecError struct {
 	Err error
 }
 
+// Error names the tool and gives the tool's error.
 func (e *ExecError) Error() string { return fmt.Sprintf("tools: tool %q failed: %v", e.Tool, e.Err) }
 
 // Is reports whether target is ErrToolFailed.
@@ -208,6 +214,7 @@ type PanicError struct {
 	Stack []byte
 }
 
+// Error names the tool and the panic value.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("tools: tool %q panicked: %v", e.Tool, e.Value)
 }
@@ -237,6 +244,7 @@ type TimeoutError struct {
 	Timeout time.Duration
 }
 
+// Error names the tool and its timeout.
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("tools: tool %q did not finish within %v", e.Tool, e.Timeout)
 }
@@ -260,6 +268,7 @@ type CanceledError struct {
 	Err error
 }
 
+// Error names the tool and the context's cause.
 func (e *CanceledError) Error() string {
 	return fmt.Sprintf("tools: tool %q: call canceled: %v", e.Tool, e.Err)
 }
@@ -284,6 +293,7 @@ type StrictError struct {
 	Reason string
 }
 
+// Error names the tool, the schema location and the reason.
 func (e *StrictError) Error() string {
 	p := e.Path
 	if p == "" {

@@ -47,12 +47,17 @@ type Tool struct {
 type invocation func(ctx context.Context) (string, error)
 
 // Option configures a Tool at declaration.
-type Option func(*Tool) error
+type Option func(*toolOptions) error
+
+type toolOptions struct {
+	timeout   time.Duration
+	maxOutput int
+}
 
 // WithTimeout bounds each call of the tool; it overrides the Registry's
 // default. d must be positive.
 func WithTimeout(d time.Duration) Option {
-	return func(t *Tool) error {
+	return func(t *toolOptions) error {
 		if d <= 0 {
 			return fmt.Errorf("WithTimeout(%v): the timeout must be positive", d)
 		}
@@ -65,7 +70,7 @@ func WithTimeout(d time.Duration) Option {
 // longer output is cut with a visible marker. It overrides the Registry's
 // default. n must be at least 64.
 func WithMaxOutputBytes(n int) Option {
-	return func(t *Tool) error {
+	return func(t *toolOptions) error {
 		if n < 64 {
 			return fmt.Errorf("WithMaxOutputBytes(%d): the limit must be at least 64 bytes", n)
 		}
@@ -144,12 +149,13 @@ func declare(name, description string, doc []byte, bind func([]byte) (invocation
 	if !namePattern.MatchString(name) {
 		return nil, &DeclarationError{Tool: name, Reason: "the name must be 1 to 64 letters, digits, '_' or '-', starting with a letter or '_'"}
 	}
-	t := &Tool{name: name, description: description, schema: doc, bind: bind}
-	for _, o := range opts {
-		if err := o(t); err != nil {
+	var o toolOptions
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
 			return nil, &DeclarationError{Tool: name, Reason: "bad option", Err: err}
 		}
 	}
+	t := &Tool{name: name, description: description, schema: doc, bind: bind, timeout: o.timeout, maxOutput: o.maxOutput}
 	v, err := compileSchema(name, doc)
 	if err != nil {
 		return nil, &DeclarationError{Tool: name, Reason: "invalid parameter schema", Err: err}

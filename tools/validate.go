@@ -21,6 +21,7 @@ var printer = message.NewPrinter(language.English)
 // self-contained, and compiling it must never touch the network or disk.
 type noLoader struct{}
 
+// Load refuses to load url.
 func (noLoader) Load(url string) (any, error) {
 	return nil, fmt.Errorf("external schema references are not supported (%s)", url)
 }
