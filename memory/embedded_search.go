@@ -8,7 +8,10 @@ import (
 	"sync"
 )
 
-var accPool = sync.Pool{New: func() any { return new([]float64) }}
+var (
+	accPool = sync.Pool{New: func() any { return new([]float64) }}
+	simPool = sync.Pool{New: func() any { return new([]float32) }}
+)
 
 // Search implements [Store]. The semantic, keyword and temporal arms run
 // concurrently under one read lock; the entity arm follows the semantic
@@ -43,11 +46,14 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 	if req.Sparse.Len() > 0 {
 		wg.Go(func() { arms[ArmKeyword] = x.keyword() })
 	}
-	if req.Window != nil {
-		wg.Go(func() { arms[ArmTemporal] = x.temporal() })
-	}
 	if q != nil && (!req.SkipSemantic || req.EntitySeeds > 0) {
 		arms[ArmSemantic] = x.semantic()
+	}
+	if x.sims != nil {
+		defer func() { simPool.Put(x.simsBuf) }()
+	}
+	if req.Window != nil {
+		wg.Go(func() { arms[ArmTemporal] = x.temporal() })
 	}
 	if len(req.Entities) > 0 || (req.EntitySeeds > 0 && len(arms[ArmSemantic]) > 0) {
 		arms[ArmEntity] = x.entity(arms[ArmSemantic])
@@ -58,7 +64,12 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 	}
 
 	var res SearchResult
-	pos := make(map[int32]int, 4*req.Limit)
+	total := 0
+	for a := range arms {
+		total += len(arms[a])
+	}
+	res.Candidates = make([]Candidate, 0, total)
+	pos := make(map[int32]int, total)
 	for a := Arm(0); a < NumArms; a++ {
 		for r, h := range arms[a] {
 			i, ok := pos[h.slot]
@@ -82,6 +93,10 @@ type searcher struct {
 	req   *SearchRequest
 	q     []float32
 	plain bool // filter is empty
+	// sims holds the cosine of every slot once the exact semantic scan
+	// ran; the entity and temporal arms reuse it.
+	sims    []float32
+	simsBuf *[]float32
 }
 
 func (x *searcher) match(slot int32) bool {
@@ -92,6 +107,9 @@ func (x *searcher) match(slot int32) bool {
 func (x *searcher) cos(slot int32) float64 {
 	if x.q == nil {
 		return 0
+	}
+	if x.sims != nil {
+		return float64(x.sims[slot])
 	}
 	return float64(dot(x.q, x.b.vec(slot, x.dim)))
 }
@@ -105,12 +123,19 @@ func (x *searcher) semantic() []scored {
 	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
 	minSim := float64(x.req.MinSimilarity)
 	b := x.b
+	x.simsBuf = simPool.Get().(*[]float32)
+	if cap(*x.simsBuf) < len(b.entries) {
+		*x.simsBuf = make([]float32, len(b.entries))
+	}
+	sims := (*x.simsBuf)[:len(b.entries)]
 	for i := range b.entries {
 		e := &b.entries[i]
 		if !e.alive {
 			continue
 		}
-		sc := float64(dot(x.q, b.vecs[i*x.dim:(i+1)*x.dim]))
+		s32 := dot(x.q, b.vecs[i*x.dim:(i+1)*x.dim])
+		sims[i] = s32
+		sc := float64(s32)
 		if sc < minSim || !tk.wouldKeep(sc) {
 			continue
 		}
@@ -119,6 +144,7 @@ func (x *searcher) semantic() []scored {
 		}
 		tk.push(scored{slot: int32(i), score: sc, id: e.m.ID})
 	}
+	x.sims = sims
 	return tk.sorted()
 }
 
@@ -216,7 +242,12 @@ func (x *searcher) entity(seeds []scored) []scored {
 		}
 	}
 	total := len(b.byID)
-	acc := map[int32]float64{}
+	accp := accPool.Get().(*[]float64)
+	acc := *accp
+	if len(acc) < len(b.entries) {
+		acc = make([]float64, len(b.entries))
+	}
+	var touched []int32
 	for _, e := range ents {
 		slots := b.ents[e.key]
 		if len(slots) == 0 {
@@ -224,18 +255,25 @@ func (x *searcher) entity(seeds []scored) []scored {
 		}
 		w := e.w * IDF(len(slots), total)
 		for _, slot := range slots {
+			if acc[slot] == 0 {
+				touched = append(touched, slot)
+			}
 			acc[slot] += w
 		}
 	}
 	// Score: weighted entity IDF first; cosine (in [-1, 1]) scaled far
 	// below the smallest IDF step breaks ties.
-	tk := newTopK(x.req.Limit, make([]scored, 0, min(x.req.Limit, len(acc))))
-	for slot, sc := range acc {
-		if !x.match(slot) {
+	tk := newTopK(x.req.Limit, make([]scored, 0, min(x.req.Limit, len(touched))))
+	for _, slot := range touched {
+		sc := acc[slot]
+		acc[slot] = 0
+		if !tk.wouldKeep(sc+1e-3) || !x.match(slot) {
 			continue
 		}
 		tk.push(scored{slot: slot, score: sc + 1e-3*x.cos(slot), id: b.entries[slot].m.ID})
 	}
+	*accp = acc
+	accPool.Put(accp)
 	return tk.sorted()
 }
 
@@ -251,22 +289,54 @@ func (x *searcher) temporal() []scored {
 	}
 	mid := lo/2 + hi/2
 	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
-	for i := range b.entries {
-		e := &b.entries[i]
+	consider := func(slot int32) {
+		e := &b.entries[slot]
 		if !e.alive || !e.hasTime || e.start > hi || e.end < lo {
-			continue
+			return
 		}
 		var sc float64
 		if x.q != nil {
-			sc = float64(dot(x.q, b.vecs[i*x.dim:(i+1)*x.dim]))
+			sc = x.cos(slot)
 		} else {
 			d := float64(e.start/2+e.end/2) - float64(mid)
 			sc = -math.Abs(d)
 		}
 		if !tk.wouldKeep(sc) || (!x.plain && !x.req.Filter.Match(&e.m)) {
-			continue
+			return
 		}
-		tk.push(scored{slot: int32(i), score: sc, id: e.m.ID})
+		tk.push(scored{slot: slot, score: sc, id: e.m.ID})
+	}
+	dlo, dhi := dayNum(lo), dayNum(hi)
+	if lo == math.MinInt64 || hi == math.MaxInt64 || dhi-dlo > int64(len(b.days)) {
+		// open or very wide window: a scan is cheaper than the buckets
+		for i := range b.entries {
+			consider(int32(i))
+		}
+		return tk.sorted()
+	}
+	// Visit days from the window's middle outwards, so that without a
+	// query vector (closeness ranking) the best candidates come first and
+	// most later ones fail wouldKeep without touching the heap.
+	dmid := dayNum(mid)
+	for k := int64(0); dmid-k >= dlo || dmid+k <= dhi; k++ {
+		for _, d := range [2]int64{dmid - k, dmid + k} {
+			if d < dlo || d > dhi {
+				continue
+			}
+			for _, slot := range b.days[d] {
+				// a span covering several days is seen once: on its
+				// first day inside the window
+				if first := max(dayNum(b.entries[slot].start), dlo); first == d {
+					consider(slot)
+				}
+			}
+			if k == 0 {
+				break
+			}
+		}
+	}
+	for _, slot := range b.long {
+		consider(slot)
 	}
 	return tk.sorted()
 }

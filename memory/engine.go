@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tmc/langchaingo/llms"
@@ -60,6 +61,9 @@ type Engine struct {
 	tboost float64
 	minSim float32
 	seeds  int
+
+	tokMu    sync.Mutex
+	tokCache map[string]int
 }
 
 // New validates cfg and returns an engine.
@@ -340,7 +344,7 @@ func (e *Engine) link(ctx context.Context, bank string, ms []Memory) error {
 		}
 	}
 	if len(pts) > 0 {
-		res, err := e.store.Search(ctx, SearchRequest{Bank: bank, Limit: 200,
+		res, err := e.store.Search(ctx, SearchRequest{Bank: bank, Limit: min(200, maxLinks*len(pts)),
 			Window: &TimeRange{Start: lo.Add(-temporalReach), End: hi.Add(temporalReach)}})
 		if err != nil {
 			return fmt.Errorf("retain: find temporal neighbours: %w", err)

@@ -31,10 +31,52 @@ type bankIndex struct {
 	terms   map[uint32][]posting
 	ents    map[string][]int32
 	graph   *hnsw.Graph[int32]
+	// days indexes timed memories by the UTC days their span covers
+	// (spans up to maxIndexedSpan days); longer spans sit in long.
+	days map[int64][]int32
+	long []int32
+}
+
+const (
+	nsPerDay       = int64(24 * 60 * 60 * 1e9)
+	maxIndexedSpan = 62
+)
+
+func dayNum(ns int64) int64 {
+	d := ns / nsPerDay
+	if ns%nsPerDay < 0 {
+		d--
+	}
+	return d
+}
+
+func (b *bankIndex) indexTime(slot int32, e *entry) {
+	d0, d1 := dayNum(e.start), dayNum(e.end)
+	if d1-d0 > maxIndexedSpan {
+		b.long = append(b.long, slot)
+		return
+	}
+	for d := d0; d <= d1; d++ {
+		b.days[d] = append(b.days[d], slot)
+	}
+}
+
+func (b *bankIndex) unindexTime(slot int32, e *entry) {
+	d0, d1 := dayNum(e.start), dayNum(e.end)
+	if d1-d0 > maxIndexedSpan {
+		b.long = dropSlot(b.long, slot)
+		return
+	}
+	for d := d0; d <= d1; d++ {
+		b.days[d] = dropSlot(b.days[d], slot)
+		if len(b.days[d]) == 0 {
+			delete(b.days, d)
+		}
+	}
 }
 
 func newBankIndex() *bankIndex {
-	return &bankIndex{byID: map[string]int32{}, terms: map[uint32][]posting{}, ents: map[string][]int32{}}
+	return &bankIndex{byID: map[string]int32{}, terms: map[uint32][]posting{}, ents: map[string][]int32{}, days: map[int64][]int32{}}
 }
 
 func (b *bankIndex) vec(slot int32, dim int) []float32 {
@@ -62,6 +104,7 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 	e.m.Vector = nil
 	if s, en, ok := m.When(); ok {
 		e.hasTime, e.start, e.end = true, s.UnixNano(), en.UnixNano()
+		b.indexTime(slot, e)
 	}
 	for _, name := range m.Entities {
 		k := entityKey(name)
@@ -114,6 +157,9 @@ func (b *bankIndex) remove(id string) {
 		if len(b.ents[k]) == 0 {
 			delete(b.ents, k)
 		}
+	}
+	if e.hasTime {
+		b.unindexTime(slot, e)
 	}
 	if b.graph != nil {
 		b.graph.Delete(slot)

@@ -206,7 +206,7 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		return RecallResult{}, fmt.Errorf("recall: %w", err)
 	}
 	// Arms that were asked for only as helpers do not vote.
-	hits := make([]Hit, 0, len(res.Candidates))
+	store := make([]Hit, 0, len(res.Candidates))
 	for i, c := range res.Candidates {
 		h := Hit{Memory: c.Memory, Ranks: c.Ranks}
 		for a := Arm(0); a < NumArms; a++ {
@@ -228,11 +228,16 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		}
 		h.Memory.Vector, h.Memory.Sparse = nil, SparseVector{}
 		h.Score = h.RRF
-		hits = append(hits, h)
+		store = append(store, h)
+	}
+	// Sort pointers, not the (large) hits.
+	hits := make([]*Hit, len(store))
+	for i := range store {
+		hits[i] = &store[i]
 	}
 	out.Candidates = len(hits)
-	sortHits(hits)
 	if e.rerank != nil && len(hits) > 0 {
+		sortHits(hits)
 		n := min(len(hits), 300)
 		docs := make([]string, n)
 		for i := range docs {
@@ -255,23 +260,22 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		if req.Window != nil && !req.Window.End.IsZero() && req.Window.End.Before(now) {
 			ref = req.Window.End
 		}
-		for i := range hits {
+		for _, h := range hits {
 			r := 0.1
-			if _, end, ok := hits[i].Memory.When(); ok {
+			if _, end, ok := h.Memory.When(); ok {
 				r = recency(ref.Sub(end))
 			}
-			s := hits[i].Score
-			if s >= 0 {
-				hits[i].Score = s * (1 + e.alpha*r)
+			if h.Score >= 0 {
+				h.Score *= 1 + e.alpha*r
 			} else {
-				hits[i].Score = s * (1 - e.alpha*r)
+				h.Score *= 1 - e.alpha*r
 			}
 		}
 	}
 	if e.tboost > 0 && req.Window != nil {
-		for i := range hits {
-			if s, en, ok := hits[i].Memory.When(); ok && req.Window.Overlaps(s, en) && hits[i].Score > 0 {
-				hits[i].Score *= 1 + e.tboost
+		for _, h := range hits {
+			if s, en, ok := h.Memory.When(); ok && req.Window.Overlaps(s, en) && h.Score > 0 {
+				h.Score *= 1 + e.tboost
 			}
 		}
 	}
@@ -283,13 +287,13 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	if maxTok == 0 {
 		maxTok = 4096
 	}
-	for i := range hits {
-		n := e.tokens.CountTokens(hits[i].Memory.Text)
+	for i, h := range hits {
+		n := e.countTokens(h.Memory.Text)
 		if out.Tokens+n > maxTok {
 			hits = hits[:i]
 			break
 		}
-		hits[i].Tokens = n
+		h.Tokens = n
 		out.Tokens += n
 	}
 	if opts.MaxResults > 0 && len(hits) > opts.MaxResults {
@@ -298,12 +302,36 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		}
 		hits = hits[:opts.MaxResults]
 	}
-	out.Hits = hits
+	out.Hits = make([]Hit, len(hits))
+	for i, h := range hits {
+		out.Hits[i] = *h
+	}
 	return out, nil
 }
 
-func sortHits(hs []Hit) {
-	slices.SortStableFunc(hs, func(a, b Hit) int {
+// countTokens counts with the engine's counter through a bounded cache:
+// the same memories come back recall after recall.
+func (e *Engine) countTokens(text string) int {
+	e.tokMu.Lock()
+	n, ok := e.tokCache[text]
+	e.tokMu.Unlock()
+	if ok {
+		return n
+	}
+	n = e.tokens.CountTokens(text)
+	e.tokMu.Lock()
+	if e.tokCache == nil || len(e.tokCache) >= tokenCacheSize {
+		e.tokCache = make(map[string]int, 1024)
+	}
+	e.tokCache[text] = n
+	e.tokMu.Unlock()
+	return n
+}
+
+const tokenCacheSize = 1 << 17
+
+func sortHits(hs []*Hit) {
+	slices.SortFunc(hs, func(a, b *Hit) int {
 		switch {
 		case a.Score > b.Score:
 			return -1

@@ -31,8 +31,13 @@ func ParseTimeWindow(text string, now time.Time) (TimeRange, bool) {
 }
 
 type timeRule struct {
-	re *regexp.Regexp
-	fn func(m []string, now time.Time) (TimeRange, bool)
+	// hint lists substrings of which one must occur for the rule to be
+	// tried ("#": any ASCII digit; "#-": a digit and a hyphen; "#m": a
+	// digit and an English month name); a cheap pre-check before the
+	// regexp.
+	hint []string
+	re   *regexp.Regexp
+	fn   func(m []string, now time.Time) (TimeRange, bool)
 }
 
 const monthAlt = `(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)`
@@ -160,36 +165,36 @@ func lastWeekend(now time.Time) TimeRange {
 // Rules are tried in order; the first rule that matches anywhere wins, so
 // specific forms ("March 5, 2025") come before general ones ("March").
 var timeRules = []timeRule{
-	{regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"#-"}, regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`), func(m []string, now time.Time) (TimeRange, bool) {
 		mo, _ := strconv.Atoi(m[2])
 		return validDay(atoi(m[1]), time.Month(mo), atoi(m[3]), now.Location())
 	}},
-	{regexp.MustCompile(`(\d{4})년\s*(\d{1,2})월\s*(\d{1,2})일`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"년"}, regexp.MustCompile(`(\d{4})년\s*(\d{1,2})월\s*(\d{1,2})일`), func(m []string, now time.Time) (TimeRange, bool) {
 		return validDay(atoi(m[1]), time.Month(atoi(m[2])), atoi(m[3]), now.Location())
 	}},
-	{regexp.MustCompile(`\b` + monthAlt + `\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"#m"}, regexp.MustCompile(`\b` + monthAlt + `\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})\b`), func(m []string, now time.Time) (TimeRange, bool) {
 		return validDay(atoi(m[3]), monthNames[m[1]], atoi(m[2]), now.Location())
 	}},
-	{regexp.MustCompile(`\b(\d{1,2})(?:st|nd|rd|th)? (?:of )?` + monthAlt + `,? (\d{4})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"#m"}, regexp.MustCompile(`\b(\d{1,2})(?:st|nd|rd|th)? (?:of )?` + monthAlt + `,? (\d{4})\b`), func(m []string, now time.Time) (TimeRange, bool) {
 		return validDay(atoi(m[3]), monthNames[m[2]], atoi(m[1]), now.Location())
 	}},
-	{regexp.MustCompile(`(\d{4})년\s*(\d{1,2})월`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"년"}, regexp.MustCompile(`(\d{4})년\s*(\d{1,2})월`), func(m []string, now time.Time) (TimeRange, bool) {
 		mo := atoi(m[2])
 		if mo < 1 || mo > 12 {
 			return TimeRange{}, false
 		}
 		return monthOf(atoi(m[1]), time.Month(mo), now.Location()), true
 	}},
-	{regexp.MustCompile(`\b` + monthAlt + `,? (?:of )?(\d{4})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"#m"}, regexp.MustCompile(`\b` + monthAlt + `,? (?:of )?(\d{4})\b`), func(m []string, now time.Time) (TimeRange, bool) {
 		return monthOf(atoi(m[2]), monthNames[m[1]], now.Location()), true
 	}},
-	{regexp.MustCompile(`(\d{1,2})월\s*(\d{1,2})일`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"일"}, regexp.MustCompile(`(\d{1,2})월\s*(\d{1,2})일`), func(m []string, now time.Time) (TimeRange, bool) {
 		return recentDay(time.Month(atoi(m[1])), atoi(m[2]), now)
 	}},
-	{regexp.MustCompile(`\b` + monthAlt + `\.? (\d{1,2})(?:st|nd|rd|th)?\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"#m"}, regexp.MustCompile(`\b` + monthAlt + `\.? (\d{1,2})(?:st|nd|rd|th)?\b`), func(m []string, now time.Time) (TimeRange, bool) {
 		return recentDay(monthNames[m[1]], atoi(m[2]), now)
 	}},
-	{regexp.MustCompile(`\b(?:past|last) (\d+|two|three|four|five|six|seven|ten) (day|week|month|year)s\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"past", "last"}, regexp.MustCompile(`\b(?:past|last) (\d+|two|three|four|five|six|seven|ten) (day|week|month|year)s\b`), func(m []string, now time.Time) (TimeRange, bool) {
 		n := atoi(m[1])
 		s := now
 		switch m[2] {
@@ -204,43 +209,43 @@ var timeRules = []timeRule{
 		}
 		return TimeRange{Start: s, End: now}, n > 0
 	}},
-	{regexp.MustCompile(`\b` + numAlt + ` (day|week|month|year)s? ago\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"ago"}, regexp.MustCompile(`\b` + numAlt + ` (day|week|month|year)s? ago\b`), func(m []string, now time.Time) (TimeRange, bool) {
 		return ago(atoi(m[1]), m[2], now)
 	}},
-	{regexp.MustCompile(`(\d+)\s*(일|주|개월|달|년)\s*전`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"전"}, regexp.MustCompile(`(\d+)\s*(일|주|개월|달|년)\s*전`), func(m []string, now time.Time) (TimeRange, bool) {
 		return ago(atoi(m[1]), m[2], now)
 	}},
-	{regexp.MustCompile(`\bthe day before yesterday\b|그저께|그제`), fixed(func(now time.Time) TimeRange { return dayRange(now.AddDate(0, 0, -2)) })},
-	{regexp.MustCompile(`\byesterday\b|어제`), fixed(func(now time.Time) TimeRange { return dayRange(now.AddDate(0, 0, -1)) })},
-	{regexp.MustCompile(`\b(?:today|tonight|this morning|this afternoon|this evening)\b|오늘`), fixed(dayRange)},
-	{regexp.MustCompile(`\blast weekend\b|지난\s*주말|저번\s*주말`), fixed(lastWeekend)},
-	{regexp.MustCompile(`\b(?:last|previous) ` + weekdayAlt + `\b|(?:지난|저번)\s*(월요일|화요일|수요일|목요일|금요일|토요일|일요일)`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"yesterday", "그저께", "그제"}, regexp.MustCompile(`\bthe day before yesterday\b|그저께|그제`), fixed(func(now time.Time) TimeRange { return dayRange(now.AddDate(0, 0, -2)) })},
+	{[]string{"yesterday", "어제"}, regexp.MustCompile(`\byesterday\b|어제`), fixed(func(now time.Time) TimeRange { return dayRange(now.AddDate(0, 0, -1)) })},
+	{[]string{"today", "tonight", "this ", "오늘"}, regexp.MustCompile(`\b(?:today|tonight|this morning|this afternoon|this evening)\b|오늘`), fixed(dayRange)},
+	{[]string{"weekend", "주말"}, regexp.MustCompile(`\blast weekend\b|지난\s*주말|저번\s*주말`), fixed(lastWeekend)},
+	{[]string{"last", "previous", "지난", "저번"}, regexp.MustCompile(`\b(?:last|previous) ` + weekdayAlt + `\b|(?:지난|저번)\s*(월요일|화요일|수요일|목요일|금요일|토요일|일요일)`), func(m []string, now time.Time) (TimeRange, bool) {
 		name := m[1]
 		if name == "" {
 			name = m[2]
 		}
 		return lastWeekday(weekdayNames[name], now), true
 	}},
-	{regexp.MustCompile(`\b(?:last|previous) week\b|지난\s*주|저번\s*주`), fixed(func(now time.Time) TimeRange { return weekOf(now.AddDate(0, 0, -7)) })},
-	{regexp.MustCompile(`\bthis week\b|이번\s*주`), fixed(weekOf)},
-	{regexp.MustCompile(`\b(?:last|previous) month\b|지난\s*달|저번\s*달`), fixed(lastMonth)},
-	{regexp.MustCompile(`\bthis month\b|이번\s*달`), fixed(func(now time.Time) TimeRange { return monthOf(now.Year(), now.Month(), now.Location()) })},
-	{regexp.MustCompile(`\blast year\b|작년|지난\s*해`), fixed(func(now time.Time) TimeRange { return yearOf(now.Year()-1, now.Location()) })},
-	{regexp.MustCompile(`\bthis year\b|올해`), fixed(func(now time.Time) TimeRange { return yearOf(now.Year(), now.Location()) })},
-	{regexp.MustCompile(`\b(?:in|during|since|last|this|of|early|late) ` + monthAlt + `\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"week", "주"}, regexp.MustCompile(`\b(?:last|previous) week\b|지난\s*주|저번\s*주`), fixed(func(now time.Time) TimeRange { return weekOf(now.AddDate(0, 0, -7)) })},
+	{[]string{"this week", "이번"}, regexp.MustCompile(`\bthis week\b|이번\s*주`), fixed(weekOf)},
+	{[]string{"month", "달"}, regexp.MustCompile(`\b(?:last|previous) month\b|지난\s*달|저번\s*달`), fixed(lastMonth)},
+	{[]string{"this month", "이번"}, regexp.MustCompile(`\bthis month\b|이번\s*달`), fixed(func(now time.Time) TimeRange { return monthOf(now.Year(), now.Month(), now.Location()) })},
+	{[]string{"last year", "작년", "해"}, regexp.MustCompile(`\blast year\b|작년|지난\s*해`), fixed(func(now time.Time) TimeRange { return yearOf(now.Year()-1, now.Location()) })},
+	{[]string{"this year", "올해"}, regexp.MustCompile(`\bthis year\b|올해`), fixed(func(now time.Time) TimeRange { return yearOf(now.Year(), now.Location()) })},
+	{[]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}, regexp.MustCompile(`\b(?:in|during|since|last|this|of|early|late) ` + monthAlt + `\b`), func(m []string, now time.Time) (TimeRange, bool) {
 		return recentMonth(monthNames[m[1]], now), true
 	}},
-	{regexp.MustCompile(`(\d{4})년`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"년"}, regexp.MustCompile(`(\d{4})년`), func(m []string, now time.Time) (TimeRange, bool) {
 		return yearOf(atoi(m[1]), now.Location()), true
 	}},
-	{regexp.MustCompile(`(?:^|[^\d])(\d{1,2})월(?:[^요]|$)`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"월"}, regexp.MustCompile(`(?:^|[^\d])(\d{1,2})월(?:[^요]|$)`), func(m []string, now time.Time) (TimeRange, bool) {
 		mo := atoi(m[1])
 		if mo < 1 || mo > 12 {
 			return TimeRange{}, false
 		}
 		return recentMonth(time.Month(mo), now), true
 	}},
-	{regexp.MustCompile(`\b(?:in|during|since|of) ((?:19|20)\d{2})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"#"}, regexp.MustCompile(`\b(?:in|during|since|of) ((?:19|20)\d{2})\b`), func(m []string, now time.Time) (TimeRange, bool) {
 		return yearOf(atoi(m[1]), now.Location()), true
 	}},
 }
@@ -251,7 +256,21 @@ func parseTime(text string, now time.Time) (TimeRange, string, bool) {
 		now = time.Now()
 	}
 	lower := strings.ToLower(text)
+	var f features
+	f.digit = strings.ContainsAny(lower, "0123456789")
+	if f.digit {
+		f.hyphen = strings.IndexByte(lower, '-') >= 0
+		for _, m := range monthPrefixes {
+			if strings.Contains(lower, m) {
+				f.month = true
+				break
+			}
+		}
+	}
 	for _, r := range timeRules {
+		if !hinted(r.hint, lower, &f) {
+			continue
+		}
 		m := r.re.FindStringSubmatch(lower)
 		if m == nil {
 			continue
@@ -261,4 +280,32 @@ func parseTime(text string, now time.Time) (TimeRange, string, bool) {
 		}
 	}
 	return TimeRange{}, "", false
+}
+
+type features struct{ digit, hyphen, month bool }
+
+var monthPrefixes = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+
+func hinted(hint []string, lower string, f *features) bool {
+	for _, h := range hint {
+		switch h {
+		case "#":
+			if f.digit {
+				return true
+			}
+		case "#-":
+			if f.digit && f.hyphen {
+				return true
+			}
+		case "#m":
+			if f.month {
+				return true
+			}
+		default:
+			if strings.Contains(lower, h) {
+				return true
+			}
+		}
+	}
+	return false
 }

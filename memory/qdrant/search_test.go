@@ -1,0 +1,255 @@
+package qdrant_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jedisos/jedisos/memory"
+	"github.com/jedisos/jedisos/memory/memorytest"
+	mq "github.com/jedisos/jedisos/memory/qdrant"
+	"github.com/qdrant/go-client/qdrant"
+)
+
+// fusedStore asks every search for server-side fusion, so the contract
+// suite also runs through the one-Query path.
+type fusedStore struct{ *mq.Store }
+
+func (f fusedStore) Search(ctx context.Context, req memory.SearchRequest) (memory.SearchResult, error) {
+	req.Fused = true
+	return f.Store.Search(ctx, req)
+}
+
+func TestContractFused(t *testing.T) {
+	memorytest.RunStoreContract(t, func(t *testing.T) memory.Store {
+		s, _ := open(t)
+		return fusedStore{s}
+	})
+}
+
+// corpus stores memories with entities and times spread over a month.
+func corpus(t testing.TB, s memory.Store, bank string, n int) []memory.Memory {
+	t.Helper()
+	people := []string{"Mina", "Jun", "Sora", "Minsu"}
+	places := []string{"Busan", "Seoul", "Paris", "Daegu", "Jeju"}
+	topics := []string{"coffee", "hiking", "piano", "law", "garden", "museum"}
+	var ms []memory.Memory
+	for i := 0; i < n; i++ {
+		p, pl, tp := people[i%len(people)], places[(i/2)%len(places)], topics[(i/3)%len(topics)]
+		text := fmt.Sprintf("%s talked about %s in %s, note %d.", p, tp, pl, i)
+		m := memorytest.Mem(bank, text, memorytest.Vec(i%8, (i/8)%8, float32(i%5)/5))
+		m.Entities = []string{p, pl}
+		m.OccurredStart = t0.Add(time.Duration(i%30) * day)
+		if i%7 == 0 {
+			m.OccurredStart = time.Time{}
+		}
+		ms = append(ms, m)
+	}
+	if err := s.Upsert(ctxT(t), ms); err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+func fullRequest(bank string) memory.SearchRequest {
+	return memory.SearchRequest{Bank: bank, Limit: 10,
+		Dense: memorytest.Vec(1, 2, 0.3), MinSimilarity: 0.1,
+		Sparse:   memory.DefaultBM25.Query("hiking in Busan"),
+		Entities: []string{"Jun"},
+		Window:   &memory.TimeRange{Start: t0.Add(3 * day), End: t0.Add(9 * day)}}
+}
+
+func TestRoundTripsPerSearch(t *testing.T) {
+	s, srv := open(t)
+	corpus(t, s, "b", 60)
+	cases := []struct {
+		name               string
+		fused              bool
+		seeds              int
+		query, batch, trip int
+	}{
+		{"fused", true, 0, 1, 0, 1},
+		{"fused with entity seeds", true, 5, 2, 0, 2},
+		{"per arm", false, 0, 0, 1, 1},
+		{"per arm with entity seeds", false, 5, 1, 1, 2},
+	}
+	for _, tc := range cases {
+		req := fullRequest("b")
+		req.Fused, req.EntitySeeds = tc.fused, tc.seeds
+		srv.ResetCalls()
+		before := s.RoundTrips()
+		res, err := s.Search(ctxT(t), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Fused != tc.fused || len(res.Candidates) == 0 {
+			t.Fatalf("%s: fused=%v with %d candidates", tc.name, res.Fused, len(res.Candidates))
+		}
+		q, b := srv.Calls(qdrant.Points_Query_FullMethodName), srv.Calls(qdrant.Points_QueryBatch_FullMethodName)
+		if q != tc.query || b != tc.batch || srv.TotalCalls() != tc.trip || int(s.RoundTrips()-before) != tc.trip {
+			t.Errorf("%s: %d Query + %d QueryBatch (%d calls, RoundTrips %d), want %d + %d",
+				tc.name, q, b, srv.TotalCalls(), s.RoundTrips()-before, tc.query, tc.batch)
+		}
+	}
+}
+
+// TestFusedMatchesClientRRF checks the server-side fusion against RRF
+// (k = 60, 1-based ranks) computed here from the per-arm ranks of the
+// same request: same members, and scores never increase along the fused
+// order.
+func TestFusedMatchesClientRRF(t *testing.T) {
+	s, _ := open(t)
+	corpus(t, s, "b", 80)
+	req := fullRequest("b")
+	arms, err := s.Search(ctxT(t), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rrf := map[string]float64{}
+	for _, c := range arms.Candidates {
+		for a := memory.Arm(0); a < memory.NumArms; a++ {
+			if c.Ranks[a] > 0 {
+				rrf[c.Memory.ID] += 1 / float64(memory.RRFK+c.Ranks[a])
+			}
+		}
+	}
+	req.Fused = true
+	fused, err := s.Search(ctxT(t), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fused.Fused || len(fused.Candidates) != len(rrf) {
+		t.Fatalf("fused %d candidates, per-arm union %d", len(fused.Candidates), len(rrf))
+	}
+	prev := 1.0
+	for i, c := range fused.Candidates {
+		sc, ok := rrf[c.Memory.ID]
+		if !ok {
+			t.Fatalf("fused result %q not found by any arm", c.Memory.Text)
+		}
+		if sc > prev+1e-9 {
+			t.Fatalf("fused position %d (%q) has RRF %.6f above the previous %.6f", i, c.Memory.Text, sc, prev)
+		}
+		prev = sc
+	}
+	if len(fused.Candidates) < 5 {
+		t.Fatalf("too few candidates (%d) for the check to mean anything", len(fused.Candidates))
+	}
+}
+
+func TestProfilesStayOutOfMemories(t *testing.T) {
+	s, _ := open(t)
+	ctx := ctxT(t)
+	if err := s.PutBank(ctx, memory.Bank{ID: "b", Background: "Busan hiking fan"}); err != nil {
+		t.Fatal(err)
+	}
+	corpus(t, s, "b", 10)
+	if n := count(t, s, "b"); n != 10 {
+		t.Fatalf("count %d includes the profile", n)
+	}
+	res, err := s.Search(ctx, memory.SearchRequest{Bank: "b", Limit: 50, Dense: memorytest.Vec(0, 1, 0), MinSimilarity: -1,
+		Sparse: memory.DefaultBM25.Query("Busan hiking fan"), Window: &memory.TimeRange{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Candidates {
+		if c.Memory.Text == "" {
+			t.Fatalf("search returned a profile: %+v", c)
+		}
+	}
+	var scanned []string
+	if err := s.Scan(ctx, "b", func(ms []memory.Memory) error {
+		for _, m := range ms {
+			scanned = append(scanned, m.ID)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(scanned) != 10 {
+		t.Fatalf("scan found %d, want 10", len(scanned))
+	}
+	if err := s.DeleteBank(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, "b"); n != 0 {
+		t.Fatalf("count after DeleteBank %d", n)
+	}
+}
+
+func TestEntityArmOrder(t *testing.T) {
+	s, _ := open(t)
+	mk := func(text string, v []float32, es ...string) memory.Memory {
+		m := memorytest.Mem("b", text, v)
+		m.Entities = es
+		return m
+	}
+	ms := []memory.Memory{
+		mk("both far", memorytest.Vec(5, 6, 0), "Mina", "Busan"),
+		mk("mina near", memorytest.Vec(0, 1, 0.05), "Mina"),
+		mk("mina mid", memorytest.Vec(0, 1, 0.6), "MINA "),
+		mk("busan near", memorytest.Vec(0, 1, 0.1), "Busan"),
+		mk("none", memorytest.Vec(0, 1, 0), "Jun"),
+	}
+	if err := s.Upsert(ctxT(t), ms); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Search(ctxT(t), memory.SearchRequest{Bank: "b", Limit: 10, Dense: memorytest.Vec(0, 1, 0), SkipSemantic: true,
+		Entities: []string{"mina", "Busan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := memorytest.ArmOrder(res, memory.ArmEntity)
+	want := []string{"both far", "mina near", "busan near", "mina mid"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("entity order %q, want %q", got, want)
+	}
+}
+
+// TestEngineOverQdrant runs the memory engine on the Qdrant store and on
+// the embedded store with the same facts: a Korean and an English recall
+// must put the same memory first.
+func TestEngineOverQdrant(t *testing.T) {
+	const dim = 64
+	now := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
+	q, _ := open(t, func(c *mq.Config) { c.Dimension = dim })
+	engines := map[string]*memory.Engine{}
+	for name, st := range map[string]memory.Store{"qdrant": q, "embedded": memory.NewEmbeddedStore()} {
+		e, err := memory.New(memory.Config{Store: st, Embedder: memory.OfflineEmbedder{Dim: dim}, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []string{
+			"민수는 지난달 부산으로 이사했다.",
+			"Mina adopted a cat named Bori last week.",
+			"Jun started learning the piano in Seoul.",
+			"민수는 서울에서 회의를 했다.",
+		} {
+			if _, err := e.Retain(ctxT(t), "u", c, memory.RetainOptions{}); err != nil {
+				t.Fatalf("%s retain: %v", name, err)
+			}
+		}
+		engines[name] = e
+	}
+	for _, query := range []string{"민수 부산 이사", "What is the name of Mina's cat?", "piano lessons"} {
+		var tops []string
+		for _, name := range []string{"qdrant", "embedded"} {
+			r, err := engines[name].Recall(ctxT(t), "u", query, memory.RecallOptions{})
+			if err != nil {
+				t.Fatalf("%s recall %q: %v", name, query, err)
+			}
+			if len(r.Hits) == 0 {
+				t.Fatalf("%s recall %q found nothing", name, query)
+			}
+			tops = append(tops, r.Hits[0].Memory.Text)
+		}
+		if tops[0] != tops[1] {
+			t.Errorf("recall %q: qdrant top %q, embedded top %q", query, tops[0], tops[1])
+		}
+	}
+	if b, err := q.Bank(ctxT(t), "u"); err != nil || b.ID != "u" {
+		t.Fatalf("the engine's bank profile is not in Qdrant: %+v %v", b, err)
+	}
+}
