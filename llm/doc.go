@@ -1,9 +1,56 @@
 // Package llm is jedisos's model layer: one OpenAI-shaped message type,
-// providers built from LiteLLM-style model strings over langchaingo, a typed
-// error taxonomy, normalised usage and cost, callbacks, configuration and the
-// fallback Router.
+// providers built from LiteLLM-style model strings, a typed error taxonomy,
+// normalised usage and cost, and callbacks. The fallback Router and the
+// YAML configuration live in the subpackage llm/router.
 //
 // The core types (Message, Request, Response, Usage, Error) are defined in
 // this package and converted to and from langchaingo's llms types only at the
-// provider boundary.
+// provider boundary (ToLangchain, FromContentResponse, FromLangchain,
+// RequestFromLangchain, ToContentResponse). A *Model is both a Completer and
+// a langchaingo llms.Model.
+//
+// # Model strings
+//
+//	gpt-*, chatgpt-*, o1/o3/o4...   openai       OPENAI_API_KEY, OPENAI_API_BASE
+//	claude-*, anthropic/...         anthropic    ANTHROPIC_API_KEY, ANTHROPIC_API_BASE
+//	gemini/...                      gemini       GEMINI_API_KEY or GOOGLE_API_KEY
+//	vertex_ai/... (gemini, claude)  vertex_ai    VERTEXAI_PROJECT, VERTEXAI_LOCATION, GOOGLE_APPLICATION_CREDENTIALS or VERTEXAI_ACCESS_TOKEN
+//	groq/...                        groq         GROQ_API_KEY
+//	ollama/...                      ollama       OLLAMA_API_BASE (no key; tools via its /v1 endpoint)
+//	azure/<deployment>              azure        AZURE_API_KEY, AZURE_API_BASE, AZURE_API_VERSION
+//	bedrock/<model id>              bedrock      AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
+//	huggingface/...                 huggingface  HUGGINGFACE_API_KEY or HF_TOKEN
+//	cohere/...                      cohere       COHERE_API_KEY
+//	together_ai/...                 together_ai  TOGETHERAI_API_KEY
+//	mistral/...                     mistral      MISTRAL_API_KEY
+//	openai/<name> + API base        any OpenAI-compatible server (key optional)
+//
+// OpenAI, Azure, Groq, Ollama, Hugging Face, Cohere, Together AI and Mistral
+// speak OpenAI's chat-completions format; Anthropic its messages format;
+// Gemini and Vertex AI generateContent. These three wire formats are spoken
+// directly over one HTTP client per model, in JSON and server-sent events,
+// because langchaingo's clients for them lose the HTTP status and headers,
+// mix up parallel tool-call deltas, swallow in-band stream errors, always
+// send a temperature and can leak keys in errors. Bedrock goes through
+// langchaingo's bedrock provider with the AWS SDK's retries disabled, and
+// FromLangchain adapts any other langchaingo model.
+//
+// # Errors
+//
+// Every failure is an *Error whose Kind is one of the Err* sentinels, so
+// errors.Is(err, llm.ErrRateLimit) and errors.As(err, &e) both work. The
+// kind comes from the HTTP status first and the provider's error body second
+// (Classify, ClassifyHTTP); Retry-After is read in seconds or as an HTTP
+// date. A stream that fails after output reached the caller is
+// ErrStreamInterrupted carrying the partial Response, and still matches the
+// kind of its cause. API keys never appear in errors, logs or callback
+// payloads.
+//
+// # Usage and cost
+//
+// Usage follows OpenAI's convention (prompt tokens include cache reads and
+// writes, completion tokens include reasoning) whatever the provider
+// reported. Cost comes from LiteLLM's price table, embedded (MIT, see
+// data/LICENSE) and parsed on first use; RegisterModel adds or overrides
+// entries at run time.
 package llm
