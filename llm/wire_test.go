@@ -629,3 +629,23 @@ func TestModelConcurrentUse(t *testing.T) {
 		t.Fatalf("%d requests", srv.Count())
 	}
 }
+
+func TestGeminiSafety(t *testing.T) {
+	srv := llmtest.NewGemini(t)
+	m := newModel(t, "gemini/gemini-2.0-flash", srv)
+	srv.Enqueue(llmtest.Reply{Body: `{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":5}}`})
+	_, err := m.Complete(context.Background(), userReq("x"))
+	if !errors.Is(err, llm.ErrContentPolicyViolation) || !errors.Is(err, llm.ErrBadRequest) {
+		t.Fatalf("blocked prompt -> %v", err)
+	}
+	srv.Enqueue(llmtest.Reply{Text: "partial", Finish: "SAFETY"})
+	resp, err := m.Complete(context.Background(), userReq("x"))
+	if err != nil || resp.FinishReason != llm.FinishContentFilter {
+		t.Fatalf("safety finish -> %+v %v", resp, err)
+	}
+	srv.Enqueue(llmtest.Reply{Text: "long", Finish: "MAX_TOKENS"})
+	resp, err = m.Complete(context.Background(), userReq("x"))
+	if err != nil || resp.FinishReason != llm.FinishLength {
+		t.Fatalf("max tokens finish -> %+v %v", resp, err)
+	}
+}
