@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -264,5 +266,51 @@ func TestFromLangchainOllamaNative(t *testing.T) {
 	var e *llm.Error
 	if !errors.As(err, &e) || e.Kind != llm.ErrNotFound || e.StatusCode != 404 || !strings.Contains(e.Message, "try pulling it first") {
 		t.Fatalf("err %+v", err)
+	}
+}
+
+// The captured status of each call belongs to that call, even when many
+// calls share one CaptureClient.
+func TestCaptureClientConcurrent(t *testing.T) {
+	srv := llmtest.NewOpenAI(t)
+	srv.SetResponder(func(r llmtest.Request) (llmtest.Reply, bool) {
+		msgs, _ := r.JSON["messages"].([]any)
+		n := 0
+		if len(msgs) > 0 {
+			fmt.Sscan(msgs[len(msgs)-1].(map[string]any)["content"].(string), &n)
+		}
+		if n%2 == 1 {
+			return llmtest.Reply{Status: 429, Header: map[string]string{"Retry-After": fmt.Sprint(n)}}, true
+		}
+		return llmtest.Reply{Text: fmt.Sprint("ok ", n)}, true
+	})
+	lm, err := openai.New(openai.WithBaseURL(srv.APIBase()), openai.WithToken(testKey), openai.WithHTTPClient(llm.CaptureClient(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := llm.FromLangchain(lm, "openai", "gpt-4o")
+	var wg sync.WaitGroup
+	errs := make(chan error, 30)
+	for n := 1; n <= 30; n++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := c.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User(fmt.Sprint(n))}})
+			if n%2 == 0 {
+				if err != nil || resp.Message.Content != fmt.Sprint("ok ", n) {
+					errs <- fmt.Errorf("call %d: %v %v", n, resp, err)
+				}
+				return
+			}
+			var e *llm.Error
+			if !errors.As(err, &e) || e.Kind != llm.ErrRateLimit || e.RetryAfter != time.Duration(n)*time.Second {
+				errs <- fmt.Errorf("call %d: %v", n, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

@@ -127,6 +127,16 @@ type Server struct {
 	requests []Request
 	key      string
 	seq      int
+	respond  func(Request) (Reply, bool)
+}
+
+// SetResponder makes the server ask f for each reply, before the queue:
+// when f returns false the queue (or the default) answers. f may be
+// called concurrently.
+func (s *Server) SetResponder(f func(Request) (Reply, bool)) {
+	s.mu.Lock()
+	s.respond = f
+	s.mu.Unlock()
 }
 
 // NewOpenAI starts an OpenAI chat-completions server; it is closed at the
@@ -270,7 +280,15 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, req)
 	s.mu.Unlock()
 
+	s.mu.Lock()
+	respond := s.respond
+	s.mu.Unlock()
 	rep, seq, key := s.next()
+	if respond != nil {
+		if r, ok := respond(req); ok {
+			rep = r
+		}
+	}
 	if key != "" && !s.hasKey(r, key) {
 		rep = Reply{Status: http.StatusUnauthorized, ErrorType: s.authType(), ErrorMessage: "invalid api key"}
 	}
