@@ -3,6 +3,7 @@ package qdranttest
 import (
 	"math/rand"
 	"testing"
+	"time"
 
 	"github.com/qdrant/go-client/qdrant"
 	"google.golang.org/grpc/codes"
@@ -372,4 +373,60 @@ func TestTopMatchesFullSort(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestOrderByDatetimeAndScroll(t *testing.T) {
+	srv := Start(t)
+	c := client(t, srv)
+	hybrid(t, c, "o", qdrant.Distance_Cosine)
+	when := map[uint64]string{1: "2024-03-01T00:00:00Z", 2: "2024-01-01T00:00:00+09:00", 3: "2023-12-31T15:00:00Z", 4: "2025-01-01", 5: "not a date"}
+	var pts []*qdrant.PointStruct
+	for id, w := range when {
+		pts = append(pts, &qdrant.PointStruct{Id: qdrant.NewIDNum(id), Payload: qdrant.NewValueMap(map[string]any{"at": w, "rank": []any{int64(id), int64(10 * id)}})})
+	}
+	_, err := c.Upsert(ctx(t), &qdrant.UpsertPoints{CollectionName: "o", Points: pts})
+	must(t, err)
+
+	// 2 and 3 are the same instant; the tie goes to the smaller id. 5 has no
+	// usable value and is left out.
+	res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "o", Query: qdrant.NewQueryOrderBy(&qdrant.OrderBy{Key: "at"})})
+	must(t, err)
+	eqIDs(t, "datetime asc", ids(res), []uint64{2, 3, 1, 4})
+	want := time.Date(2023, 12, 31, 15, 0, 0, 0, time.UTC).UnixMicro()
+	if got := res[0].GetOrderValue().GetInt(); got != want {
+		t.Fatalf("order value %d, want %d (Unix microseconds)", got, want)
+	}
+	res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "o", Query: qdrant.NewQueryOrderBy(&qdrant.OrderBy{Key: "at",
+		Direction: qdrant.Direction_Desc.Enum(), StartFrom: qdrant.NewStartFromDatetime("2024-06-01T00:00:00Z")})})
+	must(t, err)
+	eqIDs(t, "datetime desc from June", ids(res), []uint64{1, 2, 3})
+
+	// Scroll with order_by over a multi-valued field: ascending uses the
+	// smallest value, descending the largest.
+	got, err := c.Scroll(ctx(t), &qdrant.ScrollPoints{CollectionName: "o", OrderBy: &qdrant.OrderBy{Key: "rank", Direction: qdrant.Direction_Desc.Enum()}, Limit: qdrant.PtrOf(uint32(2))})
+	must(t, err)
+	eqIDs(t, "scroll desc", rids(got), []uint64{5, 4})
+	if got[0].GetOrderValue().GetInt() != 50 {
+		t.Fatalf("order value %v", got[0].GetOrderValue())
+	}
+	got, err = c.Scroll(ctx(t), &qdrant.ScrollPoints{CollectionName: "o", OrderBy: &qdrant.OrderBy{Key: "rank", StartFrom: qdrant.NewStartFromFloat(2.5)}})
+	must(t, err)
+	eqIDs(t, "scroll asc from 2.5", rids(got), []uint64{3, 4, 5, 1, 2})
+	_, err = c.Scroll(ctx(t), &qdrant.ScrollPoints{CollectionName: "o", OrderBy: &qdrant.OrderBy{Key: "rank"}, Offset: qdrant.NewIDNum(1)})
+	wantCode(t, err, codes.InvalidArgument, "offset cannot be used together with order_by")
+}
+
+func TestSparseSearchAndBatchErrors(t *testing.T) {
+	c, h := fusionFixture(t)
+	res, err := c.GetPointsClient().Search(ctx(t), &qdrant.SearchPoints{CollectionName: h, VectorName: qdrant.PtrOf("bm25"),
+		Vector: []float32{1}, SparseIndices: &qdrant.SparseIndices{Data: []uint32{7}}, Limit: 2, WithPayload: qdrant.NewWithPayload(true)})
+	must(t, err)
+	eqIDs(t, "sparse search", ids(res.GetResult()), []uint64{3, 1})
+	if res.GetResult()[0].GetPayload()["name"].GetStringValue() != "p3" {
+		t.Fatalf("payload %v", res.GetResult()[0].GetPayload())
+	}
+	inProcessOnly(t, "error texts")
+	_, err = c.QueryBatch(ctx(t), &qdrant.QueryBatchPoints{CollectionName: h, QueryPoints: []*qdrant.QueryPoints{
+		{CollectionName: h}, {CollectionName: h, Using: qdrant.PtrOf("dense"), Query: qdrant.NewQueryDense([]float32{1})}}})
+	wantCode(t, err, codes.InvalidArgument, "query_points[1].query.nearest", "expected dim: 4, got 1")
 }
