@@ -231,3 +231,32 @@ func TestVertexAIClaude(t *testing.T) {
 		t.Fatalf("request %s %s", got.Path, got.Body)
 	}
 }
+
+// Every OpenAI-wire prefix reaches an OpenAI-format server with its own key
+// variable, base variable and the model name without the prefix.
+func TestOpenAICompatiblePrefixesEndToEnd(t *testing.T) {
+	srv := llmtest.NewOpenAI(t)
+	cases := []struct{ model, keyVar, baseVar, sent string }{
+		{"groq/llama-3.3-70b-versatile", "GROQ_API_KEY", "GROQ_API_BASE", "llama-3.3-70b-versatile"},
+		{"mistral/mistral-large-latest", "MISTRAL_API_KEY", "MISTRAL_API_BASE", "mistral-large-latest"},
+		{"together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "TOGETHERAI_API_KEY", "TOGETHERAI_API_BASE", "meta-llama/Llama-3.3-70B-Instruct-Turbo"},
+		{"huggingface/meta-llama/Llama-3.3-70B-Instruct", "HF_TOKEN", "HUGGINGFACE_API_BASE", "meta-llama/Llama-3.3-70B-Instruct"},
+		{"cohere/command-r-plus", "CO_API_KEY", "COHERE_API_BASE", "command-r-plus"},
+		{"openai/gpt-4o-mini", "OPENAI_API_KEY", "OPENAI_BASE_URL", "gpt-4o-mini"},
+	}
+	for _, c := range cases {
+		key := "key-for-" + c.keyVar
+		m, err := llm.New(c.model, envOf(map[string]string{c.keyVar: key, c.baseVar: srv.APIBase()}))
+		if err != nil {
+			t.Fatalf("%s: %v", c.model, err)
+		}
+		srv.RequireKey(key)
+		if _, err := m.Complete(context.Background(), userReq("hi")); err != nil {
+			t.Fatalf("%s: %v", c.model, err)
+		}
+		got, _ := srv.Last()
+		if got.JSON["model"] != c.sent {
+			t.Fatalf("%s: model sent %v", c.model, got.JSON["model"])
+		}
+	}
+}
