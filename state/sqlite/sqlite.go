@@ -1,0 +1,341 @@
+// Package sqlite is the embedded default Checkpointer: checkpoints and task
+// writes in one SQLite file, through modernc.org/sqlite (pure Go, no cgo).
+//
+// Every Put and PutWrites is one transaction in WAL mode, so a process killed
+// at any moment leaves every checkpoint saved before it intact. A database
+// locked by another writer for longer than the busy timeout, or opened read
+// only, gives an error matching ErrLocked or ErrReadOnly and naming the file.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	sqlite3 "modernc.org/sqlite"
+
+	"github.com/jedisos/jedisos/state"
+)
+
+// ErrLocked is matched (errors.Is) when the database stayed locked by
+// another connection for longer than the busy timeout.
+var ErrLocked = errors.New("sqlite checkpointer: database is locked")
+
+// ErrReadOnly is matched (errors.Is) when the database cannot be written.
+var ErrReadOnly = errors.New("sqlite checkpointer: database is read-only")
+
+// Option configures Open.
+type Option func(*config)
+
+type config struct {
+	busy     time.Duration
+	readOnly bool
+}
+
+// BusyTimeout sets how long a write waits for another connection's lock
+// before failing with ErrLocked (default 5s).
+func BusyTimeout(d time.Duration) Option {
+	return func(c *config) { c.busy = d }
+}
+
+// ReadOnly opens the database for reading only: Get, Writes and List work,
+// Put and PutWrites fail with ErrReadOnly.
+func ReadOnly() Option {
+	return func(c *config) { c.readOnly = true }
+}
+
+// Store is a state.Checkpointer in a SQLite file. It is safe for concurrent
+// use.
+type Store struct {
+	db   *sql.DB
+	path string
+	busy time.Duration
+}
+
+var _ state.Checkpointer = (*Store)(nil)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS checkpoints (
+	seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+	thread   TEXT NOT NULL,
+	id       TEXT NOT NULL,
+	parent   TEXT NOT NULL,
+	step     INTEGER NOT NULL,
+	source   TEXT NOT NULL,
+	created  INTEGER NOT NULL,
+	snapshot BLOB,
+	delta    BLOB,
+	next     BLOB,
+	extra    BLOB,
+	UNIQUE (thread, id)
+);
+CREATE TABLE IF NOT EXISTS writes (
+	thread     TEXT NOT NULL,
+	cp         TEXT NOT NULL,
+	task       INTEGER NOT NULL,
+	node       TEXT NOT NULL,
+	writes     BLOB,
+	interrupts BLOB,
+	resumed    BLOB,
+	created    INTEGER NOT NULL,
+	PRIMARY KEY (thread, cp, task)
+) WITHOUT ROWID;
+`
+
+// Open opens (creating if needed) the database file at path.
+func Open(path string, opts ...Option) (*Store, error) {
+	cfg := config{busy: 5 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if path == "" {
+		return nil, errors.New("sqlite checkpointer: empty database path")
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.busy.Milliseconds()))
+	if cfg.readOnly {
+		q.Add("mode", "ro")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite checkpointer: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	s := &Store{db: db, path: path, busy: cfg.busy}
+	if !cfg.readOnly {
+		if _, err := db.Exec(schema); err != nil {
+			db.Close()
+			return nil, s.wrap("create schema", err)
+		}
+	} else if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, s.wrap("open", err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Size returns the bytes the database holds (pages in use times the page
+// size, after folding the write-ahead log into the file).
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	if _, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return 0, s.wrap("checkpoint the log", err)
+	}
+	var pages, size, free int64
+	if err := s.db.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		return 0, s.wrap("size", err)
+	}
+	if err := s.db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size); err != nil {
+		return 0, s.wrap("size", err)
+	}
+	if err := s.db.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&free); err != nil {
+		return 0, s.wrap("size", err)
+	}
+	return (pages - free) * size, nil
+}
+
+func (s *Store) wrap(op string, err error) error {
+	var se *sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
+			return fmt.Errorf("%w: %s %s: another connection held the lock for more than %s (raise it with sqlite.BusyTimeout): %v", ErrLocked, op, s.path, s.busy, err)
+		case 8: // SQLITE_READONLY
+			return fmt.Errorf("%w: %s %s: %v", ErrReadOnly, op, s.path, err)
+		}
+	}
+	if strings.Contains(err.Error(), "readonly") || strings.Contains(err.Error(), "read-only") {
+		return fmt.Errorf("%w: %s %s: %v", ErrReadOnly, op, s.path, err)
+	}
+	return fmt.Errorf("sqlite checkpointer: %s %s: %w", op, s.path, err)
+}
+
+func nullable(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}
+
+// Put saves a checkpoint in one transaction.
+func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
+	if cp.ThreadID == "" || cp.ID == "" {
+		return fmt.Errorf("sqlite checkpointer: checkpoint needs a thread id and an id (got %q, %q)", cp.ThreadID, cp.ID)
+	}
+	var next []byte
+	if len(cp.Next) > 0 {
+		b, err := json.Marshal(cp.Next)
+		if err != nil {
+			return fmt.Errorf("sqlite checkpointer: encode next tasks of %s: %w", cp.ID, err)
+		}
+		next = b
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO checkpoints (thread, id, parent, step, source, created, snapshot, delta, next, extra)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (thread, id) DO UPDATE SET parent = excluded.parent, step = excluded.step, source = excluded.source,
+			created = excluded.created, snapshot = excluded.snapshot, delta = excluded.delta, next = excluded.next, extra = excluded.extra`,
+		cp.ThreadID, cp.ID, cp.ParentID, cp.Step, cp.Source, cp.CreatedAt.UnixNano(), nullable(cp.Snapshot), nullable(cp.Delta), nullable(next), nullable(cp.Extra))
+	if err != nil {
+		return s.wrap(fmt.Sprintf("save checkpoint %s of thread %q in", cp.ID, cp.ThreadID), err)
+	}
+	return nil
+}
+
+// PutWrites saves one task's writes in one transaction.
+func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w state.TaskWrites) error {
+	var intr, res []byte
+	var err error
+	if len(w.Interrupts) > 0 {
+		if intr, err = json.Marshal(w.Interrupts); err != nil {
+			return fmt.Errorf("sqlite checkpointer: encode interrupts: %w", err)
+		}
+	}
+	if len(w.Resumed) > 0 {
+		if res, err = json.Marshal(w.Resumed); err != nil {
+			return fmt.Errorf("sqlite checkpointer: encode resume values: %w", err)
+		}
+	}
+	res2, err := s.db.ExecContext(ctx, `INSERT INTO writes (thread, cp, task, node, writes, interrupts, resumed, created)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM checkpoints WHERE thread = ? AND id = ?)
+		ON CONFLICT (thread, cp, task) DO UPDATE SET node = excluded.node, writes = excluded.writes,
+			interrupts = excluded.interrupts, resumed = excluded.resumed, created = excluded.created`,
+		threadID, checkpointID, w.Task, w.Node, nullable(w.Writes), nullable(intr), nullable(res), w.CreatedAt.UnixNano(), threadID, checkpointID)
+	if err != nil {
+		return s.wrap(fmt.Sprintf("save writes of task %d of checkpoint %s (thread %q) in", w.Task, checkpointID, threadID), err)
+	}
+	if n, err := res2.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("sqlite checkpointer: writes for checkpoint %q of thread %q: %w", checkpointID, threadID, state.ErrNotFound)
+	}
+	return nil
+}
+
+const cpCols = `id, parent, step, source, created, snapshot, delta, next, extra`
+
+func (s *Store) scan(thread string, row interface{ Scan(...any) error }) (state.Checkpoint, error) {
+	cp := state.Checkpoint{ThreadID: thread}
+	var created int64
+	var next []byte
+	if err := row.Scan(&cp.ID, &cp.ParentID, &cp.Step, &cp.Source, &created, &cp.Snapshot, &cp.Delta, &next, &cp.Extra); err != nil {
+		return cp, err
+	}
+	cp.CreatedAt = time.Unix(0, created).UTC()
+	if len(next) > 0 {
+		if err := json.Unmarshal(next, &cp.Next); err != nil {
+			return cp, &state.CorruptError{ThreadID: thread, CheckpointID: cp.ID, Err: fmt.Errorf("next tasks: %w", err)}
+		}
+	}
+	return cp, nil
+}
+
+// Get returns a checkpoint, or the thread's latest for an empty id.
+func (s *Store) Get(ctx context.Context, threadID, checkpointID string) (state.Checkpoint, error) {
+	var row *sql.Row
+	if checkpointID == "" {
+		row = s.db.QueryRowContext(ctx, `SELECT `+cpCols+` FROM checkpoints WHERE thread = ? ORDER BY seq DESC LIMIT 1`, threadID)
+	} else {
+		row = s.db.QueryRowContext(ctx, `SELECT `+cpCols+` FROM checkpoints WHERE thread = ? AND id = ?`, threadID, checkpointID)
+	}
+	cp, err := s.scan(threadID, row)
+	if errors.Is(err, sql.ErrNoRows) {
+		if checkpointID == "" {
+			return cp, fmt.Errorf("sqlite checkpointer: thread %q: %w", threadID, state.ErrNotFound)
+		}
+		return cp, fmt.Errorf("sqlite checkpointer: checkpoint %q of thread %q: %w", checkpointID, threadID, state.ErrNotFound)
+	}
+	if err != nil {
+		var ce *state.CorruptError
+		if errors.As(err, &ce) {
+			return cp, err
+		}
+		return cp, s.wrap(fmt.Sprintf("read thread %q from", threadID), err)
+	}
+	return cp, nil
+}
+
+// Writes returns the task writes saved against a checkpoint, by task.
+func (s *Store) Writes(ctx context.Context, threadID, checkpointID string) ([]state.TaskWrites, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT task, node, writes, interrupts, resumed, created FROM writes WHERE thread = ? AND cp = ? ORDER BY task`, threadID, checkpointID)
+	if err != nil {
+		return nil, s.wrap(fmt.Sprintf("read writes of checkpoint %s (thread %q) from", checkpointID, threadID), err)
+	}
+	defer rows.Close()
+	var out []state.TaskWrites
+	for rows.Next() {
+		var w state.TaskWrites
+		var intr, res []byte
+		var created int64
+		if err := rows.Scan(&w.Task, &w.Node, &w.Writes, &intr, &res, &created); err != nil {
+			return nil, s.wrap("read writes from", err)
+		}
+		w.CreatedAt = time.Unix(0, created).UTC()
+		if len(intr) > 0 {
+			if err := json.Unmarshal(intr, &w.Interrupts); err != nil {
+				return nil, &state.CorruptError{ThreadID: threadID, CheckpointID: checkpointID, Err: fmt.Errorf("interrupts of task %d: %w", w.Task, err)}
+			}
+		}
+		if len(res) > 0 {
+			if err := json.Unmarshal(res, &w.Resumed); err != nil {
+				return nil, &state.CorruptError{ThreadID: threadID, CheckpointID: checkpointID, Err: fmt.Errorf("resume values of task %d: %w", w.Task, err)}
+			}
+		}
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("read writes from", err)
+	}
+	return out, nil
+}
+
+// List returns a thread's checkpoints, newest first.
+func (s *Store) List(ctx context.Context, threadID string, opts state.ListOptions) ([]state.Checkpoint, error) {
+	q := `SELECT ` + cpCols + ` FROM checkpoints WHERE thread = ?`
+	args := []any{threadID}
+	if opts.Before != "" {
+		var seq int64
+		err := s.db.QueryRowContext(ctx, `SELECT seq FROM checkpoints WHERE thread = ? AND id = ?`, threadID, opts.Before).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("sqlite checkpointer: checkpoint %q of thread %q: %w", opts.Before, threadID, state.ErrNotFound)
+		}
+		if err != nil {
+			return nil, s.wrap("list", err)
+		}
+		q += ` AND seq < ?`
+		args = append(args, seq)
+	}
+	q += ` ORDER BY seq DESC`
+	if opts.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, opts.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap(fmt.Sprintf("list thread %q in", threadID), err)
+	}
+	defer rows.Close()
+	var out []state.Checkpoint
+	for rows.Next() {
+		cp, err := s.scan(threadID, rows)
+		if err != nil {
+			return nil, s.wrap("list", err)
+		}
+		out = append(out, cp)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("list", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,129 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jedisos/jedisos/state"
+	"github.com/jedisos/jedisos/state/sqlite"
+	"github.com/jedisos/jedisos/state/statetest"
+)
+
+func open(t *testing.T) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(filepath.Join(t.TempDir(), "cp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestContract(t *testing.T) {
+	statetest.Run(t, func(t *testing.T) state.Checkpointer { return open(t) })
+}
+
+func seed(t *testing.T, s *sqlite.Store) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Put(ctx, state.Checkpoint{ThreadID: "t", ID: "c1", Source: "input", Snapshot: []byte(`{}`), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutWrites(ctx, "t", "c1", state.TaskWrites{Task: 0, Node: "a", Writes: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ro.db")
+	rw, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed(t, rw)
+	rw.Close()
+
+	ro, err := sqlite.Open(path, sqlite.ReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	ctx := context.Background()
+	err = ro.Put(ctx, state.Checkpoint{ThreadID: "t", ID: "c2", ParentID: "c1", Source: "loop", CreatedAt: time.Now()})
+	if !errors.Is(err, sqlite.ErrReadOnly) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "c2") {
+		t.Fatalf("put on read-only: %v", err)
+	}
+	got, err := ro.Get(ctx, "t", "")
+	if err != nil || got.ID != "c1" {
+		t.Fatalf("saved checkpoint lost: %+v %v", got, err)
+	}
+	ws, err := ro.Writes(ctx, "t", "c1")
+	if err != nil || len(ws) != 1 {
+		t.Fatalf("saved writes lost: %v %v", ws, err)
+	}
+}
+
+func TestLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "locked.db")
+	s, err := sqlite.Open(path, sqlite.BusyTimeout(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	seed(t, s)
+
+	// Another connection takes the write lock and holds it.
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx := context.Background()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Put(ctx, state.Checkpoint{ThreadID: "t", ID: "c2", ParentID: "c1", Source: "loop", CreatedAt: time.Now()})
+	if !errors.Is(err, sqlite.ErrLocked) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "BusyTimeout") {
+		t.Fatalf("put while locked: %v", err)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	got, err := s.Get(ctx, "t", "")
+	if err != nil || got.ID != "c1" {
+		t.Fatalf("after the lock: %+v %v", got, err)
+	}
+	if err := s.Put(ctx, state.Checkpoint{ThreadID: "t", ID: "c2", ParentID: "c1", Source: "loop", CreatedAt: time.Now()}); err != nil {
+		t.Fatalf("put after the lock is released: %v", err)
+	}
+}
+
+func TestCorruptNextTasks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.db")
+	s, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	seed(t, s)
+	raw, _ := sql.Open("sqlite", "file:"+path)
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE checkpoints SET next = x'7b6e6f' WHERE id = 'c1'`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Get(context.Background(), "t", "c1")
+	var ce *state.CorruptError
+	if !errors.As(err, &ce) || ce.ThreadID != "t" || ce.CheckpointID != "c1" || !errors.Is(err, state.ErrCorrupt) {
+		t.Fatalf("corrupt row: %v", err)
+	}
+}

@@ -1,0 +1,225 @@
+// Package statetest is the contract every state.Checkpointer must pass. A
+// store's tests call Run with a function that opens an empty store.
+package statetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jedisos/jedisos/state"
+)
+
+// Run runs the contract against stores made by open (each call must return
+// an empty store).
+func Run(t *testing.T, open func(t *testing.T) state.Checkpointer) {
+	ctx := context.Background()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+	cp := func(thread, id, parent string, step int) state.Checkpoint {
+		return state.Checkpoint{ThreadID: thread, ID: id, ParentID: parent, Step: step, Source: "loop", CreatedAt: at.Add(time.Duration(step) * time.Second)}
+	}
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		s := open(t)
+		in := cp("t", "c1", "", 0)
+		in.Source = "input"
+		in.Snapshot = []byte(`{"A":1}`)
+		in.Extra = []byte(`{"j":[1]}`)
+		in.Next = []state.Task{{Node: "a"}, {Node: "b", Input: []byte(`{"B":2}`)}}
+		if err := s.Put(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, "t", "c1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != "c1" || got.ThreadID != "t" || got.Source != "input" || got.Step != 0 || !got.CreatedAt.Equal(in.CreatedAt) ||
+			string(got.Snapshot) != `{"A":1}` || got.Delta != nil || string(got.Extra) != `{"j":[1]}` ||
+			len(got.Next) != 2 || got.Next[0].Node != "a" || got.Next[0].Input != nil || got.Next[1].Node != "b" || string(got.Next[1].Input) != `{"B":2}` {
+			t.Fatalf("round trip: got %+v", got)
+		}
+		d := cp("t", "c2", "c1", 1)
+		d.Delta = []byte(`{"set":{}}`)
+		if err := s.Put(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.Get(ctx, "t", "c2")
+		if err != nil || got.Snapshot != nil || string(got.Delta) != `{"set":{}}` || got.ParentID != "c1" || len(got.Next) != 0 {
+			t.Fatalf("delta checkpoint: %+v %v", got, err)
+		}
+	})
+
+	t.Run("LatestAndNotFound", func(t *testing.T) {
+		s := open(t)
+		if _, err := s.Get(ctx, "none", ""); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("missing thread: %v", err)
+		}
+		for i, id := range []string{"z", "a", "m"} { // ids do not sort in creation order
+			if err := s.Put(ctx, cp("t", id, "", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Get(ctx, "t", "")
+		if err != nil || got.ID != "m" {
+			t.Fatalf("latest = %q, %v; want the last created, m", got.ID, err)
+		}
+		if _, err := s.Get(ctx, "t", "nope"); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("missing checkpoint: %v", err)
+		}
+		if _, err := s.Get(ctx, "other", "m"); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("threads must be separate: %v", err)
+		}
+	})
+
+	t.Run("ReplaceKeepsOrder", func(t *testing.T) {
+		s := open(t)
+		for i, id := range []string{"c1", "c2"} {
+			if err := s.Put(ctx, cp("t", id, "", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		again := cp("t", "c1", "", 0)
+		again.Snapshot = []byte("new")
+		if err := s.Put(ctx, again); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.Get(ctx, "t", "")
+		if got.ID != "c2" {
+			t.Fatalf("latest after replace = %q, want c2", got.ID)
+		}
+		got, _ = s.Get(ctx, "t", "c1")
+		if string(got.Snapshot) != "new" {
+			t.Fatalf("replaced snapshot = %q", got.Snapshot)
+		}
+	})
+
+	t.Run("List", func(t *testing.T) {
+		s := open(t)
+		for i := range 5 {
+			if err := s.Put(ctx, cp("t", fmt.Sprintf("c%d", i), "", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Put(ctx, cp("u", "x", "", 0)); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(cps []state.Checkpoint) []string {
+			var out []string
+			for _, c := range cps {
+				out = append(out, c.ID)
+			}
+			return out
+		}
+		all, err := s.List(ctx, "t", state.ListOptions{})
+		if err != nil || !slices.Equal(ids(all), []string{"c4", "c3", "c2", "c1", "c0"}) {
+			t.Fatalf("list = %v, %v", ids(all), err)
+		}
+		two, _ := s.List(ctx, "t", state.ListOptions{Limit: 2})
+		if !slices.Equal(ids(two), []string{"c4", "c3"}) {
+			t.Fatalf("limit = %v", ids(two))
+		}
+		before, _ := s.List(ctx, "t", state.ListOptions{Before: "c3", Limit: 2})
+		if !slices.Equal(ids(before), []string{"c2", "c1"}) {
+			t.Fatalf("before = %v", ids(before))
+		}
+		if _, err := s.List(ctx, "t", state.ListOptions{Before: "nope"}); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("before unknown: %v", err)
+		}
+		none, err := s.List(ctx, "empty", state.ListOptions{})
+		if err != nil || len(none) != 0 {
+			t.Fatalf("empty thread: %v %v", none, err)
+		}
+	})
+
+	t.Run("Writes", func(t *testing.T) {
+		s := open(t)
+		if err := s.PutWrites(ctx, "t", "c1", state.TaskWrites{Task: 0, Node: "a"}); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("writes before checkpoint: %v", err)
+		}
+		if err := s.Put(ctx, cp("t", "c1", "", 0)); err != nil {
+			t.Fatal(err)
+		}
+		w1 := state.TaskWrites{Task: 1, Node: "b", Writes: []byte(`{"set":{"A":1}}`), CreatedAt: at}
+		w0 := state.TaskWrites{Task: 0, Node: "a", Interrupts: []state.Interrupt{{ID: "i1", Node: "a", Payload: []byte(`"ok?"`)}}, Resumed: []state.Interrupt{{ID: "i0", Node: "a", Payload: []byte(`true`)}}, CreatedAt: at}
+		if err := s.PutWrites(ctx, "t", "c1", w1); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutWrites(ctx, "t", "c1", w0); err != nil {
+			t.Fatal(err)
+		}
+		ws, err := s.Writes(ctx, "t", "c1")
+		if err != nil || len(ws) != 2 {
+			t.Fatalf("writes = %+v, %v", ws, err)
+		}
+		if ws[0].Task != 0 || ws[0].Node != "a" || ws[0].Writes != nil || len(ws[0].Interrupts) != 1 || ws[0].Interrupts[0].ID != "i1" || string(ws[0].Interrupts[0].Payload) != `"ok?"` ||
+			len(ws[0].Resumed) != 1 || string(ws[0].Resumed[0].Payload) != "true" || !ws[0].CreatedAt.Equal(at) {
+			t.Fatalf("task 0 = %+v", ws[0])
+		}
+		if ws[1].Task != 1 || string(ws[1].Writes) != `{"set":{"A":1}}` || len(ws[1].Interrupts) != 0 {
+			t.Fatalf("task 1 = %+v", ws[1])
+		}
+		// Replacing a task's entry (an interrupted task that later finished).
+		w0b := state.TaskWrites{Task: 0, Node: "a", Writes: []byte(`{}`), CreatedAt: at}
+		if err := s.PutWrites(ctx, "t", "c1", w0b); err != nil {
+			t.Fatal(err)
+		}
+		ws, _ = s.Writes(ctx, "t", "c1")
+		if len(ws) != 2 || string(ws[0].Writes) != `{}` || len(ws[0].Interrupts) != 0 {
+			t.Fatalf("after replace: %+v", ws)
+		}
+		other, err := s.Writes(ctx, "t", "c2")
+		if err != nil || len(other) != 0 {
+			t.Fatalf("writes of unknown checkpoint: %v %v", other, err)
+		}
+	})
+
+	t.Run("Concurrent", func(t *testing.T) {
+		s := open(t)
+		if err := s.Put(ctx, cp("t", "c", "", 0)); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- s.PutWrites(ctx, "t", "c", state.TaskWrites{Task: i, Node: fmt.Sprint(i), Writes: []byte(fmt.Sprint(i))})
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		ws, err := s.Writes(ctx, "t", "c")
+		if err != nil || len(ws) != 16 {
+			t.Fatalf("got %d writes, %v", len(ws), err)
+		}
+		for i, w := range ws {
+			if w.Task != i || string(w.Writes) != fmt.Sprint(i) {
+				t.Fatalf("write %d = %+v", i, w)
+			}
+		}
+	})
+
+	t.Run("CallerBuffersNotRetained", func(t *testing.T) {
+		s := open(t)
+		c := cp("t", "c", "", 0)
+		c.Snapshot = []byte("abc")
+		if err := s.Put(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		c.Snapshot[0] = 'X'
+		got, _ := s.Get(ctx, "t", "c")
+		if string(got.Snapshot) != "abc" {
+			t.Fatalf("store kept the caller's buffer: %q", got.Snapshot)
+		}
+	})
+}
