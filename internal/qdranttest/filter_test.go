@@ -54,6 +54,10 @@ func ts(s string) *timestamppb.Timestamp {
 
 func all(conds ...*qdrant.Condition) *qdrant.Filter { return &qdrant.Filter{Must: conds} }
 
+func fieldCond(fc *qdrant.FieldCondition) *qdrant.Condition {
+	return &qdrant.Condition{ConditionOneOf: &qdrant.Condition_Field{Field: fc}}
+}
+
 func TestFilters(t *testing.T) {
 	c, f := filterFixture(t)
 	cases := []struct {
@@ -104,6 +108,12 @@ func TestFilters(t *testing.T) {
 			Should: []*qdrant.Condition{qdrant.NewMatchInt("n", 2), qdrant.NewMatchInt("n", 3)}}, []uint64{2}},
 		{"filter as condition", all(qdrant.NewFilterAsCondition(&qdrant.Filter{Should: []*qdrant.Condition{qdrant.NewMatchInt("n", 1), qdrant.NewMatchInt("n", 3)}})), []uint64{1, 3}},
 		{"empty filter", &qdrant.Filter{}, []uint64{1, 2, 3, 4, 5}},
+		{"field is_empty", all(fieldCond(&qdrant.FieldCondition{Key: "maybe", IsEmpty: qdrant.PtrOf(true)})), []uint64{1, 2, 4, 5}},
+		{"field is_empty false", all(fieldCond(&qdrant.FieldCondition{Key: "tags", IsEmpty: qdrant.PtrOf(false)})), []uint64{1, 2}},
+		{"field is_null", all(fieldCond(&qdrant.FieldCondition{Key: "maybe", IsNull: qdrant.PtrOf(true)})), []uint64{1, 3}},
+		{"field is_null false", all(fieldCond(&qdrant.FieldCondition{Key: "maybe", IsNull: qdrant.PtrOf(false)})), []uint64{2, 4, 5}},
+		{"match or range in one condition", all(fieldCond(&qdrant.FieldCondition{Key: "n",
+			Match: &qdrant.Match{MatchValue: &qdrant.Match_Integer{Integer: 1}}, Range: &qdrant.Range{Gt: qdrant.PtrOf(4.0)}})), []uint64{1, 4}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -322,6 +322,15 @@ func TestVectorsUpdateAndBatch(t *testing.T) {
 	if vs["dense"].GetDenseVector().GetData()[2] != 2 || vs["bm25"] == nil {
 		t.Fatalf("after update_vectors: %v", vs)
 	}
+	// update_filter: point 2 has no payload "k", so it keeps its vector.
+	_, err = c.UpdateVectors(ctx(t), &qdrant.UpdatePointVectors{CollectionName: "m", UpdateFilter: all(qdrant.NewMatchKeyword("k", "v")), Points: []*qdrant.PointVectors{
+		{Id: qdrant.NewIDNum(2), Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"dense": qdrant.NewVector(9, 9, 9, 9)})}}})
+	must(t, err)
+	got, err = c.Get(ctx(t), &qdrant.GetPoints{CollectionName: "m", Ids: []*qdrant.PointId{qdrant.NewIDNum(2)}, WithVectors: qdrant.NewWithVectors(true)})
+	must(t, err)
+	if d := got[0].GetVectors().GetVectors().GetVectors()["dense"].GetDenseVector().GetData(); d[0] != 0 || d[1] != 1 {
+		t.Fatalf("filtered-out point was updated: %v", d)
+	}
 	_, err = c.UpdateVectors(ctx(t), &qdrant.UpdatePointVectors{CollectionName: "m", Points: []*qdrant.PointVectors{
 		{Id: qdrant.NewIDNum(3), Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"dense": qdrant.NewVector(0, 0, 2, 0)})}}})
 	wantCode(t, err, codes.NotFound, "No point with id 3")
