@@ -152,7 +152,7 @@ func (x *searcher) semantic() []scored {
 // them exactly. ok is false when filtering left too few, and the caller
 // falls back to the exact scan.
 func (x *searcher) semanticHNSW() ([]scored, bool) {
-	k := max(2*x.req.Limit, 64)
+	k := max(2*x.req.Limit, 400)
 	if !x.plain {
 		k *= 4
 	}

@@ -129,7 +129,8 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 func (b *bankIndex) buildGraph(dim int) {
 	g := hnsw.NewGraph[int32]()
 	g.Rng = rand.New(rand.NewSource(1))
-	g.EfSearch = 128
+	g.M = 32
+	g.EfSearch = 400
 	nodes := make([]hnsw.Node[int32], 0, len(b.byID))
 	for i := range b.entries {
 		if b.entries[i].alive {

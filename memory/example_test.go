@@ -1,0 +1,127 @@
+package memory_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jedisos/jedisos/memory"
+	"github.com/tmc/langchaingo/llms"
+)
+
+// Retain a few facts and recall them with per-arm provenance.
+func Example() {
+	ctx := context.Background()
+	at := time.Date(2025, 4, 16, 9, 0, 0, 0, time.UTC)
+	e, _ := memory.New(memory.Config{Now: func() time.Time { return at }})
+	defer e.Close()
+
+	_, _ = e.Retain(ctx, "mina", "Mina adopted a cat named Bori. Yesterday Mina hiked Bukhansan with Jun.", memory.RetainOptions{})
+	_, _ = e.Retain(ctx, "mina", "민수는 지난주에 부산으로 이사했다.", memory.RetainOptions{})
+
+	res, _ := e.Recall(ctx, "mina", "What is the name of Mina's cat?", memory.RecallOptions{MaxResults: 1})
+	fmt.Println(res.Hits[0].Memory.Text, "|", res.Hits[0].Provenance())
+
+	res, _ = e.Recall(ctx, "mina", "어제 뭐 했어?", memory.RecallOptions{MaxResults: 1})
+	fmt.Println(res.Window.Start.Format("2006-01-02"), res.Hits[0].Memory.Text)
+	// Output:
+	// Mina adopted a cat named Bori. | semantic#1 keyword#1 entity#1
+	// 2025-04-15 Yesterday Mina hiked Bukhansan with Jun.
+}
+
+func ExampleParseTimeWindow() {
+	now := time.Date(2025, 4, 16, 15, 0, 0, 0, time.UTC) // a Wednesday
+	for _, q := range []string{"last week", "지난주", "3 days ago", "2025년 3월", "in March 2025", "어제"} {
+		w, _ := memory.ParseTimeWindow(q, now)
+		fmt.Printf("%s..%s %s\n", w.Start.Format("01-02"), w.End.Format("01-02"), q)
+	}
+	// Output:
+	// 04-07..04-13 last week
+	// 04-07..04-13 지난주
+	// 04-13..04-13 3 days ago
+	// 03-01..03-31 2025년 3월
+	// 03-01..03-31 in March 2025
+	// 04-15..04-15 어제
+}
+
+func ExampleTokenize() {
+	fmt.Printf("%q\n", memory.Tokenize("Mina visited the meetings in 서울에서"))
+	// Output:
+	// ["mina" "visit" "meeting" "서울" "울에" "에서"]
+}
+
+func ExampleBM25_Document() {
+	v := memory.DefaultBM25.Document("cat cat dog")
+	q := memory.DefaultBM25.Query("cat")
+	fmt.Println(v.Len(), q.Len(), q.Indices[0] == memory.TermIndex("cat"))
+	// Output:
+	// 2 1 true
+}
+
+func ExampleOfflineExtractor() {
+	facts, _ := memory.OfflineExtractor{}.Extract(context.Background(), memory.ExtractRequest{
+		Content: "Jun moved to Busan last month. Is that right? 지영은 어제 서울에서 발표를 했다.",
+		Now:     time.Date(2025, 4, 16, 0, 0, 0, 0, time.UTC),
+	})
+	for _, f := range facts {
+		fmt.Println(f.Text, f.Entities, f.OccurredStart.Format("2006-01-02"))
+	}
+	// Output:
+	// Jun moved to Busan last month. [Jun Busan] 2025-03-01
+	// 지영은 어제 서울에서 발표를 했다. [지영 서울] 2025-04-15
+}
+
+func ExampleOpenEmbedded() {
+	dir, _ := os.MkdirTemp("", "memory-example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "memory.db")
+	ctx := context.Background()
+
+	s, _ := memory.OpenEmbedded(memory.EmbeddedOptions{Path: path})
+	e, _ := memory.New(memory.Config{Store: s})
+	_, _ = e.Retain(ctx, "u", "Sora plays the piano.", memory.RetainOptions{})
+	_ = s.Close()
+
+	s, _ = memory.OpenEmbedded(memory.EmbeddedOptions{Path: path}) // reopen
+	defer s.Close()
+	n, _ := s.Count(ctx, "u", memory.Filter{})
+	fmt.Println(n)
+	// Output:
+	// 1
+}
+
+// cannedModel is an llms.Model that always replies with the same text.
+type cannedModel string
+
+func (c cannedModel) GenerateContent(ctx context.Context, _ []llms.MessageContent, _ ...llms.CallOption) (*llms.ContentResponse, error) {
+	return &llms.ContentResponse{Choices: []*llms.ContentChoice{{Content: string(c)}}}, nil
+}
+
+func (c cannedModel) Call(ctx context.Context, prompt string, _ ...llms.CallOption) (string, error) {
+	return string(c), nil
+}
+
+func ExampleEngine_Reflect() {
+	ctx := context.Background()
+	model := cannedModel(`{"answer":"Bori.","used":[1],"opinion":"Mina is a devoted cat owner.","confidence":0.7}`)
+	e, _ := memory.New(memory.Config{Model: model})
+	defer e.Close()
+	_ = e.PutBank(ctx, memory.Bank{ID: "mina", Background: "Mina's assistant.", Disposition: memory.Disposition{Empathy: 5}})
+	_, _ = e.Retain(ctx, "mina", "Mina adopted a cat named Bori.", memory.RetainOptions{})
+
+	r, _ := e.Reflect(ctx, "mina", "What is Mina's cat called?", memory.ReflectOptions{RetainOpinion: true})
+	fmt.Println(r.Answer, len(r.Used), r.Retained.Kind, r.Retained.Confidence)
+	// Output:
+	// Bori. 1 opinion 0.7
+}
+
+func ExampleLLMExtractor() {
+	model := cannedModel(`{"facts":[{"text":"Mina flew to Paris on 2025-04-15.","kind":"world","entities":["Mina","Paris"],"occurred_start":"2025-04-15"}]}`)
+	x := &memory.LLMExtractor{Model: model}
+	facts, _ := x.Extract(context.Background(), memory.ExtractRequest{Content: "Mina flew to Paris yesterday.", Now: time.Date(2025, 4, 16, 0, 0, 0, 0, time.UTC)})
+	fmt.Println(facts[0].Text, facts[0].Entities, facts[0].OccurredStart.Format("2006-01-02"))
+	// Output:
+	// Mina flew to Paris on 2025-04-15. [Mina Paris] 2025-04-15
+}
