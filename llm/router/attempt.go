@@ -418,7 +418,10 @@ func (r *Router) failed(g *group, d *deployment, c *call, e *llm.Error, now time
 	multi := len(g.deps) > 1
 	cool := false
 	switch {
-	case (e.StatusCode == 429 || e.Kind == llm.ErrRateLimit) && multi:
+	case (e.StatusCode == 429 || e.Kind == llm.ErrRateLimit) && (multi || e.RetryAfter > 0):
+		// a single deployment is cooled only for the time its upstream
+		// asked for: other calls then wait or fall back instead of
+		// hammering it
 		cool = true
 		if e.RetryAfter > 0 {
 			ttl = e.RetryAfter

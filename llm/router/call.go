@@ -38,6 +38,8 @@ type call struct {
 	timeout  time.Duration
 	attempts int
 	first    string    // the first group run
+	chain    []string  // the fallback chain being walked
+	depth    int       // fallback depth of the group running
 	tried    []string  // the other groups run
 	end      time.Time // end of the last attempt
 	tokens   int
@@ -122,17 +124,17 @@ func (r *Router) Complete(ctx context.Context, req *llm.Request) (*llm.Response,
 	}
 	orig := err
 	var notes []string
-	depth := 0
+	c.chain = chain
 	for _, fb := range chain {
-		if depth >= r.maxFallbacks {
+		if c.depth >= r.maxFallbacks {
 			break
 		}
 		g := r.groups[fb]
 		if g == nil || c.triedGroup(fb) {
 			continue
 		}
-		depth++
-		resp, err = c.runGroup(ctx, g, depth)
+		c.depth++
+		resp, err = c.runGroup(ctx, g, c.depth)
 		if err == nil {
 			return c.finish(resp), nil
 		}
@@ -225,13 +227,19 @@ func (r *Router) fallbackChain(group string, err error) []string {
 	return r.cfg.DefaultFallbacks
 }
 
-// hasFallbacks reports whether a failure of group could go anywhere.
+// hasFallbacks reports whether a failure of group could still go to a
+// fallback group: for the requested group, its own fallback chain; inside
+// a fallback group, the rest of the chain being walked.
 func (c *call) hasFallbacks(group string, err error) bool {
-	if c.opts.DisableFallbacks || c.r.maxFallbacks == 0 {
+	if c.opts.DisableFallbacks || c.depth >= c.r.maxFallbacks {
 		return false
 	}
-	for _, fb := range c.r.fallbackChain(group, err) {
-		if !c.triedGroup(fb) {
+	chain := c.chain
+	if c.depth == 0 {
+		chain = c.r.fallbackChain(group, err)
+	}
+	for _, fb := range chain {
+		if c.r.groups[fb] != nil && !c.triedGroup(fb) {
 			return true
 		}
 	}
@@ -447,12 +455,13 @@ func (c *call) backoff(e *llm.Error, n int, h groupHealth) time.Duration {
 	}
 	now := r.clock.Now()
 	if !h.anyUp {
-		// everything is cooling down: only worth waiting for the first one
-		// to come back when the call waits for cooldowns
-		if !c.wait {
-			return -1
-		}
+		// everything is cooling down: waiting longer than the backoff for
+		// the first deployment to come back is only done when the call
+		// waits for cooldowns
 		if up := h.nextUp.Sub(now); up > w {
+			if !c.wait {
+				return -1
+			}
 			w = up
 		}
 	}

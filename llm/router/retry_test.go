@@ -235,6 +235,13 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		if errKind(err) != llm.ErrRateLimit || a.Calls() != 1 || len(clk.Sleeps()) != 0 {
 			t.Fatalf("err %v calls %d sleeps %v", err, a.Calls(), clk.Sleeps())
 		}
+		// the throttled deployment is left alone for the 20s it asked for
+		clk.Advance(5 * time.Second)
+		_, err = r.Complete(context.Background(), userReq("g", "hi"))
+		var e *llm.Error
+		if !errors.As(err, &e) || !errors.Is(err, ErrNoDeployments) || e.RetryAfter != 15*time.Second || a.Calls() != 1 {
+			t.Fatalf("second call: err %v calls %d", err, a.Calls())
+		}
 	})
 	t.Run("retry_after is the minimum wait", func(t *testing.T) {
 		clk := newFakeClock()
@@ -320,5 +327,30 @@ func TestCallerCancellation(t *testing.T) {
 	}
 	if cooling(r, "a") {
 		t.Fatal("a caller's cancellation must not count against the deployment")
+	}
+}
+
+// Inside a fallback chain, a throttled group moves on to the rest of the
+// chain instead of retrying.
+func TestRateLimitInsideTheFallbackChain(t *testing.T) {
+	clk := newFakeClock()
+	p := script("p", httpErr(llm.ErrInternalServer, 500))
+	f1 := script("f1", &llm.Error{Kind: llm.ErrRateLimit, StatusCode: 429, RetryAfter: 20 * time.Second})
+	f2 := okModel("f2", "from f2")
+	r := newRouter(t, Config{Deployments: []Deployment{dep("p", "p", p), dep("f1", "f1", f1), dep("f2", "f2", f2)},
+		NumRetries: Int(0), Fallbacks: map[string][]string{"p": {"f1", "f2"}}}, clk)
+	resp, err := r.Complete(context.Background(), userReq("p", "hi"))
+	if err != nil || resp.Deployment != "f2" || f1.Calls() != 1 || len(clk.Sleeps()) != 0 {
+		t.Fatalf("resp %+v err %v f1 calls %d sleeps %v", resp, err, f1.Calls(), clk.Sleeps())
+	}
+	// the last group of the chain has nowhere to go: it waits Retry-After
+	f1b := script("f1", &llm.Error{Kind: llm.ErrRateLimit, StatusCode: 429, RetryAfter: 20 * time.Second}, nil)
+	dp := dep("p", "p", p)
+	dp.NumRetries = Int(0)
+	r = newRouter(t, Config{Deployments: []Deployment{dp, dep("f1", "f1", f1b)},
+		NumRetries: Int(1), Fallbacks: map[string][]string{"p": {"f1"}}}, clk)
+	resp, err = r.Complete(context.Background(), userReq("p", "hi"))
+	if err != nil || resp.Deployment != "f1" || f1b.Calls() != 2 || !reflect.DeepEqual(clk.Sleeps(), []time.Duration{20 * time.Second}) {
+		t.Fatalf("resp %+v err %v calls %d sleeps %v", resp, err, f1b.Calls(), clk.Sleeps())
 	}
 }
