@@ -11,6 +11,7 @@ import (
 	"github.com/jedisos/jedisos/memory"
 	"github.com/jedisos/jedisos/memory/memorytest"
 	mq "github.com/jedisos/jedisos/memory/qdrant"
+	"github.com/qdrant/go-client/qdrant"
 )
 
 // realConfig returns a configuration for the Qdrant server at QDRANT_ADDR
@@ -42,14 +43,20 @@ func openReal(t *testing.T) *mq.Store {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	cfg.Collection = "jedisos_test_" + hex.EncodeToString(b[:])
-	s, err := mq.Open(ctxT(t), cfg)
+	// The test keeps its own client: the contract suite closes the store
+	// before this cleanup runs, and the collection must still be dropped.
+	c, err := qdrant.NewClient(&qdrant.Config{Host: cfg.Host, Port: cfg.Port, APIKey: cfg.APIKey, UseTLS: cfg.UseTLS})
 	if err != nil {
-		t.Fatalf("Open %s: %v", cfg, err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = s.Client().DeleteCollection(ctxT(t), cfg.Collection)
-		_ = s.Close()
+		_ = c.DeleteCollection(ctxT(t), cfg.Collection)
+		_ = c.Close()
 	})
+	s, err := mq.NewWithClient(ctxT(t), c, cfg)
+	if err != nil {
+		t.Fatalf("NewWithClient %s: %v", cfg, err)
+	}
 	return s
 }
 
