@@ -175,6 +175,15 @@ func TestUpsertModesAndUnnamedVector(t *testing.T) {
 	}
 	_, err = c.Upsert(ctx(t), &qdrant.UpsertPoints{CollectionName: "u", Points: []*qdrant.PointStruct{{Id: qdrant.NewIDNum(9)}}})
 	wantCode(t, err, codes.InvalidArgument, "unnamed vector is missing")
+
+	// Older clients fill the deprecated data field instead of the oneof.
+	old := &qdrant.Vector{Data: []float32{7, 7}} //nolint:staticcheck // deprecated on purpose
+	_, err = c.Upsert(ctx(t), &qdrant.UpsertPoints{CollectionName: "u", Points: []*qdrant.PointStruct{
+		{Id: qdrant.NewIDNum(7), Vectors: &qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: old}}}}})
+	must(t, err)
+	res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: "u", Query: qdrant.NewQueryDense([]float32{7, 7}), Limit: qdrant.PtrOf(uint64(1))})
+	must(t, err)
+	eqIDs(t, "deprecated vector form", ids(res), []uint64{7})
 }
 
 func TestScrollPagingCountAndDelete(t *testing.T) {
