@@ -281,7 +281,7 @@ func (t *Tool) settle(parent, callCtx context.Context, timeout time.Duration, ou
 	if _, ok := err.(*PanicError); ok {
 		return "", err
 	}
-	if callCtx.Err() != nil {
+	if callCtx.Err() != nil || expired(callCtx) {
 		return "", t.stopped(parent, timeout)
 	}
 	if err != nil {
@@ -296,7 +296,17 @@ func (t *Tool) stopped(parent context.Context, timeout time.Duration) error {
 	if parent.Err() != nil {
 		return &CanceledError{Tool: t.name, Err: context.Cause(parent)}
 	}
+	if expired(parent) {
+		return &CanceledError{Tool: t.name, Err: context.DeadlineExceeded}
+	}
 	return &TimeoutError{Tool: t.name, Timeout: timeout}
+}
+
+// expired reports whether ctx's deadline has passed. A context's timer may
+// fire late on a busy machine; the deadline itself is exact.
+func expired(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // finish builds the Result of a call.
