@@ -683,3 +683,38 @@ func TestToolChoiceOnEveryWire(t *testing.T) {
 		}
 	}
 }
+
+func TestGeminiParallelToolCalls(t *testing.T) {
+	srv := llmtest.NewGemini(t)
+	m := newModel(t, "gemini/gemini-2.0-flash", srv)
+	calls := []llmtest.ToolCall{{Name: "get_weather", Arguments: `{"city":"Seoul"}`}, {Name: "get_weather", Arguments: `{"city":"Busan"}`}}
+	for _, stream := range []bool{false, true} {
+		srv.Enqueue(llmtest.Reply{Text: "Checking.", ToolCalls: calls, Usage: llmtest.Usage{Prompt: 40, Completion: 12}})
+		req := userReq("weather?")
+		req.Tools = []llms.Tool{weatherTool}
+		var c collect
+		if stream {
+			req.Stream = c.fn
+		}
+		resp, err := m.Complete(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tcs := resp.Message.ToolCalls
+		if len(tcs) != 2 || tcs[0].Arguments != `{"city":"Seoul"}` || tcs[1].Arguments != `{"city":"Busan"}` || tcs[0].ID == tcs[1].ID ||
+			resp.FinishReason != llm.FinishToolCalls || resp.Usage.TotalTokens != 52 {
+			t.Fatalf("stream=%v resp %+v", stream, resp)
+		}
+		if stream {
+			var idx []int
+			for _, ch := range c.chunks {
+				if ch.ToolCall != nil {
+					idx = append(idx, ch.ToolCall.Index)
+				}
+			}
+			if len(idx) != 2 || idx[0] != 0 || idx[1] != 1 || c.text.String() != "Checking." {
+				t.Fatalf("deltas %v text %q", idx, c.text.String())
+			}
+		}
+	}
+}
