@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/tmc/langchaingo/llms"
@@ -252,7 +253,7 @@ func openaiResponse(or *oaResponse) *Response {
 	}
 	for i := range msg.ToolCalls {
 		if msg.ToolCalls[i].ID == "" {
-			msg.ToolCalls[i].ID = "call_" + itoa(i)
+			msg.ToolCalls[i].ID = "call_" + strconv.Itoa(i)
 		}
 		if msg.ToolCalls[i].Arguments == "" {
 			msg.ToolCalls[i].Arguments = "{}"
@@ -269,13 +270,6 @@ func openaiResponse(or *oaResponse) *Response {
 		resp.Usage = or.Usage.usage()
 	}
 	return resp
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
 }
 
 // openaiStreamError turns an in-band {"error": ...} object into a StreamError.
