@@ -28,8 +28,9 @@
 // never silently gets a wrong answer.
 //
 // For failure tests a Server can make the next N calls of a method fail with a
-// chosen gRPC code (FailNext), stop in the middle of an upsert batch after K
-// points were applied (StopAfterPoints), and it counts every call it receives
+// chosen gRPC code (FailNext), delay a method so callers hit their deadline
+// (SetDelay), stop in the middle of an upsert batch after K points were
+// applied (StopAfterPoints), and it counts every call it receives
 // per method (Calls) so a caller can prove how many round trips an operation
 // took. RecordRequests keeps copies of the requests received, for golden
 // tests of the exact messages a client sends. All methods are safe for

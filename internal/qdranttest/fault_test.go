@@ -1,11 +1,13 @@
 package qdranttest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/qdrant/go-client/qdrant"
 	"google.golang.org/grpc/codes"
@@ -227,5 +229,25 @@ func TestRecordRequests(t *testing.T) {
 	srv.RecordRequests(false)
 	if len(srv.Requests(qdrant.Points_Query_FullMethodName)) != 0 {
 		t.Fatal("ResetRequests kept requests")
+	}
+}
+
+func TestDelay(t *testing.T) {
+	srv := Start(t)
+	c := client(t, srv)
+	hybrid(t, c, "m", qdrant.Distance_Cosine)
+	must(t, srv.SetDelay(qdrant.Points_Count_FullMethodName, time.Minute))
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.Count(short, &qdrant.CountPoints{CollectionName: "m"})
+	wantCode(t, err, codes.DeadlineExceeded)
+	// Other methods are not delayed; removing the delay restores Count.
+	_, err = c.ListCollections(ctx(t))
+	must(t, err)
+	must(t, srv.SetDelay(qdrant.Points_Count_FullMethodName, 0))
+	_, err = c.Count(ctx(t), &qdrant.CountPoints{CollectionName: "m"})
+	must(t, err)
+	if err := srv.SetDelay("Count", time.Second); !errors.Is(err, ErrUnknownMethod) {
+		t.Fatalf("unknown method: %v", err)
 	}
 }

@@ -59,6 +59,7 @@ type Server struct {
 	stopAfter int // points of the next upsert to apply before going down; -1 when unarmed
 	record    bool
 	requests  map[string][]proto.Message
+	delays    map[string]time.Duration
 
 	closeOnce sync.Once
 }
@@ -82,6 +83,7 @@ func New(opts ...Option) (*Server, error) {
 		faults:      map[string]*fault{},
 		stopAfter:   -1,
 		requests:    map[string][]proto.Message{},
+		delays:      map[string]time.Duration{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -162,6 +164,23 @@ func (s *Server) FailNext(method string, n int, code codes.Code) error {
 		return nil
 	}
 	s.faults[method] = &fault{remaining: n, code: code}
+	return nil
+}
+
+// SetDelay makes every call of method (a full gRPC method name) wait d
+// before it is handled, or return codes.DeadlineExceeded / codes.Canceled
+// if the caller's context ends first. d <= 0 removes the delay.
+func (s *Server) SetDelay(method string, d time.Duration) error {
+	if !knownMethod(method) {
+		return fmt.Errorf("%w %q (use a qdrant.*_FullMethodName constant)", ErrUnknownMethod, method)
+	}
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	if d <= 0 {
+		delete(s.delays, method)
+	} else {
+		s.delays[method] = d
+	}
 	return nil
 }
 
@@ -290,6 +309,7 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 		s.requests[info.FullMethod] = append(s.requests[info.FullMethod], proto.Clone(m))
 	}
 	down := s.down
+	delay := s.delays[info.FullMethod]
 	var injected *status.Status
 	if f := s.faults[info.FullMethod]; f != nil && !down {
 		injected = status.Newf(f.code, "qdranttest: injected %s failure for %s (%d more to come)", f.code, info.FullMethod, f.remaining-1)
@@ -308,6 +328,15 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 		}
 		if subtle.ConstantTimeCompare([]byte(got[0]), []byte(s.apiKey)) != 1 {
 			return nil, status.Error(codes.Unauthenticated, "Invalid API key or JWT")
+		}
+	}
+	if delay > 0 {
+		timer := time.NewTimer(delay)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, status.FromContextError(ctx.Err()).Err()
 		}
 	}
 	if down {
