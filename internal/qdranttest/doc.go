@@ -42,6 +42,16 @@
 // modifier multiplies each query weight by ln(1 + (N - n + 0.5) / (n + 0.5))
 // where N is the number of points holding that sparse vector and n the number
 // of them having the index, and RRF scores a point at 0-based position p of
-// each prefetch with 1 / (K + p) (K defaults to 2). Ties are broken by point
-// id so every result order is deterministic.
+// each prefetch with 1 / (K + p) (K defaults to 2; with weights w,
+// 1 / ((p+1)/w + K - 1)). Ties are broken by point id so every result order
+// is deterministic.
+//
+// Other details a test may rely on: the root filter of a Query also applies
+// to its prefetches; a query by point id leaves that point out of the
+// result; Get and Scroll return the payload unless with_payload disables it,
+// Query and Search only when asked; Count is always exact; a text match is a
+// substring match unless the field has a text index, then every lowercased
+// word of the query must appear; order_by accepts numbers and datetime
+// strings (order values of datetimes are Unix microseconds); dotted keys
+// also descend into arrays of objects without "[]", which Qdrant may not.
 package qdranttest

@@ -27,8 +27,8 @@ const Version = "1.17.1"
 // apiKeyHeader is the metadata key the go-client sends the API key in.
 const apiKeyHeader = "api-key"
 
-// ErrUnknownMethod is returned by FailNext for a method name the server
-// does not serve.
+// ErrUnknownMethod is returned by FailNext and SetDelay for a method name
+// the server does not serve.
 var ErrUnknownMethod = errors.New("qdranttest: unknown gRPC method")
 
 // Option configures a Server.
