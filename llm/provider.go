@@ -290,6 +290,9 @@ func newModel(c config) (*Model, error) {
 	if base == "" {
 		base = spec.DefaultBase
 	}
+	if base != "" && !strings.Contains(base, "://") {
+		base = "http://" + base // OLLAMA_HOST style "host:port"
+	}
 	m.base = strings.TrimRight(base, "/")
 	m.key = p.APIKey
 	m.hc = p.HTTPClient

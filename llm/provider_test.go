@@ -69,6 +69,10 @@ func TestResolveEveryPrefix(t *testing.T) {
 	if p, n, err := llm.ResolveModel("command-r-plus"); err != nil || p != "cohere" || n != "command-r-plus" {
 		t.Fatalf("command-r-plus -> %q %q %v", p, n, err)
 	}
+	// OLLAMA_HOST holds host:port without a scheme.
+	if m, err := llm.New("ollama/llama3", envOf(map[string]string{"OLLAMA_HOST": "10.0.0.5:11434"})); err != nil || m.APIBase() != "http://10.0.0.5:11434/v1" {
+		t.Fatalf("OLLAMA_HOST base: %v", err)
+	}
 	// An OpenAI-compatible server behind openai/ with an API base needs no key.
 	if _, err := llm.New("openai/local-model", llm.WithAPIBase("http://127.0.0.1:9/v1"), envOf(nil)); err != nil {
 		t.Fatalf("openai-compatible without key: %v", err)
