@@ -18,12 +18,54 @@ type reasons struct {
 	budgetErr                                  *BudgetError
 }
 
+// skip says why a deployment cannot take a call right now.
+type skip int
+
+const (
+	skipNone skip = iota
+	skipCooling
+	skipSmall
+	skipBudget
+	skipLimit
+	skipBusy
+)
+
+// eligibleLocked checks one deployment for the call. Caller holds the
+// group's mutex.
+func (r *Router) eligibleLocked(d *deployment, c *call, now time.Time, rs *reasons) skip {
+	if d.cooldownUntil.After(now) {
+		if rs.nextUp.IsZero() || d.cooldownUntil.Before(rs.nextUp) {
+			rs.nextUp = d.cooldownUntil
+		}
+		return skipCooling
+	}
+	if d.maxInput > rs.largest {
+		rs.largest = d.maxInput
+	}
+	if r.cfg.EnablePreCallChecks && d.maxInput > 0 && c.tokens > d.maxInput {
+		return skipSmall
+	}
+	if b := r.providerBudgets[d.provider]; b != nil {
+		if spent, reset, over := b.exceeded(now); over {
+			rs.budgetErr = &BudgetError{Scope: "provider " + d.provider, Spent: spent, Limit: b.limit, ResetIn: reset}
+			return skipBudget
+		}
+	}
+	d.rollMinute(now.Unix() / 60)
+	if (d.rpm > 0 && d.rpmUsed+1 > d.rpm) || (d.tpm > 0 && d.tpmUsed+c.tokens > d.tpm) {
+		return skipLimit
+	}
+	if d.maxParallel > 0 && d.inFlight >= d.maxParallel {
+		return skipBusy
+	}
+	return skipNone
+}
+
 // selectLocked picks a deployment for the call, skipping those that failed
 // earlier in the call unless nothing else is left. Caller holds g.mu.
 func (r *Router) selectLocked(g *group, c *call, failed []*deployment, now time.Time) (*deployment, reasons) {
 	var buf [16]*deployment
 	var rs reasons
-	minute := now.Unix() / 60
 	cands := buf[:0]
 	for pass := 0; pass < 2; pass++ {
 		rs = reasons{total: len(g.deps)}
@@ -33,37 +75,20 @@ func (r *Router) selectLocked(g *group, c *call, failed []*deployment, now time.
 				skipped++
 				continue
 			}
-			if d.cooldownUntil.After(now) {
+			switch r.eligibleLocked(d, c, now, &rs) {
+			case skipCooling:
 				rs.cooling++
-				if rs.nextUp.IsZero() || d.cooldownUntil.Before(rs.nextUp) {
-					rs.nextUp = d.cooldownUntil
-				}
-				continue
-			}
-			if d.maxInput > rs.largest {
-				rs.largest = d.maxInput
-			}
-			if r.cfg.EnablePreCallChecks && d.maxInput > 0 && c.tokens > d.maxInput {
+			case skipSmall:
 				rs.small++
-				continue
-			}
-			if b := r.providerBudgets[d.provider]; b != nil {
-				if spent, reset, over := b.exceeded(now); over {
-					rs.budget++
-					rs.budgetErr = &BudgetError{Scope: "provider " + d.provider, Spent: spent, Limit: b.limit, ResetIn: reset}
-					continue
-				}
-			}
-			d.rollMinute(minute)
-			if (d.rpm > 0 && d.rpmUsed+1 > d.rpm) || (d.tpm > 0 && d.tpmUsed+c.tokens > d.tpm) {
+			case skipBudget:
+				rs.budget++
+			case skipLimit:
 				rs.limit++
-				continue
-			}
-			if d.maxParallel > 0 && d.inFlight >= d.maxParallel {
+			case skipBusy:
 				rs.busy++
-				continue
+			default:
+				cands = append(cands, d)
 			}
-			cands = append(cands, d)
 		}
 		if len(cands) > 0 || skipped == 0 {
 			break

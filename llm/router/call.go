@@ -296,7 +296,7 @@ func (c *call) runGroup(ctx context.Context, g *group, depth int) (*llm.Response
 		if !slicesContains(failed, d) {
 			failed = append(failed, d)
 		}
-		h := c.r.health(g, failed)
+		h := c.health(g, failed)
 		n := c.retriesFor(g, d, e, h)
 		if retries >= n {
 			return nil, e
@@ -325,32 +325,34 @@ func slicesContains(s []*deployment, d *deployment) bool {
 
 // groupHealth summarises a group after a failure.
 type groupHealth struct {
-	// fresh: a deployment that is not cooling down and has not failed in
-	// this call exists.
+	// fresh: a deployment that could take the call (not cooling down, not
+	// over its limits or budget, big enough) and has not failed in this
+	// call exists.
 	fresh bool
-	// anyUp: a deployment that is not cooling down exists.
+	// anyUp: a deployment that could take the call exists.
 	anyUp bool
 	// nextUp is when the first cooling deployment comes back.
 	nextUp time.Time
 }
 
-func (r *Router) health(g *group, failed []*deployment) groupHealth {
+func (c *call) health(g *group, failed []*deployment) groupHealth {
+	r := c.r
 	now := r.clock.Now()
 	var h groupHealth
+	var rs reasons
 	g.mu.Lock()
 	for _, d := range g.deps {
-		if d.cooldownUntil.After(now) {
-			if h.nextUp.IsZero() || d.cooldownUntil.Before(h.nextUp) {
-				h.nextUp = d.cooldownUntil
+		switch r.eligibleLocked(d, c, now, &rs) {
+		case skipNone, skipBusy:
+			// busy deployments free up on their own
+			h.anyUp = true
+			if !slicesContains(failed, d) {
+				h.fresh = true
 			}
-			continue
-		}
-		h.anyUp = true
-		if !slicesContains(failed, d) {
-			h.fresh = true
 		}
 	}
 	g.mu.Unlock()
+	h.nextUp = rs.nextUp
 	return h
 }
 
@@ -454,6 +456,11 @@ func (c *call) backoff(e *llm.Error, n int, h groupHealth) time.Duration {
 		w = r.cfg.RetryAfter
 	}
 	now := r.clock.Now()
+	if !h.anyUp && h.nextUp.IsZero() {
+		// nothing is cooling down, yet nothing could take the call (limits,
+		// budgets, context windows): waiting will not help
+		return -1
+	}
 	if !h.anyUp {
 		// everything is cooling down: waiting longer than the backoff for
 		// the first deployment to come back is only done when the call

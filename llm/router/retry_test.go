@@ -354,3 +354,22 @@ func TestRateLimitInsideTheFallbackChain(t *testing.T) {
 		t.Fatalf("resp %+v err %v calls %d sleeps %v", resp, err, f1b.Calls(), clk.Sleeps())
 	}
 }
+
+// A deployment over its rpm limit is not "healthy": the retry goes back to
+// the failed deployment after a backoff instead of at once.
+func TestRetryBacksOffWhenOthersAreAtTheirLimit(t *testing.T) {
+	clk := newFakeClock()
+	a := script("a", httpErr(llm.ErrInternalServer, 500), nil)
+	b := okModel("b", "b")
+	ds := []Deployment{dep("g", "a", a), dep("g", "b", b)}
+	ds[1].RPM = 1
+	r := newRouter(t, Config{Deployments: ds, Strategy: LeastBusy, CooldownTime: -1}, clk, WithRand(seqRand(0, 0.5)))
+	r.Complete(context.Background(), userReq("g", "hi")) // the tie goes to b, using its rpm
+	resp, err := r.Complete(context.Background(), userReq("g", "hi"))
+	if err != nil || resp.Deployment != "a" || resp.Attempts != 2 {
+		t.Fatalf("resp %+v err %v", resp, err)
+	}
+	if got := clk.Sleeps(); !reflect.DeepEqual(got, []time.Duration{375 * time.Millisecond}) {
+		t.Fatalf("sleeps %v", got)
+	}
+}
