@@ -16,7 +16,9 @@ import (
 // providers).
 type model func(ctx context.Context, req *llm.Request) (*llm.Response, error)
 
-func (m model) Complete(ctx context.Context, req *llm.Request) (*llm.Response, error) { return m(ctx, req) }
+func (m model) Complete(ctx context.Context, req *llm.Request) (*llm.Response, error) {
+	return m(ctx, req)
+}
 
 func answer(text string) model {
 	return func(context.Context, *llm.Request) (*llm.Response, error) {
@@ -175,7 +177,9 @@ func (c *manualClock) Sleep(_ context.Context, d time.Duration) error {
 	c.now = c.now.Add(d)
 	return nil
 }
-func (c *manualClock) AfterFunc(time.Duration, func()) func() bool { return func() bool { return true } }
+func (c *manualClock) AfterFunc(time.Duration, func()) func() bool {
+	return func() bool { return true }
+}
 
 // Budgets stop spending before the call is made.
 func ExampleBudget() {
