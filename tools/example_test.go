@@ -79,7 +79,7 @@ func ExampleRegistry_Execute() {
 	// Output:
 	// {"location":"Seoul, South Korea","temp":15,"unit":"celsius"}
 	// Error: the arguments for tool "get_weather" do not match its parameter schema:
-	// - /city: unknown property: the schema does not define it
+	// - /city: unknown property; the allowed properties are location, unit
 	// - /location: required property is missing
 	// - /unit: value must be one of "celsius", "fahrenheit"; got "kelvin"
 	// Fix the arguments and call the tool again.

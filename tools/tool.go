@@ -37,6 +37,7 @@ type Tool struct {
 	name        string
 	description string
 	schema      []byte
+	schemaDoc   map[string]any // schema decoded, read only
 	validator   *jsonschema.Schema
 	bind        func(args []byte) (invocation, error)
 	timeout     time.Duration
@@ -161,6 +162,9 @@ func declare(name, description string, doc []byte, bind func([]byte) (invocation
 		return nil, &DeclarationError{Tool: name, Reason: "invalid parameter schema", Err: err}
 	}
 	t.validator = v
+	if err := json.Unmarshal(doc, &t.schemaDoc); err != nil {
+		return nil, &DeclarationError{Tool: name, Reason: "invalid parameter schema", Err: err}
+	}
 	return t, nil
 }
 
@@ -255,7 +259,7 @@ func (t *Tool) prepare(ctx context.Context, call llm.ToolCall) (invocation, erro
 		return nil, &SyntaxError{Tool: t.name, Offset: off, Err: err}
 	}
 	if err := t.validator.Validate(doc); err != nil {
-		return nil, &ValidationError{Tool: t.name, Violations: violations(err)}
+		return nil, &ValidationError{Tool: t.name, Violations: violations(err, t.schemaDoc)}
 	}
 	inv, err := t.bind(args)
 	if err != nil {

@@ -144,13 +144,15 @@ func acceptNull(p any) any {
 
 // violations flattens a validation error tree into a sorted list of
 // violations, one per problem, each at the JSON Pointer of its value.
-func violations(err error) []Violation {
+// schema is the tool's schema document; it names the allowed properties
+// when the model sends an unknown one.
+func violations(err error, schema map[string]any) []Violation {
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
 		return []Violation{{Message: err.Error()}}
 	}
 	var out []Violation
-	collect(ve, &out)
+	collect(ve, schema, &out)
 	if len(out) == 0 {
 		out = append(out, Violation{Path: pointer(ve.InstanceLocation), Message: ve.ErrorKind.LocalizedString(printer)})
 	}
@@ -163,7 +165,7 @@ func violations(err error) []Violation {
 	return slices.Compact(out)
 }
 
-func collect(e *jsonschema.ValidationError, out *[]Violation) {
+func collect(e *jsonschema.ValidationError, schema map[string]any, out *[]Violation) {
 	path := pointer(e.InstanceLocation)
 	switch k := e.ErrorKind.(type) {
 	case *kind.Required:
@@ -172,8 +174,12 @@ func collect(e *jsonschema.ValidationError, out *[]Violation) {
 		}
 		return
 	case *kind.AdditionalProperties:
+		msg := "unknown property: the schema does not define it"
+		if allowed := propertiesAt(schema, e.InstanceLocation); len(allowed) > 0 {
+			msg = "unknown property; the allowed properties are " + strings.Join(allowed, ", ")
+		}
 		for _, p := range k.Properties {
-			*out = append(*out, Violation{Path: path + "/" + escapeToken(p), Message: "unknown property: the schema does not define it"})
+			*out = append(*out, Violation{Path: path + "/" + escapeToken(p), Message: msg})
 		}
 		return
 	case *kind.Type:
@@ -221,7 +227,7 @@ func collect(e *jsonschema.ValidationError, out *[]Violation) {
 		}
 	}
 	for _, c := range causes {
-		collect(c, out)
+		collect(c, schema, out)
 	}
 }
 
@@ -249,6 +255,41 @@ func leafMessage(k jsonschema.ErrorKind) string {
 		return fmt.Sprintf("must be < %s; got %s", k.Want.RatString(), k.Got.RatString())
 	}
 	return k.LocalizedString(printer)
+}
+
+// propertiesAt follows the instance location through the schema's
+// properties, items and map values and returns the sorted property names
+// of the object schema found there, or nil where the path is not that
+// simple (anyOf, $ref, ...).
+func propertiesAt(schema map[string]any, loc []string) []string {
+	node := schema
+	for _, tok := range loc {
+		var next any
+		if props, ok := node["properties"].(map[string]any); ok && props[tok] != nil {
+			next = props[tok]
+		} else if items, ok := node["items"].(map[string]any); ok {
+			if _, err := strconv.Atoi(tok); err == nil {
+				next = items
+			}
+		} else if ap, ok := node["additionalProperties"].(map[string]any); ok {
+			next = ap
+		}
+		m, ok := next.(map[string]any)
+		if !ok {
+			return nil
+		}
+		node = m
+	}
+	props, ok := node["properties"].(map[string]any)
+	if !ok {
+		return nil
+	}
+	names := make([]string, 0, len(props))
+	for n := range props {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
 func isNullBranch(e *jsonschema.ValidationError) bool {

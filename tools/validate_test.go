@@ -51,7 +51,12 @@ func TestValidationViolations(t *testing.T) {
 		{"missing required", `{"items":[{"sku":"a","count":1}],` + at + `}`,
 			[]Violation{{"/customer", "required property is missing"}}},
 		{"unknown property", `{"customer":"bob","items":[{"sku":"a","count":1}],` + at + `,"colour":"red"}`,
-			[]Violation{{"/colour", "unknown property: the schema does not define it"}}},
+			[]Violation{{"/colour", "unknown property; the allowed properties are at, code, customer, express, items, priority, ship, unit, weight"}}},
+		{"unknown nested property", `{"customer":"bob","items":[{"sku":"a","count":1,"colour":"red"}],"ship":{"street":"x","city":"y","floor":3},` + at + `}`,
+			[]Violation{
+				{"/items/0/colour", "unknown property; the allowed properties are count, sku"},
+				{"/ship/floor", "unknown property; the allowed properties are city, street, zip"},
+			}},
 		{"wrong type", `{"customer":42,"items":[{"sku":"a","count":1}],` + at + `}`,
 			[]Violation{{"/customer", "expected string, got number"}}},
 		{"enum", `{"customer":"bob","unit":"stone","items":[{"sku":"a","count":1}],` + at + `}`,
@@ -94,7 +99,7 @@ func TestValidationViolations(t *testing.T) {
 			[]Violation{
 				{"/at", "required property is missing"},
 				{"/customer", "expected string, got number"},
-				{"/extra", "unknown property: the schema does not define it"},
+				{"/extra", "unknown property; the allowed properties are at, code, customer, express, items, priority, ship, unit, weight"},
 				{"/items", "must have at least 1 items; got 0"},
 				{"/unit", `value must be one of "kg", "lb"; got "oz"`},
 			}},
