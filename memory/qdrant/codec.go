@@ -2,7 +2,6 @@ package qdrant
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -309,21 +308,4 @@ func decodeProfile(p map[string]*qdrant.Value) (memory.Bank, error) {
 		return memory.Bank{}, err
 	}
 	return b, nil
-}
-
-// normalized returns a unit-length copy of v (v itself when all zero).
-func normalized(v []float32) []float32 {
-	var ss float64
-	for _, x := range v {
-		ss += float64(x) * float64(x)
-	}
-	if ss == 0 {
-		return v
-	}
-	inv := 1 / math.Sqrt(ss)
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(float64(x) * inv)
-	}
-	return out
 }

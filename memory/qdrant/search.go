@@ -141,10 +141,8 @@ func (s *Store) query(ctx context.Context, q *qdrant.QueryPoints) ([]*qdrant.Sco
 	return pts, err
 }
 
-// FusedQuery returns the single Query message a fused search sends once
-// the entity keys are known (exported for inspection and tests; Search
-// builds and sends it itself). seeds are the entity keys found through
-// the semantic seeds, if any.
+// fusedQuery is the single Query a fused search sends once the entity
+// keys (query entities and seed entities) are known; nil when no arm runs.
 func (s *Store) fusedQuery(p *plan) *qdrant.QueryPoints {
 	var pf []*qdrant.PrefetchQuery
 	if !p.req.SkipSemantic {
