@@ -200,9 +200,10 @@ func (p *Prices) table() map[string]ModelInfo {
 	return p.base
 }
 
-// Register adds or replaces the information for model. The key is the
-// model string as given; lookups of provider-prefixed and bare forms
-// of it find it too.
+// Register adds or replaces the information for model, keyed by the
+// model string as given. Lookup applies the same rules as to table keys,
+// so a bare name registered ("my-model") is also found behind a provider
+// prefix ("openai/my-model").
 func (p *Prices) Register(model string, info ModelInfo) {
 	if info.Key == "" {
 		info.Key = model

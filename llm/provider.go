@@ -338,7 +338,7 @@ func newModel(c config) (*Model, error) {
 			return nil, mkErr(ErrBadRequest, "vertex_ai needs a project: set VERTEXAI_PROJECT")
 		}
 		if m.key == "" {
-			ts, err := vertexTokenSource(c.getenv)
+			ts, err := vertexTokenSource(c.getenv, m.hc)
 			if err != nil {
 				return nil, mkErr(ErrAuthentication, "%s", err.Error())
 			}
@@ -362,7 +362,7 @@ func newModel(c config) (*Model, error) {
 			return nil, err
 		}
 	}
-	if m.key == "" && !keyOptional && prefix != "bedrock" {
+	if m.key == "" && m.token == nil && !keyOptional && prefix != "bedrock" {
 		return nil, mkErr(ErrAuthentication, "missing API key: set %s or pass an API key", strings.Join(spec.KeyEnv, " or "))
 	}
 	if p.InputCostPerToken != 0 || p.OutputCostPerToken != 0 {

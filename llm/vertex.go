@@ -2,7 +2,9 @@ package llm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,7 +16,9 @@ import (
 // vertexTokenSource returns a function yielding Google access tokens from
 // Application Default Credentials. It fails, without any network call,
 // when no credentials file is configured.
-func vertexTokenSource(getenv func(string) string) (func(context.Context) (string, error), error) {
+func vertexTokenSource(getenv func(string) string, hc *http.Client) (func(context.Context) (string, error), error) {
+	// Token requests use the model's HTTP client.
+	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
 	file := getenv("GOOGLE_APPLICATION_CREDENTIALS")
 	if file == "" {
 		if home, err := os.UserHomeDir(); err == nil {
@@ -31,6 +35,17 @@ func vertexTokenSource(getenv func(string) string) (func(context.Context) (strin
 	if err != nil {
 		return nil, errors.New("reading GOOGLE_APPLICATION_CREDENTIALS: " + err.Error())
 	}
+	var head struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, errors.New("GOOGLE_APPLICATION_CREDENTIALS file " + file + " is not JSON: " + err.Error())
+	}
+	credType := google.CredentialsType(head.Type)
+	if credType != google.ServiceAccount && credType != google.AuthorizedUser {
+		return nil, errors.New("GOOGLE_APPLICATION_CREDENTIALS file " + file + ": credential type \"" + head.Type +
+			"\" not supported (service_account or authorized_user)")
+	}
 	var (
 		once sync.Once
 		ts   oauth2.TokenSource
@@ -38,7 +53,7 @@ func vertexTokenSource(getenv func(string) string) (func(context.Context) (strin
 	)
 	return func(ctx context.Context) (string, error) {
 		once.Do(func() {
-			creds, err := google.CredentialsFromJSON(context.Background(), data, "https://www.googleapis.com/auth/cloud-platform")
+			creds, err := google.CredentialsFromJSONWithType(tokenCtx, data, credType, "https://www.googleapis.com/auth/cloud-platform")
 			if err != nil {
 				terr = err
 				return
