@@ -177,31 +177,33 @@ func (d *decoder) each(n *yaml.Node, field string, f func(key string, k, v *yaml
 	}
 }
 
-// scalar returns the value of a scalar, resolving os.environ/NAME.
-func (d *decoder) scalar(n *yaml.Node, field string) (string, bool) {
+// scalar returns the value of a scalar, resolving os.environ/NAME, and
+// how to quote it in an error: the value itself, or for a value read from
+// the environment only the variable's name (it may be a secret).
+func (d *decoder) scalar(n *yaml.Node, field string) (value, show string, ok bool) {
 	if n.Kind != yaml.ScalarNode {
 		d.fail(n, field, "expected a single value, got %s", kindName(n))
-		return "", false
+		return "", "", false
 	}
 	v := n.Value
 	if name, ok := strings.CutPrefix(v, "os.environ/"); ok {
 		env, set := os.LookupEnv(name)
 		if !set {
 			d.fail(n, field, "environment variable %s is not set", name)
-			return "", false
+			return "", "", false
 		}
-		return env, true
+		return env, "the value of environment variable " + name, true
 	}
-	return v, true
+	return v, strconv.Quote(v), true
 }
 
 func (d *decoder) str(n *yaml.Node, field string) string {
-	v, _ := d.scalar(n, field)
+	v, _, _ := d.scalar(n, field)
 	return v
 }
 
 func (d *decoder) int(n *yaml.Node, field string) int {
-	v, ok := d.scalar(n, field)
+	v, show, ok := d.scalar(n, field)
 	if !ok {
 		return 0
 	}
@@ -210,43 +212,43 @@ func (d *decoder) int(n *yaml.Node, field string) int {
 		// accept integral floats such as 1e6
 		f, ferr := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if ferr != nil || f != float64(int(f)) {
-			d.fail(n, field, "expected an integer, got %q", v)
+			d.fail(n, field, "expected an integer, got %s", show)
 			return 0
 		}
 		i = int(f)
 	}
 	if i < 0 {
-		d.fail(n, field, "must be >= 0, got %d", i)
+		d.fail(n, field, "must be >= 0, got %s", show)
 		return 0
 	}
 	return i
 }
 
 func (d *decoder) float(n *yaml.Node, field string) float64 {
-	v, ok := d.scalar(n, field)
+	v, show, ok := d.scalar(n, field)
 	if !ok {
 		return 0
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 	if err != nil {
-		d.fail(n, field, "expected a number, got %q", v)
+		d.fail(n, field, "expected a number, got %s", show)
 		return 0
 	}
 	if f < 0 {
-		d.fail(n, field, "must be >= 0, got %g", f)
+		d.fail(n, field, "must be >= 0, got %s", show)
 		return 0
 	}
 	return f
 }
 
 func (d *decoder) bool(n *yaml.Node, field string) bool {
-	v, ok := d.scalar(n, field)
+	v, show, ok := d.scalar(n, field)
 	if !ok {
 		return false
 	}
 	b, err := strconv.ParseBool(strings.TrimSpace(v))
 	if err != nil {
-		d.fail(n, field, "expected true or false, got %q", v)
+		d.fail(n, field, "expected true or false, got %s", show)
 	}
 	return b
 }
@@ -254,13 +256,16 @@ func (d *decoder) bool(n *yaml.Node, field string) bool {
 // duration reads seconds (a number) or a duration string ("30s", "5m",
 // "1h", "1d", "1w", "1mo").
 func (d *decoder) duration(n *yaml.Node, field string) time.Duration {
-	v, ok := d.scalar(n, field)
+	v, show, ok := d.scalar(n, field)
 	if !ok {
 		return 0
 	}
 	dur, err := parseDuration(v)
-	if err != nil {
-		d.fail(n, field, "%v", err)
+	switch {
+	case err != nil && strings.HasPrefix(strings.TrimSpace(v), "-"):
+		d.fail(n, field, "must be >= 0, got %s", show)
+	case err != nil:
+		d.fail(n, field, "expected seconds or a duration such as 30s, 5m, 1h, 1d; got %s", show)
 	}
 	return dur
 }

@@ -141,6 +141,7 @@ func TestLoadModelList(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	t.Setenv("ROUTER_TEST_SET", "42")
+	t.Setenv("ROUTER_TEST_SECRETISH", "sk-not-a-number")
 	src := `model_list:
   - model_name: a
     litellm_params:
@@ -149,6 +150,7 @@ func TestConfigErrors(t *testing.T) {
       tpm: os.environ/ROUTER_TEST_SET
       api_key: os.environ/ROUTER_TEST_UNSET_VARIABLE
       temprature: 0.2
+      weight: os.environ/ROUTER_TEST_SECRETISH
   - litellm_params:
       model: gpt-4o
 router_settings:
@@ -168,12 +170,13 @@ extra: 1
 		`router.yaml:5:12: model_list[0].litellm_params.rpm: expected an integer, got "lots"`,
 		`router.yaml:7:16: model_list[0].litellm_params.api_key: environment variable ROUTER_TEST_UNSET_VARIABLE is not set`,
 		`router.yaml:8:7: model_list[0].litellm_params.temprature: unknown or unsupported parameter`,
-		`router.yaml:9:5: model_list[1].model_name: missing`,
-		`router.yaml:12:21: router_settings.routing_strategy: unknown routing strategy "fastest"`,
-		`router.yaml:13:18: router_settings.cooldown_time: expected seconds or a duration`,
-		`router.yaml:15:11: router_settings.fallbacks[0].a[0]: unknown model group "b" (known: a)`,
-		`router.yaml:17:5: router_settings.retry_policy.SlowErrorRetries: unknown error kind`,
-		`router.yaml:18:1: extra: unknown section`,
+		`router.yaml:9:15: model_list[0].litellm_params.weight: expected a number, got the value of environment variable ROUTER_TEST_SECRETISH`,
+		`router.yaml:10:5: model_list[1].model_name: missing`,
+		`router.yaml:13:21: router_settings.routing_strategy: unknown routing strategy "fastest"`,
+		`router.yaml:14:18: router_settings.cooldown_time: expected seconds or a duration`,
+		`router.yaml:16:11: router_settings.fallbacks[0].a[0]: unknown model group "b" (known: a)`,
+		`router.yaml:18:5: router_settings.retry_policy.SlowErrorRetries: unknown error kind`,
+		`router.yaml:19:1: extra: unknown section`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in\n%v", want, err)
@@ -183,7 +186,7 @@ extra: 1
 	if !errors.As(err, &ce) || ce.File != "router.yaml" || ce.Line == 0 {
 		t.Fatalf("ConfigError %+v", ce)
 	}
-	if strings.Contains(err.Error(), "42") {
+	if strings.Contains(err.Error(), "42") || strings.Contains(err.Error(), "sk-not-a-number") {
 		t.Fatal("an environment value leaked into an error")
 	}
 
