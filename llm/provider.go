@@ -319,11 +319,14 @@ func newModel(c config) (*Model, error) {
 		if m.apiVersion == "" {
 			m.apiVersion = "2024-10-21"
 		}
+	case "gemini":
+		m.base = strings.TrimSuffix(m.base, "/v1beta") // the path adds it
 	case "ollama":
 		if !strings.HasSuffix(m.base, "/v1") {
 			m.base += "/v1"
 		}
 	case "anthropic":
+		m.base = strings.TrimSuffix(m.base, "/v1") // the path adds it
 		m.apiVersion = p.APIVersion
 		if m.apiVersion == "" {
 			m.apiVersion = "2023-06-01"

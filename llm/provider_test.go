@@ -69,6 +69,13 @@ func TestResolveEveryPrefix(t *testing.T) {
 	if p, n, err := llm.ResolveModel("command-r-plus"); err != nil || p != "cohere" || n != "command-r-plus" {
 		t.Fatalf("command-r-plus -> %q %q %v", p, n, err)
 	}
+	// Bases given with the version path work too.
+	if m, _ := llm.New("claude-sonnet-4-5", llm.WithAPIKey("k"), llm.WithAPIBase("https://proxy.example.test/v1/")); m.APIBase() != "https://proxy.example.test" {
+		t.Fatalf("anthropic base %q", m.APIBase())
+	}
+	if m, _ := llm.New("gemini/gemini-pro", llm.WithAPIKey("k"), llm.WithAPIBase("https://g.example.test/v1beta")); m.APIBase() != "https://g.example.test" {
+		t.Fatalf("gemini base %q", m.APIBase())
+	}
 	// OLLAMA_HOST holds host:port without a scheme.
 	if m, err := llm.New("ollama/llama3", envOf(map[string]string{"OLLAMA_HOST": "10.0.0.5:11434"})); err != nil || m.APIBase() != "http://10.0.0.5:11434/v1" {
 		t.Fatalf("OLLAMA_HOST base: %v", err)
