@@ -73,7 +73,12 @@ func checkType(t reflect.Type, path string, stack []reflect.Type) error {
 		return nil
 	}
 	switch t.Kind() {
-	case reflect.Bool, reflect.String, reflect.Interface,
+	case reflect.Interface:
+		if t.NumMethod() > 0 {
+			return fmt.Errorf("field %s: JSON cannot be decoded into interface type %s; use a concrete type or any", path, t)
+		}
+		return nil
+	case reflect.Bool, reflect.String,
 		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
 		reflect.Float32, reflect.Float64:
@@ -213,6 +218,13 @@ func boundInteger(t reflect.Type, s *jsonschema.Schema) {
 	}
 }
 
+func derefType(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
 func relaxStructFields(t reflect.Type, s *jsonschema.Schema) {
 	if s.Properties == nil {
 		return
@@ -241,6 +253,15 @@ func relaxStructFields(t reflect.Type, s *jsonschema.Schema) {
 		// A nullable field is wrapped in oneOf [field, null].
 		if len(prop.OneOf) == 2 && prop.OneOf[1].Type == "null" {
 			prop = prop.OneOf[0]
+		}
+		// The reflector clears the description a type gives itself through
+		// JSONSchema(); restore it unless the field has its own.
+		if ft := derefType(f.Type); prop.Description == "" && ft.Implements(schemaSelfType) {
+			if self, ok := reflect.New(ft).Interface().(interface{ JSONSchema() *jsonschema.Schema }); ok {
+				if own := self.JSONSchema(); own != nil {
+					prop.Description = own.Description
+				}
+			}
 		}
 		relaxPointers(f.Type, prop)
 	}

@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/invopop/jsonschema"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden schema files")
@@ -225,6 +228,10 @@ type complexIn struct {
 	Z complex128 `json:"z"`
 }
 
+type stringerIn struct {
+	Names []fmt.Stringer `json:"names"`
+}
+
 type structKeyIn struct {
 	M map[item]string `json:"m"`
 }
@@ -246,6 +253,8 @@ func TestDeclarationErrors(t *testing.T) {
 			"field complexIn.z: type complex128 has no JSON representation"},
 		{"map key", func() (*Tool, error) { return New("m", "", echo[structKeyIn]) },
 			"field structKeyIn.m: map key type tools.item cannot be a JSON object key"},
+		{"interface", func() (*Tool, error) { return New("i", "", echo[stringerIn]) },
+			"field stringerIn.names[]: JSON cannot be decoded into interface type fmt.Stringer; use a concrete type or any"},
 		{"not a struct", func() (*Tool, error) { return New("s", "", echo[[]string]) },
 			"input type []string must be a struct"},
 		{"empty name", func() (*Tool, error) { return NewNoArgs("", "", noop) }, "the name must be"},
@@ -292,3 +301,33 @@ func TestDeclarationErrors(t *testing.T) {
 }
 
 func rawEcho(_ context.Context, args json.RawMessage) (json.RawMessage, error) { return args, nil }
+
+// colour describes its own schema.
+type colour string
+
+func (colour) JSONSchema() *jsonschema.Schema {
+	return &jsonschema.Schema{Type: "string", Enum: []any{"red", "green"}, Description: "A colour"}
+}
+
+type paintIn struct {
+	Colour colour   `json:"colour"`
+	Others []colour `json:"others,omitempty"`
+}
+
+func TestSchemaFromTypeMethod(t *testing.T) {
+	tool, err := New("paint", "", echo[paintIn])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"properties":{"colour":{"type":"string","enum":["red","green"],"description":"A colour"},` +
+		`"others":{"items":{"type":"string","enum":["red","green"],"description":"A colour"},"type":"array"}},` +
+		`"additionalProperties":false,"type":"object","required":["colour"]}`
+	if got := string(tool.Schema()); got != want {
+		t.Errorf("schema\n got %s\nwant %s", got, want)
+	}
+	res := tool.Execute(context.Background(), call("paint", `{"colour":"blue"}`))
+	var ve *ValidationError
+	if !errors.As(res.Err, &ve) || ve.Violations[0].String() != `/colour: value must be one of "red", "green"; got "blue"` {
+		t.Errorf("Err = %v", res.Err)
+	}
+}
