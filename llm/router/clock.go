@@ -22,8 +22,10 @@ type Clock interface {
 
 type systemClock struct{}
 
+// Now returns the system time.
 func (systemClock) Now() time.Time { return time.Now() }
 
+// Sleep waits on a timer or the context.
 func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
@@ -38,6 +40,7 @@ func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// AfterFunc uses time.AfterFunc.
 func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
 	return time.AfterFunc(d, f).Stop
 }

@@ -189,10 +189,11 @@ type Config struct {
 	// ProviderBudgets caps the spend per provider ("openai", "anthropic", ...).
 	ProviderBudgets map[string]Budget
 
-	// Temperature and MaxTokens are applied to requests that set none
-	// (llm_config.yaml's settings).
+	// Temperature is applied to requests that set none (llm_config.yaml's
+	// settings.temperature).
 	Temperature *float64
-	MaxTokens   int
+	// MaxTokens is applied to requests that set none (settings.max_tokens).
+	MaxTokens int
 
 	// Callbacks observe every attempt.
 	Callbacks []llm.Callback
@@ -207,11 +208,17 @@ func Float(f float64) *float64 { return &f }
 
 // Defaults of the Router.
 const (
-	DefaultNumRetries     = 2
-	DefaultAllowedFails   = 3
-	DefaultCooldownTime   = 5 * time.Second
-	DefaultMaxFallbacks   = 5
-	DefaultLatencyWindow  = 10
+	// DefaultNumRetries is the retries inside a group.
+	DefaultNumRetries = 2
+	// DefaultAllowedFails is the failures allowed in a cooldown window.
+	DefaultAllowedFails = 3
+	// DefaultCooldownTime is how long a failing deployment is skipped.
+	DefaultCooldownTime = 5 * time.Second
+	// DefaultMaxFallbacks caps the fallback groups tried per call.
+	DefaultMaxFallbacks = 5
+	// DefaultLatencyWindow is the latency samples kept per deployment.
+	DefaultLatencyWindow = 10
+	// DefaultTimeoutPenalty is the latency sample (seconds) of a timeout.
 	DefaultTimeoutPenalty = 1000.0
 	// MaxRetryAfter is the longest Retry-After the Router waits for inside
 	// a call; a longer one ends the group's retries.

@@ -27,6 +27,7 @@ type BudgetError struct {
 	ResetIn time.Duration
 }
 
+// Error says which budget ran out, the spend and when it resets.
 func (e *BudgetError) Error() string {
 	s := fmt.Sprintf("%s budget exceeded: spent $%.6f of $%.6f", e.Scope, e.Spent, e.Limit)
 	if e.ResetIn > 0 {
@@ -51,6 +52,7 @@ type ConfigError struct {
 	Err error
 }
 
+// Error is "router config: file:line:column: field: message".
 func (e *ConfigError) Error() string {
 	var loc string
 	switch {

@@ -217,3 +217,30 @@ func ExampleRouter_GenerateContent() {
 	// Output:
 	// Hi there. <nil>
 }
+
+// Routing strategies pick among a group's healthy deployments. Cost-based
+// routing takes the cheapest deployment that is under its rpm/tpm limits;
+// WithRand makes the random strategies reproducible.
+func ExampleStrategy() {
+	dep := func(id string, in, out float64, rpm int) router.Deployment {
+		return router.Deployment{Group: "chat", ID: id, RPM: rpm, Model: answer("from " + id),
+			Params: llm.Params{Model: "gpt-4o", InputCostPerToken: in, OutputCostPerToken: out}}
+	}
+	r, _ := router.New(router.Config{
+		Strategy: router.CostBased,
+		Deployments: []router.Deployment{
+			dep("premium", 5e-6, 15e-6, 0),
+			dep("budget", 0.15e-6, 0.6e-6, 2), // two requests a minute
+			dep("standard", 2.5e-6, 10e-6, 0),
+		},
+	}, router.WithRand(func() float64 { return 0 }))
+	for i := 0; i < 4; i++ {
+		resp, _ := r.Complete(context.Background(), &llm.Request{Model: "chat", Messages: []llm.Message{llm.User("Hi")}})
+		fmt.Println(resp.Message.Content)
+	}
+	// Output:
+	// from budget
+	// from budget
+	// from standard
+	// from standard
+}

@@ -337,6 +337,7 @@ func (r *Router) Groups() []string { return slices.Clone(r.names) }
 
 // DeploymentStatus is a snapshot of one deployment's state.
 type DeploymentStatus struct {
+	// ID, Group, Model and Provider identify the deployment.
 	ID, Group, Model, Provider string
 	// InFlight is the number of requests in flight.
 	InFlight int
