@@ -227,19 +227,16 @@ func (ps *pointsService) Scroll(_ context.Context, req *qdrant.ScrollPoints) (*q
 			}
 			return nil
 		}
-		var from *pointKey
+		first := 0
 		if req.Offset != nil {
 			k, err := keyOf(req.GetOffset(), "offset")
 			if err != nil {
 				return err
 			}
-			from = &k
+			first = c.position(k)
 		}
 		m := c.matcher()
-		for _, p := range c.sorted {
-			if from != nil && p.key.less(*from) {
-				continue
-			}
+		for _, p := range c.sorted[first:] {
 			if !m.matches(req.GetFilter(), p) {
 				continue
 			}
