@@ -154,7 +154,10 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 		resp.Cost = CostFor(c.info, resp.Usage)
 	}
 	resp.Message.Role = RoleAssistant
-	resp.Message.Meta = &ResponseMeta{Model: c.model, Provider: c.provider, Usage: resp.Usage,
+	if resp.Message.Meta == nil {
+		resp.Message.Meta = new(ResponseMeta)
+	}
+	*resp.Message.Meta = ResponseMeta{Model: c.model, Provider: c.provider, Usage: resp.Usage,
 		Cost: resp.Cost, Latency: resp.Latency}
 	if info != nil {
 		info.End = end
@@ -293,4 +296,14 @@ func (c *caller) classify(ctx context.Context, err error, start, end time.Time) 
 	e.Message = "stream failed after output reached the caller: " + string(inner.Kind) + ": " + inner.Message
 	e.Err = inner
 	return e
+}
+
+// newResponse allocates a Response together with its message's metadata.
+func newResponse() *Response {
+	rm := new(struct {
+		r Response
+		m ResponseMeta
+	})
+	rm.r.Message.Meta = &rm.m
+	return &rm.r
 }

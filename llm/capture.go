@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 )
 
 // CaptureClient returns an HTTP client for langchaingo providers (their
@@ -16,6 +17,7 @@ import (
 // context, so one client serves concurrent calls. A nil base uses a client
 // with http.DefaultTransport.
 func CaptureClient(base *http.Client) *http.Client {
+	captureInUse.Store(true)
 	c := &http.Client{}
 	if base != nil {
 		*c = *base
@@ -29,6 +31,10 @@ func CaptureClient(base *http.Client) *http.Client {
 }
 
 type captureKey struct{}
+
+// captureInUse is set once any CaptureClient exists; until then calls skip
+// the capture slot.
+var captureInUse atomic.Bool
 
 // captureSlot holds the last failed response of one call. It is also the
 // call's context (one allocation instead of two).
@@ -47,6 +53,9 @@ func (s *captureSlot) Value(key any) any {
 }
 
 func (s *captureSlot) get() *HTTPError {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
@@ -74,6 +83,9 @@ func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 
 // withCapture gives ctx a fresh capture slot.
 func withCapture(ctx context.Context) (context.Context, *captureSlot) {
+	if !captureInUse.Load() {
+		return ctx, nil
+	}
 	s := &captureSlot{Context: ctx}
 	return s, s
 }

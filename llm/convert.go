@@ -380,7 +380,10 @@ func langchainGenerate(ctx context.Context, lm llms.Model, req *Request) (*Respo
 		return nil, err
 	}
 	msg, finish, usage := FromContentResponse(cr)
-	resp := &Response{Message: msg, FinishReason: finish, Usage: usage}
+	resp := newResponse()
+	meta := resp.Message.Meta
+	resp.Message, resp.FinishReason, resp.Usage = msg, finish, usage
+	resp.Message.Meta = meta
 	if ls != nil {
 		// langchaingo streams text only, and some providers not even that:
 		// send what did not arrive as chunks before the final one.
