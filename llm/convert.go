@@ -308,7 +308,15 @@ type lcCompleter struct {
 // message conversion, merging of choices, usage normalisation, cost and
 // error classification as the built-in providers. provider and model name
 // the model in responses, errors and cost lookups. Streaming passes text
-// chunks (langchaingo's streaming interface carries text only).
+// chunks as they come (langchaingo's streaming interface carries text only)
+// and the tool calls before the final chunk.
+//
+// Give the langchaingo provider CaptureClient as its HTTP client (e.g.
+// openai.WithHTTPClient(llm.CaptureClient(nil))) so failures are classified
+// from the real HTTP status, body and Retry-After rather than from
+// langchaingo's error strings; pass WithAPIKey so the key is scrubbed from
+// errors even where the provider echoes it. Options also accept
+// WithCallbacks, WithTimeout, WithCost and WithPrices.
 func FromLangchain(m llms.Model, provider, model string, opts ...Option) Completer {
 	c := config{}
 	for _, o := range opts {
