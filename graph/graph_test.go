@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -18,6 +19,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if db := os.Getenv(crashEnv); db != "" {
+		os.Exit(crashChild(db))
+	}
 	goleak.VerifyTestMain(m)
 }
 
