@@ -1,0 +1,353 @@
+package nodes
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jedisos/jedisos/graph"
+	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/scripted"
+	"github.com/jedisos/jedisos/memory"
+	"github.com/jedisos/jedisos/tools"
+)
+
+type weatherIn struct {
+	Location string `json:"location" jsonschema:"description=City and country, e.g. Seoul, South Korea"`
+	Unit     string `json:"unit,omitempty" jsonschema:"enum=celsius,enum=fahrenheit"`
+}
+
+type weatherOut struct {
+	Location string `json:"location"`
+	Weather  string `json:"weather"`
+	Temp     int    `json:"temp"`
+	Unit     string `json:"unit"`
+}
+
+type callLog struct {
+	mu    sync.Mutex
+	calls []weatherIn
+}
+
+func (l *callLog) all() []weatherIn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]weatherIn(nil), l.calls...)
+}
+
+func weatherRegistry(t *testing.T, log *callLog) *tools.Registry {
+	t.Helper()
+	tool, err := tools.New("get_weather", "Look up the current weather of a place",
+		func(_ context.Context, in weatherIn) (weatherOut, error) {
+			log.mu.Lock()
+			log.calls = append(log.calls, in)
+			log.mu.Unlock()
+			unit := in.Unit
+			if unit == "" {
+				unit = "celsius"
+			}
+			return weatherOut{Location: in.Location, Weather: "sunny", Temp: 15, Unit: unit}, nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := tools.NewRegistry(tools.Config{}, tool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+func completer(m *scripted.Model) llm.Completer { return llm.FromLangchain(m, "scripted", "scripted") }
+
+func TestReActWithoutMemory(t *testing.T) {
+	log := &callLog{}
+	model := scripted.New([]scripted.Reply{
+		{ToolCalls: []llm.ToolCall{{ID: "c1", Name: "get_weather", Arguments: `{"location":"Seoul"}`}},
+			Usage: llm.Usage{PromptTokens: 20, CompletionTokens: 5, TotalTokens: 25}},
+		{Text: "Seoul is sunny, 15°C.", Usage: llm.Usage{PromptTokens: 40, CompletionTokens: 8, TotalTokens: 48}},
+	})
+	agent, err := NewReAct(ReActConfig{Model: completer(model), Tools: weatherRegistry(t, log), SystemPrompt: "Be brief."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, st, err := Ask(context.Background(), agent, AgentState{}, "Weather in Seoul?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans != "Seoul is sunny, 15°C." {
+		t.Fatalf("answer = %q", ans)
+	}
+	if got := log.all(); len(got) != 1 || got[0].Location != "Seoul" {
+		t.Fatalf("tool calls = %+v", got)
+	}
+	roles := []llm.Role{}
+	for _, m := range st.Messages {
+		roles = append(roles, m.Role)
+	}
+	want := []llm.Role{llm.RoleUser, llm.RoleAssistant, llm.RoleTool, llm.RoleAssistant}
+	if len(roles) != len(want) {
+		t.Fatalf("roles = %v, want %v", roles, want)
+	}
+	for i := range want {
+		if roles[i] != want[i] {
+			t.Fatalf("roles = %v, want %v", roles, want)
+		}
+	}
+	if st.Messages[2].ToolCallID != "c1" || !strings.Contains(st.Messages[2].Content, `"weather":"sunny"`) {
+		t.Fatalf("tool message = %+v", st.Messages[2])
+	}
+	if st.Usage.TotalTokens != 73 || st.Iterations != 2 {
+		t.Fatalf("usage = %+v, iterations = %d", st.Usage, st.Iterations)
+	}
+	meta := st.Messages[3].Meta
+	if meta == nil || meta.Model != "scripted" || meta.Usage.TotalTokens != 48 {
+		t.Fatalf("meta = %+v", meta)
+	}
+	// The model saw the system prompt first and the tool result last.
+	calls := model.Calls()
+	if len(calls) != 2 || calls[1].Messages[0].Content != "Be brief." || calls[1].Messages[3].Role != llm.RoleTool {
+		t.Fatalf("second request = %+v", calls[1].Messages)
+	}
+	if len(calls[0].Tools) != 1 || calls[0].Tools[0].Function.Name != "get_weather" {
+		t.Fatalf("tools offered = %+v", calls[0].Tools)
+	}
+}
+
+func TestMaxIterationsForcesAnAnswer(t *testing.T) {
+	log := &callLog{}
+	loop := scripted.NewFunc(func(msgs []llm.Message) scripted.Reply {
+		// A model that always wants the tool, unless told to answer.
+		if last := msgs[len(msgs)-1]; last.Role == llm.RoleSystem && strings.Contains(last.Content, "Answer the user now") {
+			return scripted.Reply{Text: "Final: sunny.", ToolCalls: []llm.ToolCall{{Name: "get_weather", Arguments: `{"location":"X"}`}}}
+		}
+		return scripted.Reply{ToolCalls: []llm.ToolCall{{Name: "get_weather", Arguments: `{"location":"Seoul"}`}}}
+	})
+	agent, err := NewReAct(ReActConfig{Model: completer(loop), Tools: weatherRegistry(t, log), MaxIterations: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, st, err := Ask(context.Background(), agent, AgentState{}, "Weather?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans != "Final: sunny." || st.Iterations != 3 || len(log.all()) != 2 {
+		t.Fatalf("answer %q after %d iterations and %d tool calls", ans, st.Iterations, len(log.all()))
+	}
+	calls := loop.Calls()
+	if len(calls[2].Tools) != 0 {
+		t.Fatalf("last call offered %d tools, want none", len(calls[2].Tools))
+	}
+}
+
+func TestBadToolCallBecomesCorrection(t *testing.T) {
+	log := &callLog{}
+	model := scripted.New([]scripted.Reply{
+		{ToolCalls: []llm.ToolCall{
+			{ID: "ok", Name: "get_weather", Arguments: `{"location":"Busan","unit":"celsius"}`},
+			{ID: "bad", Name: "get_weather", Arguments: `{"unit":"kelvin"}`},
+			{ID: "unknown", Name: "search_web", Arguments: `{"query":"x"}`},
+			{ID: "broken", Name: "get_weather", Arguments: `{"location":`},
+		}},
+		{Text: "done"},
+	})
+	agent, err := NewReAct(ReActConfig{Model: completer(model), Tools: weatherRegistry(t, log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, st, err := Ask(context.Background(), agent, AgentState{}, "Weather in Busan?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := log.all(); len(got) != 1 || got[0].Location != "Busan" {
+		t.Fatalf("tool ran with %+v, want only the valid call", got)
+	}
+	toolMsgs := st.Messages[2:6]
+	ids := []string{"ok", "bad", "unknown", "broken"}
+	for i, m := range toolMsgs {
+		if m.Role != llm.RoleTool || m.ToolCallID != ids[i] {
+			t.Fatalf("tool message %d = %+v, want answer to %s", i, m, ids[i])
+		}
+	}
+	if !strings.Contains(toolMsgs[1].Content, "location") || !strings.Contains(toolMsgs[1].Content, "unit") {
+		t.Fatalf("schema violation message does not name the fields: %q", toolMsgs[1].Content)
+	}
+	if !strings.Contains(toolMsgs[2].Content, "get_weather") {
+		t.Fatalf("unknown tool message does not list the available tools: %q", toolMsgs[2].Content)
+	}
+	if !strings.Contains(strings.ToLower(toolMsgs[3].Content), "json") {
+		t.Fatalf("malformed JSON message: %q", toolMsgs[3].Content)
+	}
+}
+
+func TestMemoryRecallAndRetain(t *testing.T) {
+	ctx := context.Background()
+	eng, err := memory.New(memory.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if _, err := eng.Retain(ctx, "mina", "Mina lives in Busan. Mina prefers tea over coffee.", memory.RetainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	model := scripted.NewFunc(func(msgs []llm.Message) scripted.Reply {
+		for _, m := range msgs {
+			if m.Role == llm.RoleSystem && strings.Contains(m.Content, "Busan") {
+				return scripted.Reply{Text: "You live in Busan."}
+			}
+		}
+		return scripted.Reply{Text: "I don't know."}
+	})
+	agent, err := NewReAct(ReActConfig{Model: completer(model), Memory: eng, Bank: "mina"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, st, err := Ask(ctx, agent, AgentState{}, "Where does Mina live?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans != "You live in Busan." {
+		t.Fatalf("answer = %q (memories %+v)", ans, st.Memories)
+	}
+	if len(st.Memories) == 0 || !strings.Contains(st.Memories[0].Text, "Busan") || st.Memories[0].FoundBy == "" {
+		t.Fatalf("memories = %+v", st.Memories)
+	}
+	if st.Iterations != 0 {
+		t.Fatalf("iterations not reset by memory_retain: %d", st.Iterations)
+	}
+	res, err := eng.Recall(ctx, "mina", "You live in Busan", memory.RecallOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, h := range res.Hits {
+		if strings.Contains(h.Memory.Text, "You live in Busan") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the turn was not retained; hits: %+v", res.Hits)
+	}
+}
+
+func TestBackgroundRetainerFlushesOnClose(t *testing.T) {
+	ctx := context.Background()
+	eng, err := memory.New(memory.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	var failed []string
+	r := NewRetainer(eng, func(bank string, err error) { failed = append(failed, bank) })
+	for i := 0; i < 20; i++ {
+		if err := r.Enqueue("bank", "User: fact number "+string(rune('a'+i))+" is true.", memory.RetainOptions{Timestamp: time.Unix(1700000000, 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An invalid bank id fails and is reported, not dropped silently.
+	if err := r.Enqueue("", "User: nowhere.", memory.RetainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err = r.Close(ctx)
+	if err == nil || len(failed) != 1 {
+		t.Fatalf("Close err = %v, failures %v; want the empty-bank failure reported", err, failed)
+	}
+	if err := r.Enqueue("bank", "late", memory.RetainOptions{}); !errors.Is(err, ErrRetainerClosed) {
+		t.Fatalf("Enqueue after Close = %v", err)
+	}
+	n, err := eng.Store().Count(ctx, "bank", memory.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 20 {
+		t.Fatalf("retained %d memories, want >= 20", n)
+	}
+}
+
+func TestStreamEventsAndTokens(t *testing.T) {
+	log := &callLog{}
+	model := scripted.New([]scripted.Reply{
+		{ToolCalls: []llm.ToolCall{{ID: "c1", Name: "get_weather", Arguments: `{"location":"Seoul"}`}}},
+		{Text: "Sunny in Seoul."},
+	})
+	agent, err := NewReAct(ReActConfig{Model: completer(model), Tools: weatherRegistry(t, log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := AgentState{Messages: []llm.Message{llm.User("Weather?")}}
+	var trace []string
+	var tokens strings.Builder
+	for ev, err := range agent.Stream(context.Background(), st, graph.Only(graph.EventNodeStart|graph.EventToken|graph.EventCustom)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.Kind {
+		case graph.EventNodeStart:
+			trace = append(trace, "start:"+ev.Node)
+		case graph.EventToken:
+			tokens.WriteString(ev.Token)
+			if len(trace) == 0 || trace[len(trace)-1] != "tokens" {
+				trace = append(trace, "tokens")
+			}
+		case graph.EventCustom:
+			te, ok := ev.Payload.(ToolEvent)
+			if !ok || te.Name != "get_weather" {
+				t.Fatalf("custom event = %#v", ev.Payload)
+			}
+			trace = append(trace, "tool:"+te.CallID)
+		}
+	}
+	want := "start:llm_reason start:tool_exec tool:c1 start:llm_reason tokens"
+	if got := strings.Join(trace, " "); got != want {
+		t.Fatalf("trace = %s\nwant    %s", got, want)
+	}
+	if tokens.String() != "Sunny in Seoul." {
+		t.Fatalf("tokens = %q", tokens.String())
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	if _, err := NewReAct(ReActConfig{}); !errors.Is(err, ErrNoModel) {
+		t.Fatalf("no model: %v", err)
+	}
+	if _, err := ToolExec[AgentState](nil); !errors.Is(err, ErrNoTools) {
+		t.Fatalf("no tools: %v", err)
+	}
+	if _, err := MemoryRecall[AgentState](RecallConfig{}); !errors.Is(err, ErrNoMemory) {
+		t.Fatalf("no memory: %v", err)
+	}
+	eng, err := memory.New(memory.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	recall, _ := MemoryRecall[AgentState](RecallConfig{Engine: eng})
+	_, err = recall(context.Background(), AgentState{Messages: []llm.Message{llm.User("hi")}})
+	if !errors.Is(err, ErrNoBank) {
+		t.Fatalf("no bank: %v", err)
+	}
+}
+
+// A user state embedding AgentState works with the prebuilt nodes.
+type myState struct {
+	AgentState
+	Topic string
+}
+
+func TestEmbeddedState(t *testing.T) {
+	model := scripted.New([]scripted.Reply{{Text: "hello"}})
+	agent, err := CompileReAct[myState](ReActConfig{Model: completer(model)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := agent.Invoke(context.Background(), myState{AgentState: AgentState{Messages: []llm.Message{llm.User("hi")}}, Topic: "greeting"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Answer() != "hello" || out.Topic != "greeting" {
+		t.Fatalf("out = %+v", out)
+	}
+}
