@@ -133,7 +133,7 @@ func (c *collection) runWithPrefetch(st stage, filters []*qdrant.Filter) ([]scor
 			where:     fmt.Sprintf("%s.prefetch[%d]", st.where, i),
 		}
 		if pf.Limit != nil {
-			sub.limit = int(pf.GetLimit())
+			sub.limit = clampInt(pf.GetLimit())
 		}
 		res, err := c.run(sub, filters)
 		if err != nil {
@@ -157,6 +157,9 @@ func (c *collection) runWithPrefetch(st stage, filters []*qdrant.Filter) ([]scor
 		k := defaultRRFK
 		if q.Rrf.K != nil {
 			k = int(q.Rrf.GetK())
+			if k == 0 {
+				return nil, status.Errorf(codes.InvalidArgument, "Wrong input: %s.query.rrf.k must be greater than 0", st.where)
+			}
 		}
 		if w := q.Rrf.GetWeights(); len(w) > 0 && len(w) != len(lists) {
 			return nil, status.Errorf(codes.InvalidArgument, "Wrong input: %s.query.rrf: Number of weights in RRF should match number of pre-fetches: got %d, expected %d", st.where, len(w), len(lists))
@@ -195,6 +198,15 @@ func union(lists [][]scored) []*point {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].key.less(out[j].key) })
 	return out
+}
+
+// clampInt converts a wire count to int, capping it far above any real
+// collection size so sums of limits and offsets cannot overflow.
+func clampInt(n uint64) int {
+	if n > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int(n)
 }
 
 func cut(res []scored, limit int) []scored {
@@ -248,7 +260,7 @@ func sortScored(res []scored, largerBetter bool) {
 // top returns the best limit results in order. For a limit well below the
 // number of results it keeps a bounded heap instead of sorting everything.
 func top(res []scored, limit int, largerBetter bool) []scored {
-	if limit < 0 || limit*4 >= len(res) {
+	if limit < 0 || limit >= len(res) || 4*limit >= len(res) {
 		sortScored(res, largerBetter)
 		return cut(res, limit)
 	}
@@ -693,10 +705,10 @@ func (c *collection) query(req *qdrant.QueryPoints, where string) ([]*qdrant.Sco
 	}
 	limit, offset := 10, 0
 	if req.Limit != nil {
-		limit = int(req.GetLimit())
+		limit = clampInt(req.GetLimit())
 	}
 	if req.Offset != nil {
-		offset = int(req.GetOffset())
+		offset = clampInt(req.GetOffset())
 	}
 	res, err := c.run(stage{
 		prefetch:  req.GetPrefetch(),

@@ -216,6 +216,9 @@ func TestPrefetchRRF(t *testing.T) {
 		})
 		_, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: pf, Query: qdrant.NewQueryRRF(&qdrant.Rrf{Weights: []float32{1}})})
 		wantCode(t, err, codes.InvalidArgument, "got 1, expected 2")
+		inProcessOnly(t, "k = 0 is refused here")
+		_, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: pf, Query: qdrant.NewQueryRRF(&qdrant.Rrf{K: qdrant.PtrOf(uint32(0))})})
+		wantCode(t, err, codes.InvalidArgument, "rrf.k must be greater than 0")
 	})
 	t.Run("limit and threshold", func(t *testing.T) {
 		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Prefetch: pf,
@@ -429,4 +432,21 @@ func TestSparseSearchAndBatchErrors(t *testing.T) {
 	_, err = c.QueryBatch(ctx(t), &qdrant.QueryBatchPoints{CollectionName: h, QueryPoints: []*qdrant.QueryPoints{
 		{CollectionName: h}, {CollectionName: h, Using: qdrant.PtrOf("dense"), Query: qdrant.NewQueryDense([]float32{1})}}})
 	wantCode(t, err, codes.InvalidArgument, "query_points[1].query.nearest", "expected dim: 4, got 1")
+}
+
+func TestHugeLimitsDoNotAllocate(t *testing.T) {
+	c, h := fusionFixture(t)
+	for _, limit := range []uint64{1 << 62, 1<<63 + 5, ^uint64(0)} {
+		res, err := c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Query: qdrant.NewQueryDense([]float32{1, 0, 0, 0}), Using: qdrant.PtrOf("dense"),
+			Limit: qdrant.PtrOf(limit), Prefetch: []*qdrant.PrefetchQuery{{Limit: qdrant.PtrOf(limit)}}})
+		must(t, err)
+		if len(res) != 5 {
+			t.Fatalf("limit %d: %d results", limit, len(res))
+		}
+		res, err = c.Query(ctx(t), &qdrant.QueryPoints{CollectionName: h, Offset: qdrant.PtrOf(limit), Limit: qdrant.PtrOf(limit)})
+		must(t, err)
+		if len(res) != 0 {
+			t.Fatalf("offset %d: %d results", limit, len(res))
+		}
+	}
 }
