@@ -160,7 +160,7 @@ var entityParticles = []string{"께서", "에게", "한테", "에서", "이랑",
 var notEntityKo = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`나 저 너 우리 저희 그 그녀 이것 그것 저것 여기 거기 저기 오늘 어제 내일 그제 그저께 지난주 이번주 다음주
-	지난달 이번달 다음달 작년 올해 내년 주말 아침 저녁 점심 오후 오전 사람 시간 때 것 거 뭐 무엇 누구 이번 지난 다음 정말 아주 너무 같이 함께`) {
+	지난달 이번달 다음달 작년 올해 내년 주말 아침 저녁 점심 오후 오전 사람 시간 때 것 거 뭐 무엇 누구 근처 주변 근방 사이 동안 이번 지난 다음 정말 아주 너무 같이 함께`) {
 		m[w] = true
 	}
 	return m

@@ -53,6 +53,7 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) memory.Store) {
 		{"Delete", testDelete},
 		{"DeleteBank", testDeleteBank},
 		{"SemanticArm", testSemantic},
+		{"SkipSemantic", testSkipSemantic},
 		{"KeywordArm", testKeyword},
 		{"KeywordArmKorean", testKeywordKorean},
 		{"EntityArm", testEntity},
@@ -378,6 +379,29 @@ func testSemantic(t *testing.T, s memory.Store) {
 				if a != memory.ArmSemantic && c.Ranks[a] != 0 {
 					t.Errorf("%q has rank %d in %s arm, which did not run", c.Memory.Text, c.Ranks[a], a)
 				}
+			}
+		}
+	}
+}
+
+func testSkipSemantic(t *testing.T, s memory.Store) {
+	upsert(t, s,
+		withEntities(Mem("b", "Sora plays piano.", Vec(0, 1, 0)), "Sora"),
+		withEntities(Mem("b", "Sora teaches at Yonsei.", Vec(5, 6, 0)), "Sora"),
+		withEntities(Mem("b", "Jun studies law.", Vec(0, 1, 0.05)), "Jun"),
+	)
+	// Dense alone with SkipSemantic: no arm runs.
+	res := search(t, s, memory.SearchRequest{Bank: "b", Limit: 10, Dense: Vec(0, 1, 0), SkipSemantic: true})
+	if len(res.Candidates) != 0 {
+		t.Fatalf("SkipSemantic with no other arm returned %q", texts(res))
+	}
+	// Dense still seeds the entity arm and orders it.
+	res = search(t, s, memory.SearchRequest{Bank: "b", Limit: 10, Dense: Vec(0, 1, 0), MinSimilarity: 0.99, SkipSemantic: true, EntitySeeds: 1})
+	eq(t, "entity arm seeded by a skipped semantic arm", sorted(ArmOrder(res, memory.ArmEntity)...), sorted("Sora plays piano.", "Sora teaches at Yonsei."))
+	if !res.Fused {
+		for _, c := range res.Candidates {
+			if c.Ranks[memory.ArmSemantic] != 0 {
+				t.Fatalf("skipped semantic arm ranked %q", c.Memory.Text)
 			}
 		}
 	}
