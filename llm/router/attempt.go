@@ -128,12 +128,11 @@ func (c *call) acquire(ctx context.Context, g *group, failed []*deployment) (*de
 		if ctx.Err() != nil {
 			return nil, time.Time{}, c.ctxError(ctx, nil)
 		}
-		var now time.Time
-		if first && c.attempts == 0 {
-			now = c.start
-		} else {
+		now := c.hint
+		if !first || now.IsZero() {
 			now = r.clock.Now()
 		}
+		c.hint = time.Time{}
 		g.mu.Lock()
 		d, rs := r.selectLocked(g, c, failed, now)
 		if d != nil {
@@ -250,7 +249,7 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 		c.stream.end()
 	}
 	end := r.clock.Now()
-	c.end = end
+	c.end, c.hint = end, end
 	if err == nil && resp == nil {
 		err = &llm.Error{Kind: llm.ErrAPI, Provider: d.provider, Model: d.modelName, Message: "the model returned neither a response nor an error"}
 	}

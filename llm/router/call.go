@@ -42,6 +42,7 @@ type call struct {
 	depth    int       // fallback depth of the group running
 	tried    []string  // the other groups run
 	end      time.Time // end of the last attempt
+	hint     time.Time // a recent clock reading the next pick may use
 	tokens   int
 	counted  bool
 	wait     bool // wait for cooldowns
@@ -60,6 +61,7 @@ func (r *Router) Complete(ctx context.Context, req *llm.Request) (*llm.Response,
 		return nil, &llm.Error{Kind: llm.ErrBadRequest, Message: "router: nil request"}
 	}
 	c := call{r: r, start: r.clock.Now(), wait: r.cfg.WaitForCooldown}
+	c.hint = c.start
 	if o, ok := ctx.Value(callOptionsKey{}).(CallOptions); ok {
 		c.opts = o
 		if o.WaitForCooldown != nil {
@@ -306,6 +308,7 @@ func (c *call) runGroup(ctx context.Context, g *group, depth int) (*llm.Response
 			return nil, e
 		}
 		if wait > 0 {
+			c.hint = time.Time{}
 			if err := c.r.clock.Sleep(ctx, wait); err != nil {
 				return nil, c.ctxError(ctx, e)
 			}
@@ -337,7 +340,7 @@ type groupHealth struct {
 
 func (c *call) health(g *group, failed []*deployment) groupHealth {
 	r := c.r
-	now := r.clock.Now()
+	now := c.end
 	var h groupHealth
 	var rs reasons
 	g.mu.Lock()
