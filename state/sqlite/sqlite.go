@@ -74,7 +74,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 	extra    BLOB,
 	UNIQUE (thread, id)
 );
+CREATE INDEX IF NOT EXISTS checkpoints_thread_seq ON checkpoints (thread, seq);
 CREATE TABLE IF NOT EXISTS writes (
+	seq        INTEGER PRIMARY KEY,
 	thread     TEXT NOT NULL,
 	cp         TEXT NOT NULL,
 	task       INTEGER NOT NULL,
@@ -83,8 +85,8 @@ CREATE TABLE IF NOT EXISTS writes (
 	interrupts BLOB,
 	resumed    BLOB,
 	created    INTEGER NOT NULL,
-	PRIMARY KEY (thread, cp, task)
-) WITHOUT ROWID;
+	UNIQUE (thread, cp, task)
+);
 `
 
 // Open opens (creating if needed) the database file at path.
