@@ -302,7 +302,13 @@ func knownMethod(m string) bool {
 	return false
 }
 
-func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	// A bug in this server must fail the call, not the whole test binary.
+	defer func() {
+		if r := recover(); r != nil {
+			resp, err = nil, status.Errorf(codes.Internal, "qdranttest: internal error in %s: %v", info.FullMethod, r)
+		}
+	}()
 	s.fmu.Lock()
 	s.calls[info.FullMethod]++
 	if m, ok := req.(proto.Message); ok && s.record {
