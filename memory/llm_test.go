@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jedisos/jedisos/memory"
+	"github.com/tmc/langchaingo/embeddings"
 )
 
 func TestLLMExtractorOverOpenAIWire(t *testing.T) {
@@ -148,5 +149,29 @@ func TestReflectErrors(t *testing.T) {
 		if _, err := e.Reflect(ctx, "b", "fact", memory.ReflectOptions{}); !errors.Is(err, memory.ErrExtract) {
 			t.Errorf("%s: err = %v, want ErrExtract", name, err)
 		}
+	}
+}
+
+func TestLangchaingoEmbedderOverOpenAIWire(t *testing.T) {
+	srv, llm := newFakeOpenAI(t)
+	emb, err := embeddings.NewEmbedder(llm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, memory.Config{Embedder: emb})
+	retain(t, e, "b", "Mina adopted a cat named Bori. Jun bought a bicycle.", now)
+	res, err := e.Recall(context.Background(), "b", "Mina's cat", memory.RecallOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) == 0 || res.Hits[0].Memory.Text != "Mina adopted a cat named Bori." || res.Hits[0].Ranks[memory.ArmSemantic] != 1 {
+		t.Fatalf("recall with a provider embedder: %q %s", hitTexts(res), res.Hits[0].Provenance())
+	}
+	got, _ := e.Store().Get(context.Background(), "b", []string{res.Hits[0].Memory.ID})
+	if len(got[0].Vector) != 64 {
+		t.Fatalf("stored vector has %d dimensions, want the provider's 64", len(got[0].Vector))
+	}
+	if srv.embedCalls != 2 { // one batch for retain, one for the query
+		t.Fatalf("embedding calls = %d, want 2", srv.embedCalls)
 	}
 }

@@ -1,12 +1,16 @@
 package memory_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jedisos/jedisos/memory"
 
 	"github.com/tmc/langchaingo/llms/openai"
 )
@@ -15,16 +19,21 @@ import (
 // that answers each call with the next canned content and records the
 // requests it received.
 type fakeOpenAI struct {
-	mu       sync.Mutex
-	replies  []string
-	status   int
-	requests []map[string]any
+	mu         sync.Mutex
+	replies    []string
+	status     int
+	requests   []map[string]any
+	embedCalls int
 }
 
 func (f *fakeOpenAI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	var req map[string]any
 	_ = json.Unmarshal(body, &req)
+	if strings.HasSuffix(r.URL.Path, "/embeddings") {
+		f.embeddings(w, req)
+		return
+	}
 	f.mu.Lock()
 	f.requests = append(f.requests, req)
 	status := f.status
@@ -46,6 +55,28 @@ func (f *fakeOpenAI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"usage": map[string]any{"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
 	}
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// embeddings answers the OpenAI embeddings endpoint with 64-dimensional
+// offline embeddings of the inputs, so results are deterministic.
+func (f *fakeOpenAI) embeddings(w http.ResponseWriter, req map[string]any) {
+	in, _ := req["input"].([]any)
+	var texts []string
+	for _, x := range in {
+		s, _ := x.(string)
+		texts = append(texts, s)
+	}
+	f.mu.Lock()
+	f.embedCalls++
+	f.mu.Unlock()
+	vecs, _ := memory.OfflineEmbedder{Dim: 64}.EmbedDocuments(context.Background(), texts)
+	var data []any
+	for i, v := range vecs {
+		data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": v})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": "text-embedding-3-small",
+		"usage": map[string]any{"prompt_tokens": 10, "total_tokens": 10}})
 }
 
 func newFakeOpenAI(t *testing.T, replies ...string) (*fakeOpenAI, *openai.LLM) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/jedisos/jedisos/memory"
@@ -21,7 +22,11 @@ type Store struct {
 	cfg    Config
 	dim    int
 	trips  atomic.Uint64
+
+	mu     sync.RWMutex // held for reading by every attempt, for writing by Close
 	closed atomic.Bool
+	stop   context.Context // cancelled by Close: aborts attempts in flight
+	cancel context.CancelFunc
 }
 
 var _ memory.Store = (*Store)(nil)
@@ -80,7 +85,9 @@ func NewWithClient(ctx context.Context, c *qdrant.Client, cfg Config) (*Store, e
 
 func newStore(ctx context.Context, c *qdrant.Client, cfg Config) (*Store, error) {
 	s := &Store{client: c, cfg: cfg, dim: cfg.Dimension}
+	s.stop, s.cancel = context.WithCancel(context.Background())
 	if err := s.bootstrap(ctx); err != nil {
+		s.cancel()
 		return nil, err
 	}
 	return s, nil
@@ -96,7 +103,9 @@ func (s *Store) Dim() int { return s.dim }
 // included. The difference across one call shows its cost in round trips.
 func (s *Store) RoundTrips() uint64 { return s.trips.Load() }
 
-// Client returns the underlying client.
+// Client returns the underlying client, for operations the store does
+// not offer. It must not be used after Close when the store owns it
+// ([Open]): the go-client panics when used after closing.
 func (s *Store) Client() *qdrant.Client { return s.client }
 
 type index struct {
@@ -483,12 +492,16 @@ func (s *Store) Scan(ctx context.Context, bank string, fn func([]memory.Memory) 
 	}
 }
 
-// Close implements [memory.Store]. It closes the connection when the
-// store opened it ([Open]); later calls return memory.ErrClosed.
+// Close implements [memory.Store]. Calls in flight are aborted and fail
+// with memory.ErrClosed, as do later calls. Close closes the connection
+// when the store opened it ([Open]).
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.cancel()
+	s.mu.Lock() // wait for aborted attempts to return
+	defer s.mu.Unlock()
 	if s.owned {
 		if err := s.client.Close(); err != nil && !errors.Is(err, context.Canceled) {
 			return fmt.Errorf("qdrant: close: %w", err)
