@@ -146,8 +146,9 @@ func (v Violation) String() string {
 	return p + ": " + v.Message
 }
 
-// ValidationError reports arguments that violate a tool's schema. It lists
-// every violation found, sorted by path.
+// ValidationError reports arguments that violate a tool's schema. It holds
+// every violation found, sorted by path; its messages spell out the first
+// 30.
 type ValidationError struct {
 	// Tool is the called tool.
 	Tool string
@@ -160,6 +161,10 @@ func (e *ValidationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tools: tool %q: invalid arguments: ", e.Tool)
 	for i, v := range e.Violations {
+		if i == maxListedViolations {
+			fmt.Fprintf(&b, "; and %d more", len(e.Violations)-i)
+			break
+		}
 		if i > 0 {
 			b.WriteString("; ")
 		}
@@ -168,13 +173,21 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
+// maxListedViolations bounds the violations spelt out in messages; the
+// Violations field keeps them all.
+const maxListedViolations = 30
+
 // Is reports whether target is ErrInvalidArguments.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidArguments }
 
 func (e *ValidationError) modelText() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Error: the arguments for tool %q do not match its parameter schema:", e.Tool)
-	for _, v := range e.Violations {
+	for i, v := range e.Violations {
+		if i == maxListedViolations {
+			fmt.Fprintf(&b, "\n- and %d more violations", len(e.Violations)-i)
+			break
+		}
 		b.WriteString("\n- ")
 		b.WriteString(v.String())
 	}

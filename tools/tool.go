@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -251,6 +252,16 @@ func (t *Tool) prepare(ctx context.Context, call llm.ToolCall) (invocation, erro
 	args := argumentBytes(call.Arguments)
 	var doc any
 	if err := json.Unmarshal(args, &doc); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) { // valid JSON, but a number beyond float64
+			// Decoding into any reports the offset one byte past the value.
+			path, ok := pointerAt(args, te.Offset-1)
+			if !ok {
+				path, _ = pointerAt(args, te.Offset)
+			}
+			return nil, &ValidationError{Tool: t.name, Violations: []Violation{{Path: path,
+				Message: strings.TrimPrefix(te.Value, "number ") + " is out of range: numbers must fit a 64-bit float"}}}
+		}
 		var off int64
 		var se *json.SyntaxError
 		if errors.As(err, &se) {

@@ -95,6 +95,8 @@ func TestValidationViolations(t *testing.T) {
 			[]Violation{{"/priority", "number 2.0 does not fit the field's Go type int8; send a whole number without a fraction or exponent"}}},
 		{"fraction in an array", `{"customer":"bob","items":[{"sku":"a","count":1},{"sku":"b","count":1e1}],` + at + `}`,
 			[]Violation{{"/items/1/count", "number 1e1 does not fit the field's Go type uint; send a whole number without a fraction or exponent"}}},
+		{"number beyond float64", `{"customer":"bob","priority":1e400,"items":[{"sku":"a","count":1}],` + at + `}`,
+			[]Violation{{"/priority", "1e400 is out of range: numbers must fit a 64-bit float"}}},
 		{"several at once", `{"customer":1,"unit":"oz","extra":true,"items":[]}`,
 			[]Violation{
 				{"/at", "required property is missing"},
@@ -293,5 +295,25 @@ func TestRawSchemaWithDefsAndOneOf(t *testing.T) {
 	want := []Violation{{"/shape", "expected string, got object"}, {"/shape/circle/y", "required property is missing"}}
 	if !reflect.DeepEqual(ve.Violations, want) {
 		t.Errorf("violations %q, want %q", ve.Violations, want)
+	}
+}
+
+func TestManyViolationsListedBriefly(t *testing.T) {
+	tool, _ := orderTool(t)
+	args := `{"customer":"bob","at":"2025-03-01T09:30:00Z","items":[` + strings.Repeat(`{"sku":1,"count":1},`, 99) + `{"sku":1,"count":1}]}`
+	res := tool.Execute(context.Background(), call("order", args))
+	var ve *ValidationError
+	if !errors.As(res.Err, &ve) {
+		t.Fatalf("Err = %v", res.Err)
+	}
+	// 100 wrong skus and the maxItems violation.
+	if len(ve.Violations) != 101 {
+		t.Errorf("%d violations, want 101", len(ve.Violations))
+	}
+	if !strings.Contains(res.Content, "\n- and 71 more violations\nFix the arguments") || strings.Count(res.Content, "\n- /") != 30 {
+		t.Errorf("content = %s", res.Content)
+	}
+	if !strings.HasSuffix(ve.Error(), "; and 71 more") {
+		t.Errorf("Error() = %s", ve.Error())
 	}
 }
