@@ -216,3 +216,73 @@ func TestClosed(t *testing.T) {
 		t.Fatalf("Search after Close: %v", err)
 	}
 }
+
+// TestCallTimeoutRetriesAHungAttempt: the first Count hangs until its
+// attempt times out (CallTimeout); the retry succeeds.
+func TestCallTimeoutRetriesAHungAttempt(t *testing.T) {
+	var counts atomic.Int32
+	hang := grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if method == qdrant.Points_Count_FullMethodName && counts.Add(1) == 1 {
+			<-ctx.Done() // a server that never answers
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	})
+	s, _ := open(t, func(c *mq.Config) {
+		c.CallTimeout = 50 * time.Millisecond
+		c.DialOptions = []grpc.DialOption{hang}
+	})
+	if err := s.Upsert(ctxT(t), mems("b", 2)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Count(ctxT(t), "b", memory.Filter{})
+	if err != nil || n != 2 {
+		t.Fatalf("Count = %d, %v; want 2 after one timed-out attempt", n, err)
+	}
+	if counts.Load() != 2 {
+		t.Fatalf("%d count attempts, want 2", counts.Load())
+	}
+}
+
+// TestCloseDuringCalls closes the store while searches and upserts run:
+// every call either succeeds or fails with memory.ErrClosed, and nothing
+// panics or races.
+func TestCloseDuringCalls(t *testing.T) {
+	s, _ := open(t)
+	corpus(t, s, "b", 30)
+	errs := make(chan error, 64)
+	start := make(chan struct{})
+	done := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		go func(w int) {
+			defer func() { done <- struct{}{} }()
+			<-start
+			for i := 0; i < 20; i++ {
+				var err error
+				if i%2 == 0 {
+					_, err = s.Search(context.Background(), fullRequest("b"))
+				} else {
+					err = s.Upsert(context.Background(), mems(fmt.Sprintf("w%d", w), 3))
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	close(start)
+	time.Sleep(5 * time.Millisecond)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for w := 0; w < 4; w++ {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, memory.ErrClosed) {
+			t.Errorf("call during Close: %v, want ErrClosed", err)
+		}
+	}
+}

@@ -49,6 +49,9 @@ func (s *Store) call(ctx context.Context, op string, fn func(ctx context.Context
 		case <-ctx.Done():
 			t.Stop()
 			return fmt.Errorf("qdrant: %s: %w (last error: %v)", op, ctx.Err(), err)
+		case <-s.stop.Done():
+			t.Stop()
+			return fmt.Errorf("qdrant: %s: %w (last error: %v)", op, memory.ErrClosed, err)
 		case <-t.C:
 		}
 		delay = min(2*delay, s.cfg.RetryMax)

@@ -2,6 +2,7 @@ package qdrant_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -254,5 +255,39 @@ func TestEngineOverQdrant(t *testing.T) {
 	}
 	if b, err := q.Bank(ctxT(t), "u"); err != nil || b.ID != "u" {
 		t.Fatalf("the engine's bank profile is not in Qdrant: %+v %v", b, err)
+	}
+}
+
+func TestDeleteMatching(t *testing.T) {
+	s, _ := open(t)
+	ms := corpus(t, s, "b", 20)
+	corpus(t, s, "c", 5)
+	if err := s.PutBank(ctxT(t), memory.Bank{ID: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	win := memory.Filter{Window: &memory.TimeRange{Start: t0, End: t0.Add(4 * day)}}
+	want := 0
+	for i := range ms {
+		if win.Match(&ms[i]) {
+			want++
+		}
+	}
+	if n, _ := s.Count(ctxT(t), "b", win); n != want || want == 0 {
+		t.Fatalf("count in window %d, want %d (> 0)", n, want)
+	}
+	if err := s.DeleteMatching(ctxT(t), "b", win); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, "b"); n != 20-want {
+		t.Fatalf("count after delete %d, want %d", n, 20-want)
+	}
+	if n := count(t, s, "c"); n != 5 {
+		t.Fatalf("other bank touched: %d", n)
+	}
+	if _, err := s.Bank(ctxT(t), "b"); err != nil {
+		t.Fatalf("profile removed: %v", err)
+	}
+	if err := s.DeleteMatching(ctxT(t), "b", memory.Filter{Kinds: []memory.Kind{"rumour"}}); !errors.Is(err, memory.ErrInvalid) {
+		t.Fatalf("bad filter: %v", err)
 	}
 }

@@ -426,6 +426,28 @@ func (s *Store) Delete(ctx context.Context, bank string, ids []string) error {
 	})
 }
 
+// DeleteMatching removes every memory of bank that passes f (all of them
+// for the zero Filter) with one delete by filter; the bank's profile
+// stays.
+func (s *Store) DeleteMatching(ctx context.Context, bank string, f memory.Filter) error {
+	if bank == "" {
+		return fmt.Errorf("%w: delete: bank is empty", memory.ErrInvalid)
+	}
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	if err := s.check(); err != nil {
+		return err
+	}
+	return s.call(ctx, "delete by filter", func(ctx context.Context) error {
+		res, err := s.client.Delete(ctx, &qdrant.DeletePoints{
+			CollectionName: s.cfg.Collection, Wait: qdrant.PtrOf(true),
+			Points: qdrant.NewPointsSelectorFilter(bankFilter(bank, &f)),
+		})
+		return completed(res, err)
+	})
+}
+
 // Count implements [memory.Store] with an exact count.
 func (s *Store) Count(ctx context.Context, bank string, f memory.Filter) (int, error) {
 	if bank == "" {
