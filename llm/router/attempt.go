@@ -227,6 +227,13 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 			c.stop = true
 			return nil, fmt.Errorf("router: input callback rejected the call to deployment %s: %w", d.id, err)
 		}
+		if info.Request != &req && info.Request != nil {
+			// a callback replaced the request: send its version to this
+			// deployment
+			req = *info.Request
+			req.Model = d.modelName
+			req.Timeout = 0
+		}
 	}
 	actx := ctx
 	var cancel context.CancelCauseFunc

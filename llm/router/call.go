@@ -171,9 +171,6 @@ func withFallbackNote(orig error, notes []string) error {
 		cp.Message += "; "
 	}
 	cp.Message += "fallbacks tried: " + strings.Join(notes, "; ")
-	if cp.Err == nil {
-		cp.Err = e
-	}
 	return &cp
 }
 
