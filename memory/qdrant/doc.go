@@ -59,17 +59,18 @@
 // Without Fused, one QueryBatch call carries one query per arm and the
 // store reports each arm's ranks: again one round trip, two with entity
 // seeds (the entity query follows once the semantic results are known).
-// In this mode the entity arm is re-ordered by the weight of the entities
-// each memory shares (1 per query entity, 0.5 per entity reached only
-// through a seed), then by cosine. Without a query vector the temporal
+// In this mode the entity arm is re-ordered by the summed weight of the
+// entities each memory shares (1 per query entity, SeedEntityWeight / r
+// for an entity first carried by the seed ranked r), then by cosine. Without a query vector the temporal
 // arm orders by closeness to the window's middle (two order_by queries in
 // the same batch); a Fused request without a query vector is answered in
 // this per-arm mode.
 //
-// Differences from the embedded store: Qdrant computes IDF over the whole
-// collection (every bank), not one bank; a fused entity prefetch orders by
-// cosine only; and in per-arm mode the entity arm's weighting applies to
-// the top Limit memories by cosine.
+// Differences from the embedded store: Qdrant computes the keyword arm's
+// IDF over the whole collection (every bank), not one bank; the entity arm
+// has no IDF factor; a fused entity prefetch orders by cosine only; and in
+// per-arm mode the entity weighting re-orders the top Limit memories by
+// cosine rather than choosing them.
 //
 // # Failures
 //

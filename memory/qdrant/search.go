@@ -16,11 +16,6 @@ import (
 // engine's k = 60 with 1-based ranks ([memory.RRFK]).
 const RRFK = memory.RRFK + 1
 
-// seedEntityWeight is the weight, in the entity arm's order, of an entity
-// reached only through the semantic seeds; entities named by the query
-// weigh 1.
-const seedEntityWeight = 0.5
-
 // Search implements [memory.Store]; the package documentation describes
 // how each arm maps to Qdrant and how many round trips a search takes.
 func (s *Store) Search(ctx context.Context, req memory.SearchRequest) (memory.SearchResult, error) {
@@ -61,11 +56,14 @@ type plan struct {
 func (p *plan) hasDense() bool  { return len(p.req.Dense) > 0 }
 func (p *plan) needSeeds() bool { return p.hasDense() && p.req.EntitySeeds > 0 }
 
+// addSeeds adds the entity keys of the top EntitySeeds semantic hits. As
+// in package memory, an entity first carried by the seed ranked r weighs
+// memory.SeedEntityWeight / r; one already known keeps its larger weight.
 func (p *plan) addSeeds(pts []*qdrant.ScoredPoint) {
 	for i := 0; i < len(pts) && i < p.req.EntitySeeds; i++ {
 		for _, k := range strs(pts[i].GetPayload(), keyEntities) {
 			if !slices.ContainsFunc(p.ents, func(e weighted) bool { return e.key == k }) {
-				p.ents = append(p.ents, weighted{k, seedEntityWeight})
+				p.ents = append(p.ents, weighted{k, memory.SeedEntityWeight / float64(i+1)})
 			}
 		}
 	}
@@ -354,8 +352,9 @@ func hits(pts []*qdrant.ScoredPoint) ([]hit, error) {
 }
 
 // rankEntities orders the entity arm's hits by the summed weight of the
-// entity keys they carry, then by cosine to Dense (the server's score),
-// then by id.
+// entity keys they carry (without package memory's per-bank IDF factor,
+// which would cost a round trip per entity), then by cosine to Dense (the
+// server's score), then by id.
 func (p *plan) rankEntities(hs []hit) []hit {
 	for i := range hs {
 		keys := entityKeys(hs[i].m.Entities)
