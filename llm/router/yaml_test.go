@@ -217,3 +217,35 @@ func TestParseDuration(t *testing.T) {
 		t.Error("soon parsed")
 	}
 }
+
+func TestGuideShapeWithRouterSettings(t *testing.T) {
+	cfg, err := ParseConfig("llm_config.yaml", []byte(`
+models:
+  primary:
+    model: gpt-4o
+    api_base: http://127.0.0.1:9/v1
+    api_key: sk-inline
+  local: ollama/llama3
+router_settings:
+  routing_strategy: simple-shuffle
+  cooldown_time: 10s
+  wait_for_cooldown: true
+litellm_settings:
+  num_retries: 4
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Strategy != SimpleShuffle || cfg.CooldownTime != 10*time.Second || *cfg.AllowedFails != 2 || !cfg.WaitForCooldown ||
+		*cfg.NumRetries != 4 || cfg.Deployments[0].Params.APIBase != "http://127.0.0.1:9/v1" ||
+		!reflect.DeepEqual(cfg.Fallbacks, map[string][]string{"primary": {"local"}}) {
+		t.Fatalf("cfg %+v", cfg)
+	}
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r.Groups(), []string{"primary", "local"}) {
+		t.Fatalf("groups %v", r.Groups())
+	}
+}
