@@ -126,6 +126,10 @@ func strictify(tool string, m map[string]any, path string) error {
 	for _, name := range slices.Concat(names, optional) {
 		p, ok := props[name].(map[string]any)
 		if !ok {
+			if _, isBool := props[name].(bool); isBool {
+				return &StrictError{Tool: tool, Path: path + "/properties/" + escapeToken(name),
+					Reason: "a property accepting any value (a Go interface or json.RawMessage) is not allowed"}
+			}
 			continue
 		}
 		if err := strictify(tool, p, path+"/properties/"+escapeToken(name)); err != nil {

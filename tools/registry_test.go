@@ -326,3 +326,23 @@ func TestExportOnTheWire(t *testing.T) {
 		t.Errorf("second result = %q", results[1].Content)
 	}
 }
+
+type looseIn struct {
+	Name  string `json:"name"`
+	Extra any    `json:"extra,omitempty"`
+}
+
+func TestStrictRejectsAny(t *testing.T) {
+	loose, err := New("loose", "", echo[looseIn])
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = loose.LLMTool(Strict())
+	var se *StrictError
+	if !errors.As(err, &se) || se.Path != "/properties/extra" {
+		t.Fatalf("err = %v", err)
+	}
+	if want := `tools: tool "loose": strict mode: schema at /properties/extra: a property accepting any value (a Go interface or json.RawMessage) is not allowed`; err.Error() != want {
+		t.Errorf("message = %q", err)
+	}
+}
