@@ -254,6 +254,8 @@ func TestCooldownRules(t *testing.T) {
 	})
 }
 
+// LiteLLM #3646: users want to wait for a deployment instead of failing
+// when every deployment is cooling down.
 func TestWaitForCooldown(t *testing.T) {
 	clk := newFakeClock()
 	a := script("a", httpErr(llm.ErrNotFound, 404), nil)

@@ -166,6 +166,10 @@ func TestAuthFailureInMultiDeploymentGroupCoolsDownAndMovesOn(t *testing.T) {
 	}
 }
 
+// LiteLLM #34399 skips the wait whenever the group has more than one
+// healthy deployment, hammering a throttled shared upstream. Here the
+// deployment that sent Retry-After is cooled down for that long, and the
+// Router moves on at once only to a deployment that is really healthy.
 func TestRetryAfterIsHonoured(t *testing.T) {
 	t.Run("multi deployment: cool the sender down, move on at once", func(t *testing.T) {
 		clk := newFakeClock()

@@ -261,3 +261,34 @@ func stringsContains(s, sub string) bool {
 	}
 	return false
 }
+
+func TestWaitingForASlotEndsWithTheCall(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	m := &fake{fn: func(ctx context.Context, _ *llm.Request, n int) (*llm.Response, error) {
+		if n == 1 {
+			close(started)
+			<-release
+		}
+		return reply("x"), nil
+	}}
+	d := dep("g", "a", m)
+	d.MaxParallelRequests = 1
+	r := newRouter(t, Config{Deployments: []Deployment{d}}, nil)
+	done := make(chan error)
+	go func() {
+		_, err := r.Complete(context.Background(), userReq("g", "hi"))
+		done <- err
+	}()
+	<-started
+	req := userReq("g", "hi")
+	req.Timeout = 20 * time.Millisecond
+	_, err := r.Complete(context.Background(), req)
+	if errKind(err) != llm.ErrTimeout || m.Calls() != 1 {
+		t.Fatalf("err %v calls %d", err, m.Calls())
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
