@@ -164,6 +164,7 @@ type durableRun[S any] struct {
 	d      *durable[S]
 	r      *run[S]
 	ctx    context.Context
+	sctx   context.Context // for saves: not cancelled with the run
 	thread string
 	mode   Durability
 
@@ -201,7 +202,7 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 	if cfg.thread == "" {
 		return nil, in, errors.New("graph: this graph is compiled WithCheckpointer, so every run needs graph.Thread(id)")
 	}
-	dr := &durableRun[S]{d: d, r: r, ctx: r.ctx, thread: cfg.thread, mode: d.mode, answers: map[string]json.RawMessage{}}
+	dr := &durableRun[S]{d: d, r: r, ctx: r.ctx, sctx: context.WithoutCancel(r.ctx), thread: cfg.thread, mode: d.mode, answers: map[string]json.RawMessage{}}
 	if cfg.durSet {
 		dr.mode = cfg.durability
 	}
@@ -438,9 +439,9 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 		dr.exitSt = r.state
 		dr.exitW = dr.exitW[:0]
 	case DurabilityAsync:
-		dr.enqueue(func() error { return dr.d.cp.Put(dr.ctx, cp) })
+		dr.enqueue(func() error { return dr.d.cp.Put(dr.sctx, cp) })
 	default:
-		if err := dr.d.cp.Put(dr.ctx, cp); err != nil {
+		if err := dr.d.cp.Put(dr.sctx, cp); err != nil {
 			return fmt.Errorf("graph: save checkpoint of thread %q at step %d: %w", dr.thread, r.step, err)
 		}
 	}
@@ -572,10 +573,10 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S]) error {
 	case DurabilityAsync:
 		id := dr.cpID
 		dr.mu.Lock()
-		dr.enqueue(func() error { return dr.d.cp.PutWrites(dr.ctx, dr.thread, id, w) })
+		dr.enqueue(func() error { return dr.d.cp.PutWrites(dr.sctx, dr.thread, id, w) })
 		dr.mu.Unlock()
 	default:
-		if err := dr.d.cp.PutWrites(dr.ctx, dr.thread, dr.cpID, w); err != nil {
+		if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {
 			return fmt.Errorf("graph: save writes of node %q (thread %q, step %d): %w", w.Node, dr.thread, r.step, err)
 		}
 	}
@@ -630,9 +631,7 @@ func (dr *durableRun[S]) finish(final S, err error) error {
 				_ = json.Unmarshal(cp.Extra, &ex)
 				ex.Full, ex.Since = len(b), 0
 				cp.Extra, _ = json.Marshal(ex)
-				// Use a context that survives the run's cancellation so the
-				// final save happens.
-				sctx := context.WithoutCancel(dr.ctx)
+				sctx := dr.sctx
 				eerr = d.cp.Put(sctx, cp)
 				for _, w := range dr.exitW {
 					if eerr != nil {

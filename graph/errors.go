@@ -40,6 +40,7 @@ type Problem struct {
 	Detail string
 }
 
+// String renders the problem as "kind [nodes]: detail".
 func (p Problem) String() string {
 	if len(p.Nodes) == 0 {
 		return fmt.Sprintf("%s: %s", p.Kind, p.Detail)

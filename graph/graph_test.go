@@ -386,7 +386,7 @@ func TestRetryCounts(t *testing.T) {
 	fatal := errors.New("fatal")
 	g2 := graph.New[S]()
 	g2.AddNode("always", func(_ context.Context, s S) (S, error) { calls.Add(1); return s, transient },
-		graph.WithRetry(graph.RetryPolicy{MaxAttempts: 3, InitialInterval: time.Microsecond}))
+		graph.WithRetry(graph.RetryPolicy{MaxAttempts: 3, InitialInterval: time.Second}))
 	g2.AddNode("never", func(_ context.Context, s S) (S, error) { calls.Add(100); return s, fatal },
 		graph.WithRetry(graph.RetryPolicy{MaxAttempts: 5, InitialInterval: time.Microsecond, RetryIf: func(err error) bool { return !errors.Is(err, fatal) }}))
 	g2.AddEdge(graph.START, "always").AddEdge("always", graph.END).AddEdge(graph.START, "never").AddEdge("never", graph.END)
