@@ -52,7 +52,10 @@ type Config struct {
 	// collection does not exist yet; when it does, 0 adopts the
 	// collection's dimension and any other value must match it.
 	Dimension int
-	// BatchSize is the number of points per upsert call (default 256).
+	// BatchSize is the most points per upsert, get or scroll call
+	// (default 256). Calls carrying vectors use fewer when the vectors
+	// alone would pass 2 MiB (upsert) or 1 MiB (get, scroll), keeping
+	// messages under gRPC's default 4 MiB limit.
 	BatchSize int
 
 	// MaxRetries is how many times a call failing with Unavailable or

@@ -291,3 +291,47 @@ func TestDeleteMatching(t *testing.T) {
 		t.Fatalf("bad filter: %v", err)
 	}
 }
+
+// TestLargeVectorsArePaged: with 4096-dimensional vectors a Get or Scan
+// of 150 memories is split into pages of 64 so no response nears gRPC's
+// message limit, and the order of Get is kept.
+func TestLargeVectorsArePaged(t *testing.T) {
+	const dim = 4096
+	s, srv := open(t, func(c *mq.Config) { c.Dimension = dim })
+	var ms []memory.Memory
+	for i := 0; i < 150; i++ {
+		v := make([]float32, dim)
+		v[i] = 1
+		ms = append(ms, memorytest.Mem("b", fmt.Sprintf("Large fact %d.", i), v))
+	}
+	srv.ResetCalls()
+	if err := s.Upsert(ctxT(t), ms); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Calls(qdrant.Points_Upsert_FullMethodName); n != 2 {
+		t.Fatalf("%d upsert calls, want 2 batches of at most 128 (2 MiB of vectors)", n)
+	}
+	ids := idsOf(ms)
+	slices.Reverse(ids)
+	srv.ResetCalls()
+	got, err := s.Get(ctxT(t), "b", ids)
+	if err != nil || len(got) != 150 {
+		t.Fatalf("Get: %d, %v", len(got), err)
+	}
+	for i := range got {
+		if got[i].ID != ids[i] || got[i].Vector[149-i] != 1 {
+			t.Fatalf("Get[%d] = %s, want %s with its vector", i, got[i].ID, ids[i])
+		}
+	}
+	if n := srv.Calls(qdrant.Points_Get_FullMethodName); n != 3 {
+		t.Fatalf("%d Get calls, want 3 pages of 64", n)
+	}
+	pages := 0
+	total := 0
+	if err := s.Scan(ctxT(t), "b", func(ms []memory.Memory) error { pages++; total += len(ms); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if pages != 3 || total != 150 {
+		t.Fatalf("Scan: %d pages, %d memories", pages, total)
+	}
+}

@@ -320,7 +320,8 @@ func (s *Store) upsert(ctx context.Context, pts []*qdrant.PointStruct) error {
 
 // Upsert implements [memory.Store]. Every memory is validated (fields,
 // dimension) before anything is sent. Points go in batches of
-// Config.BatchSize, each written with wait=true and retried on transient
+// Config.BatchSize (fewer when the vectors of a batch would pass 2 MiB),
+// each written with wait=true and retried on transient
 // failures; a batch that still fails stops the call with an
 // [*UpsertError] listing the memories not stored.
 func (s *Store) Upsert(ctx context.Context, ms []memory.Memory) error {
@@ -344,8 +345,9 @@ func (s *Store) Upsert(ctx context.Context, ms []memory.Memory) error {
 		pts[i] = point(m)
 		ids[i] = m.ID
 	}
-	for start := 0; start < len(pts); start += s.cfg.BatchSize {
-		end := min(start+s.cfg.BatchSize, len(pts))
+	batch := min(s.cfg.BatchSize, max(16, (2<<20)/(4*s.dim)))
+	for start := 0; start < len(pts); start += batch {
+		end := min(start+batch, len(pts))
 		err := s.call(ctx, "upsert", func(ctx context.Context) error {
 			return s.upsert(ctx, pts[start:end])
 		})
@@ -373,25 +375,28 @@ func (s *Store) Get(ctx context.Context, bank string, ids []string) ([]memory.Me
 	for i, id := range ids {
 		pids[i] = qdrant.NewID(PointID(bank, id))
 	}
-	var pts []*qdrant.RetrievedPoint
-	err := s.call(ctx, "get", func(ctx context.Context) (err error) {
-		pts, err = s.client.Get(ctx, &qdrant.GetPoints{
-			CollectionName: s.cfg.Collection, Ids: pids,
-			WithPayload: qdrant.NewWithPayload(true), WithVectors: qdrant.NewWithVectors(true),
+	byID := make(map[string]memory.Memory, len(ids))
+	for start := 0; start < len(pids); start += s.page() {
+		chunk := pids[start:min(start+s.page(), len(pids))]
+		var pts []*qdrant.RetrievedPoint
+		err := s.call(ctx, "get", func(ctx context.Context) (err error) {
+			pts, err = s.client.Get(ctx, &qdrant.GetPoints{
+				CollectionName: s.cfg.Collection, Ids: chunk,
+				WithPayload: qdrant.NewWithPayload(true), WithVectors: qdrant.NewWithVectors(true),
+			})
+			return err
 		})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[string]memory.Memory, len(pts))
-	for _, p := range pts {
-		m, err := decode(p.GetPayload(), p.GetVectors())
 		if err != nil {
 			return nil, err
 		}
-		if m.Bank == bank {
-			byID[m.ID] = m
+		for _, p := range pts {
+			m, err := decode(p.GetPayload(), p.GetVectors())
+			if err != nil {
+				return nil, err
+			}
+			if m.Bank == bank {
+				byID[m.ID] = m
+			}
 		}
 	}
 	for _, id := range ids {
@@ -400,6 +405,13 @@ func (s *Store) Get(ctx context.Context, bank string, ids []string) ([]memory.Me
 		}
 	}
 	return out, nil
+}
+
+// page is how many points with vectors one Get or scroll asks for: at
+// most BatchSize, and few enough that the vectors stay near 1 MiB, well
+// under gRPC's default 4 MiB message limit.
+func (s *Store) page() int {
+	return min(s.cfg.BatchSize, max(16, (1<<20)/(4*max(s.dim, 1))))
 }
 
 // Delete implements [memory.Store].
@@ -469,9 +481,9 @@ func (s *Store) Count(ctx context.Context, bank string, f memory.Filter) (int, e
 	return int(n), err
 }
 
-// Scan calls fn with the memories of bank, in pages of up to Config.BatchSize
-// in point id order, with their vectors. It stops at the first error fn
-// returns.
+// Scan calls fn with the memories of bank, with their vectors, in pages
+// of up to Config.BatchSize (fewer for large vectors) in point id order.
+// It stops at the first error fn returns.
 func (s *Store) Scan(ctx context.Context, bank string, fn func([]memory.Memory) error) error {
 	if bank == "" {
 		return fmt.Errorf("%w: scan: bank is empty", memory.ErrInvalid)
@@ -486,7 +498,7 @@ func (s *Store) Scan(ctx context.Context, bank string, fn func([]memory.Memory) 
 		err := s.call(ctx, "scan", func(ctx context.Context) (err error) {
 			pts, next, err = s.client.ScrollAndOffset(ctx, &qdrant.ScrollPoints{
 				CollectionName: s.cfg.Collection, Filter: bankFilter(bank, &memory.Filter{}),
-				Offset: offset, Limit: qdrant.PtrOf(uint32(s.cfg.BatchSize)),
+				Offset: offset, Limit: qdrant.PtrOf(uint32(s.page())),
 				WithPayload: qdrant.NewWithPayload(true), WithVectors: qdrant.NewWithVectors(true),
 			})
 			return err
