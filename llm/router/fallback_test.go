@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tmc/langchaingo/llms"
+
 	"github.com/jedisos/jedisos/llm"
 )
 
@@ -330,5 +332,32 @@ func TestTokenCount(t *testing.T) {
 	}
 	if encodingFor("gpt-4o-mini") != "o200k_base" || encodingFor("azure/gpt-5") != "o200k_base" || encodingFor("claude-sonnet-4-5") != "cl100k_base" {
 		t.Fatal("encoding choice")
+	}
+}
+
+func TestTokenCountWithTools(t *testing.T) {
+	req := &llm.Request{Messages: []llm.Message{llm.User("hello world")}}
+	base := countTokens("cl100k_base", req)
+	req.Tools = []llms.Tool{{Type: "function", Function: &llms.FunctionDefinition{Name: "get_weather", Description: "Weather for a city",
+		Parameters: map[string]any{"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}}}}}}
+	withTools := countTokens("cl100k_base", req)
+	if withTools <= base+8 {
+		t.Fatalf("tools not counted: %d vs %d", withTools, base)
+	}
+}
+
+func TestLatencyWindow(t *testing.T) {
+	d := &deployment{}
+	for _, v := range []float64{1, 2, 3, 5} {
+		d.addLatency(v, 3)
+	}
+	if d.latency() != (2+3+5)/3.0 {
+		t.Fatalf("latency %v", d.latency())
+	}
+	for _, tc := range []struct{ model, provider string }{{"claude-3-opus", "anthropic"}, {"gpt-4o", "openai"}, {"o3-mini", "openai"},
+		{"groq/llama3", "groq"}, {"gemini-pro", "gemini"}, {"command-r", "cohere"}, {"mistral-large", "mistral"}, {"unknown", ""}} {
+		if got := providerOf(tc.model); got != tc.provider {
+			t.Errorf("providerOf(%q) = %q", tc.model, got)
+		}
 	}
 }
