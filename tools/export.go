@@ -23,7 +23,8 @@ func Strict() ExportOption { return func(o *exportOptions) { o.strict = true } }
 
 // LLMTool exports the tool as a langchaingo function tool. Parameters is a
 // fresh map[string]any (the shape every langchaingo provider accepts,
-// Gemini's included), without "$schema" or "$id".
+// Gemini's included), without "$schema" or "$id", and with every property
+// schema an object ({} where the tool's schema says true).
 func (t *Tool) LLMTool(opts ...ExportOption) (llms.Tool, error) {
 	var o exportOptions
 	for _, opt := range opts {
@@ -49,8 +50,8 @@ func (t *Tool) LLMTool(opts ...ExportOption) (llms.Tool, error) {
 	}, nil
 }
 
-// Parameters returns the tool's argument schema as a fresh map, without
-// "$schema" or "$id".
+// Parameters returns the tool's argument schema as a fresh map, as LLMTool
+// exports it in non-strict mode.
 func (t *Tool) Parameters() (map[string]any, error) {
 	var params map[string]any
 	if err := json.Unmarshal(t.schema, &params); err != nil {
@@ -58,7 +59,54 @@ func (t *Tool) Parameters() (map[string]any, error) {
 	}
 	delete(params, "$schema")
 	delete(params, "$id")
+	openBoolSchemas(params)
 	return params, nil
+}
+
+// openBoolSchemas replaces, in place, every property or items schema that
+// is the boolean true (a Go interface or json.RawMessage field) by the
+// equivalent empty schema {}: some providers' converters (langchaingo's
+// Gemini one among them) accept only objects there.
+func openBoolSchemas(m map[string]any) {
+	if props, ok := m["properties"].(map[string]any); ok {
+		for name, p := range props {
+			switch p := p.(type) {
+			case bool:
+				if p {
+					props[name] = map[string]any{}
+				}
+			case map[string]any:
+				openBoolSchemas(p)
+			}
+		}
+	}
+	switch items := m["items"].(type) {
+	case bool:
+		if items {
+			m["items"] = map[string]any{}
+		}
+	case map[string]any:
+		openBoolSchemas(items)
+	}
+	if ap, ok := m["additionalProperties"].(map[string]any); ok {
+		openBoolSchemas(ap)
+	}
+	for _, k := range []string{"anyOf", "oneOf", "allOf"} {
+		if list, ok := m[k].([]any); ok {
+			for _, s := range list {
+				if sm, ok := s.(map[string]any); ok {
+					openBoolSchemas(sm)
+				}
+			}
+		}
+	}
+	if defs, ok := m["$defs"].(map[string]any); ok {
+		for _, d := range defs {
+			if dm, ok := d.(map[string]any); ok {
+				openBoolSchemas(dm)
+			}
+		}
+	}
 }
 
 // strictify rewrites the schema node m, at JSON Pointer path, for strict
@@ -126,11 +174,11 @@ func strictify(tool string, m map[string]any, path string) error {
 	for _, name := range slices.Concat(names, optional) {
 		p, ok := props[name].(map[string]any)
 		if !ok {
-			if _, isBool := props[name].(bool); isBool {
-				return &StrictError{Tool: tool, Path: path + "/properties/" + escapeToken(name),
-					Reason: "a property accepting any value (a Go interface or json.RawMessage) is not allowed"}
-			}
 			continue
+		}
+		if len(p) == 0 {
+			return &StrictError{Tool: tool, Path: path + "/properties/" + escapeToken(name),
+				Reason: "a property accepting any value (a Go interface or json.RawMessage) is not allowed"}
 		}
 		if err := strictify(tool, p, path+"/properties/"+escapeToken(name)); err != nil {
 			return err

@@ -346,3 +346,54 @@ func TestStrictRejectsAny(t *testing.T) {
 		t.Errorf("message = %q", err)
 	}
 }
+
+// everySchemaIsAMap checks what langchaingo's Gemini converter needs: each
+// property and items schema is an object.
+func everySchemaIsAMap(t *testing.T, m map[string]any, path string) {
+	t.Helper()
+	if props, ok := m["properties"].(map[string]any); ok {
+		for name, p := range props {
+			pm, ok := p.(map[string]any)
+			if !ok {
+				t.Errorf("%s/properties/%s is %T", path, name, p)
+				continue
+			}
+			everySchemaIsAMap(t, pm, path+"/properties/"+name)
+		}
+	}
+	if items, ok := m["items"]; ok {
+		im, ok := items.(map[string]any)
+		if !ok {
+			t.Errorf("%s/items is %T", path, items)
+			return
+		}
+		everySchemaIsAMap(t, im, path+"/items")
+	}
+}
+
+func TestExportShapeForGemini(t *testing.T) {
+	for _, tool := range []func() (*Tool, error){
+		func() (*Tool, error) { return New("collections", "", echo[collectionsIn]) },
+		func() (*Tool, error) { return New("nested", "", echo[nestedIn]) },
+		func() (*Tool, error) { return New("loose", "", echo[looseIn]) },
+	} {
+		tl, err := tool()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lt, err := tl.LLMTool()
+		if err != nil {
+			t.Fatal(err)
+		}
+		params := lt.Function.Parameters.(map[string]any)
+		if _, ok := params["properties"].(map[string]any); !ok {
+			t.Errorf("%s: no properties map", tl.Name())
+		}
+		everySchemaIsAMap(t, params, tl.Name())
+	}
+	// The schema a tool validates with is unchanged: "anything" accepts any value.
+	c, _ := New("collections", "", echo[collectionsIn])
+	if !strings.Contains(string(c.Schema()), `"anything":true`) {
+		t.Errorf("schema changed: %s", c.Schema())
+	}
+}
