@@ -32,8 +32,8 @@ const (
 	keyLinks       = "links"
 )
 
-// Payload keys of a bank profile point. Profiles carry no vectors and no
-// "bank" key, so no memory filter, search or count ever sees them.
+// Payload keys of a bank profile point. Profiles carry no "bank" key, so
+// no memory filter, search or count ever sees them.
 const (
 	keyProfileOf   = "profile_of" // keyword index
 	keyName        = "name"

@@ -30,10 +30,10 @@
 // filters on), kind, text, context, entity keys (trimmed, lower case) and
 // names, tags, occurred_start/occurred_end/mentioned_at (RFC 3339), the
 // derived when_start/when_end/when_mid of [memory.Memory.When], document
-// id, metadata, confidence and links. A bank's profile is a point without
-// vectors, keyed by [ProfileID], whose payload names the bank under
-// "profile_of" instead of "bank": no memory filter, count or search ever
-// matches it, and DeleteBank removes memories and profile with one delete
+// id, metadata, confidence and links. A bank's profile is a point keyed by
+// [ProfileID] (with a placeholder vector) whose payload names the bank
+// under "profile_of" instead of "bank": no memory filter, count or search
+// ever matches it, and DeleteBank removes memories and profile with one delete
 // by filter. Nothing is kept only in process memory.
 //
 // # Search and round trips

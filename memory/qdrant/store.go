@@ -231,8 +231,8 @@ func (s *Store) check() error {
 	return nil
 }
 
-// PutBank implements [memory.Store]. The profile is a point without
-// vectors in the same collection, keyed by [ProfileID].
+// PutBank implements [memory.Store]. The profile is a point of the same
+// collection keyed by [ProfileID], found only by id.
 func (s *Store) PutBank(ctx context.Context, b memory.Bank) error {
 	if b.ID == "" {
 		return fmt.Errorf("%w: bank id is empty", memory.ErrInvalid)
@@ -243,9 +243,14 @@ func (s *Store) PutBank(ctx context.Context, b memory.Bank) error {
 	if err := s.check(); err != nil {
 		return err
 	}
+	// A placeholder unit vector keeps the point valid on servers that
+	// want every dense vector present; no search can reach it, as every
+	// memory request filters on the "bank" key a profile does not carry.
+	placeholder := make([]float32, s.dim)
+	placeholder[0] = 1
 	p := &qdrant.PointStruct{
 		Id:      qdrant.NewID(ProfileID(b.ID)),
-		Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{}),
+		Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{DenseVector: qdrant.NewVectorDense(placeholder)}),
 		Payload: profilePayload(&b),
 	}
 	return s.call(ctx, "put bank "+b.ID, func(ctx context.Context) error {
