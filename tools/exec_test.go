@@ -523,3 +523,25 @@ func TestRunTurnCancellationDoesNotWaitForStubbornTool(t *testing.T) {
 	close(release)
 	<-finished
 }
+
+func TestLongErrorTruncatedAndSchemaCopied(t *testing.T) {
+	tool, err := NewNoArgs("noisy", "", func(context.Context) (string, error) {
+		return "", errors.New(strings.Repeat("e", 500))
+	}, WithMaxOutputBytes(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := tool.Execute(context.Background(), call("noisy", ""))
+	if !errors.Is(res.Err, ErrToolFailed) || len(res.Content) > 100 ||
+		!strings.HasPrefix(res.Content, `Error: tool "noisy" failed: eee`) || !strings.Contains(res.Content, "[output truncated: ") {
+		t.Errorf("result = %+v", res)
+	}
+	if res.Duration <= 0 {
+		t.Errorf("Duration = %v", res.Duration)
+	}
+	s := tool.Schema()
+	s[0] = 'X'
+	if tool.Schema()[0] != '{' {
+		t.Errorf("Schema returned the tool's own bytes")
+	}
+}
