@@ -221,48 +221,64 @@ func UsageFromGenerationInfo(gi map[string]any) (u Usage, ok bool) {
 	if len(gi) == 0 {
 		return u, false
 	}
-	get := func(keys ...string) (int, bool) {
-		for _, k := range keys {
-			if v, found := gi[k]; found {
-				if n, isInt := intOf(v); isInt {
-					return n, true
-				}
-			}
-		}
-		return 0, false
-	}
-	if p, found := get("PromptTokens"); found { // OpenAI, Ollama, Google
-		c, _ := get("CompletionTokens")
-		u = Usage{PromptTokens: p, CompletionTokens: c}
-		u.TotalTokens, _ = get("TotalTokens")
+	if p, found := giInt(gi, "PromptTokens"); found { // OpenAI, Ollama, Google
+		u.PromptTokens = p
+		u.CompletionTokens, _ = giInt(gi, "CompletionTokens")
+		u.TotalTokens, _ = giInt(gi, "TotalTokens")
 		if u.TotalTokens == 0 {
-			u.TotalTokens = p + c
+			u.TotalTokens = u.PromptTokens + u.CompletionTokens
 		}
-		u.CacheReadTokens, _ = get("PromptCachedTokens", "CachedTokens")
-		u.ReasoningTokens, _ = get("ReasoningTokens", "CompletionReasoningTokens", "ThinkingTokens")
+		u.CacheReadTokens = giFirst(gi, "PromptCachedTokens", "CachedTokens")
+		u.ReasoningTokens = giFirst(gi, "ReasoningTokens", "CompletionReasoningTokens")
+		if u.ReasoningTokens == 0 {
+			u.ReasoningTokens, _ = giInt(gi, "ThinkingTokens")
+		}
 		return u, true
 	}
-	if in, found := get("InputTokens"); found { // Anthropic
-		out, _ := get("OutputTokens")
-		cw, _ := get("CacheCreationInputTokens")
-		cr, _ := get("CacheReadInputTokens")
+	if in, found := giInt(gi, "InputTokens"); found { // Anthropic
+		out, _ := giInt(gi, "OutputTokens")
+		cw, _ := giInt(gi, "CacheCreationInputTokens")
+		cr, _ := giInt(gi, "CacheReadInputTokens")
 		u = Usage{PromptTokens: in + cw + cr, CompletionTokens: out, CacheReadTokens: cr, CacheWriteTokens: cw}
 		u.TotalTokens = u.PromptTokens + u.CompletionTokens
 		return u, true
 	}
-	p, fp := get("PromptTokens", "input_tokens", "prompt_tokens")
-	c, fc := get("CompletionTokens", "output_tokens", "completion_tokens")
+	p, fp := giInt(gi, "input_tokens") // Google, Bedrock
+	if !fp {
+		p, fp = giInt(gi, "prompt_tokens")
+	}
+	c, fc := giInt(gi, "output_tokens")
+	if !fc {
+		c, fc = giInt(gi, "completion_tokens")
+	}
 	if !fp && !fc {
 		return u, false
 	}
 	u.PromptTokens, u.CompletionTokens = p, c
-	u.TotalTokens, _ = get("TotalTokens", "total_tokens")
+	u.TotalTokens, _ = giInt(gi, "total_tokens")
 	if u.TotalTokens == 0 {
 		u.TotalTokens = p + c
 	}
-	u.CacheReadTokens, _ = get("PromptCachedTokens", "CachedTokens", "cache_read_input_tokens")
-	u.ReasoningTokens, _ = get("ReasoningTokens", "CompletionReasoningTokens", "ThinkingTokens")
+	u.CacheReadTokens = giFirst(gi, "PromptCachedTokens", "cache_read_input_tokens")
+	u.ReasoningTokens = giFirst(gi, "ReasoningTokens", "ThinkingTokens")
 	return u, true
+}
+
+func giInt(gi map[string]any, key string) (int, bool) {
+	v, found := gi[key]
+	if !found {
+		return 0, false
+	}
+	return intOf(v)
+}
+
+// giFirst returns the first non-zero of two keys.
+func giFirst(gi map[string]any, a, b string) int {
+	if n, _ := giInt(gi, a); n != 0 {
+		return n
+	}
+	n, _ := giInt(gi, b)
+	return n
 }
 
 // CallOptions converts the request's parameters (temperature, max tokens,
