@@ -3,9 +3,11 @@ package tools_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jedisos/jedisos/llm"
 	"github.com/jedisos/jedisos/tools"
@@ -209,4 +211,35 @@ func ExampleRegistry_Select() {
 	// tools: a tool named "current_time" is already registered
 	// [get_weather current_time] [current_time] 1 current_time
 	// tools: unknown tool "get_wether" (available: get_weather, current_time)
+}
+
+func ExampleWithTimeout() {
+	slow, _ := tools.NewNoArgs("slow_report", "Builds a long report", func(ctx context.Context) (string, error) {
+		select {
+		case <-ctx.Done(): // a well-behaved tool stops when its context ends
+			return "", ctx.Err()
+		case <-time.After(time.Minute):
+			return "report", nil
+		}
+	}, tools.WithTimeout(10*time.Millisecond))
+	res := slow.Execute(context.Background(), llm.ToolCall{ID: "c1", Name: "slow_report"})
+	fmt.Println(res.Content)
+	fmt.Println(errors.Is(res.Err, tools.ErrTimeout), errors.Is(res.Err, context.DeadlineExceeded))
+	// Output:
+	// Error: tool "slow_report" did not finish within 10ms and was stopped.
+	// true true
+}
+
+func ExampleValidationError() {
+	weather, _ := tools.New("get_weather", "Look up the current weather of a place", getWeather)
+	res := weather.Execute(context.Background(), llm.ToolCall{Name: "get_weather", Arguments: `{"location":7,"unit":"K"}`})
+	var ve *tools.ValidationError
+	if errors.As(res.Err, &ve) {
+		for _, v := range ve.Violations {
+			fmt.Printf("%s | %s\n", v.Path, v.Message)
+		}
+	}
+	// Output:
+	// /location | expected string, got number
+	// /unit | value must be one of "celsius", "fahrenheit"; got "K"
 }
