@@ -335,3 +335,78 @@ func TestLargeVectorsArePaged(t *testing.T) {
 		t.Fatalf("Scan: %d pages, %d memories", pages, total)
 	}
 }
+
+// armScores lists an arm's scores in rank order.
+func armScores(res memory.SearchResult, a memory.Arm) []float64 {
+	type rs struct {
+		r int
+		s float64
+	}
+	var l []rs
+	for _, c := range res.Candidates {
+		if c.Ranks[a] > 0 {
+			l = append(l, rs{c.Ranks[a], c.Scores[a]})
+		}
+	}
+	slices.SortFunc(l, func(x, y rs) int { return x.r - y.r })
+	out := make([]float64, len(l))
+	for i, x := range l {
+		out[i] = x.s
+	}
+	return out
+}
+
+// TestArmsMatchEmbedded runs the same per-arm requests on the embedded
+// store and on Qdrant over the same bank: the semantic, keyword (BM25
+// with IDF) and temporal arms must return the same scores in the same
+// order, and the entity arm the same members.
+func TestArmsMatchEmbedded(t *testing.T) {
+	q, _ := open(t)
+	emb := memory.NewEmbeddedStore()
+	defer emb.Close()
+	corpus(t, q, "b", 120)
+	corpus(t, emb, "b", 120)
+	reqs := map[string]memory.SearchRequest{
+		"semantic":          {Bank: "b", Limit: 15, Dense: memorytest.Vec(1, 2, 0.3), MinSimilarity: 0.2},
+		"keyword":           {Bank: "b", Limit: 15, Sparse: memory.DefaultBM25.Query("Jun hiking in Busan, note 17")},
+		"temporal":          {Bank: "b", Limit: 15, Dense: memorytest.Vec(3, 4, 0.1), SkipSemantic: true, Window: &memory.TimeRange{Start: t0.Add(2 * day), End: t0.Add(6 * day)}},
+		"temporal by time":  {Bank: "b", Limit: 15, Window: &memory.TimeRange{Start: t0.Add(2 * day), End: t0.Add(6 * day)}},
+		"temporal open end": {Bank: "b", Limit: 7, Window: &memory.TimeRange{Start: t0.Add(20 * day)}},
+		"filtered keyword": {Bank: "b", Limit: 15, Sparse: memory.DefaultBM25.Query("coffee piano"),
+			Filter: memory.Filter{Window: &memory.TimeRange{End: t0.Add(10 * day)}}},
+	}
+	for name, req := range reqs {
+		a, err := emb.Search(ctxT(t), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := q.Search(ctxT(t), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for arm := memory.Arm(0); arm < memory.NumArms; arm++ {
+			x, y := armScores(a, arm), armScores(b, arm)
+			if len(x) != len(y) {
+				t.Fatalf("%s, %s arm: embedded %d hits, qdrant %d", name, arm, len(x), len(y))
+			}
+			for i := range x {
+				scale := 1.0
+				if arm == memory.ArmTemporal && req.Dense == nil {
+					scale = 1000 // embedded: ns, qdrant: µs from the window's middle
+				}
+				if d := x[i] - y[i]*scale; d > 1e-3*max(1, -x[i]) || d < -1e-3*max(1, -x[i]) {
+					t.Fatalf("%s, %s arm, rank %d: embedded score %v, qdrant %v", name, arm, i+1, x[i], y[i]*scale)
+				}
+			}
+		}
+	}
+	req := memory.SearchRequest{Bank: "b", Limit: 100, Entities: []string{"sora", "Jeju"}}
+	a, _ := emb.Search(ctxT(t), req)
+	b, _ := q.Search(ctxT(t), req)
+	x, y := memorytest.ArmOrder(a, memory.ArmEntity), memorytest.ArmOrder(b, memory.ArmEntity)
+	slices.Sort(x)
+	slices.Sort(y)
+	if len(x) == 0 || !slices.Equal(x, y) {
+		t.Fatalf("entity members differ: embedded %d, qdrant %d", len(x), len(y))
+	}
+}
