@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jedisos/jedisos/llm"
 	"github.com/tmc/langchaingo/llms"
@@ -395,5 +396,46 @@ func TestExportShapeForGemini(t *testing.T) {
 	c, _ := New("collections", "", echo[collectionsIn])
 	if !strings.Contains(string(c.Schema()), `"anything":true`) {
 		t.Errorf("schema changed: %s", c.Schema())
+	}
+}
+
+func TestErrorMessages(t *testing.T) {
+	cause := errors.New("boom")
+	cases := []struct {
+		err  error
+		want string
+		is   error
+	}{
+		{&SyntaxError{Tool: "t", Offset: 4, Err: cause}, `tools: tool "t": arguments are not valid JSON at byte 4: boom`, ErrMalformedArguments},
+		{&ExecError{Tool: "t", Err: cause}, `tools: tool "t" failed: boom`, ErrToolFailed},
+		{&PanicError{Tool: "t", Value: "oops"}, `tools: tool "t" panicked: oops`, ErrPanic},
+		{&TimeoutError{Tool: "t", Timeout: time.Second}, `tools: tool "t" did not finish within 1s`, ErrTimeout},
+		{&CanceledError{Tool: "t", Err: context.Canceled}, `tools: tool "t": call canceled: context canceled`, ErrCanceled},
+		{&StrictError{Tool: "t", Reason: "no"}, `tools: tool "t": strict mode: schema at (root): no`, ErrStrictUnsupported},
+		{&DeclarationError{Tool: "t", Reason: "bad", Err: cause}, `tools: tool "t": bad: boom`, ErrInvalidTool},
+		{&DuplicateToolError{Name: "t"}, `tools: a tool named "t" is already registered`, ErrDuplicateTool},
+		{&UnknownToolError{Names: []string{"x"}}, `tools: unknown tool "x" (available: none)`, ErrUnknownTool},
+		{&ValidationError{Tool: "t", Violations: []Violation{{"", "expected object, got array"}}},
+			`tools: tool "t": invalid arguments: (root): expected object, got array`, ErrInvalidArguments},
+	}
+	for _, c := range cases {
+		if c.err.Error() != c.want {
+			t.Errorf("%T: %q, want %q", c.err, c.err.Error(), c.want)
+		}
+		if !errors.Is(c.err, c.is) {
+			t.Errorf("%T does not match %v", c.err, c.is)
+		}
+		for _, other := range []error{ErrMalformedArguments, ErrToolFailed, ErrPanic, ErrTimeout, ErrCanceled, ErrStrictUnsupported,
+			ErrInvalidTool, ErrDuplicateTool, ErrUnknownTool, ErrInvalidArguments, ErrInvalidConfig} {
+			if other != c.is && errors.Is(c.err, other) {
+				t.Errorf("%T also matches %v", c.err, other)
+			}
+		}
+	}
+	if !errors.Is(&DeclarationError{Tool: "t", Reason: "bad", Err: cause}, cause) {
+		t.Errorf("DeclarationError does not unwrap")
+	}
+	if errors.Unwrap(&PanicError{Value: "not an error"}) != nil {
+		t.Errorf("PanicError unwraps a non-error value")
 	}
 }
