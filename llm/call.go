@@ -65,7 +65,7 @@ func (cs Callbacks) Stream(ctx context.Context, info *CallInfo, ch Chunk) {
 // ErrRejected is wrapped by the error a call returns when an input
 // callback rejects it: errors.Is(err, ErrRejected) holds, and so does
 // errors.Is with the callback's own error.
-var ErrRejected = fmt.Errorf("rejected by an input callback")
+var ErrRejected = errors.New("rejected by an input callback")
 
 type rejection struct{ err error }
 
