@@ -2,6 +2,7 @@ package router
 
 import (
 	"encoding/json"
+	"hash/maphash"
 	"strings"
 	"sync"
 
@@ -16,6 +17,18 @@ var (
 	encMu    sync.Mutex
 	encCache = map[string]tokenizer.Codec{}
 )
+
+// Counts of recently seen texts, keyed by a hash of the encoding and the
+// text: an agent resends its whole conversation on every turn, and only the
+// new messages need tokenizing. The cache is cleared when it grows past
+// maxCounted entries.
+var (
+	countSeed  = maphash.MakeSeed()
+	countMu    sync.Mutex
+	countCache = map[uint64]int{}
+)
+
+const maxCounted = 1 << 14
 
 func codecFor(name string) tokenizer.Codec {
 	encMu.Lock()
@@ -60,10 +73,28 @@ func countTokens(encoding string, req *llm.Request) int {
 		if c == nil {
 			return (len(s) + 3) / 4
 		}
+		var h maphash.Hash
+		h.SetSeed(countSeed)
+		h.WriteString(encoding)
+		h.WriteByte(0)
+		h.WriteString(s)
+		key := h.Sum64()
+		countMu.Lock()
+		n, ok := countCache[key]
+		countMu.Unlock()
+		if ok {
+			return n
+		}
 		n, err := c.Count(s)
 		if err != nil {
-			return (len(s) + 3) / 4
+			n = (len(s) + 3) / 4
 		}
+		countMu.Lock()
+		if len(countCache) >= maxCounted {
+			clear(countCache)
+		}
+		countCache[key] = n
+		countMu.Unlock()
 		return n
 	}
 	n := 3
