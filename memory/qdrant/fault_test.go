@@ -229,7 +229,7 @@ func TestCallTimeoutRetriesAHungAttempt(t *testing.T) {
 		return invoker(ctx, method, req, reply, cc, opts...)
 	})
 	s, _ := open(t, func(c *mq.Config) {
-		c.CallTimeout = 50 * time.Millisecond
+		c.CallTimeout = 300 * time.Millisecond
 		c.DialOptions = []grpc.DialOption{hang}
 	})
 	if err := s.Upsert(ctxT(t), mems("b", 2)); err != nil {
