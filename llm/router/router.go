@@ -42,14 +42,19 @@ type Router struct {
 func New(cfg Config, opts ...Option) (*Router, error) {
 	o := options{clock: systemClock{}}
 	for _, f := range opts {
-		f(&o)
+		if f != nil {
+			f(&o)
+		}
+	}
+	if o.clock == nil {
+		o.clock = systemClock{}
 	}
 	r := &Router{
 		cfg:          cfg,
 		groups:       map[string]*group{},
 		clock:        o.clock,
 		rnd:          &lockedRand{f: o.rand},
-		callbacks:    slices.Clone(cfg.Callbacks),
+		callbacks:    slices.DeleteFunc(slices.Clone(cfg.Callbacks), func(cb llm.Callback) bool { return cb == nil }),
 		numRetries:   DefaultNumRetries,
 		allowedFails: DefaultAllowedFails,
 		maxFallbacks: DefaultMaxFallbacks,
