@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	dg "github.com/dominikbraun/graph"
@@ -90,6 +91,7 @@ type Compiled[S any] struct {
 	plan      *state.Plan[S]
 	stepLimit int
 	width     int // a hint for the number of tasks in one step
+	taskBufs  sync.Pool
 	dur       *durable[S]
 	src       *Graph[S] // for drawing
 }
@@ -300,9 +302,18 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 }
 
 func width[S any](n *cnode[S], conds []cedge[S]) int {
-	w := len(n.static) + len(n.joins)
+	w := len(n.joins)
+	for _, t := range n.static {
+		if t >= 0 {
+			w++
+		}
+	}
 	for _, ci := range n.conds {
-		w += len(conds[ci].targets)
+		for _, t := range conds[ci].tidx {
+			if t >= 0 {
+				w++
+			}
+		}
 	}
 	return w
 }

@@ -70,7 +70,7 @@ type run[S any] struct {
 	limit int
 
 	cur, next []task[S]
-	buf       [2][2]task[S]
+	buf       [2][1]task[S]
 	mark      []int32
 	markBuf   [16]int32
 	stamp     int32
@@ -83,6 +83,7 @@ type run[S any] struct {
 	sink    *sink
 
 	writes []state.Write[S]
+	pooled *[]task[S]
 	infos  []taskInfo
 	ctxs   []nodeCtx
 	failed atomic.Int32 // 1 + index of the task whose failure cancelled the step
@@ -113,7 +114,13 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	if c.width <= len(r.buf[0]) {
 		r.cur, r.next = r.buf[0][:0], r.buf[1][:0]
 	} else {
-		b := make([]task[S], 2*c.width)
+		bp, _ := c.taskBufs.Get().(*[]task[S])
+		if bp == nil {
+			b := make([]task[S], 2*c.width)
+			bp = &b
+		}
+		r.pooled = bp
+		b := *bp
 		r.cur, r.next = b[:0:c.width], b[c.width:c.width]
 	}
 	if n := len(c.nodes); n <= len(r.markBuf) {
@@ -183,6 +190,14 @@ func (r *run[S]) emit(ev Event[S]) bool {
 
 func (r *run[S]) exec(in S) (S, error) {
 	c := r.c
+	if r.pooled != nil {
+		// Task buffers hold no state a node can keep, so they are reused.
+		defer func() {
+			clear(*r.pooled)
+			c.taskBufs.Put(r.pooled)
+			r.pooled, r.cur, r.next = nil, nil, nil
+		}()
+	}
 	resuming := false
 	if c.dur != nil {
 		d, st, err := c.dur.start(r, in)
