@@ -243,3 +243,19 @@ func ExampleValidationError() {
 	// /location | expected string, got number
 	// /unit | value must be one of "celsius", "fahrenheit"; got "K"
 }
+
+func ExampleWithMaxOutputBytes() {
+	logs, _ := tools.NewNoArgs("read_logs", "Returns the service log", func(context.Context) (string, error) {
+		return strings.Repeat("GET /health 200\n", 20), nil // 320 bytes
+	}, tools.WithMaxOutputBytes(100))
+	res := logs.Execute(context.Background(), llm.ToolCall{ID: "c1", Name: "read_logs"})
+	fmt.Println(res.Truncated, len(res.Content))
+	fmt.Println(res.Content)
+	// Output:
+	// true 99
+	// GET /health 200
+	// GET /health 200
+	// GET /health 200
+	// GET /heal
+	// [output truncated: 57 of 320 bytes shown]
+}
