@@ -249,3 +249,24 @@ litellm_settings:
 		t.Fatalf("groups %v", r.Groups())
 	}
 }
+
+func TestGuideChainWithoutKeys(t *testing.T) {
+	for _, k := range []string{"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"} {
+		t.Setenv(k, "")
+	}
+	_, err := NewFromFile("testdata/llm_config.yaml")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		`testdata/llm_config.yaml: router config: Deployments[0].Params: cannot build model "claude-sonnet-5-20260203" (declared at testdata/llm_config.yaml:3)`,
+		"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "ollama") {
+		t.Errorf("the local model needs no key: %v", err)
+	}
+}
