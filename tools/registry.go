@@ -184,7 +184,8 @@ func (r *Registry) LLMTools(opts ...ExportOption) ([]llms.Tool, error) {
 // tool that honours it is answered at once. A tool that ignores its
 // context holds Execute until it returns, and its late result is replaced
 // by the timeout or cancellation error. RunTurn does not wait for such a
-// tool.
+// tool, and also contains a tool that calls runtime.Goexit, which on
+// Execute ends the calling goroutine as any function call would.
 func (r *Registry) Execute(ctx context.Context, call llm.ToolCall) Result {
 	t, ok := r.Lookup(call.Name)
 	cfg := r.config()
