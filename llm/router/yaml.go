@@ -28,8 +28,10 @@ import (
 // routing_strategy_args, num_retries, retry_policy, retry_after,
 // allowed_fails, allowed_fails_policy, cooldown_time, fallbacks,
 // context_window_fallbacks, content_policy_fallbacks, default_fallbacks,
-// max_fallbacks, enable_pre_call_checks, timeout, stream_timeout,
-// wait_for_cooldown, max_budget, budget_duration and provider_budget_config.
+// max_fallbacks, enable_pre_call_checks, timeout (each request to a
+// deployment), call_timeout (a whole call with its retries and fallbacks),
+// stream_timeout, wait_for_cooldown, default_group, max_budget,
+// budget_duration and provider_budget_config.
 //
 // A string value "os.environ/NAME" is read from the environment variable
 // NAME. Durations are seconds, or strings such as "30s", "5m", "1h", "1d".
@@ -610,7 +612,10 @@ func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 			}
 		case "enable_pre_call_checks":
 			cfg.EnablePreCallChecks = d.bool(v, f)
-		case "timeout":
+		case "timeout", "request_timeout":
+			// as in LiteLLM: the timeout of each request to a deployment
+			cfg.DeploymentTimeout = d.duration(v, f)
+		case "call_timeout":
 			cfg.Timeout = d.duration(v, f)
 		case "stream_timeout":
 			cfg.StreamTimeout = d.duration(v, f)

@@ -112,7 +112,7 @@ func TestLoadModelList(t *testing.T) {
 	}
 	if cfg.Strategy != UsageBased || cfg.StrategyArgs.LatencyBuffer != 0.5 || cfg.StrategyArgs.LatencyWindow != 20 ||
 		*cfg.NumRetries != 3 || cfg.RetryAfter != time.Second || *cfg.AllowedFails != 3 || cfg.CooldownTime != time.Minute ||
-		cfg.MaxFallbacks != 3 || !cfg.EnablePreCallChecks || cfg.Timeout != 2*time.Minute || cfg.StreamTimeout != 10*time.Second ||
+		cfg.MaxFallbacks != 3 || !cfg.EnablePreCallChecks || cfg.Timeout != 2*time.Minute || cfg.DeploymentTimeout != 45*time.Second || cfg.StreamTimeout != 10*time.Second ||
 		!cfg.WaitForCooldown {
 		t.Fatalf("settings %+v", cfg)
 	}
