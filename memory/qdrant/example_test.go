@@ -83,13 +83,12 @@ func ExampleStore_Search() {
 	if err != nil {
 		panic(err)
 	}
+	// Both coffee memories are found by both arms, so they pass the
+	// closest but coffee-less one.
 	for _, c := range res.Candidates {
 		fmt.Println(c.Memory.Text)
 	}
 	fmt.Println("calls:", srv.TotalCalls())
-	// Both coffee memories are found by both arms, so they pass the
-	// closest but coffee-less one.
-	//
 	// Output:
 	// Coffee every day.
 	// Coffee beans from Jeju.
