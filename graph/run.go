@@ -84,13 +84,20 @@ type run[S any] struct {
 
 	writes []state.Write[S]
 	pooled *[]task[S]
-	infos  []taskInfo
-	ctxs   []nodeCtx
+	slots  []slot
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
 	failed atomic.Int32 // 1 + index of the task whose failure cancelled the step
 	d      *durableRun[S]
 }
 
 var errStopped = errors.New("graph: stream consumer stopped")
+
+// slot is a parallel task's context: what its node can learn about it.
+type slot struct {
+	info taskInfo
+	ctx  nodeCtx
+}
 
 func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], error) {
 	r := &run[S]{c: c, ctx: ctx, done: ctx.Done(), limit: c.stepLimit}
@@ -363,37 +370,37 @@ func (r *run[S]) runTasks() error {
 	sctx, cancel := context.WithCancel(&r.nctx)
 	defer cancel()
 	r.failed.Store(0)
-	if cap(r.infos) < len(r.cur) {
-		r.infos = make([]taskInfo, len(r.cur))
-		r.ctxs = make([]nodeCtx, len(r.cur))
+	if cap(r.slots) < len(r.cur) {
+		r.slots = make([]slot, len(r.cur))
 	}
-	infos, ctxs := r.infos[:len(r.cur)], r.ctxs[:len(r.cur)]
-	var wg sync.WaitGroup
+	slots := r.slots[:len(r.cur)]
+	r.cancel = cancel
 	inline := -1
 	for i := range r.cur {
 		t := &r.cur[i]
 		if t.done {
 			continue
 		}
-		infos[i] = taskInfo{node: c.nodes[t.node].name, step: r.step, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: sctx.Done()}
+		sl := &slots[i]
+		sl.info = taskInfo{node: c.nodes[t.node].name, step: r.step, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: sctx.Done()}
 		if r.d != nil {
-			infos[i].intr = r.d.interruptState(i)
+			sl.info.intr = r.d.interruptState(i)
 		}
-		ctxs[i] = nodeCtx{Context: sctx, t: &infos[i]}
+		sl.ctx = nodeCtx{Context: sctx, t: &sl.info}
 		if inline < 0 && !r.pump {
 			inline = i
 			continue
 		}
-		wg.Add(1)
-		go r.runTask(&ctxs[i], i, &wg, cancel)
+		r.wg.Add(1)
+		go r.runTask(i)
 	}
 	if inline >= 0 {
-		wg.Add(1)
-		r.runTask(&ctxs[inline], inline, &wg, cancel)
+		r.wg.Add(1)
+		r.runTask(inline)
 	}
 	if r.pump {
 		finished := make(chan struct{})
-		go func() { wg.Wait(); close(finished) }()
+		go func() { r.wg.Wait(); close(finished) }()
 	pump:
 		for {
 			select {
@@ -411,7 +418,7 @@ func (r *run[S]) runTasks() error {
 			return errStopped
 		}
 	} else {
-		wg.Wait()
+		r.wg.Wait()
 	}
 	// Report the failure that cancelled the step, else the first failure in
 	// task order that is not a cancellation.
@@ -442,8 +449,9 @@ func (r *run[S]) runTasks() error {
 	return nil
 }
 
-func (r *run[S]) runTask(ctx *nodeCtx, i int, wg *sync.WaitGroup, cancel context.CancelFunc) {
-	defer wg.Done()
+func (r *run[S]) runTask(i int) {
+	defer r.wg.Done()
+	ctx, cancel := &r.slots[i].ctx, r.cancel
 	t := &r.cur[i]
 	n := &r.c.nodes[t.node]
 	out, err := r.call(ctx, n, *r.input(t))
