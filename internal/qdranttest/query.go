@@ -11,6 +11,7 @@ import (
 	"github.com/qdrant/go-client/qdrant"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // defaultRRFK is Qdrant's default RRF constant.
@@ -47,9 +48,52 @@ func (m *matcher) matchesAll(filters []*qdrant.Filter, p *point) bool {
 	return true
 }
 
+// request holds what one query shares between its stages: the filter
+// matcher and the candidate lists already computed, since the arms of a
+// hybrid query usually carry the same filter.
+type request struct {
+	m    *matcher
+	seen []candidateList
+}
+
+type candidateList struct {
+	filters []*qdrant.Filter
+	points  []*point
+}
+
+// candidates returns the points passing every filter, in id order. The
+// slice is shared and must not be modified.
+func (rq *request) candidates(c *collection, filters []*qdrant.Filter) []*point {
+	for _, cl := range rq.seen {
+		if sameFilters(cl.filters, filters) {
+			return cl.points
+		}
+	}
+	var out []*point
+	for _, p := range c.sorted {
+		if rq.m.matchesAll(filters, p) {
+			out = append(out, p)
+		}
+	}
+	rq.seen = append(rq.seen, candidateList{filters: filters, points: out})
+	return out
+}
+
+func sameFilters(a, b []*qdrant.Filter) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] && !proto.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // run executes a stage. Filters of enclosing stages are inherited, as
 // Qdrant propagates the root filter into prefetches.
-func (c *collection) run(st stage, inherited []*qdrant.Filter) ([]scored, error) {
+func (c *collection) run(st stage, inherited []*qdrant.Filter, rq *request) ([]scored, error) {
 	if err := c.checkFilter(st.filter, st.where+".filter"); err != nil {
 		return nil, err
 	}
@@ -58,15 +102,9 @@ func (c *collection) run(st stage, inherited []*qdrant.Filter) ([]scored, error)
 		filters = append(append([]*qdrant.Filter(nil), inherited...), st.filter)
 	}
 	if len(st.prefetch) > 0 {
-		return c.runWithPrefetch(st, filters)
+		return c.runWithPrefetch(st, filters, rq)
 	}
-	var cands []*point
-	m := c.matcher()
-	for _, p := range c.sorted {
-		if m.matchesAll(filters, p) {
-			cands = append(cands, p)
-		}
-	}
+	cands := rq.candidates(c, filters)
 	switch q := st.query.GetVariant().(type) {
 	case nil:
 		if st.query != nil {
@@ -117,7 +155,7 @@ func unsupportedQuery(where string, q *qdrant.Query) error {
 	return unimplemented(where+".query", name)
 }
 
-func (c *collection) runWithPrefetch(st stage, filters []*qdrant.Filter) ([]scored, error) {
+func (c *collection) runWithPrefetch(st stage, filters []*qdrant.Filter, rq *request) ([]scored, error) {
 	lists := make([][]scored, len(st.prefetch))
 	for i, pf := range st.prefetch {
 		if pf.LookupFrom != nil {
@@ -135,7 +173,7 @@ func (c *collection) runWithPrefetch(st stage, filters []*qdrant.Filter) ([]scor
 		if pf.Limit != nil {
 			sub.limit = clampInt(pf.GetLimit())
 		}
-		res, err := c.run(sub, filters)
+		res, err := c.run(sub, filters, rq)
 		if err != nil {
 			return nil, err
 		}
@@ -718,7 +756,7 @@ func (c *collection) query(req *qdrant.QueryPoints, where string) ([]*qdrant.Sco
 		threshold: req.ScoreThreshold,
 		limit:     limit + offset,
 		where:     where,
-	}, nil)
+	}, nil, &request{m: c.matcher()})
 	if err != nil {
 		return nil, err
 	}
