@@ -286,3 +286,17 @@ func TestCloseDuringCalls(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenUnreachableServer(t *testing.T) {
+	srv, err := qdranttest.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := cfgFor(srv)
+	srv.Close() // nothing listens on the port any more
+	cfg.MaxRetries = 2
+	_, err = mq.Open(ctxT(t), cfg)
+	if !errors.Is(err, mq.ErrUnavailable) || !strings.Contains(err.Error(), "bootstrap") {
+		t.Fatalf("Open of a stopped server: %v, want ErrUnavailable from the bootstrap", err)
+	}
+}
