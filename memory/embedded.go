@@ -18,8 +18,10 @@ type EmbeddedOptions struct {
 	// a killed process) may then lose the last writes. Default: sync.
 	NoSync bool
 	// HNSWThreshold builds an approximate HNSW index for the semantic arm
-	// of any bank holding at least this many memories. 0 disables it:
-	// the semantic arm is then an exact cosine scan.
+	// of any bank holding at least this many memories. 0 (the default)
+	// disables it: the semantic arm is then an exact cosine scan. The
+	// index trades exactness for speed only with small candidate limits;
+	// measure before enabling it.
 	HNSWThreshold int
 }
 

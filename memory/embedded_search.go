@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 )
 
@@ -339,18 +338,4 @@ func (x *searcher) temporal() []scored {
 		consider(slot)
 	}
 	return tk.sorted()
-}
-
-// sortCandidates orders candidates by id; used where a stable order is
-// needed but no fusion applies.
-func sortCandidates(cs []Candidate) {
-	slices.SortFunc(cs, func(a, b Candidate) int {
-		switch {
-		case a.Memory.ID < b.Memory.ID:
-			return -1
-		case a.Memory.ID > b.Memory.ID:
-			return 1
-		}
-		return 0
-	})
 }

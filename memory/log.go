@@ -91,29 +91,29 @@ func (l *logFile) load(apply func(logRecord) error) error {
 	var hdr [8]byte
 	for {
 		good := off
-		n, err := io.ReadFull(r, hdr[:])
+		_, err := io.ReadFull(r, hdr[:])
 		if err == io.EOF {
 			break
 		}
 		if err != nil { // torn header at the tail
-			return l.truncate(good, int64(n))
+			return l.truncate(good)
 		}
 		ln := binary.LittleEndian.Uint32(hdr[0:4])
 		sum := binary.LittleEndian.Uint32(hdr[4:8])
 		if int64(ln) > maxRecord || good+8+int64(ln) > size {
 			if good+8+int64(ln) > size && int64(ln) <= maxRecord {
-				return l.truncate(good, size-good)
+				return l.truncate(good)
 			}
 			return fmt.Errorf("%w: %s: record at offset %d has impossible length %d", ErrCorrupt, l.path, good, ln)
 		}
 		payload := make([]byte, ln)
 		if _, err := io.ReadFull(r, payload); err != nil {
-			return l.truncate(good, size-good)
+			return l.truncate(good)
 		}
 		off = good + 8 + int64(ln)
 		if crc32.Checksum(payload, crcTable) != sum {
 			if off == size { // the last record was torn mid-write
-				return l.truncate(good, size-good)
+				return l.truncate(good)
 			}
 			return fmt.Errorf("%w: %s: checksum mismatch in record at offset %d (more records follow, refusing to drop them)", ErrCorrupt, l.path, good)
 		}
@@ -129,9 +129,8 @@ func (l *logFile) load(apply func(logRecord) error) error {
 	return err
 }
 
-// truncate drops a torn tail of n bytes starting at off.
-func (l *logFile) truncate(off, n int64) error {
-	_ = n
+// truncate drops the torn tail starting at off.
+func (l *logFile) truncate(off int64) error {
 	if err := l.f.Truncate(off); err != nil {
 		return fmt.Errorf("memory: drop torn record at offset %d: %w", off, err)
 	}

@@ -14,8 +14,11 @@ type Budget int
 
 // The budgets: 100, 300 and 1000 candidates per arm.
 const (
-	BudgetMid Budget = iota // the default
+	// BudgetMid is 300 candidates per arm; the zero value, so the default.
+	BudgetMid Budget = iota
+	// BudgetLow is 100 candidates per arm.
 	BudgetLow
+	// BudgetHigh is 1000 candidates per arm.
 	BudgetHigh
 )
 
