@@ -361,3 +361,20 @@ func TestLatencyWindow(t *testing.T) {
 		}
 	}
 }
+
+func TestCoolingGroupFallsBackAtOnce(t *testing.T) {
+	clk := newFakeClock()
+	a := script("a", httpErr(llm.ErrAuthentication, 401))
+	r := newRouter(t, Config{Deployments: []Deployment{dep("p", "a", a), dep("f", "b", okModel("b", "from b"))},
+		Fallbacks: map[string][]string{"p": {"f"}}}, clk)
+	r.Complete(context.Background(), userReq("p", "hi")) // 401: a cools down
+	log := &attemptLog{}
+	r.callbacks = append(r.callbacks, log.callback())
+	resp, err := r.Complete(context.Background(), userReq("p", "hi"))
+	if err != nil || resp.Deployment != "b" || a.Calls() != 1 || len(clk.Sleeps()) != 0 {
+		t.Fatalf("resp %+v err %v calls %d sleeps %v", resp, err, a.Calls(), clk.Sleeps())
+	}
+	if len(log.rows) != 1 || log.rows[0].Depth != 1 {
+		t.Fatalf("attempts %+v", log.rows)
+	}
+}
