@@ -327,3 +327,15 @@ func TestNewValidatesConfig(t *testing.T) {
 		t.Errorf("min similarity 1.5: %v", err)
 	}
 }
+
+func TestRecallHitsAreCopies(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t, memory.Config{})
+	retain(t, e, "b", "Mina met Jun in Busan.", now)
+	res, _ := e.Recall(ctx, "b", "Mina Busan", memory.RecallOptions{})
+	res.Hits[0].Memory.Entities[0] = "Mallory"
+	again, _ := e.Recall(ctx, "b", "Mina Busan", memory.RecallOptions{})
+	if again.Hits[0].Memory.Entities[0] != "Mina" {
+		t.Fatalf("changing a hit changed the store: %v", again.Hits[0].Memory.Entities)
+	}
+}

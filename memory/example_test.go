@@ -125,3 +125,61 @@ func ExampleLLMExtractor() {
 	// Output:
 	// Mina flew to Paris on 2025-04-15. [Mina Paris] 2025-04-15
 }
+
+func ExampleEngine_RetainBatch() {
+	ctx := context.Background()
+	at := time.Date(2025, 4, 16, 9, 0, 0, 0, time.UTC)
+	e, _ := memory.New(memory.Config{Now: func() time.Time { return at }})
+	defer e.Close()
+	r, _ := e.RetainBatch(ctx, "jun", []memory.RetainItem{
+		{Content: "I booked the hotel in Jeju.", Options: memory.RetainOptions{Kind: memory.KindExperience, Tags: []string{"travel"}}},
+		{Content: "Jun's flight KE1203 leaves on 2025-05-02.", Options: memory.RetainOptions{Tags: []string{"travel"}, DocumentID: "itinerary"}},
+	})
+	for _, m := range r.Memories {
+		fmt.Println(m.Kind, m.Tags, m.Text)
+	}
+	// retaining the same fact again replaces it, it does not duplicate it
+	_, _ = e.Retain(ctx, "jun", "i booked the hotel in jeju", memory.RetainOptions{})
+	n, _ := e.Store().Count(ctx, "jun", memory.Filter{})
+	fmt.Println(n)
+	// Output:
+	// experience [travel] I booked the hotel in Jeju.
+	// world [travel] Jun's flight KE1203 leaves on 2025-05-02.
+	// 2
+}
+
+func ExampleEngine_Recall() {
+	ctx := context.Background()
+	at := time.Date(2025, 4, 16, 9, 0, 0, 0, time.UTC)
+	e, _ := memory.New(memory.Config{Now: func() time.Time { return at }})
+	defer e.Close()
+	_, _ = e.Retain(ctx, "b", "Sora practised piano.", memory.RetainOptions{Timestamp: at.AddDate(0, 0, -8), Tags: []string{"music"}})
+	_, _ = e.Retain(ctx, "b", "Sora bought a new piano bench.", memory.RetainOptions{Timestamp: at.AddDate(0, -3, 0), Tags: []string{"shopping"}})
+
+	res, _ := e.Recall(ctx, "b", "Sora piano", memory.RecallOptions{
+		Budget: memory.BudgetLow,
+		Filter: memory.Filter{TagsAny: []string{"music"}},
+	})
+	for _, h := range res.Hits {
+		fmt.Println(h.Memory.Text, h.FoundBy())
+	}
+	res, _ = e.Recall(ctx, "b", "piano last week", memory.RecallOptions{Arms: []memory.Arm{memory.ArmTemporal}})
+	fmt.Println(res.Window.Start.Format("2006-01-02"), res.Hits[0].Memory.Text)
+	// Output:
+	// Sora practised piano. [semantic keyword entity]
+	// 2025-04-07 Sora practised piano.
+}
+
+func ExampleOfflineEmbedder() {
+	emb := memory.OfflineEmbedder{Dim: 64}
+	v, _ := emb.EmbedDocuments(context.Background(), []string{"Mina visited Busan", "Mina visits Busan", "quarterly tax report"})
+	cos := func(a, b []float32) (s float32) {
+		for i := range a {
+			s += a[i] * b[i]
+		}
+		return s
+	}
+	fmt.Println(len(v[0]), cos(v[0], v[1]) > 0.9, cos(v[0], v[2]) < 0.3)
+	// Output:
+	// 64 true true
+}

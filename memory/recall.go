@@ -308,6 +308,9 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	out.Hits = make([]Hit, len(hits))
 	for i, h := range hits {
 		out.Hits[i] = *h
+		// stores may share slices with their records; callers own hits
+		out.Hits[i].Memory = h.Memory.Clone()
+		out.Hits[i].Memory.Vector, out.Hits[i].Memory.Sparse = nil, SparseVector{}
 	}
 	return out, nil
 }

@@ -114,6 +114,8 @@ func (r *SearchRequest) Validate() error {
 // Candidate is one memory found by a search.
 type Candidate struct {
 	// Memory is the stored record (Vector and Sparse may be omitted).
+	// Its slices and map may be shared with the store: treat them as
+	// read-only (the Engine hands callers copies).
 	Memory Memory
 	// Ranks holds the 1-based rank of the memory in each arm's list, 0
 	// where that arm did not return it or the store does not know.

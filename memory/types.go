@@ -2,6 +2,7 @@ package memory
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -130,11 +131,11 @@ type Memory struct {
 // Clone returns a deep copy of m.
 func (m Memory) Clone() Memory {
 	c := m
-	c.Entities = append([]string(nil), m.Entities...)
-	c.Tags = append([]string(nil), m.Tags...)
-	c.Links = append([]Link(nil), m.Links...)
-	c.Vector = append([]float32(nil), m.Vector...)
-	c.Sparse = SparseVector{Indices: append([]uint32(nil), m.Sparse.Indices...), Values: append([]float32(nil), m.Sparse.Values...)}
+	c.Entities = slices.Clone(m.Entities)
+	c.Tags = slices.Clone(m.Tags)
+	c.Links = slices.Clone(m.Links)
+	c.Vector = slices.Clone(m.Vector)
+	c.Sparse = SparseVector{Indices: slices.Clone(m.Sparse.Indices), Values: slices.Clone(m.Sparse.Values)}
 	if m.Metadata != nil {
 		c.Metadata = make(map[string]string, len(m.Metadata))
 		for k, v := range m.Metadata {
