@@ -44,6 +44,9 @@ func (b *budgetState) current(now time.Time) (float64, time.Duration) {
 
 // exceeded reports whether the budget is used up.
 func (b *budgetState) exceeded(now time.Time) (spent float64, resetIn time.Duration, over bool) {
+	if b.limit <= 0 {
+		return 0, 0, false
+	}
 	spent, resetIn = b.current(now)
 	return spent, resetIn, b.limit > 0 && spent >= b.limit
 }
