@@ -251,7 +251,7 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		}
 		r.state = in
 		r.stamp++
-		if err := r.routeFrom(&c.entry, START); err != nil {
+		if err := r.routeFrom(&c.entry, START, &r.state); err != nil {
 			return in, err
 		}
 		r.cur, r.next = r.next, r.cur[:0]
@@ -300,7 +300,7 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		}
 		r.state = merged
 		r.stamp++
-		if err := r.routeFrom(&c.entry, START); err != nil {
+		if err := r.routeFrom(&c.entry, START, &r.state); err != nil {
 			return in, err
 		}
 		r.cur, r.next = r.next, r.cur[:0]

@@ -189,7 +189,7 @@ func (c *Compiled[S]) UpdateState(ctx context.Context, thread, asNode string, va
 	r.state, r.step = next, cp.Step
 	if from != nil {
 		r.stamp++
-		if err := r.routeFrom(from, asNode); err != nil {
+		if err := r.routeFrom(from, asNode, &r.state); err != nil {
 			return "", err
 		}
 		r.cur = r.next

@@ -220,7 +220,7 @@ func (r *run[S]) exec(in S) (S, error) {
 		}
 		r.state = in
 		r.stamp++
-		if err := r.routeFrom(&c.entry, START); err != nil {
+		if err := r.routeFrom(&c.entry, START, &r.state); err != nil {
 			return in, err
 		}
 		r.cur, r.next = r.next, r.cur[:0]
@@ -237,18 +237,25 @@ func (r *run[S]) exec(in S) (S, error) {
 // breakpoints after nodes).
 func (r *run[S]) loop(resuming bool) (S, error) {
 	c := r.c
+	// The state lives in a local between steps so a run of single-node
+	// steps copies it without heap write barriers; r.state is kept in step
+	// wherever other code reads it.
+	st := r.state
 	for len(r.cur) > 0 {
 		if r.step >= r.limit {
-			return r.state, &StepLimitError{Limit: r.limit}
+			r.state = st
+			return st, &StepLimitError{Limit: r.limit}
 		}
 		select {
 		case <-r.done:
-			return r.state, fmt.Errorf("graph: run cancelled before step %d: %w", r.step, context.Cause(r.ctx))
+			r.state = st
+			return st, fmt.Errorf("graph: run cancelled before step %d: %w", r.step, context.Cause(r.ctx))
 		default:
 		}
 		if r.d != nil && !resuming {
+			r.state = st
 			if err := r.d.beforeStep(); err != nil {
-				return r.state, err
+				return st, err
 			}
 		}
 		resuming = false
@@ -258,7 +265,7 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 					continue
 				}
 				if !r.emit(Event[S]{Kind: EventNodeStart, Step: r.step, Node: c.nodes[r.cur[i].node].name, Task: i}) {
-					return r.state, errStopped
+					return st, errStopped
 				}
 			}
 		}
@@ -269,47 +276,54 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 			var out S
 			var err error
 			if n.retry == nil && n.timeout == 0 {
-				out, err = r.once(&r.nctx, n, r.state)
+				out, err = r.once(&r.nctx, n, st)
 				if err != nil {
 					err = &NodeError{Node: n.name, Step: r.step, Attempts: 1, Err: err}
 				}
 			} else {
-				out, err = r.call(&r.nctx, n, r.state)
+				out, err = r.call(&r.nctx, n, st)
 			}
 			if err != nil {
-				return r.state, err
+				r.state = st
+				return st, err
 			}
-			if r.kinds&EventNodeEnd != 0 {
-				in := r.state
+			if r.kinds&EventNodeEnd != 0 && !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: n.name, State: out, Written: c.plan.WrittenNames(&st, &out)}) {
 				r.state = out
-				if !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: n.name, State: out, Written: c.plan.WrittenNames(&in, &out)}) {
-					return r.state, errStopped
-				}
+				return out, errStopped
 			}
-			r.state = out
-		} else if err := r.parallel(); err != nil {
-			return r.state, err
+			st = out
+		} else {
+			r.state = st
+			err := r.parallel()
+			st = r.state
+			if err != nil {
+				return st, err
+			}
 		}
-		if r.kinds&EventState != 0 && !r.emit(Event[S]{Kind: EventState, Step: r.step, State: r.state}) {
-			return r.state, errStopped
+		if r.kinds&EventState != 0 && !r.emit(Event[S]{Kind: EventState, Step: r.step, State: st}) {
+			r.state = st
+			return st, errStopped
 		}
 		r.stamp++
 		r.next = r.next[:0]
 		for i := range r.cur {
-			if err := r.routeFrom(&c.nodes[r.cur[i].node], c.nodes[r.cur[i].node].name); err != nil {
-				return r.state, err
+			if err := r.routeFrom(&c.nodes[r.cur[i].node], c.nodes[r.cur[i].node].name, &st); err != nil {
+				r.state = st
+				return st, err
 			}
 		}
 		sortTasks(r.next)
 		if r.d != nil {
+			r.state = st
 			if err := r.d.boundary(); err != nil {
-				return r.state, err
+				return st, err
 			}
 		}
 		r.cur, r.next = r.next, r.cur
 		r.step++
 	}
-	return r.state, nil
+	r.state = st
+	return st, nil
 }
 
 // parallel runs the step's tasks concurrently on the same snapshot and merges
@@ -541,7 +555,7 @@ func (r *run[S]) trigger(node int) {
 
 // routeFrom adds to r.next the tasks that node n's edges trigger, reading
 // the merged state.
-func (r *run[S]) routeFrom(n *cnode[S], name string) error {
+func (r *run[S]) routeFrom(n *cnode[S], name string, st *S) error {
 	for _, t := range n.static {
 		if t >= 0 {
 			r.trigger(t)
@@ -559,17 +573,17 @@ func (r *run[S]) routeFrom(n *cnode[S], name string) error {
 		e := &r.c.conds[ci]
 		switch e.kind {
 		case edgeRoute:
-			if err := r.routeTo(e, e.one(r.state)); err != nil {
+			if err := r.routeTo(e, e.one(*st)); err != nil {
 				return err
 			}
 		case edgeRoutes:
-			for _, to := range e.many(r.state) {
+			for _, to := range e.many(*st) {
 				if err := r.routeTo(e, to); err != nil {
 					return err
 				}
 			}
 		case edgeSend:
-			for _, s := range e.send(r.state) {
+			for _, s := range e.send(*st) {
 				idx := -1
 				for i, t := range e.targets {
 					if t == s.Node {
