@@ -12,7 +12,7 @@ import (
 )
 
 type WeatherIn struct {
-	Location string `json:"location" jsonschema:"description=City, e.g. Seoul"`
+	Location string `json:"location" jsonschema_description:"City, e.g. Seoul"`
 	Unit     string `json:"unit,omitempty" jsonschema:"enum=celsius,enum=fahrenheit"`
 }
 

@@ -16,7 +16,7 @@ import (
 )
 
 type weatherIn struct {
-	Location string `json:"location" jsonschema:"description=City and country, e.g. Seoul, South Korea"`
+	Location string `json:"location" jsonschema_description:"City and country, e.g. Seoul, South Korea"`
 	Unit     string `json:"unit,omitempty" jsonschema:"enum=celsius,enum=fahrenheit"`
 }
 

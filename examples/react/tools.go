@@ -11,7 +11,7 @@ import (
 // WeatherInput is get_weather's arguments, as in the guide's tool
 // definition.
 type WeatherInput struct {
-	Location string `json:"location" jsonschema:"description=City and country, e.g. 'Seoul, South Korea'"`
+	Location string `json:"location" jsonschema_description:"City and country, e.g. 'Seoul, South Korea'"`
 	Unit     string `json:"unit,omitempty" jsonschema:"enum=celsius,enum=fahrenheit,description=Temperature unit"`
 }
 
