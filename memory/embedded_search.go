@@ -204,7 +204,7 @@ func (x *searcher) keyword() []scored {
 	for _, slot := range touched {
 		sc := acc[slot]
 		acc[slot] = 0
-		if sc <= 0 || !tk.wouldKeep(sc) || !x.match(slot) {
+		if sc <= 0 || sc < x.req.MinKeywordScore || !tk.wouldKeep(sc) || !x.match(slot) {
 			continue
 		}
 		tk.push(scored{slot: slot, score: sc, id: b.entries[slot].m.ID})
@@ -266,7 +266,7 @@ func (x *searcher) entity(seeds []scored) []scored {
 	for _, slot := range touched {
 		sc := acc[slot]
 		acc[slot] = 0
-		if !tk.wouldKeep(sc+1e-3) || !x.match(slot) {
+		if sc < x.req.MinEntityScore || !tk.wouldKeep(sc+1e-3) || !x.match(slot) {
 			continue
 		}
 		tk.push(scored{slot: slot, score: sc + 1e-3*x.cos(slot), id: b.entries[slot].m.ID})

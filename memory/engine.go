@@ -45,26 +45,42 @@ type Config struct {
 	// MinSimilarity is the semantic arm's cosine floor; 0 means 0.3 and a
 	// negative value keeps everything.
 	MinSimilarity float32
+	// MinKeywordScore is the keyword arm's BM25 floor: a hit must share
+	// informative terms with the query, not only words most memories of
+	// the bank contain (a term in 90% of a bank adds about 0.1, a term in
+	// 5% about 2.5). 0 means DefaultMinKeywordScore; negative disables.
+	MinKeywordScore float64
+	// MinEntityScore is the entity arm's floor on the weighted entity IDF
+	// sum, for the same reason (the bank owner's own name is in most of
+	// its memories). 0 means DefaultMinEntityScore; negative disables.
+	MinEntityScore float64
 	// EntitySeeds is how many top semantic hits seed the entity arm; 0
 	// means 20 and a negative value disables seeding.
 	EntitySeeds int
 }
 
+// Default arm floors; see [Config].
+const (
+	DefaultMinKeywordScore = 0.5
+	DefaultMinEntityScore  = 0.5
+)
+
 // Engine runs retain, recall and reflect over a Store. It is safe for
 // concurrent use.
 type Engine struct {
-	store  Store
-	owned  bool
-	emb    Embedder
-	ext    Extractor
-	model  llms.Model
-	rerank Reranker
-	tokens TokenCounter
-	now    func() time.Time
-	alpha  float64
-	tboost float64
-	minSim float32
-	seeds  int
+	store                 Store
+	owned                 bool
+	emb                   Embedder
+	ext                   Extractor
+	model                 llms.Model
+	rerank                Reranker
+	tokens                TokenCounter
+	now                   func() time.Time
+	alpha                 float64
+	tboost                float64
+	minSim                float32
+	seeds                 int
+	minKeyword, minEntity float64
 
 	tokMu    sync.Mutex
 	tokCache map[string]int
@@ -111,6 +127,19 @@ func New(cfg Config) (*Engine, error) {
 		e.minSim = -1
 	case e.minSim > 1:
 		return nil, fmt.Errorf("%w: config MinSimilarity %v must be <= 1", ErrInvalid, cfg.MinSimilarity)
+	}
+	e.minKeyword, e.minEntity = cfg.MinKeywordScore, cfg.MinEntityScore
+	switch {
+	case e.minKeyword == 0:
+		e.minKeyword = DefaultMinKeywordScore
+	case e.minKeyword < 0:
+		e.minKeyword = 0
+	}
+	switch {
+	case e.minEntity == 0:
+		e.minEntity = DefaultMinEntityScore
+	case e.minEntity < 0:
+		e.minEntity = 0
 	}
 	switch {
 	case e.seeds == 0:

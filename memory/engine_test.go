@@ -165,7 +165,8 @@ func TestRetainBatchAndOptions(t *testing.T) {
 
 func TestRecallBudgetsAndTokenTrim(t *testing.T) {
 	ctx := context.Background()
-	e := newEngine(t, memory.Config{})
+	// every note contains "garden": no keyword floor, or none would pass
+	e := newEngine(t, memory.Config{MinKeywordScore: -1})
 	var items []memory.RetainItem
 	for i := 0; i < 150; i++ {
 		items = append(items, memory.RetainItem{Content: "Note " + strings.Repeat("x", i%7+1) + " about the garden number " + strconv.Itoa(i) + "."})

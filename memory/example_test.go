@@ -166,7 +166,7 @@ func ExampleEngine_Recall() {
 	res, _ = e.Recall(ctx, "b", "piano last week", memory.RecallOptions{Arms: []memory.Arm{memory.ArmTemporal}})
 	fmt.Println(res.Window.Start.Format("2006-01-02"), res.Hits[0].Memory.Text)
 	// Output:
-	// Sora practised piano. [semantic keyword entity]
+	// Sora practised piano. [semantic keyword]
 	// 2025-04-07 Sora practised piano.
 }
 

@@ -148,7 +148,11 @@ var notEntity = func() map[string]bool {
 	yesterday today tomorrow tonight last next this morning evening afternoon night week month year weekend
 	monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
 	september october november december also then after before during since later earlier recently lately
-	sure well oh so but and or if because although though while however maybe perhaps probably`) {
+	sure well oh so but and or if because although though while however maybe perhaps probably
+	on in at for from to with by about into onto over under around near between per via
+	tell show give find remind let make get please can could would will should did does do is are was were
+	have has had any every some all each both either neither one two three first next finally meanwhile
+	anyway actually honestly really just still already again also too not never always sometimes often`) {
 		m[w] = true
 	}
 	return m

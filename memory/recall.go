@@ -186,10 +186,12 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	}
 	if use[ArmKeyword] {
 		req.Sparse = DefaultBM25.Query(query)
+		req.MinKeywordScore = e.minKeyword
 	}
 	if use[ArmEntity] {
 		req.Entities = mergeEntities(DetectEntities(query, opts.Entities), nil)
 		req.EntitySeeds = e.seeds
+		req.MinEntityScore = e.minEntity
 		out.Entities = req.Entities
 	}
 	if use[ArmTemporal] {

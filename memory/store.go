@@ -79,11 +79,16 @@ type SearchRequest struct {
 	MinSimilarity float32
 	// Sparse is the BM25 query vector from [BM25.Query] (keyword arm).
 	Sparse SparseVector
+	// MinKeywordScore drops keyword hits scoring below it (0: none).
+	MinKeywordScore float64
 	// Entities are the canonical entity names the query mentions.
 	Entities []string
 	// EntitySeeds expands Entities with the entities of that many top
 	// semantic hits (0: no expansion).
 	EntitySeeds int
+	// MinEntityScore drops entity hits whose entity score (before the
+	// cosine tie-break) is below it (0: none).
+	MinEntityScore float64
 	// Window, when set, runs the temporal arm.
 	Window *TimeRange
 	// Fused asks a store that fuses server-side to do so; stores that
@@ -98,6 +103,9 @@ func (r *SearchRequest) Validate() error {
 	}
 	if r.Limit <= 0 {
 		return fmt.Errorf("%w: search: limit %d must be > 0", ErrInvalid, r.Limit)
+	}
+	if r.MinKeywordScore < 0 || r.MinEntityScore < 0 {
+		return fmt.Errorf("%w: search: minimum scores must be >= 0 (keyword %v, entity %v)", ErrInvalid, r.MinKeywordScore, r.MinEntityScore)
 	}
 	if r.EntitySeeds < 0 {
 		return fmt.Errorf("%w: search: entity seeds %d must be >= 0", ErrInvalid, r.EntitySeeds)

@@ -56,6 +56,7 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) memory.Store) {
 		{"SkipSemantic", testSkipSemantic},
 		{"KeywordArm", testKeyword},
 		{"KeywordArmKorean", testKeywordKorean},
+		{"ArmScoreFloors", testScoreFloors},
 		{"EntityArm", testEntity},
 		{"EntityArmSeeds", testEntitySeeds},
 		{"TemporalArm", testTemporal},
@@ -420,6 +421,29 @@ func testKeyword(t *testing.T, s memory.Store) {
 	eq(t, "keyword order", got, []string{"Mina adopted a cat named Bori.", "The cat knocked over a cup. The cat ran."})
 }
 
+func testScoreFloors(t *testing.T, s memory.Store) {
+	upsert(t, s,
+		withEntities(Mem("b", "Mina adopted Bori.", Vec(0, 1, 0)), "Mina", "Bori"),
+		withEntities(Mem("b", "Mina went running.", Vec(1, 2, 0)), "Mina"),
+		withEntities(Mem("b", "Mina cooked pasta.", Vec(2, 3, 0)), "Mina"),
+		withEntities(Mem("b", "Mina read a book.", Vec(3, 4, 0)), "Mina"),
+	)
+	// "mina" is in every memory: IDF(4, 4) = ln(1 + 0.5/4.5), about 0.105,
+	// below the floor; "bori" is in one: IDF(1, 4), about 1.20.
+	res := search(t, s, memory.SearchRequest{Bank: "b", Limit: 10, Sparse: memory.DefaultBM25.Query("Mina Bori"), MinKeywordScore: 0.5})
+	eq(t, "keyword floor", ArmOrder(res, memory.ArmKeyword), []string{"Mina adopted Bori."})
+	res = search(t, s, memory.SearchRequest{Bank: "b", Limit: 10, Sparse: memory.DefaultBM25.Query("Mina Bori")})
+	if n := len(ArmOrder(res, memory.ArmKeyword)); n != 4 {
+		t.Errorf("keyword without a floor found %d, want 4", n)
+	}
+	res = search(t, s, memory.SearchRequest{Bank: "b", Limit: 10, Entities: []string{"Mina", "Bori"}, MinEntityScore: 0.5})
+	eq(t, "entity floor", ArmOrder(res, memory.ArmEntity), []string{"Mina adopted Bori."})
+	res = search(t, s, memory.SearchRequest{Bank: "b", Limit: 10, Entities: []string{"Mina"}})
+	if n := len(ArmOrder(res, memory.ArmEntity)); n != 4 {
+		t.Errorf("entity without a floor found %d, want 4", n)
+	}
+}
+
 func testKeywordKorean(t *testing.T, s memory.Store) {
 	upsert(t, s,
 		Mem("b", "민수는 지난달 부산으로 이사했다.", Vec(0, 1, 0)),
@@ -675,6 +699,7 @@ func testBadRequests(t *testing.T, s memory.Store) {
 		"bad kind":   {Bank: "b", Limit: 5, Dense: Vec(0, 1, 0), Filter: memory.Filter{Kinds: []memory.Kind{"gossip"}}},
 		"bad window": {Bank: "b", Limit: 5, Window: &memory.TimeRange{Start: base, End: base.Add(-time.Hour)}},
 		"bad sparse": {Bank: "b", Limit: 5, Sparse: memory.SparseVector{Indices: []uint32{1}, Values: nil}},
+		"bad floor":  {Bank: "b", Limit: 5, Sparse: memory.DefaultBM25.Query("x"), MinKeywordScore: -1},
 	} {
 		if _, err := s.Search(ctx, req); !errors.Is(err, memory.ErrInvalid) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
