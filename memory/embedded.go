@@ -20,8 +20,9 @@ type EmbeddedOptions struct {
 	// HNSWThreshold builds an approximate HNSW index for the semantic arm
 	// of any bank holding at least this many memories. 0 (the default)
 	// disables it: the semantic arm is then an exact cosine scan. The
-	// index trades exactness for speed only with small candidate limits;
-	// measure before enabling it.
+	// index is approximate (about 0.83 recall@10 against the exact scan
+	// on the package's synthetic corpus) and pays off only for large
+	// banks (about 3x faster at 100k memories); building it is slow.
 	HNSWThreshold int
 }
 
