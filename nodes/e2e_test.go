@@ -149,7 +149,7 @@ func TestEndToEndFallbackToolsMemoryStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := AgentState{Messages: []llm.Message{llm.User("What's the weather where I live?")}}
+	in := AgentState{Messages: []llm.Message{llm.User("I'm Mina. What's the weather where I live?")}}
 	var out AgentState
 	var trace []string
 	var tokens strings.Builder
@@ -202,7 +202,7 @@ func TestEndToEndInterruptBeforeToolsAndResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	in := AgentState{Messages: []llm.Message{llm.User("What's the weather where I live?")}}
+	in := AgentState{Messages: []llm.Message{llm.User("I'm Mina. What's the weather where I live?")}}
 	_, err = agent.Invoke(ctx, in, graph.Thread("t1"))
 	var intr *graph.InterruptedError
 	if !errors.As(err, &intr) {
