@@ -340,3 +340,36 @@ func TestRecallHitsAreCopies(t *testing.T) {
 		t.Fatalf("changing a hit changed the store: %v", again.Hits[0].Memory.Entities)
 	}
 }
+
+func TestRetainLinks(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t, memory.Config{})
+	first := retain(t, e, "b", "Mina visited Busan.", now.Add(-6*time.Hour))
+	far := retain(t, e, "b", "Jun sold his car.", now.Add(-72*time.Hour))
+	r := retain(t, e, "b", "Mina met Sora in Busan. Sora lent Mina a book.", now)
+	a, b := r.Memories[0], r.Memories[1]
+	// temporal: 6 hours apart -> weight 1 - 6/24 = 0.75; same time -> 1
+	if !slices.Contains(a.Links, memory.Link{Target: first.IDs()[0], Kind: memory.LinkTemporal, Weight: 0.75}) {
+		t.Errorf("no temporal link to the fact 6 hours earlier: %+v", a.Links)
+	}
+	if !slices.Contains(a.Links, memory.Link{Target: b.ID, Kind: memory.LinkTemporal, Weight: 1}) {
+		t.Errorf("no temporal link between same-turn facts: %+v", a.Links)
+	}
+	for _, l := range a.Links {
+		if l.Target == far.IDs()[0] {
+			t.Errorf("linked to a fact 72 hours away: %+v", l)
+		}
+	}
+	// facts of one batch sharing an entity, too far apart in time for a
+	// temporal link, get an entity link
+	r2, err := e.RetainBatch(ctx, "b", []memory.RetainItem{
+		{Content: "Dana plays cello.", Options: memory.RetainOptions{Timestamp: now.AddDate(0, 0, -40)}},
+		{Content: "Dana moved to Lisbon.", Options: memory.RetainOptions{Timestamp: now.AddDate(0, 0, -20)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r2.Memories[1].Links; !slices.Contains(got, memory.Link{Target: r2.Memories[0].ID, Kind: memory.LinkEntity, Weight: 1}) {
+		t.Errorf("facts sharing Dana are not entity-linked: %+v", got)
+	}
+}
