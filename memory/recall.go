@@ -210,7 +210,7 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	if err != nil {
 		return RecallResult{}, fmt.Errorf("recall: %w", err)
 	}
-	// Arms that were asked for only as helpers do not vote.
+	// Arms that ran only to serve another arm (seeding, ordering) do not vote.
 	store := make([]Hit, 0, len(res.Candidates))
 	for i, c := range res.Candidates {
 		h := Hit{Memory: c.Memory, Ranks: c.Ranks}
