@@ -351,3 +351,50 @@ func TestEmbeddedState(t *testing.T) {
 		t.Fatalf("out = %+v", out)
 	}
 }
+
+// The ReAct agent runs as a subgraph of a bigger workflow with its own state.
+type ticket struct {
+	Question string
+	Answer   string
+	Tokens   int
+	Route    []string `reduce:"append"`
+}
+
+func TestReActAsSubgraph(t *testing.T) {
+	log := &callLog{}
+	model := scripted.New([]scripted.Reply{
+		{ToolCalls: []llm.ToolCall{{ID: "c1", Name: "get_weather", Arguments: `{"location":"Busan"}`}}},
+		{Text: "Busan: sunny.", Usage: llm.Usage{PromptTokens: 7, CompletionTokens: 3, TotalTokens: 10}},
+	})
+	agent, err := NewReAct(ReActConfig{Model: completer(model), Tools: weatherRegistry(t, log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := graph.New[ticket]().
+		AddNode("triage", func(_ context.Context, s ticket) (ticket, error) {
+			s.Route = append(s.Route, "triage")
+			return s, nil
+		}).
+		AddNode("agent", graph.Subgraph(agent,
+			func(s ticket) AgentState { return AgentState{Messages: []llm.Message{llm.User(s.Question)}} },
+			func(s ticket, a AgentState) ticket {
+				s.Answer, s.Tokens = a.Answer(), a.Usage.TotalTokens
+				s.Route = append(s.Route, "agent")
+				return s
+			})).
+		AddEdge(graph.START, "triage").AddEdge("triage", "agent").AddEdge("agent", graph.END)
+	wf, err := g.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := wf.Invoke(context.Background(), ticket{Question: "Weather in Busan?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Answer != "Busan: sunny." || strings.Join(out.Route, ",") != "triage,agent" || len(log.all()) != 1 {
+		t.Fatalf("out = %+v, tool calls %v", out, log.all())
+	}
+	if out.Tokens == 0 {
+		t.Fatal("usage not carried out of the subgraph")
+	}
+}
