@@ -78,12 +78,16 @@ type cnode[S any] struct {
 	joins       []joinRef
 	breakBefore bool
 	breakAfter  bool
+	// simple: exactly one static edge or one single-choice router, and no
+	// join, so the next step is at most this one successor.
+	simple bool
 }
 
 // Compiled is a validated graph, ready to run. It is immutable and safe for
 // concurrent use by any number of runs.
 type Compiled[S any] struct {
 	nodes     []cnode[S]
+	names     []string
 	byName    map[string]int
 	entry     cnode[S] // edges out of START
 	conds     []cedge[S]
@@ -134,6 +138,7 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 	c := &Compiled[S]{byName: make(map[string]int, len(g.nodes)), stepLimit: cfg.stepLimit, src: g}
 	for i, n := range g.nodes {
 		c.byName[n.name] = i
+		c.names = append(c.names, n.name)
 		c.nodes = append(c.nodes, cnode[S]{name: n.name, fn: n.fn, retry: n.cfg.retry, timeout: n.cfg.timeout})
 	}
 	known := func(name string) bool { _, ok := c.byName[name]; return ok }
@@ -293,6 +298,10 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 	}
 	if len(problems) > 0 {
 		return nil, &CompileError{Problems: problems}
+	}
+	for i := range c.nodes {
+		n := &c.nodes[i]
+		n.simple = len(n.joins) == 0 && len(n.static)+len(n.conds) == 1 && (len(n.conds) == 0 || c.conds[n.conds[0]].kind == edgeRoute)
 	}
 	c.width = width(&c.entry, c.conds)
 	for i := range c.nodes {

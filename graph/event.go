@@ -89,7 +89,8 @@ type sink struct {
 
 // taskInfo is what node code can learn about the task it runs in.
 type taskInfo struct {
-	node   string
+	idx    int
+	names  []string
 	step   int
 	task   int
 	sink   *sink
@@ -97,6 +98,8 @@ type taskInfo struct {
 	intr   *interruptState
 	done   <-chan struct{}
 }
+
+func (t *taskInfo) name() string { return t.names[t.idx] }
 
 type taskKey struct{}
 
@@ -147,7 +150,7 @@ func emit(ctx context.Context, ev nodeEvent) bool {
 	if t == nil || t.sink == nil || t.sink.kinds&ev.kind == 0 {
 		return true
 	}
-	ev.node, ev.step, ev.task = t.prefix+t.node, t.step, t.task
+	ev.node, ev.step, ev.task = t.prefix+t.name(), t.step, t.task
 	select {
 	case t.sink.ch <- ev:
 		return true
@@ -165,5 +168,5 @@ func NodeName(ctx context.Context) (node string, step int, ok bool) {
 	if t == nil {
 		return "", 0, false
 	}
-	return t.prefix + t.node, t.step, true
+	return t.prefix + t.name(), t.step, true
 }

@@ -137,7 +137,7 @@ func Interrupt[T any](ctx context.Context, payload any) (T, error) {
 	is.mu.Lock()
 	call := is.calls
 	is.calls++
-	id := interruptID(is.thread, is.cpID, is.task, t.node, call)
+	id := interruptID(is.thread, is.cpID, is.task, t.name(), call)
 	raw, ok := is.answers[id]
 	if ok {
 		is.used = append(is.used, id)
@@ -146,15 +146,15 @@ func Interrupt[T any](ctx context.Context, payload any) (T, error) {
 	if ok {
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return zero, fmt.Errorf("graph: resume value for interrupt %s of node %q does not decode into %T: %w", id, t.node, zero, err)
+			return zero, fmt.Errorf("graph: resume value for interrupt %s of node %q does not decode into %T: %w", id, t.name(), zero, err)
 		}
 		return v, nil
 	}
 	b, err := json.Marshal(payload)
 	if err != nil {
-		return zero, fmt.Errorf("graph: interrupt payload of node %q cannot be encoded: %w", t.node, err)
+		return zero, fmt.Errorf("graph: interrupt payload of node %q cannot be encoded: %w", t.name(), err)
 	}
-	return zero, &interruptSignal{it: Pending{ID: id, Kind: InterruptNode, Node: t.node, Step: is.step, Payload: b}}
+	return zero, &interruptSignal{it: Pending{ID: id, Kind: InterruptNode, Node: t.name(), Step: is.step, Payload: b}}
 }
 
 type resumeValue struct {

@@ -111,10 +111,11 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 		r.limit = r.cfg.stepLimit
 	}
 	r.seq.done = r.done
+	r.seq.names = c.names
 	if parent := taskFrom(ctx); parent != nil {
 		// A subgraph: its nodes' events flow into the outer run's stream.
 		r.seq.sink = parent.sink
-		r.seq.prefix = parent.prefix + parent.node + "/"
+		r.seq.prefix = parent.prefix + parent.name() + "/"
 		r.seq.done = parent.done
 	}
 	r.nctx = nodeCtx{Context: ctx, t: &r.seq}
@@ -272,7 +273,7 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 		if len(r.cur) == 1 && !r.cur[0].send && !r.cur[0].done && !r.pump && r.d == nil {
 			// One node: run it here, take its result as the state.
 			n := &c.nodes[r.cur[0].node]
-			r.seq.node, r.seq.step = n.name, r.step
+			r.seq.idx, r.seq.step = r.cur[0].node, r.step
 			var out S
 			var err error
 			if n.retry == nil && n.timeout == 0 {
@@ -292,6 +293,30 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 				return out, errStopped
 			}
 			st = out
+			if n.simple {
+				// One successor at most: move the task along.
+				if r.kinds&EventState != 0 && !r.emit(Event[S]{Kind: EventState, Step: r.step, State: st}) {
+					r.state = st
+					return st, errStopped
+				}
+				next := -1
+				if len(n.static) == 1 {
+					next = n.static[0]
+				} else {
+					e := &c.conds[n.conds[0]]
+					if next, err = r.routeIdx(e, e.one(st)); err != nil {
+						r.state = st
+						return st, err
+					}
+				}
+				if next < 0 {
+					r.cur = r.cur[:0]
+				} else {
+					r.cur[0].node = next
+				}
+				r.step++
+				continue
+			}
 		} else {
 			r.state = st
 			err := r.parallel()
@@ -396,7 +421,7 @@ func (r *run[S]) runTasks() error {
 			continue
 		}
 		sl := &slots[i]
-		sl.info = taskInfo{node: c.nodes[t.node].name, step: r.step, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: sctx.Done()}
+		sl.info = taskInfo{idx: t.node, names: c.names, step: r.step, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: sctx.Done()}
 		if r.d != nil {
 			sl.info.intr = r.d.interruptState(i)
 		}
@@ -602,15 +627,21 @@ func (r *run[S]) routeFrom(n *cnode[S], name string, st *S) error {
 }
 
 func (r *run[S]) routeTo(e *cedge[S], to string) error {
+	i, err := r.routeIdx(e, to)
+	if err == nil && i >= 0 {
+		r.trigger(i)
+	}
+	return err
+}
+
+// routeIdx returns the node index of a router's answer (-1 for END).
+func (r *run[S]) routeIdx(e *cedge[S], to string) (int, error) {
 	for i, t := range e.targets {
 		if t == to {
-			if e.tidx[i] >= 0 {
-				r.trigger(e.tidx[i])
-			}
-			return nil
+			return e.tidx[i], nil
 		}
 	}
-	return &RouteError{From: e.from, To: to, Declared: e.targets, Step: r.step}
+	return 0, &RouteError{From: e.from, To: to, Declared: e.targets, Step: r.step}
 }
 
 // sortTasks orders tasks by node declaration order, keeping the order of
