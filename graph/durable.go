@@ -198,7 +198,7 @@ func isZero[S any](s *S) bool {
 
 func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 	c := r.c
-	cfg := &r.cfg
+	cfg := r.cfg
 	if cfg.thread == "" {
 		return nil, in, errors.New("graph: this graph is compiled WithCheckpointer, so every run needs graph.Thread(id)")
 	}

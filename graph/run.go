@@ -58,9 +58,12 @@ type task[S any] struct {
 	intr []Pending
 }
 
+// noOptions is the configuration of runs given no options; never written.
+var noOptions runConfig
+
 type run[S any] struct {
 	c     *Compiled[S]
-	cfg   runConfig
+	cfg   *runConfig
 	ctx   context.Context
 	done  <-chan struct{}
 	nctx  nodeCtx
@@ -101,8 +104,12 @@ type slot struct {
 
 func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], error) {
 	r := &run[S]{c: c, ctx: ctx, done: ctx.Done(), limit: c.stepLimit}
-	for _, o := range opts {
-		o(&r.cfg)
+	r.cfg = &noOptions
+	if len(opts) > 0 {
+		r.cfg = new(runConfig)
+		for _, o := range opts {
+			o(r.cfg)
+		}
 	}
 	if len(r.cfg.errs) > 0 {
 		return nil, fmt.Errorf("graph: bad run options: %v", r.cfg.errs)
@@ -421,7 +428,7 @@ func (r *run[S]) runTasks() error {
 			continue
 		}
 		sl := &slots[i]
-		sl.info = taskInfo{idx: t.node, names: c.names, step: r.step, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: sctx.Done()}
+		sl.info = taskInfo{idx: t.node, names: c.names, step: r.step, task: i, sink: r.seq.sink, prefix: r.seq.prefix}
 		if r.d != nil {
 			sl.info.intr = r.d.interruptState(i)
 		}
