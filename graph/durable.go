@@ -86,6 +86,9 @@ func WithInterruptAfter(nodes ...string) CompileOption {
 
 // Thread runs under the given thread id: its checkpoints are saved under it,
 // and a thread with unfinished work (a crash, an interrupt) is continued.
+// A finished thread takes the run's input as new writes onto its saved
+// state (through the reducers), so a conversation continues turn by turn.
+// Runs of one thread must not overlap.
 func Thread(id string) RunOption {
 	return func(c *runConfig) { c.thread = id }
 }
