@@ -512,3 +512,77 @@ func TestInterruptWithoutCheckpointer(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestJoinProgressSurvivesInterrupt(t *testing.T) {
+	ctx := context.Background()
+	var fastRuns atomic.Int32
+	g := graph.New[D]()
+	g.AddNode("a", logNode("a", nil))
+	g.AddNode("fast", logNode("fast", &fastRuns))
+	g.AddNode("slow1", logNode("slow1", nil))
+	g.AddNode("slow2", func(ctx context.Context, s D) (D, error) {
+		ok, err := graph.Interrupt[bool](ctx, "continue?")
+		if err != nil {
+			return s, err
+		}
+		if ok {
+			s.Log = append(s.Log, "slow2")
+		}
+		return s, nil
+	})
+	g.AddNode("merge", logNode("merge", nil))
+	g.AddEdge(graph.START, "a").AddEdge("a", "fast").AddEdge("a", "slow1").AddEdge("slow1", "slow2")
+	g.AddJoin("merge", "fast", "slow2")
+	g.AddEdge("merge", graph.END)
+	mem := state.NewMemory()
+	c := mustCompile(t, g, graph.WithCheckpointer(mem))
+	var kinds []string
+	for ev, err := range c.Stream(ctx, D{}, graph.Thread("j"), graph.Only(graph.EventInterrupt|graph.EventCheckpoint|graph.EventNodeEnd)) {
+		if err != nil {
+			if !errors.Is(err, graph.ErrInterrupted) {
+				t.Fatal(err)
+			}
+			kinds = append(kinds, "err:interrupted")
+			continue
+		}
+		switch ev.Kind {
+		case graph.EventNodeEnd:
+			kinds = append(kinds, "end:"+ev.Node)
+		case graph.EventCheckpoint:
+			kinds = append(kinds, fmt.Sprintf("checkpoint@%d", ev.Step))
+		case graph.EventInterrupt:
+			kinds = append(kinds, "interrupt:"+ev.Interrupts[0].Node)
+		}
+	}
+	want := []string{"checkpoint@0", "end:a", "checkpoint@1", "end:fast", "end:slow1", "checkpoint@2", "interrupt:slow2", "err:interrupted"}
+	if !slices.Equal(kinds, want) {
+		t.Fatalf("events %v, want %v", kinds, want)
+	}
+	// A new process: nothing cached, join progress comes from the checkpoint.
+	c2 := mustCompile(t, g, graph.WithCheckpointer(mem))
+	out, err := c2.Invoke(ctx, D{}, graph.Thread("j"), graph.Resume(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a", "fast", "slow1", "slow2", "merge"}; !slices.Equal(out.Log, want) || fastRuns.Load() != 1 {
+		t.Fatalf("log %v fast runs %d", out.Log, fastRuns.Load())
+	}
+}
+
+func TestAsyncDurabilityResumes(t *testing.T) {
+	ctx := context.Background()
+	var sent atomic.Int32
+	mem := state.NewMemory()
+	c := approvalGraph(t, mem, &sent, graph.WithDurability(graph.DurabilityAsync))
+	if _, err := c.Invoke(ctx, D{}, graph.Thread("as")); !errors.Is(err, graph.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	out, err := approvalGraph(t, mem, &sent).Invoke(ctx, D{}, graph.Thread("as"), graph.Resume("yes"), graph.RunDurability(graph.DurabilityAsync))
+	if err != nil || sent.Load() != 1 || !slices.Equal(out.Log, []string{"draft", "sent"}) {
+		t.Fatalf("%+v %v", out, err)
+	}
+	cps, _ := mem.List(ctx, "as", state.ListOptions{})
+	if len(cps) != 4 {
+		t.Fatalf("%d checkpoints", len(cps))
+	}
+}
