@@ -2,6 +2,7 @@ package qdrant
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,18 +160,48 @@ func payload(m *memory.Memory) map[string]*qdrant.Value {
 	return p
 }
 
-// point encodes m with its dense vector and, when it has terms, its
-// sparse BM25 vector.
+// point encodes m with its dense vector, its entity vector and, when it
+// has terms, its sparse BM25 vector.
 func point(m *memory.Memory) *qdrant.PointStruct {
 	vecs := map[string]*qdrant.Vector{DenseVector: qdrant.NewVectorDense(m.Vector)}
 	if m.Sparse.Len() > 0 {
 		vecs[SparseVector] = qdrant.NewVectorSparse(m.Sparse.Indices, m.Sparse.Values)
 	}
+	ev := map[uint32]float64{bankMarker(m.Bank): 1}
+	for _, k := range entityKeys(m.Entities) {
+		ev[entityIndex(m.Bank, k)] = 1
+	}
+	idx, vals := sparseOfMap(ev)
+	vecs[EntityVector] = qdrant.NewVectorSparse(idx, vals)
 	return &qdrant.PointStruct{
 		Id:      qdrant.NewID(PointID(m.Bank, m.ID)),
 		Vectors: qdrant.NewVectorsMap(vecs),
 		Payload: payload(m),
 	}
+}
+
+// entityIndex is the index of an entity key of bank in [EntityVector]:
+// the FNV-1a hash of bank and key, so that Qdrant's document frequency of
+// the index counts the memories of that bank carrying the entity.
+func entityIndex(bank, key string) uint32 { return memory.TermIndex(bank + "\x00" + key) }
+
+// bankMarker is the index every memory of bank holds in [EntityVector],
+// so every memory point counts in the vector's IDF (its N). No query
+// asks for it (entity keys are never empty).
+func bankMarker(bank string) uint32 { return memory.TermIndex(bank + "\x00") }
+
+// sparseOfMap lays out a sparse vector with indices increasing.
+func sparseOfMap(m map[uint32]float64) ([]uint32, []float32) {
+	idx := make([]uint32, 0, len(m))
+	for i := range m {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	vals := make([]float32, len(idx))
+	for k, i := range idx {
+		vals[k] = float32(m[i])
+	}
+	return idx, vals
 }
 
 func str(p map[string]*qdrant.Value, k string) string { return p[k].GetStringValue() }

@@ -20,6 +20,11 @@ const (
 	DenseVector = "dense"
 	// SparseVector is the name of the sparse BM25 vector (IDF modifier).
 	SparseVector = "bm25"
+	// EntityVector is the name of the sparse entity vector (IDF modifier):
+	// one index per (bank, entity key) a memory carries, plus a per-bank
+	// marker index every memory of the bank holds. Qdrant's IDF over it
+	// is the entity arm's IDF (see the package documentation).
+	EntityVector = "entities"
 )
 
 // Config configures a [Store]. Host, Port, APIKey, UseTLS and TLSConfig

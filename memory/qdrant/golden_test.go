@@ -161,8 +161,8 @@ func TestGoldenFusedQuery(t *testing.T) {
 		Bank: "mina", Limit: 5, Fused: true,
 		Filter: memory.Filter{Kinds: []memory.Kind{memory.KindWorld, memory.KindOpinion}, TagsAll: []string{"move"}},
 		Dense:  memorytest.Vec(0, 1, 0), MinSimilarity: 0.3,
-		Sparse:   memory.DefaultBM25.Query("Busan move"),
-		Entities: []string{"Busan"}, EntitySeeds: 2,
+		Sparse: memory.DefaultBM25.Query("Busan move"), MinKeywordScore: 0.5,
+		Entities: []string{"Busan"}, EntitySeeds: 2, MinEntityScore: 0.25,
 		Window: &memory.TimeRange{Start: t0.Add(-day), End: t0.Add(7 * day)},
 	})
 	if err != nil {
@@ -184,9 +184,9 @@ func TestGoldenArmsQuery(t *testing.T) {
 	_, err := s.Search(ctxT(t), memory.SearchRequest{
 		Bank: "mina", Limit: 5,
 		Dense: memorytest.Vec(0, 1, 0), MinSimilarity: 0.3,
-		Sparse:   memory.DefaultBM25.Query("부산"),
-		Entities: []string{"민수"},
-		Window:   &memory.TimeRange{Start: t0.Add(-day)},
+		Sparse: memory.DefaultBM25.Query("부산"), MinKeywordScore: 0.5,
+		Entities: []string{"민수"}, MinEntityScore: 0.25,
+		Window: &memory.TimeRange{Start: t0.Add(-day)},
 	})
 	if err != nil {
 		t.Fatal(err)

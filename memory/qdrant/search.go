@@ -59,9 +59,9 @@ func (p *plan) needSeeds() bool { return p.hasDense() && p.req.EntitySeeds > 0 }
 // addSeeds adds the entity keys of the top EntitySeeds semantic hits. As
 // in package memory, an entity first carried by the seed ranked r weighs
 // memory.SeedEntityWeight / r; one already known keeps its larger weight.
-func (p *plan) addSeeds(pts []*qdrant.ScoredPoint) {
-	for i := 0; i < len(pts) && i < p.req.EntitySeeds; i++ {
-		for _, k := range strs(pts[i].GetPayload(), keyEntities) {
+func (p *plan) addSeeds(hs []hit) {
+	for i := 0; i < len(hs) && i < p.req.EntitySeeds; i++ {
+		for _, k := range entityKeys(hs[i].m.Entities) {
 			if !slices.ContainsFunc(p.ents, func(e weighted) bool { return e.key == k }) {
 				p.ents = append(p.ents, weighted{k, memory.SeedEntityWeight / float64(i+1)})
 			}
@@ -84,26 +84,55 @@ func (p *plan) semantic() *qdrant.PrefetchQuery {
 	}
 }
 
+// keyword: nearest "bm25", Qdrant applying the IDF, hits below
+// MinKeywordScore dropped by score_threshold.
 func (p *plan) keyword() *qdrant.PrefetchQuery {
-	return &qdrant.PrefetchQuery{
+	q := &qdrant.PrefetchQuery{
 		Query: qdrant.NewQuerySparse(p.req.Sparse.Indices, p.req.Sparse.Values), Using: qdrant.PtrOf(SparseVector),
 		Filter: p.base, Limit: qdrant.PtrOf(p.limit),
 	}
+	if p.req.MinKeywordScore > 0 {
+		q.ScoreThreshold = qdrant.PtrOf(float32(p.req.MinKeywordScore))
+	}
+	return q
 }
 
-// entity: memories carrying any of the entity keys (a payload filter on
-// the keyword-indexed "entities"), nearest to Dense first.
-func (p *plan) entity() *qdrant.PrefetchQuery {
+// entityScored: memories carrying any of the entity keys (a payload
+// filter on the keyword-indexed "entities"), ranked by their entity score:
+// a sparse query over [EntityVector] whose weights are the entities'
+// weights, Qdrant multiplying each by the entity's IDF; hits below
+// MinEntityScore dropped by score_threshold.
+func (p *plan) entityScored() *qdrant.PrefetchQuery {
+	w := make(map[uint32]float64, len(p.ents))
+	for _, e := range p.ents {
+		i := entityIndex(p.req.Bank, e.key)
+		w[i] = max(w[i], e.w)
+	}
+	idx, vals := sparseOfMap(w)
 	q := &qdrant.PrefetchQuery{
+		Query: qdrant.NewQuerySparse(idx, vals), Using: qdrant.PtrOf(EntityVector),
 		Filter: with(p.base, func(f *qdrant.Filter) {
 			f.Must = append(f.Must, qdrant.NewMatchKeywords(keyEntities, p.entityKeys()...))
 		}),
 		Limit: qdrant.PtrOf(p.limit),
 	}
-	if p.hasDense() {
-		q.Query, q.Using = qdrant.NewQueryDense(p.req.Dense), qdrant.PtrOf(DenseVector)
+	if p.req.MinEntityScore > 0 {
+		q.ScoreThreshold = qdrant.PtrOf(float32(p.req.MinEntityScore))
 	}
 	return q
+}
+
+// entity: the members of entityScored, nearest to Dense first (a nested
+// prefetch); entityScored itself without a query vector.
+func (p *plan) entity() *qdrant.PrefetchQuery {
+	if !p.hasDense() {
+		return p.entityScored()
+	}
+	return &qdrant.PrefetchQuery{
+		Prefetch: []*qdrant.PrefetchQuery{p.entityScored()},
+		Query:    qdrant.NewQueryDense(p.req.Dense), Using: qdrant.PtrOf(DenseVector),
+		Limit: qdrant.PtrOf(p.limit),
+	}
 }
 
 // temporal: memories whose time overlaps the window, nearest to Dense
@@ -120,13 +149,13 @@ func (p *plan) windowFilter() *qdrant.Filter {
 }
 
 // seedQuery finds the top semantic hits whose entities expand the entity
-// arm (only their entity keys come back).
+// arm (only what ranks them and their entities come back).
 func (p *plan) seedQuery() *qdrant.QueryPoints {
 	return &qdrant.QueryPoints{
 		CollectionName: p.coll, Query: qdrant.NewQueryDense(p.req.Dense), Using: qdrant.PtrOf(DenseVector),
 		Filter: p.base, ScoreThreshold: qdrant.PtrOf(p.req.MinSimilarity),
 		Limit:       qdrant.PtrOf(uint64(min(p.req.EntitySeeds, p.req.Limit))),
-		WithPayload: qdrant.NewWithPayloadInclude(keyEntities),
+		WithPayload: qdrant.NewWithPayloadInclude(keyID, keyBank, keyEntityNames),
 	}
 }
 
@@ -172,11 +201,15 @@ func (s *Store) fusedQuery(p *plan) *qdrant.QueryPoints {
 // first.
 func (s *Store) searchFused(ctx context.Context, p *plan) (memory.SearchResult, error) {
 	if p.needSeeds() {
-		seeds, err := s.query(ctx, p.seedQuery())
+		pts, err := s.query(ctx, p.seedQuery())
 		if err != nil {
 			return memory.SearchResult{}, err
 		}
-		p.addSeeds(seeds)
+		seeds, err := hits(pts)
+		if err != nil {
+			return memory.SearchResult{}, err
+		}
+		p.addSeeds(byScore(seeds))
 	}
 	q := s.fusedQuery(p)
 	if q == nil {
@@ -200,15 +233,29 @@ func (s *Store) searchFused(ctx context.Context, p *plan) (memory.SearchResult, 
 // armQuery is one query of the per-arm batch.
 type armQuery struct {
 	arm   memory.Arm
-	order int // 0: by score; +1 / -1: by time from the window's middle, ascending / descending
+	order int  // 0: by score; +1 / -1: by time from the window's middle, ascending / descending
+	cos   bool // the entity arm's members with their cosine to Dense
 	q     *qdrant.QueryPoints
 }
 
 func root(coll string, pf *qdrant.PrefetchQuery) *qdrant.QueryPoints {
 	return &qdrant.QueryPoints{
-		CollectionName: coll, Query: pf.Query, Using: pf.Using, Filter: pf.Filter,
+		CollectionName: coll, Prefetch: pf.Prefetch, Query: pf.Query, Using: pf.Using, Filter: pf.Filter,
 		ScoreThreshold: pf.ScoreThreshold, Limit: pf.Limit, WithPayload: qdrant.NewWithPayload(true),
 	}
+}
+
+// entityQueries are the entity arm's queries in a batch: its members by
+// entity score and, with a query vector, the same members with their
+// cosine (ids only), which breaks ties as in package memory.
+func (p *plan) entityQueries() []armQuery {
+	qs := []armQuery{{arm: memory.ArmEntity, q: root(p.coll, p.entityScored())}}
+	if p.hasDense() {
+		q := root(p.coll, p.entity())
+		q.WithPayload = qdrant.NewWithPayload(false)
+		qs = append(qs, armQuery{arm: memory.ArmEntity, cos: true, q: q})
+	}
+	return qs
 }
 
 // windowMid is the middle of the temporal window in Unix microseconds,
@@ -235,7 +282,7 @@ func (p *plan) armQueries() []armQuery {
 		qs = append(qs, armQuery{arm: memory.ArmKeyword, q: root(p.coll, p.keyword())})
 	}
 	if len(p.ents) > 0 && !p.needSeeds() {
-		qs = append(qs, armQuery{arm: memory.ArmEntity, q: root(p.coll, p.entity())})
+		qs = append(qs, p.entityQueries()...)
 	}
 	if p.req.Window != nil {
 		if p.hasDense() {
@@ -267,57 +314,14 @@ type hit struct {
 // arm's ranks; with entity seeds the entity arm follows in a second round
 // trip, once the seeds' entities are known.
 func (s *Store) searchArms(ctx context.Context, p *plan) (memory.SearchResult, error) {
-	qs := p.armQueries()
 	var arms [memory.NumArms][]hit
-	if len(qs) > 0 {
-		batch := &qdrant.QueryBatchPoints{CollectionName: p.coll}
-		for _, q := range qs {
-			batch.QueryPoints = append(batch.QueryPoints, q.q)
-		}
-		var results []*qdrant.BatchResult
-		err := s.call(ctx, "search", func(ctx context.Context) (err error) {
-			results, err = s.client.QueryBatch(ctx, batch)
-			return err
-		})
-		if err != nil {
-			return memory.SearchResult{}, err
-		}
-		if len(results) != len(qs) {
-			return memory.SearchResult{}, fmt.Errorf("qdrant: search: query batch returned %d results for %d queries", len(results), len(qs))
-		}
-		var around [][]hit // the two halves of a Dense-less temporal arm
-		for i, q := range qs {
-			pts := results[i].GetResult()
-			if q.arm == memory.ArmSemantic && p.needSeeds() {
-				p.addSeeds(pts)
-			}
-			hs, err := hits(pts)
-			if err != nil {
-				return memory.SearchResult{}, err
-			}
-			switch {
-			case q.order != 0:
-				around = append(around, hs)
-			case q.arm == memory.ArmEntity:
-				arms[q.arm] = p.rankEntities(hs)
-			default:
-				arms[q.arm] = hs
-			}
-		}
-		if around != nil {
-			arms[memory.ArmTemporal] = closest(around, windowMid(p.req.Window), p.req.Limit)
-		}
+	if err := s.runArms(ctx, p, p.armQueries(), &arms); err != nil {
+		return memory.SearchResult{}, err
 	}
 	if p.needSeeds() && len(p.ents) > 0 {
-		pts, err := s.query(ctx, root(p.coll, p.entity()))
-		if err != nil {
+		if err := s.runArms(ctx, p, p.entityQueries(), &arms); err != nil {
 			return memory.SearchResult{}, err
 		}
-		hs, err := hits(pts)
-		if err != nil {
-			return memory.SearchResult{}, err
-		}
-		arms[memory.ArmEntity] = p.rankEntities(hs)
 	}
 	if p.req.SkipSemantic {
 		arms[memory.ArmSemantic] = nil
@@ -339,6 +343,77 @@ func (s *Store) searchArms(ctx context.Context, p *plan) (memory.SearchResult, e
 	return res, nil
 }
 
+// runArms sends qs as one QueryBatch (one round trip) and files each
+// result under its arm.
+func (s *Store) runArms(ctx context.Context, p *plan, qs []armQuery, arms *[memory.NumArms][]hit) error {
+	if len(qs) == 0 {
+		return nil
+	}
+	batch := &qdrant.QueryBatchPoints{CollectionName: p.coll}
+	for _, q := range qs {
+		batch.QueryPoints = append(batch.QueryPoints, q.q)
+	}
+	var results []*qdrant.BatchResult
+	err := s.call(ctx, "search", func(ctx context.Context) (err error) {
+		results, err = s.client.QueryBatch(ctx, batch)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(results) != len(qs) {
+		return fmt.Errorf("qdrant: search: query batch returned %d results for %d queries", len(results), len(qs))
+	}
+	var around [][]hit // the two halves of a Dense-less temporal arm
+	var ents []hit
+	var cos map[string]float64
+	for i, q := range qs {
+		pts := results[i].GetResult()
+		if q.cos {
+			cos = make(map[string]float64, len(pts))
+			for _, pt := range pts {
+				cos[pt.GetId().GetUuid()] = float64(pt.GetScore())
+			}
+			continue
+		}
+		hs, err := hits(pts)
+		if err != nil {
+			return err
+		}
+		if q.arm == memory.ArmSemantic && p.needSeeds() {
+			p.addSeeds(byScore(slices.Clone(hs)))
+		}
+		switch {
+		case q.order != 0:
+			around = append(around, hs)
+		case q.arm == memory.ArmEntity:
+			ents = hs
+		default:
+			arms[q.arm] = hs
+		}
+	}
+	if around != nil {
+		arms[memory.ArmTemporal] = closest(around, windowMid(p.req.Window), p.req.Limit)
+	}
+	if ents != nil {
+		arms[memory.ArmEntity] = rankEntities(ents, cos)
+	}
+	return nil
+}
+
+// byScore orders hits by score, ties by memory id as package memory
+// breaks them when it picks the entity seeds (Qdrant breaks ties by point
+// id).
+func byScore(hs []hit) []hit {
+	slices.SortStableFunc(hs, func(a, b hit) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.m.ID, b.m.ID)
+	})
+	return hs
+}
+
 func hits(pts []*qdrant.ScoredPoint) ([]hit, error) {
 	out := make([]hit, 0, len(pts))
 	for _, pt := range pts {
@@ -351,23 +426,13 @@ func hits(pts []*qdrant.ScoredPoint) ([]hit, error) {
 	return out, nil
 }
 
-// rankEntities orders the entity arm's hits by the summed weight of the
-// entity keys they carry (without package memory's per-bank IDF factor,
-// which would cost a round trip per entity), then by cosine to Dense (the
-// server's score), then by id.
-func (p *plan) rankEntities(hs []hit) []hit {
+// rankEntities orders the entity arm's hits as package memory does: by
+// entity score (the server's score of the entity query) plus 1e-3 x the
+// cosine to Dense (cos, keyed by point id; nil without a query vector),
+// then by id.
+func rankEntities(hs []hit, cos map[string]float64) []hit {
 	for i := range hs {
-		keys := entityKeys(hs[i].m.Entities)
-		var w float64
-		for _, e := range p.ents {
-			if slices.Contains(keys, e.key) {
-				w += e.w
-			}
-		}
-		if !p.hasDense() {
-			hs[i].score = 0
-		}
-		hs[i].score = w + 1e-3*hs[i].score
+		hs[i].score += 1e-3 * cos[PointID(hs[i].m.Bank, hs[i].m.ID)]
 	}
 	slices.SortStableFunc(hs, func(a, b hit) int {
 		if c := cmp.Compare(b.score, a.score); c != 0 {

@@ -77,7 +77,7 @@ func TestRoundTripsPerSearch(t *testing.T) {
 		{"fused", true, 0, 1, 0, 1},
 		{"fused with entity seeds", true, 5, 2, 0, 2},
 		{"per arm", false, 0, 0, 1, 1},
-		{"per arm with entity seeds", false, 5, 1, 1, 2},
+		{"per arm with entity seeds", false, 5, 0, 2, 2},
 	}
 	for _, tc := range cases {
 		req := fullRequest("b")
@@ -107,6 +107,9 @@ func TestFusedMatchesClientRRF(t *testing.T) {
 	s, _ := open(t)
 	corpus(t, s, "b", 80)
 	req := fullRequest("b")
+	// The fused entity prefetch orders its members by cosine, the per-arm
+	// entity arm by entity score: TestEntityArmOrder covers it instead.
+	req.Entities = nil
 	arms, err := s.Search(ctxT(t), req)
 	if err != nil {
 		t.Fatal(err)
@@ -200,15 +203,42 @@ func TestEntityArmOrder(t *testing.T) {
 	if err := s.Upsert(ctxT(t), ms); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Search(ctxT(t), memory.SearchRequest{Bank: "b", Limit: 10, Dense: memorytest.Vec(0, 1, 0), SkipSemantic: true,
-		Entities: []string{"mina", "Busan"}})
-	if err != nil {
+	emb := memory.NewEmbeddedStore()
+	defer emb.Close()
+	if err := emb.Upsert(ctxT(t), ms); err != nil {
 		t.Fatal(err)
 	}
-	got := memorytest.ArmOrder(res, memory.ArmEntity)
-	want := []string{"both far", "mina near", "busan near", "mina mid"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("entity order %q, want %q", got, want)
+	// Entity scores: "mina" is in 3 of 5 memories, IDF(3, 5) = 0.539;
+	// "busan" in 2, IDF(2, 5) = 0.875; cosine breaks ties.
+	cases := []struct {
+		name      string
+		min       float64
+		want, cos []string // per-arm order; fused order (members by cosine)
+	}{
+		{"no floor", 0, []string{"both far", "busan near", "mina near", "mina mid"}, []string{"mina near", "busan near", "mina mid", "both far"}},
+		{"floor 0.6", 0.6, []string{"both far", "busan near"}, []string{"busan near", "both far"}},
+		{"floor 1.5", 1.5, nil, nil},
+	}
+	for _, tc := range cases {
+		req := memory.SearchRequest{Bank: "b", Limit: 10, Dense: memorytest.Vec(0, 1, 0), SkipSemantic: true,
+			Entities: []string{"mina", "Busan"}, MinEntityScore: tc.min}
+		for name, st := range map[string]memory.Store{"embedded": emb, "qdrant": s} {
+			res, err := st.Search(ctxT(t), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := memorytest.ArmOrder(res, memory.ArmEntity); !slices.Equal(got, tc.want) {
+				t.Errorf("%s, %s: entity order %q, want %q", tc.name, name, got, tc.want)
+			}
+		}
+		req.Fused = true
+		res, err := s.Search(ctxT(t), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := memorytest.ArmOrder(res, memory.ArmEntity); !res.Fused || !slices.Equal(got, tc.cos) {
+			t.Errorf("%s, fused: order %q (fused %v), want %q", tc.name, got, res.Fused, tc.cos)
+		}
 	}
 }
 
@@ -357,9 +387,9 @@ func armScores(res memory.SearchResult, a memory.Arm) []float64 {
 }
 
 // TestArmsMatchEmbedded runs the same per-arm requests on the embedded
-// store and on Qdrant over the same bank: the semantic, keyword (BM25
-// with IDF) and temporal arms must return the same scores in the same
-// order, and the entity arm the same members.
+// store and on Qdrant over the same bank (the collection's only bank, so
+// Qdrant's collection-wide IDF is the bank's): every arm, with and
+// without score floors, must return the same scores in the same order.
 func TestArmsMatchEmbedded(t *testing.T) {
 	q, _ := open(t)
 	emb := memory.NewEmbeddedStore()
@@ -374,6 +404,13 @@ func TestArmsMatchEmbedded(t *testing.T) {
 		"temporal open end": {Bank: "b", Limit: 7, Window: &memory.TimeRange{Start: t0.Add(20 * day)}},
 		"filtered keyword": {Bank: "b", Limit: 15, Sparse: memory.DefaultBM25.Query("coffee piano"),
 			Filter: memory.Filter{Window: &memory.TimeRange{End: t0.Add(10 * day)}}},
+		"keyword floor": {Bank: "b", Limit: 100, Sparse: memory.DefaultBM25.Query("Jun talked about hiking in Busan"), MinKeywordScore: 2},
+		"entity": {Bank: "b", Limit: 100, Dense: memorytest.Vec(3, 4, 0.1), SkipSemantic: true,
+			Entities: []string{"sora", "Jeju", "Mina"}},
+		"entity floor": {Bank: "b", Limit: 100, Dense: memorytest.Vec(3, 4, 0.1), SkipSemantic: true,
+			Entities: []string{"sora", "Jeju", "Mina"}, MinEntityScore: 2},
+		"entity seeds": {Bank: "b", Limit: 100, Dense: memorytest.Vec(3, 4, 0.1), MinSimilarity: 0.5,
+			Entities: []string{"Jeju"}, EntitySeeds: 3, MinEntityScore: 1},
 	}
 	for name, req := range reqs {
 		a, err := emb.Search(ctxT(t), req)

@@ -150,6 +150,7 @@ func (s *Store) bootstrap(ctx context.Context) error {
 				}),
 				SparseVectorsConfig: qdrant.NewSparseVectorsConfig(map[string]*qdrant.SparseVectorParams{
 					SparseVector: {Modifier: qdrant.Modifier_Idf.Enum()},
+					EntityVector: {Modifier: qdrant.Modifier_Idf.Enum()},
 				}),
 			})
 		})
@@ -213,12 +214,14 @@ func (s *Store) checkSchema(info *qdrant.CollectionInfo) error {
 	if dense.GetDistance() != qdrant.Distance_Cosine {
 		return fmt.Errorf("%w: collection %q vector %q uses distance %s, want Cosine", ErrSchema, name, DenseVector, dense.GetDistance())
 	}
-	sp := params.GetSparseVectorsConfig().GetMap()[SparseVector]
-	if sp == nil {
-		return fmt.Errorf("%w: collection %q has no sparse vector %q", ErrSchema, name, SparseVector)
-	}
-	if sp.GetModifier() != qdrant.Modifier_Idf {
-		return fmt.Errorf("%w: collection %q sparse vector %q has modifier %s, want Idf", ErrSchema, name, SparseVector, sp.GetModifier())
+	for _, vn := range []string{SparseVector, EntityVector} {
+		sp := params.GetSparseVectorsConfig().GetMap()[vn]
+		if sp == nil {
+			return fmt.Errorf("%w: collection %q has no sparse vector %q (a collection made by an older version: copy its banks into a new collection with Migrate)", ErrSchema, name, vn)
+		}
+		if sp.GetModifier() != qdrant.Modifier_Idf {
+			return fmt.Errorf("%w: collection %q sparse vector %q has modifier %s, want Idf", ErrSchema, name, vn, sp.GetModifier())
+		}
 	}
 	s.dim = int(dense.GetSize())
 	return nil
