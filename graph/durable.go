@@ -47,7 +47,13 @@ func (d Durability) String() string {
 // a Thread and save a checkpoint at every step boundary. The state type must
 // then be encodable (checked at Compile, naming the field path).
 func WithCheckpointer(cp state.Checkpointer) CompileOption {
-	return func(c *compileConfig) { c.cp = cp }
+	return func(c *compileConfig) {
+		if cp == nil {
+			c.errs = append(c.errs, "WithCheckpointer: the checkpointer is nil")
+			return
+		}
+		c.cp = cp
+	}
 }
 
 // WithDurability sets the default durability mode of checkpointed runs.

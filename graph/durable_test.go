@@ -586,3 +586,11 @@ func TestAsyncDurabilityResumes(t *testing.T) {
 		t.Fatalf("%d checkpoints", len(cps))
 	}
 }
+
+func TestNilCheckpointer(t *testing.T) {
+	g := graph.New[D]()
+	g.AddNode("a", logNode("a", nil)).AddEdge(graph.START, "a").AddEdge("a", graph.END)
+	if _, err := g.Compile(graph.WithCheckpointer(nil)); err == nil || !strings.Contains(err.Error(), "nil") {
+		t.Fatalf("err = %v", err)
+	}
+}

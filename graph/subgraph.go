@@ -1,6 +1,11 @@
 package graph
 
-import "context"
+import (
+	"context"
+	"errors"
+)
+
+var errNilSubgraph = errors.New("graph: Subgraph needs a compiled inner graph and both mapping functions")
 
 // AsNode returns the compiled graph as a node of another graph over the
 // same state type: the node runs this graph from the outer state to its end
@@ -17,6 +22,9 @@ func (c *Compiled[S]) AsNode(opts ...RunOption) NodeFunc[S] {
 // final state back into the outer state.
 func Subgraph[P, C any](inner *Compiled[C], in func(P) C, out func(P, C) P, opts ...RunOption) NodeFunc[P] {
 	return func(ctx context.Context, p P) (P, error) {
+		if inner == nil || in == nil || out == nil {
+			return p, errNilSubgraph
+		}
 		res, err := inner.Invoke(ctx, in(p), opts...)
 		if err != nil {
 			return p, err
