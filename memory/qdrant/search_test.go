@@ -14,15 +14,13 @@ import (
 	"github.com/qdrant/go-client/qdrant"
 )
 
-// fusedStore asks searches for server-side fusion, so the contract suite
-// also runs through the one-Query path. Requests with a Window stay
-// per-arm: the suite's TemporalArm check of a fused result expects only
-// the temporal arm's members although its request also runs the semantic
-// arm (Dense is set), which no fused store can satisfy.
+// fusedStore asks every search for server-side fusion, so the contract
+// suite also runs through the one-Query path (requests without a query
+// vector are answered per arm, as documented).
 type fusedStore struct{ *mq.Store }
 
 func (f fusedStore) Search(ctx context.Context, req memory.SearchRequest) (memory.SearchResult, error) {
-	req.Fused = req.Window == nil
+	req.Fused = true
 	return f.Store.Search(ctx, req)
 }
 
