@@ -594,3 +594,39 @@ func TestNilCheckpointer(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestSnapshotRatio(t *testing.T) {
+	ctx := context.Background()
+	count := func(ratio int) int {
+		mem := state.NewMemory()
+		g := graph.New[D]()
+		g.AddNode("reply", logNode(strings.Repeat("x", 50), nil)).AddEdge(graph.START, "reply").AddEdge("reply", graph.END)
+		c := mustCompile(t, g, graph.WithCheckpointer(mem), graph.WithSnapshotRatio(ratio))
+		for range 40 {
+			if _, err := c.Invoke(ctx, D{Log: []string{"q"}}, graph.Thread("r")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cps, _ := mem.List(ctx, "r", state.ListOptions{})
+		n := 0
+		for _, cp := range cps {
+			if cp.Snapshot != nil {
+				n++
+			}
+		}
+		sn, err := mustCompile(t, g, graph.WithCheckpointer(mem)).State(ctx, "r")
+		if err != nil || len(sn.State.Log) != 80 {
+			t.Fatalf("ratio %d: rebuilt %d messages, %v", ratio, len(sn.State.Log), err)
+		}
+		return n
+	}
+	one, eight := count(1), count(8)
+	if one <= eight || eight < 1 {
+		t.Fatalf("snapshots: ratio 1 -> %d, ratio 8 -> %d", one, eight)
+	}
+	g := graph.New[D]()
+	g.AddNode("a", logNode("a", nil)).AddEdge(graph.START, "a").AddEdge("a", graph.END)
+	if _, err := g.Compile(graph.WithCheckpointer(state.NewMemory()), graph.WithSnapshotRatio(0)); err == nil {
+		t.Fatal("ratio 0 accepted")
+	}
+}

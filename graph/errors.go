@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -122,8 +123,10 @@ func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("node %q exceeded its timeout of %s", e.Node, e.Timeout)
 }
 
-// Is matches context.DeadlineExceeded's meaning via ErrTimeout.
-func (e *TimeoutError) Is(target error) bool { return target == ErrTimeout }
+// Is matches ErrTimeout and context.DeadlineExceeded.
+func (e *TimeoutError) Is(target error) bool {
+	return target == ErrTimeout || target == context.DeadlineExceeded
+}
 
 // ErrTimeout is matched (errors.Is) by every *TimeoutError.
 var ErrTimeout = errors.New("graph: node timeout")

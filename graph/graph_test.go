@@ -430,7 +430,7 @@ func TestTimeout(t *testing.T) {
 	g.AddEdge(graph.START, "slow").AddEdge("slow", graph.END)
 	_, err := mustCompile(t, g).Invoke(context.Background(), S{})
 	var te *graph.TimeoutError
-	if !errors.As(err, &te) || te.Node != "slow" || te.Timeout != 20*time.Millisecond || !errors.Is(err, graph.ErrTimeout) {
+	if !errors.As(err, &te) || te.Node != "slow" || te.Timeout != 20*time.Millisecond || !errors.Is(err, graph.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
 	}
 	if calls.Load() != 2 {
