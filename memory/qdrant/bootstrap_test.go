@@ -32,8 +32,10 @@ func TestBootstrapCreatesCollectionAndIndexes(t *testing.T) {
 	if dense.GetSize() != 8 || dense.GetDistance() != qdrant.Distance_Cosine {
 		t.Fatalf("dense vector = %v", dense)
 	}
-	if m := p.GetSparseVectorsConfig().GetMap()[mq.SparseVector].GetModifier(); m != qdrant.Modifier_Idf {
-		t.Fatalf("sparse modifier = %v, want Idf", m)
+	for _, n := range []string{mq.SparseVector, mq.EntityVector} {
+		if m := p.GetSparseVectorsConfig().GetMap()[n].GetModifier(); m != qdrant.Modifier_Idf {
+			t.Fatalf("sparse vector %q modifier = %v, want Idf", n, m)
+		}
 	}
 	want := map[string]qdrant.PayloadSchemaType{
 		"bank": qdrant.PayloadSchemaType_Keyword, "kind": qdrant.PayloadSchemaType_Keyword,
@@ -83,19 +85,27 @@ func TestBootstrapIsIdempotent(t *testing.T) {
 func TestBootstrapMismatch(t *testing.T) {
 	srv := qdranttest.Start(t)
 	c := rawClient(t, srv)
-	create := func(name string, size uint64, d qdrant.Distance, mod qdrant.Modifier) {
+	createSparse := func(name string, size uint64, d qdrant.Distance, sparse map[string]qdrant.Modifier) {
+		sp := map[string]*qdrant.SparseVectorParams{}
+		for n, m := range sparse {
+			sp[n] = &qdrant.SparseVectorParams{Modifier: m.Enum()}
+		}
 		err := c.CreateCollection(ctxT(t), &qdrant.CreateCollection{CollectionName: name,
-			VectorsConfig: qdrant.NewVectorsConfigMap(map[string]*qdrant.VectorParams{"dense": {Size: size, Distance: d}}),
-			SparseVectorsConfig: qdrant.NewSparseVectorsConfig(map[string]*qdrant.SparseVectorParams{
-				"bm25": {Modifier: mod.Enum()}}),
+			VectorsConfig:       qdrant.NewVectorsConfigMap(map[string]*qdrant.VectorParams{"dense": {Size: size, Distance: d}}),
+			SparseVectorsConfig: qdrant.NewSparseVectorsConfig(sp),
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
+	create := func(name string, size uint64, d qdrant.Distance, mod qdrant.Modifier) {
+		createSparse(name, size, d, map[string]qdrant.Modifier{"bm25": mod, "entities": qdrant.Modifier_Idf})
+	}
 	create("dim4", 4, qdrant.Distance_Cosine, qdrant.Modifier_Idf)
 	create("dot", 8, qdrant.Distance_Dot, qdrant.Modifier_Idf)
 	create("noidf", 8, qdrant.Distance_Cosine, qdrant.Modifier_None)
+	createSparse("old", 8, qdrant.Distance_Cosine, map[string]qdrant.Modifier{"bm25": qdrant.Modifier_Idf})
+	createSparse("entnoidf", 8, qdrant.Distance_Cosine, map[string]qdrant.Modifier{"bm25": qdrant.Modifier_Idf, "entities": qdrant.Modifier_None})
 	try := func(name string) error {
 		cfg := cfgFor(srv)
 		cfg.Collection = name
@@ -113,8 +123,14 @@ func TestBootstrapMismatch(t *testing.T) {
 	if err := try("dot"); !errors.Is(err, mq.ErrSchema) || !strings.Contains(err.Error(), "Dot") || !strings.Contains(err.Error(), "Cosine") {
 		t.Fatalf("distance mismatch: %v", err)
 	}
-	if err := try("noidf"); !errors.Is(err, mq.ErrSchema) || !strings.Contains(err.Error(), "Idf") {
+	if err := try("noidf"); !errors.Is(err, mq.ErrSchema) || !strings.Contains(err.Error(), `"bm25" has modifier None, want Idf`) {
 		t.Fatalf("modifier mismatch: %v", err)
+	}
+	if err := try("old"); !errors.Is(err, mq.ErrSchema) || !strings.Contains(err.Error(), `no sparse vector "entities"`) || !strings.Contains(err.Error(), "Migrate") {
+		t.Fatalf("collection without the entity vector: %v", err)
+	}
+	if err := try("entnoidf"); !errors.Is(err, mq.ErrSchema) || !strings.Contains(err.Error(), `"entities" has modifier None, want Idf`) {
+		t.Fatalf("entity vector without IDF: %v", err)
 	}
 	cfg := cfgFor(srv)
 	cfg.Collection, cfg.Dimension = "fresh", 0

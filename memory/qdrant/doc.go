@@ -17,13 +17,21 @@
 //
 // One collection (Config.Collection, default "jedisos_memory") holds every
 // bank. It has a named dense vector "dense" (cosine, the embedder's
-// dimension) and a named sparse vector "bm25" with the IDF modifier. The
-// sparse vectors are memory.DefaultBM25 document vectors (the same
-// tokenizer, term hashing and saturated term frequencies as the embedded
-// store); Qdrant multiplies query weights by the IDF at query time. Open
-// creates the collection and its payload indexes when missing and checks
-// an existing one: a different dimension, distance or sparse modifier is
-// an [ErrSchema] error naming both values.
+// dimension) and two named sparse vectors with the IDF modifier. "bm25"
+// holds memory.DefaultBM25 document vectors (the same tokenizer, term
+// hashing and saturated term frequencies as the embedded store); Qdrant
+// multiplies query weights by the IDF at query time, with the formula of
+// [memory.IDF], ln(1 + (N - n + 0.5) / (n + 0.5)). "entities" holds, with
+// value 1, one index per entity key the memory carries, hashed together
+// with its bank ([memory.TermIndex] of bank, NUL, key), plus a per-bank
+// marker index every memory holds: the document frequency Qdrant keeps
+// for an index is then the number of the bank's memories carrying that
+// entity, and every memory counts in N. Open creates the collection and
+// its payload indexes when missing and checks an existing one: a
+// different dimension or distance, a missing sparse vector (a collection
+// made before the entity vector existed: copy its banks into a new
+// collection with [Migrate]) or another modifier is an [ErrSchema] error
+// naming both values.
 //
 // A memory is a point whose id is [PointID] (a UUIDv5 of bank and memory
 // id), with a payload of the bank id (the tenant index every request
@@ -41,36 +49,48 @@
 // Every arm runs under the bank/kind/tag/document/time filter:
 //
 //   - semantic: nearest "dense" with score_threshold MinSimilarity;
-//   - keyword: nearest "bm25" with the query's BM25 vector;
-//   - entity: nearest "dense" among memories whose "entities" payload
-//     holds any of the query's entity keys or those of the top EntitySeeds
-//     semantic hits (a keyword payload filter);
+//   - keyword: nearest "bm25" with the query's BM25 vector, score_threshold
+//     MinKeywordScore (the score is BM25 with Qdrant's IDF);
+//   - entity: memories whose "entities" payload holds any of the query's
+//     entity keys or those of the top EntitySeeds semantic hits (a keyword
+//     payload filter), scored by a sparse query over "entities" whose
+//     weights are the entities' weights (1 for a query entity,
+//     SeedEntityWeight / r for one first carried by the seed ranked r):
+//     Qdrant's IDF turns that into package memory's entity score, the sum
+//     of weight x IDF over the entities a memory carries, and
+//     score_threshold MinEntityScore drops those below the floor;
 //   - temporal: nearest "dense" among memories whose time overlaps the
 //     window (datetime ranges on when_start and when_end).
 //
 // With SearchRequest.Fused (what the memory engine's Recall asks for) and
 // a query vector, the arms are the prefetches of ONE Query call fused by
 // Qdrant with RRF, K = 61 (k = 60 with 1-based ranks), and the result is
-// already in fused order. A recall therefore takes one round trip, or two
-// when the entity arm is seeded from semantic hits (EntitySeeds > 0, the
-// engine's default): a small query for the seeds' entity keys, then the
-// fused query.
+// already in fused order; the entity prefetch is nested: the Limit
+// memories with the best entity scores above the floor, ordered by
+// cosine. A recall therefore takes one round trip, or two when the entity
+// arm is seeded from semantic hits (EntitySeeds > 0, the engine's
+// default): a small query for the seeds' entity keys, then the fused
+// query. Both floors are applied by the server inside these calls: they
+// cost no round trip and no Count call.
 //
 // Without Fused, one QueryBatch call carries one query per arm and the
 // store reports each arm's ranks: again one round trip, two with entity
-// seeds (the entity query follows once the semantic results are known).
-// In this mode the entity arm is re-ordered by the summed weight of the
-// entities each memory shares (1 per query entity, SeedEntityWeight / r
-// for an entity first carried by the seed ranked r), then by cosine. Without a query vector the temporal
-// arm orders by closeness to the window's middle (two order_by queries in
-// the same batch); a Fused request without a query vector is answered in
-// this per-arm mode.
+// seeds (a second QueryBatch with the entity queries follows once the
+// semantic results are known). The entity arm is two queries of the same
+// batch: its members by entity score, and the same members by cosine (ids
+// only), so it ranks as package memory does: entity score, then 1e-3 x
+// cosine, then memory id. Without a query vector the temporal arm orders
+// by closeness to the window's middle (two order_by queries in the same
+// batch); a Fused request without a query vector is answered in this
+// per-arm mode.
 //
-// Differences from the embedded store: Qdrant computes the keyword arm's
-// IDF over the whole collection (every bank), not one bank; the entity arm
-// has no IDF factor; a fused entity prefetch orders by cosine only; and in
-// per-arm mode the entity weighting re-orders the top Limit memories by
-// cosine rather than choosing them.
+// Differences from the embedded store: Qdrant keeps IDF statistics per
+// collection, so the keyword arm's IDF counts documents of every bank, and
+// the entity arm's N is the number of memories in the collection (its
+// document frequencies are per bank); with one bank per collection both
+// equal the embedded store's. Ties at the Limit boundary of an arm are
+// chosen by point id rather than memory id. A fused entity prefetch
+// orders its members by cosine, not by entity score.
 //
 // # Failures
 //

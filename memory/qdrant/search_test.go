@@ -240,6 +240,50 @@ func TestEntityArmOrder(t *testing.T) {
 	}
 }
 
+// TestFusedFloors checks that the fused query applies both score floors
+// server-side (the contract suite checks them per arm).
+func TestFusedFloors(t *testing.T) {
+	s, _ := open(t)
+	mk := func(text string, v []float32, es ...string) memory.Memory {
+		m := memorytest.Mem("b", text, v)
+		m.Entities = es
+		return m
+	}
+	if err := s.Upsert(ctxT(t), []memory.Memory{
+		mk("Mina adopted Bori.", memorytest.Vec(0, 1, 0), "Mina", "Bori"),
+		mk("Mina went running.", memorytest.Vec(1, 2, 0), "Mina"),
+		mk("Mina cooked pasta.", memorytest.Vec(2, 3, 0), "Mina"),
+		mk("Mina read a book.", memorytest.Vec(3, 4, 0), "Mina"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// "mina": IDF(4, 4) = 0.105; "bori": IDF(1, 4) = 1.20.
+	cases := []struct {
+		name string
+		req  memory.SearchRequest
+		want int
+	}{
+		{"keyword, no floor", memory.SearchRequest{Sparse: memory.DefaultBM25.Query("Mina Bori")}, 4},
+		{"keyword floor", memory.SearchRequest{Sparse: memory.DefaultBM25.Query("Mina Bori"), MinKeywordScore: 0.5}, 1},
+		{"entity, no floor", memory.SearchRequest{Entities: []string{"Mina", "Bori"}}, 4},
+		{"entity floor", memory.SearchRequest{Entities: []string{"Mina", "Bori"}, MinEntityScore: 0.5}, 1},
+		{"seeded entity floor", memory.SearchRequest{EntitySeeds: 4, MinEntityScore: 0.2}, 1},
+	}
+	for _, tc := range cases {
+		req := tc.req
+		req.Bank, req.Limit, req.Fused, req.SkipSemantic = "b", 10, true, true
+		req.Dense, req.MinSimilarity = memorytest.Vec(0, 1, 0), -1
+		res, err := s.Search(ctxT(t), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := memorytest.ArmOrder(res, memory.ArmEntity)
+		if !res.Fused || len(got) != tc.want || got[0] != "Mina adopted Bori." {
+			t.Errorf("%s: fused %v, %q; want %d led by the Bori memory", tc.name, res.Fused, got, tc.want)
+		}
+	}
+}
+
 // TestEngineOverQdrant runs the memory engine on the Qdrant store and on
 // the embedded store with the same facts: a Korean and an English recall
 // must put the same memory first.

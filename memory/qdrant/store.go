@@ -65,8 +65,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // fields of cfg are used.
 //
 // Bootstrapping is idempotent: a missing collection is created with a
-// named dense vector "dense" (cosine, cfg.Dimension) and a named sparse
-// vector "bm25" with the IDF modifier; missing payload indexes are created
+// named dense vector "dense" (cosine, cfg.Dimension) and the named sparse
+// vectors "bm25" and "entities" with the IDF modifier; missing payload
+// indexes are created
 // (bank as the tenant keyword index; kind, tags, entities, document id
 // and profile owner as keywords; occurred_start, mentioned_at, when_start
 // and when_end as datetimes; when_mid as an integer). An existing
