@@ -254,11 +254,13 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 			r.state = st
 			return st, &StepLimitError{Limit: r.limit}
 		}
-		select {
-		case <-r.done:
-			r.state = st
-			return st, fmt.Errorf("graph: run cancelled before step %d: %w", r.step, context.Cause(r.ctx))
-		default:
+		if r.done != nil {
+			select {
+			case <-r.done:
+				r.state = st
+				return st, fmt.Errorf("graph: run cancelled before step %d: %w", r.step, context.Cause(r.ctx))
+			default:
+			}
 		}
 		if r.d != nil && !resuming {
 			r.state = st
