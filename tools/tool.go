@@ -40,13 +40,48 @@ type Tool struct {
 	schema      []byte
 	schemaDoc   map[string]any // schema decoded, read only
 	validator   *jsonschema.Schema
-	bind        func(args []byte) (invocation, error)
+	bind        binder
 	timeout     time.Duration
 	maxOutput   int
 }
 
+// binder decodes a call's validated arguments for the tool function. text
+// is the argument text; doc is its parse from parseArguments when fast is
+// true.
+type binder func(text string, doc any, fast bool) (invocation, error)
+
 // invocation runs the bound tool function and encodes its output.
-type invocation func(ctx context.Context) (string, error)
+type invocation interface {
+	run(ctx context.Context) (string, error)
+}
+
+// typedCall is a call of a typed tool function with its decoded input.
+type typedCall[In, Out any] struct {
+	fn func(context.Context, In) (Out, error)
+	in In
+}
+
+func (c *typedCall[In, Out]) run(ctx context.Context) (string, error) {
+	out, err := c.fn(ctx, c.in)
+	if err != nil {
+		return "", err
+	}
+	return encodeOutput(out)
+}
+
+// rawCall is a call of a raw-schema tool function with its argument text.
+type rawCall[Out any] struct {
+	fn   func(context.Context, json.RawMessage) (Out, error)
+	args json.RawMessage
+}
+
+func (c *rawCall[Out]) run(ctx context.Context) (string, error) {
+	out, err := c.fn(ctx, c.args)
+	if err != nil {
+		return "", err
+	}
+	return encodeOutput(out)
+}
 
 // Option configures a Tool at declaration.
 type Option func(*toolOptions) error
@@ -97,18 +132,18 @@ func New[In, Out any](name, description string, fn func(context.Context, In) (Ou
 	if err != nil {
 		return nil, &DeclarationError{Tool: name, Reason: "cannot describe the input type", Err: err}
 	}
-	bind := func(args []byte) (invocation, error) {
-		var in In
-		if err := json.Unmarshal(args, &in); err != nil {
+	dec := newTreeDecoder(reflect.TypeFor[In]())
+	bind := func(text string, doc any, fast bool) (invocation, error) {
+		c := &typedCall[In, Out]{fn: fn}
+		if fast && dec != nil && dec(reflect.ValueOf(&c.in).Elem(), doc) {
+			return c, nil
+		}
+		var zero In
+		c.in = zero // the fast decoder may have set part of it
+		if err := json.Unmarshal([]byte(text), &c.in); err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context) (string, error) {
-			out, err := fn(ctx, in)
-			if err != nil {
-				return "", err
-			}
-			return encodeOutput(out)
-		}, nil
+		return c, nil
 	}
 	return declare(name, description, doc, bind, opts)
 }
@@ -135,19 +170,13 @@ func NewRaw[Out any](name, description string, schema []byte, fn func(context.Co
 	if err := json.Compact(&compact, schema); err != nil {
 		return nil, &DeclarationError{Tool: name, Reason: "the schema is not valid JSON", Err: err}
 	}
-	bind := func(args []byte) (invocation, error) {
-		return func(ctx context.Context) (string, error) {
-			out, err := fn(ctx, json.RawMessage(args))
-			if err != nil {
-				return "", err
-			}
-			return encodeOutput(out)
-		}, nil
+	bind := func(text string, _ any, _ bool) (invocation, error) {
+		return &rawCall[Out]{fn: fn, args: json.RawMessage(text)}, nil
 	}
 	return declare(name, description, compact.Bytes(), bind, opts)
 }
 
-func declare(name, description string, doc []byte, bind func([]byte) (invocation, error), opts []Option) (*Tool, error) {
+func declare(name, description string, doc []byte, bind binder, opts []Option) (*Tool, error) {
 	if !namePattern.MatchString(name) {
 		return nil, &DeclarationError{Tool: name, Reason: "the name must be 1 to 64 letters, digits, '_' or '-', starting with a letter or '_'"}
 	}
@@ -244,12 +273,35 @@ func (t *Tool) execute(ctx context.Context, call llm.ToolCall, timeout time.Dura
 	return t.finish(call, start, out, err, maxOutput)
 }
 
-// prepare parses, validates and decodes the call's arguments.
+// prepare parses, validates and decodes the call's arguments. The text is
+// parsed once, by parseArguments, for validation and decoding alike; text
+// it does not take (invalid JSON among it) goes through encoding/json,
+// which words the errors.
 func (t *Tool) prepare(ctx context.Context, call llm.ToolCall) (invocation, error) {
 	if ctx.Err() != nil {
 		return nil, &CanceledError{Tool: t.name, Err: context.Cause(ctx)}
 	}
-	args := argumentBytes(call.Arguments)
+	text := argumentText(call.Arguments)
+	doc, fast := parseArguments(text)
+	if !fast {
+		var err error
+		if doc, err = t.parseSlow([]byte(text)); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.validator.Validate(doc); err != nil {
+		return nil, &ValidationError{Tool: t.name, Violations: violations(err, t.schemaDoc)}
+	}
+	inv, err := t.bind(text, doc, fast)
+	if err != nil {
+		return nil, &ValidationError{Tool: t.name, Violations: decodeViolations([]byte(text), err)}
+	}
+	return inv, nil
+}
+
+// parseSlow parses args with encoding/json and turns its errors into the
+// call errors.
+func (t *Tool) parseSlow(args []byte) (any, error) {
 	var doc any
 	if err := json.Unmarshal(args, &doc); err != nil {
 		var te *json.UnmarshalTypeError
@@ -269,14 +321,7 @@ func (t *Tool) prepare(ctx context.Context, call llm.ToolCall) (invocation, erro
 		}
 		return nil, &SyntaxError{Tool: t.name, Offset: off, Err: err}
 	}
-	if err := t.validator.Validate(doc); err != nil {
-		return nil, &ValidationError{Tool: t.name, Violations: violations(err, t.schemaDoc)}
-	}
-	inv, err := t.bind(args)
-	if err != nil {
-		return nil, &ValidationError{Tool: t.name, Violations: decodeViolations(args, err)}
-	}
-	return inv, nil
+	return doc, nil
 }
 
 // protect runs inv, turning a panic into a *PanicError.
@@ -286,7 +331,7 @@ func (t *Tool) protect(ctx context.Context, inv invocation) (out string, err err
 			out, err = "", &PanicError{Tool: t.name, Value: p, Stack: debug.Stack()}
 		}
 	}()
-	return inv(ctx)
+	return inv.run(ctx)
 }
 
 // settle decides the outcome of a finished call. A call whose context
@@ -340,15 +385,15 @@ func (t *Tool) finish(call llm.ToolCall, start time.Time, out string, err error,
 	return res
 }
 
-// argumentBytes returns the call's arguments, an empty or blank text
-// standing for an empty object (models send "" for tools without
+// argumentText returns the call's arguments, an empty or blank text, or
+// null, standing for an empty object (models send "" for tools without
 // parameters).
-func argumentBytes(s string) []byte {
-	b := bytes.TrimSpace([]byte(s))
-	if len(b) == 0 || bytes.Equal(b, []byte("null")) {
-		return []byte("{}")
+func argumentText(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "null" {
+		return "{}"
 	}
-	return b
+	return s
 }
 
 // encodeOutput passes strings through and encodes anything else as JSON.
