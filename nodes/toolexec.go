@@ -35,7 +35,12 @@ func ToolExec[S any, P interface {
 		if !ok || len(last.ToolCalls) == 0 {
 			return s, nil
 		}
-		results, err := reg.RunTurn(ctx, last.ToolCalls)
+		// The turn's workers may finish tearing down their per-call
+		// contexts just after RunTurn returns; give them a context of
+		// their own so they never touch the graph's per-task context.
+		tctx, cancel := context.WithCancel(ctx)
+		results, err := reg.RunTurn(tctx, last.ToolCalls)
+		cancel()
 		if err != nil {
 			return s, fmt.Errorf("tool_exec: %w", err)
 		}
