@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -266,10 +267,10 @@ func (t *Tool) execute(ctx context.Context, call llm.ToolCall, timeout time.Dura
 	if err != nil {
 		return t.finish(call, start, "", err, maxOutput)
 	}
-	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	callCtx := newCallContext(ctx, time.Now(), timeout)
 	out, err := t.protect(callCtx, inv)
 	out, err = t.settle(ctx, callCtx, timeout, out, err)
-	cancel()
+	callCtx.cancel()
 	return t.finish(call, start, out, err, maxOutput)
 }
 
@@ -412,11 +413,34 @@ func encodeOutput(v any) (string, error) {
 	if rv := reflect.ValueOf(v); rv.Kind() == reflect.String {
 		return rv.String(), nil
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
+	e := outputEncoders.Get().(*outputEncoder)
+	defer e.release()
+	// Encode writes what json.Marshal returns, and a newline.
+	if err := e.enc.Encode(v); err != nil {
 		return "", fmt.Errorf("encoding the output as JSON: %w", err)
 	}
-	return string(b), nil
+	return string(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n"))), nil
+}
+
+// outputEncoder is a reusable JSON encoder of tool output.
+type outputEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var outputEncoders = sync.Pool{New: func() any {
+	e := new(outputEncoder)
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}}
+
+// release returns e to the pool unless its buffer grew large.
+func (e *outputEncoder) release() {
+	if e.buf.Cap() > 64<<10 {
+		return
+	}
+	e.buf.Reset()
+	outputEncoders.Put(e)
 }
 
 // truncate cuts s to at most max bytes including a marker saying how much
