@@ -115,10 +115,10 @@ func (p *argParser) object(depth int) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		if _, dup := m[key]; dup {
-			return nil, false
+		n := len(m)
+		if m[key] = v; len(m) == n {
+			return nil, false // a duplicate key
 		}
-		m[key] = v
 		p.space()
 		if p.i >= len(p.s) {
 			return nil, false

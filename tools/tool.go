@@ -269,7 +269,8 @@ func (t *Tool) execute(ctx context.Context, call llm.ToolCall, timeout time.Dura
 	}
 	callCtx := newCallContext(ctx, time.Now(), timeout)
 	out, err := t.protect(callCtx, inv)
-	out, err = t.settle(ctx, callCtx, timeout, out, err)
+	// callContext.Err reads the clock: a late timer cannot hide the end.
+	out, err = t.settle(ctx, callCtx.Err() != nil, timeout, out, err)
 	callCtx.cancel()
 	return t.finish(call, start, out, err, maxOutput)
 }
@@ -336,13 +337,13 @@ func (t *Tool) protect(ctx context.Context, inv invocation) (out string, err err
 }
 
 // settle decides the outcome of a finished call. A call whose context
-// ended before it returned is a timeout or a cancellation, whatever it
-// returned.
-func (t *Tool) settle(parent, callCtx context.Context, timeout time.Duration, out string, err error) (string, error) {
+// ended before it returned (ended) is a timeout or a cancellation,
+// whatever it returned.
+func (t *Tool) settle(parent context.Context, ended bool, timeout time.Duration, out string, err error) (string, error) {
 	if _, ok := err.(*PanicError); ok {
 		return "", err
 	}
-	if callCtx.Err() != nil || expired(callCtx) {
+	if ended {
 		return "", t.stopped(parent, timeout)
 	}
 	if err != nil {
