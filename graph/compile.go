@@ -299,6 +299,7 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 	if len(problems) > 0 {
 		return nil, &CompileError{Problems: problems}
 	}
+	c.entry.simple = len(c.entry.static) == 1 && c.entry.static[0] >= 0 && len(c.entry.conds) == 0
 	for i := range c.nodes {
 		n := &c.nodes[i]
 		n.simple = len(n.joins) == 0 && len(n.static)+len(n.conds) == 1 && (len(n.conds) == 0 || c.conds[n.conds[0]].kind == edgeRoute)

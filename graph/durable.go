@@ -211,7 +211,7 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 	if cfg.thread == "" {
 		return nil, in, errors.New("graph: this graph is compiled WithCheckpointer, so every run needs graph.Thread(id)")
 	}
-	dr := &durableRun[S]{d: d, r: r, ctx: r.ctx, sctx: context.WithoutCancel(r.ctx), thread: cfg.thread, mode: d.mode, answers: map[string]json.RawMessage{}}
+	dr := &durableRun[S]{d: d, r: r, ctx: r.nctx.Context, sctx: context.WithoutCancel(r.nctx.Context), thread: cfg.thread, mode: d.mode, answers: map[string]json.RawMessage{}}
 	if cfg.durSet {
 		dr.mode = cfg.durability
 	}
@@ -329,7 +329,7 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		if !ok {
 			return in, c.corrupt(dr.thread, cp.ID, fmt.Errorf("next task names node %q, which this graph does not have", t.Node))
 		}
-		tasks[i] = task[S]{node: ni}
+		tasks[i] = task[S]{node: int32(ni)}
 		if t.Input != nil {
 			s, err := c.plan.DecodeState(t.Input)
 			if err != nil {
@@ -501,8 +501,9 @@ func (dr *durableRun[S]) pause(kind InterruptKind, nodes []int) error {
 func (dr *durableRun[S]) beforeStep() error {
 	var hit []int
 	for _, t := range dr.r.cur {
-		if (dr.r.c.nodes[t.node].breakBefore || dr.before[t.node]) && !slices.Contains(hit, t.node) {
-			hit = append(hit, t.node)
+		n := int(t.node)
+		if (dr.r.c.nodes[n].breakBefore || dr.before[n]) && !slices.Contains(hit, n) {
+			hit = append(hit, n)
 		}
 	}
 	if len(hit) > 0 {
@@ -521,8 +522,9 @@ func (dr *durableRun[S]) boundary() error {
 		if i < len(dr.taskW) {
 			grew += len(dr.taskW[i])
 		}
-		if (r.c.nodes[t.node].breakAfter || dr.after[t.node]) && !slices.Contains(hit, t.node) {
-			hit = append(hit, t.node)
+		n := int(t.node)
+		if (r.c.nodes[n].breakAfter || dr.after[n]) && !slices.Contains(hit, n) {
+			hit = append(hit, n)
 		}
 	}
 	parent := dr.cpID
@@ -554,9 +556,8 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S]) error {
 	r := dr.r
 	w := state.TaskWrites{Task: i, Node: r.c.nodes[t.node].name, CreatedAt: time.Now().UTC()}
 	if t.intr != nil {
-		for _, it := range t.intr {
-			w.Interrupts = append(w.Interrupts, state.Interrupt{ID: it.ID, Node: it.Node, Payload: it.Payload})
-		}
+		it := t.intr
+		w.Interrupts = append(w.Interrupts, state.Interrupt{ID: it.ID, Node: it.Node, Payload: it.Payload})
 		for id, v := range dr.answers {
 			w.Resumed = append(w.Resumed, state.Interrupt{ID: id, Node: w.Node, Payload: v})
 		}
@@ -608,7 +609,9 @@ func (dr *durableRun[S]) interrupted() error {
 	r := dr.r
 	var its []Pending
 	for i := range r.cur {
-		its = append(its, r.cur[i].intr...)
+		if r.cur[i].intr != nil {
+			its = append(its, *r.cur[i].intr)
+		}
 	}
 	if len(its) == 0 {
 		return nil

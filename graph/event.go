@@ -90,7 +90,7 @@ type sink struct {
 // taskInfo is what node code can learn about the task it runs in.
 type taskInfo struct {
 	idx    int
-	names  []string
+	names  *[]string
 	step   int
 	task   int
 	sink   *sink
@@ -99,7 +99,7 @@ type taskInfo struct {
 	done   <-chan struct{}
 }
 
-func (t *taskInfo) name() string { return t.names[t.idx] }
+func (t *taskInfo) name() string { return (*t.names)[t.idx] }
 
 type taskKey struct{}
 

@@ -662,3 +662,37 @@ func TestDOT(t *testing.T) {
 		}
 	}
 }
+
+func TestWideStep(t *testing.T) {
+	// More tasks than the inline buffers hold, and more nodes than the inline
+	// trigger marks: 20 branches plus a fan-out of 30 sends.
+	g := graph.New[S]()
+	g.AddNode("fan", func(_ context.Context, s S) (S, error) { return s, nil })
+	g.AddEdge(graph.START, "fan")
+	var names []string
+	for i := range 20 {
+		n := fmt.Sprintf("w%02d", i)
+		names = append(names, n)
+		g.AddNode(n, appendNode(n)).AddEdge("fan", n).AddEdge(n, "count")
+	}
+	g.AddNode("count", func(_ context.Context, s S) (S, error) { s.Count++; return s, nil })
+	g.AddFanOut("count", func(s S) []graph.Send[S] {
+		var out []graph.Send[S]
+		for i := range 30 {
+			out = append(out, graph.Send[S]{Node: "item", State: S{Item: fmt.Sprint(i)}})
+		}
+		return out
+	}, "item")
+	g.AddNode("item", func(_ context.Context, s S) (S, error) { s.Log = append(s.Log, "i"+s.Item); s.Count++; return s, nil })
+	g.AddEdge("item", graph.END)
+	c := mustCompile(t, g)
+	for range 20 {
+		out, err := c.Invoke(context.Background(), S{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(out.Log[:20], names) || len(out.Log) != 50 || out.Log[20] != "i0" || out.Log[49] != "i29" || out.Count != 31 {
+			t.Fatalf("log %v count %d", out.Log, out.Count)
+		}
+	}
+}

@@ -199,7 +199,7 @@ func (c *Compiled[S]) UpdateState(ctx context.Context, thread, asNode string, va
 			if !ok {
 				return "", c.corrupt(thread, cp.ID, fmt.Errorf("next task names unknown node %q", t.Node))
 			}
-			tk := task[S]{node: i}
+			tk := task[S]{node: int32(i)}
 			if t.Input != nil {
 				s, err := c.plan.DecodeState(t.Input)
 				if err != nil {

@@ -90,10 +90,10 @@ func isInterrupt(err error) bool {
 	return errors.As(err, &s)
 }
 
-func interruptsOf(err error) []Pending {
+func interruptOf(err error) *Pending {
 	var s *interruptSignal
 	if errors.As(err, &s) {
-		return []Pending{s.it}
+		return &s.it
 	}
 	return nil
 }

@@ -46,16 +46,16 @@ func Only(kinds EventKind) RunOption {
 }
 
 type task[S any] struct {
-	node int
+	node int32
 	send bool
-	// in is the task's own input (fan-out branches only); other tasks read
-	// the run's state.
-	in  S
-	out S
-	err error
 	// done marks a task whose result was restored from saved writes.
 	done bool
-	intr []Pending
+	// in is the task's own input (fan-out branches only); other tasks read
+	// the run's state.
+	in   S
+	out  S
+	err  error
+	intr *Pending
 }
 
 // noOptions is the configuration of runs given no options; never written.
@@ -64,7 +64,6 @@ var noOptions runConfig
 type run[S any] struct {
 	c     *Compiled[S]
 	cfg   *runConfig
-	ctx   context.Context
 	done  <-chan struct{}
 	nctx  nodeCtx
 	seq   taskInfo
@@ -75,26 +74,33 @@ type run[S any] struct {
 	cur, next []task[S]
 	buf       [2][1]task[S]
 	mark      []int32
-	markBuf   [16]int32
-	stamp     int32
 	joinSeen  []uint64
+	stamp     int32
+	kinds     EventKind
+	stopped   bool
+	pump      bool
 
-	kinds   EventKind
-	yield   func(Event[S], error) bool
-	stopped bool
-	pump    bool
-	sink    *sink
-
-	writes []state.Write[S]
+	yield  func(Event[S], error) bool
+	sink   *sink
 	pooled *[]task[S]
-	slots  []slot
-	wg     sync.WaitGroup
-	cancel context.CancelFunc
-	failed atomic.Int32 // 1 + index of the task whose failure cancelled the step
+	par    *parallelState[S]
 	d      *durableRun[S]
 }
 
 var errStopped = errors.New("graph: stream consumer stopped")
+
+// parallelState is what only steps with several tasks need, allocated on
+// the first such step.
+type parallelState[S any] struct {
+	writes    []state.Write[S]
+	slots     []slot
+	slotsBuf  [8]slot
+	writesBuf [8]state.Write[S]
+	markBuf   [16]int32
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+	failed atomic.Int32 // 1 + index of the task whose failure cancelled the step
+}
 
 // slot is a parallel task's context: what its node can learn about it.
 type slot struct {
@@ -103,7 +109,7 @@ type slot struct {
 }
 
 func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], error) {
-	r := &run[S]{c: c, ctx: ctx, done: ctx.Done(), limit: c.stepLimit}
+	r := &run[S]{c: c, done: ctx.Done(), limit: c.stepLimit}
 	r.cfg = &noOptions
 	if len(opts) > 0 {
 		r.cfg = new(runConfig)
@@ -118,7 +124,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 		r.limit = r.cfg.stepLimit
 	}
 	r.seq.done = r.done
-	r.seq.names = c.names
+	r.seq.names = &c.names
 	if parent := taskFrom(ctx); parent != nil {
 		// A subgraph: its nodes' events flow into the outer run's stream.
 		r.seq.sink = parent.sink
@@ -137,11 +143,6 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 		r.pooled = bp
 		b := *bp
 		r.cur, r.next = b[:0:c.width], b[c.width:c.width]
-	}
-	if n := len(c.nodes); n <= len(r.markBuf) {
-		r.mark = r.markBuf[:n]
-	} else {
-		r.mark = make([]int32, n)
 	}
 	if len(c.joins) > 0 {
 		r.joinSeen = make([]uint64, len(c.joins))
@@ -227,11 +228,15 @@ func (r *run[S]) exec(in S) (S, error) {
 			return in, errors.New("graph: Thread, FromCheckpoint and Resume need a graph compiled with WithCheckpointer")
 		}
 		r.state = in
-		r.stamp++
-		if err := r.routeFrom(&c.entry, START, &r.state); err != nil {
-			return in, err
+		if c.entry.simple && len(c.entry.static) == 1 {
+			r.cur = append(r.cur[:0], task[S]{node: int32(c.entry.static[0])})
+		} else {
+			r.stamp++
+			if err := r.routeFrom(&c.entry, START, &r.state); err != nil {
+				return in, err
+			}
+			r.cur, r.next = r.next, r.cur[:0]
 		}
-		r.cur, r.next = r.next, r.cur[:0]
 	}
 	final, err := r.loop(resuming)
 	if r.d != nil {
@@ -258,7 +263,7 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 			select {
 			case <-r.done:
 				r.state = st
-				return st, fmt.Errorf("graph: run cancelled before step %d: %w", r.step, context.Cause(r.ctx))
+				return st, fmt.Errorf("graph: run cancelled before step %d: %w", r.step, context.Cause(r.nctx.Context))
 			default:
 			}
 		}
@@ -282,7 +287,7 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 		if len(r.cur) == 1 && !r.cur[0].send && !r.cur[0].done && !r.pump && r.d == nil {
 			// One node: run it here, take its result as the state.
 			n := &c.nodes[r.cur[0].node]
-			r.seq.idx, r.seq.step = r.cur[0].node, r.step
+			r.seq.idx, r.seq.step = int(r.cur[0].node), r.step
 			var out S
 			var err error
 			if n.retry == nil && n.timeout == 0 {
@@ -321,7 +326,7 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 				if next < 0 {
 					r.cur = r.cur[:0]
 				} else {
-					r.cur[0].node = next
+					r.cur[0].node = int32(next)
 				}
 				r.step++
 				continue
@@ -397,15 +402,16 @@ func (r *run[S]) parallel() error {
 		r.state = r.cur[0].out
 		return nil
 	}
-	if cap(r.writes) < len(r.cur) {
-		r.writes = make([]state.Write[S], 0, len(r.cur))
+	p := r.parState()
+	if cap(p.writes) < len(r.cur) {
+		p.writes = make([]state.Write[S], 0, len(r.cur))
 	}
-	r.writes = r.writes[:0]
+	p.writes = p.writes[:0]
 	for i := range r.cur {
 		t := &r.cur[i]
-		r.writes = append(r.writes, state.Write[S]{Node: c.nodes[t.node].name, In: r.input(t), Out: &t.out})
+		p.writes = append(p.writes, state.Write[S]{Node: c.nodes[t.node].name, In: r.input(t), Out: &t.out})
 	}
-	merged, err := c.plan.Merge(r.state, r.writes)
+	merged, err := c.plan.Merge(r.state, p.writes)
 	if err != nil {
 		return &MergeError{Step: r.step, Err: err}
 	}
@@ -417,12 +423,14 @@ func (r *run[S]) runTasks() error {
 	c := r.c
 	sctx, cancel := context.WithCancel(&r.nctx)
 	defer cancel()
-	r.failed.Store(0)
-	if cap(r.slots) < len(r.cur) {
-		r.slots = make([]slot, len(r.cur))
+	p := r.parState()
+	p.failed.Store(0)
+	if cap(p.slots) < len(r.cur) {
+		p.slots = make([]slot, len(r.cur))
 	}
-	slots := r.slots[:len(r.cur)]
-	r.cancel = cancel
+	p.slots = p.slots[:len(r.cur)]
+	slots := p.slots
+	p.cancel = cancel
 	inline := -1
 	for i := range r.cur {
 		t := &r.cur[i]
@@ -430,7 +438,7 @@ func (r *run[S]) runTasks() error {
 			continue
 		}
 		sl := &slots[i]
-		sl.info = taskInfo{idx: t.node, names: c.names, step: r.step, task: i, sink: r.seq.sink, prefix: r.seq.prefix}
+		sl.info = taskInfo{idx: int(t.node), names: &c.names, step: r.step, task: i, sink: r.seq.sink, prefix: r.seq.prefix}
 		if r.d != nil {
 			sl.info.intr = r.d.interruptState(i)
 		}
@@ -439,16 +447,16 @@ func (r *run[S]) runTasks() error {
 			inline = i
 			continue
 		}
-		r.wg.Add(1)
+		p.wg.Add(1)
 		go r.runTask(i)
 	}
 	if inline >= 0 {
-		r.wg.Add(1)
+		p.wg.Add(1)
 		r.runTask(inline)
 	}
 	if r.pump {
 		finished := make(chan struct{})
-		go func() { r.wg.Wait(); close(finished) }()
+		go func() { p.wg.Wait(); close(finished) }()
 	pump:
 		for {
 			select {
@@ -466,11 +474,11 @@ func (r *run[S]) runTasks() error {
 			return errStopped
 		}
 	} else {
-		r.wg.Wait()
+		p.wg.Wait()
 	}
 	// Report the failure that cancelled the step, else the first failure in
 	// task order that is not a cancellation.
-	if f := r.failed.Load(); f > 0 {
+	if f := p.failed.Load(); f > 0 {
 		return r.cur[f-1].err
 	}
 	var first error
@@ -482,7 +490,7 @@ func (r *run[S]) runTasks() error {
 		if first == nil {
 			first = t.err
 		}
-		if !errors.Is(t.err, context.Canceled) || r.ctx.Err() != nil {
+		if !errors.Is(t.err, context.Canceled) || r.nctx.Context.Err() != nil {
 			return t.err
 		}
 	}
@@ -491,20 +499,30 @@ func (r *run[S]) runTasks() error {
 	}
 	select {
 	case <-r.done:
-		return fmt.Errorf("graph: run cancelled at step %d: %w", r.step, context.Cause(r.ctx))
+		return fmt.Errorf("graph: run cancelled at step %d: %w", r.step, context.Cause(r.nctx.Context))
 	default:
 	}
 	return nil
 }
 
+func (r *run[S]) parState() *parallelState[S] {
+	if r.par == nil {
+		p := new(parallelState[S])
+		p.slots, p.writes = p.slotsBuf[:0], p.writesBuf[:0]
+		r.par = p
+	}
+	return r.par
+}
+
 func (r *run[S]) runTask(i int) {
-	defer r.wg.Done()
-	ctx, cancel := &r.slots[i].ctx, r.cancel
+	p := r.par
+	defer p.wg.Done()
+	ctx, cancel := &p.slots[i].ctx, p.cancel
 	t := &r.cur[i]
 	n := &r.c.nodes[t.node]
 	out, err := r.call(ctx, n, *r.input(t))
 	if err != nil {
-		if intr := interruptsOf(err); intr != nil {
+		if intr := interruptOf(err); intr != nil {
 			t.intr = intr
 			t.err = err
 			if r.d != nil {
@@ -516,7 +534,7 @@ func (r *run[S]) runTask(i int) {
 			return
 		}
 		t.err = err
-		r.failed.CompareAndSwap(0, int32(i+1))
+		p.failed.CompareAndSwap(0, int32(i+1))
 		cancel()
 		return
 	}
@@ -524,7 +542,7 @@ func (r *run[S]) runTask(i int) {
 	if r.d != nil {
 		if derr := r.d.taskDone(i, t); derr != nil {
 			t.err = derr
-			r.failed.CompareAndSwap(0, int32(i+1))
+			p.failed.CompareAndSwap(0, int32(i+1))
 			cancel()
 		}
 	}
@@ -580,11 +598,18 @@ func (r *run[S]) input(t *task[S]) *S {
 }
 
 func (r *run[S]) trigger(node int) {
+	if r.mark == nil {
+		if n := len(r.c.nodes); n <= 16 {
+			r.mark = r.parState().markBuf[:n]
+		} else {
+			r.mark = make([]int32, n)
+		}
+	}
 	if r.mark[node] == r.stamp {
 		return
 	}
 	r.mark[node] = r.stamp
-	r.next = append(r.next, task[S]{node: node})
+	r.next = append(r.next, task[S]{node: int32(node)})
 }
 
 // routeFrom adds to r.next the tasks that node n's edges trigger, reading
@@ -628,7 +653,7 @@ func (r *run[S]) routeFrom(n *cnode[S], name string, st *S) error {
 				if idx < 0 {
 					return &RouteError{From: name, To: s.Node, Declared: e.targets, Step: r.step}
 				}
-				r.next = append(r.next, task[S]{node: idx, send: true, in: s.State})
+				r.next = append(r.next, task[S]{node: int32(idx), send: true, in: s.State})
 			}
 		}
 	}
