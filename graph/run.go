@@ -97,9 +97,9 @@ type parallelState[S any] struct {
 	slotsBuf  [8]slot
 	writesBuf [8]state.Write[S]
 	markBuf   [16]int32
-	wg     sync.WaitGroup
-	cancel context.CancelFunc
-	failed atomic.Int32 // 1 + index of the task whose failure cancelled the step
+	wg        sync.WaitGroup
+	cancel    context.CancelFunc
+	failed    atomic.Int32 // 1 + index of the task whose failure cancelled the step
 }
 
 // slot is a parallel task's context: what its node can learn about it.
