@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"reflect"
@@ -223,4 +224,95 @@ func TestTreeDecoderRefusesOwnUnmarshaling(t *testing.T) {
 	if newTreeDecoder(reflect.TypeFor[benchIn]()) == nil {
 		t.Error("benchIn: no fast decoder")
 	}
+}
+
+// checkedIn is a plain input type with schema constraints, for comparing
+// the fast path with encoding/json end to end.
+type checkedIn struct {
+	City   string            `json:"city" jsonschema:"minLength=2,enum=Seoul,enum=Busan,enum=Jeju"`
+	Days   int               `json:"days" jsonschema:"minimum=1,maximum=14"`
+	Level  int8              `json:"level,omitempty"`
+	Port   uint16            `json:"port,omitempty"`
+	Ratio  float32           `json:"ratio,omitempty" jsonschema:"exclusiveMinimum=0"`
+	Score  *float64          `json:"score,omitempty" jsonschema:"maximum=100"`
+	Tags   []string          `json:"tags,omitempty" jsonschema:"maxItems=3"`
+	Stops  []checkedStop     `json:"stops,omitempty"`
+	Labels map[string]int32  `json:"labels,omitempty"`
+	Extra  map[string]any    `json:"extra,omitempty"`
+	Flags  map[string]bool   `json:"flags,omitempty"`
+	Mode   string            `json:"mode,omitempty" jsonschema:"enum=fast,enum=slow"`
+	Window *checkedStopRange `json:"window,omitempty"`
+}
+
+type checkedStop struct {
+	Name  string `json:"name"`
+	Order uint8  `json:"order"`
+}
+
+type checkedStopRange struct {
+	From int64 `json:"from"`
+	To   int64 `json:"to" jsonschema:"multipleOf=5"`
+}
+
+// FuzzPrepareMatchesSlowPath checks that a call's outcome (the decoded
+// input, or the error and its violations) is the one encoding/json alone
+// gives: parse into any, validate, decode the text.
+func FuzzPrepareMatchesSlowPath(f *testing.F) {
+	for _, s := range argSeeds {
+		f.Add(s)
+	}
+	for _, s := range []string{
+		`{"city":"Seoul","days":3}`, `{"city":"Seoul","days":15}`, `{"city":"Seoul","days":0}`, `{"city":"Seoul","days":3.0}`,
+		`{"city":"Seoul","days":1e1}`, `{"city":"Paris","days":1000000}`, `{"city":"Seoul","days":999999,"level":-129}`,
+		`{"city":"Seoul","days":2,"port":65536,"ratio":0,"score":100.5,"tags":["a","b","c","d"]}`,
+		`{"city":"Jeju","days":2,"stops":[{"name":"a","order":256},{"name":"b","order":-1}],"labels":{"x":2147483648}}`,
+		`{"city":"Busan","days":2,"extra":{"n":[1,2.5,-0]},"flags":{"a":true},"mode":"slow","window":{"from":-5,"to":12}}`,
+		`{"city":"Busan","days":2,"mode":"medium","window":{"from":1,"to":10},"score":null,"tags":null}`,
+		`{"city":"Busan","days":-0}`, `{"city":"Busan","days":2,"ratio":1e-50}`, `{"city":"Busan","days":2,"ratio":3.4e39}`,
+		`{"City":"Busan","days":2}`, `{"city":"Busan","days":2,"unknown":1}`,
+	} {
+		f.Add(s)
+	}
+	var got checkedIn
+	tool, err := New("checked", "", func(_ context.Context, in checkedIn) (string, error) {
+		got = in
+		return "ok", nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got = checkedIn{}
+		res := tool.Execute(context.Background(), call("checked", s))
+		want, wantErr := slowPrepare(tool, s)
+		if (res.Err == nil) != (wantErr == nil) {
+			t.Fatalf("%q: error %v, slow path %v", s, res.Err, wantErr)
+		}
+		if wantErr != nil {
+			if res.Err.Error() != wantErr.Error() {
+				t.Fatalf("%q:\n got  %v\n want %v", s, res.Err, wantErr)
+			}
+			return
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: decoded %+v, slow path %+v", s, got, want)
+		}
+	})
+}
+
+// slowPrepare is argument handling with encoding/json alone.
+func slowPrepare(tool *Tool, s string) (checkedIn, error) {
+	var in checkedIn
+	text := argumentText(s)
+	doc, err := tool.parseSlow([]byte(text))
+	if err != nil {
+		return in, err
+	}
+	if err := tool.validator.Validate(doc); err != nil {
+		return in, &ValidationError{Tool: tool.name, Violations: violations(err, tool.schemaDoc)}
+	}
+	if err := json.Unmarshal([]byte(text), &in); err != nil {
+		return in, &ValidationError{Tool: tool.name, Violations: decodeViolations([]byte(text), err)}
+	}
+	return in, nil
 }

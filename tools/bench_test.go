@@ -29,7 +29,7 @@ func benchFn(_ context.Context, in benchIn) (benchOut, error) {
 const benchArgs = `{"location":"Seoul, South Korea","unit":"celsius","days":3}`
 
 // BenchmarkToolCall measures one call through a Registry: parse, validate,
-// decode, run (in its own goroutine under a timeout) and encode.
+// decode, run (under its timeout, panics contained) and encode.
 func BenchmarkToolCall(b *testing.B) {
 	tool, err := New("get_weather", "", benchFn)
 	if err != nil {
@@ -90,6 +90,26 @@ func BenchmarkToolCallParallel8(b *testing.B) {
 		results, err := reg.RunTurn(ctx, calls)
 		if err != nil || results[7].Err != nil {
 			b.Fatal(err, results[7].Err)
+		}
+	}
+}
+
+// BenchmarkToolCallValidation measures the schema validation step of
+// BenchmarkToolCall alone, on arguments already parsed: the share of a call
+// spent in the validator.
+func BenchmarkToolCallValidation(b *testing.B) {
+	tool, err := New("get_weather", "", benchFn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, ok := parseArguments(benchArgs)
+	if !ok {
+		b.Fatal("benchArgs do not parse")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := tool.validator.Validate(doc); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
