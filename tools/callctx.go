@@ -26,6 +26,8 @@ type callContext struct {
 	ownErr     bool
 	timer      *time.Timer
 	stopParent func() bool
+	// after holds the functions AfterFunc arranged, not yet run.
+	after map[*func()]struct{}
 }
 
 // newCallContext returns the context of a call started at start.
@@ -91,6 +93,34 @@ func (c *callContext) Err() error {
 	return c.err
 }
 
+// AfterFunc arranges for f to run in its own goroutine once the context
+// ends and returns a function that stops it, as context.AfterFunc does.
+// The context package uses it for contexts derived from this one, which so
+// need no goroutine of their own.
+func (c *callContext) AfterFunc(f func()) (stop func() bool) {
+	c.Done() // starts the timer and the watch on the parent
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		go f()
+		return func() bool { return false }
+	}
+	if c.after == nil {
+		c.after = make(map[*func()]struct{})
+	}
+	key := &f
+	c.after[key] = struct{}{}
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if _, ok := c.after[key]; !ok {
+			return false
+		}
+		delete(c.after, key)
+		return true
+	}
+}
+
 // String names the context for debugging.
 func (c *callContext) String() string { return "tools call context" }
 
@@ -116,12 +146,16 @@ func (c *callContext) end(err error, own bool) {
 	c.closeDone()
 }
 
-// closeDone closes the Done channel, if made, and stops the watchers.
-// c.mu is held and c.err set.
+// closeDone closes the Done channel, if made, starts the functions
+// AfterFunc arranged and stops the watchers. c.mu is held and c.err set.
 func (c *callContext) closeDone() {
 	if c.done != nil {
 		close(c.done)
 	}
+	for f := range c.after {
+		go (*f)()
+	}
+	c.after = nil
 	if c.timer != nil {
 		c.timer.Stop()
 	}

@@ -115,3 +115,38 @@ func TestCallContextCancel(t *testing.T) {
 		t.Fatal("Done made after cancel is open")
 	}
 }
+
+func TestCallContextAfterFunc(t *testing.T) {
+	c := newCallContext(context.Background(), time.Now(), time.Hour)
+	ran := make(chan string, 3)
+	stopped := c.AfterFunc(func() { ran <- "stopped" })
+	c.AfterFunc(func() { ran <- "kept" })
+	derived, cancelDerived := context.WithCancel(c)
+	defer cancelDerived()
+	if !stopped() {
+		t.Fatal("stop before the end = false, want true")
+	}
+	if stopped() {
+		t.Fatal("second stop = true, want false")
+	}
+	c.cancel()
+	if got := <-ran; got != "kept" {
+		t.Fatalf("ran %q, want kept", got)
+	}
+	<-derived.Done()
+	if err := derived.Err(); err != context.Canceled {
+		t.Fatalf("derived Err() = %v, want Canceled", err)
+	}
+	late := c.AfterFunc(func() { ran <- "late" })
+	if got := <-ran; got != "late" {
+		t.Fatalf("ran %q, want late (AfterFunc on an ended context runs at once)", got)
+	}
+	if late() {
+		t.Fatal("stop of a started function = true, want false")
+	}
+	select {
+	case got := <-ran:
+		t.Fatalf("unexpected run %q", got)
+	default:
+	}
+}
