@@ -81,6 +81,7 @@ type interruptSignal struct {
 	it Pending
 }
 
+// Error says the node was interrupted and must return this error.
 func (s *interruptSignal) Error() string {
 	return fmt.Sprintf("graph: node %q interrupted (%s); return this error from the node", s.it.Node, s.it.ID)
 }
