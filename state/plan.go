@@ -58,8 +58,8 @@ type customReducer struct {
 	fn  func(acc, w unsafe.Pointer)
 }
 
-// WithReducer registers fn as the reducer of the top-level field named field
-// (its Go name). When several nodes of one step write the field, the merged
+// WithReducer registers fn as the reducer of the field named field (its Go
+// name; a field of an embedded struct by its promoted name). When several nodes of one step write the field, the merged
 // value starts as the step's input value and becomes fn(acc, write) for each
 // writer's new value, in declaration order. T must be the field's type.
 func WithReducer[T any](field string, fn func(acc, write T) T) Option {
@@ -131,44 +131,44 @@ func NewPlan[S any](opts ...Option) (*Plan[S], error) {
 	}
 	p := &Plan[S]{typ: t, byName: make(map[string]int, t.NumField())}
 	var problems []string
-	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		f := field{FieldInfo: FieldInfo{Name: sf.Name, Type: sf.Type}, index: i, offset: sf.Offset, size: sf.Type.Size()}
+	for _, lf := range leafFields(t) {
+		sf := lf.sf
+		f := field{FieldInfo: FieldInfo{Name: lf.name, Type: sf.Type}, index: len(p.fields), offset: lf.offset, size: sf.Type.Size()}
 		tag, hasTag := sf.Tag.Lookup("reduce")
 		if hasTag {
 			switch tag {
 			case "append":
 				f.Reducer = Append
 				if sf.Type.Kind() != reflect.Slice {
-					problems = append(problems, fmt.Sprintf("field %s: reduce:\"append\" needs a slice, got %s", sf.Name, sf.Type))
+					problems = append(problems, fmt.Sprintf("field %s: reduce:\"append\" needs a slice, got %s", lf.name, sf.Type))
 				}
 			case "merge":
 				f.Reducer = Merge
 				if sf.Type.Kind() != reflect.Map {
-					problems = append(problems, fmt.Sprintf("field %s: reduce:\"merge\" needs a map, got %s", sf.Name, sf.Type))
+					problems = append(problems, fmt.Sprintf("field %s: reduce:\"merge\" needs a map, got %s", lf.name, sf.Type))
 				}
 			case "sum":
 				f.Reducer = Sum
 				if !isNumeric(sf.Type.Kind()) {
-					problems = append(problems, fmt.Sprintf("field %s: reduce:\"sum\" needs a number, got %s", sf.Name, sf.Type))
+					problems = append(problems, fmt.Sprintf("field %s: reduce:\"sum\" needs a number, got %s", lf.name, sf.Type))
 				}
 			case "", "overwrite":
 				f.Reducer = Overwrite
 			default:
-				problems = append(problems, fmt.Sprintf("field %s: unknown reducer %q (want append, merge, sum or a function registered with WithReducer)", sf.Name, tag))
+				problems = append(problems, fmt.Sprintf("field %s: unknown reducer %q (want append, merge, sum or a function registered with WithReducer)", lf.name, tag))
 			}
 		}
-		if cr, ok := cfg.custom[sf.Name]; ok {
+		if cr, ok := cfg.custom[lf.name]; ok {
 			if hasTag && tag != "" {
-				problems = append(problems, fmt.Sprintf("field %s: has both tag reduce:%q and a registered reducer", sf.Name, tag))
+				problems = append(problems, fmt.Sprintf("field %s: has both tag reduce:%q and a registered reducer", lf.name, tag))
 			}
 			if cr.typ != sf.Type {
-				problems = append(problems, fmt.Sprintf("field %s: registered reducer takes %s, field is %s", sf.Name, cr.typ, sf.Type))
+				problems = append(problems, fmt.Sprintf("field %s: registered reducer takes %s, field is %s", lf.name, cr.typ, sf.Type))
 			}
 			f.Reducer = Custom
 			f.custom = cr.fn
 		}
-		p.byName[sf.Name] = len(p.fields)
+		p.byName[lf.name] = len(p.fields)
 		p.fields = append(p.fields, f)
 	}
 	for _, name := range cfg.order {
@@ -180,6 +180,57 @@ func NewPlan[S any](opts ...Option) (*Plan[S], error) {
 		return nil, &PlanError{Type: t.String(), Problems: problems}
 	}
 	return p, nil
+}
+
+// leafField is a field of the plan: a top-level field of S, or a field of a
+// struct embedded in S (recursively), at its offset from the start of S.
+type leafField struct {
+	sf     reflect.StructField
+	name   string
+	offset uintptr
+	depth  int
+}
+
+// leafFields lists the plan's fields of t. A struct embedded by value
+// without a reduce tag of its own is not one field but its fields, so an
+// embedded state type (such as an agent state) keeps its reducers and the
+// isolation of its slices. Each field is named as Go promotes it ("Messages");
+// a name that is ambiguous or shadowed is named by its path
+// ("AgentState.Messages").
+func leafFields(t reflect.Type) []leafField {
+	var out []leafField
+	var walk func(t reflect.Type, base uintptr, path string, depth int)
+	walk = func(t reflect.Type, base uintptr, path string, depth int) {
+		for i := 0; i < t.NumField(); i++ {
+			sf := t.Field(i)
+			_, tagged := sf.Tag.Lookup("reduce")
+			if sf.Anonymous && sf.Type.Kind() == reflect.Struct && !tagged && depth < 8 {
+				walk(sf.Type, base+sf.Offset, path+sf.Name+".", depth+1)
+				continue
+			}
+			out = append(out, leafField{sf: sf, name: path + sf.Name, offset: base + sf.Offset, depth: depth})
+		}
+	}
+	walk(t, 0, "", 0)
+	// Promote names as Go does: a field is reachable by its own name when
+	// no other field of that name is at its depth or shallower.
+	for i := range out {
+		if out[i].depth == 0 {
+			continue
+		}
+		short := out[i].sf.Name
+		promoted := true
+		for j := range out {
+			if j != i && out[j].sf.Name == short && out[j].depth <= out[i].depth {
+				promoted = false
+				break
+			}
+		}
+		if promoted {
+			out[i].name = short
+		}
+	}
+	return out
 }
 
 func isNumeric(k reflect.Kind) bool {
