@@ -59,9 +59,10 @@ type customReducer struct {
 }
 
 // WithReducer registers fn as the reducer of the field named field (its Go
-// name; a field of an embedded struct by its promoted name). When several nodes of one step write the field, the merged
-// value starts as the step's input value and becomes fn(acc, write) for each
-// writer's new value, in declaration order. T must be the field's type.
+// name; a field of an embedded struct by its promoted name). When several
+// nodes of one step write the field, the merged value starts as the step's
+// input value and becomes fn(acc, write) for each writer's new value, in
+// declaration order. T must be the field's type.
 func WithReducer[T any](field string, fn func(acc, write T) T) Option {
 	return func(c *planConfig) {
 		if c.custom == nil {
