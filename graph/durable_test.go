@@ -630,3 +630,52 @@ func TestSnapshotRatio(t *testing.T) {
 		t.Fatal("ratio 0 accepted")
 	}
 }
+
+func TestInterruptInsideSubgraph(t *testing.T) {
+	ctx := context.Background()
+	var drafts atomic.Int32
+	ask := func(q string) graph.NodeFunc[D] {
+		return func(ctx context.Context, s D) (D, error) {
+			ans, err := graph.Interrupt[string](ctx, q)
+			if err != nil {
+				return s, err
+			}
+			s.Log = append(s.Log, q+"="+ans)
+			return s, nil
+		}
+	}
+	ig := graph.New[D]()
+	ig.AddNode("draft", logNode("draft", &drafts))
+	ig.AddNode("ask1", ask("q1")).AddNode("ask2", ask("q2"))
+	ig.AddEdge(graph.START, "draft").AddEdge("draft", "ask1").AddEdge("draft", "ask2")
+	ig.AddJoin("done", "ask1", "ask2")
+	ig.AddNode("done", logNode("done", nil)).AddEdge("done", graph.END)
+	inner := mustCompile(t, ig)
+
+	g := graph.New[D]()
+	g.AddNode("pre", logNode("pre", nil)).AddNode("agent", inner.AsNode())
+	g.AddEdge(graph.START, "pre").AddEdge("pre", "agent").AddEdge("agent", graph.END)
+	c := mustCompile(t, g, graph.WithCheckpointer(state.NewMemory()))
+
+	_, err := c.Invoke(ctx, D{}, graph.Thread("sub"))
+	var ie *graph.InterruptedError
+	if !errors.As(err, &ie) || len(ie.Interrupts) != 1 || ie.Interrupts[0].Node != "agent/ask1" {
+		t.Fatalf("first pause: %v", err)
+	}
+	first := ie.Interrupts[0].ID
+	_, err = c.Invoke(ctx, D{}, graph.Thread("sub"), graph.Resume("A"))
+	if !errors.As(err, &ie) || len(ie.Interrupts) != 1 || ie.Interrupts[0].Node != "agent/ask2" || ie.Interrupts[0].ID == first {
+		t.Fatalf("second pause: %v", err)
+	}
+	out, err := c.Invoke(ctx, D{}, graph.Thread("sub"), graph.Resume("B"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"pre", "draft", "q1=A", "q2=B", "done"}; !slices.Equal(out.Log, want) {
+		t.Fatalf("log %v, want %v", out.Log, want)
+	}
+	// The subgraph re-runs as a whole when its outer task resumes.
+	if drafts.Load() != 3 {
+		t.Fatalf("draft ran %d times", drafts.Load())
+	}
+}

@@ -108,7 +108,15 @@ type interruptState struct {
 	step    int
 	calls   int
 	answers map[string]json.RawMessage
-	used    []string
+	// path locates a task of a subgraph inside the outer task ("" for the
+	// outer task itself), so its interrupts get their own stable ids.
+	path string
+}
+
+// child is the interrupt state of task i at step step of a subgraph run
+// inside this task.
+func (is *interruptState) child(step, i int) *interruptState {
+	return &interruptState{thread: is.thread, cpID: is.cpID, task: is.task, step: is.step, answers: is.answers, path: is.path + strconv.Itoa(step) + "." + strconv.Itoa(i) + "/"}
 }
 
 func interruptID(thread, cpID string, task int, node string, call int) string {
@@ -138,24 +146,22 @@ func Interrupt[T any](ctx context.Context, payload any) (T, error) {
 	is.mu.Lock()
 	call := is.calls
 	is.calls++
-	id := interruptID(is.thread, is.cpID, is.task, t.name(), call)
+	node := t.prefix + t.name()
+	id := interruptID(is.thread, is.cpID, is.task, is.path+node, call)
 	raw, ok := is.answers[id]
-	if ok {
-		is.used = append(is.used, id)
-	}
 	is.mu.Unlock()
 	if ok {
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return zero, fmt.Errorf("graph: resume value for interrupt %s of node %q does not decode into %T: %w", id, t.name(), zero, err)
+			return zero, fmt.Errorf("graph: resume value for interrupt %s of node %q does not decode into %T: %w", id, node, zero, err)
 		}
 		return v, nil
 	}
 	b, err := json.Marshal(payload)
 	if err != nil {
-		return zero, fmt.Errorf("graph: interrupt payload of node %q cannot be encoded: %w", t.name(), err)
+		return zero, fmt.Errorf("graph: interrupt payload of node %q cannot be encoded: %w", node, err)
 	}
-	return zero, &interruptSignal{it: Pending{ID: id, Kind: InterruptNode, Node: t.name(), Step: is.step, Payload: b}}
+	return zero, &interruptSignal{it: Pending{ID: id, Kind: InterruptNode, Node: node, Step: is.step, Payload: b}}
 }
 
 type resumeValue struct {

@@ -130,6 +130,10 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 		r.seq.sink = parent.sink
 		r.seq.prefix = parent.prefix + parent.name() + "/"
 		r.seq.done = parent.done
+		if c.dur == nil {
+			// Interrupts inside the subgraph pause the outer task.
+			r.seq.intr = parent.intr
+		}
 	}
 	r.nctx = nodeCtx{Context: ctx, t: &r.seq}
 	if c.width <= len(r.buf[0]) {
@@ -389,6 +393,14 @@ func (r *run[S]) parallel() error {
 		if err := r.d.interrupted(); err != nil {
 			return err
 		}
+	} else {
+		// A subgraph run: the first interrupt pauses the outer task; the
+		// others are raised again when the outer task runs after resume.
+		for i := range r.cur {
+			if r.cur[i].intr != nil {
+				return r.cur[i].err
+			}
+		}
 	}
 	if r.kinds&EventNodeEnd != 0 {
 		for i := range r.cur {
@@ -441,6 +453,8 @@ func (r *run[S]) runTasks() error {
 		sl.info = taskInfo{idx: int(t.node), names: &c.names, step: r.step, task: i, sink: r.seq.sink, prefix: r.seq.prefix}
 		if r.d != nil {
 			sl.info.intr = r.d.interruptState(i)
+		} else if r.seq.intr != nil {
+			sl.info.intr = r.seq.intr.child(r.step, i)
 		}
 		sl.ctx = nodeCtx{Context: sctx, t: &sl.info}
 		if inline < 0 && !r.pump {

@@ -10,7 +10,11 @@ var errNilSubgraph = errors.New("graph: Subgraph needs a compiled inner graph an
 // AsNode returns the compiled graph as a node of another graph over the
 // same state type: the node runs this graph from the outer state to its end
 // and returns its final state. Custom events and tokens of the inner nodes
-// reach the outer stream, named "outer/inner".
+// reach the outer stream, named "outer/inner". In a checkpointed outer
+// graph, an Interrupt inside the subgraph pauses the outer task (the pending
+// interrupt is named "outer/inner"); on resume the subgraph runs again from
+// its start and the answered Interrupt calls return their answers. Parallel
+// interrupts inside one subgraph are raised one at a time.
 func (c *Compiled[S]) AsNode(opts ...RunOption) NodeFunc[S] {
 	return func(ctx context.Context, s S) (S, error) {
 		return c.Invoke(ctx, s, opts...)
