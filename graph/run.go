@@ -94,7 +94,6 @@ var errStopped = errors.New("graph: stream consumer stopped")
 type parallelState[S any] struct {
 	writes    []state.Write[S]
 	slots     []slot
-	slotsBuf  [8]slot
 	writesBuf [8]state.Write[S]
 	markBuf   [16]int32
 	wg        sync.WaitGroup
@@ -437,11 +436,11 @@ func (r *run[S]) runTasks() error {
 	defer cancel()
 	p := r.parState()
 	p.failed.Store(0)
-	if cap(p.slots) < len(r.cur) {
-		p.slots = make([]slot, len(r.cur))
-	}
-	p.slots = p.slots[:len(r.cur)]
-	slots := p.slots
+	// Fresh slots every step: a context a node derived from its own (a
+	// timer, a worker's cancel) may still read it after the node returned,
+	// so a slot must never be rewritten for a later step.
+	slots := make([]slot, len(r.cur))
+	p.slots = slots
 	p.cancel = cancel
 	inline := -1
 	for i := range r.cur {
@@ -522,7 +521,7 @@ func (r *run[S]) runTasks() error {
 func (r *run[S]) parState() *parallelState[S] {
 	if r.par == nil {
 		p := new(parallelState[S])
-		p.slots, p.writes = p.slotsBuf[:0], p.writesBuf[:0]
+		p.writes = p.writesBuf[:0]
 		r.par = p
 	}
 	return r.par
