@@ -92,6 +92,7 @@ type taskInfo struct {
 	idx    int
 	names  *[]string
 	step   int
+	limit  int
 	task   int
 	sink   *sink
 	prefix string
@@ -169,4 +170,16 @@ func NodeName(ctx context.Context) (node string, step int, ok bool) {
 		return "", 0, false
 	}
 	return t.prefix + t.name(), t.step, true
+}
+
+// StepsLeft returns how many steps the run of the node running with ctx may
+// still start after the current one before it reaches its step limit, or ok
+// false outside a node. An agent can use it to answer while it still can
+// instead of failing with a *StepLimitError.
+func StepsLeft(ctx context.Context) (left int, ok bool) {
+	t := taskFrom(ctx)
+	if t == nil || t.limit <= 0 {
+		return 0, false
+	}
+	return max(t.limit-t.step-1, 0), true
 }

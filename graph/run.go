@@ -124,6 +124,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	}
 	r.seq.done = r.done
 	r.seq.names = &c.names
+	r.seq.limit = r.limit
 	if parent := taskFrom(ctx); parent != nil {
 		// A subgraph: its nodes' events flow into the outer run's stream.
 		r.seq.sink = parent.sink
@@ -449,7 +450,7 @@ func (r *run[S]) runTasks() error {
 			continue
 		}
 		sl := &slots[i]
-		sl.info = taskInfo{idx: int(t.node), names: &c.names, step: r.step, task: i, sink: r.seq.sink, prefix: r.seq.prefix}
+		sl.info = taskInfo{idx: int(t.node), names: &c.names, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix}
 		if r.d != nil {
 			sl.info.intr = r.d.interruptState(i)
 		} else if r.seq.intr != nil {

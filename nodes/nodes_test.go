@@ -398,3 +398,40 @@ func TestReActAsSubgraph(t *testing.T) {
 		t.Fatal("usage not carried out of the subgraph")
 	}
 }
+
+// With a step budget nearly spent, the agent answers instead of failing.
+func TestStepBudgetForcesAnAnswer(t *testing.T) {
+	log := &callLog{}
+	greedy := scripted.NewFunc(func(msgs []llm.Message) scripted.Reply {
+		if last := msgs[len(msgs)-1]; last.Role == llm.RoleSystem && strings.Contains(last.Content, "Answer the user now") {
+			return scripted.Reply{Text: "Answering within budget."}
+		}
+		return scripted.Reply{ToolCalls: []llm.ToolCall{{Name: "get_weather", Arguments: `{"location":"Seoul"}`}}}
+	})
+	agent, err := NewReAct(ReActConfig{Model: completer(greedy), Tools: weatherRegistry(t, log), MaxIterations: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := AgentState{Messages: []llm.Message{llm.User("Weather?")}}
+	// Without the reserve the model would loop until the limit.
+	out, err := agent.Invoke(context.Background(), in, graph.StepLimit(6))
+	if err != nil {
+		t.Fatalf("run failed instead of answering: %v", err)
+	}
+	// Steps: reason(0) tool(1) reason(2) tool(3) reason(4, 1 step left: answer).
+	if out.Answer() != "Answering within budget." || len(log.all()) != 2 || out.Iterations != 3 {
+		t.Fatalf("answer %q after %d tool calls and %d iterations", out.Answer(), len(log.all()), out.Iterations)
+	}
+	ctxLeft := -1
+	probe := graph.New[AgentState]().AddNode("p", func(ctx context.Context, s AgentState) (AgentState, error) {
+		ctxLeft, _ = graph.StepsLeft(ctx)
+		return s, nil
+	}).AddEdge(graph.START, "p").AddEdge("p", graph.END)
+	pc, err := probe.Compile(graph.WithStepLimit(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.Invoke(context.Background(), AgentState{}); err != nil || ctxLeft != 9 {
+		t.Fatalf("StepsLeft in step 0 of 10 = %d (%v), want 9", ctxLeft, err)
+	}
+}

@@ -47,6 +47,12 @@ type ReasonConfig struct {
 	// and with an instruction to answer, so the agent answers instead of
 	// running out of steps.
 	MaxIterations int
+	// ReserveSteps is how many graph steps a tool round needs after this
+	// node (default 3: tool_exec, llm_reason again, memory_retain). When
+	// the run has fewer steps left before its step limit, the call is made
+	// as the last one — without tools — so the agent answers instead of
+	// failing with a step-limit error.
+	ReserveSteps int
 	// Temperature and MaxTokens are passed to the model when set.
 	Temperature *float64
 	MaxTokens   int
@@ -73,6 +79,9 @@ func LLMReason[S any, P interface {
 	if cfg.MaxIterations <= 0 {
 		cfg.MaxIterations = DefaultMaxIterations
 	}
+	if cfg.ReserveSteps <= 0 {
+		cfg.ReserveSteps = 3
+	}
 	if cfg.MemoryPrompt == nil {
 		cfg.MemoryPrompt = FormatMemories
 	}
@@ -90,6 +99,9 @@ func LLMReason[S any, P interface {
 	return func(ctx context.Context, s S) (S, error) {
 		a := P(&s).Agent()
 		last := a.Iterations+1 >= cfg.MaxIterations
+		if left, ok := graph.StepsLeft(ctx); ok && left < cfg.ReserveSteps {
+			last = true
+		}
 		req := &llm.Request{
 			Model:       cfg.ModelName,
 			Messages:    buildMessages(cfg, a, last),
