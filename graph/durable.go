@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sync"
@@ -192,6 +193,14 @@ type durableRun[S any] struct {
 	exitW  []state.TaskWrites
 	exitSt S
 
+	// memos are the Once results of the current step's tasks, by task;
+	// loaded are those read back for the step of checkpoint loadedCP;
+	// exitRun holds running tasks' progress under DurabilityExit.
+	memos    []*taskMemo
+	loaded   map[int][]state.Memo
+	loadedCP string
+	exitRun  map[int]state.TaskWrites
+
 	q     chan func() error
 	qdone chan struct{}
 	qerr  error
@@ -363,6 +372,18 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		for _, a := range w.Resumed {
 			dr.answers[a.ID] = a.Payload
 		}
+		if len(w.Memos) > 0 && (w.Running || len(w.Interrupts) > 0) {
+			if dr.loaded == nil {
+				dr.loaded = map[int][]state.Memo{}
+			}
+			dr.loaded[w.Task] = w.Memos
+			dr.loadedCP = cp.ID
+		}
+		if w.Running {
+			// The task was still running: it runs again, its side effects'
+			// results at hand.
+			continue
+		}
 		if len(w.Interrupts) > 0 {
 			for _, it := range w.Interrupts {
 				pending = append(pending, it.ID)
@@ -442,11 +463,13 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 	cp.Extra, _ = json.Marshal(ex)
 	dr.cpID = cp.ID
 	dr.taskW = dr.taskW[:0]
+	dr.memos = dr.memos[:0]
 	switch dr.mode {
 	case DurabilityExit:
 		dr.exitCP = &cp
 		dr.exitSt = r.state
 		dr.exitW = dr.exitW[:0]
+		clear(dr.exitRun)
 	case DurabilityAsync:
 		dr.enqueue(func() error { return dr.d.cp.Put(dr.sctx, cp) })
 	default:
@@ -547,7 +570,57 @@ func (dr *durableRun[S]) boundary() error {
 }
 
 func (dr *durableRun[S]) interruptState(i int) *interruptState {
-	return &interruptState{thread: dr.thread, cpID: dr.cpID, task: i, step: dr.r.step, answers: dr.answers}
+	m := &taskMemo{task: i, node: dr.r.c.nodes[dr.r.cur[i].node].name, saver: dr}
+	if ms := dr.loaded[i]; len(ms) > 0 && dr.loadedCP == dr.cpID {
+		m.saved = make(map[string]json.RawMessage, len(ms))
+		for _, mm := range ms {
+			m.saved[mm.Key] = mm.Value
+		}
+	}
+	dr.mu.Lock()
+	for len(dr.memos) <= i {
+		dr.memos = append(dr.memos, nil)
+	}
+	dr.memos[i] = m
+	dr.mu.Unlock()
+	return &interruptState{thread: dr.thread, cpID: dr.cpID, task: i, step: dr.r.step, answers: dr.answers, memo: m}
+}
+
+// resumed lists the answers given so far, for a task's saved entry.
+func (dr *durableRun[S]) resumedList(node string) []state.Interrupt {
+	var out []state.Interrupt
+	for id, v := range dr.answers {
+		out = append(out, state.Interrupt{ID: id, Node: node, Payload: v})
+	}
+	slices.SortFunc(out, func(a, b state.Interrupt) int { return cmpStr(a.ID, b.ID) })
+	return out
+}
+
+// saveRunning saves the progress of task i, still running: the results of
+// its side effects so far (and the answers it was given), so a re-run of the
+// task does not perform them again. The caller holds the task's memo lock,
+// which orders this save before the task's final entry.
+func (dr *durableRun[S]) saveRunning(i int, node string, memos []state.Memo) error {
+	w := state.TaskWrites{Task: i, Node: node, Running: true, Memos: memos, Resumed: dr.resumedList(node), CreatedAt: time.Now().UTC()}
+	switch dr.mode {
+	case DurabilityExit:
+		dr.mu.Lock()
+		if dr.exitRun == nil {
+			dr.exitRun = map[int]state.TaskWrites{}
+		}
+		dr.exitRun[i] = w
+		dr.mu.Unlock()
+	case DurabilityAsync:
+		id := dr.cpID
+		dr.mu.Lock()
+		dr.enqueue(func() error { return dr.d.cp.PutWrites(dr.sctx, dr.thread, id, w) })
+		dr.mu.Unlock()
+	default:
+		if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {
+			return fmt.Errorf("graph: save progress of node %q (thread %q, step %d): %w", node, dr.thread, dr.r.step, err)
+		}
+	}
+	return nil
 }
 
 // taskDone saves a finished task's writes (or its interrupt) at once, so a
@@ -555,13 +628,27 @@ func (dr *durableRun[S]) interruptState(i int) *interruptState {
 func (dr *durableRun[S]) taskDone(i int, t *task[S]) error {
 	r := dr.r
 	w := state.TaskWrites{Task: i, Node: r.c.nodes[t.node].name, CreatedAt: time.Now().UTC()}
+	var m *taskMemo
+	dr.mu.Lock()
+	if i < len(dr.memos) {
+		m = dr.memos[i]
+	}
+	dr.mu.Unlock()
+	var memos []state.Memo
+	if m != nil {
+		// Closed, the task saves no more progress, so no save of a side
+		// effect can land after (and replace) the task's final entry.
+		memos = m.close()
+	}
+	dr.mu.Lock()
+	delete(dr.exitRun, i)
+	dr.mu.Unlock()
 	if t.intr != nil {
 		it := t.intr
 		w.Interrupts = append(w.Interrupts, state.Interrupt{ID: it.ID, Node: it.Node, Payload: it.Payload})
-		for id, v := range dr.answers {
-			w.Resumed = append(w.Resumed, state.Interrupt{ID: id, Node: w.Node, Payload: v})
-		}
-		slices.SortFunc(w.Resumed, func(a, b state.Interrupt) int { return cmpStr(a.ID, b.ID) })
+		w.Resumed = dr.resumedList(w.Node)
+		// The node runs again on resume: keep its side effects' results.
+		w.Memos = memos
 	} else {
 		b, err := r.c.plan.EncodeWrites(r.input(t), &t.out)
 		if err != nil {
@@ -650,6 +737,13 @@ func (dr *durableRun[S]) finish(final S, err error) error {
 						break
 					}
 					eerr = d.cp.PutWrites(sctx, dr.thread, cp.ID, w)
+				}
+				// Tasks that did not finish keep their side effects' results.
+				for _, i := range slices.Sorted(maps.Keys(dr.exitRun)) {
+					if eerr != nil {
+						break
+					}
+					eerr = d.cp.PutWrites(sctx, dr.thread, cp.ID, dr.exitRun[i])
 				}
 			}
 			if eerr != nil {

@@ -64,6 +64,10 @@ func (c *Compiled[S]) snapshot(ctx context.Context, thread string, cp state.Chec
 		return sn, fmt.Errorf("graph: load writes of thread %q checkpoint %s: %w", thread, cp.ID, err)
 	}
 	for _, w := range ws {
+		if w.Running {
+			// A task that had not finished: no writes yet.
+			continue
+		}
 		for _, it := range w.Interrupts {
 			sn.Interrupts = append(sn.Interrupts, Pending{ID: it.ID, Kind: InterruptNode, Node: it.Node, Step: cp.Step, Payload: it.Payload})
 		}

@@ -111,12 +111,27 @@ type interruptState struct {
 	// path locates a task of a subgraph inside the outer task ("" for the
 	// outer task itself), so its interrupts get their own stable ids.
 	path string
+	// counter, if not nil, is the state whose calls count this one's
+	// Interrupt calls (a subgraph run in the node of that state's task).
+	counter *interruptState
+	// memo holds the outer task's Once results; scope prefixes the Once
+	// keys of a subgraph's tasks with the node run that started it.
+	memo  *taskMemo
+	scope string
+}
+
+// counterOf returns the state counting is's Interrupt calls.
+func (is *interruptState) counterOf() *interruptState {
+	if is.counter != nil {
+		return is.counter
+	}
+	return is
 }
 
 // child is the interrupt state of task i at step step of a subgraph run
 // inside this task.
 func (is *interruptState) child(step, i int) *interruptState {
-	return &interruptState{thread: is.thread, cpID: is.cpID, task: is.task, step: is.step, answers: is.answers, path: is.path + strconv.Itoa(step) + "." + strconv.Itoa(i) + "/"}
+	return &interruptState{thread: is.thread, cpID: is.cpID, task: is.task, step: is.step, answers: is.answers, path: is.path + strconv.Itoa(step) + "." + strconv.Itoa(i) + "/", memo: is.memo, scope: is.scope}
 }
 
 func interruptID(thread, cpID string, task int, node string, call int) string {
@@ -131,11 +146,14 @@ func interruptID(thread, cpID string, task int, node string, call int) string {
 // Interrupt asks for input. The first time it runs in a task it returns an
 // error the node must return (the run then stops with an *InterruptedError
 // listing payload); when the thread is resumed with an answer for this
-// interrupt, the node runs again and this call returns the answer decoded
-// into T. Several Interrupt calls in one node are answered in order.
+// interrupt, the node runs again from its start and this call returns the
+// answer decoded into T. Several Interrupt calls in one node are answered in
+// order.
 //
-// Work before Interrupt runs again on resume; put side effects after it or
-// in a later node.
+// Because the node runs again from its start, the code before Interrupt
+// runs again on resume. Wrap each side effect there in Once: its result is
+// saved with the task's progress and returned on the re-run without
+// performing the effect again.
 func Interrupt[T any](ctx context.Context, payload any) (T, error) {
 	var zero T
 	t := taskFrom(ctx)
@@ -143,13 +161,14 @@ func Interrupt[T any](ctx context.Context, payload any) (T, error) {
 		return zero, ErrNoCheckpointer
 	}
 	is := t.intr
-	is.mu.Lock()
-	call := is.calls
-	is.calls++
+	cs := is.counterOf()
+	cs.mu.Lock()
+	call := cs.calls
+	cs.calls++
+	cs.mu.Unlock()
 	node := t.prefix + t.name()
 	id := interruptID(is.thread, is.cpID, is.task, is.path+node, call)
 	raw, ok := is.answers[id]
-	is.mu.Unlock()
 	if ok {
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {

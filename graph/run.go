@@ -130,9 +130,10 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 		r.seq.sink = parent.sink
 		r.seq.prefix = parent.prefix + parent.name() + "/"
 		r.seq.done = parent.done
-		if c.dur == nil {
-			// Interrupts inside the subgraph pause the outer task.
-			r.seq.intr = parent.intr
+		if c.dur == nil && parent.intr != nil {
+			// Interrupts inside the subgraph pause the outer task; Once
+			// results are saved with it.
+			r.seq.intr = parent.intr.sub(parent)
 		}
 	}
 	r.nctx = nodeCtx{Context: ctx, t: &r.seq}
@@ -581,6 +582,7 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 			return in, &NodeError{Node: n.name, Step: r.step, Attempts: attempt, Err: err}
 		}
 		attempt++
+		retryOnce(ctx)
 	}
 }
 

@@ -72,9 +72,18 @@ type Interrupt struct {
 	Payload []byte `json:"payload,omitempty"`
 }
 
+// Memo is the saved result of one side effect a task performed (see
+// graph.Once): the task's key for it and its encoded result.
+type Memo struct {
+	Key   string `json:"key"`
+	Value []byte `json:"value"`
+}
+
 // TaskWrites is what one finished task of a checkpoint's next step wrote, or
 // the interrupts it raised. Saved as soon as the task ends, so a crashed or
-// interrupted step does not run it again.
+// interrupted step does not run it again. A task that is still running saves
+// an entry with Running set as soon as one of its side effects has a result,
+// so a re-run of the task can return that result instead of repeating it.
 type TaskWrites struct {
 	// Task is the task's position in the checkpoint's Next.
 	Task       int
@@ -83,7 +92,14 @@ type TaskWrites struct {
 	Interrupts []Interrupt
 	// Resumed holds the answers (in Payload) already given to this task's
 	// earlier interrupts, so a re-run can replay them.
-	Resumed   []Interrupt
+	Resumed []Interrupt
+	// Memos holds the results of the side effects the task performed so
+	// far, by key, so a re-run does not perform them again.
+	Memos []Memo
+	// Running marks an entry saved while the task still ran: it has no
+	// Writes and no Interrupts, only Memos and Resumed. The task must run
+	// again.
+	Running   bool
 	CreatedAt time.Time
 }
 

@@ -48,6 +48,13 @@ func cloneWrites(w TaskWrites) TaskWrites {
 		res[i] = Interrupt{ID: it.ID, Node: it.Node, Payload: slices.Clone(it.Payload)}
 	}
 	w.Resumed = res
+	if w.Memos != nil {
+		ms := make([]Memo, len(w.Memos))
+		for i, m := range w.Memos {
+			ms[i] = Memo{Key: m.Key, Value: slices.Clone(m.Value)}
+		}
+		w.Memos = ms
+	}
 	return w
 }
 

@@ -55,6 +55,9 @@ type Store struct {
 	db   *sql.DB
 	path string
 	busy time.Duration
+	// legacy: a read-only file whose writes table predates the memos and
+	// running columns.
+	legacy bool
 }
 
 var _ state.Checkpointer = (*Store)(nil)
@@ -85,9 +88,16 @@ CREATE TABLE IF NOT EXISTS writes (
 	interrupts BLOB,
 	resumed    BLOB,
 	created    INTEGER NOT NULL,
+	memos      BLOB,
+	running    INTEGER NOT NULL DEFAULT 0,
 	UNIQUE (thread, cp, task)
 );
 `
+
+// writesColumns are the columns of the writes table added after its first
+// version, with their definitions; Open adds the missing ones to an older
+// file.
+var writesColumns = [][2]string{{"memos", "BLOB"}, {"running", "INTEGER NOT NULL DEFAULT 0"}}
 
 // Open opens (creating if needed) the database file at path.
 func Open(path string, opts ...Option) (*Store, error) {
@@ -122,7 +132,47 @@ func Open(path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, s.wrap("open", err)
 	}
+	have, err := s.columns()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, col := range writesColumns {
+		if have[col[0]] || !have["task"] {
+			continue
+		}
+		if cfg.readOnly {
+			s.legacy = true
+			continue
+		}
+		if _, err := db.Exec(`ALTER TABLE writes ADD COLUMN ` + col[0] + ` ` + col[1]); err != nil {
+			db.Close()
+			return nil, s.wrap("add column "+col[0]+" to the writes table of", err)
+		}
+	}
 	return s, nil
+}
+
+// columns returns the names of the writes table's columns (none when the
+// table does not exist).
+func (s *Store) columns() (map[string]bool, error) {
+	rows, err := s.db.Query(`SELECT name FROM pragma_table_info('writes')`)
+	if err != nil {
+		return nil, s.wrap("read the schema of", err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, s.wrap("read the schema of", err)
+		}
+		have[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("read the schema of", err)
+	}
+	return have, nil
 }
 
 // Close closes the database.
@@ -199,8 +249,13 @@ func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
 
 // PutWrites saves one task's writes in one transaction.
 func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w state.TaskWrites) error {
-	var intr, res []byte
+	var intr, res, memos []byte
 	var err error
+	if len(w.Memos) > 0 {
+		if memos, err = json.Marshal(w.Memos); err != nil {
+			return fmt.Errorf("sqlite checkpointer: encode side-effect results: %w", err)
+		}
+	}
 	if len(w.Interrupts) > 0 {
 		if intr, err = json.Marshal(w.Interrupts); err != nil {
 			return fmt.Errorf("sqlite checkpointer: encode interrupts: %w", err)
@@ -211,11 +266,16 @@ func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w 
 			return fmt.Errorf("sqlite checkpointer: encode resume values: %w", err)
 		}
 	}
-	res2, err := s.db.ExecContext(ctx, `INSERT INTO writes (thread, cp, task, node, writes, interrupts, resumed, created)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM checkpoints WHERE thread = ? AND id = ?)
+	running := 0
+	if w.Running {
+		running = 1
+	}
+	res2, err := s.db.ExecContext(ctx, `INSERT INTO writes (thread, cp, task, node, writes, interrupts, resumed, created, memos, running)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM checkpoints WHERE thread = ? AND id = ?)
 		ON CONFLICT (thread, cp, task) DO UPDATE SET node = excluded.node, writes = excluded.writes,
-			interrupts = excluded.interrupts, resumed = excluded.resumed, created = excluded.created`,
-		threadID, checkpointID, w.Task, w.Node, nullable(w.Writes), nullable(intr), nullable(res), w.CreatedAt.UnixNano(), threadID, checkpointID)
+			interrupts = excluded.interrupts, resumed = excluded.resumed, created = excluded.created,
+			memos = excluded.memos, running = excluded.running`,
+		threadID, checkpointID, w.Task, w.Node, nullable(w.Writes), nullable(intr), nullable(res), w.CreatedAt.UnixNano(), nullable(memos), running, threadID, checkpointID)
 	if err != nil {
 		return s.wrap(fmt.Sprintf("save writes of task %d of checkpoint %s (thread %q) in", w.Task, checkpointID, threadID), err)
 	}
@@ -270,7 +330,11 @@ func (s *Store) Get(ctx context.Context, threadID, checkpointID string) (state.C
 
 // Writes returns the task writes saved against a checkpoint, by task.
 func (s *Store) Writes(ctx context.Context, threadID, checkpointID string) ([]state.TaskWrites, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT task, node, writes, interrupts, resumed, created FROM writes WHERE thread = ? AND cp = ? ORDER BY task`, threadID, checkpointID)
+	cols := `memos, running`
+	if s.legacy {
+		cols = `NULL, 0`
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT task, node, writes, interrupts, resumed, created, `+cols+` FROM writes WHERE thread = ? AND cp = ? ORDER BY task`, threadID, checkpointID)
 	if err != nil {
 		return nil, s.wrap(fmt.Sprintf("read writes of checkpoint %s (thread %q) from", checkpointID, threadID), err)
 	}
@@ -278,12 +342,18 @@ func (s *Store) Writes(ctx context.Context, threadID, checkpointID string) ([]st
 	var out []state.TaskWrites
 	for rows.Next() {
 		var w state.TaskWrites
-		var intr, res []byte
-		var created int64
-		if err := rows.Scan(&w.Task, &w.Node, &w.Writes, &intr, &res, &created); err != nil {
+		var intr, res, memos []byte
+		var created, running int64
+		if err := rows.Scan(&w.Task, &w.Node, &w.Writes, &intr, &res, &created, &memos, &running); err != nil {
 			return nil, s.wrap("read writes from", err)
 		}
 		w.CreatedAt = time.Unix(0, created).UTC()
+		w.Running = running != 0
+		if len(memos) > 0 {
+			if err := json.Unmarshal(memos, &w.Memos); err != nil {
+				return nil, &state.CorruptError{ThreadID: threadID, CheckpointID: checkpointID, Err: fmt.Errorf("side-effect results of task %d: %w", w.Task, err)}
+			}
+		}
 		if len(intr) > 0 {
 			if err := json.Unmarshal(intr, &w.Interrupts); err != nil {
 				return nil, &state.CorruptError{ThreadID: threadID, CheckpointID: checkpointID, Err: fmt.Errorf("interrupts of task %d: %w", w.Task, err)}

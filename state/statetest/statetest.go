@@ -171,6 +171,26 @@ func Run(t *testing.T, open func(t *testing.T) state.Checkpointer) {
 		if len(ws) != 2 || string(ws[0].Writes) != `{}` || len(ws[0].Interrupts) != 0 {
 			t.Fatalf("after replace: %+v", ws)
 		}
+		// A running task's entry with the results of its side effects, then
+		// its final entry.
+		run := state.TaskWrites{Task: 1, Node: "b", Running: true, Memos: []state.Memo{{Key: "b@0.1/charge", Value: []byte(`{"id":7}`)}, {Key: "b@0.1/mail", Value: []byte(`"sent"`)}}, Resumed: []state.Interrupt{{ID: "i0", Node: "b", Payload: []byte(`1`)}}, CreatedAt: at}
+		if err := s.PutWrites(ctx, "t", "c1", run); err != nil {
+			t.Fatal(err)
+		}
+		ws, _ = s.Writes(ctx, "t", "c1")
+		if len(ws) != 2 || !ws[1].Running || ws[1].Writes != nil || len(ws[1].Interrupts) != 0 || len(ws[1].Memos) != 2 ||
+			ws[1].Memos[0].Key != "b@0.1/charge" || string(ws[1].Memos[0].Value) != `{"id":7}` || ws[1].Memos[1].Key != "b@0.1/mail" || string(ws[1].Memos[1].Value) != `"sent"` ||
+			len(ws[1].Resumed) != 1 || string(ws[1].Resumed[0].Payload) != "1" || ws[0].Running || len(ws[0].Memos) != 0 {
+			t.Fatalf("running entry: %+v", ws)
+		}
+		done := state.TaskWrites{Task: 1, Node: "b", Writes: []byte(`{"set":{"A":2}}`), Memos: run.Memos[:1], CreatedAt: at}
+		if err := s.PutWrites(ctx, "t", "c1", done); err != nil {
+			t.Fatal(err)
+		}
+		ws, _ = s.Writes(ctx, "t", "c1")
+		if len(ws) != 2 || ws[1].Running || string(ws[1].Writes) != `{"set":{"A":2}}` || len(ws[1].Memos) != 1 || len(ws[1].Resumed) != 0 {
+			t.Fatalf("finished entry after running one: %+v", ws[1])
+		}
 		other, err := s.Writes(ctx, "t", "c2")
 		if err != nil || len(other) != 0 {
 			t.Fatalf("writes of unknown checkpoint: %v %v", other, err)
