@@ -20,6 +20,7 @@ import (
 const (
 	crashEnv   = "JEDISOS_CRASH_DB"
 	crashBlock = "JEDISOS_CRASH_BLOCK"
+	crashOnce  = "JEDISOS_CRASH_ONCE"
 )
 
 // crashChild is the program the kill-and-resume test runs in a child
@@ -27,6 +28,9 @@ const (
 // With crashBlock set, b2 waits until b1's writes are saved, signals the
 // parent and blocks until it is killed.
 func crashChild(db string) int {
+	if os.Getenv(crashOnce) != "" {
+		return onceCrashChild(db)
+	}
 	ctx := context.Background()
 	store, err := sqlite.Open(db)
 	if err != nil {
@@ -34,14 +38,7 @@ func crashChild(db string) int {
 		return 2
 	}
 	defer store.Close()
-	record := func(name string) {
-		f, err := os.OpenFile(db+".runs", os.O_CREATE|os.O_APPEND|os.O_WRONLY|os.O_SYNC, 0o644)
-		if err != nil {
-			panic(err)
-		}
-		fmt.Fprintln(f, name)
-		f.Close()
-	}
+	record := recorder(db)
 	node := func(name string) graph.NodeFunc[D] {
 		return func(ctx context.Context, s D) (D, error) {
 			record(name)
@@ -89,14 +86,86 @@ func crashChild(db string) int {
 	return 0
 }
 
-// TestKillAndResumeSQLite runs a graph in a child process against a SQLite
-// file, kills it with SIGKILL while a node is blocked, resumes it in a new
-// process, and checks that every node whose writes were saved ran once.
-func TestKillAndResumeSQLite(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "crash.db")
+// recorder returns a function that appends a line to the file db.runs.
+func recorder(db string) func(string) {
+	return func(name string) {
+		f, err := os.OpenFile(db+".runs", os.O_CREATE|os.O_APPEND|os.O_WRONLY|os.O_SYNC, 0o644)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Fprintln(f, name)
+		f.Close()
+	}
+}
+
+// onceCrashChild runs a -> pay -> ship, where pay charges through graph.Once
+// (the receipt names the charging process). With crashBlock set, pay blocks
+// after the charge until it is killed.
+func onceCrashChild(db string) int {
+	ctx := context.Background()
+	store, err := sqlite.Open(db)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer store.Close()
+	record := recorder(db)
+	g := graph.New[Pay]()
+	g.AddNode("a", func(_ context.Context, s Pay) (Pay, error) {
+		record("a")
+		s.Log = append(s.Log, "a")
+		return s, nil
+	})
+	g.AddNode("pay", func(ctx context.Context, s Pay) (Pay, error) {
+		record("pay")
+		r, err := graph.Once(ctx, "charge", func(context.Context) (string, error) {
+			record("charge")
+			return fmt.Sprintf("receipt-%d", os.Getpid()), nil
+		})
+		if err != nil {
+			return s, err
+		}
+		if os.Getenv(crashBlock) != "" {
+			if err := os.WriteFile(db+".blocked", nil, 0o644); err != nil {
+				panic(err)
+			}
+			select {}
+		}
+		s.Receipt = r
+		s.Log = append(s.Log, "pay")
+		return s, nil
+	})
+	g.AddNode("ship", func(_ context.Context, s Pay) (Pay, error) {
+		record("ship")
+		s.Log = append(s.Log, "ship "+s.Receipt)
+		return s, nil
+	})
+	g.AddEdge(graph.START, "a").AddEdge("a", "pay").AddEdge("pay", "ship").AddEdge("ship", graph.END)
+	c, err := g.Compile(graph.WithCheckpointer(store))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	out, err := c.Invoke(ctx, Pay{}, graph.Thread("crash"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// killAndResume runs the test binary as a child against db with env set,
+// kills it with SIGKILL once it reports being blocked, then runs it again to
+// the end. It returns the killed child's pid and the second one's output.
+func killAndResume(t *testing.T, db string, env ...string) (int, []byte) {
+	t.Helper()
 	child := func(block bool) *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), crashEnv+"="+db)
+		cmd.Env = append(cmd.Env, env...)
 		if block {
 			cmd.Env = append(cmd.Env, crashBlock+"=1")
 		}
@@ -127,20 +196,17 @@ func TestKillAndResumeSQLite(t *testing.T) {
 	if ws, ok := first.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		t.Fatalf("child was not killed by SIGKILL: %v", err)
 	}
-
 	second := child(false)
 	second.Stderr = &stderr
 	out, err := second.Output()
 	if err != nil {
 		t.Fatalf("resume failed: %v; stderr: %s", err, stderr.String())
 	}
-	var final D
-	if err := json.Unmarshal(out, &final); err != nil {
-		t.Fatalf("child output %q: %v", out, err)
-	}
-	if want := []string{"a", "b1", "b2", "c", "d"}; !slices.Equal(final.Log, want) || final.Count != 5 {
-		t.Fatalf("final state %+v, want log %v and count 5", final, want)
-	}
+	return first.Process.Pid, out
+}
+
+func runCounts(t *testing.T, db string) string {
+	t.Helper()
 	runs, err := os.ReadFile(db + ".runs")
 	if err != nil {
 		t.Fatal(err)
@@ -149,10 +215,46 @@ func TestKillAndResumeSQLite(t *testing.T) {
 	for _, line := range strings.Fields(string(runs)) {
 		counts[line]++
 	}
+	return fmt.Sprint(counts)
+}
+
+// TestKillAndResumeOnce kills a process right after a node's side effect
+// ran through graph.Once (its result saved) and before the node returned;
+// the resumed process runs the node again but not the side effect, and the
+// node's write carries the result the killed process got.
+func TestKillAndResumeOnce(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "once.db")
+	pid, out := killAndResume(t, db, crashOnce+"=1")
+	var final Pay
+	if err := json.Unmarshal(out, &final); err != nil {
+		t.Fatalf("child output %q: %v", out, err)
+	}
+	receipt := fmt.Sprintf("receipt-%d", pid)
+	if want := []string{"a", "pay", "ship " + receipt}; final.Receipt != receipt || !slices.Equal(final.Log, want) {
+		t.Fatalf("final state %+v, want receipt %s and log %v", final, receipt, want)
+	}
+	if got, want := runCounts(t, db), fmt.Sprint(map[string]int{"a": 1, "pay": 2, "charge": 1, "ship": 1}); got != want {
+		t.Fatalf("runs %v, want %v", got, want)
+	}
+}
+
+// TestKillAndResumeSQLite runs a graph in a child process against a SQLite
+// file, kills it with SIGKILL while a node is blocked, resumes it in a new
+// process, and checks that every node whose writes were saved ran once.
+func TestKillAndResumeSQLite(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "crash.db")
+	_, out := killAndResume(t, db)
+	var final D
+	if err := json.Unmarshal(out, &final); err != nil {
+		t.Fatalf("child output %q: %v", out, err)
+	}
+	if want := []string{"a", "b1", "b2", "c", "d"}; !slices.Equal(final.Log, want) || final.Count != 5 {
+		t.Fatalf("final state %+v, want log %v and count 5", final, want)
+	}
 	// b2 started in the killed process and again after resume; a and b1
 	// had their writes saved and must not run again.
 	want := map[string]int{"a": 1, "b1": 1, "b2": 2, "c": 1, "d": 1}
-	if fmt.Sprint(counts) != fmt.Sprint(want) {
-		t.Fatalf("node runs %v, want %v", counts, want)
+	if got := runCounts(t, db); got != fmt.Sprint(want) {
+		t.Fatalf("node runs %v, want %v", got, want)
 	}
 }

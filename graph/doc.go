@@ -25,4 +25,12 @@
 // With a state.Checkpointer (see WithCheckpointer) every step boundary is
 // saved under a thread id, and runs can be resumed after a crash or an
 // Interrupt, inspected, updated and forked.
+//
+// The unit of re-execution is the task: a node whose writes were saved is
+// not run again, but a node that was interrupted (or crashed, or failed)
+// runs again from its start when the run resumes, so the code before its
+// Interrupt call runs twice. Side effects belong in Once: the first time a
+// task calls it, its function runs and the result is saved with the task's
+// progress at once; every re-run of the task gets the saved result back
+// without performing the effect again.
 package graph

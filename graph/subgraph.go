@@ -13,8 +13,9 @@ var errNilSubgraph = errors.New("graph: Subgraph needs a compiled inner graph an
 // reach the outer stream, named "outer/inner". In a checkpointed outer
 // graph, an Interrupt inside the subgraph pauses the outer task (the pending
 // interrupt is named "outer/inner"); on resume the subgraph runs again from
-// its start and the answered Interrupt calls return their answers. Parallel
-// interrupts inside one subgraph are raised one at a time.
+// its start and the answered Interrupt calls return their answers, and
+// Once calls of the inner nodes return the results saved with the outer
+// task. Parallel interrupts inside one subgraph are raised one at a time.
 func (c *Compiled[S]) AsNode(opts ...RunOption) NodeFunc[S] {
 	return func(ctx context.Context, s S) (S, error) {
 		return c.Invoke(ctx, s, opts...)
