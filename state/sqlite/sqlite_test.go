@@ -127,3 +127,66 @@ func TestCorruptNextTasks(t *testing.T) {
 		t.Fatalf("corrupt row: %v", err)
 	}
 }
+
+// oldSchema is the writes table before the memos and running columns.
+const oldSchema = `
+CREATE TABLE checkpoints (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT, thread TEXT NOT NULL, id TEXT NOT NULL, parent TEXT NOT NULL,
+	step INTEGER NOT NULL, source TEXT NOT NULL, created INTEGER NOT NULL,
+	snapshot BLOB, delta BLOB, next BLOB, extra BLOB, UNIQUE (thread, id));
+CREATE TABLE writes (
+	seq INTEGER PRIMARY KEY, thread TEXT NOT NULL, cp TEXT NOT NULL, task INTEGER NOT NULL, node TEXT NOT NULL,
+	writes BLOB, interrupts BLOB, resumed BLOB, created INTEGER NOT NULL, UNIQUE (thread, cp, task));
+INSERT INTO checkpoints (thread, id, parent, step, source, created, snapshot) VALUES ('t', 'c1', '', 0, 'input', 1, '{}');
+INSERT INTO writes (thread, cp, task, node, writes, created) VALUES ('t', 'c1', 0, 'a', '{"set":{}}', 1);
+`
+
+// TestOlderFile opens a file written before the writes table had its memos
+// and running columns: read-only it reads as before; writable it gains the
+// columns, keeps its rows and stores side-effect results.
+func TestOlderFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(oldSchema); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	ro, err := sqlite.Open(path, sqlite.ReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := ro.Writes(ctx, "t", "c1")
+	ro.Close()
+	if err != nil || len(ws) != 1 || string(ws[0].Writes) != `{"set":{}}` || ws[0].Running || ws[0].Memos != nil {
+		t.Fatalf("read-only older file: %+v, %v", ws, err)
+	}
+
+	rw, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	ws, err = rw.Writes(ctx, "t", "c1")
+	if err != nil || len(ws) != 1 || string(ws[0].Writes) != `{"set":{}}` || ws[0].Running {
+		t.Fatalf("older row after upgrade: %+v, %v", ws, err)
+	}
+	w := state.TaskWrites{Task: 1, Node: "b", Running: true, Memos: []state.Memo{{Key: "b@0.1/k", Value: []byte(`1`)}}}
+	if err := rw.PutWrites(ctx, "t", "c1", w); err != nil {
+		t.Fatal(err)
+	}
+	ws, err = rw.Writes(ctx, "t", "c1")
+	if err != nil || len(ws) != 2 || !ws[1].Running || len(ws[1].Memos) != 1 || string(ws[1].Memos[0].Value) != "1" {
+		t.Fatalf("after upgrade: %+v, %v", ws, err)
+	}
+	// Opening again finds the columns in place.
+	again, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.Close()
+}
