@@ -1,6 +1,9 @@
 // Command hitl pauses an agent-like graph for a human's approval before a
 // (fake) side-effecting step, saves the paused run in a SQLite file, and
-// resumes it from that file in a second invocation of the program.
+// resumes it from that file in a second invocation of the program. The
+// approval node notifies a reviewer before it pauses; it runs again from its
+// start on resume, and graph.Once keeps the notification from being sent
+// twice.
 //
 // Run with no flags, it demonstrates both invocations by starting itself
 // twice against a temporary database. Run by hand:
@@ -28,7 +31,7 @@ type Task struct {
 	Subject  string
 	Draft    string
 	Approved bool
-	Sent     bool
+	Sent     string
 	Log      []string `reduce:"append"`
 }
 
@@ -49,20 +52,39 @@ func build(store *sqlite.Store, out *os.File) (*graph.Compiled[Task], error) {
 		return s, nil
 	})
 	g.AddNode("approve", func(ctx context.Context, s Task) (Task, error) {
+		// This node runs again from its start when the run resumes, so its
+		// side effect before the Interrupt goes through graph.Once: the
+		// reviewer is notified on the first run only, and the re-run gets
+		// the saved request id back.
+		request, err := graph.Once(ctx, "notify-reviewer", func(context.Context) (string, error) {
+			fmt.Fprintf(out, "approve: (fake) review request REV-7 sent to the reviewer\n")
+			return "REV-7", nil
+		})
+		if err != nil {
+			return s, err
+		}
+		fmt.Fprintf(out, "approve: waiting on review request %s\n", request)
 		// The first time, this stops the run; on resume it returns the answer.
 		answer, err := graph.Interrupt[string](ctx, Question{Prompt: "Send this email to " + s.To + "?", Draft: s.Draft})
 		if err != nil {
 			return s, err
 		}
 		s.Approved = answer == "yes"
-		s.Log = append(s.Log, "answer:"+answer)
+		s.Log = append(s.Log, request+":"+answer)
 		return s, nil
 	})
-	g.AddNode("send", func(_ context.Context, s Task) (Task, error) {
-		// The side effect runs only after approval, exactly once.
-		fmt.Fprintf(out, "send: (fake) email sent to %s: %s\n", s.To, s.Draft)
-		s.Sent = true
-		s.Log = append(s.Log, "sent")
+	g.AddNode("send", func(ctx context.Context, s Task) (Task, error) {
+		// The side effect runs only after approval; Once also keeps a re-run
+		// of this node (after a crash, say) from sending the email twice.
+		id, err := graph.Once(ctx, "send-email", func(context.Context) (string, error) {
+			fmt.Fprintf(out, "send: (fake) email sent to %s: %s\n", s.To, s.Draft)
+			return "msg-1", nil
+		})
+		if err != nil {
+			return s, err
+		}
+		s.Sent = id
+		s.Log = append(s.Log, "sent:"+id)
 		return s, nil
 	})
 	g.AddNode("discard", func(_ context.Context, s Task) (Task, error) {
@@ -115,7 +137,7 @@ func run(db, answer string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("done: approved=%v sent=%v log=%v\n", out.Approved, out.Sent, out.Log)
+	fmt.Printf("done: approved=%v sent=%s log=%v\n", out.Approved, out.Sent, out.Log)
 	hist, err := c.History(ctx, thread, graph.HistoryOptions{})
 	if err != nil {
 		return err
