@@ -193,10 +193,9 @@ type durableRun[S any] struct {
 	exitW  []state.TaskWrites
 	exitSt S
 
-	// memos are the Once results of the current step's tasks, by task;
-	// loaded are those read back for the step of checkpoint loadedCP;
-	// exitRun holds running tasks' progress under DurabilityExit.
-	memos    []*taskMemo
+	// loaded are the Once results read back for the step of checkpoint
+	// loadedCP, by task; exitRun holds running tasks' progress under
+	// DurabilityExit.
 	loaded   map[int][]state.Memo
 	loadedCP string
 	exitRun  map[int]state.TaskWrites
@@ -463,7 +462,6 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 	cp.Extra, _ = json.Marshal(ex)
 	dr.cpID = cp.ID
 	dr.taskW = dr.taskW[:0]
-	dr.memos = dr.memos[:0]
 	switch dr.mode {
 	case DurabilityExit:
 		dr.exitCP = &cp
@@ -570,20 +568,22 @@ func (dr *durableRun[S]) boundary() error {
 }
 
 func (dr *durableRun[S]) interruptState(i int) *interruptState {
-	m := &taskMemo{task: i, node: dr.r.c.nodes[dr.r.cur[i].node].name, saver: dr}
+	// One allocation for the task's interrupt state and its memo table.
+	tm := &struct {
+		is interruptState
+		m  taskMemo
+	}{}
+	m := &tm.m
+	m.task, m.node, m.saver = i, dr.r.c.nodes[dr.r.cur[i].node].name, dr
 	if ms := dr.loaded[i]; len(ms) > 0 && dr.loadedCP == dr.cpID {
 		m.saved = make(map[string]json.RawMessage, len(ms))
 		for _, mm := range ms {
 			m.saved[mm.Key] = mm.Value
 		}
 	}
-	dr.mu.Lock()
-	for len(dr.memos) <= i {
-		dr.memos = append(dr.memos, nil)
-	}
-	dr.memos[i] = m
-	dr.mu.Unlock()
-	return &interruptState{thread: dr.thread, cpID: dr.cpID, task: i, step: dr.r.step, answers: dr.answers, memo: m}
+	is := &tm.is
+	is.thread, is.cpID, is.task, is.step, is.answers, is.memo = dr.thread, dr.cpID, i, dr.r.step, dr.answers, m
+	return is
 }
 
 // resumed lists the answers given so far, for a task's saved entry.
@@ -611,9 +611,10 @@ func (dr *durableRun[S]) saveRunning(i int, node string, memos []state.Memo) err
 		dr.exitRun[i] = w
 		dr.mu.Unlock()
 	case DurabilityAsync:
-		id := dr.cpID
+		// A copy made here, so only this branch moves an entry to the heap.
+		id, wc := dr.cpID, w
 		dr.mu.Lock()
-		dr.enqueue(func() error { return dr.d.cp.PutWrites(dr.sctx, dr.thread, id, w) })
+		dr.enqueue(func() error { return dr.d.cp.PutWrites(dr.sctx, dr.thread, id, wc) })
 		dr.mu.Unlock()
 	default:
 		if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {
@@ -625,24 +626,21 @@ func (dr *durableRun[S]) saveRunning(i int, node string, memos []state.Memo) err
 
 // taskDone saves a finished task's writes (or its interrupt) at once, so a
 // crash or an interrupt later in the step does not run it again.
-func (dr *durableRun[S]) taskDone(i int, t *task[S]) error {
+func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 	r := dr.r
 	w := state.TaskWrites{Task: i, Node: r.c.nodes[t.node].name, CreatedAt: time.Now().UTC()}
-	var m *taskMemo
-	dr.mu.Lock()
-	if i < len(dr.memos) {
-		m = dr.memos[i]
-	}
-	dr.mu.Unlock()
 	var memos []state.Memo
-	if m != nil {
+	if is != nil && is.memo != nil {
+		m := is.memo
 		// Closed, the task saves no more progress, so no save of a side
 		// effect can land after (and replace) the task's final entry.
 		memos = m.close()
 	}
-	dr.mu.Lock()
-	delete(dr.exitRun, i)
-	dr.mu.Unlock()
+	if dr.mode == DurabilityExit {
+		dr.mu.Lock()
+		delete(dr.exitRun, i)
+		dr.mu.Unlock()
+	}
 	if t.intr != nil {
 		it := t.intr
 		w.Interrupts = append(w.Interrupts, state.Interrupt{ID: it.ID, Node: it.Node, Payload: it.Payload})
@@ -668,9 +666,10 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S]) error {
 		dr.exitW = append(dr.exitW, w)
 		dr.mu.Unlock()
 	case DurabilityAsync:
-		id := dr.cpID
+		// A copy made here, so only this branch moves an entry to the heap.
+		id, wc := dr.cpID, w
 		dr.mu.Lock()
-		dr.enqueue(func() error { return dr.d.cp.PutWrites(dr.sctx, dr.thread, id, w) })
+		dr.enqueue(func() error { return dr.d.cp.PutWrites(dr.sctx, dr.thread, id, wc) })
 		dr.mu.Unlock()
 	default:
 		if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {

@@ -541,7 +541,7 @@ func (r *run[S]) runTask(i int) {
 			t.intr = intr
 			t.err = err
 			if r.d != nil {
-				if derr := r.d.taskDone(i, t); derr != nil {
+				if derr := r.d.taskDone(i, t, p.slots[i].info.intr); derr != nil {
 					t.intr, t.err = nil, derr
 					cancel()
 				}
@@ -555,7 +555,7 @@ func (r *run[S]) runTask(i int) {
 	}
 	t.out = out
 	if r.d != nil {
-		if derr := r.d.taskDone(i, t); derr != nil {
+		if derr := r.d.taskDone(i, t, p.slots[i].info.intr); derr != nil {
 			t.err = derr
 			p.failed.CompareAndSwap(0, int32(i+1))
 			cancel()
