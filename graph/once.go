@@ -33,8 +33,9 @@ var ErrOnceKey = errors.New("graph: bad Once key")
 // a node sees the same value the first time and on every re-run (unexported
 // fields and other things JSON drops are dropped both times).
 //
-// Keys name call sites: each key may be used once per run of the node (a
-// second call with the same key returns an error matching ErrOnceKey). They
+// Keys name call sites: each key may be used once per run of the node (in a
+// checkpointed run a second call with the same key returns an error
+// matching ErrOnceKey; a retry of the node is a new run). They
 // are scoped to the task (node, step and task index, and for the nodes of a
 // subgraph their position in it), so parallel tasks and later steps may
 // reuse a key without meeting each other's results.
@@ -42,6 +43,11 @@ var ErrOnceKey = errors.New("graph: bad Once key")
 // An error from fn is returned as is and nothing is saved: the next run
 // calls fn again. A result that cannot be encoded is an error. In a graph
 // compiled without a checkpointer (or outside a node) Once simply calls fn.
+//
+// Inside subgraphs, results are matched to calls by the order in which the
+// node starts its subgraph runs (as Interrupt ids are): a node that starts
+// several subgraph runs from concurrent goroutines must start them in a
+// fixed order for their Once results to come back to the right run.
 //
 // A crash after fn returned but before its result was saved runs fn again
 // on resume; give the outside system an idempotency key if that window

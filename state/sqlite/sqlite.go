@@ -5,6 +5,8 @@
 // at any moment leaves every checkpoint saved before it intact. A database
 // locked by another writer for longer than the busy timeout, or opened read
 // only, gives an error matching ErrLocked or ErrReadOnly and naming the file.
+// A file written by an earlier version gains the columns it lacks when it is
+// opened for writing; opened read-only it is read as it is.
 package sqlite
 
 import (
