@@ -17,8 +17,9 @@ import (
 // is empty or was already used in the same run of the node.
 var ErrOnceKey = errors.New("graph: bad Once key")
 
-// Once runs a side effect of a node at most once per task of a checkpointed
-// run and returns its result.
+// Once runs a side effect of a node once per task of a checkpointed run and
+// returns its result, which re-runs of the node get back from the
+// checkpointer instead of performing the effect again.
 //
 // The first time a task calls Once with key, fn runs; when it succeeds its
 // result is encoded as JSON and saved with the task's progress in the
