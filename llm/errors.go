@@ -71,6 +71,8 @@ type Error struct {
 	Err error
 }
 
+// Error formats the kind, provider, model, deployment, status, message and
+// retry-after wait. It never contains an API key.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(string(e.Kind))
