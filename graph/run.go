@@ -669,7 +669,11 @@ func (r *run[S]) routeFrom(n *cnode[S], name string, st *S) error {
 				if idx < 0 {
 					return &RouteError{From: name, To: s.Node, Declared: e.targets, Step: r.step}
 				}
-				r.next = append(r.next, task[S]{node: int32(idx), send: true, in: s.State})
+				// Branches built from one state share its slices' spare
+				// capacity: clip them so each branch's appends stay its own.
+				in := s.State
+				r.c.plan.Isolate(&in)
+				r.next = append(r.next, task[S]{node: int32(idx), send: true, in: in})
 			}
 		}
 	}
