@@ -247,16 +247,28 @@ func ClosedURL(t testing.TB) string {
 	return "http://" + addr
 }
 
-func (s *Server) next() (Reply, int, string) {
+// next returns the reply to req, the request's sequence number and the
+// required key. The responder, when set, is asked first; the queue is
+// consumed only when it declines.
+func (s *Server) next(req Request) (Reply, int, string) {
+	s.mu.Lock()
+	respond := s.respond
+	s.seq++
+	seq, key := s.seq, s.key
+	s.mu.Unlock()
+	if respond != nil {
+		if r, ok := respond(req); ok {
+			return r, seq, key
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.seq++
 	r := s.def
 	if len(s.queue) > 0 {
 		r = s.queue[0]
 		s.queue = s.queue[1:]
 	}
-	return r, s.seq, s.key
+	return r, seq, key
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
@@ -280,15 +292,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, req)
 	s.mu.Unlock()
 
-	s.mu.Lock()
-	respond := s.respond
-	s.mu.Unlock()
-	rep, seq, key := s.next()
-	if respond != nil {
-		if r, ok := respond(req); ok {
-			rep = r
-		}
-	}
+	rep, seq, key := s.next(req)
 	if key != "" && !s.hasKey(r, key) {
 		rep = Reply{Status: http.StatusUnauthorized, ErrorType: s.authType(), ErrorMessage: "invalid api key"}
 	}

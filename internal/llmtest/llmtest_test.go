@@ -95,3 +95,39 @@ func TestStreamCutAndError(t *testing.T) {
 		t.Fatal("stream flag not captured")
 	}
 }
+
+// A reply given by the responder leaves the queue untouched: the queued
+// reply answers the next request the responder declines.
+func TestResponderKeepsQueue(t *testing.T) {
+	s := NewOpenAI(t)
+	s.Enqueue(Reply{Text: "queued"})
+	first := true
+	s.SetResponder(func(Request) (Reply, bool) {
+		if first {
+			first = false
+			return Reply{Text: "from responder"}, true
+		}
+		return Reply{}, false
+	})
+	content := func() string {
+		_, body := post(t, s.APIBase()+"/chat/completions", `{"model":"gpt-4o","messages":[]}`, nil)
+		var out struct {
+			Choices []struct {
+				Message struct{ Content string } `json:"message"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal([]byte(body), &out); err != nil || len(out.Choices) != 1 {
+			t.Fatalf("body %s", body)
+		}
+		return out.Choices[0].Message.Content
+	}
+	if got := content(); got != "from responder" {
+		t.Fatalf("first reply %q", got)
+	}
+	if got := content(); got != "queued" {
+		t.Fatalf("second reply %q, want the queued one", got)
+	}
+	if s.Pending() != 0 {
+		t.Fatalf("pending %d", s.Pending())
+	}
+}
