@@ -17,10 +17,16 @@ type SparseVector struct {
 // Len is the number of non-zero entries.
 func (v SparseVector) Len() int { return len(v.Indices) }
 
-// Validate checks that indices and values line up and indices increase.
+// Validate checks that indices and values line up, indices increase and
+// values are finite.
 func (v SparseVector) Validate() error {
 	if len(v.Indices) != len(v.Values) {
 		return fmt.Errorf("%w: sparse vector has %d indices but %d values", ErrInvalid, len(v.Indices), len(v.Values))
+	}
+	for k, x := range v.Values {
+		if !finite(x) {
+			return fmt.Errorf("%w: sparse vector value at position %d is %v; values must be finite", ErrInvalid, k, x)
+		}
 	}
 	for k := 1; k < len(v.Indices); k++ {
 		if v.Indices[k] <= v.Indices[k-1] {

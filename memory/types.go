@@ -2,6 +2,7 @@ package memory
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -179,17 +180,30 @@ func (m *Memory) Validate() error {
 		return fmt.Errorf("%w: memory %s: text is empty", ErrInvalid, m.ID)
 	case len(m.Vector) == 0:
 		return fmt.Errorf("%w: memory %s: vector is empty", ErrInvalid, m.ID)
-	case m.Confidence < 0 || m.Confidence > 1:
+	case !(m.Confidence >= 0 && m.Confidence <= 1): // NaN fails too
 		return fmt.Errorf("%w: memory %s: confidence %v outside [0, 1]", ErrInvalid, m.ID, m.Confidence)
 	case !m.OccurredEnd.IsZero() && !m.OccurredStart.IsZero() && m.OccurredEnd.Before(m.OccurredStart):
 		return fmt.Errorf("%w: memory %s: occurred_end %s before occurred_start %s", ErrInvalid, m.ID,
 			m.OccurredEnd.Format(time.RFC3339), m.OccurredStart.Format(time.RFC3339))
+	}
+	for i, x := range m.Vector {
+		if !finite(x) {
+			return fmt.Errorf("%w: memory %s: vector[%d] is %v; components must be finite", ErrInvalid, m.ID, i, x)
+		}
+	}
+	for i, l := range m.Links {
+		if !finite(l.Weight) {
+			return fmt.Errorf("%w: memory %s: links[%d] (to %s): weight is %v; it must be finite", ErrInvalid, m.ID, i, l.Target, l.Weight)
+		}
 	}
 	if err := m.Sparse.Validate(); err != nil {
 		return fmt.Errorf("memory %s: sparse: %w", m.ID, err)
 	}
 	return nil
 }
+
+// finite reports whether x is neither NaN nor infinite.
+func finite(x float32) bool { return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) }
 
 // TimeRange is a closed interval [Start, End]. A zero Start or End leaves
 // that side open.
