@@ -2,10 +2,14 @@ package graph_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jedisos/jedisos/graph"
+	"github.com/jedisos/jedisos/state"
 )
 
 // Fan-out branches built from one state share its slices' spare capacity;
@@ -38,5 +42,39 @@ func TestFanOutBranchesDoNotShareSpareCapacity(t *testing.T) {
 	}
 	if want := []string{"prep", "a", "b", "c"}; !slices.Equal(out.Log, want) {
 		t.Fatalf("Log = %q, want %q", out.Log, want)
+	}
+}
+
+// A retried attempt is a new run of the node: its Interrupt calls are
+// numbered from the start again, so an answered Interrupt returns its
+// answer to every attempt instead of asking again.
+func TestRetryReplaysAnsweredInterrupt(t *testing.T) {
+	ctx := context.Background()
+	var attempts atomic.Int32
+	g := graph.New[D]()
+	g.AddNode("ask", func(ctx context.Context, s D) (D, error) {
+		ans, err := graph.Interrupt[string](ctx, "ok?")
+		if err != nil {
+			return s, err
+		}
+		if attempts.Add(1) == 1 {
+			return s, errors.New("flaky")
+		}
+		s.Approved = ans
+		return s, nil
+	}, graph.WithRetry(graph.RetryPolicy{MaxAttempts: 3, InitialInterval: time.Microsecond}))
+	g.AddEdge(graph.START, "ask").AddEdge("ask", graph.END)
+	c := mustCompile(t, g, graph.WithCheckpointer(state.NewMemory()))
+	_, err := c.Invoke(ctx, D{}, graph.Thread("r"))
+	var ie *graph.InterruptedError
+	if !errors.As(err, &ie) {
+		t.Fatalf("first run: %v", err)
+	}
+	out, err := c.Invoke(ctx, D{}, graph.Thread("r"), graph.Resume("yes"))
+	if err != nil {
+		t.Fatalf("resumed run: %v", err)
+	}
+	if out.Approved != "yes" || attempts.Load() != 2 {
+		t.Fatalf("out %+v after %d attempts", out, attempts.Load())
 	}
 }

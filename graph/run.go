@@ -567,6 +567,18 @@ func (r *run[S]) runTask(i int) {
 // errors.
 func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 	attempt := 1
+	// A retry is a new run of the node: its Interrupt calls are numbered
+	// from where this attempt started, so answered ones are answered again.
+	var counter *interruptState
+	calls := 0
+	if n.retry != nil {
+		if t := taskFrom(ctx); t != nil && t.intr != nil {
+			counter = t.intr.counterOf()
+			counter.mu.Lock()
+			calls = counter.calls
+			counter.mu.Unlock()
+		}
+	}
 	for {
 		out, err := r.once(ctx, n, in)
 		if err == nil {
@@ -583,6 +595,11 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 		}
 		attempt++
 		retryOnce(ctx)
+		if counter != nil {
+			counter.mu.Lock()
+			counter.calls = calls
+			counter.mu.Unlock()
+		}
 	}
 }
 
