@@ -264,8 +264,17 @@ func (s *streamState) addReasoning(ctx context.Context, t string) error {
 	return s.emit(ctx, Chunk{Reasoning: t})
 }
 
-// addToolDelta appends a fragment to the call at index (creating it).
+// maxToolCalls bounds the tool-call index a stream may use, so that a
+// malformed index cannot allocate without limit.
+const maxToolCalls = 1024
+
+// addToolDelta appends a fragment to the call at index (creating it). An
+// index out of [0, maxToolCalls) is a malformed stream.
 func (s *streamState) addToolDelta(ctx context.Context, d ToolCallDelta) error {
+	if d.Index < 0 || d.Index >= maxToolCalls {
+		return &StreamError{Type: "malformed_chunk",
+			Message: fmt.Sprintf("tool call index %d out of range [0, %d)", d.Index, maxToolCalls)}
+	}
 	for len(s.calls) <= d.Index {
 		s.calls = append(s.calls, ToolCall{Type: "function"})
 	}
