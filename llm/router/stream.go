@@ -54,6 +54,9 @@ func (s *streamState) end() {
 	}
 }
 
+// maxToolCalls bounds the tool-call index a streamed delta may carry.
+const maxToolCalls = 1024
+
 func emptyChunk(c llm.Chunk) bool {
 	return c.Text == "" && c.Reasoning == "" && c.ToolCall == nil && c.Usage == nil && c.FinishReason == ""
 }
@@ -71,6 +74,11 @@ func (s *streamState) forward(ctx context.Context, c llm.Chunk) error {
 	}
 	if emptyChunk(c) {
 		return nil
+	}
+	if tc := c.ToolCall; tc != nil && (tc.Index < 0 || tc.Index >= maxToolCalls) {
+		// a malformed delta is the deployment's failure, not the caller's
+		return &llm.StreamError{Type: "malformed_chunk",
+			Message: fmt.Sprintf("tool call index %d out of range [0, %d)", tc.Index, maxToolCalls)}
 	}
 	if s.delivered == 0 {
 		s.first = s.r.clock.Now()
