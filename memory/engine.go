@@ -253,8 +253,11 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 		if err != nil {
 			return RetainResult{}, fmt.Errorf("retain item %d: %w", i, err)
 		}
-		first := len(ms)
+		// at[j] is the index in ms of fact j, -1 for a blank fact, which
+		// is skipped: CausedBy numbers facts as the extractor returned them.
+		at := make([]int, len(facts))
 		for j, f := range facts {
+			at[j] = -1
 			if strings.TrimSpace(f.Text) == "" {
 				continue
 			}
@@ -288,8 +291,11 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 				if c < 0 || c >= j {
 					return RetainResult{}, fmt.Errorf("%w: retain item %d: fact %d: caused_by %d is not an earlier fact", ErrExtract, i, j, c)
 				}
-				cs = append(cs, first+c)
+				if at[c] >= 0 { // a cause that was blank is not stored
+					cs = append(cs, at[c])
+				}
 			}
+			at[j] = len(ms)
 			ms = append(ms, m)
 			causes = append(causes, cs)
 		}
