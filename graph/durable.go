@@ -258,6 +258,11 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 
 func (dr *durableRun[S]) open(in S) (S, error) {
 	d, r, c := dr.d, dr.r, dr.r.c
+	if r.cfg.from != "" && len(r.cfg.resume) > 0 {
+		// Refused before anything is saved: a fork checkpoint would become
+		// the thread's latest and hide its pending interrupts.
+		return in, errors.New("graph: Resume cannot be combined with FromCheckpoint")
+	}
 	cp, err := d.cp.Get(dr.ctx, dr.thread, r.cfg.from)
 	if errors.Is(err, state.ErrNotFound) {
 		if r.cfg.from != "" {
@@ -352,9 +357,6 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		r.cur = append(r.cur[:0], tasks...)
 		if err := dr.checkpoint(sourceFork, cp.ID, nil, 0, false); err != nil {
 			return in, err
-		}
-		if len(r.cfg.resume) > 0 {
-			return in, fmt.Errorf("graph: Resume cannot be combined with FromCheckpoint")
 		}
 		dr.resumed = true
 		return st, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -76,5 +77,33 @@ func TestRetryReplaysAnsweredInterrupt(t *testing.T) {
 	}
 	if out.Approved != "yes" || attempts.Load() != 2 {
 		t.Fatalf("out %+v after %d attempts", out, attempts.Load())
+	}
+}
+
+// Resume with FromCheckpoint is refused before anything is saved: the
+// thread keeps its pending interrupt and can still be resumed.
+func TestForkWithResumeRefusedWithoutSaving(t *testing.T) {
+	ctx := context.Background()
+	var sent atomic.Int32
+	c := approvalGraph(t, state.NewMemory(), &sent)
+	_, err := c.Invoke(ctx, D{}, graph.Thread("f"))
+	var ie *graph.InterruptedError
+	if !errors.As(err, &ie) {
+		t.Fatalf("first run: %v", err)
+	}
+	_, err = c.Invoke(ctx, D{}, graph.Thread("f"), graph.FromCheckpoint(ie.CheckpointID), graph.Resume("yes"))
+	if err == nil || !strings.Contains(err.Error(), "FromCheckpoint") {
+		t.Fatalf("fork with resume: %v", err)
+	}
+	sn, err := c.State(ctx, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sn.CheckpointID != ie.CheckpointID || len(sn.Interrupts) != 1 {
+		t.Fatalf("latest checkpoint %s with %d interrupts, want %s with 1", sn.CheckpointID, len(sn.Interrupts), ie.CheckpointID)
+	}
+	out, err := c.Invoke(ctx, D{}, graph.Thread("f"), graph.Resume("yes"))
+	if err != nil || out.Approved != "yes" || sent.Load() != 1 {
+		t.Fatalf("resume after refused fork: %+v, %v", out, err)
 	}
 }
