@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"regexp"
@@ -382,8 +383,10 @@ func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
 		return 0
 	}
 	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
+		if ms, err := strconv.ParseFloat(v, 64); err == nil {
+			if d := toDuration(ms, time.Millisecond); d > 0 {
+				return d
+			}
 		}
 	}
 	v := strings.TrimSpace(h.Get("Retry-After"))
@@ -391,10 +394,7 @@ func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
 		return 0
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
+		return toDuration(s, time.Second)
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
@@ -412,8 +412,21 @@ func retryDelayInBody(body []byte) time.Duration {
 		return 0
 	}
 	s, err := strconv.ParseFloat(string(m[1]), 64)
-	if err != nil || s <= 0 {
+	if err != nil {
 		return 0
 	}
-	return time.Duration(s * float64(time.Second))
+	return toDuration(s, time.Second)
+}
+
+// toDuration converts n units to a Duration: 0 for a value that is not
+// positive or not finite, the largest Duration for one too large to hold.
+func toDuration(n float64, unit time.Duration) time.Duration {
+	if math.IsNaN(n) || math.IsInf(n, 0) || n <= 0 {
+		return 0
+	}
+	d := n * float64(unit)
+	if d >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(d)
 }
