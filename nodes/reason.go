@@ -68,7 +68,8 @@ const finalInstruction = "You have used every tool call allowed for this turn. A
 // the system prompt and the recalled memories) to the model, streams the
 // reply's text as token events when the graph is streamed, and appends the
 // assistant message with its ResponseMeta. It counts the call in
-// Iterations and adds its usage and cost to the state's totals.
+// Iterations (starting again at a new turn, when the conversation ends with
+// a user message) and adds its usage and cost to the state's totals.
 func LLMReason[S any, P interface {
 	*S
 	Agent
@@ -98,6 +99,11 @@ func LLMReason[S any, P interface {
 	}
 	return func(ctx context.Context, s S) (S, error) {
 		a := P(&s).Agent()
+		if m, ok := a.Last(); ok && m.Role == llm.RoleUser {
+			// A new turn: the count starts again, whether or not a
+			// memory_retain node reset it after the previous turn.
+			a.Iterations = 0
+		}
 		last := a.Iterations+1 >= cfg.MaxIterations
 		if left, ok := graph.StepsLeft(ctx); ok && left < cfg.ReserveSteps {
 			last = true

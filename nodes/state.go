@@ -14,7 +14,9 @@ type AgentState struct {
 	Bank string `json:"bank,omitempty"`
 	// Memories are the memories recalled for the latest user message.
 	Memories []Recalled `json:"memories,omitempty"`
-	// Iterations counts the model calls made by llm_reason in this turn.
+	// Iterations counts the model calls made by llm_reason in this turn;
+	// llm_reason starts it again when the conversation ends with a user
+	// message.
 	Iterations int `json:"iterations,omitempty"`
 	// Usage totals the token usage of every model call.
 	Usage llm.Usage `json:"usage"`
