@@ -260,12 +260,6 @@ func (p *Prices) Lookup(model string) (ModelInfo, bool) {
 		}
 		return ModelInfo{}, false
 	}
-	// A bare name may be listed only under its provider's prefix.
-	if prov := bareProvider(lower); prov != "" && prov != "openai" && prov != "anthropic" {
-		if mi, ok := p.get(prov + "/" + lower); ok {
-			return mi, true
-		}
-	}
 	return ModelInfo{}, false
 }
 

@@ -81,7 +81,8 @@ func Providers() map[string]ProviderSpec {
 
 // bareProvider tells the provider of an unprefixed, lower-case model name
 // from its shape: gpt-*, chatgpt-*, o1/o3/o4... -> openai; claude-* ->
-// anthropic; gemini-* -> gemini. It returns "" when the shape says nothing.
+// anthropic. It returns "" when the shape says nothing (a bare gemini-*
+// name is ambiguous between AI Studio and Vertex AI and needs a prefix).
 func bareProvider(name string) string {
 	switch {
 	case strings.HasPrefix(name, "gpt-"), strings.HasPrefix(name, "chatgpt-"),
