@@ -58,6 +58,8 @@ type Model struct {
 	next    int
 	calls   []Call
 	record  bool
+	// count numbers the requests received, recorded or not.
+	count int
 }
 
 // Call is one request the Model received.
@@ -127,7 +129,8 @@ func (m *Model) GenerateContent(ctx context.Context, messages []llms.MessageCont
 	msgs := fromLangchain(messages)
 
 	m.mu.Lock()
-	n := len(m.calls)
+	n := m.count
+	m.count++
 	if m.record {
 		m.calls = append(m.calls, Call{Messages: msgs, Tools: opts.Tools})
 	}
