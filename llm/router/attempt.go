@@ -222,7 +222,7 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 	if len(r.callbacks) > 0 {
 		info = &llm.CallInfo{Group: g.name, Deployment: d.id, Model: d.modelName, Provider: d.provider,
 			Attempt: c.attempts, FallbackDepth: depth, Wait: wait, Request: &req, Start: start}
-		if err := r.runInput(ctx, info); err != nil {
+		if err := r.callbacks.Input(ctx, info); err != nil {
 			r.release(g, d, c.tokens, true)
 			c.stop = true
 			return nil, fmt.Errorf("router: input callback rejected the call to deployment %s: %w", d.id, err)
@@ -270,7 +270,7 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 		r.succeeded(g, d, c, resp, start, end)
 		if info != nil {
 			info.End = end
-			r.runSuccess(ctx, info, resp)
+			r.callbacks.Success(ctx, info, resp)
 		}
 		return resp, nil
 	}
@@ -281,7 +281,7 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 	r.failed(g, d, c, cause, end)
 	if info != nil {
 		info.End = end
-		r.runFailure(ctx, info, out)
+		r.callbacks.Failure(ctx, info, out)
 	}
 	return nil, out
 }
@@ -483,51 +483,5 @@ func (r *Router) failed(g *group, d *deployment, c *call, e *llm.Error, now time
 	if cool {
 		d.cooldownUntil = now.Add(ttl)
 		d.fails = d.fails[:0]
-	}
-}
-
-// runInput runs the input callbacks in order; a panic is turned into nil.
-func (r *Router) runInput(ctx context.Context, info *llm.CallInfo) (err error) {
-	for _, cb := range r.callbacks {
-		if e := safeInput(ctx, cb, info); e != nil {
-			return e
-		}
-	}
-	return nil
-}
-
-func safeInput(ctx context.Context, cb llm.Callback, info *llm.CallInfo) (err error) {
-	defer func() {
-		if recover() != nil {
-			err = nil
-		}
-	}()
-	return cb.OnInput(ctx, info)
-}
-
-func (r *Router) runSuccess(ctx context.Context, info *llm.CallInfo, resp *llm.Response) {
-	for _, cb := range r.callbacks {
-		func() {
-			defer func() { _ = recover() }()
-			cb.OnSuccess(ctx, info, resp)
-		}()
-	}
-}
-
-func (r *Router) runFailure(ctx context.Context, info *llm.CallInfo, err error) {
-	for _, cb := range r.callbacks {
-		func() {
-			defer func() { _ = recover() }()
-			cb.OnFailure(ctx, info, err)
-		}()
-	}
-}
-
-func (r *Router) runStream(ctx context.Context, info *llm.CallInfo, ch llm.Chunk) {
-	for _, cb := range r.callbacks {
-		func() {
-			defer func() { _ = recover() }()
-			cb.OnStream(ctx, info, ch)
-		}()
 	}
 }

@@ -24,7 +24,7 @@ type Router struct {
 	args      StrategyArgs
 	clock     Clock
 	rnd       *lockedRand
-	callbacks []llm.Callback
+	callbacks llm.Callbacks
 
 	numRetries   int
 	allowedFails int

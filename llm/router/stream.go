@@ -107,7 +107,7 @@ func (s *streamState) forward(ctx context.Context, c llm.Chunk) error {
 		s.finish = c.FinishReason
 	}
 	if s.info != nil {
-		s.r.runStream(ctx, s.info, c)
+		s.r.callbacks.Stream(ctx, s.info, c)
 	}
 	if err := s.user(ctx, c); err != nil {
 		s.userErr = err
