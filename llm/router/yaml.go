@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -236,6 +237,10 @@ func (d *decoder) float(n *yaml.Node, field string) float64 {
 		d.fail(n, field, "expected a number, got %s", show)
 		return 0
 	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		d.fail(n, field, "expected a finite number, got %s", show)
+		return 0
+	}
 	if f < 0 {
 		d.fail(n, field, "must be >= 0, got %s", show)
 		return 0
@@ -274,11 +279,18 @@ func (d *decoder) duration(n *yaml.Node, field string) time.Duration {
 
 func parseDuration(v string) (time.Duration, error) {
 	s := strings.TrimSpace(v)
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if f < 0 {
+	// scale converts f units to a Duration, refusing what no Duration holds.
+	scale := func(f float64, unit time.Duration) (time.Duration, error) {
+		switch {
+		case f < 0:
 			return 0, fmt.Errorf("must be >= 0, got %q", v)
+		case math.IsNaN(f) || math.IsInf(f, 0) || f*float64(unit) >= math.MaxInt64:
+			return 0, fmt.Errorf("expected seconds or a duration such as 30s, 5m, 1h, 1d; got %q (out of range)", v)
 		}
-		return time.Duration(f * float64(time.Second)), nil
+		return time.Duration(f * float64(unit)), nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return scale(f, time.Second)
 	}
 	for _, u := range []struct {
 		suffix string
@@ -286,7 +298,7 @@ func parseDuration(v string) (time.Duration, error) {
 	}{{"mo", 30 * 24 * time.Hour}, {"w", 7 * 24 * time.Hour}, {"d", 24 * time.Hour}} {
 		if num, ok := strings.CutSuffix(s, u.suffix); ok {
 			if f, err := strconv.ParseFloat(num, 64); err == nil && f >= 0 {
-				return time.Duration(f * float64(u.unit)), nil
+				return scale(f, u.unit)
 			}
 		}
 	}
