@@ -186,8 +186,8 @@ func turn(ctx context.Context, agent *graph.Compiled[nodes.AgentState], in nodes
 
 func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\n", " ")
-	if len(s) > 120 {
-		s = s[:117] + "..."
+	if r := []rune(s); len(r) > 120 {
+		s = string(r[:117]) + "..."
 	}
 	return s
 }
