@@ -88,6 +88,7 @@ func (s *EmbeddedStore) replay(r logRecord) error {
 			for _, id := range r.IDs {
 				b.remove(id)
 			}
+			b.tidy(s.dim)
 		}
 	default:
 		return fmt.Errorf("%w: unknown record op %q", ErrCorrupt, r.Op)
@@ -274,6 +275,7 @@ func (s *EmbeddedStore) Delete(ctx context.Context, bank string, ids []string) e
 	for _, id := range ids {
 		b.remove(id)
 	}
+	b.tidy(s.dim)
 	return nil
 }
 

@@ -172,7 +172,9 @@ func (x *searcher) semanticHNSW() ([]scored, bool) {
 		}
 		tk.push(scored{slot: n.Key, score: sc, id: x.b.entries[n.Key].m.ID})
 	}
-	if kept < x.req.Limit && !x.plain {
+	// Removed memories keep their nodes until the graph is rebuilt, so
+	// even without a filter the neighbours may hold too few live ones.
+	if kept < x.req.Limit && (!x.plain || len(x.b.stale) > 0) {
 		return nil, false
 	}
 	return tk.sorted(), true

@@ -31,6 +31,13 @@ type bankIndex struct {
 	terms   map[uint32][]posting
 	ents    map[string][]int32
 	graph   *hnsw.Graph[int32]
+	// stale holds the slots of memories removed since the graph was
+	// built: their nodes stay in the graph, as the HNSW package's Delete
+	// and re-Add of a key can leave the graph unsearchable (a nil node
+	// reached from a neighbour list). Searches skip them (their entries
+	// are not alive), and the slots are reused only once a rebuild has
+	// dropped their nodes.
+	stale []int32
 	// days indexes timed memories by the UTC days their span covers
 	// (spans up to maxIndexedSpan days); longer spans sit in long.
 	days map[int64][]int32
@@ -119,6 +126,8 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 	}
 	b.byID[m.ID] = slot
 	switch {
+	case b.graph != nil && len(b.stale) > len(b.byID)/2:
+		b.buildGraph(dim) // drops the stale nodes; their slots are reused
 	case b.graph != nil:
 		b.graph.Add(hnsw.MakeNode(slot, append([]float32(nil), b.vec(slot, dim)...)))
 	case hnswThreshold > 0 && len(b.byID) >= hnswThreshold:
@@ -139,6 +148,16 @@ func (b *bankIndex) buildGraph(dim int) {
 	}
 	g.Add(nodes...)
 	b.graph = g
+	b.free = append(b.free, b.stale...)
+	b.stale = nil
+}
+
+// tidy rebuilds the graph once more than half as many removed memories
+// as live ones linger in it.
+func (b *bankIndex) tidy(dim int) {
+	if b.graph != nil && len(b.stale) > len(b.byID)/2 {
+		b.buildGraph(dim)
+	}
 }
 
 func (b *bankIndex) remove(id string) {
@@ -162,12 +181,13 @@ func (b *bankIndex) remove(id string) {
 	if e.hasTime {
 		b.unindexTime(slot, e)
 	}
-	if b.graph != nil {
-		b.graph.Delete(slot)
-	}
 	*e = entry{}
 	delete(b.byID, id)
-	b.free = append(b.free, slot)
+	if b.graph != nil {
+		b.stale = append(b.stale, slot) // see bankIndex.stale
+	} else {
+		b.free = append(b.free, slot)
+	}
 }
 
 func dropPosting(ps []posting, slot int32) []posting {
