@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -98,8 +99,11 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	case cfg.MaxFallbacks > 0:
 		r.maxFallbacks = cfg.MaxFallbacks
 	}
-	if r.args.LatencyWindow < 0 || r.args.LatencyBuffer < 0 || r.args.TimeoutPenalty < 0 {
-		bad("StrategyArgs", "values must be >= 0")
+	if r.args.LatencyWindow < 0 || !finiteNonNeg(r.args.LatencyBuffer) || !finiteNonNeg(r.args.TimeoutPenalty) {
+		bad("StrategyArgs", "values must be finite and >= 0")
+	}
+	if t := cfg.Temperature; t != nil && (math.IsNaN(*t) || math.IsInf(*t, 0)) {
+		bad("Temperature", "must be a finite number, got %g", *t)
 	}
 	if r.args.LatencyWindow == 0 {
 		r.args.LatencyWindow = DefaultLatencyWindow
@@ -141,8 +145,8 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 				bad(field+"."+fname, "must be >= 0, got %d%s", v, where)
 			}
 		}
-		if dc.Weight < 0 {
-			bad(field+".Weight", "must be >= 0, got %g%s", dc.Weight, where)
+		if !finiteNonNeg(dc.Weight) {
+			bad(field+".Weight", "must be a finite number >= 0, got %g%s", dc.Weight, where)
 		}
 		if dc.Timeout < 0 || dc.StreamTimeout < 0 {
 			bad(field+".Timeout", "timeouts must be >= 0%s", where)
@@ -150,8 +154,8 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		if dc.NumRetries != nil && *dc.NumRetries < 0 {
 			bad(field+".NumRetries", "must be >= 0, got %d%s", *dc.NumRetries, where)
 		}
-		if dc.Params.InputCostPerToken < 0 || dc.Params.OutputCostPerToken < 0 {
-			bad(field+".Params", "per-token costs must be >= 0%s", where)
+		if !finiteNonNeg(dc.Params.InputCostPerToken) || !finiteNonNeg(dc.Params.OutputCostPerToken) {
+			bad(field+".Params", "per-token costs must be finite and >= 0%s", where)
 		}
 		if len(errs) > before {
 			continue
@@ -215,8 +219,8 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		}
 	}
 	if cfg.Budget != nil {
-		if cfg.Budget.MaxBudget <= 0 || cfg.Budget.Period < 0 {
-			bad("Budget", "MaxBudget must be > 0 and Period >= 0")
+		if !finiteNonNeg(cfg.Budget.MaxBudget) || cfg.Budget.MaxBudget == 0 || cfg.Budget.Period < 0 {
+			bad("Budget", "MaxBudget must be finite and > 0, and Period >= 0")
 		}
 		r.budget = &budgetState{limit: cfg.Budget.MaxBudget, period: cfg.Budget.Period}
 	}
@@ -224,8 +228,8 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		r.providerBudgets = map[string]*budgetState{}
 		for _, p := range sortedKeys(cfg.ProviderBudgets) {
 			b := cfg.ProviderBudgets[p]
-			if b.MaxBudget <= 0 || b.Period < 0 {
-				bad("ProviderBudgets["+p+"]", "MaxBudget must be > 0 and Period >= 0")
+			if !finiteNonNeg(b.MaxBudget) || b.MaxBudget == 0 || b.Period < 0 {
+				bad("ProviderBudgets["+p+"]", "MaxBudget must be finite and > 0, and Period >= 0")
 			}
 			r.providerBudgets[p] = &budgetState{limit: b.MaxBudget, period: b.Period}
 		}
@@ -239,6 +243,9 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	r.encoding = encodingFor(r.groups[r.cfg.DefaultGroup].deps[0].modelName)
 	return r, nil
 }
+
+// finiteNonNeg reports whether f is a finite number >= 0.
+func finiteNonNeg(f float64) bool { return f >= 0 && !math.IsInf(f, 1) }
 
 func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -40,6 +41,36 @@ router_settings:
 	for _, in := range []string{"NaN", "Inf", "1e20", "1e300d", "NaNw"} {
 		if d, err := parseDuration(in); err == nil {
 			t.Errorf("parseDuration(%q) = %v, want an error", in, d)
+		}
+	}
+}
+
+// New rejects NaN and infinite numbers in a Config built in Go.
+func TestNewRejectsNonFiniteNumbers(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	d := dep("g", "a", okModel("a", ""))
+	d.Weight = nan
+	d.Params.InputCostPerToken = inf
+	_, err := New(Config{
+		Deployments:     []Deployment{d},
+		StrategyArgs:    StrategyArgs{LatencyBuffer: nan},
+		Budget:          &Budget{MaxBudget: nan},
+		ProviderBudgets: map[string]Budget{"openai": {MaxBudget: inf}},
+		Temperature:     Float(nan),
+	})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		"Deployments[0].Weight: must be a finite number >= 0, got NaN",
+		"Deployments[0].Params: per-token costs must be finite and >= 0",
+		"StrategyArgs: values must be finite and >= 0",
+		"Budget: MaxBudget must be finite and > 0",
+		"ProviderBudgets[openai]: MaxBudget must be finite and > 0",
+		"Temperature: must be a finite number, got NaN",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in\n%v", want, err)
 		}
 	}
 }
