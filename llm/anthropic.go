@@ -323,6 +323,7 @@ func anthropicStream(ctx context.Context, body io.ReadCloser, st *streamState) (
 			if e.Message != nil {
 				st.id = e.Message.ID
 				usage = e.Message.Usage
+				st.usage = usage.usage() // kept by a partial reply if the stream breaks
 			}
 		case "content_block_start":
 			if b := e.ContentBlock; b != nil {
@@ -374,6 +375,7 @@ func anthropicStream(ctx context.Context, body io.ReadCloser, st *streamState) (
 				if e.Usage.CacheCreationInputTokens > 0 {
 					usage.CacheCreationInputTokens = e.Usage.CacheCreationInputTokens
 				}
+				st.usage = usage.usage()
 			}
 		case "message_stop":
 			stopped = true
@@ -382,6 +384,5 @@ func anthropicStream(ctx context.Context, body io.ReadCloser, st *streamState) (
 	if !stopped {
 		return nil, st.fail(errTruncated)
 	}
-	st.usage = usage.usage()
 	return st.finishStream(ctx)
 }
