@@ -95,7 +95,10 @@ func WithInterruptAfter(nodes ...string) CompileOption {
 // and a thread with unfinished work (a crash, an interrupt) is continued.
 // A finished thread takes the run's input as new writes onto its saved
 // state (through the reducers), so a conversation continues turn by turn.
-// Runs of one thread must not overlap.
+// Runs of one thread must not overlap. The state a run of a thread returns
+// is also where the thread's next run in this process starts: treat it as a
+// node treats its input and do not change its slices' elements, maps or
+// pointed-to values in place (copy them first).
 func Thread(id string) RunOption {
 	return func(c *runConfig) { c.thread = id }
 }
