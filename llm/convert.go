@@ -399,7 +399,12 @@ func langchainGenerate(ctx context.Context, lm llms.Model, req *Request) (*Respo
 	}
 	if err != nil {
 		if he := slot.get(); he != nil {
-			return nil, &capturedError{http: he, err: err}
+			err = &capturedError{http: he, err: err}
+		}
+		if ls != nil && ls.streamed.Len() > 0 {
+			// output already reached the caller
+			return nil, &interrupted{cause: err,
+				partial: &Response{Message: Message{Role: RoleAssistant, Content: ls.streamed.String()}}}
 		}
 		return nil, err
 	}
