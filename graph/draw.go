@@ -9,7 +9,8 @@ import (
 var plainID = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func mermaidID(name string) string {
-	if plainID.MatchString(name) {
+	// "end" closes a subgraph in Mermaid, so it cannot be a node id.
+	if plainID.MatchString(name) && name != "end" {
 		return name
 	}
 	var b strings.Builder

@@ -107,3 +107,21 @@ func TestForkWithResumeRefusedWithoutSaving(t *testing.T) {
 		t.Fatalf("resume after refused fork: %+v, %v", out, err)
 	}
 }
+
+// "end" is a keyword of Mermaid flowcharts: a node of that name gets an id
+// that is not, and keeps its name as its label.
+func TestMermaidNodeNamedEnd(t *testing.T) {
+	g := graph.New[S]()
+	g.AddNode("end", appendNode("end"))
+	g.AddEdge(graph.START, "end").AddEdge("end", graph.END)
+	want := `flowchart TD
+	__start__([START])
+	n_end["end"]
+	__end__([END])
+	__start__ --> n_end
+	n_end --> __end__
+`
+	if got := mustCompile(t, g).Mermaid(); got != want {
+		t.Fatalf("mermaid:\n%s\nwant:\n%s", got, want)
+	}
+}
