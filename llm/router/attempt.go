@@ -279,6 +279,10 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 		cancel(nil)
 	}
 	r.failed(g, d, c, cause, end)
+	if oe, ok := out.(*llm.Error); ok && oe.Partial != nil {
+		// tokens of a broken stream are billed too
+		r.spend(d, end, oe.Partial.Cost)
+	}
 	if info != nil {
 		info.End = end
 		r.callbacks.Failure(ctx, info, out)
@@ -292,6 +296,13 @@ func (c *call) classify(ctx, actx context.Context, err error, d *deployment) (er
 	if c.stream != nil && c.stream.userErr != nil {
 		c.stop = true
 		return c.stream.userErr, nil
+	}
+	if c.stream != nil {
+		// the provider layer's own partial reply carries the usage it counted
+		var src *llm.Error
+		if errors.As(err, &src) && src.Kind == llm.ErrStreamInterrupted {
+			c.stream.provPartial = src.Partial
+		}
 	}
 	if ctx.Err() != nil {
 		var cause *llm.Error
@@ -378,13 +389,7 @@ func (r *Router) succeeded(g *group, d *deployment, c *call, resp *llm.Response,
 		resp.Provider = d.provider
 	}
 	u := resp.Usage
-	if d.costOverride {
-		resp.Cost = float64(u.PromptTokens)*d.inCost + float64(u.CompletionTokens)*d.outCost
-	} else if resp.Cost == 0 && (u.PromptTokens > 0 || u.CompletionTokens > 0) {
-		if d.hasInfo {
-			resp.Cost = llm.CostFor(d.info, u)
-		}
-	}
+	resp.Cost = d.cost(u, resp.Cost)
 	var sample float64
 	if r.strategy == LatencyBased {
 		if c.stream != nil && !c.stream.first.IsZero() {
@@ -405,9 +410,14 @@ func (r *Router) succeeded(g *group, d *deployment, c *call, resp *llm.Response,
 	}
 	r.signalLocked(g)
 	g.mu.Unlock()
-	r.budget.add(end, resp.Cost)
+	r.spend(d, end, resp.Cost)
+}
+
+// spend adds cost to the router's budget and to d's provider budget.
+func (r *Router) spend(d *deployment, now time.Time, cost float64) {
+	r.budget.add(now, cost)
 	if b := r.providerBudgets[d.provider]; b != nil {
-		b.add(end, resp.Cost)
+		b.add(now, cost)
 	}
 }
 

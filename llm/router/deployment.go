@@ -46,6 +46,18 @@ type deployment struct {
 	latFull       bool
 }
 
+// cost prices usage u on d: the deployment's own per-token prices when
+// set, else the price the model reported (reported), else the price table.
+func (d *deployment) cost(u llm.Usage, reported float64) float64 {
+	switch {
+	case d.costOverride:
+		return float64(u.PromptTokens)*d.inCost + float64(u.CompletionTokens)*d.outCost
+	case reported == 0 && (u.PromptTokens > 0 || u.CompletionTokens > 0) && d.hasInfo:
+		return llm.CostFor(d.info, u)
+	}
+	return reported
+}
+
 // group is a model group.
 type group struct {
 	name string

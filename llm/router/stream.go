@@ -30,6 +30,9 @@ type streamState struct {
 	finish    llm.FinishReason
 	userErr   error
 	wd        *watchdog
+	// provPartial is the partial reply the deployment itself reported
+	// with its ErrStreamInterrupted, if any.
+	provPartial *llm.Response
 }
 
 func (s *streamState) begin(d *deployment, info *llm.CallInfo, cancel context.CancelCauseFunc, timeout time.Duration, start time.Time) {
@@ -42,6 +45,7 @@ func (s *streamState) begin(d *deployment, info *llm.CallInfo, cancel context.Ca
 	s.usage = nil
 	s.finish = ""
 	s.wd = nil
+	s.provPartial = nil
 	if timeout > 0 && cancel != nil {
 		s.wd = &watchdog{clock: s.r.clock, d: timeout, cancel: cancel, last: start}
 		s.wd.arm(timeout)
@@ -154,9 +158,14 @@ func (s *streamState) partial(d *deployment) *llm.Response {
 	if len(s.calls) > 0 {
 		p.Message.ToolCalls = append([]llm.ToolCall(nil), s.calls...)
 	}
-	if s.usage != nil {
+	var reported float64
+	switch {
+	case s.usage != nil:
 		p.Usage = *s.usage
+	case s.provPartial != nil:
+		p.Usage, reported = s.provPartial.Usage, s.provPartial.Cost
 	}
+	p.Cost = d.cost(p.Usage, reported)
 	return p
 }
 
