@@ -253,7 +253,9 @@ func (p *Plan[S]) Fields() []FieldInfo {
 	return out
 }
 
-// NumFields returns the number of top-level fields of S.
+// NumFields returns the number of the plan's fields (see Fields): the
+// fields of S, with a struct embedded without a reduce tag counted as its
+// fields.
 func (p *Plan[S]) NumFields() int { return len(p.fields) }
 
 // FieldIndex returns the position of the field named name, or -1.
