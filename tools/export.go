@@ -184,7 +184,7 @@ func strictify(tool string, m map[string]any, path string) error {
 			return err
 		}
 		if !required[name] {
-			props[name] = nullable(p)
+			props[name] = acceptNull(p)
 		}
 	}
 	all := make([]any, 0, len(names)+len(optional))
@@ -193,24 +193,4 @@ func strictify(tool string, m map[string]any, path string) error {
 	}
 	m["required"] = all
 	return nil
-}
-
-// nullable makes schema p also accept null.
-func nullable(p map[string]any) map[string]any {
-	switch t := p["type"].(type) {
-	case string:
-		if t != "null" {
-			p["type"] = []any{t, "null"}
-		}
-		if enum, ok := p["enum"].([]any); ok && !slices.Contains(enum, nil) {
-			p["enum"] = append(enum, nil)
-		}
-		return p
-	case []any:
-		if !slices.Contains(t, any("null")) {
-			p["type"] = append(t, "null")
-		}
-		return p
-	}
-	return map[string]any{"anyOf": []any{p, map[string]any{"type": "null"}}}
 }
