@@ -23,6 +23,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // Flavor names the wire format a Server speaks.
@@ -83,7 +84,8 @@ type Reply struct {
 	// ("stop"/"tool_calls", "end_turn"/"tool_use", "STOP").
 	Finish string
 
-	// ChunkSize splits streamed text into pieces of this many bytes (default 4).
+	// ChunkSize splits streamed text into pieces of this many bytes (default
+	// 4), a piece growing only to end on a character boundary.
 	ChunkSize int
 	// Interleave streams the arguments of parallel tool calls interleaved,
 	// fragment by fragment, as OpenAI does.
@@ -476,6 +478,8 @@ func (s *Server) streamErrorEvent(rep Reply) string {
 	return "data: " + string(mustJSON(map[string]any{"error": map[string]any{"message": msg, "type": rep.StreamError, "code": nil}})) + "\n\n"
 }
 
+// chunks splits s into pieces of n bytes, a piece growing past n only to
+// end on a character boundary.
 func chunks(s string, n int) []string {
 	if n <= 0 {
 		n = 4
@@ -485,6 +489,9 @@ func chunks(s string, n int) []string {
 		k := n
 		if k > len(s) {
 			k = len(s)
+		}
+		for k < len(s) && !utf8.RuneStart(s[k]) {
+			k++
 		}
 		out = append(out, s[:k])
 		s = s[k:]

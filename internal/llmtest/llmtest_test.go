@@ -131,3 +131,34 @@ func TestResponderKeepsQueue(t *testing.T) {
 		t.Fatalf("pending %d", s.Pending())
 	}
 }
+
+// Streamed text is split at character boundaries: multi-byte characters
+// arrive whole whatever the chunk size.
+func TestStreamChunksKeepUTF8(t *testing.T) {
+	const text = "서울은 한국의 수도입니다 🇰🇷"
+	s := NewOpenAI(t)
+	s.Enqueue(Reply{Text: text, ChunkSize: 4})
+	_, body := post(t, s.APIBase()+"/chat/completions", `{"model":"gpt-4o","stream":true}`, nil)
+	var got strings.Builder
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok || data == "[DONE]" {
+			continue
+		}
+		var c struct {
+			Choices []struct {
+				Delta struct{ Content string } `json:"delta"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal([]byte(data), &c); err != nil {
+			t.Fatalf("chunk %s: %v", data, err)
+		}
+		for _, ch := range c.Choices {
+			got.WriteString(ch.Delta.Content)
+		}
+	}
+	if got.String() != text {
+		t.Fatalf("streamed %q, want %q", got.String(), text)
+	}
+}
