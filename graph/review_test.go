@@ -125,3 +125,36 @@ func TestMermaidNodeNamedEnd(t *testing.T) {
 		t.Fatalf("mermaid:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// Emit from a goroutine a node left behind, on a context that is never
+// cancelled, returns false once the stream is over instead of blocking.
+func TestEmitAfterStreamEndsDoesNotBlock(t *testing.T) {
+	done := make(chan bool, 1)
+	release := make(chan struct{})
+	g := graph.New[S]()
+	g.AddNode("a", func(ctx context.Context, s S) (S, error) {
+		bg := context.WithoutCancel(ctx)
+		go func() {
+			<-release
+			done <- graph.Emit(bg, "late")
+		}()
+		return s, nil
+	})
+	g.AddNode("b", appendNode("b"))
+	g.AddEdge(graph.START, "a").AddEdge(graph.START, "b").AddEdge("a", graph.END).AddEdge("b", graph.END)
+	c := mustCompile(t, g)
+	for _, err := range c.Stream(context.Background(), S{}, graph.Only(graph.EventCustom)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	select {
+	case ok := <-done:
+		if ok {
+			t.Fatal("Emit after the stream ended reported success")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Emit after the stream ended blocked")
+	}
+}

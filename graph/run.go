@@ -451,7 +451,7 @@ func (r *run[S]) runTasks() error {
 			continue
 		}
 		sl := &slots[i]
-		sl.info = taskInfo{idx: int(t.node), names: &c.names, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix}
+		sl.info = taskInfo{idx: int(t.node), names: &c.names, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done}
 		if r.d != nil {
 			sl.info.intr = r.d.interruptState(i)
 		} else if r.seq.intr != nil {
