@@ -489,7 +489,11 @@ func (c *call) ctxError(ctx context.Context, last *llm.Error) error {
 	switch {
 	case errors.Is(cause, errCallTimeout):
 		e.Message = fmt.Sprintf("call timed out after %s (%d attempts)", c.timeout, c.attempts)
-		e.Err = errors.Join(context.DeadlineExceeded, last)
+		e.Err = context.DeadlineExceeded
+		if last != nil {
+			// a nil *llm.Error in the join would be a non-nil error value
+			e.Err = errors.Join(context.DeadlineExceeded, last)
+		}
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		e.Message = fmt.Sprintf("call deadline exceeded (%d attempts)", c.attempts)
 	default:
