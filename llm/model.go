@@ -118,11 +118,14 @@ func RequestFromLangchain(messages []llms.MessageContent, options ...llms.CallOp
 	if o.StreamingFunc != nil || o.StreamingReasoningFunc != nil {
 		sf, rf := o.StreamingFunc, o.StreamingReasoningFunc
 		req.Stream = func(ctx context.Context, c Chunk) error {
+			// as langchaingo's clients do: text goes to both functions
+			if sf != nil && c.Text != "" {
+				if err := sf(ctx, []byte(c.Text)); err != nil {
+					return err
+				}
+			}
 			if rf != nil && (c.Text != "" || c.Reasoning != "") {
 				return rf(ctx, []byte(c.Reasoning), []byte(c.Text))
-			}
-			if sf != nil && c.Text != "" {
-				return sf(ctx, []byte(c.Text))
 			}
 			return nil
 		}
