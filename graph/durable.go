@@ -306,6 +306,9 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 	}
 	dr.cpID, dr.since, dr.full = cp.ID, ex.Since, ex.Full
 	r.step = cp.Step
+	// The step limit bounds this run, not the thread's earlier runs.
+	r.limit = r.step + r.maxSteps
+	r.seq.limit = r.limit
 	r.state = st
 
 	if len(cp.Next) == 0 {

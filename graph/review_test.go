@@ -158,3 +158,33 @@ func TestEmitAfterStreamEndsDoesNotBlock(t *testing.T) {
 		t.Fatal("Emit after the stream ended blocked")
 	}
 }
+
+// The step limit bounds one run: a thread that continues turn after turn
+// does not run out of steps because of its earlier turns.
+func TestStepLimitPerRunOnLongThread(t *testing.T) {
+	ctx := context.Background()
+	g := graph.New[D]()
+	var left []int
+	g.AddNode("a", func(ctx context.Context, s D) (D, error) {
+		n, _ := graph.StepsLeft(ctx)
+		left = append(left, n)
+		s.Log = append(s.Log, "a")
+		return s, nil
+	}).AddNode("b", logNode("b", nil))
+	g.AddEdge(graph.START, "a").AddEdge("a", "b").AddEdge("b", graph.END)
+	c := mustCompile(t, g, graph.WithCheckpointer(state.NewMemory()), graph.WithStepLimit(3))
+	defer func() {
+		if !slices.Equal(left, []int{2, 2, 2, 2}) {
+			t.Errorf("StepsLeft in node a, turn by turn: %v", left)
+		}
+	}()
+	for turn := 1; turn <= 4; turn++ {
+		out, err := c.Invoke(ctx, D{Count: 1}, graph.Thread("long"))
+		if err != nil {
+			t.Fatalf("turn %d: %v", turn, err)
+		}
+		if out.Count != turn || len(out.Log) != 2*turn {
+			t.Fatalf("turn %d: %+v", turn, out)
+		}
+	}
+}

@@ -69,7 +69,10 @@ type run[S any] struct {
 	seq   taskInfo
 	state S
 	step  int
-	limit int
+	// limit is the step at which the run stops: the step it started at
+	// plus maxSteps, its step limit.
+	limit    int
+	maxSteps int
 
 	cur, next []task[S]
 	buf       [2][1]task[S]
@@ -122,6 +125,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	if r.cfg.stepLimit > 0 {
 		r.limit = r.cfg.stepLimit
 	}
+	r.maxSteps = r.limit
 	r.seq.done = r.done
 	r.seq.names = &c.names
 	r.seq.limit = r.limit
@@ -262,7 +266,7 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 	for len(r.cur) > 0 {
 		if r.step >= r.limit {
 			r.state = st
-			return st, &StepLimitError{Limit: r.limit}
+			return st, &StepLimitError{Limit: r.maxSteps}
 		}
 		if r.done != nil {
 			select {
