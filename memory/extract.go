@@ -110,8 +110,12 @@ func SplitSentences(text string) []string {
 			start = i + sz
 		case '.', '!', '?', '。', '！', '？':
 			j := i + sz
-			for j < len(text) && strings.ContainsRune(".!?\"')”’", rune(text[j])) {
-				j++
+			for j < len(text) {
+				c, csz := utf8.DecodeRuneInString(text[j:])
+				if !strings.ContainsRune(".!?\"')”’", c) {
+					break
+				}
+				j += csz
 			}
 			next, _ := utf8.DecodeRuneInString(text[j:])
 			if j < len(text) && !unicode.IsSpace(next) && r != '。' && r != '！' && r != '？' {
