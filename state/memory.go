@@ -153,7 +153,7 @@ func (m *Memory) List(ctx context.Context, threadID string, opts ListOptions) ([
 	defer m.mu.RUnlock()
 	t := m.threads[threadID]
 	if t == nil {
-		return nil, nil
+		t = &memThread{}
 	}
 	end := len(t.order)
 	if opts.Before != "" {

@@ -129,6 +129,9 @@ func Run(t *testing.T, open func(t *testing.T) state.Checkpointer) {
 		if _, err := s.List(ctx, "t", state.ListOptions{Before: "nope"}); !errors.Is(err, state.ErrNotFound) {
 			t.Fatalf("before unknown: %v", err)
 		}
+		if _, err := s.List(ctx, "empty", state.ListOptions{Before: "c3"}); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("before a checkpoint of another thread: %v", err)
+		}
 		none, err := s.List(ctx, "empty", state.ListOptions{})
 		if err != nil || len(none) != 0 {
 			t.Fatalf("empty thread: %v %v", none, err)
