@@ -28,3 +28,17 @@ func TestGeneratedToolCallIDsDistinctWithoutRecording(t *testing.T) {
 		t.Fatalf("ids = %q, want call_1_0 and call_2_0", ids)
 	}
 }
+
+func TestRemainingOfLoopingModel(t *testing.T) {
+	m := New([]Reply{{Text: "a"}, {Text: "b"}}, Loop())
+	var got []int
+	for range 3 {
+		if _, err := m.GenerateContent(context.Background(), []llms.MessageContent{user("go")}); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m.Remaining())
+	}
+	if got[0] != 1 || got[1] != 2 || got[2] != 1 {
+		t.Fatalf("Remaining after each call = %v, want [1 2 1]", got)
+	}
+}

@@ -104,8 +104,8 @@ func (m *Model) Calls() []Call {
 	return append([]Call(nil), m.calls...)
 }
 
-// Remaining reports how many scripted replies are left (0 for a Func model
-// or a looping one that wrapped).
+// Remaining reports how many scripted replies are left (0 for a Func
+// model); for a looping Model, how many are left before it starts over.
 func (m *Model) Remaining() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
