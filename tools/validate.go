@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -317,7 +318,11 @@ func display(v any) string {
 		return fmt.Sprint(v)
 	}
 	if len(b) > 60 {
-		return string(b[:57]) + "..."
+		n := 57
+		for n > 0 && !utf8.RuneStart(b[n]) { // cut between characters
+			n--
+		}
+		return string(b[:n]) + "..."
 	}
 	return string(b)
 }
