@@ -26,7 +26,8 @@ type Corpus struct {
 	Top    string
 }
 
-func main() {
+// build compiles the map-reduce graph.
+func build() (*graph.Compiled[Corpus], error) {
 	g := graph.New[Corpus]()
 	g.AddNode("split", func(_ context.Context, s Corpus) (Corpus, error) { return s, nil })
 	g.AddNode("count", func(_ context.Context, s Corpus) (Corpus, error) {
@@ -37,7 +38,8 @@ func main() {
 		}
 		s.Counts = counts
 		s.Words += len(words)
-		s.Done = append(s.Done, s.Doc[:strings.IndexByte(s.Doc, ' ')])
+		name, _, _ := strings.Cut(s.Doc, " ")
+		s.Done = append(s.Done, name)
 		return s, nil
 	})
 	g.AddNode("total", func(_ context.Context, s Corpus) (Corpus, error) {
@@ -51,7 +53,9 @@ func main() {
 			}
 			return keys[i] < keys[j]
 		})
-		s.Top = keys[0]
+		if len(keys) > 0 {
+			s.Top = keys[0]
+		}
 		return s, nil
 	})
 	g.AddEdge(graph.START, "split")
@@ -73,7 +77,11 @@ func main() {
 		}
 		return out
 	}
-	c, err := g.Compile(graph.WithStateOptions(state.WithReducer("Counts", addCounts)))
+	return g.Compile(graph.WithStateOptions(state.WithReducer("Counts", addCounts)))
+}
+
+func main() {
+	c, err := build()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
