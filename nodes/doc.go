@@ -21,6 +21,6 @@
 //   - [RouteTools] sends the run to tool_exec when the model asked for
 //     tools, elsewhere otherwise.
 //
-// [NewReAct] wires them into memory_recall -> llm_reason <-> tool_exec ->
-// memory_retain -> END.
+// [NewReAct] wires them into memory_recall -> llm_reason <-> tool_exec,
+// then llm_reason -> memory_retain -> END once the model answers.
 package nodes
