@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"unsafe"
 )
 
@@ -196,14 +197,6 @@ func WriteFields(b []byte) ([]string, error) {
 	for n := range doc.Append {
 		names = append(names, n)
 	}
-	sortStrings(names)
+	slices.Sort(names)
 	return names, nil
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j-1] > s[j]; j-- {
-			s[j-1], s[j] = s[j], s[j-1]
-		}
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"unsafe"
 )
@@ -438,12 +437,11 @@ func (p *Plan[S]) Merge(base S, writes []Write[S]) (S, error) {
 			}
 			for _, wi := range writers {
 				in, out := f.value(unsafe.Pointer(writes[wi].In)), f.value(unsafe.Pointer(writes[wi].Out))
-				// Keys added or changed, in sorted order for determinism of
-				// anything observing the map while it is built.
-				keys := out.MapKeys()
-				sortValues(keys)
-				for _, k := range keys {
-					nv := out.MapIndex(k)
+				// Keys added or changed. A writer's keys are distinct, so
+				// the order they are set in does not matter.
+				iter := out.MapRange()
+				for iter.Next() {
+					k, nv := iter.Key(), iter.Value()
 					if ov := in.MapIndex(k); ov.IsValid() && reflect.DeepEqual(ov.Interface(), nv.Interface()) {
 						continue
 					}
@@ -459,10 +457,4 @@ func (p *Plan[S]) Merge(base S, writes []Write[S]) (S, error) {
 		}
 	}
 	return result, nil
-}
-
-func sortValues(vs []reflect.Value) {
-	sort.Slice(vs, func(i, j int) bool {
-		return fmt.Sprint(vs[i].Interface()) < fmt.Sprint(vs[j].Interface())
-	})
 }
