@@ -110,6 +110,11 @@ func (r *SearchRequest) Validate() error {
 	if r.EntitySeeds < 0 {
 		return fmt.Errorf("%w: search: entity seeds %d must be >= 0", ErrInvalid, r.EntitySeeds)
 	}
+	for i, x := range r.Dense {
+		if !finite(x) {
+			return fmt.Errorf("%w: search: query vector[%d] is %v; components must be finite", ErrInvalid, i, x)
+		}
+	}
 	if err := r.Sparse.Validate(); err != nil {
 		return fmt.Errorf("search: sparse query: %w", err)
 	}

@@ -49,3 +49,18 @@ func TestValidateRejectsNonFinite(t *testing.T) {
 		t.Fatalf("Upsert(NaN confidence) = %v, want ErrInvalid", err)
 	}
 }
+
+// A query vector that is not finite would rank every memory as NaN; the
+// search is refused instead, naming the component.
+func TestSearchRejectsNonFiniteQuery(t *testing.T) {
+	s := NewEmbeddedStore()
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Upsert(ctx, []Memory{{ID: "m1", Bank: "b", Kind: KindWorld, Text: "x", Vector: []float32{1, 0}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Search(ctx, SearchRequest{Bank: "b", Limit: 5, Dense: []float32{0, float32(math.NaN())}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "vector[1]") {
+		t.Fatalf("Search(NaN query) = %v, want ErrInvalid naming vector[1]", err)
+	}
+}
