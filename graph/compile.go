@@ -287,6 +287,9 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 			c.nodes[c.byName[name]].breakAfter = true
 		}
 	}
+	if cfg.cp == nil && len(cfg.breakBefore)+len(cfg.breakAfter) > 0 {
+		add(ProblemOption, "WithInterruptBefore and WithInterruptAfter pause the run, which needs WithCheckpointer")
+	}
 	if cfg.cp != nil && plan != nil {
 		d, derr := newDurable[S](cfg, plan)
 		if derr != nil {

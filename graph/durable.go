@@ -81,12 +81,14 @@ func WithSnapshotRatio(ratio int) CompileOption {
 	}
 }
 
-// WithInterruptBefore pauses every run before the named nodes run.
+// WithInterruptBefore pauses every run before the named nodes run. It
+// needs WithCheckpointer: Compile reports it otherwise.
 func WithInterruptBefore(nodes ...string) CompileOption {
 	return func(c *compileConfig) { c.breakBefore = append(c.breakBefore, nodes...) }
 }
 
-// WithInterruptAfter pauses every run after the named nodes ran.
+// WithInterruptAfter pauses every run after the named nodes ran. It needs
+// WithCheckpointer: Compile reports it otherwise.
 func WithInterruptAfter(nodes ...string) CompileOption {
 	return func(c *compileConfig) { c.breakAfter = append(c.breakAfter, nodes...) }
 }
@@ -110,12 +112,14 @@ func FromCheckpoint(id string) RunOption {
 	return func(c *runConfig) { c.from = id }
 }
 
-// BreakBefore pauses this run before the named nodes run.
+// BreakBefore pauses this run before the named nodes run; on a graph
+// compiled without WithCheckpointer the run fails instead of starting.
 func BreakBefore(nodes ...string) RunOption {
 	return func(c *runConfig) { c.breakBefore = append(c.breakBefore, nodes...) }
 }
 
-// BreakAfter pauses this run after the named nodes ran.
+// BreakAfter pauses this run after the named nodes ran; on a graph
+// compiled without WithCheckpointer the run fails instead of starting.
 func BreakAfter(nodes ...string) RunOption {
 	return func(c *runConfig) { c.breakAfter = append(c.breakAfter, nodes...) }
 }

@@ -188,3 +188,28 @@ func TestStepLimitPerRunOnLongThread(t *testing.T) {
 		}
 	}
 }
+
+// Breakpoints need a checkpointer to pause; without one they are refused,
+// not ignored, so a guarded node never runs unguarded.
+func TestBreakpointsWithoutCheckpointerRefused(t *testing.T) {
+	g := graph.New[D]()
+	var sent atomic.Int32
+	g.AddNode("send", logNode("send", &sent)).AddEdge(graph.START, "send").AddEdge("send", graph.END)
+	_, err := g.Compile(graph.WithInterruptBefore("send"))
+	if !errors.Is(err, graph.ErrInvalidGraph) || !strings.Contains(err.Error(), "WithCheckpointer") {
+		t.Fatalf("compile with a breakpoint and no checkpointer: %v", err)
+	}
+	_, err = g.Compile(graph.WithInterruptAfter("send"))
+	if !errors.Is(err, graph.ErrInvalidGraph) || !strings.Contains(err.Error(), "WithCheckpointer") {
+		t.Fatalf("compile with a breakpoint after and no checkpointer: %v", err)
+	}
+	c := mustCompile(t, g)
+	for _, opt := range []graph.RunOption{graph.BreakBefore("send"), graph.BreakAfter("send")} {
+		if _, err := c.Invoke(context.Background(), D{}, opt); err == nil || !strings.Contains(err.Error(), "WithCheckpointer") {
+			t.Fatalf("run with a breakpoint and no checkpointer: %v", err)
+		}
+	}
+	if sent.Load() != 0 {
+		t.Fatalf("the guarded node ran %d times", sent.Load())
+	}
+}

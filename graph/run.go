@@ -233,8 +233,8 @@ func (r *run[S]) exec(in S) (S, error) {
 		r.state = st
 		resuming = d.resumed
 	} else {
-		if r.cfg.thread != "" || r.cfg.from != "" || len(r.cfg.resume) > 0 {
-			return in, errors.New("graph: Thread, FromCheckpoint and Resume need a graph compiled with WithCheckpointer")
+		if r.cfg.thread != "" || r.cfg.from != "" || len(r.cfg.resume) > 0 || len(r.cfg.breakBefore)+len(r.cfg.breakAfter) > 0 {
+			return in, errors.New("graph: Thread, FromCheckpoint, Resume, BreakBefore and BreakAfter need a graph compiled with WithCheckpointer")
 		}
 		r.state = in
 		if c.entry.simple && len(c.entry.static) == 1 {
