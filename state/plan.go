@@ -53,15 +53,16 @@ type planConfig struct {
 }
 
 type customReducer struct {
-	typ reflect.Type
-	fn  func(acc, w unsafe.Pointer)
+	typ   reflect.Type
+	fn    func(acc, w unsafe.Pointer)
+	isNil bool
 }
 
 // WithReducer registers fn as the reducer of the field named field (its Go
 // name; a field of an embedded struct by its promoted name). When several
 // nodes of one step write the field, the merged value starts as the step's
 // input value and becomes fn(acc, write) for each writer's new value, in
-// declaration order. T must be the field's type.
+// declaration order. T must be the field's type and fn not nil.
 func WithReducer[T any](field string, fn func(acc, write T) T) Option {
 	return func(c *planConfig) {
 		if c.custom == nil {
@@ -71,11 +72,9 @@ func WithReducer[T any](field string, fn func(acc, write T) T) Option {
 			c.order = append(c.order, field)
 		}
 		c.custom[field] = customReducer{
-			typ: reflect.TypeFor[T](),
+			typ:   reflect.TypeFor[T](),
+			isNil: fn == nil,
 			fn: func(acc, w unsafe.Pointer) {
-				if fn == nil {
-					return
-				}
 				*(*T)(acc) = fn(*(*T)(acc), *(*T)(w))
 			},
 		}
@@ -161,6 +160,9 @@ func NewPlan[S any](opts ...Option) (*Plan[S], error) {
 		if cr, ok := cfg.custom[lf.name]; ok {
 			if hasTag && tag != "" {
 				problems = append(problems, fmt.Sprintf("field %s: has both tag reduce:%q and a registered reducer", lf.name, tag))
+			}
+			if cr.isNil {
+				problems = append(problems, fmt.Sprintf("field %s: registered reducer is nil", lf.name))
 			}
 			if cr.typ != sf.Type {
 				problems = append(problems, fmt.Sprintf("field %s: registered reducer takes %s, field is %s", lf.name, cr.typ, sf.Type))

@@ -1,6 +1,9 @@
 package state
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func TestNumFieldsCountsEmbeddedFields(t *testing.T) {
 	type inner struct {
@@ -17,5 +20,14 @@ func TestNumFieldsCountsEmbeddedFields(t *testing.T) {
 	}
 	if n := p.NumFields(); n != 3 || len(p.Fields()) != n || p.FieldIndex("A") != 0 || p.FieldIndex("C") != 2 {
 		t.Fatalf("NumFields = %d, fields %v", n, p.Fields())
+	}
+}
+
+func TestNilCustomReducerReported(t *testing.T) {
+	type st struct{ X int }
+	_, err := NewPlan[st](WithReducer[int]("X", nil))
+	var pe *PlanError
+	if !errors.As(err, &pe) || len(pe.Problems) != 1 || pe.Problems[0] != "field X: registered reducer is nil" {
+		t.Fatalf("err = %v", err)
 	}
 }
