@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -218,6 +219,24 @@ func (s *Store) wrap(op string, err error) error {
 	return fmt.Errorf("sqlite checkpointer: %s %s: %w", op, s.path, err)
 }
 
+// zeroTime stands for the zero time.Time in the created columns, which hold
+// nanoseconds since 1970 (the zero time is out of their range).
+const zeroTime = math.MinInt64
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return zeroTime
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == zeroTime {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
 func nullable(b []byte) any {
 	if b == nil {
 		return nil
@@ -242,7 +261,7 @@ func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (thread, id) DO UPDATE SET parent = excluded.parent, step = excluded.step, source = excluded.source,
 			created = excluded.created, snapshot = excluded.snapshot, delta = excluded.delta, next = excluded.next, extra = excluded.extra`,
-		cp.ThreadID, cp.ID, cp.ParentID, cp.Step, cp.Source, cp.CreatedAt.UnixNano(), nullable(cp.Snapshot), nullable(cp.Delta), nullable(next), nullable(cp.Extra))
+		cp.ThreadID, cp.ID, cp.ParentID, cp.Step, cp.Source, unixNano(cp.CreatedAt), nullable(cp.Snapshot), nullable(cp.Delta), nullable(next), nullable(cp.Extra))
 	if err != nil {
 		return s.wrap(fmt.Sprintf("save checkpoint %s of thread %q in", cp.ID, cp.ThreadID), err)
 	}
@@ -277,7 +296,7 @@ func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w 
 		ON CONFLICT (thread, cp, task) DO UPDATE SET node = excluded.node, writes = excluded.writes,
 			interrupts = excluded.interrupts, resumed = excluded.resumed, created = excluded.created,
 			memos = excluded.memos, running = excluded.running`,
-		threadID, checkpointID, w.Task, w.Node, nullable(w.Writes), nullable(intr), nullable(res), w.CreatedAt.UnixNano(), nullable(memos), running, threadID, checkpointID)
+		threadID, checkpointID, w.Task, w.Node, nullable(w.Writes), nullable(intr), nullable(res), unixNano(w.CreatedAt), nullable(memos), running, threadID, checkpointID)
 	if err != nil {
 		return s.wrap(fmt.Sprintf("save writes of task %d of checkpoint %s (thread %q) in", w.Task, checkpointID, threadID), err)
 	}
@@ -296,7 +315,7 @@ func (s *Store) scan(thread string, row interface{ Scan(...any) error }) (state.
 	if err := row.Scan(&cp.ID, &cp.ParentID, &cp.Step, &cp.Source, &created, &cp.Snapshot, &cp.Delta, &next, &cp.Extra); err != nil {
 		return cp, err
 	}
-	cp.CreatedAt = time.Unix(0, created).UTC()
+	cp.CreatedAt = fromUnixNano(created)
 	if len(next) > 0 {
 		if err := json.Unmarshal(next, &cp.Next); err != nil {
 			return cp, &state.CorruptError{ThreadID: thread, CheckpointID: cp.ID, Err: fmt.Errorf("next tasks: %w", err)}
@@ -349,7 +368,7 @@ func (s *Store) Writes(ctx context.Context, threadID, checkpointID string) ([]st
 		if err := rows.Scan(&w.Task, &w.Node, &w.Writes, &intr, &res, &created, &memos, &running); err != nil {
 			return nil, s.wrap("read writes from", err)
 		}
-		w.CreatedAt = time.Unix(0, created).UTC()
+		w.CreatedAt = fromUnixNano(created)
 		w.Running = running != 0
 		if len(memos) > 0 {
 			if err := json.Unmarshal(memos, &w.Memos); err != nil {

@@ -51,6 +51,23 @@ func Run(t *testing.T, open func(t *testing.T) state.Checkpointer) {
 		if err != nil || got.Snapshot != nil || string(got.Delta) != `{"set":{}}` || got.ParentID != "c1" || len(got.Next) != 0 {
 			t.Fatalf("delta checkpoint: %+v %v", got, err)
 		}
+		// A zero time reads back as the zero time.
+		z := cp("t", "c3", "c2", 2)
+		z.CreatedAt = time.Time{}
+		if err := s.Put(ctx, z); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutWrites(ctx, "t", "c3", state.TaskWrites{Task: 0, Node: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.Get(ctx, "t", "c3")
+		if err != nil || !got.CreatedAt.IsZero() {
+			t.Fatalf("checkpoint with a zero time: created %v, %v", got.CreatedAt, err)
+		}
+		ws, err := s.Writes(ctx, "t", "c3")
+		if err != nil || len(ws) != 1 || !ws[0].CreatedAt.IsZero() {
+			t.Fatalf("writes with a zero time: %+v, %v", ws, err)
+		}
 	})
 
 	t.Run("LatestAndNotFound", func(t *testing.T) {
