@@ -89,7 +89,11 @@ func offlineBrain(msgs []llm.Message) scripted.Reply {
 		}
 	}
 	if strings.HasPrefix(lq, "search") {
-		args, _ := json.Marshal(map[string]string{"query": strings.TrimSpace(q[len("search the web for"):])})
+		query := strings.TrimSpace(q[len("search"):])
+		if strings.HasPrefix(strings.ToLower(query), "the web for") {
+			query = strings.TrimSpace(query[len("the web for"):])
+		}
+		args, _ := json.Marshal(map[string]string{"query": query})
 		calls = append(calls, llm.ToolCall{Name: "search_web", Arguments: string(args)})
 	}
 	if len(calls) > 0 {
@@ -125,7 +129,7 @@ func answerFromTools(msgs []llm.Message) string {
 		}
 		switch {
 		case json.Unmarshal([]byte(msgs[i].Content), &w) == nil && w.Location != "":
-			parts = append([]string{fmt.Sprintf("%s is %s at %d°%s", w.Location, w.Condition, w.Temperature, strings.ToUpper(w.Unit[:1]))}, parts...)
+			parts = append([]string{fmt.Sprintf("%s is %s at %d°%s", w.Location, w.Condition, w.Temperature, unitSymbol(w.Unit))}, parts...)
 		case json.Unmarshal([]byte(msgs[i].Content), &rs) == nil && len(rs) > 0:
 			parts = append([]string{fmt.Sprintf("the top result is %q (%s)", rs[0].Title, rs[0].URL)}, parts...)
 		default:
@@ -147,4 +151,11 @@ func answerFromMemory(msgs []llm.Message) string {
 		}
 	}
 	return "I don't remember yet."
+}
+
+func unitSymbol(unit string) string {
+	if unit == "fahrenheit" {
+		return "F"
+	}
+	return "C"
 }
