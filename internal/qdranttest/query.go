@@ -350,18 +350,30 @@ func top(res []scored, limit int, largerBetter bool) []scored {
 // a list with weight w scores 1 / ((p+1)/w + k - 1), which is 1 / (k + p)
 // for w = 1; scores of the same point add up.
 func rrf(lists [][]scored, k int, weights []float32) []scored {
-	acc := map[pointKey]*scored{}
-	var order []pointKey
-	for li, l := range lists {
+	return sumScores(lists, func(li int, l []scored) []float32 {
 		w := float32(1)
 		if len(weights) > 0 {
 			w = weights[li]
 		}
-		for pos, r := range l {
-			var s float32
-			if w > 0 {
-				s = 1 / (float32(pos+1)/w + float32(k) - 1)
+		s := make([]float32, len(l))
+		if w > 0 {
+			for pos := range l {
+				s[pos] = 1 / (float32(pos+1)/w + float32(k) - 1)
 			}
+		}
+		return s
+	})
+}
+
+// sumScores fuses lists: score(li, l) gives each entry of list li its
+// fused contribution, the contributions of the same point add up, and the
+// result is sorted best first (ties in first-seen order).
+func sumScores(lists [][]scored, score func(li int, l []scored) []float32) []scored {
+	acc := map[pointKey]*scored{}
+	var order []pointKey
+	for li, l := range lists {
+		for i, s := range score(li, l) {
+			r := l[i]
 			if e, ok := acc[r.p.key]; ok {
 				e.score += s
 				continue
@@ -382,9 +394,7 @@ func rrf(lists [][]scored, k int, weights []float32) []scored {
 // [0, 1] between mean - 3 sd and mean + 3 sd (sample standard deviation),
 // then the scores of the same point add up.
 func dbsf(lists [][]scored) []scored {
-	acc := map[pointKey]*scored{}
-	var order []pointKey
-	for _, l := range lists {
+	return sumScores(lists, func(_ int, l []scored) []float32 {
 		norm := make([]float32, len(l))
 		switch {
 		case len(l) == 1:
@@ -411,21 +421,8 @@ func dbsf(lists [][]scored) []scored {
 				}
 			}
 		}
-		for i, r := range l {
-			if e, ok := acc[r.p.key]; ok {
-				e.score += norm[i]
-				continue
-			}
-			acc[r.p.key] = &scored{p: r.p, score: norm[i]}
-			order = append(order, r.p.key)
-		}
-	}
-	out := make([]scored, 0, len(acc))
-	for _, key := range order {
-		out = append(out, *acc[key])
-	}
-	sortScored(out, true)
-	return out
+		return norm
+	})
 }
 
 // nearest scores candidates against a query vector, unordered (see top). fullScan says the
