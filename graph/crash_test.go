@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jedisos/jedisos/graph"
+	"github.com/jedisos/jedisos/state"
 	"github.com/jedisos/jedisos/state/sqlite"
 )
 
@@ -70,20 +71,7 @@ func crashChild(db string) int {
 	g.AddEdge(graph.START, "a").AddEdge("a", "b1").AddEdge("a", "b2")
 	g.AddJoin("c", "b1", "b2")
 	g.AddEdge("c", "d").AddEdge("d", graph.END)
-	c, err := g.Compile(graph.WithCheckpointer(store))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	out, err := c.Invoke(ctx, D{}, graph.Thread("crash"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
-		return 1
-	}
-	return 0
+	return runChild(ctx, g, store)
 }
 
 // recorder returns a function that appends a line to the file db.runs.
@@ -141,20 +129,7 @@ func onceCrashChild(db string) int {
 		return s, nil
 	})
 	g.AddEdge(graph.START, "a").AddEdge("a", "pay").AddEdge("pay", "ship").AddEdge("ship", graph.END)
-	c, err := g.Compile(graph.WithCheckpointer(store))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	out, err := c.Invoke(ctx, Pay{}, graph.Thread("crash"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
-		return 1
-	}
-	return 0
+	return runChild(ctx, g, store)
 }
 
 // killAndResume runs the test binary as a child against db with env set,
@@ -257,4 +232,24 @@ func TestKillAndResumeSQLite(t *testing.T) {
 	if got := runCounts(t, db); got != fmt.Sprint(want) {
 		t.Fatalf("node runs %v, want %v", got, want)
 	}
+}
+
+// runChild compiles g over store, runs thread "crash" from the zero state
+// and prints the final state as JSON: the child process's exit code.
+func runChild[S any](ctx context.Context, g *graph.Graph[S], store state.Checkpointer) int {
+	c, err := g.Compile(graph.WithCheckpointer(store))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	var zero S
+	out, err := c.Invoke(ctx, zero, graph.Thread("crash"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		return 1
+	}
+	return 0
 }
