@@ -166,8 +166,9 @@ type Retainer struct {
 	mu      sync.Mutex
 	queue   []retainJob
 	closed  bool
-	running bool
-	idle    *sync.Cond
+	// idle is closed when the worker drains the queue; nil while no
+	// worker runs.
+	idle chan struct{}
 	errs    []error
 }
 
@@ -181,7 +182,6 @@ type retainJob struct {
 // nil, is also called for each failed turn as it fails.
 func NewRetainer(engine *memory.Engine, onError func(bank string, err error)) *Retainer {
 	r := &Retainer{engine: engine, onError: onError}
-	r.idle = sync.NewCond(&r.mu)
 	return r
 }
 
@@ -193,8 +193,8 @@ func (r *Retainer) Enqueue(bank, content string, opts memory.RetainOptions) erro
 		return ErrRetainerClosed
 	}
 	r.queue = append(r.queue, retainJob{bank, content, opts})
-	if !r.running {
-		r.running = true
+	if r.idle == nil {
+		r.idle = make(chan struct{})
 		go r.work()
 	}
 	return nil
@@ -206,8 +206,8 @@ func (r *Retainer) work() {
 	for {
 		r.mu.Lock()
 		if len(r.queue) == 0 {
-			r.running = false
-			r.idle.Broadcast()
+			close(r.idle)
+			r.idle = nil
 			r.mu.Unlock()
 			return
 		}
@@ -233,22 +233,18 @@ func (r *Retainer) work() {
 // Flush waits until every turn queued so far is retained, or ctx is done,
 // and returns the failures since the last Flush joined into one error.
 func (r *Retainer) Flush(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		r.mu.Lock()
-		for r.running {
-			r.idle.Wait()
+	r.mu.Lock()
+	idle := r.idle
+	r.mu.Unlock()
+	if idle != nil {
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			r.mu.Lock()
+			pending := len(r.queue)
+			r.mu.Unlock()
+			return fmt.Errorf("nodes: retainer flush: %d turns still queued: %w", pending, ctx.Err())
 		}
-		r.mu.Unlock()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		r.mu.Lock()
-		pending := len(r.queue)
-		r.mu.Unlock()
-		return fmt.Errorf("nodes: retainer flush: %d turns still queued: %w", pending, ctx.Err())
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

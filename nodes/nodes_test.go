@@ -435,3 +435,40 @@ func TestStepBudgetForcesAnAnswer(t *testing.T) {
 		t.Fatalf("StepsLeft in step 0 of 10 = %d (%v), want 9", ctxLeft, err)
 	}
 }
+
+// slowEmbedder delays every embedding so a retain is still running when a
+// flush gives up.
+type slowEmbedder struct {
+	memory.OfflineEmbedder
+	release chan struct{}
+}
+
+func (s slowEmbedder) EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error) {
+	<-s.release
+	return s.OfflineEmbedder.EmbedDocuments(ctx, texts)
+}
+
+func TestRetainerFlushGivesUpWithoutLeaking(t *testing.T) {
+	release := make(chan struct{})
+	eng, err := memory.New(memory.Config{Embedder: slowEmbedder{release: release}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	r := NewRetainer(eng, nil)
+	if err := r.Enqueue("bank", "User: slow fact.", memory.RetainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := r.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Flush = %v, want the deadline", err)
+	}
+	close(release)
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	if n, _ := eng.Store().Count(context.Background(), "bank", memory.Filter{}); n != 1 {
+		t.Fatalf("retained %d memories, want 1", n)
+	}
+}
