@@ -163,13 +163,13 @@ type Retainer struct {
 	engine  *memory.Engine
 	onError func(bank string, err error)
 
-	mu      sync.Mutex
-	queue   []retainJob
-	closed  bool
+	mu     sync.Mutex
+	queue  []retainJob
+	closed bool
 	// idle is closed when the worker drains the queue; nil while no
 	// worker runs.
 	idle chan struct{}
-	errs    []error
+	errs []error
 }
 
 type retainJob struct {
