@@ -35,12 +35,7 @@ func ToolExec[S any, P interface {
 		if !ok || len(last.ToolCalls) == 0 {
 			return s, nil
 		}
-		// The turn's workers may finish tearing down their per-call
-		// contexts just after RunTurn returns; give them a context of
-		// their own so they never touch the graph's per-task context.
-		tctx, cancel := context.WithCancel(ctx)
-		results, err := reg.RunTurn(tctx, last.ToolCalls)
-		cancel()
+		results, err := reg.RunTurn(ctx, last.ToolCalls)
 		if err != nil {
 			return s, fmt.Errorf("tool_exec: %w", err)
 		}
