@@ -260,6 +260,17 @@ func TestBreakpoints(t *testing.T) {
 		t.Fatalf("continue: %v %v", out.Log, err)
 	}
 
+	// A compile-time breakpoint after a node.
+	ca := chain(t, state.NewMemory(), graph.WithInterruptAfter("a"))
+	out, err = ca.Invoke(ctx, D{}, graph.Thread("bpa"))
+	if !errors.As(err, &ie) || ie.Interrupts[0].Kind != graph.InterruptAfter || ie.Interrupts[0].Node != "a" || !slices.Equal(out.Log, []string{"a"}) {
+		t.Fatalf("compile-time after: %v %v", out.Log, err)
+	}
+	out, err = ca.Invoke(ctx, D{}, graph.Thread("bpa"))
+	if err != nil || !slices.Equal(out.Log, []string{"a", "b", "c"}) {
+		t.Fatalf("continue after compile-time after: %v %v", out.Log, err)
+	}
+
 	c2 := chain(t, state.NewMemory())
 	out, err = c2.Invoke(ctx, D{}, graph.Thread("bp2"), graph.BreakAfter("a"))
 	if !errors.As(err, &ie) || ie.Interrupts[0].Kind != graph.InterruptAfter || ie.Interrupts[0].Node != "a" || !slices.Equal(out.Log, []string{"a"}) {

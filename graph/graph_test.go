@@ -696,3 +696,22 @@ func TestWideStep(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryJitterStaysInBoundsAndVaries(t *testing.T) {
+	p := graph.RetryPolicy{InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second, Jitter: 0.5}
+	seen := map[time.Duration]bool{}
+	for i := 0; i < 200; i++ {
+		d := graph.RetryWait(p, 2) // backoff 200ms, jitter ±50%
+		if d < 100*time.Millisecond || d > 300*time.Millisecond {
+			t.Fatalf("wait %v outside [100ms, 300ms]", d)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 50 {
+		t.Fatalf("only %d distinct waits in 200: jitter is not random", len(seen))
+	}
+	p.Jitter = 0
+	if d := graph.RetryWait(p, 2); d != 200*time.Millisecond {
+		t.Fatalf("wait without jitter = %v", d)
+	}
+}
