@@ -141,6 +141,9 @@ func (e *e2e) check(t *testing.T, out AgentState) {
 	if last.Meta == nil || last.Meta.Model != "gpt-4o" || last.Meta.Deployment == "" || last.Meta.Latency <= 0 {
 		t.Fatalf("answer meta = %+v", last.Meta)
 	}
+	if c2, _ := llm.Cost("gpt-4o", llm.Usage{PromptTokens: 200, CompletionTokens: 12, TotalTokens: 212}); math.Abs(last.Meta.Cost-c2) > 1e-12 || last.Meta.Usage.TotalTokens != 212 {
+		t.Fatalf("answer meta cost %g usage %+v, want %g and 212 tokens", last.Meta.Cost, last.Meta.Usage, c2)
+	}
 }
 
 func TestEndToEndFallbackToolsMemoryStream(t *testing.T) {
@@ -160,6 +163,8 @@ func TestEndToEndFallbackToolsMemoryStream(t *testing.T) {
 		switch ev.Kind {
 		case graph.EventNodeStart:
 			trace = append(trace, ev.Node)
+		case graph.EventNodeEnd:
+			trace = append(trace, "/"+ev.Node)
 		case graph.EventToken:
 			if tokens.Len() == 0 {
 				trace = append(trace, "tokens")
@@ -170,7 +175,7 @@ func TestEndToEndFallbackToolsMemoryStream(t *testing.T) {
 		}
 	}
 	e.check(t, out)
-	want := "memory_recall llm_reason tool_exec llm_reason tokens memory_retain"
+	want := "memory_recall /memory_recall llm_reason /llm_reason tool_exec /tool_exec llm_reason tokens /llm_reason memory_retain /memory_retain"
 	if got := strings.Join(trace, " "); got != want {
 		t.Fatalf("node order = %s\nwant         %s", got, want)
 	}

@@ -3,6 +3,7 @@ package nodes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -470,5 +471,67 @@ func TestRetainerFlushGivesUpWithoutLeaking(t *testing.T) {
 	}
 	if n, _ := eng.Store().Count(context.Background(), "bank", memory.Filter{}); n != 1 {
 		t.Fatalf("retained %d memories, want 1", n)
+	}
+}
+
+// memory_retain in the background: the turn is stored once the Retainer
+// is closed, and the node itself does not wait for it.
+func TestReActBackgroundRetain(t *testing.T) {
+	ctx := context.Background()
+	release := make(chan struct{})
+	eng, err := memory.New(memory.Config{Embedder: slowEmbedder{release: release}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	r := NewRetainer(eng, nil)
+	model := scripted.New([]scripted.Reply{{Text: "Noted: your dog is called Kong."}})
+	agent, err := NewReAct(ReActConfig{Model: completer(model), Memory: eng, Bank: "jun", Retainer: r,
+		Recall: memory.RecallOptions{Arms: []memory.Arm{memory.ArmKeyword}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Ask(ctx, agent, AgentState{}, "My dog is called Kong."); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := eng.Store().Count(ctx, "jun", memory.Filter{}); n != 0 {
+		t.Fatalf("%d memories stored while the retain is still queued", n)
+	}
+	close(release)
+	if err := r.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := eng.Recall(ctx, "jun", "Kong", memory.RecallOptions{})
+	if err != nil || len(res.Hits) == 0 {
+		t.Fatalf("turn not retained after Close: %v, %d hits", err, len(res.Hits))
+	}
+}
+
+// The node's recall options (budget, token limit) bound what reaches the state.
+func TestMemoryRecallTokenLimit(t *testing.T) {
+	ctx := context.Background()
+	eng, err := memory.New(memory.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	for i := 0; i < 20; i++ {
+		if _, err := eng.Retain(ctx, "b", fmt.Sprintf("Seoul trip number %d was long and pleasant with many museum visits.", i), memory.RetainOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := AgentState{Messages: []llm.Message{llm.User("Tell me about the Seoul trips")}}
+	all, _ := MemoryRecall[AgentState](RecallConfig{Engine: eng, Bank: "b"})
+	few, _ := MemoryRecall[AgentState](RecallConfig{Engine: eng, Bank: "b", Options: memory.RecallOptions{Budget: memory.BudgetLow, MaxTokens: 40}})
+	a, err := all(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := few(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Memories) < 10 || len(f.Memories) == 0 || len(f.Memories) > 3 {
+		t.Fatalf("recalled %d memories without a limit and %d with 40 tokens", len(a.Memories), len(f.Memories))
 	}
 }
