@@ -378,3 +378,23 @@ func TestCoolingGroupFallsBackAtOnce(t *testing.T) {
 		t.Fatalf("attempts %+v", log.rows)
 	}
 }
+
+// Without MaxFallbacks, at most DefaultMaxFallbacks (5) fallback groups are tried.
+func TestDefaultMaxFallbacksIsFive(t *testing.T) {
+	clk := newFakeClock()
+	names := []string{"p", "f1", "f2", "f3", "f4", "f5", "f6"}
+	fs := map[string]*fake{}
+	cfg := Config{NumRetries: Int(0), CooldownTime: -1, Fallbacks: map[string][]string{"p": names[1:]}}
+	for _, n := range names {
+		fs[n] = script(n, httpErr(llm.ErrInternalServer, 500))
+		if n == "f6" {
+			fs[n] = okModel(n, "sixth")
+		}
+		cfg.Deployments = append(cfg.Deployments, dep(n, n, fs[n]))
+	}
+	r := newRouter(t, cfg, clk)
+	_, err := r.Complete(context.Background(), userReq("p", "hi"))
+	if errKind(err) != llm.ErrInternalServer || fs["f5"].Calls() != 1 || fs["f6"].Calls() != 0 {
+		t.Fatalf("err %v; f5 calls %d, f6 calls %d: want five fallbacks tried and the sixth not", err, fs["f5"].Calls(), fs["f6"].Calls())
+	}
+}
