@@ -16,7 +16,7 @@ func TestMessageJSONRoundTrip(t *testing.T) {
 			ToolCalls: []ToolCall{{ID: "c1", Type: "function", Name: "get_weather", Arguments: `{"location":"Seoul"}`}},
 			Meta: &ResponseMeta{Model: "gpt-4o", Provider: "openai", Deployment: "d1",
 				Usage: Usage{PromptTokens: 10, CompletionTokens: 3, TotalTokens: 13, CacheReadTokens: 2, ReasoningTokens: 1},
-				Cost: 0.0001, Latency: 1500 * time.Millisecond}},
+				Cost:  0.0001, Latency: 1500 * time.Millisecond}},
 		ToolResult("c1", "get_weather", `{"weather":"sunny"}`),
 	}
 	b, err := json.Marshal(in)
