@@ -241,7 +241,7 @@ func englishSet() kLang {
 			{"What happened in March?", kDay(2026, 3, 1, l), kEnd(2026, 3, 31, l)},
 			{"What did I do yesterday?", kDay(2026, 12, 19, l), kEnd(2026, 12, 19, l)},
 			{"What did I do in October 2025?", kDay(2025, 10, 1, l), kEnd(2025, 10, 31, l)},
-			{"What happened over Thanksgiving?", kDay(2025, 11, 27, l), kEnd(2025, 11, 27, l)},
+			{"What happened over Thanksgiving?", kDay(2026, 11, 26, l), kEnd(2026, 11, 26, l)},
 		},
 		multi: []kMulti{
 			{"What did I do with Dana last December?", 0, "", kDay(2025, 12, 1, l), kEnd(2025, 12, 31, l)},
@@ -311,7 +311,7 @@ func generateKoEnSet() kSet {
 			on := start.AddDate(0, 0, d)
 			// holidays always get an event so the holiday questions have evidence
 			hol := (on.Month() == 12 && on.Day() == 25) || (on.Year() == 2026 && on.Month() == 2 && on.Day() == 17) ||
-				(on.Year() == 2026 && on.Month() == 9 && on.Day() == 25) || (on.Year() == 2025 && on.Month() == 11 && on.Day() == 27)
+				(on.Year() == 2026 && on.Month() == 9 && on.Day() == 25) || (on.Year() == 2026 && on.Month() == 11 && on.Day() == 26)
 			if !hol && r.IntN(5) != 0 {
 				continue
 			}
