@@ -49,7 +49,7 @@ func ExampleParseTimeWindow() {
 func ExampleTokenize() {
 	fmt.Printf("%q\n", memory.Tokenize("Mina visited the meetings in 서울에서"))
 	// Output:
-	// ["mina" "visit" "meeting" "서울" "울에" "에서"]
+	// ["mina" "visit" "meeting" "서울"]
 }
 
 func ExampleBM25_Document() {
