@@ -57,6 +57,13 @@ type Config struct {
 	// EntitySeeds is how many top semantic hits seed the entity arm; 0
 	// means 20 and a negative value disables seeding.
 	EntitySeeds int
+	// ServerFusion lets a store that can fuse the arms itself (Qdrant:
+	// RRF over one prefetch per arm) do so in one query, and ranks by its
+	// fused scores. Off by default: the store then returns every arm's
+	// ranking (one batched round trip to Qdrant) and the engine fuses, so
+	// hits carry per-arm ranks and every store orders them alike (a
+	// server cannot break the entity arm's ties by cosine).
+	ServerFusion bool
 }
 
 // Default arm floors; see [Config].
@@ -81,6 +88,7 @@ type Engine struct {
 	minSim                float32
 	seeds                 int
 	minKeyword, minEntity float64
+	serverFusion          bool
 
 	tokMu    sync.Mutex
 	tokCache map[string]int
@@ -90,7 +98,8 @@ type Engine struct {
 func New(cfg Config) (*Engine, error) {
 	e := &Engine{store: cfg.Store, emb: cfg.Embedder, ext: cfg.Extractor, model: cfg.Model,
 		rerank: cfg.Reranker, tokens: cfg.Tokens, now: cfg.Now, alpha: cfg.RecencyAlpha,
-		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost}
+		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost,
+		serverFusion: cfg.ServerFusion}
 	if e.store == nil {
 		e.store, e.owned = NewEmbeddedStore(), true
 	}

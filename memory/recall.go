@@ -174,7 +174,7 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	if now.IsZero() {
 		now = e.now()
 	}
-	req := SearchRequest{Bank: bank, Filter: opts.Filter, Limit: opts.Budget.PerArm(), MinSimilarity: e.minSim, Fused: true}
+	req := SearchRequest{Bank: bank, Filter: opts.Filter, Limit: opts.Budget.PerArm(), MinSimilarity: e.minSim, Fused: e.serverFusion}
 	var out RecallResult
 	if use[ArmSemantic] || use[ArmEntity] || use[ArmTemporal] {
 		q, err := e.emb.EmbedQuery(ctx, query)
@@ -220,7 +220,11 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			}
 		}
 		if res.Fused {
-			h.RRF = 1 / float64(RRFK+i+1)
+			// the store's fused score; its position only when it gave none
+			h.RRF = c.Fused
+			if h.RRF <= 0 {
+				h.RRF = 1 / float64(RRFK+i+1)
+			}
 		} else {
 			for a := Arm(0); a < NumArms; a++ {
 				if h.Ranks[a] > 0 {

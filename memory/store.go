@@ -135,6 +135,9 @@ type Candidate struct {
 	Ranks [NumArms]int
 	// Scores holds each arm's raw score where known.
 	Scores [NumArms]float64
+	// Fused is the store's own fused score when the result is Fused
+	// (Qdrant's RRF: the sum over arms of 1/(k + rank)); 0 otherwise.
+	Fused float64
 }
 
 // SearchResult is what a store returns for a SearchRequest.

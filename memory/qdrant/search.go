@@ -225,7 +225,7 @@ func (s *Store) searchFused(ctx context.Context, p *plan) (memory.SearchResult, 
 		if err != nil {
 			return memory.SearchResult{}, err
 		}
-		res.Candidates = append(res.Candidates, memory.Candidate{Memory: m})
+		res.Candidates = append(res.Candidates, memory.Candidate{Memory: m, Fused: float64(pt.GetScore())})
 	}
 	return res, nil
 }
