@@ -42,7 +42,8 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 	x := searcher{b: b, dim: s.dim, req: &req, q: q, plain: filterEmpty(&req.Filter)}
 	var arms [NumArms][]scored
 	var wg sync.WaitGroup
-	if req.Sparse.Len() > 0 {
+	kwSeeds := req.KeywordSeeds > 0 && req.Sparse.Len() > 0
+	if req.Sparse.Len() > 0 && !kwSeeds {
 		wg.Go(func() { arms[ArmKeyword] = x.keyword() })
 	}
 	if q != nil && (!req.SkipSemantic || req.EntitySeeds > 0) {
@@ -54,8 +55,11 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 	if req.Window != nil {
 		wg.Go(func() { arms[ArmTemporal] = x.temporal() })
 	}
-	if len(req.Entities) > 0 || (req.EntitySeeds > 0 && len(arms[ArmSemantic]) > 0) {
-		arms[ArmEntity] = x.entity(arms[ArmSemantic])
+	if kwSeeds {
+		arms[ArmKeyword] = x.keyword()
+	}
+	if len(req.Entities) > 0 || (req.EntitySeeds > 0 && len(arms[ArmSemantic]) > 0) || (kwSeeds && len(arms[ArmKeyword]) > 0) {
+		arms[ArmEntity] = x.entity(arms[ArmSemantic], arms[ArmKeyword])
 	}
 	wg.Wait()
 	if req.SkipSemantic {
@@ -216,7 +220,7 @@ func (x *searcher) keyword() []scored {
 	return tk.sorted()
 }
 
-func (x *searcher) entity(seeds []scored) []scored {
+func (x *searcher) entity(seeds, kwSeeds []scored) []scored {
 	b := x.b
 	type ent struct {
 		key string
@@ -239,6 +243,11 @@ func (x *searcher) entity(seeds []scored) []scored {
 	}
 	for i := 0; i < len(seeds) && i < x.req.EntitySeeds; i++ {
 		for _, k := range b.entries[seeds[i].slot].ents {
+			add(k, SeedEntityWeight/float64(i+1))
+		}
+	}
+	for i := 0; i < len(kwSeeds) && i < x.req.KeywordSeeds; i++ {
+		for _, k := range b.entries[kwSeeds[i].slot].ents {
 			add(k, SeedEntityWeight/float64(i+1))
 		}
 	}

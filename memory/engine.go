@@ -64,6 +64,16 @@ type Config struct {
 	// hits carry per-arm ranks and every store orders them alike (a
 	// server cannot break the entity arm's ties by cosine).
 	ServerFusion bool
+	// KeywordSeeds is how many top keyword hits seed the entity arm, so a
+	// query naming a memory's entity in words the entity detector does
+	// not mark ("한사랑내과 관련해서") still starts it; 0 means 10 and a
+	// negative value disables seeding.
+	KeywordSeeds int
+	// NoEntityDetection turns the built-in entity detector off, at retain
+	// (memories then carry only the extractor's and the caller's
+	// entities) and at recall (the entity arm starts from
+	// RecallOptions.Entities and the seeds only).
+	NoEntityDetection bool
 }
 
 // Default arm floors; see [Config].
@@ -89,6 +99,8 @@ type Engine struct {
 	seeds                 int
 	minKeyword, minEntity float64
 	serverFusion          bool
+	kwSeeds               int
+	noDetect              bool
 
 	tokMu    sync.Mutex
 	tokCache map[string]int
@@ -99,7 +111,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{store: cfg.Store, emb: cfg.Embedder, ext: cfg.Extractor, model: cfg.Model,
 		rerank: cfg.Reranker, tokens: cfg.Tokens, now: cfg.Now, alpha: cfg.RecencyAlpha,
 		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost,
-		serverFusion: cfg.ServerFusion}
+		serverFusion: cfg.ServerFusion, kwSeeds: cfg.KeywordSeeds, noDetect: cfg.NoEntityDetection}
 	if e.store == nil {
 		e.store, e.owned = NewEmbeddedStore(), true
 	}
@@ -155,6 +167,12 @@ func New(cfg Config) (*Engine, error) {
 		e.seeds = 20
 	case e.seeds < 0:
 		e.seeds = 0
+	}
+	switch {
+	case e.kwSeeds == 0:
+		e.kwSeeds = 10
+	case e.kwSeeds < 0:
+		e.kwSeeds = 0
 	}
 	return e, nil
 }

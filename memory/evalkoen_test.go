@@ -382,17 +382,23 @@ func generateKoEnSet() kSet {
 				ev = append(ev, []int{i})
 			}
 			for _, e := range evs {
-				if e.who == pi && len(ev) < 10 {
+				if e.who == pi {
 					ev = append(ev, []int{e.i})
 				}
 			}
 			ask("entity", L.people[pi].query, ev)
 		}
 		for _, tq := range L.temporal {
+			// every memory of the bank placed in the window: by its own
+			// date, else by when it was told (as Memory.When places it)
 			var g [][]int
-			for _, e := range evs {
-				if in(e, tq.from, tq.to) {
-					g = append(g, []int{e.i})
+			for i, it := range set.items {
+				when := it.on
+				if when.IsZero() {
+					when = it.at
+				}
+				if it.bank == L.bank && !when.Before(tq.from) && !when.After(tq.to) {
+					g = append(g, []int{i})
 				}
 			}
 			if len(g) > 0 {

@@ -68,7 +68,9 @@ type RecallOptions struct {
 	// Window runs the temporal arm over this window; when nil, the window
 	// is parsed from the query ("last week", "지난주").
 	Window *TimeRange
-	// Entities adds entity names to those detected in the query.
+	// Entities are entity names the entity arm starts from, used as given
+	// (whether or not the query mentions them), in addition to those
+	// detected in the query.
 	Entities []string
 	// Arms restricts recall to these arms (default all four).
 	Arms []Arm
@@ -174,6 +176,29 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	if now.IsZero() {
 		now = e.now()
 	}
+	// A time expression in the query chooses the temporal arm's window;
+	// the other arms look for the rest of the query ("last December" is
+	// no keyword). A query that is nothing but time ("작년 12월에 뭐
+	// 했지?") leaves the window as its only evidence.
+	var window *TimeRange
+	content := query
+	timeOnly := false
+	if use[ArmTemporal] {
+		switch {
+		case opts.Window != nil:
+			w := *opts.Window
+			window = &w
+		default:
+			if w, matched, ok := parseTime(query, now); ok {
+				window = &w
+				lower := strings.ToLower(query)
+				if k := strings.Index(lower, matched); k >= 0 && len(lower) == len(query) {
+					content = query[:k] + " " + query[k+len(matched):]
+				}
+				timeOnly = len(Tokenize(content)) == 0
+			}
+		}
+	}
 	req := SearchRequest{Bank: bank, Filter: opts.Filter, Limit: opts.Budget.PerArm(), MinSimilarity: e.minSim, Fused: e.serverFusion}
 	var out RecallResult
 	if use[ArmSemantic] || use[ArmEntity] || use[ArmTemporal] {
@@ -184,27 +209,28 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		req.Dense = q
 		req.SkipSemantic = !use[ArmSemantic]
 	}
-	if use[ArmKeyword] {
-		req.Sparse = DefaultBM25.Query(query)
+	if use[ArmKeyword] || (use[ArmEntity] && e.kwSeeds > 0 && !e.serverFusion) {
+		// with the keyword arm off, its hits only seed the entity arm and
+		// are dropped below
+		req.Sparse = DefaultBM25.Query(content)
 		req.MinKeywordScore = e.minKeyword
 	}
 	if use[ArmEntity] {
-		req.Entities = mergeEntities(DetectEntities(query, opts.Entities), nil)
+		// the caller's entities are used as given; the query's own are
+		// added unless detection is off
+		var found []string
+		if !e.noDetect {
+			found = DetectEntities(content, nil)
+		}
+		req.Entities = mergeEntities(opts.Entities, found)
 		req.EntitySeeds = e.seeds
+		req.KeywordSeeds = e.kwSeeds
 		req.MinEntityScore = e.minEntity
 		out.Entities = req.Entities
 	}
 	if use[ArmTemporal] {
-		switch {
-		case opts.Window != nil:
-			w := *opts.Window
-			req.Window = &w
-		default:
-			if w, ok := ParseTimeWindow(query, now); ok {
-				req.Window = &w
-			}
-		}
-		out.Window = req.Window
+		req.Window = window
+		out.Window = window
 	}
 	res, err := e.store.Search(ctx, req)
 	if err != nil {
@@ -282,10 +308,31 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		}
 	}
 	if e.tboost > 0 && req.Window != nil {
+		// The in-window boost is weighed by the other arms' evidence: a
+		// memory that only falls inside the window keeps its temporal
+		// rank but is not lifted over memories the query's words found,
+		// unless the query is nothing but its time.
 		for _, h := range hits {
-			if s, en, ok := h.Memory.When(); ok && req.Window.Overlaps(s, en) && h.Score > 0 {
-				h.Score *= 1 + e.tboost
+			s, en, ok := h.Memory.When()
+			if !ok || !req.Window.Overlaps(s, en) || h.Score <= 0 {
+				continue
 			}
+			share := 1.0
+			if !timeOnly {
+				var other, all float64
+				for a := Arm(0); a < NumArms; a++ {
+					if h.Ranks[a] > 0 {
+						all += 1 / float64(RRFK+h.Ranks[a])
+						if a != ArmTemporal {
+							other += 1 / float64(RRFK+h.Ranks[a])
+						}
+					}
+				}
+				if all > 0 { // ranks unknown (server-fused): full boost
+					share = other / all
+				}
+			}
+			h.Score *= 1 + e.tboost*share
 		}
 	}
 	sortHits(hits)
