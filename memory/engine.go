@@ -223,8 +223,14 @@ type RetainOptions struct {
 	DocumentID string
 	// Metadata is copied onto every fact.
 	Metadata map[string]string
-	// Entities are known names to look for, added to those detected.
+	// Entities are annotations: names attached to every fact of the
+	// content whether or not its text spells them (a nickname, the
+	// person a note is about), in addition to those detected.
 	Entities []string
+	// OccurredStart and OccurredEnd, when OccurredStart is set, say when
+	// what the content tells happened (an instant when OccurredEnd is
+	// zero); they win over dates found in the text.
+	OccurredStart, OccurredEnd time.Time
 	// Tags are copied onto every fact.
 	Tags []string
 }
@@ -272,11 +278,18 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 		if strings.TrimSpace(it.Content) == "" {
 			return RetainResult{}, fmt.Errorf("%w: retain item %d: content is empty", ErrInvalid, i)
 		}
+		if !o.OccurredEnd.IsZero() && (o.OccurredStart.IsZero() || o.OccurredEnd.Before(o.OccurredStart)) {
+			return RetainResult{}, fmt.Errorf("%w: retain item %d: occurred end %s needs an occurred start not after it (start %s)", ErrInvalid, i,
+				o.OccurredEnd.Format(time.RFC3339), o.OccurredStart.Format(time.RFC3339))
+		}
 		ts := o.Timestamp
 		if ts.IsZero() {
 			ts = e.now()
 		}
-		facts, err := e.ext.Extract(ctx, ExtractRequest{Content: it.Content, Context: o.Context, Now: ts, Entities: o.Entities})
+		content := strings.TrimSpace(it.Content)
+		srcID := SourceID(bank, content)
+		facts, err := e.ext.Extract(ctx, ExtractRequest{Content: it.Content, Context: o.Context, Now: ts, Entities: o.Entities,
+			NoEntityDetection: e.noDetect})
 		if err != nil {
 			return RetainResult{}, fmt.Errorf("retain item %d: %w", i, err)
 		}
@@ -302,11 +315,24 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 			if conf < 0 || conf > 1 {
 				return RetainResult{}, fmt.Errorf("%w: retain item %d: fact %d: confidence %v outside [0, 1]", ErrExtract, i, j, conf)
 			}
-			ents := mergeEntities(f.Entities, DetectEntities(f.Text, o.Entities))
+			var found []string
+			if !e.noDetect {
+				found = DetectEntities(f.Text, o.Entities)
+			}
+			ents := mergeEntities(slices.Concat(f.Entities, found), o.Entities)
 			m := Memory{ID: MemoryID(bank, f.Text), Bank: bank, Kind: kind, Text: strings.TrimSpace(f.Text),
 				Context: o.Context, Entities: ents, Tags: append([]string(nil), o.Tags...),
 				OccurredStart: f.OccurredStart, OccurredEnd: f.OccurredEnd, MentionedAt: ts,
-				DocumentID: o.DocumentID, Confidence: conf}
+				DocumentID: o.DocumentID, Confidence: conf, SourceID: srcID}
+			if NormalizeText(content) != NormalizeText(m.Text) {
+				m.Source = content
+			}
+			if !o.OccurredStart.IsZero() {
+				m.OccurredStart, m.OccurredEnd = o.OccurredStart, o.OccurredEnd
+				if m.OccurredEnd.IsZero() {
+					m.OccurredEnd = m.OccurredStart
+				}
+			}
 			if len(o.Metadata) > 0 {
 				m.Metadata = make(map[string]string, len(o.Metadata))
 				for k, v := range o.Metadata {

@@ -40,6 +40,10 @@ type ExtractRequest struct {
 	// Entities are names the caller already knows; any found in the
 	// content are attached to the facts mentioning them.
 	Entities []string
+	// NoEntityDetection asks the extractor not to detect entities of its
+	// own (the engine's Config.NoEntityDetection); extractors that are
+	// told entities by a model may ignore it.
+	NoEntityDetection bool
 }
 
 // Extractor turns content into facts. [OfflineExtractor] and
@@ -73,7 +77,10 @@ func (OfflineExtractor) Extract(ctx context.Context, req ExtractRequest) ([]Fact
 		if strings.HasSuffix(s, "?") || strings.HasSuffix(s, "？") {
 			continue
 		}
-		f := Fact{Text: s, Entities: DetectEntities(s, req.Entities)}
+		f := Fact{Text: s}
+		if !req.NoEntityDetection {
+			f.Entities = DetectEntities(s, req.Entities)
+		}
 		if w, _, ok := parseTime(s, now); ok {
 			f.OccurredStart, f.OccurredEnd = w.Start, w.End
 		}

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,11 +55,18 @@ const RRFK = 60
 type RecallOptions struct {
 	// Budget is the per-arm candidate count (default mid: 300).
 	Budget Budget
-	// MaxTokens trims the result to this many tokens of memory text
-	// (default 4096).
+	// MaxTokens trims the result to this many tokens of returned text.
+	// Zero means 4096 when MaxResults is zero too, and no token limit
+	// when MaxResults is set (the caller chose a count).
 	MaxTokens int
-	// MaxResults caps the number of hits before the token trim (0: none).
+	// MaxResults caps the number of hits (0: none).
 	MaxResults int
+	// Facts returns the individual facts the arms found, each its own
+	// hit. By default hits are whole retained contents: the facts of one
+	// content are merged into one hit (the best one's rank) whose Text is
+	// the whole content and whose Matched lists the facts found, and a
+	// content that repeats an earlier hit's words is folded into it.
+	Facts bool
 	// Filter restricts every arm (kinds, tags any/all, time window,
 	// document).
 	Filter Filter
@@ -80,8 +88,18 @@ type RecallOptions struct {
 
 // Hit is one recalled memory.
 type Hit struct {
-	// Memory is the stored fact (without vectors).
+	// Memory is the stored fact (without vectors); when hits are whole
+	// contents, the best-ranked fact of the content.
 	Memory Memory
+	// Text is what the hit returns: the whole retained content the fact
+	// came from, or the fact's own text with RecallOptions.Facts.
+	Text string
+	// Matched are the texts of the content's facts that the arms found,
+	// best first (with RecallOptions.Facts, the fact itself).
+	Matched []string
+	// Duplicates are the ids of lower-ranked facts whose content repeats
+	// this hit's (a near-duplicate retained separately), folded into it.
+	Duplicates []string
 	// Score is the final score: fused (or reranked) score times the
 	// recency boost. Hits are sorted by it, best first.
 	Score float64
@@ -90,7 +108,7 @@ type Hit struct {
 	// Ranks is the 1-based rank each arm gave the memory, 0 where it did
 	// not find it (or the store fused server-side and did not say).
 	Ranks [NumArms]int
-	// Tokens is the token count of Memory.Text.
+	// Tokens is the token count of Text.
 	Tokens int
 }
 
@@ -336,28 +354,14 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		}
 	}
 	sortHits(hits)
-	if opts.MaxResults > 0 && len(hits) > 2*opts.MaxResults {
-		hits = hits[:2*opts.MaxResults]
-	}
 	maxTok := opts.MaxTokens
 	if maxTok == 0 {
 		maxTok = 4096
-	}
-	for i, h := range hits {
-		n := e.countTokens(h.Memory.Text)
-		if out.Tokens+n > maxTok {
-			hits = hits[:i]
-			break
+		if opts.MaxResults > 0 {
+			maxTok = math.MaxInt
 		}
-		h.Tokens = n
-		out.Tokens += n
 	}
-	if opts.MaxResults > 0 && len(hits) > opts.MaxResults {
-		for _, h := range hits[opts.MaxResults:] {
-			out.Tokens -= h.Tokens
-		}
-		hits = hits[:opts.MaxResults]
-	}
+	hits, out.Tokens = e.collect(hits, opts.Facts, opts.MaxResults, maxTok)
 	out.Hits = make([]Hit, len(hits))
 	for i, h := range hits {
 		out.Hits[i] = *h
@@ -366,6 +370,96 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		out.Hits[i].Memory.Vector, out.Hits[i].Memory.Sparse = nil, SparseVector{}
 	}
 	return out, nil
+}
+
+// collect walks the sorted hits and keeps those returned: with facts, each
+// hit as it is; otherwise one hit per retained content (the facts of a
+// content kept earlier are added to its Matched) and none that repeats a
+// kept hit's words. It stops at limit hits (0: none) or before maxTok
+// tokens would be exceeded, and returns the hits kept and their tokens.
+func (e *Engine) collect(hits []*Hit, facts bool, limit, maxTok int) ([]*Hit, int) {
+	var kept []*Hit
+	var keptTerms []map[string]struct{}
+	bySource := map[string]*Hit{}
+	total := 0
+	full := false
+	for _, h := range hits {
+		h.Text = h.Memory.Text
+		key := h.Memory.ID
+		if !facts {
+			if h.Memory.SourceID != "" {
+				key = h.Memory.SourceID
+			}
+			if h.Memory.Source != "" {
+				h.Text = h.Memory.Source
+			}
+		}
+		if g := bySource[key]; g != nil {
+			g.Matched = append(g.Matched, h.Memory.Text)
+			continue
+		}
+		if full {
+			continue
+		}
+		var terms map[string]struct{}
+		if !facts {
+			terms = termSet(h.Text)
+			if j := nearDuplicate(terms, keptTerms); j >= 0 {
+				kept[j].Duplicates = append(kept[j].Duplicates, h.Memory.ID)
+				bySource[key] = kept[j]
+				continue
+			}
+		}
+		if limit > 0 && len(kept) >= limit {
+			full = true
+			continue
+		}
+		n := e.countTokens(h.Text)
+		if total+n > maxTok {
+			full = true
+			continue
+		}
+		h.Tokens = n
+		total += n
+		h.Matched = []string{h.Memory.Text}
+		bySource[key] = h
+		kept = append(kept, h)
+		keptTerms = append(keptTerms, terms)
+	}
+	return kept, total
+}
+
+func termSet(text string) map[string]struct{} {
+	ts := Tokenize(text)
+	m := make(map[string]struct{}, len(ts))
+	for _, t := range ts {
+		m[t] = struct{}{}
+	}
+	return m
+}
+
+// nearDuplicate returns the index of the first of kept whose terms
+// overlap terms by at least 90% (Jaccard), or -1. Texts without terms are
+// never duplicates.
+func nearDuplicate(terms map[string]struct{}, kept []map[string]struct{}) int {
+	if len(terms) == 0 {
+		return -1
+	}
+	for j, k := range kept {
+		if len(k) == 0 {
+			continue
+		}
+		inter := 0
+		for t := range terms {
+			if _, ok := k[t]; ok {
+				inter++
+			}
+		}
+		if union := len(terms) + len(k) - inter; float64(inter) >= 0.9*float64(union) {
+			return j
+		}
+	}
+	return -1
 }
 
 // countTokens counts with the engine's counter through a bounded cache:
