@@ -13,12 +13,16 @@ import (
 // Budget sets how many candidates each arm may return.
 type Budget int
 
-// The budgets: 100, 300 and 1000 candidates per arm.
+// The budgets: 100, 300 and 1000 candidates per arm. They are ordered
+// (low < mid < high) and none is the zero value: the zero Budget is
+// BudgetDefault, which means mid.
 const (
-	// BudgetMid is 300 candidates per arm; the zero value, so the default.
-	BudgetMid Budget = iota
+	// BudgetDefault is the zero value: the mid budget.
+	BudgetDefault Budget = iota
 	// BudgetLow is 100 candidates per arm.
 	BudgetLow
+	// BudgetMid is 300 candidates per arm.
+	BudgetMid
 	// BudgetHigh is 1000 candidates per arm.
 	BudgetHigh
 )
@@ -41,7 +45,7 @@ func (b Budget) String() string {
 		return "low"
 	case BudgetHigh:
 		return "high"
-	case BudgetMid:
+	case BudgetMid, BudgetDefault:
 		return "mid"
 	}
 	return "budget(" + strconv.Itoa(int(b)) + ")"
@@ -53,7 +57,8 @@ const RRFK = 60
 
 // RecallOptions tune one recall. Every field is optional.
 type RecallOptions struct {
-	// Budget is the per-arm candidate count (default mid: 300).
+	// Budget is the per-arm candidate count (the zero value means mid:
+	// 300).
 	Budget Budget
 	// MaxTokens trims the result to this many tokens of returned text.
 	// Zero means 4096 when MaxResults is zero too, and no token limit
@@ -171,7 +176,7 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	if strings.TrimSpace(query) == "" {
 		return RecallResult{}, fmt.Errorf("%w: recall: query is empty", ErrInvalid)
 	}
-	if opts.Budget < BudgetMid || opts.Budget > BudgetHigh {
+	if opts.Budget < BudgetDefault || opts.Budget > BudgetHigh {
 		return RecallResult{}, fmt.Errorf("%w: recall: unknown budget %d", ErrInvalid, int(opts.Budget))
 	}
 	if opts.MaxTokens < 0 || opts.MaxResults < 0 {

@@ -122,3 +122,44 @@ func TestRetainEntitiesAreAnnotations(t *testing.T) {
 		t.Fatalf("detection off: query entities %q", res.Entities)
 	}
 }
+
+// Issue 14, item 11: defaults that do what they say.
+func TestRecallDefaults(t *testing.T) {
+	if !(memory.BudgetLow < memory.BudgetMid && memory.BudgetMid < memory.BudgetHigh) || memory.BudgetDefault != 0 {
+		t.Fatal("budgets are not ordered low < mid < high with a distinct zero value")
+	}
+	if memory.BudgetDefault.PerArm() != memory.BudgetMid.PerArm() || memory.BudgetDefault.String() != "mid" {
+		t.Fatal("the zero budget is not mid")
+	}
+	if (memory.OfflineEmbedder{}).Dimension() != memory.OfflineDim || memory.OfflineDim != 256 {
+		t.Fatal("offline dimension")
+	}
+	v, _ := memory.OfflineEmbedder{}.EmbedQuery(context.Background(), "x")
+	if len(v) != memory.OfflineDim {
+		t.Fatalf("offline vector has %d dims", len(v))
+	}
+	// MaxResults alone is not cut by the default 4096-token trim
+	ctx := context.Background()
+	e := newEngine(t, memory.Config{})
+	long := ""
+	for i := 0; i < 1500; i++ {
+		long += "tiger "
+	}
+	for i := 0; i < 3; i++ {
+		retain(t, e, "b", long+"note "+string(rune('a'+i))+".", now)
+	}
+	res, err := e.Recall(ctx, "b", "tiger", memory.RecallOptions{MaxResults: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) != 3 || res.Tokens <= 4096 {
+		t.Fatalf("%d hits, %d tokens; want 3 hits past 4096 tokens", len(res.Hits), res.Tokens)
+	}
+	res, _ = e.Recall(ctx, "b", "tiger", memory.RecallOptions{})
+	if res.Tokens > 4096 {
+		t.Fatalf("default trim: %d tokens", res.Tokens)
+	}
+	if _, err := e.Recall(ctx, "b", "tiger", memory.RecallOptions{Budget: memory.BudgetHigh + 1}); !errors.Is(err, memory.ErrInvalid) {
+		t.Fatalf("bad budget: %v", err)
+	}
+}
