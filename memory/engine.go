@@ -74,6 +74,18 @@ type Config struct {
 	// entities) and at recall (the entity arm starts from
 	// RecallOptions.Entities and the seeds only).
 	NoEntityDetection bool
+	// ExpandQueries has Model rewrite each recall query into a few
+	// paraphrases and a keyword line ([Engine.Recall] runs the arms on
+	// each and fuses them): one model call per recall, worth it when the
+	// embedder is lexical (the offline one) and memories use other words
+	// than questions. Needs Model; RecallOptions.NoExpansion skips it.
+	ExpandQueries bool
+	// NormalizeFacts has Model rewrite the facts the extractor found into
+	// self-contained statements (pronouns resolved to names, relative
+	// dates made absolute, canonical entity names), one call per retained
+	// content; the whole content stays available as Memory.Source. Needs
+	// Model.
+	NormalizeFacts bool
 }
 
 // Default arm floors; see [Config].
@@ -101,6 +113,7 @@ type Engine struct {
 	serverFusion          bool
 	kwSeeds               int
 	noDetect              bool
+	expand, normalize     bool
 
 	tokMu    sync.Mutex
 	tokCache map[string]int
@@ -111,7 +124,11 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{store: cfg.Store, emb: cfg.Embedder, ext: cfg.Extractor, model: cfg.Model,
 		rerank: cfg.Reranker, tokens: cfg.Tokens, now: cfg.Now, alpha: cfg.RecencyAlpha,
 		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost,
-		serverFusion: cfg.ServerFusion, kwSeeds: cfg.KeywordSeeds, noDetect: cfg.NoEntityDetection}
+		serverFusion: cfg.ServerFusion, kwSeeds: cfg.KeywordSeeds, noDetect: cfg.NoEntityDetection,
+		expand: cfg.ExpandQueries, normalize: cfg.NormalizeFacts}
+	if (e.expand || e.normalize) && e.model == nil {
+		return nil, fmt.Errorf("%w: config ExpandQueries and NormalizeFacts need a Model", ErrInvalid)
+	}
 	if e.store == nil {
 		e.store, e.owned = NewEmbeddedStore(), true
 	}
@@ -292,6 +309,11 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 			NoEntityDetection: e.noDetect})
 		if err != nil {
 			return RetainResult{}, fmt.Errorf("retain item %d: %w", i, err)
+		}
+		if e.normalize && len(facts) > 0 {
+			if facts, err = e.normalizeFacts(ctx, it.Content, ts, facts); err != nil {
+				return RetainResult{}, fmt.Errorf("retain item %d: normalize facts: %w", i, err)
+			}
 		}
 		// at[j] is the index in ms of fact j, -1 for a blank fact, which
 		// is skipped: CausedBy numbers facts as the extractor returned them.

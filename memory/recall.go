@@ -89,6 +89,9 @@ type RecallOptions struct {
 	Arms []Arm
 	// NoRecency disables the recency boost for this call.
 	NoRecency bool
+	// NoExpansion skips the model's query expansion for this call (see
+	// Config.ExpandQueries).
+	NoExpansion bool
 }
 
 // Hit is one recalled memory.
@@ -222,71 +225,71 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			}
 		}
 	}
-	req := SearchRequest{Bank: bank, Filter: opts.Filter, Limit: opts.Budget.PerArm(), MinSimilarity: e.minSim, Fused: e.serverFusion}
 	var out RecallResult
-	if use[ArmSemantic] || use[ArmEntity] || use[ArmTemporal] {
-		q, err := e.emb.EmbedQuery(ctx, query)
-		if err != nil {
-			return RecallResult{}, fmt.Errorf("recall: embed query: %w", err)
-		}
-		req.Dense = q
-		req.SkipSemantic = !use[ArmSemantic]
-	}
-	if use[ArmKeyword] || (use[ArmEntity] && e.kwSeeds > 0 && !e.serverFusion) {
-		// with the keyword arm off, its hits only seed the entity arm and
-		// are dropped below
-		req.Sparse = DefaultBM25.Query(content)
-		req.MinKeywordScore = e.minKeyword
-	}
-	if use[ArmEntity] {
-		// the caller's entities are used as given; the query's own are
-		// added unless detection is off
-		var found []string
-		if !e.noDetect {
-			found = DetectEntities(content, nil)
-		}
-		req.Entities = mergeEntities(opts.Entities, found)
-		req.EntitySeeds = e.seeds
-		req.KeywordSeeds = e.kwSeeds
-		req.MinEntityScore = e.minEntity
-		out.Entities = req.Entities
-	}
 	if use[ArmTemporal] {
-		req.Window = window
 		out.Window = window
 	}
-	res, err := e.store.Search(ctx, req)
-	if err != nil {
-		return RecallResult{}, fmt.Errorf("recall: %w", err)
-	}
-	// Arms that ran only to serve another arm (seeding, ordering) do not vote.
-	store := make([]Hit, 0, len(res.Candidates))
-	for i, c := range res.Candidates {
-		h := Hit{Memory: c.Memory, Ranks: c.Ranks}
-		for a := Arm(0); a < NumArms; a++ {
-			if !use[a] {
-				h.Ranks[a] = 0
-			}
+	// The query, and with query expansion the model's rewrites of it: each
+	// runs the arms, and a memory's RRF is summed over the variants (its
+	// ranks are those of the first variant that found it).
+	variants := []string{content}
+	if e.expand && e.model != nil && !opts.NoExpansion {
+		more, err := e.expandQuery(ctx, content)
+		if err != nil {
+			return RecallResult{}, fmt.Errorf("recall: expand query: %w", err)
 		}
-		if res.Fused {
-			// the store's fused score; its position only when it gave none
-			h.RRF = c.Fused
-			if h.RRF <= 0 {
-				h.RRF = 1 / float64(RRFK+i+1)
-			}
-		} else {
+		variants = append(variants, more...)
+	}
+	var store []Hit
+	at := map[string]int{}
+	for vi, v := range variants {
+		req, ents, err := e.searchRequest(ctx, bank, v, vi == 0 && content != query, query, window, use, &opts)
+		if err != nil {
+			return RecallResult{}, err
+		}
+		if vi == 0 {
+			out.Entities = ents
+		}
+		res, err := e.store.Search(ctx, req)
+		if err != nil {
+			return RecallResult{}, fmt.Errorf("recall: %w", err)
+		}
+		// Arms that ran only to serve another arm (seeding, ordering) do not vote.
+		for i, c := range res.Candidates {
+			h := Hit{Memory: c.Memory, Ranks: c.Ranks}
 			for a := Arm(0); a < NumArms; a++ {
-				if h.Ranks[a] > 0 {
-					h.RRF += 1 / float64(RRFK+h.Ranks[a])
+				if !use[a] {
+					h.Ranks[a] = 0
 				}
 			}
-			if h.RRF == 0 {
-				continue // found only by an arm the caller switched off
+			if res.Fused {
+				// the store's fused score; its position only when it gave none
+				h.RRF = c.Fused
+				if h.RRF <= 0 {
+					h.RRF = 1 / float64(RRFK+i+1)
+				}
+			} else {
+				for a := Arm(0); a < NumArms; a++ {
+					if h.Ranks[a] > 0 {
+						h.RRF += 1 / float64(RRFK+h.Ranks[a])
+					}
+				}
+				if h.RRF == 0 {
+					continue // found only by an arm the caller switched off
+				}
 			}
+			if j, ok := at[h.Memory.ID]; ok {
+				store[j].RRF += h.RRF
+				store[j].Score = store[j].RRF
+				continue
+			}
+			h.Memory.Vector, h.Memory.Sparse = nil, SparseVector{}
+			h.Score = h.RRF
+			if len(variants) > 1 {
+				at[h.Memory.ID] = len(store)
+			}
+			store = append(store, h)
 		}
-		h.Memory.Vector, h.Memory.Sparse = nil, SparseVector{}
-		h.Score = h.RRF
-		store = append(store, h)
 	}
 	// Sort pointers, not the (large) hits.
 	hits := make([]*Hit, len(store))
@@ -315,8 +318,8 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	}
 	if e.alpha > 0 && !opts.NoRecency {
 		ref := now
-		if req.Window != nil && !req.Window.End.IsZero() && req.Window.End.Before(now) {
-			ref = req.Window.End
+		if out.Window != nil && !out.Window.End.IsZero() && out.Window.End.Before(now) {
+			ref = out.Window.End
 		}
 		for _, h := range hits {
 			r := 0.1
@@ -330,14 +333,14 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			}
 		}
 	}
-	if e.tboost > 0 && req.Window != nil {
+	if e.tboost > 0 && out.Window != nil {
 		// The in-window boost is weighed by the other arms' evidence: a
 		// memory that only falls inside the window keeps its temporal
 		// rank but is not lifted over memories the query's words found,
 		// unless the query is nothing but its time.
 		for _, h := range hits {
 			s, en, ok := h.Memory.When()
-			if !ok || !req.Window.Overlaps(s, en) || h.Score <= 0 {
+			if !ok || !out.Window.Overlaps(s, en) || h.Score <= 0 {
 				continue
 			}
 			share := 1.0
@@ -498,4 +501,46 @@ func sortHits(hs []*Hit) {
 		}
 		return strings.Compare(a.Memory.ID, b.Memory.ID)
 	})
+}
+
+// searchRequest builds the store request for one query text. embedFull
+// embeds full (the query with its time words) rather than text: a dense
+// embedder reads the whole question.
+func (e *Engine) searchRequest(ctx context.Context, bank, text string, embedFull bool, full string, window *TimeRange,
+	use [NumArms]bool, opts *RecallOptions) (SearchRequest, []string, error) {
+	req := SearchRequest{Bank: bank, Filter: opts.Filter, Limit: opts.Budget.PerArm(), MinSimilarity: e.minSim, Fused: e.serverFusion}
+	if use[ArmSemantic] || use[ArmEntity] || use[ArmTemporal] {
+		et := text
+		if embedFull {
+			et = full
+		}
+		q, err := e.emb.EmbedQuery(ctx, et)
+		if err != nil {
+			return req, nil, fmt.Errorf("recall: embed query: %w", err)
+		}
+		req.Dense = q
+		req.SkipSemantic = !use[ArmSemantic]
+	}
+	if use[ArmKeyword] || (use[ArmEntity] && e.kwSeeds > 0 && !e.serverFusion) {
+		// with the keyword arm off, its hits only seed the entity arm and
+		// are dropped by the caller
+		req.Sparse = DefaultBM25.Query(text)
+		req.MinKeywordScore = e.minKeyword
+	}
+	if use[ArmEntity] {
+		// the caller's entities are used as given; the query's own are
+		// added unless detection is off
+		var found []string
+		if !e.noDetect {
+			found = DetectEntities(text, nil)
+		}
+		req.Entities = mergeEntities(opts.Entities, found)
+		req.EntitySeeds = e.seeds
+		req.KeywordSeeds = e.kwSeeds
+		req.MinEntityScore = e.minEntity
+	}
+	if use[ArmTemporal] {
+		req.Window = window
+	}
+	return req, req.Entities, nil
 }
