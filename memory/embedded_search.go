@@ -43,8 +43,9 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 	var arms [NumArms][]scored
 	var wg sync.WaitGroup
 	kwSeeds := req.KeywordSeeds > 0 && req.Sparse.Len() > 0
-	if req.Sparse.Len() > 0 && !kwSeeds {
-		wg.Go(func() { arms[ArmKeyword] = x.keyword() })
+	var kwDone sync.WaitGroup // the entity arm waits for keyword seeds
+	if req.Sparse.Len() > 0 {
+		kwDone.Go(func() { arms[ArmKeyword] = x.keyword() })
 	}
 	if q != nil && (!req.SkipSemantic || req.EntitySeeds > 0) {
 		arms[ArmSemantic] = x.semantic()
@@ -56,12 +57,13 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 		wg.Go(func() { arms[ArmTemporal] = x.temporal() })
 	}
 	if kwSeeds {
-		arms[ArmKeyword] = x.keyword()
+		kwDone.Wait()
 	}
 	if len(req.Entities) > 0 || (req.EntitySeeds > 0 && len(arms[ArmSemantic]) > 0) || (kwSeeds && len(arms[ArmKeyword]) > 0) {
 		arms[ArmEntity] = x.entity(arms[ArmSemantic], arms[ArmKeyword])
 	}
 	wg.Wait()
+	kwDone.Wait()
 	if req.SkipSemantic {
 		arms[ArmSemantic] = nil
 	}

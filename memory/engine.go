@@ -117,6 +117,7 @@ type Engine struct {
 
 	tokMu    sync.Mutex
 	tokCache map[string]int
+	keyCache map[string]string
 }
 
 // New validates cfg and returns an engine.

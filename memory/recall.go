@@ -382,13 +382,14 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 
 // collect walks the sorted hits and keeps those returned: with facts, each
 // hit as it is; otherwise one hit per retained content (the facts of a
-// content kept earlier are added to its Matched) and none that repeats a
-// kept hit's words. It stops at limit hits (0: none) or before maxTok
+// content kept earlier are added to its Matched) and none whose terms are
+// those of a kept hit (a near-duplicate: same words, other case, order,
+// punctuation, particles or stop words). It stops at limit hits (0: none) or before maxTok
 // tokens would be exceeded, and returns the hits kept and their tokens.
 func (e *Engine) collect(hits []*Hit, facts bool, limit, maxTok int) ([]*Hit, int) {
 	var kept []*Hit
-	var keptTerms []map[string]struct{}
 	bySource := map[string]*Hit{}
+	byTerms := map[string]*Hit{}
 	total := 0
 	full := false
 	for _, h := range hits {
@@ -402,20 +403,27 @@ func (e *Engine) collect(hits []*Hit, facts bool, limit, maxTok int) ([]*Hit, in
 				h.Text = h.Memory.Source
 			}
 		}
-		if g := bySource[key]; g != nil {
-			g.Matched = append(g.Matched, h.Memory.Text)
-			continue
+		// only a fact of a longer content can share its source with
+		// another hit
+		if h.Memory.Source != "" && !facts {
+			if g := bySource[key]; g != nil {
+				g.Matched = append(g.Matched, h.Memory.Text)
+				continue
+			}
 		}
 		if full {
 			continue
 		}
-		var terms map[string]struct{}
+		var dk string
 		if !facts {
-			terms = termSet(h.Text)
-			if j := nearDuplicate(terms, keptTerms); j >= 0 {
-				kept[j].Duplicates = append(kept[j].Duplicates, h.Memory.ID)
-				bySource[key] = kept[j]
-				continue
+			if dk = e.dupKey(key, h.Text); dk != "" {
+				if g := byTerms[dk]; g != nil {
+					g.Duplicates = append(g.Duplicates, h.Memory.ID)
+					if h.Memory.Source != "" {
+						bySource[key] = g
+					}
+					continue
+				}
 			}
 		}
 		if limit > 0 && len(kept) >= limit {
@@ -430,44 +438,38 @@ func (e *Engine) collect(hits []*Hit, facts bool, limit, maxTok int) ([]*Hit, in
 		h.Tokens = n
 		total += n
 		h.Matched = []string{h.Memory.Text}
-		bySource[key] = h
+		if h.Memory.Source != "" && !facts {
+			bySource[key] = h
+		}
 		kept = append(kept, h)
-		keptTerms = append(keptTerms, terms)
+		if dk != "" {
+			byTerms[dk] = h
+		}
 	}
 	return kept, total
 }
 
-func termSet(text string) map[string]struct{} {
+// dupKey is the sorted, distinct terms of text: two texts with the same
+// key say the same thing in the same words (case, punctuation, word order,
+// particles and stop words aside). Cached by id (a memory or source id,
+// which the normalised text decides).
+func (e *Engine) dupKey(id, text string) string {
+	e.tokMu.Lock()
+	k, ok := e.keyCache[id]
+	e.tokMu.Unlock()
+	if ok {
+		return k
+	}
 	ts := Tokenize(text)
-	m := make(map[string]struct{}, len(ts))
-	for _, t := range ts {
-		m[t] = struct{}{}
+	slices.Sort(ts)
+	k = strings.Join(slices.Compact(ts), "\x00")
+	e.tokMu.Lock()
+	if e.keyCache == nil || len(e.keyCache) >= tokenCacheSize {
+		e.keyCache = make(map[string]string, 1024)
 	}
-	return m
-}
-
-// nearDuplicate returns the index of the first of kept whose terms
-// overlap terms by at least 90% (Jaccard), or -1. Texts without terms are
-// never duplicates.
-func nearDuplicate(terms map[string]struct{}, kept []map[string]struct{}) int {
-	if len(terms) == 0 {
-		return -1
-	}
-	for j, k := range kept {
-		if len(k) == 0 {
-			continue
-		}
-		inter := 0
-		for t := range terms {
-			if _, ok := k[t]; ok {
-				inter++
-			}
-		}
-		if union := len(terms) + len(k) - inter; float64(inter) >= 0.9*float64(union) {
-			return j
-		}
-	}
-	return -1
+	e.keyCache[id] = k
+	e.tokMu.Unlock()
+	return k
 }
 
 // countTokens counts with the engine's counter through a bounded cache:
