@@ -109,6 +109,8 @@ func koreanSet() kLang {
 			{"에이전트 메모: 지수는 회의록을 노션에 정리해 달라고 했다.", "", "회의록 어디에 정리해 달라고 했지?"},
 			{"집 도어락 비밀번호를 0917로 바꿨어.", "", "도어락 비밀번호 바꾼 거 뭐야?"},
 			{"넷플릭스 구독은 프리미엄 요금제로 바꿨어요.", "", "넷플릭스 요금제 뭐로 바꿨어요?"},
+			{"에이전트 메모: 지수가 치과 예약을 옮겨 달라고 했다. 새 예약은 목요일 오후 3시, 밝은미소치과.", "", "밝은미소치과 새 예약 언제야?"},
+			{"tool email.search → 결과 3건. 첫 번째: 집주인 마테오의 임대 갱신 메일, 금요일까지 서명 요청.", "", "임대 갱신 메일 내용이 뭐였지?"},
 		},
 		otherIDs: []string{"헬스장 사물함 비번은 1234야.", "제 여권 번호는 M99999999입니다.", "회사 와이파이 비밀번호는 redfox11이에요.",
 			"차 번호는 98나7654였지.", "보험 증권 번호는 HN-0001-99입니다.", "집 도어락 비밀번호를 5555로 바꿨어.",
@@ -190,6 +192,8 @@ func englishSet() kLang {
 			{"I changed the door code to 0917.", "", "what did I change the door code to?"},
 			{"Emma switched her Netflix plan to Premium.", "", "Which Netflix plan did Emma switch to?"},
 			{"The storage unit at Lakeside is number 218.", "", "Lakeside storage unit number"},
+			{"Agent note: Emma asked to move the dentist appointment. The new slot is Thursday at 3 pm at Bright Smiles.", "", "new dentist slot at Bright Smiles"},
+			{"tool email.search -> 3 results. Top: Lease renewal from Mateo, asks to sign by Friday.", "", "What did the lease renewal email ask?"},
 		},
 		otherIDs: []string{"My gym locker code is 1234.", "The office wifi password is redfox11.", "Emma's insurance policy number is ZZ-0000-11.",
 			"I changed the door code to 5555.", "Dana moved to Porto last spring.", "The storage unit at Lakeside is number 990.",
@@ -292,7 +296,9 @@ func generateKoEnSet() kSet {
 			for fi, f := range p.facts {
 				v := p.variants[fi%len(p.variants)]
 				text := fmt.Sprintf(f, v)
-				text = strings.ToUpper(text[:1]) + text[1:]
+				if c := text[0]; c >= 'a' && c <= 'z' {
+					text = string(c-'a'+'A') + text[1:]
+				}
 				i := add(kItem{bank: L.bank, content: text, at: timeless(), who: []string{p.key}})
 				personItems[pi] = append(personItems[pi], i)
 			}
