@@ -56,11 +56,13 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 	if req.Window != nil {
 		wg.Go(func() { arms[ArmTemporal] = x.temporal() })
 	}
+	var kw []scored // read only once the keyword arm is done
 	if kwSeeds {
 		kwDone.Wait()
+		kw = arms[ArmKeyword]
 	}
-	if len(req.Entities) > 0 || (req.EntitySeeds > 0 && len(arms[ArmSemantic]) > 0) || (kwSeeds && len(arms[ArmKeyword]) > 0) {
-		arms[ArmEntity] = x.entity(arms[ArmSemantic], arms[ArmKeyword])
+	if len(req.Entities) > 0 || (req.EntitySeeds > 0 && len(arms[ArmSemantic]) > 0) || len(kw) > 0 {
+		arms[ArmEntity] = x.entity(arms[ArmSemantic], kw)
 	}
 	wg.Wait()
 	kwDone.Wait()
