@@ -254,6 +254,7 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		if err != nil {
 			return RecallResult{}, fmt.Errorf("recall: %w", err)
 		}
+		store = slices.Grow(store, len(res.Candidates))
 		// Arms that ran only to serve another arm (seeding, ordering) do not vote.
 		for i, c := range res.Candidates {
 			h := Hit{Memory: c.Memory, Ranks: c.Ranks}
