@@ -116,8 +116,7 @@ type Engine struct {
 	expand, normalize     bool
 
 	tokMu    sync.Mutex
-	tokCache map[string]int
-	keyCache map[string]string
+	tokCache map[string]textInfo
 }
 
 // New validates cfg and returns an engine.

@@ -415,9 +415,9 @@ func (e *Engine) collect(hits []*Hit, facts bool, limit, maxTok int) ([]*Hit, in
 		if full {
 			continue
 		}
-		var dk string
+		n, dk := e.info(h.Text, !facts)
 		if !facts {
-			if dk = e.dupKey(key, h.Text); dk != "" {
+			if dk != "" {
 				if g := byTerms[dk]; g != nil {
 					g.Duplicates = append(g.Duplicates, h.Memory.ID)
 					if h.Memory.Source != "" {
@@ -431,7 +431,6 @@ func (e *Engine) collect(hits []*Hit, facts bool, limit, maxTok int) ([]*Hit, in
 			full = true
 			continue
 		}
-		n := e.countTokens(h.Text)
 		if total+n > maxTok {
 			full = true
 			continue
@@ -450,46 +449,40 @@ func (e *Engine) collect(hits []*Hit, facts bool, limit, maxTok int) ([]*Hit, in
 	return kept, total
 }
 
-// dupKey is the sorted, distinct terms of text: two texts with the same
-// key say the same thing in the same words (case, punctuation, word order,
-// particles and stop words aside). Cached by id (a memory or source id,
-// which the normalised text decides).
-func (e *Engine) dupKey(id, text string) string {
-	e.tokMu.Lock()
-	k, ok := e.keyCache[id]
-	e.tokMu.Unlock()
-	if ok {
-		return k
-	}
-	ts := Tokenize(text)
-	slices.Sort(ts)
-	k = strings.Join(slices.Compact(ts), "\x00")
-	e.tokMu.Lock()
-	if e.keyCache == nil || len(e.keyCache) >= tokenCacheSize {
-		e.keyCache = make(map[string]string, 1024)
-	}
-	e.keyCache[id] = k
-	e.tokMu.Unlock()
-	return k
+// textInfo is what recall needs to know of a returned text, cached by
+// text: the same memories come back recall after recall.
+type textInfo struct {
+	tokens int
+	// key is the sorted, distinct terms: two texts with the same key say
+	// the same thing in the same words (case, punctuation, word order,
+	// particles and stop words aside). Computed on first use.
+	key    string
+	hasKey bool
 }
 
-// countTokens counts with the engine's counter through a bounded cache:
-// the same memories come back recall after recall.
-func (e *Engine) countTokens(text string) int {
+// info returns the token count of text and, when withKey, its term key.
+func (e *Engine) info(text string, withKey bool) (int, string) {
 	e.tokMu.Lock()
-	n, ok := e.tokCache[text]
+	ti, ok := e.tokCache[text]
 	e.tokMu.Unlock()
-	if ok {
-		return n
+	if ok && (ti.hasKey || !withKey) {
+		return ti.tokens, ti.key
 	}
-	n = e.tokens.CountTokens(text)
+	if !ok {
+		ti.tokens = e.tokens.CountTokens(text)
+	}
+	if withKey {
+		ts := Tokenize(text)
+		slices.Sort(ts)
+		ti.key, ti.hasKey = strings.Join(slices.Compact(ts), "\x00"), true
+	}
 	e.tokMu.Lock()
 	if e.tokCache == nil || len(e.tokCache) >= tokenCacheSize {
-		e.tokCache = make(map[string]int, 1024)
+		e.tokCache = make(map[string]textInfo, 1024)
 	}
-	e.tokCache[text] = n
+	e.tokCache[text] = ti
 	e.tokMu.Unlock()
-	return n
+	return ti.tokens, ti.key
 }
 
 const tokenCacheSize = 1 << 17
