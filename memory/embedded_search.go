@@ -166,6 +166,9 @@ func (x *searcher) semanticHNSW() ([]scored, bool) {
 	if k > len(x.b.byID) {
 		return nil, false
 	}
+	// removed memories keep their nodes until the graph is rebuilt and
+	// would take places among the neighbours
+	k += len(x.b.stale)
 	nodes := x.b.graph.Search(x.q, k)
 	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
 	kept := 0
