@@ -101,7 +101,12 @@ func Classify(ctx context.Context, err error, provider, model string) *Error {
 		return ce
 	}
 	if errors.Is(err, context.DeadlineExceeded) || (ctx != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
-		return mk(ErrTimeout, "deadline exceeded: "+err.Error())
+		e := mk(ErrTimeout, "deadline exceeded: "+err.Error())
+		if !errors.Is(err, context.DeadlineExceeded) {
+			// the transport reported the deadline in its own words
+			e.Err = errors.Join(err, context.DeadlineExceeded)
+		}
+		return e
 	}
 	if errors.Is(err, context.Canceled) || (ctx != nil && errors.Is(ctx.Err(), context.Canceled)) {
 		return mk(ErrAPIConnection, "request canceled: "+err.Error())

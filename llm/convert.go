@@ -344,6 +344,7 @@ func FromLangchain(m llms.Model, provider, model string, opts ...Option) Complet
 	lc := &lcCompleter{m: m}
 	lc.caller = caller{provider: provider, model: model, callbacks: Callbacks(c.callbacks),
 		timeout: c.params.Timeout, red: newRedactor(c.params.APIKey)}
+	lc.red.addHeaders(c.params.Headers)
 	if c.params.InputCostPerToken != 0 || c.params.OutputCostPerToken != 0 {
 		lc.info = ModelInfo{Key: model, Provider: provider, InputCostPerToken: c.params.InputCostPerToken,
 			OutputCostPerToken: c.params.OutputCostPerToken}

@@ -31,6 +31,7 @@ type Model struct {
 	location   string
 	vertex     bool
 	hc         *http.Client
+	limits     Limits                                    // resolved Params.Limits
 	token      func(ctx context.Context) (string, error) // Vertex AI access tokens
 	lc         llms.Model                                // Bedrock, through langchaingo
 }
@@ -206,15 +207,19 @@ func (m *Model) post(ctx context.Context, url string, body any, header http.Head
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
-		return nil, &HTTPError{StatusCode: resp.StatusCode, Header: resp.Header, Body: b}
+		return nil, m.httpError(resp.StatusCode, resp.Header, b)
+	}
+	if err := decodeBody(resp); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }
 
-// readJSON decodes a successful JSON response body.
-func readJSON(resp *http.Response, v any) error {
+// readJSON decodes a successful JSON response body of at most
+// Limits.MaxResponseBytes.
+func (m *Model) readJSON(resp *http.Response, v any) error {
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	b, err := readBody(resp, m.limits.MaxResponseBytes)
 	if err != nil {
 		return err
 	}
@@ -240,6 +245,27 @@ type streamState struct {
 	finish    FinishReason
 	usage     Usage
 	id        string
+
+	lim   Limits       // resolved; zero MaxOutputBytes means the default
+	out   int          // bytes accumulated: text, reasoning, tool names and arguments
+	parts []toolBuffer // the names and arguments of calls, as they grow
+}
+
+// toolBuffer accumulates one streamed tool call's name and arguments
+// (appending to a string would copy it whole for every fragment).
+type toolBuffer struct{ name, args []byte }
+
+// grow counts n more accumulated bytes against Limits.MaxOutputBytes.
+func (s *streamState) grow(n int) error {
+	limit := s.lim.MaxOutputBytes
+	if limit == 0 {
+		limit = DefaultMaxOutputBytes
+	}
+	if n > limit-s.out {
+		return outputLimitErr(limit)
+	}
+	s.out += n
+	return nil
 }
 
 // emit forwards c to the caller; a StreamFunc error stops the stream.
@@ -255,6 +281,9 @@ func (s *streamState) addText(ctx context.Context, t string) error {
 	if t == "" {
 		return nil
 	}
+	if err := s.grow(len(t)); err != nil {
+		return err
+	}
 	s.text.WriteString(t)
 	return s.emit(ctx, Chunk{Text: t})
 }
@@ -262,6 +291,9 @@ func (s *streamState) addText(ctx context.Context, t string) error {
 func (s *streamState) addReasoning(ctx context.Context, t string) error {
 	if t == "" {
 		return nil
+	}
+	if err := s.grow(len(t)); err != nil {
+		return err
 	}
 	s.reasoning.WriteString(t)
 	return s.emit(ctx, Chunk{Reasoning: t})
@@ -278,23 +310,28 @@ func (s *streamState) addToolDelta(ctx context.Context, d ToolCallDelta) error {
 		return &StreamError{Type: "malformed_chunk",
 			Message: fmt.Sprintf("tool call index %d out of range [0, %d)", d.Index, maxToolCalls)}
 	}
+	if err := s.grow(len(d.ID) + len(d.Name) + len(d.Arguments)); err != nil {
+		return err
+	}
 	for len(s.calls) <= d.Index {
 		s.calls = append(s.calls, ToolCall{Type: "function"})
+		s.parts = append(s.parts, toolBuffer{})
 	}
-	tc := &s.calls[d.Index]
 	if d.ID != "" {
-		tc.ID = d.ID
+		s.calls[d.Index].ID = d.ID
 	}
-	if d.Name != "" {
-		tc.Name += d.Name
-	}
-	tc.Arguments += d.Arguments
+	p := &s.parts[d.Index]
+	p.name = append(p.name, d.Name...)
+	p.args = append(p.args, d.Arguments...)
 	return s.emit(ctx, Chunk{ToolCall: &d})
 }
 
 func (s *streamState) response() *Response {
 	msg := Message{Role: RoleAssistant, Content: s.text.String(), ReasoningContent: s.reasoning.String()}
 	for i, tc := range s.calls {
+		if i < len(s.parts) {
+			tc.Name, tc.Arguments = string(s.parts[i].name), string(s.parts[i].args)
+		}
 		if tc.Name == "" && tc.Arguments == "" && tc.ID == "" {
 			continue
 		}

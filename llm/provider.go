@@ -176,6 +176,10 @@ type Params struct {
 	// this model (both zero: use the table).
 	InputCostPerToken  float64 `json:"input_cost_per_token,omitempty" yaml:"input_cost_per_token,omitempty"`
 	OutputCostPerToken float64 `json:"output_cost_per_token,omitempty" yaml:"output_cost_per_token,omitempty"`
+	// Limits bound what is read from the provider's responses (zero fields
+	// take the defaults: 8 MiB per stream event, 32 MiB per response body,
+	// 16 MiB of streamed output).
+	Limits Limits `json:"limits,omitempty" yaml:"limits,omitempty"`
 }
 
 // Option configures New.
@@ -215,6 +219,9 @@ func WithCost(inputPerToken, outputPerToken float64) Option {
 		c.params.InputCostPerToken, c.params.OutputCostPerToken = inputPerToken, outputPerToken
 	}
 }
+
+// WithLimits bounds what is read from the provider's responses (see Limits).
+func WithLimits(l Limits) Option { return func(c *config) { c.params.Limits = l } }
 
 // WithCallbacks adds callbacks run, in order, around every call.
 func WithCallbacks(cbs ...Callback) Option {
@@ -300,7 +307,9 @@ func newModel(c config) (*Model, error) {
 	if m.hc == nil {
 		m.hc = &http.Client{}
 	}
+	m.limits = p.Limits.resolve()
 	m.red = newRedactor(p.APIKey)
+	m.red.addHeaders(p.Headers)
 	mkErr := func(kind Kind, format string, args ...any) error {
 		return &Error{Kind: kind, Provider: spec.Name, Model: p.Model, Message: fmt.Sprintf(format, args...)}
 	}
@@ -342,7 +351,7 @@ func newModel(c config) (*Model, error) {
 			return nil, mkErr(ErrBadRequest, "vertex_ai needs a project: set VERTEXAI_PROJECT")
 		}
 		if m.key == "" {
-			ts, err := vertexTokenSource(c.getenv, m.hc)
+			ts, err := vertexTokenSource(c.getenv, m.hc, m.red)
 			if err != nil {
 				return nil, mkErr(ErrAuthentication, "%s", err.Error())
 			}
