@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unsafe"
 
 	"github.com/tmc/langchaingo/llms"
 )
@@ -239,8 +240,8 @@ func (m *Model) readJSON(resp *http.Response, v any) error {
 type streamState struct {
 	fn        StreamFunc
 	delivered int
-	text      strings.Builder
-	reasoning strings.Builder
+	text      []byte
+	reasoning []byte
 	calls     []ToolCall
 	finish    FinishReason
 	usage     Usage
@@ -254,6 +255,35 @@ type streamState struct {
 // toolBuffer accumulates one streamed tool call's name and arguments
 // (appending to a string would copy it whole for every fragment).
 type toolBuffer struct{ name, args []byte }
+
+// appendOut appends t to b, growing b by doubling and straight to the
+// output limit once past half of it, so that all the copies of a buffer
+// add up to less than twice the limit.
+func (s *streamState) appendOut(b []byte, t string) []byte {
+	if need := len(b) + len(t); need > cap(b) {
+		limit := s.lim.MaxOutputBytes
+		if limit == 0 {
+			limit = DefaultMaxOutputBytes
+		}
+		n := max(2*cap(b), need, 64)
+		if n > limit/2 {
+			n = max(limit, need)
+		}
+		nb := make([]byte, len(b), n)
+		copy(nb, b)
+		b = nb
+	}
+	return append(b, t...)
+}
+
+// bytesString returns b as a string without copying it. The buffers of a
+// streamState are never written again once its reply is built.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
 
 // grow counts n more accumulated bytes against Limits.MaxOutputBytes.
 func (s *streamState) grow(n int) error {
@@ -284,7 +314,7 @@ func (s *streamState) addText(ctx context.Context, t string) error {
 	if err := s.grow(len(t)); err != nil {
 		return err
 	}
-	s.text.WriteString(t)
+	s.text = s.appendOut(s.text, t)
 	return s.emit(ctx, Chunk{Text: t})
 }
 
@@ -295,7 +325,7 @@ func (s *streamState) addReasoning(ctx context.Context, t string) error {
 	if err := s.grow(len(t)); err != nil {
 		return err
 	}
-	s.reasoning.WriteString(t)
+	s.reasoning = s.appendOut(s.reasoning, t)
 	return s.emit(ctx, Chunk{Reasoning: t})
 }
 
@@ -321,16 +351,16 @@ func (s *streamState) addToolDelta(ctx context.Context, d ToolCallDelta) error {
 		s.calls[d.Index].ID = d.ID
 	}
 	p := &s.parts[d.Index]
-	p.name = append(p.name, d.Name...)
-	p.args = append(p.args, d.Arguments...)
+	p.name = s.appendOut(p.name, d.Name)
+	p.args = s.appendOut(p.args, d.Arguments)
 	return s.emit(ctx, Chunk{ToolCall: &d})
 }
 
 func (s *streamState) response() *Response {
-	msg := Message{Role: RoleAssistant, Content: s.text.String(), ReasoningContent: s.reasoning.String()}
+	msg := Message{Role: RoleAssistant, Content: bytesString(s.text), ReasoningContent: bytesString(s.reasoning)}
 	for i, tc := range s.calls {
 		if i < len(s.parts) {
-			tc.Name, tc.Arguments = string(s.parts[i].name), string(s.parts[i].args)
+			tc.Name, tc.Arguments = bytesString(s.parts[i].name), bytesString(s.parts[i].args)
 		}
 		if tc.Name == "" && tc.Arguments == "" && tc.ID == "" {
 			continue

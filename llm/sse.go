@@ -164,9 +164,12 @@ func (s *sseReader) field(line []byte) error {
 		case !s.hasData && s.owned:
 			s.data = value // a long line already copied out of the read buffer
 		case need > cap(s.data):
-			// grow by doubling up to max, so that the buffer and its
-			// previous copy never hold more than twice max together
-			n := min(max(2*cap(s.data), need, 512), s.max)
+			// grow by doubling, straight to max once past half of it:
+			// all the buffers of one event add up to less than twice max
+			n := max(2*cap(s.data), need)
+			if n > s.max/2 {
+				n = s.max
+			}
 			nd := make([]byte, len(s.data), n)
 			copy(nd, s.data)
 			s.data = nd
