@@ -24,7 +24,9 @@ import (
 // with least-busy routing, allowed_fails 2 and a 30 s cooldown unless
 // router_settings say otherwise.
 //
-// LiteLLM's shape: "model_list:" (model_name, litellm_params, model_info)
+// LiteLLM's shape: "model_list:" (model_name, litellm_params, model_info;
+// litellm_params may also bound responses with max_event_bytes,
+// max_response_bytes and max_output_bytes, see llm.Limits)
 // and "router_settings:" (or "litellm_settings:") with routing_strategy,
 // routing_strategy_args, num_retries, retry_policy, retry_after,
 // allowed_fails, allowed_fails_policy, cooldown_time, fallbacks,
@@ -465,6 +467,12 @@ func (d *decoder) params(n *yaml.Node, field string, dep *Deployment) {
 			p.OutputCostPerToken = d.float(v, f)
 		case "custom_llm_provider":
 			dep.Provider = d.str(v, f)
+		case "max_event_bytes":
+			p.Limits.MaxEventBytes = d.int(v, f)
+		case "max_response_bytes":
+			p.Limits.MaxResponseBytes = int64(d.int(v, f))
+		case "max_output_bytes":
+			p.Limits.MaxOutputBytes = d.int(v, f)
 		case "max_retries":
 			d.fail(k, f, "provider SDK retries are always disabled so that retries never multiply; use num_retries")
 		default:
