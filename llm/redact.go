@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -153,9 +155,10 @@ func RedactSecrets(s string, secrets ...string) string {
 
 // LooksLikeSecret reports whether s has the shape of an API key or token:
 // a known provider key or token format, a bearer or basic credential, or a
-// long high-entropy token (at least 20 characters of letters, digits and
-// -_.+/=, mixing letters and digits). Configuration errors use it to avoid
-// quoting a value that may be a secret.
+// high-entropy token (a run of at least 16 letters and digits mixing two of
+// upper case, lower case and digits, as random keys do and model names,
+// words and numbers do not). Configuration errors use it to avoid quoting a
+// value that may be a secret.
 func LooksLikeSecret(s string) bool {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -164,26 +167,35 @@ func LooksLikeSecret(s string) bool {
 	if keyShapeRe.MatchString(s) || authSchemeRe.MatchString(s) {
 		return true
 	}
-	if len(s) < 20 {
-		return false
-	}
-	var letters, digits, upper, lower int
-	for _, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z':
-			letters++
-			lower++
-		case c >= 'A' && c <= 'Z':
-			letters++
-			upper++
-		case c >= '0' && c <= '9':
-			digits++
-		case strings.ContainsRune("-_.+/=", c):
-		default:
-			return false // spaces, colons, ...: prose, URLs, not a token
+	run, upper, lower, digit := 0, false, false, false
+	for i := 0; i <= len(s); i++ {
+		var c byte
+		if i < len(s) {
+			c = s[i]
 		}
+		switch {
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= '0' && c <= '9':
+			digit = true
+		default:
+			classes := 0
+			for _, b := range []bool{upper, lower, digit} {
+				if b {
+					classes++
+				}
+			}
+			if run >= 16 && classes >= 2 {
+				return true
+			}
+			run, upper, lower, digit = 0, false, false, false
+			continue
+		}
+		run++
 	}
-	return letters > 0 && digits > 0 && (digits >= 4 || upper > 0 && lower > 0)
+	return false
 }
 
 func (r *redactor) scrub(s string) string {
@@ -387,35 +399,82 @@ func (r *redactor) cleanHTTP(he *HTTPError) bool {
 	return true
 }
 
+// safeTree reports whether every value in err's tree is known to hold
+// nothing a redactor would change: errors of the standard library (whose
+// details show in their text, checked separately), this package's own
+// types when clean, and nothing else. Errors of provider libraries (the AWS
+// SDK's keep the signed request and the raw response, oauth2's the token
+// endpoint's body) are not.
+func (r *redactor) safeTree(err error) bool {
+	for err != nil {
+		switch e := err.(type) {
+		case *HTTPError:
+			if !r.cleanHTTP(e) {
+				return false
+			}
+		case *StreamError:
+			if r.scrub(e.Type) != e.Type || r.scrub(e.Message) != e.Message {
+				return false
+			}
+		case *Error:
+			if r.scrub(e.Message) != e.Message {
+				return false
+			}
+		case *LimitError, *scrubbedError, Kind:
+		default:
+			t := reflect.TypeOf(err)
+			for t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			if first, _, _ := strings.Cut(t.PkgPath(), "/"); strings.Contains(first, ".") {
+				return false // a third-party package
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if !r.safeTree(e) {
+					return false
+				}
+			}
+			return true
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+// scrubErr returns err unchanged when neither its text nor any value in
+// its tree holds a secret; otherwise a *scrubbedError with the redacted
+// text that keeps the context sentinels, io.ErrUnexpectedEOF and redacted
+// copies of the *HTTPError, *StreamError and *LimitError values.
 func (r *redactor) scrubErr(err error) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
 	clean := r.scrub(msg)
-	hes := httpErrors(err, nil)
-	dirty := clean != msg
-	for _, he := range hes {
-		if !r.cleanHTTP(he) {
-			dirty = true
-		}
-	}
-	if !dirty {
+	if clean == msg && r.safeTree(err) {
 		return err
 	}
 	se := &scrubbedError{msg: clean}
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		se.causes = append(se.causes, context.DeadlineExceeded)
-	case errors.Is(err, context.Canceled):
-		se.causes = append(se.causes, context.Canceled)
+	for _, s := range []error{context.DeadlineExceeded, context.Canceled, io.ErrUnexpectedEOF} {
+		if errors.Is(err, s) {
+			se.causes = append(se.causes, s)
+		}
 	}
 	var le *LimitError
 	if errors.As(err, &le) {
 		se.causes = append(se.causes, le)
 	}
-	// Keep typed details, redacted.
-	for _, he := range hes {
+	var st *StreamError
+	if errors.As(err, &st) {
+		se.causes = append(se.causes, &StreamError{Type: r.scrub(st.Type), Message: r.scrub(st.Message), StatusCode: st.StatusCode})
+	}
+	for _, he := range httpErrors(err, nil) {
 		se.causes = append(se.causes, r.httpError(he.StatusCode, he.Header, he.Body, len(he.Body) >= maxErrorBody))
 	}
 	return se
