@@ -139,10 +139,18 @@ var echoScenarios = []echoScenario{
 	{name: "error.message", reply: func(k string) llmtest.Reply {
 		return llmtest.Reply{Status: 401, ErrorType: "invalid_request_error", ErrorCode: "invalid_api_key", ErrorMessage: "Incorrect API key provided: " + k}
 	}},
-	{name: "error.type", reply: func(k string) llmtest.Reply { return bodyReply(400, jsonBody(map[string]any{"error": map[string]any{"message": "bad", "type": k}})) }},
-	{name: "error.code", reply: func(k string) llmtest.Reply { return bodyReply(400, jsonBody(map[string]any{"error": map[string]any{"message": "bad", "code": k}})) }},
-	{name: "error.param", reply: func(k string) llmtest.Reply { return bodyReply(400, jsonBody(map[string]any{"error": map[string]any{"message": "bad", "param": k}})) }},
-	{name: "top-level message", reply: func(k string) llmtest.Reply { return bodyReply(400, jsonBody(map[string]any{"message": "key " + k + " rejected"})) }},
+	{name: "error.type", reply: func(k string) llmtest.Reply {
+		return bodyReply(400, jsonBody(map[string]any{"error": map[string]any{"message": "bad", "type": k}}))
+	}},
+	{name: "error.code", reply: func(k string) llmtest.Reply {
+		return bodyReply(400, jsonBody(map[string]any{"error": map[string]any{"message": "bad", "code": k}}))
+	}},
+	{name: "error.param", reply: func(k string) llmtest.Reply {
+		return bodyReply(400, jsonBody(map[string]any{"error": map[string]any{"message": "bad", "param": k}}))
+	}},
+	{name: "top-level message", reply: func(k string) llmtest.Reply {
+		return bodyReply(400, jsonBody(map[string]any{"message": "key " + k + " rejected"}))
+	}},
 	{name: "detail", reply: func(k string) llmtest.Reply { return bodyReply(422, jsonBody(map[string]any{"detail": "auth " + k})) }},
 	{name: "nested details", reply: func(k string) llmtest.Reply {
 		return bodyReply(403, jsonBody(map[string]any{"error": map[string]any{"message": "denied", "details": []any{map[string]any{"reason": "KEY", "metadata": map[string]any{"key": k}}}}}))
@@ -190,16 +198,24 @@ var echoScenarios = []echoScenario{
 	{name: "www-authenticate", reply: func(k string) llmtest.Reply {
 		return headerReply(map[string]string{"Www-Authenticate": `Bearer realm="api", error="invalid_token", error_description="` + k + `"`})
 	}},
-	{name: "set-cookie", reply: func(k string) llmtest.Reply { return headerReply(map[string]string{"Set-Cookie": "session=" + k + "; Path=/"}) }},
-	{name: "location", reply: func(k string) llmtest.Reply { return headerReply(map[string]string{"Location": "https://x.test/?key=" + k}) }},
-	{name: "link", reply: func(k string) llmtest.Reply { return headerReply(map[string]string{"Link": "<https://x.test/" + k + ">; rel=next"}) }},
+	{name: "set-cookie", reply: func(k string) llmtest.Reply {
+		return headerReply(map[string]string{"Set-Cookie": "session=" + k + "; Path=/"})
+	}},
+	{name: "location", reply: func(k string) llmtest.Reply {
+		return headerReply(map[string]string{"Location": "https://x.test/?key=" + k})
+	}},
+	{name: "link", reply: func(k string) llmtest.Reply {
+		return headerReply(map[string]string{"Link": "<https://x.test/" + k + ">; rel=next"})
+	}},
 	{name: "header name", reply: func(k string) llmtest.Reply {
 		return headerReply(map[string]string{"X-" + strings.NewReplacer("/", "", "+", "", "=", "").Replace(k): "1"})
 	}},
 	{name: "lower-case bearer", reply: func(k string) llmtest.Reply { return headerReply(map[string]string{"X-Debug": "bearer " + k}) }},
 	{name: "mixed-case bearer", reply: func(k string) llmtest.Reply { return headerReply(map[string]string{"X-Debug": "BeArEr " + k}) }},
 	{name: "basic credentials", reply: func(k string) llmtest.Reply { return headerReply(map[string]string{"X-Debug": "Basic " + k}) }},
-	{name: "JSON in a header", reply: func(k string) llmtest.Reply { return headerReply(map[string]string{"X-Request": `{"api_key":"` + k + `"}`}) }},
+	{name: "JSON in a header", reply: func(k string) llmtest.Reply {
+		return headerReply(map[string]string{"X-Request": `{"api_key":"` + k + `"}`})
+	}},
 	{name: "gemini header", flavor: llmtest.Gemini, reply: func(k string) llmtest.Reply { return headerReply(map[string]string{"X-Goog-Api-Key": k}) }},
 	{name: "anthropic header", flavor: llmtest.Anthropic, reply: func(k string) llmtest.Reply {
 		return headerReply(map[string]string{"X-Echo-Key": k, "Retry-After": "7"})
