@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -111,8 +112,8 @@ func ResolveModel(model string) (provider, name string, err error) {
 	if prefix, rest, ok := strings.Cut(model, "/"); ok {
 		if _, known := providerPrefixes[strings.ToLower(prefix)]; known {
 			if rest == "" {
-				return "", "", &Error{Kind: ErrBadRequest, Model: model,
-					Message: fmt.Sprintf("model string %q names provider %q but no model after the slash", model, prefix)}
+				return "", "", &Error{Kind: ErrBadRequest, Model: safeModel(model),
+					Message: fmt.Sprintf("model string %s names provider %q but no model after the slash", quoteModel(model), prefix)}
 			}
 			return strings.ToLower(prefix), rest, nil
 		}
@@ -134,9 +135,26 @@ func ResolveModel(model string) (provider, name string, err error) {
 			return "mistral", strings.TrimPrefix(model, "mistral/"), nil
 		}
 	}
-	return "", "", &Error{Kind: ErrBadRequest, Model: model,
-		Message: fmt.Sprintf("cannot tell the provider of model %q: use a gpt-*/o*/claude-* name or a prefix (%s)",
-			model, strings.Join(prefixList(), ", "))}
+	return "", "", &Error{Kind: ErrBadRequest, Model: safeModel(model),
+		Message: fmt.Sprintf("cannot tell the provider of model %s: use a gpt-*/o*/claude-* name or a prefix (%s)",
+			quoteModel(model), strings.Join(prefixList(), ", "))}
+}
+
+// safeModel is model, or "" when it looks like a key.
+func safeModel(model string) string {
+	if LooksLikeSecret(model) {
+		return ""
+	}
+	return model
+}
+
+// quoteModel quotes a model string for an error, unless it looks like a
+// key pasted in the wrong place.
+func quoteModel(model string) string {
+	if LooksLikeSecret(model) {
+		return "(not shown: it looks like an API key)"
+	}
+	return strconv.Quote(model)
 }
 
 func prefixList() []string {

@@ -155,10 +155,10 @@ func RedactSecrets(s string, secrets ...string) string {
 
 // LooksLikeSecret reports whether s has the shape of an API key or token:
 // a known provider key or token format, a bearer or basic credential, or a
-// high-entropy token (a run of at least 16 letters and digits mixing two of
-// upper case, lower case and digits, as random keys do and model names,
-// words and numbers do not). Configuration errors use it to avoid quoting a
-// value that may be a secret.
+// high-entropy token (a run of at least 16 letters, digits and +/= that
+// mixes letters and digits, as random keys do and model names, words,
+// identifiers and numbers do not). Configuration errors use it to avoid
+// quoting a value that may be a secret.
 func LooksLikeSecret(s string) bool {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -167,30 +167,23 @@ func LooksLikeSecret(s string) bool {
 	if keyShapeRe.MatchString(s) || authSchemeRe.MatchString(s) {
 		return true
 	}
-	run, upper, lower, digit := 0, false, false, false
+	run, letter, digit := 0, false, false
 	for i := 0; i <= len(s); i++ {
 		var c byte
 		if i < len(s) {
 			c = s[i]
 		}
 		switch {
-		case c >= 'A' && c <= 'Z':
-			upper = true
-		case c >= 'a' && c <= 'z':
-			lower = true
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+			letter = true
 		case c >= '0' && c <= '9':
 			digit = true
+		case c == '+' || c == '/' || c == '=':
 		default:
-			classes := 0
-			for _, b := range []bool{upper, lower, digit} {
-				if b {
-					classes++
-				}
-			}
-			if run >= 16 && classes >= 2 {
+			if run >= 16 && letter && digit {
 				return true
 			}
-			run, upper, lower, digit = 0, false, false, false
+			run, letter, digit = 0, false, false
 			continue
 		}
 		run++

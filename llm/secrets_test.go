@@ -448,7 +448,8 @@ func TestLooksLikeSecret(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"0.7", "gpt-4o", "gemini/gemini-2.0-flash", "30s", "simple-shuffle", "claude-sonnet-4-5-20250929",
-		"https://api.openai.com/v1", "os.environ/OPENAI_API_KEY", "true", "anthropic.claude-3-sonnet-20240229-v1:0", ""} {
+		"https://api.openai.com/v1", "os.environ/OPENAI_API_KEY", "true", "anthropic.claude-3-sonnet-20240229-v1:0", "",
+		"InternalServerErrorRetries", "usage-based-routing-v2", "together_ai/meta-llama/Llama-3-70b-chat-hf"} {
 		if llm.LooksLikeSecret(s) {
 			t.Errorf("%q looks like a secret", s)
 		}
