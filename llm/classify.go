@@ -17,12 +17,15 @@ import (
 )
 
 // HTTPError is the failure of a provider HTTP call, as captured by this
-// package's HTTP wrappers: status, headers and the (bounded) error body.
-// Classify turns it into an *Error.
+// package's HTTP wrappers: status, headers and the (bounded) error body,
+// both already redacted: credential headers and every secret the model
+// knows are replaced by [REDACTED]. Classify turns it into an *Error.
 type HTTPError struct {
 	StatusCode int
 	Header     http.Header
 	Body       []byte
+
+	by uint64 // the id of the redactor that built it, when this package did
 }
 
 // Error returns the status and the provider's message.

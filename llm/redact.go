@@ -21,6 +21,7 @@ import (
 // well-known shapes of provider keys. A nil *redactor still scrubs the
 // patterns. It is safe for concurrent use.
 type redactor struct {
+	id      uint64 // marks the *HTTPError values it built
 	mu      sync.Mutex
 	static  []string // configured credentials
 	runtime []string // tokens fetched at run time, oldest first, at most maxRuntimeSecrets
@@ -33,8 +34,11 @@ const redacted = "[REDACTED]"
 // access tokens) are remembered.
 const maxRuntimeSecrets = 16
 
+// redactorIDs numbers redactors.
+var redactorIDs atomic.Uint64
+
 func newRedactor(secrets ...string) *redactor {
-	r := &redactor{}
+	r := &redactor{id: redactorIDs.Add(1)}
 	r.add(secrets...)
 	return r
 }
@@ -209,8 +213,22 @@ func (r *redactor) scrub(s string) string {
 			return sm[1] + sm[2] + redacted
 		})
 	}
-	s = keyShapeRe.ReplaceAllString(s, redacted)
+	if hasKeyShapePrefix(s) {
+		s = keyShapeRe.ReplaceAllString(s, redacted)
+	}
 	return s
+}
+
+// keyShapePrefixes start every match of keyShapeRe.
+var keyShapePrefixes = []string{"sk-", "AIza", "ya29.", "AKIA", "ASIA", "hf_", "gsk_", "xai-", "eyJ"}
+
+func hasKeyShapePrefix(s string) bool {
+	for _, p := range keyShapePrefixes {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // tokenish: not a plain lower-case word.
@@ -306,7 +324,7 @@ func (r *redactor) header(h http.Header) http.Header {
 // httpError builds the *HTTPError of a failed response with its body and
 // headers already redacted, so that no errors.As reader finds a secret.
 func (r *redactor) httpError(status int, h http.Header, body []byte, truncated bool) *HTTPError {
-	return &HTTPError{StatusCode: status, Header: r.header(h), Body: r.scrubBody(body, truncated)}
+	return &HTTPError{StatusCode: status, Header: r.header(h), Body: r.scrubBody(body, truncated), by: r.id}
 }
 
 func (m *Model) httpError(status int, h http.Header, body []byte) *HTTPError {
@@ -369,8 +387,11 @@ func httpErrors(err error, out []*HTTPError) []*HTTPError {
 	return out
 }
 
-// clean reports whether he holds nothing the redactor would change.
+// cleanHTTP reports whether he holds nothing the redactor would change.
 func (r *redactor) cleanHTTP(he *HTTPError) bool {
+	if r != nil && r.id != 0 && he.by == r.id {
+		return true // built, redacted, by r itself
+	}
 	if string(r.scrubBody(he.Body, len(he.Body) >= maxErrorBody)) != string(he.Body) {
 		return false
 	}
