@@ -296,7 +296,7 @@ func (m *Model) geminiComplete(ctx context.Context, req *Request) (*Response, er
 		return nil, &Error{Kind: ErrContentPolicyViolation,
 			Message: "The response was blocked: prompt blocked for " + resp.PromptFeedback.BlockReason}
 	}
-	st := &streamState{fn: func(context.Context, Chunk) error { return nil }, lim: m.limits}
+	st := &streamState{fn: func(context.Context, Chunk) error { return nil }}
 	if err := geminiApply(ctx, st, &resp); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // The default Limits. They are far above any real chat reply (a 64k-token
@@ -193,4 +194,44 @@ func fill(r io.Reader, buf []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// toolBuffer accumulates one streamed tool call's name and arguments
+// (appending to a string would copy it whole for every fragment).
+type toolBuffer struct{ name, args []byte }
+
+// appendOut appends t to b, growing b by doubling and straight to the
+// output limit once past half of it, so that all the copies of a buffer
+// add up to less than twice the limit.
+func (s *streamState) appendOut(b []byte, t string) []byte {
+	if need := len(b) + len(t); need > cap(b) {
+		limit := s.lim.MaxOutputBytes
+		n := max(2*cap(b), need, 64)
+		if limit > 0 && n > limit/2 {
+			n = max(limit, need)
+		}
+		nb := make([]byte, len(b), n)
+		copy(nb, b)
+		b = nb
+	}
+	return append(b, t...)
+}
+
+// bytesString returns b as a string without copying it. The buffers of a
+// streamState are never written again once its reply is built.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// grow counts n more accumulated bytes against Limits.MaxOutputBytes.
+func (s *streamState) grow(n int) error {
+	limit := s.lim.MaxOutputBytes
+	if limit > 0 && n > limit-s.out {
+		return outputLimitErr(limit)
+	}
+	s.out += n
+	return nil
 }

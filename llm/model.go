@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"unsafe"
 
 	"github.com/tmc/langchaingo/llms"
 )
@@ -238,6 +237,10 @@ func (m *Model) readJSON(resp *http.Response, v any) error {
 // streamState collects a streamed reply and forwards chunks to the
 // caller's StreamFunc.
 type streamState struct {
+	lim   Limits       // resolved; a zero MaxOutputBytes is no limit (non-streamed replies)
+	out   int          // bytes accumulated: text, reasoning, tool names and arguments
+	parts []toolBuffer // the names and arguments of calls, as they grow
+
 	fn        StreamFunc
 	delivered int
 	text      []byte
@@ -246,56 +249,6 @@ type streamState struct {
 	finish    FinishReason
 	usage     Usage
 	id        string
-
-	lim   Limits       // resolved; zero MaxOutputBytes means the default
-	out   int          // bytes accumulated: text, reasoning, tool names and arguments
-	parts []toolBuffer // the names and arguments of calls, as they grow
-}
-
-// toolBuffer accumulates one streamed tool call's name and arguments
-// (appending to a string would copy it whole for every fragment).
-type toolBuffer struct{ name, args []byte }
-
-// appendOut appends t to b, growing b by doubling and straight to the
-// output limit once past half of it, so that all the copies of a buffer
-// add up to less than twice the limit.
-func (s *streamState) appendOut(b []byte, t string) []byte {
-	if need := len(b) + len(t); need > cap(b) {
-		limit := s.lim.MaxOutputBytes
-		if limit == 0 {
-			limit = DefaultMaxOutputBytes
-		}
-		n := max(2*cap(b), need, 64)
-		if n > limit/2 {
-			n = max(limit, need)
-		}
-		nb := make([]byte, len(b), n)
-		copy(nb, b)
-		b = nb
-	}
-	return append(b, t...)
-}
-
-// bytesString returns b as a string without copying it. The buffers of a
-// streamState are never written again once its reply is built.
-func bytesString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
-// grow counts n more accumulated bytes against Limits.MaxOutputBytes.
-func (s *streamState) grow(n int) error {
-	limit := s.lim.MaxOutputBytes
-	if limit == 0 {
-		limit = DefaultMaxOutputBytes
-	}
-	if n > limit-s.out {
-		return outputLimitErr(limit)
-	}
-	s.out += n
-	return nil
 }
 
 // emit forwards c to the caller; a StreamFunc error stops the stream.
