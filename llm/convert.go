@@ -344,7 +344,6 @@ func FromLangchain(m llms.Model, provider, model string, opts ...Option) Complet
 	lc := &lcCompleter{m: m}
 	lc.caller = caller{provider: provider, model: model, callbacks: Callbacks(c.callbacks),
 		timeout: c.params.Timeout, red: newRedactor(c.params.APIKey)}
-	lc.red.addHeaders(c.params.Headers)
 	if c.params.InputCostPerToken != 0 || c.params.OutputCostPerToken != 0 {
 		lc.info = ModelInfo{Key: model, Provider: provider, InputCostPerToken: c.params.InputCostPerToken,
 			OutputCostPerToken: c.params.OutputCostPerToken}
@@ -352,6 +351,7 @@ func FromLangchain(m llms.Model, provider, model string, opts ...Option) Complet
 	} else {
 		lc.info, lc.hasInfo = c.prices.Lookup(model)
 	}
+	lc.red.addHeaders(c.params.Headers) // credential headers are secrets too
 	return lc
 }
 
