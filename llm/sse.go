@@ -46,10 +46,11 @@ func newSSEReader(r io.Reader, max int) *sseReader {
 // line that ends it is still returned first. Any other read failure (a
 // deadline, a reset) is returned as it is and the incomplete event is
 // dropped: it is never handed on as if it were a chunk. A connection that
-// ends in the middle of a line is errCutMidLine (an io.ErrUnexpectedEOF),
-// unless what arrived is complete anyway ("[DONE]" or valid JSON without
-// its final newline). A line or an event's data longer than max is a
-// *LimitError.
+// ends in the middle of a data line is errCutMidLine (an
+// io.ErrUnexpectedEOF), unless what arrived is complete anyway ("[DONE]" or
+// valid JSON without its final newline); one that ends in the middle of a
+// comment loses nothing and is a clean end. A line or an event's data
+// longer than max is a *LimitError.
 func (s *sseReader) Next() (sseEvent, error) {
 	for {
 		line, complete, err := s.readLine()
@@ -62,7 +63,14 @@ func (s *sseReader) Next() (sseEvent, error) {
 			if lerr := s.field(bytes.TrimRight(line, "\r")); lerr != nil {
 				return sseEvent{}, lerr
 			}
-			if s.any && (string(s.data) == "[DONE]" || json.Valid(s.data)) {
+			if !s.hasData {
+				// a comment or a field without data: nothing was lost
+				if s.any {
+					return s.take(), nil
+				}
+				return sseEvent{}, io.EOF
+			}
+			if string(s.data) == "[DONE]" || json.Valid(s.data) {
 				return s.take(), nil
 			}
 			s.reset()

@@ -183,3 +183,31 @@ func TestStreamCutClassification(t *testing.T) {
 		})
 	}
 }
+
+// A stream whose reply is complete may end without the final newline: a
+// last data line that is whole JSON, "[DONE]", or a comment cut short are
+// not failures.
+func TestStreamEndsWithoutFinalNewline(t *testing.T) {
+	for _, tc := range []struct{ model, body string }{
+		{"gpt-4o", `data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}]}` + "\n\ndata: [DONE]"},
+		{"gpt-4o", `data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}]}`},
+		{"gemini/gemini-2.0-flash", `data: {"candidates":[{"content":{"role":"model","parts":[{"text":"Hi"}]},"finishReason":"STOP"}]}` + "\n\n: keep-al"},
+		{"claude-sonnet-4-5", "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\"}}\n\n" +
+			"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n" +
+			"event: message_stop\ndata: {\"type\":\"message_stop\"}"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			conn, buf, _ := rw.(http.Hijacker).Hijack()
+			defer conn.Close()
+			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n%s", tc.body)
+			buf.Flush()
+		}))
+		m := cutModel(t, cutWire{model: tc.model}, srv, 5*time.Second)
+		req, got := streamReq()
+		resp, err := m.Complete(context.Background(), req)
+		srv.Close()
+		if err != nil || resp.Message.Content != "Hi" || got.String() != "Hi" {
+			t.Fatalf("%s %q: resp %+v, err %v", tc.model, tc.body, resp, err)
+		}
+	}
+}
