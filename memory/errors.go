@@ -18,4 +18,9 @@ var (
 	ErrCorrupt = errors.New("memory: store file corrupt")
 	// ErrExtract marks a failure to turn content into facts.
 	ErrExtract = errors.New("memory: extraction failed")
+	// ErrLocked marks a store file another EmbeddedStore holds open; the
+	// error is a [*LockedError] naming the file and the holder's pid.
+	ErrLocked = errors.New("memory: store file locked")
+	// ErrReadOnly is returned by writes to a store opened read-only.
+	ErrReadOnly = errors.New("memory: store opened read-only")
 )
