@@ -162,11 +162,8 @@ func (s *EmbeddedStore) PutBank(ctx context.Context, b Bank) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	if b.ID == "" {
-		return fmt.Errorf("%w: bank id is empty", ErrInvalid)
-	}
-	if err := b.Disposition.Validate(); err != nil {
-		return fmt.Errorf("bank %s: %w", b.ID, err)
+	if err := b.Validate(); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -243,6 +243,37 @@ type RetainItem struct {
 	Options RetainOptions
 }
 
+// validateUTF8 rejects content or options that are not valid UTF-8: the
+// facts made of them could not be stored unchanged.
+func (it *RetainItem) validateUTF8(i int) error {
+	pre := fmt.Sprintf("retain item %d: ", i)
+	o := &it.Options
+	for _, f := range [...]struct{ name, v string }{{"content", it.Content}, {"context", o.Context}, {"document id", o.DocumentID}} {
+		if err := checkUTF8(pre+f.name, f.v); err != nil {
+			return err
+		}
+	}
+	for k, v := range o.Metadata {
+		if err := checkUTF8(pre+"metadata key", k); err != nil {
+			return err
+		}
+		if err := checkUTF8(fmt.Sprintf("%smetadata[%q]", pre, k), v); err != nil {
+			return err
+		}
+	}
+	for j, e := range o.Entities {
+		if err := checkUTF8(fmt.Sprintf("%sentities[%d]", pre, j), e); err != nil {
+			return err
+		}
+	}
+	for j, t := range o.Tags {
+		if err := checkUTF8(fmt.Sprintf("%stags[%d]", pre, j), t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // RetainResult reports what Retain stored.
 type RetainResult struct {
 	// Memories are the stored facts (without vectors), in content order.
@@ -260,6 +291,9 @@ func (r RetainResult) IDs() []string {
 
 // Retain extracts facts from content and stores them in bank. A fact
 // already in the bank (same normalised text) is replaced, not duplicated.
+// Content, options and bank must be valid UTF-8 (an [ErrInvalid] naming
+// the field otherwise): stores keep strings exactly and never rewrite
+// them, so what cannot be stored unchanged is refused.
 func (e *Engine) Retain(ctx context.Context, bank, content string, opts RetainOptions) (RetainResult, error) {
 	return e.RetainBatch(ctx, bank, []RetainItem{{Content: content, Options: opts}})
 }
@@ -278,12 +312,20 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 	if bank == "" {
 		return RetainResult{}, fmt.Errorf("%w: retain: bank is empty", ErrInvalid)
 	}
+	if err := checkUTF8("retain: bank", bank); err != nil {
+		return RetainResult{}, err
+	}
 	total := 0
-	for _, it := range items {
-		total += len(it.Content)
+	for i := range items {
+		total += len(items[i].Content)
 	}
 	if total > e.maxBytes {
 		return RetainResult{}, &LimitError{Op: "retain", Limit: "Config.MaxRetainBytes", Max: e.maxBytes, Got: total, Unit: "bytes of content"}
+	}
+	for i := range items {
+		if err := items[i].validateUTF8(i); err != nil {
+			return RetainResult{}, err
+		}
 	}
 	var ms []Memory
 	var causes [][]int // per memory: indices into ms
