@@ -4,11 +4,9 @@ package memory
 
 import "os"
 
-// locking reports whether this platform locks store files: not here
-// (Plan 9, WebAssembly, Solaris, AIX, ...), where the caller must make
-// sure only one store opens a file.
-const locking = false
-
+// tryLock takes no lock: this platform has none the store uses (Plan 9,
+// WebAssembly, Solaris, AIX, ...), so the caller must make sure only one
+// store opens a file.
 func tryLock(f *os.File, shared bool) error { return nil }
 
 func unlock(f *os.File) {}

@@ -7,9 +7,6 @@ import (
 	"syscall"
 )
 
-// locking reports whether this platform locks store files.
-const locking = true
-
 func tryLock(f *os.File, shared bool) error {
 	how := syscall.LOCK_EX | syscall.LOCK_NB
 	if shared {

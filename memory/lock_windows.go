@@ -9,9 +9,6 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// locking reports whether this platform locks store files.
-const locking = true
-
 // The locked byte lies far past the pid text: Windows locks are
 // mandatory, and a blocked opener must still read the pid.
 const lockOffset = 1 << 40

@@ -133,6 +133,18 @@ func (l *logFile) load(apply func(logRecord) error) error {
 			if err != nil {
 				return err
 			}
+			if next < 0 {
+				// A last record that is whole (the rest of the file has
+				// its checksum) has a damaged length, not a torn write.
+				whole, err := l.checksumAt(off+8, size-off-8, sum)
+				if err != nil {
+					return err
+				}
+				if whole {
+					return fmt.Errorf("%w: %s: record at offset %d has length %d, past the end of the file, but the %d bytes to the end are whole and match its checksum; the length field is damaged, refusing to drop the record",
+						ErrCorrupt, l.path, off, ln, size-off-8)
+				}
+			}
 			if next < 0 && ln <= maxRecord {
 				return l.dropTail(off, size)
 			}
