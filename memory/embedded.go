@@ -69,11 +69,12 @@ func NewEmbeddedStore() *EmbeddedStore {
 // See [EmbeddedOptions.ReadOnly] for shared, read-only opening.
 //
 // A record torn by a killed process at the end of the file (its length
-// runs past the end of the file and no whole record follows) is dropped
-// and the file truncated to the last whole record. Any other damage (a bad
-// checksum, even in a complete last record; a length field pointing past
-// the end with whole records after it) is reported as [ErrCorrupt] with the
-// record's offset, and the file is left byte for byte as it was.
+// runs past the end of the file, the bytes there do not match its
+// checksum and no whole record follows) is dropped and the file truncated
+// to the last whole record. Any other damage (a bad checksum, even in a
+// complete last record; a damaged length field, whether whole records
+// follow or the record itself is whole) is reported as [ErrCorrupt] with
+// the record's offset, and the file is left byte for byte as it was.
 func OpenEmbedded(opts EmbeddedOptions) (*EmbeddedStore, error) {
 	if opts.HNSWThreshold < 0 {
 		return nil, fmt.Errorf("%w: embedded store: HNSW threshold %d must be >= 0", ErrInvalid, opts.HNSWThreshold)

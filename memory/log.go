@@ -21,10 +21,12 @@ import (
 // little-endian float32 bytes. A record is only acted on once it has been
 // read back whole and its checksum matches. Each record is written with one
 // write call, so a process killed mid-write leaves at most a prefix of the
-// final record: a record whose length points past the end of the file with
-// no whole record after it, which the next open discards. Anything else
-// that does not check out is corruption, reported and left untouched.
+// final record: a record whose length points past the end of the file,
+// which is not itself whole and has no whole record after it. The next
+// open discards it. Anything else that does not check out is corruption,
+// reported and left untouched.
 const logMagic = "JEDISOS-MEMORY-1\n"
+
 const (
 	opPutBank    = "bank"
 	opDeleteBank = "drop-bank"
