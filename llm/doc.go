@@ -38,7 +38,13 @@
 // # Errors
 //
 // Every failure is an *Error whose Kind is one of the Err* sentinels, so
-// errors.Is(err, llm.ErrRateLimit) and errors.As(err, &e) both work. The
+// errors.Is(err, llm.ErrRateLimit) and errors.As(err, &e) both work. Kinds
+// nest: ErrContextWindowExceeded, ErrContentPolicyViolation and
+// ErrUnsupportedParams also match ErrBadRequest, and every *Error of any
+// kind (rate limit, server errors, timeouts, connection, authentication,
+// budget, interrupted streams...) also matches ErrAPI, the catch-all a
+// LiteLLM fallback loop writes as "except litellm.APIError". Test the
+// specific kinds first when the handling differs. The
 // kind comes from the HTTP status first and the provider's error body second
 // (Classify, ClassifyHTTP); Retry-After is read in seconds or as an HTTP
 // date. A stream that fails after output reached the caller is
