@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/tmc/langchaingo/llms"
 )
 
 // jsonModeInstruction implements Request.JSONMode for Anthropic.
@@ -128,35 +126,6 @@ func anthropicMessages(msgs []Message) (string, []anMessage, error) {
 	return strings.Join(system, "\n\n"), out, nil
 }
 
-func anthropicToolChoice(tc any) map[string]any {
-	switch v := tc.(type) {
-	case nil:
-		return nil
-	case string:
-		switch v {
-		case "":
-			return nil
-		case "auto":
-			return map[string]any{"type": "auto"}
-		case "required", "any":
-			return map[string]any{"type": "any"}
-		case "none":
-			return map[string]any{"type": "none"}
-		}
-		return map[string]any{"type": "tool", "name": v}
-	case llms.ToolChoice:
-		if v.Function != nil {
-			return map[string]any{"type": "tool", "name": v.Function.Name}
-		}
-		return anthropicToolChoice(v.Type)
-	case *llms.ToolChoice:
-		if v != nil {
-			return anthropicToolChoice(*v)
-		}
-	}
-	return nil
-}
-
 func (m *Model) anthropicRequest(req *Request, stream bool) (*anRequest, error) {
 	system, msgs, err := anthropicMessages(req.Messages)
 	if err != nil {
@@ -177,8 +146,7 @@ func (m *Model) anthropicRequest(req *Request, stream bool) (*anRequest, error) 
 		system += jsonModeInstruction
 	}
 	r := &anRequest{Model: m.name, MaxTokens: maxTokens, System: system, Messages: msgs,
-		Temperature: req.Temperature, TopP: req.TopP, StopSequences: req.Stop, Stream: stream,
-		ToolChoice: anthropicToolChoice(req.ToolChoice)}
+		Temperature: req.Temperature, TopP: req.TopP, StopSequences: req.Stop, Stream: stream}
 	for _, t := range req.Tools {
 		if t.Function == nil {
 			continue
@@ -189,8 +157,8 @@ func (m *Model) anthropicRequest(req *Request, stream bool) (*anRequest, error) 
 		}
 		r.Tools = append(r.Tools, anTool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema})
 	}
-	if len(r.Tools) == 0 && r.ToolChoice != nil && r.ToolChoice["type"] == "none" {
-		r.ToolChoice = nil
+	if len(r.Tools) > 0 {
+		r.ToolChoice = anthropicToolChoice(req.ToolChoice)
 	}
 	return r, nil
 }

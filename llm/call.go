@@ -116,7 +116,11 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 		}
 	}
 	if err := checkRequest(req); err != nil {
-		e := &Error{Kind: ErrBadRequest, Provider: c.provider, Model: c.model, Message: err.Error()}
+		e, ok := err.(*Error)
+		if !ok {
+			e = &Error{Kind: ErrBadRequest, Message: err.Error()}
+		}
+		e.Provider, e.Model = c.provider, c.model
 		if info != nil {
 			info.End = time.Now()
 			c.callbacks.Failure(ctx, info, e)
@@ -189,7 +193,7 @@ func checkRequest(req *Request) error {
 			}
 		}
 	}
-	return nil
+	return checkToolChoice(req)
 }
 
 // LogCallback returns a callback that logs every call with slog: input at

@@ -283,7 +283,9 @@ func giFirst(gi map[string]any, a, b string) int {
 
 // CallOptions converts the request's parameters (temperature, max tokens,
 // top-p, stop words, JSON mode, tools, tool choice, metadata) to langchaingo
-// call options. Unset parameters are left unset.
+// call options. Unset parameters are left unset. The tool choice is given in
+// OpenAI's shape, which langchaingo's providers read; a "none" choice is
+// given as no tools, since some of them ignore it.
 func CallOptions(req *Request) []llms.CallOption {
 	r := req
 	return []llms.CallOption{func(o *llms.CallOptions) {
@@ -302,11 +304,13 @@ func CallOptions(req *Request) []llms.CallOption {
 		if r.JSONMode {
 			o.JSONMode = true
 		}
-		if len(r.Tools) > 0 {
+		// tool choice "none" is sent as no tools at all: some langchaingo
+		// providers (bedrock) drop a "none" choice and would still offer them
+		if len(r.Tools) > 0 && r.ToolChoice.Mode != ToolNone {
 			o.Tools = r.Tools
-		}
-		if r.ToolChoice != nil {
-			o.ToolChoice = r.ToolChoice
+			if !r.ToolChoice.IsZero() {
+				o.ToolChoice = r.ToolChoice.OpenAI()
+			}
 		}
 		if len(r.Metadata) > 0 {
 			o.Metadata = r.Metadata

@@ -242,3 +242,40 @@ func ExampleFromLangchain() {
 	// Output:
 	// Hello! stop 15 $0.0000270
 }
+
+// The guide's tool_choice dict, read into a typed ToolChoice and sent to
+// Anthropic in its own shape.
+func ExampleParseToolChoice() {
+	srv := llmtest.Start(llmtest.Anthropic)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{ToolCalls: []llmtest.ToolCall{{Name: "get_weather", Arguments: `{"location":"Seoul"}`}}})
+
+	tc, err := llm.ParseToolChoice(map[string]any{"type": "function", "function": map[string]any{"name": "get_weather"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, _ := llm.New("claude-sonnet-4-5", llm.WithAPIKey("sk-ant-example"), llm.WithAPIBase(srv.APIBase()))
+	resp, err := m.Complete(context.Background(), &llm.Request{
+		Messages: []llm.Message{llm.User("서울 날씨는?")},
+		Tools: []llms.Tool{{Type: "function", Function: &llms.FunctionDefinition{Name: "get_weather",
+			Parameters: map[string]any{"type": "object", "properties": map[string]any{"location": map[string]any{"type": "string"}}}}}},
+		ToolChoice: tc,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sent, _ := srv.Last()
+	fmt.Println("choice:", tc)
+	fmt.Println("sent:", sent.JSON["tool_choice"])
+	fmt.Println("call:", resp.Message.ToolCalls[0].Name, resp.Message.ToolCalls[0].Arguments)
+
+	_, err = llm.ParseToolChoice("get_weather")
+	fmt.Println(errors.Is(err, llm.ErrUnsupportedParams))
+	// Output:
+	// choice: function:get_weather
+	// sent: map[name:get_weather type:tool]
+	// call: get_weather {"location":"Seoul"}
+	// true
+}

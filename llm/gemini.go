@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/tmc/langchaingo/llms"
 )
 
 // Gemini generateContent wire types (AI Studio and Vertex AI).
@@ -203,7 +201,7 @@ func geminiRequest(req *Request) (*gmRequest, error) {
 	}
 	if len(decls) > 0 {
 		r.Tools = []gmTool{{FunctionDeclarations: decls}}
-		if fc := geminiToolConfig(req.ToolChoice); fc != nil {
+		if fc := geminiFunctionCalling(req.ToolChoice); fc != nil {
 			r.ToolConfig = map[string]any{"functionCallingConfig": fc}
 		}
 	}
@@ -215,34 +213,6 @@ func geminiRequest(req *Request) (*gmRequest, error) {
 		r.GenerationConfig = gc
 	}
 	return r, nil
-}
-
-func geminiToolConfig(tc any) map[string]any {
-	switch v := tc.(type) {
-	case string:
-		switch v {
-		case "", "auto":
-			if v == "" {
-				return nil
-			}
-			return map[string]any{"mode": "AUTO"}
-		case "required", "any":
-			return map[string]any{"mode": "ANY"}
-		case "none":
-			return map[string]any{"mode": "NONE"}
-		}
-		return map[string]any{"mode": "ANY", "allowedFunctionNames": []string{v}}
-	case llms.ToolChoice:
-		if v.Function != nil {
-			return geminiToolConfig(v.Function.Name)
-		}
-		return geminiToolConfig(v.Type)
-	case *llms.ToolChoice:
-		if v != nil {
-			return geminiToolConfig(*v)
-		}
-	}
-	return nil
 }
 
 func (m *Model) geminiURL(stream bool) string {

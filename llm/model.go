@@ -103,7 +103,11 @@ func RequestFromLangchain(messages []llms.MessageContent, options ...llms.CallOp
 	if err != nil {
 		return nil, err
 	}
-	req := &Request{Model: o.Model, Messages: msgs, Tools: o.Tools, ToolChoice: o.ToolChoice,
+	tc, err := ParseToolChoice(o.ToolChoice)
+	if err != nil {
+		return nil, err
+	}
+	req := &Request{Model: o.Model, Messages: msgs, Tools: o.Tools, ToolChoice: tc,
 		MaxTokens: o.MaxTokens, TopP: o.TopP, Stop: o.StopWords, JSONMode: o.JSONMode, Metadata: o.Metadata}
 	if o.Temperature != 0 {
 		t := o.Temperature

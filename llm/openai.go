@@ -131,39 +131,6 @@ func openaiMessages(msgs []Message) []oaMessage {
 	return out
 }
 
-// openaiToolChoice converts Request.ToolChoice.
-func openaiToolChoice(tc any) any {
-	switch v := tc.(type) {
-	case nil:
-		return nil
-	case string:
-		switch v {
-		case "", "auto", "none", "required":
-			if v == "" {
-				return nil
-			}
-			return v
-		case "any":
-			return "required"
-		}
-		return map[string]any{"type": "function", "function": map[string]string{"name": v}}
-	case llms.ToolChoice:
-		if v.Function != nil {
-			return map[string]any{"type": "function", "function": map[string]string{"name": v.Function.Name}}
-		}
-		if v.Type != "" {
-			return v.Type
-		}
-		return nil
-	case *llms.ToolChoice:
-		if v == nil {
-			return nil
-		}
-		return openaiToolChoice(*v)
-	}
-	return tc
-}
-
 // usesMaxCompletionTokens reports whether the model wants
 // max_completion_tokens (OpenAI's reasoning and gpt-5 models).
 func (m *Model) usesMaxCompletionTokens() bool {
@@ -176,7 +143,10 @@ func (m *Model) usesMaxCompletionTokens() bool {
 
 func (m *Model) openaiRequest(req *Request, stream bool) *oaRequest {
 	r := &oaRequest{Model: m.name, Messages: openaiMessages(req.Messages), Temperature: req.Temperature,
-		TopP: req.TopP, Stop: req.Stop, Tools: req.Tools, ToolChoice: openaiToolChoice(req.ToolChoice)}
+		TopP: req.TopP, Stop: req.Stop, Tools: req.Tools}
+	if len(req.Tools) > 0 {
+		r.ToolChoice = req.ToolChoice.OpenAI()
+	}
 	if req.MaxTokens > 0 {
 		if m.usesMaxCompletionTokens() {
 			r.MaxCompletionTokens = req.MaxTokens

@@ -15,8 +15,10 @@ type Request struct {
 	Messages []Message `json:"messages"`
 	// Tools offered to the model, in langchaingo's shape.
 	Tools []llms.Tool `json:"tools,omitempty"`
-	// ToolChoice is "auto", "none", "required" or an llms.ToolChoice.
-	ToolChoice any `json:"tool_choice,omitempty"`
+	// ToolChoice is auto, required, none or one named function (UseTool);
+	// the zero value is the provider's default. ParseToolChoice reads the
+	// OpenAI and Anthropic shapes (strings, maps, JSON).
+	ToolChoice ToolChoice `json:"tool_choice,omitzero"`
 	// Temperature is sent only when set.
 	Temperature *float64 `json:"temperature,omitempty"`
 	// MaxTokens limits the completion; 0 means the provider's default.
