@@ -146,7 +146,10 @@ func TestToolChoiceUnrecognised(t *testing.T) {
 
 	// Set directly on a Request: refused by every wire before sending.
 	for _, mk := range []func(*testing.T) (*llm.Model, *llmtest.Server){
-		func(t *testing.T) (*llm.Model, *llmtest.Server) { s := llmtest.NewOpenAI(t); return newModel(t, "gpt-4o", s), s },
+		func(t *testing.T) (*llm.Model, *llmtest.Server) {
+			s := llmtest.NewOpenAI(t)
+			return newModel(t, "gpt-4o", s), s
+		},
 		func(t *testing.T) (*llm.Model, *llmtest.Server) {
 			s := llmtest.NewAnthropic(t)
 			return newModel(t, "claude-sonnet-4-5", s), s
