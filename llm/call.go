@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -79,6 +80,7 @@ type caller struct {
 	model     string
 	info      ModelInfo
 	hasInfo   bool
+	costKnown bool // hasInfo, or a local model, which is free
 	callbacks Callbacks
 	timeout   time.Duration
 	red       *redactor
@@ -157,12 +159,13 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 	if c.hasInfo {
 		resp.Cost = CostFor(c.info, resp.Usage)
 	}
+	resp.CostKnown = c.costKnown
 	resp.Message.Role = RoleAssistant
 	if resp.Message.Meta == nil {
 		resp.Message.Meta = new(ResponseMeta)
 	}
 	*resp.Message.Meta = ResponseMeta{Model: c.model, Provider: c.provider, Usage: resp.Usage,
-		Cost: resp.Cost, Latency: resp.Latency}
+		Cost: resp.Cost, CostKnown: resp.CostKnown, Latency: resp.Latency}
 	if info != nil {
 		info.End = end
 		c.callbacks.Success(ctx, info, resp)
@@ -198,7 +201,10 @@ func checkRequest(req *Request) error {
 
 // LogCallback returns a callback that logs every call with slog: input at
 // Debug, success at Info (model, provider, deployment, tokens, cost,
-// latency), failure at Warn (kind, status, error), stream events at Debug.
+// cost_known, latency), failure at Warn (kind, status, error), stream
+// events at Debug. The first success of a model whose price is unknown
+// (Response.CostKnown false) also logs, once per model and provider, a Warn
+// "llm cost unknown" saying to register the price with llm.RegisterModel.
 // It never logs message contents or keys. A nil logger uses slog.Default.
 func LogCallback(l *slog.Logger) Callback {
 	if l == nil {
@@ -207,7 +213,10 @@ func LogCallback(l *slog.Logger) Callback {
 	return &logCallback{l: l}
 }
 
-type logCallback struct{ l *slog.Logger }
+type logCallback struct {
+	l       *slog.Logger
+	unknown sync.Map // provider + "\x00" + model -> struct{}: warned of an unknown price
+}
 
 func (lc *logCallback) attrs(info *CallInfo) []slog.Attr {
 	a := []slog.Attr{slog.String("model", info.Model), slog.String("provider", info.Provider)}
@@ -239,9 +248,21 @@ func (lc *logCallback) OnSuccess(ctx context.Context, info *CallInfo, resp *Resp
 		slog.Int("completion_tokens", resp.Usage.CompletionTokens),
 		slog.Int("total_tokens", resp.Usage.TotalTokens),
 		slog.Float64("cost", resp.Cost),
+		slog.Bool("cost_known", resp.CostKnown),
 		slog.Duration("latency", resp.Latency),
 		slog.String("finish_reason", string(resp.FinishReason)))
 	lc.l.LogAttrs(ctx, slog.LevelInfo, "llm success", a...)
+	if !resp.CostKnown {
+		model := resp.Model
+		if model == "" {
+			model = info.Model
+		}
+		if _, seen := lc.unknown.LoadOrStore(resp.Provider+"\x00"+model, struct{}{}); !seen {
+			lc.l.LogAttrs(ctx, slog.LevelWarn, "llm cost unknown",
+				slog.String("model", model), slog.String("provider", resp.Provider),
+				slog.String("hint", "the model is not in the price table, so its cost is reported as 0; register its prices with llm.RegisterModel"))
+		}
+	}
 }
 
 func (lc *logCallback) OnFailure(ctx context.Context, info *CallInfo, err error) {
@@ -287,6 +308,7 @@ func (c *caller) classify(ctx context.Context, err error, start, end time.Time) 
 	if c.hasInfo {
 		p.Cost = CostFor(c.info, p.Usage)
 	}
+	p.CostKnown = c.costKnown
 	e := &Error{Kind: ErrStreamInterrupted, Provider: c.provider, Model: c.model, Partial: p}
 	var st *stopped
 	if errors.As(ie.cause, &st) {

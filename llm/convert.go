@@ -355,6 +355,7 @@ func FromLangchain(m llms.Model, provider, model string, opts ...Option) Complet
 	} else {
 		lc.info, lc.hasInfo = c.prices.Lookup(model)
 	}
+	lc.costKnown = lc.hasInfo || IsLocalProvider(provider)
 	return lc
 }
 

@@ -223,7 +223,7 @@ func ExampleLogCallback() {
 	_, _ = m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("hi")}})
 	// Output:
 	// level=WARN msg="llm failure" model=gpt-4o provider=openai kind=ServiceUnavailableError status=503 error="ServiceUnavailableError (openai gpt-4o): status 503: upstream busy"
-	// level=INFO msg="llm success" model=gpt-4o provider=openai prompt_tokens=10 completion_tokens=8 total_tokens=18 cost=0.000105 finish_reason=stop
+	// level=INFO msg="llm success" model=gpt-4o provider=openai prompt_tokens=10 completion_tokens=8 total_tokens=18 cost=0.000105 cost_known=true finish_reason=stop
 }
 
 // Any langchaingo model gets the same conversion, usage, cost and errors.
@@ -278,4 +278,33 @@ func ExampleParseToolChoice() {
 	// sent: map[name:get_weather type:tool]
 	// call: get_weather {"location":"Seoul"}
 	// true
+}
+
+// A model missing from the price table says so (this one is registered
+// here, not in the guide's chain, so the tests keep it unknown): CostKnown is false until
+// its price is registered. Local models are free and known.
+func ExampleResponse_costKnown() {
+	srv := llmtest.Start(llmtest.Anthropic)
+	defer srv.Close()
+	ask := func(model, base string) {
+		m, _ := llm.New(model, llm.WithAPIKey("sk-example"), llm.WithAPIBase(base))
+		resp, err := m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("Hello")}})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s: $%.6f known=%v\n", model, resp.Cost, resp.CostKnown)
+	}
+	ask("claude-haiku-5-20260301", srv.APIBase())
+	llm.RegisterModel("claude-haiku-5-20260301", llm.ModelInfo{Provider: "anthropic",
+		InputCostPerToken: 3e-6, OutputCostPerToken: 15e-6})
+	ask("claude-haiku-5-20260301", srv.APIBase())
+
+	local := llmtest.Start(llmtest.Ollama)
+	defer local.Close()
+	ask("ollama/llama4", local.APIBase())
+	// Output:
+	// claude-haiku-5-20260301: $0.000000 known=false
+	// claude-haiku-5-20260301: $0.000150 known=true
+	// ollama/llama4: $0.000000 known=true
 }

@@ -144,6 +144,12 @@ func prefixList() []string {
 		"bedrock/", "huggingface/", "cohere/", "together_ai/", "mistral/"}
 }
 
+// IsLocalProvider reports whether a provider's models cost nothing to call:
+// ollama, which runs them on the user's own machine, and "scripted", the
+// offline model of package llm/scripted. Their responses have CostKnown set
+// and Cost 0 even when the price table does not list the model.
+func IsLocalProvider(provider string) bool { return provider == "ollama" || provider == "scripted" }
+
 // DefaultTimeout bounds a call when neither Params.Timeout nor the
 // Request's Timeout is set, as LiteLLM's default of 600 seconds does.
 const DefaultTimeout = 600 * time.Second
@@ -380,5 +386,6 @@ func newModel(c config) (*Model, error) {
 	} else {
 		m.info, m.hasInfo = m.prices.Lookup(p.Model)
 	}
+	m.costKnown = m.hasInfo || IsLocalProvider(spec.Name)
 	return m, nil
 }

@@ -75,8 +75,14 @@ type Response struct {
 	Message      Message      `json:"message"`
 	FinishReason FinishReason `json:"finish_reason"`
 	Usage        Usage        `json:"usage"`
-	// Cost is in US dollars, from the price table.
+	// Cost is in US dollars, from the price table (or the prices given with
+	// WithCost, a Router deployment's own prices, llm.RegisterModel).
 	Cost float64 `json:"cost"`
+	// CostKnown reports whether the model's price is known, so that Cost is
+	// the real cost: false means the model is in no price table and Cost is
+	// 0 for that reason only (register it with RegisterModel). Local models
+	// (ollama/...) are free: CostKnown is true and Cost 0.
+	CostKnown bool `json:"cost_known"`
 	// Latency is the wall time of the call that answered (for a Router,
 	// of the whole routed call).
 	Latency time.Duration `json:"latency"`

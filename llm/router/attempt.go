@@ -390,6 +390,7 @@ func (r *Router) succeeded(g *group, d *deployment, c *call, resp *llm.Response,
 	}
 	u := resp.Usage
 	resp.Cost = d.cost(u, resp.Cost)
+	resp.CostKnown = d.costKnown(resp.CostKnown)
 	var sample float64
 	if r.strategy == LatencyBased {
 		if c.stream != nil && !c.stream.first.IsZero() {

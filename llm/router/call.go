@@ -257,7 +257,7 @@ func (c *call) finish(resp *llm.Response) *llm.Response {
 	}
 	m := resp.Message.Meta
 	m.Model, m.Provider, m.Deployment = resp.Model, resp.Provider, resp.Deployment
-	m.Usage, m.Cost, m.Latency = resp.Usage, resp.Cost, resp.Latency
+	m.Usage, m.Cost, m.CostKnown, m.Latency = resp.Usage, resp.Cost, resp.CostKnown, resp.Latency
 	return resp
 }
 
