@@ -142,6 +142,11 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 	resp, err := do(callCtx, req)
 	end := time.Now()
 	if err != nil {
+		if p := stoppedByCaller(err); p != nil {
+			resp, err = p, nil
+		}
+	}
+	if err != nil {
 		e := c.classify(callCtx, err, start, end)
 		if info != nil {
 			info.End = end

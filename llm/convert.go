@@ -432,7 +432,7 @@ func langchainGenerate(ctx context.Context, lm llms.Model, req *Request) (*Respo
 		tail = append(tail, Chunk{FinishReason: finish, Usage: &u})
 		for _, c := range tail {
 			if err := req.Stream(ctx, c); err != nil {
-				return nil, &interrupted{cause: &stopped{err}, partial: resp}
+				return nil, &interrupted{cause: &stopped{err}, partial: resp, finished: true}
 			}
 		}
 	}

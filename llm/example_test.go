@@ -308,3 +308,31 @@ func ExampleResponse_costKnown() {
 	// claude-haiku-5-20260301: $0.000150 known=true
 	// ollama/llama4: $0.000000 known=true
 }
+
+// Streaming as an iterator; breaking out of the loop stops the stream and
+// closes the connection, and callbacks see a success with the partial text.
+func ExampleModel_Stream() {
+	srv := llmtest.Start(llmtest.OpenAI)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{Text: "1, 2, 3, 4, 5, 6, 7, 8, 9, 10", ChunkSize: 3})
+	logged := llm.CallbackFuncs{Success: func(_ context.Context, _ *llm.CallInfo, r *llm.Response) {
+		fmt.Printf("success: %q (%s)\n", r.Message.Content, r.FinishReason)
+	}}
+	m, _ := llm.New("gpt-4o", llm.WithAPIKey("sk-example"), llm.WithAPIBase(srv.APIBase()), llm.WithCallbacks(logged))
+
+	req := &llm.Request{Messages: []llm.Message{llm.User("1부터 10까지 세어줘")}}
+	for c, err := range m.Stream(context.Background(), req) {
+		if err != nil {
+			fmt.Println("error:", err)
+			break
+		}
+		fmt.Print(c.Text)
+		if c.Text == "4, " {
+			fmt.Println("| enough")
+			break
+		}
+	}
+	// Output:
+	// 1, 2, 3, 4, | enough
+	// success: "1, 2, 3, 4, " (stopped)
+}

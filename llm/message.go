@@ -77,6 +77,10 @@ const (
 	FinishToolCalls     FinishReason = "tool_calls"
 	FinishLength        FinishReason = "length"
 	FinishContentFilter FinishReason = "content_filter"
+	// FinishStopped: the caller stopped reading a stream (broke out of
+	// Stream's loop, or its StreamFunc returned ErrStopStream) before the
+	// provider finished; the response holds what had arrived.
+	FinishStopped FinishReason = "stopped"
 )
 
 // Usage is token usage normalised across providers.

@@ -339,11 +339,11 @@ func (s *streamState) finishStream(ctx context.Context) (*Response, error) {
 func (s *streamState) fail(err error) error {
 	if s.delivered == 0 {
 		if st, ok := err.(*stopped); ok {
-			return &interrupted{cause: st, partial: s.response()}
+			return &interrupted{cause: st, partial: s.response(), finished: s.finish != ""}
 		}
 		return err
 	}
-	return &interrupted{cause: err, partial: s.response()}
+	return &interrupted{cause: err, partial: s.response(), finished: s.finish != ""}
 }
 
 // stopped is the caller's StreamFunc asking to stop.
@@ -356,6 +356,8 @@ func (s *stopped) Unwrap() error { return s.err }
 type interrupted struct {
 	cause   error
 	partial *Response
+	// finished: the provider had sent its finish reason
+	finished bool
 }
 
 func (i *interrupted) Error() string { return i.cause.Error() }

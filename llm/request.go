@@ -28,8 +28,12 @@ type Request struct {
 	JSONMode  bool     `json:"json_mode,omitempty"`
 	// Timeout bounds the whole call when non-zero.
 	Timeout time.Duration `json:"timeout,omitempty"`
-	// Stream, when set, receives chunks as they arrive; returning an error
-	// stops the stream.
+	// Stream, when set, receives chunks as they arrive. Returning
+	// ErrStopStream (or an error wrapping it) stops the stream as a success:
+	// the call returns the partial response, FinishReason FinishStopped
+	// unless the provider had finished. Returning any other error stops the
+	// stream and fails the call with ErrStreamInterrupted (carrying the
+	// partial response) once output reached the caller.
 	Stream StreamFunc `json:"-"`
 	// Metadata is passed to callbacks and provider options untouched.
 	Metadata map[string]any `json:"metadata,omitempty"`
@@ -50,6 +54,9 @@ type Chunk struct {
 	Usage *Usage `json:"usage,omitempty"`
 	// FinishReason is set on the final chunk.
 	FinishReason FinishReason `json:"finish_reason,omitempty"`
+	// Response is set only on the last item of Stream's sequence: the
+	// whole reply with usage, cost and latency.
+	Response *Response `json:"response,omitempty"`
 }
 
 // ToolCallDelta is a fragment of a streamed tool call; fragments with the
