@@ -84,11 +84,47 @@ type caller struct {
 	callbacks Callbacks
 	timeout   time.Duration
 	red       *redactor
+	retry     *retryConfig // nil: no retries
 }
 
-// run wraps one provider call with input callbacks, the timeout, error
-// classification, cost, latency and the success/failure callbacks.
+// run makes the call, retrying failures as the retry policy allows.
 func (c *caller) run(ctx context.Context, req *Request, do func(context.Context, *Request) (*Response, error)) (*Response, error) {
+	start := time.Now()
+	if c.retry == nil {
+		return c.once(ctx, req, do, 1, 0, start)
+	}
+	sleep := c.retry.sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	var wait time.Duration
+	for attempt := 1; ; attempt++ {
+		resp, err := c.once(ctx, req, do, attempt, wait, start)
+		if err == nil {
+			return resp, nil
+		}
+		e, ok := err.(*Error)
+		if !ok || attempt-1 >= c.retry.retries(e) {
+			return nil, err
+		}
+		w, ok := Backoff(e, attempt-1, c.retry.floor, c.retry.rnd)
+		if !ok {
+			return nil, err
+		}
+		if dl, has := ctx.Deadline(); has && !time.Now().Add(w).Before(dl) {
+			return nil, err // the wait would outlast the caller's deadline
+		}
+		if sleep(ctx, w) != nil {
+			return nil, err
+		}
+		wait = w
+	}
+}
+
+// once wraps one provider call with input callbacks, the timeout, error
+// classification, cost, latency (since callStart) and the success/failure
+// callbacks.
+func (c *caller) once(ctx context.Context, req *Request, do func(context.Context, *Request) (*Response, error), attempt int, wait time.Duration, callStart time.Time) (*Response, error) {
 	if req == nil {
 		return nil, &Error{Kind: ErrBadRequest, Provider: c.provider, Model: c.model, Message: "nil request"}
 	}
@@ -96,7 +132,7 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 	var info *CallInfo
 	if len(c.callbacks) > 0 {
 		r := *req
-		info = &CallInfo{Model: c.model, Provider: c.provider, Attempt: 1, Request: &r, Start: start}
+		info = &CallInfo{Model: c.model, Provider: c.provider, Attempt: attempt, Wait: wait, Request: &r, Start: start}
 		if err := c.callbacks.Input(ctx, info); err != nil {
 			e := &Error{Kind: ErrBadRequest, Provider: c.provider, Model: c.model,
 				Message: c.red.scrub((&rejection{err}).Error()), Err: &rejection{err}}
@@ -147,7 +183,10 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 		}
 	}
 	if err != nil {
-		e := c.classify(callCtx, err, start, end)
+		e := c.classify(callCtx, err, callStart, end)
+		if e.Partial != nil {
+			e.Partial.Attempts = attempt
+		}
 		if info != nil {
 			info.End = end
 			c.callbacks.Failure(ctx, info, e)
@@ -156,8 +195,8 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 	}
 	resp.Model = c.model
 	resp.Provider = c.provider
-	resp.Latency = end.Sub(start)
-	resp.Attempts = 1
+	resp.Latency = end.Sub(callStart)
+	resp.Attempts = attempt
 	if resp.Usage.TotalTokens == 0 {
 		resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
 	}
@@ -309,7 +348,7 @@ func (c *caller) classify(ctx context.Context, err error, start, end time.Time) 
 		return e
 	}
 	p := ie.partial
-	p.Model, p.Provider, p.Latency, p.Attempts = c.model, c.provider, end.Sub(start), 1
+	p.Model, p.Provider, p.Latency = c.model, c.provider, end.Sub(start)
 	if c.hasInfo {
 		p.Cost = CostFor(c.info, p.Usage)
 	}

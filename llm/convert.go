@@ -347,7 +347,7 @@ func FromLangchain(m llms.Model, provider, model string, opts ...Option) Complet
 	}
 	lc := &lcCompleter{m: m}
 	lc.caller = caller{provider: provider, model: model, callbacks: Callbacks(c.callbacks),
-		timeout: c.params.Timeout, red: newRedactor(c.params.APIKey)}
+		timeout: c.params.Timeout, red: newRedactor(c.params.APIKey), retry: c.retry}
 	if c.params.InputCostPerToken != 0 || c.params.OutputCostPerToken != 0 {
 		lc.info = ModelInfo{Key: model, Provider: provider, InputCostPerToken: c.params.InputCostPerToken,
 			OutputCostPerToken: c.params.OutputCostPerToken}

@@ -336,3 +336,26 @@ func ExampleModel_Stream() {
 	// 1, 2, 3, 4, | enough
 	// success: "1, 2, 3, 4, " (stopped)
 }
+
+// Retries on one model, as completion(max_retries=3): the rate limit's
+// Retry-After is honoured, then the call succeeds.
+func ExampleWithRetries() {
+	srv := llmtest.Start(llmtest.OpenAI)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{Status: 429, ErrorMessage: "Rate limit reached", Header: map[string]string{"Retry-After": "1"}},
+		llmtest.Reply{Text: "Hello!"})
+	waits := llm.CallbackFuncs{Failure: func(_ context.Context, info *llm.CallInfo, err error) {
+		fmt.Printf("attempt %d: %v\n", info.Attempt, errors.Is(err, llm.ErrRateLimit))
+	}}
+	m, _ := llm.New("gpt-4o", llm.WithAPIKey("sk-example"), llm.WithAPIBase(srv.APIBase()),
+		llm.WithRetries(3), llm.WithCallbacks(waits))
+	resp, err := m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("Hello")}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.Message.Content, "after", resp.Attempts, "attempts")
+	// Output:
+	// attempt 1: true
+	// Hello! after 2 attempts
+}

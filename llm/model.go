@@ -14,8 +14,8 @@ import (
 
 // Model is one provider model built from a model string. It implements
 // Completer and langchaingo's llms.Model. Every error it returns is an
-// *Error with the key scrubbed out. It never retries on its own: retries
-// belong to the Router.
+// *Error with the key scrubbed out. It retries only when built with
+// WithRetries (LiteLLM's max_retries), by the same rules as the Router.
 type Model struct {
 	caller
 	name   string // the model name sent to the provider

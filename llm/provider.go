@@ -192,6 +192,7 @@ type config struct {
 	callbacks []Callback
 	getenv    func(string) string
 	prices    *Prices
+	retry     *retryConfig
 }
 
 // WithAPIKey sets the API key.
@@ -282,6 +283,7 @@ func newModel(c config) (*Model, error) {
 	m.model = p.Model
 	m.provider = spec.Name
 	m.callbacks = Callbacks(c.callbacks)
+	m.retry = c.retry
 	m.timeout = p.Timeout
 	if m.timeout <= 0 {
 		m.timeout = DefaultTimeout
