@@ -223,6 +223,12 @@ func checkRequest(req *Request) error {
 	if len(req.Messages) == 0 {
 		return fmt.Errorf("request has no messages")
 	}
+	if req.N < 0 {
+		return fmt.Errorf("n must be >= 0, got %d", req.N)
+	}
+	if req.TopLogprobs < 0 || req.TopLogprobs > 20 {
+		return fmt.Errorf("top_logprobs must be in [0, 20], got %d", req.TopLogprobs)
+	}
 	for i := range req.Messages {
 		m := &req.Messages[i]
 		switch m.Role {

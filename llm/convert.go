@@ -295,13 +295,13 @@ func CallOptions(req *Request) []llms.CallOption {
 		if r.MaxTokens > 0 {
 			o.MaxTokens = r.MaxTokens
 		}
-		if r.TopP > 0 {
-			o.TopP = r.TopP
+		if r.TopP != nil {
+			o.TopP = *r.TopP
 		}
 		if len(r.Stop) > 0 {
 			o.StopWords = r.Stop
 		}
-		if r.JSONMode {
+		if wantsJSON(r) {
 			o.JSONMode = true
 		}
 		// tool choice "none" is sent as no tools at all: some langchaingo

@@ -359,3 +359,30 @@ func ExampleWithRetries() {
 	// attempt 1: true
 	// Hello! after 2 attempts
 }
+
+// Pass-through parameters: top_p 0 is sent, a JSON Schema response
+// format, a seed, and an extra field the type has no name for.
+func ExampleRequest_passThrough() {
+	srv := llmtest.Start(llmtest.OpenAI)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{Text: `{"city":"Seoul"}`, Logprobs: true, ChunkSize: 100})
+	m, _ := llm.New("gpt-4o", llm.WithAPIKey("sk-example"), llm.WithAPIBase(srv.APIBase()))
+	topP, seed := 0.0, 42
+	resp, err := m.Complete(context.Background(), &llm.Request{
+		Messages: []llm.Message{llm.User("Which city? Answer in JSON.")},
+		TopP:     &topP, Seed: &seed, Stop: []string{"END"}, Logprobs: true,
+		ResponseFormat: llm.JSONSchemaFormat("city", map[string]any{"type": "object",
+			"properties": map[string]any{"city": map[string]any{"type": "string"}}, "required": []string{"city"}}),
+		Extra: map[string]any{"service_tier": "flex"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sent, _ := srv.Last()
+	fmt.Println("top_p:", sent.JSON["top_p"], "seed:", sent.JSON["seed"], "service_tier:", sent.JSON["service_tier"])
+	fmt.Println(resp.Message.Content, resp.Created.Unix(), resp.Logprobs[0].Logprob)
+	// Output:
+	// top_p: 0 seed: 42 service_tier: flex
+	// {"city":"Seoul"} 1700000001 -0.1
+}

@@ -178,6 +178,20 @@ type Params struct {
 	// HTTPClient replaces the default client (whose own timeout is zero:
 	// calls are bounded by Timeout and the context).
 	HTTPClient *http.Client `json:"-" yaml:"-"`
+	// Request defaults for every call of this model, as LiteLLM reads them
+	// from litellm_params: each applies when the request leaves its own
+	// field unset.
+	Temperature *float64 `json:"temperature,omitempty" yaml:"temperature,omitempty"`
+	MaxTokens   int      `json:"max_tokens,omitempty" yaml:"max_tokens,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty" yaml:"top_p,omitempty"`
+	Stop        []string `json:"stop,omitempty" yaml:"stop,omitempty"`
+	Seed        *int     `json:"seed,omitempty" yaml:"seed,omitempty"`
+	// Extra is merged into every request body (litellm_params extra_body),
+	// under the request's own Extra.
+	Extra map[string]any `json:"extra_body,omitempty" yaml:"extra_body,omitempty"`
+	// DropParams drops parameters the provider does not support instead
+	// of failing with ErrUnsupportedParams (drop_params).
+	DropParams bool `json:"drop_params,omitempty" yaml:"drop_params,omitempty"`
 	// InputCostPerToken and OutputCostPerToken override the price table for
 	// this model (both zero: use the table).
 	InputCostPerToken  float64 `json:"input_cost_per_token,omitempty" yaml:"input_cost_per_token,omitempty"`

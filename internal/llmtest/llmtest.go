@@ -99,10 +99,21 @@ type Reply struct {
 	StreamError string
 	// Malformed, when > 0, makes event number Malformed of a stream invalid JSON.
 	Malformed int
+	// Logprobs renders a log probability for each piece of text (the
+	// streamed chunks, or the text cut into ChunkSize pieces): the piece is
+	// the token, its logprob -(k+1)/10 for the k-th piece, with as many
+	// alternatives "alt0", "alt1"... as the request's top_logprobs (OpenAI)
+	// or generationConfig.logprobs (Gemini) asked for.
+	Logprobs bool
+	// Choices are the texts of further choices of a non-streamed reply
+	// (OpenAI choices[1:], Gemini candidates[1:]), for requests with n > 1.
+	Choices []string
 	// Delay waits before answering (ends early if the client goes away).
 	Delay time.Duration
 	// Drop closes the connection without any response.
 	Drop bool
+
+	top int // alternatives per token the request asked for
 }
 
 // Request is one request the server received.
@@ -295,6 +306,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	rep, seq, key := s.next(req)
+	rep.top = topLogprobs(obj)
 	if key != "" && !s.hasKey(r, key) {
 		rep = Reply{Status: http.StatusUnauthorized, ErrorType: s.authType(), ErrorMessage: "invalid api key"}
 	}
