@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 // TestCostKnown: a priced model reports CostKnown with its cost; one missing

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 // allKinds is every kind of the taxonomy.

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 	"github.com/tmc/langchaingo/llms"
 )
 

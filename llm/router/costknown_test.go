@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 // TestCostKnownThroughRouter: the guide's chain, each group answering in

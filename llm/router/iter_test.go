@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 // bodyCounter counts HTTP response bodies opened and closed.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 // TestYAMLRequestParams: stop given as one string or a list, top_p 0, seed,
