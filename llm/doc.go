@@ -52,6 +52,15 @@
 // kind of its cause. API keys never appear in errors, logs or callback
 // payloads.
 //
+// # Debugging
+//
+// JEDISOS_LOG=debug in the environment (or WithDebugLog for one model) logs
+// every HTTP request and response through log/slog at Debug level, as
+// LiteLLM's LITELLM_LOG=DEBUG does: URL, headers, bodies (stream events
+// once the stream ends), status and time taken, with API keys, auth
+// headers and key-like query parameters redacted. Without a logger the
+// lines go to standard error.
+//
 // # Usage and cost
 //
 // Usage follows OpenAI's convention (prompt tokens include cache reads and

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jedisos/jedisos/llm"
@@ -385,4 +386,27 @@ func ExampleRequest_passThrough() {
 	// Output:
 	// top_p: 0 seed: 42 service_tier: flex
 	// {"city":"Seoul"} 1700000001 -0.1
+}
+
+// JEDISOS_LOG=debug, or WithDebugLog, logs each request and response with
+// the keys redacted.
+func ExampleWithDebugLog() {
+	srv := llmtest.Start(llmtest.Gemini)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{Text: "Hi.", Usage: llmtest.Usage{Prompt: 3, Completion: 2}})
+	brief := func(groups []string, a slog.Attr) slog.Attr {
+		switch {
+		case len(groups) > 0 && a.Key != "Authorization", a.Key == slog.TimeKey, a.Key == "elapsed", a.Key == "body":
+			return slog.Attr{} // keep the example's output short and stable
+		case a.Key == "url":
+			return slog.String("url", strings.Replace(a.Value.String(), srv.URL, "http://HOST", 1))
+		}
+		return a
+	}
+	l := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: brief}))
+	m, _ := llm.New("gemini/gemini-2.0-flash", llm.WithAPIKey("AIza-secret-key"), llm.WithAPIBase(srv.APIBase()), llm.WithDebugLog(l))
+	m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("Hello")}})
+	// Output:
+	// level=DEBUG msg="llm debug request" provider=gemini model=gemini/gemini-2.0-flash method=POST url="http://HOST/v1beta/models/gemini-2.0-flash:generateContent?key=[REDACTED]"
+	// level=DEBUG msg="llm debug response" provider=gemini model=gemini/gemini-2.0-flash status=200
 }

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -207,6 +208,8 @@ type config struct {
 	getenv    func(string) string
 	prices    *Prices
 	retry     *retryConfig
+	debug     bool
+	debugLog  *slog.Logger
 }
 
 // WithAPIKey sets the API key.
@@ -387,6 +390,11 @@ func newModel(c config) (*Model, error) {
 		if err := m.initBedrock(c.getenv); err != nil {
 			return nil, err
 		}
+	}
+	if c.debug || debugFromEnv(c.getenv) {
+		// after the Vertex AI token source took the plain client: token
+		// responses are never logged
+		m.hc = debugClient(m.hc, c.debugLog, m.red, spec.Name, p.Model)
 	}
 	if m.key == "" && m.token == nil && !keyOptional && prefix != "bedrock" {
 		return nil, mkErr(ErrAuthentication, "missing API key: set %s or pass an API key", strings.Join(spec.KeyEnv, " or "))
