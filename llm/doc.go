@@ -52,6 +52,36 @@
 // kind of its cause. API keys never appear in errors, logs or callback
 // payloads.
 //
+// # Streaming
+//
+// Model.Stream (and Stream for any Completer; the Router has the same
+// method) returns an iter.Seq2[Chunk, error]: range over it for the chunks,
+// the last of which carries the whole Response. Breaking out of the loop
+// stops the stream and closes the connection, and the call counts as a
+// success holding what arrived (FinishStopped); a StreamFunc returning
+// ErrStopStream does the same in the callback form (Request.Stream).
+//
+// # Retries
+//
+// A Model retries only when built WithRetries (LiteLLM's max_retries),
+// with the rules the Router uses too: Retryable, PolicyFor and Backoff,
+// which honours Retry-After.
+//
+// # Parameters
+//
+// Besides messages and tools, a Request passes TopP, Stop, Seed, N, User,
+// Logprobs/TopLogprobs, ResponseFormat and Extra (merged into the body)
+// to the provider, each in its own wire shape; Params sets per-model
+// defaults for them. A parameter the provider cannot take is
+// ErrUnsupportedParams unless drop_params is set (Request.DropParams,
+// Params.DropParams). ToolChoice is typed (auto, required, none,
+// UseTool(name)); ParseToolChoice reads the OpenAI and Anthropic shapes.
+//
+// # Testing
+//
+// Package llm/llmtest serves the OpenAI, Anthropic, Gemini and Ollama wire
+// formats from scripted replies and failures, for tests without network.
+//
 // # Debugging
 //
 // JEDISOS_LOG=debug in the environment (or WithDebugLog for one model) logs
