@@ -27,10 +27,8 @@ type Request struct {
 	TopP *float64 `json:"top_p,omitempty"`
 	// Stop lists sequences that end the completion.
 	Stop []string `json:"stop,omitempty"`
-	// JSONMode asks for a JSON object (response_format json_object).
-	JSONMode bool `json:"json_mode,omitempty"`
 	// ResponseFormat asks for JSON, optionally matching a JSON Schema
-	// (JSONSchemaFormat); it takes precedence over JSONMode.
+	// (JSONSchemaFormat); it takes precedence over JSONMode (below).
 	ResponseFormat *ResponseFormat `json:"response_format,omitempty"`
 	// Seed asks for deterministic sampling (OpenAI, Gemini).
 	Seed *int `json:"seed,omitempty"`
@@ -41,19 +39,22 @@ type Request struct {
 	// User identifies the end user to the provider (OpenAI user,
 	// Anthropic metadata.user_id).
 	User string `json:"user,omitempty"`
+	// TopLogprobs asks for that many alternatives per output token (and
+	// implies Logprobs).
+	TopLogprobs int `json:"top_logprobs,omitempty"`
+	// JSONMode asks for a JSON object (response_format json_object).
+	JSONMode bool `json:"json_mode,omitempty"`
 	// Logprobs asks for the log probability of each output token (OpenAI,
-	// Gemini); TopLogprobs also asks for that many alternatives per token
-	// (and implies Logprobs). They come back in Response.Logprobs.
-	Logprobs    bool `json:"logprobs,omitempty"`
-	TopLogprobs int  `json:"top_logprobs,omitempty"`
-	// Extra fields are merged into the provider's request body as they
-	// are, last, so they can set what this type has no field for
-	// (LiteLLM's extra_body); a key already in the body is replaced.
-	Extra map[string]any `json:"extra,omitempty"`
+	// Gemini). They come back in Response.Logprobs.
+	Logprobs bool `json:"logprobs,omitempty"`
 	// DropParams drops the parameters the provider does not support
 	// instead of failing with ErrUnsupportedParams (LiteLLM's
 	// drop_params); Params.DropParams sets it for every call of a model.
 	DropParams bool `json:"drop_params,omitempty"`
+	// Extra fields are merged into the provider's request body as they
+	// are, last, so they can set what this type has no field for
+	// (LiteLLM's extra_body); a key already in the body is replaced.
+	Extra map[string]any `json:"extra,omitempty"`
 	// Timeout bounds the whole call when non-zero.
 	Timeout time.Duration `json:"timeout,omitempty"`
 	// Stream, when set, receives chunks as they arrive. Returning
