@@ -219,11 +219,11 @@ func (m *Model) anthropicComplete(ctx context.Context, req *Request) (*Response,
 	}
 	jsonTool := req.ResponseFormat != nil && req.ResponseFormat.Type == "json_schema"
 	if stream {
-		st := &streamState{fn: req.Stream, toolsAsText: jsonTool}
+		st := &streamState{fn: req.Stream, lim: m.limits, toolsAsText: jsonTool}
 		return anthropicStream(ctx, hresp.Body, st)
 	}
 	var resp anResponse
-	if err := readJSON(hresp, &resp); err != nil {
+	if err := m.readJSON(hresp, &resp); err != nil {
 		return nil, err
 	}
 	out := anthropicResponse(&resp)
@@ -274,7 +274,7 @@ func anthropicResponse(r *anResponse) *Response {
 // a truncation.
 func anthropicStream(ctx context.Context, body io.ReadCloser, st *streamState) (*Response, error) {
 	defer body.Close()
-	sr := newSSEReader(body)
+	sr := newSSEReader(body, st.lim.MaxEventBytes)
 	toolOrdinal := map[int]int{} // content block index -> tool call ordinal
 	var usage anUsage
 	stopped := false

@@ -356,6 +356,7 @@ func FromLangchain(m llms.Model, provider, model string, opts ...Option) Complet
 		lc.info, lc.hasInfo = c.prices.Lookup(model)
 	}
 	lc.costKnown = lc.hasInfo || IsLocalProvider(provider)
+	lc.red.addHeaders(c.params.Headers) // credential headers are secrets too
 	return lc
 }
 
