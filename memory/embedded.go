@@ -439,7 +439,30 @@ func normalize(v []float32) {
 	}
 }
 
+// dot is the inner product of a and b (len(b) >= len(a)). The AVX2 kernel
+// and the loop below give the same bits: eight partial sums, lane k over
+// the products k, k+8, ..., the tail added to the first, summed in a fixed
+// order.
 func dot(a, b []float32) float32 {
+	var out [1]float32
+	if len(a) >= 8 && dotRowsAsm(a, b, len(a), out[:]) {
+		return out[0]
+	}
+	return dotGo(a, b)
+}
+
+// dotRows sets out[r] to the dot product of q and row r of rows (rows of
+// dim floats, one after the other), for every r < len(out).
+func dotRows(q, rows []float32, dim int, out []float32) {
+	if dotRowsAsm(q, rows, dim, out) {
+		return
+	}
+	for r := range out {
+		out[r] = dotGo(q[:dim], rows[r*dim:(r+1)*dim])
+	}
+}
+
+func dotGo(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3, s4, s5, s6, s7 float32
 	i := 0

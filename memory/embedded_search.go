@@ -135,14 +135,19 @@ func (x *searcher) semantic() []scored {
 		*x.simsBuf = make([]float32, len(b.entries))
 	}
 	sims := (*x.simsBuf)[:len(b.entries)]
+	// one kernel call per block of slots; free slots are scored too
+	// (their vectors are zero or stale) and skipped below
+	const block = 256
+	for lo := 0; lo < len(sims); lo += block {
+		hi := min(lo+block, len(sims))
+		dotRows(x.q, b.vecs[lo*x.dim:hi*x.dim], x.dim, sims[lo:hi])
+	}
 	for i := range b.entries {
 		e := &b.entries[i]
 		if !e.alive {
 			continue
 		}
-		s32 := dot(x.q, b.vecs[i*x.dim:(i+1)*x.dim])
-		sims[i] = s32
-		sc := float64(s32)
+		sc := float64(sims[i])
 		if sc < minSim || !tk.wouldKeep(sc) {
 			continue
 		}

@@ -1,0 +1,28 @@
+//go:build amd64 && !purego
+
+package memory
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 chooses the AVX2 kernel for vectors whose length is a multiple
+// of 8. It multiplies and adds without fusing, lane k summing the products
+// k, k+8, k+16, ..., and reduces the lanes in the pure-Go dot's order, so
+// both give the same bits.
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasAVX
+
+// dotRowsAVX2 sets out[r] = dot(q[:dim], rows[r*dim:(r+1)*dim]) for r < n;
+// dim is a positive multiple of 8.
+//
+//go:noescape
+func dotRowsAVX2(q, rows *float32, dim, n int, out *float32)
+
+func dotRowsAsm(q, rows []float32, dim int, out []float32) bool {
+	n := len(out)
+	if !useAVX2 || dim == 0 || dim%8 != 0 || n == 0 {
+		return false
+	}
+	_ = q[dim-1]
+	_ = rows[n*dim-1]
+	dotRowsAVX2(&q[0], &rows[0], dim, n, &out[0])
+	return true
+}

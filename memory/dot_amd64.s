@@ -1,0 +1,90 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// REDUCE leaves in the low lane of Xd the sum of the eight lanes of Ys,
+// in the order of the pure-Go dot: t_k = s_k + s_{k+4}, then
+// ((t0 + t1) + t2) + t3.
+#define REDUCE(Ys, Xs, Xd) \
+	VEXTRACTF128 $1, Ys, X12 \
+	VADDPS       X12, Xs, X13 \
+	VMOVSHDUP    X13, X14 \
+	VADDSS       X14, X13, Xd \
+	VMOVHLPS     X13, X13, X14 \
+	VADDSS       X14, Xd, Xd \
+	VPERMILPS    $3, X13, X14 \
+	VADDSS       X14, Xd, Xd
+
+// func dotRowsAVX2(q, rows *float32, dim, n int, out *float32)
+TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ q+0(FP), SI
+	MOVQ rows+8(FP), DI
+	MOVQ dim+16(FP), R9
+	MOVQ n+24(FP), DX
+	MOVQ out+32(FP), R8
+	SHLQ $2, R9 // row length in bytes
+
+four:
+	CMPQ DX, $4
+	JLT  one
+	LEAQ (DI)(R9*1), R10
+	LEAQ (R10)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ AX, AX
+
+four_inner:
+	VMOVUPS (SI)(AX*1), Y4
+	VMULPS  (DI)(AX*1), Y4, Y5
+	VADDPS  Y5, Y0, Y0
+	VMULPS  (R10)(AX*1), Y4, Y6
+	VADDPS  Y6, Y1, Y1
+	VMULPS  (R11)(AX*1), Y4, Y7
+	VADDPS  Y7, Y2, Y2
+	VMULPS  (R12)(AX*1), Y4, Y8
+	VADDPS  Y8, Y3, Y3
+	ADDQ    $32, AX
+	CMPQ    AX, R9
+	JLT     four_inner
+
+	REDUCE(Y0, X0, X9)
+	MOVSS X9, 0(R8)
+	REDUCE(Y1, X1, X9)
+	MOVSS X9, 4(R8)
+	REDUCE(Y2, X2, X9)
+	MOVSS X9, 8(R8)
+	REDUCE(Y3, X3, X9)
+	MOVSS X9, 12(R8)
+
+	LEAQ (R12)(R9*1), DI
+	ADDQ $16, R8
+	SUBQ $4, DX
+	JMP  four
+
+one:
+	CMPQ DX, $0
+	JLE  done
+	VXORPS Y0, Y0, Y0
+	XORQ AX, AX
+
+one_inner:
+	VMOVUPS (SI)(AX*1), Y4
+	VMULPS  (DI)(AX*1), Y4, Y5
+	VADDPS  Y5, Y0, Y0
+	ADDQ    $32, AX
+	CMPQ    AX, R9
+	JLT     one_inner
+
+	REDUCE(Y0, X0, X9)
+	MOVSS X9, 0(R8)
+	ADDQ  R9, DI
+	ADDQ  $4, R8
+	DECQ  DX
+	JMP   one
+
+done:
+	VZEROUPPER
+	RET
