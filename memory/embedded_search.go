@@ -10,6 +10,9 @@ import (
 var (
 	accPool = sync.Pool{New: func() any { return new([]float64) }}
 	simPool = sync.Pool{New: func() any { return new([]float32) }}
+	posPool = sync.Pool{New: func() any { return new([]int32) }}
+	// touchedPool holds the keyword and entity arms' lists of scored slots.
+	touchedPool = sync.Pool{New: func() any { return new([]int32) }}
 )
 
 // Search implements [Store]. The semantic, keyword and temporal arms run
@@ -76,13 +79,26 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 		total += len(arms[a])
 	}
 	res.Candidates = make([]Candidate, 0, total)
-	pos := make(map[int32]int, total)
+	// pos[slot] is 1 + the slot's candidate index, 0 until it has one
+	posp := posPool.Get().(*[]int32)
+	if len(*posp) < len(b.entries) {
+		*posp = make([]int32, len(b.entries))
+	}
+	pos := *posp
+	defer func() {
+		for a := range arms {
+			for _, h := range arms[a] {
+				pos[h.slot] = 0
+			}
+		}
+		posPool.Put(posp)
+	}()
 	for a := Arm(0); a < NumArms; a++ {
 		for r, h := range arms[a] {
-			i, ok := pos[h.slot]
-			if !ok {
+			i := int(pos[h.slot]) - 1
+			if i < 0 {
 				i = len(res.Candidates)
-				pos[h.slot] = i
+				pos[h.slot] = int32(i + 1)
 				m := b.entries[h.slot].m
 				m.Sparse = SparseVector{}
 				res.Candidates = append(res.Candidates, Candidate{Memory: m})
@@ -203,7 +219,9 @@ func (x *searcher) keyword() []scored {
 	if len(acc) < len(b.entries) {
 		acc = make([]float64, len(b.entries))
 	}
-	var touched []int32
+	tp := touchedPool.Get().(*[]int32)
+	touched := (*tp)[:0]
+	defer func() { *tp = touched[:0]; touchedPool.Put(tp) }()
 	total := len(b.byID)
 	for i, t := range x.req.Sparse.Indices {
 		ps := b.terms[t]
@@ -269,7 +287,9 @@ func (x *searcher) entity(seeds, kwSeeds []scored) []scored {
 	if len(acc) < len(b.entries) {
 		acc = make([]float64, len(b.entries))
 	}
-	var touched []int32
+	tp := touchedPool.Get().(*[]int32)
+	touched := (*tp)[:0]
+	defer func() { *tp = touched[:0]; touchedPool.Put(tp) }()
 	for _, e := range ents {
 		slots := b.ents[e.key]
 		if len(slots) == 0 {

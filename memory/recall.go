@@ -240,8 +240,14 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		}
 		variants = append(variants, more...)
 	}
-	var store []Hit
-	at := map[string]int{}
+	// Candidates are scored as small records pointing at the stores'
+	// results; a Hit (with its copy of the memory) is made only for
+	// those returned.
+	var store []cand
+	var at map[string]int
+	if len(variants) > 1 {
+		at = map[string]int{}
+	}
 	for vi, v := range variants {
 		req, ents, err := e.searchRequest(ctx, bank, v, vi == 0 && content != query, query, window, use, &opts)
 		if err != nil {
@@ -256,54 +262,50 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		}
 		store = slices.Grow(store, len(res.Candidates))
 		// Arms that ran only to serve another arm (seeding, ordering) do not vote.
-		for i, c := range res.Candidates {
-			h := Hit{Memory: c.Memory, Ranks: c.Ranks}
+		for i := range res.Candidates {
+			c := &res.Candidates[i]
+			h := cand{m: &c.Memory, ranks: c.Ranks}
 			for a := Arm(0); a < NumArms; a++ {
 				if !use[a] {
-					h.Ranks[a] = 0
+					h.ranks[a] = 0
 				}
 			}
 			if res.Fused {
 				// the store's fused score; its position only when it gave none
-				h.RRF = c.Fused
-				if h.RRF <= 0 {
-					h.RRF = 1 / float64(RRFK+i+1)
+				h.rrf = c.Fused
+				if h.rrf <= 0 {
+					h.rrf = 1 / float64(RRFK+i+1)
 				}
 			} else {
 				for a := Arm(0); a < NumArms; a++ {
-					if h.Ranks[a] > 0 {
-						h.RRF += 1 / float64(RRFK+h.Ranks[a])
+					if h.ranks[a] > 0 {
+						h.rrf += 1 / float64(RRFK+h.ranks[a])
 					}
 				}
-				if h.RRF == 0 {
+				if h.rrf == 0 {
 					continue // found only by an arm the caller switched off
 				}
 			}
-			if j, ok := at[h.Memory.ID]; ok {
-				store[j].RRF += h.RRF
-				store[j].Score = store[j].RRF
-				continue
+			if at != nil {
+				if j, ok := at[h.m.ID]; ok {
+					store[j].rrf += h.rrf
+					store[j].score = store[j].rrf
+					continue
+				}
+				at[h.m.ID] = len(store)
 			}
-			h.Memory.Vector, h.Memory.Sparse = nil, SparseVector{}
-			h.Score = h.RRF
-			if len(variants) > 1 {
-				at[h.Memory.ID] = len(store)
-			}
+			h.score = h.rrf
 			store = append(store, h)
 		}
 	}
-	// Sort pointers, not the (large) hits.
-	hits := make([]*Hit, len(store))
-	for i := range store {
-		hits[i] = &store[i]
-	}
+	hits := store
 	out.Candidates = len(hits)
 	if e.rerank != nil && len(hits) > 0 {
-		sortHits(hits)
+		sortCands(hits)
 		n := min(len(hits), 300)
 		docs := make([]string, n)
 		for i := range docs {
-			docs[i] = hits[i].Memory.Text
+			docs[i] = hits[i].m.Text
 		}
 		scores, err := e.rerank.Rerank(ctx, query, docs)
 		if err != nil {
@@ -313,7 +315,7 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			return RecallResult{}, fmt.Errorf("recall: reranker returned %d scores for %d documents", len(scores), n)
 		}
 		for i := range scores {
-			hits[i].Score = scores[i]
+			hits[i].score = scores[i]
 		}
 		hits = hits[:n]
 	}
@@ -322,15 +324,16 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		if out.Window != nil && !out.Window.End.IsZero() && out.Window.End.Before(now) {
 			ref = out.Window.End
 		}
-		for _, h := range hits {
+		for i := range hits {
+			h := &hits[i]
 			r := 0.1
-			if _, end, ok := h.Memory.When(); ok {
+			if _, end, ok := h.m.When(); ok {
 				r = recency(ref.Sub(end))
 			}
-			if h.Score >= 0 {
-				h.Score *= 1 + e.alpha*r
+			if h.score >= 0 {
+				h.score *= 1 + e.alpha*r
 			} else {
-				h.Score *= 1 - e.alpha*r
+				h.score *= 1 - e.alpha*r
 			}
 		}
 	}
@@ -339,19 +342,20 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		// memory that only falls inside the window keeps its temporal
 		// rank but is not lifted over memories the query's words found,
 		// unless the query is nothing but its time.
-		for _, h := range hits {
-			s, en, ok := h.Memory.When()
-			if !ok || !out.Window.Overlaps(s, en) || h.Score <= 0 {
+		for i := range hits {
+			h := &hits[i]
+			s, en, ok := h.m.When()
+			if !ok || !out.Window.Overlaps(s, en) || h.score <= 0 {
 				continue
 			}
 			share := 1.0
 			if !timeOnly {
 				var other, all float64
 				for a := Arm(0); a < NumArms; a++ {
-					if h.Ranks[a] > 0 {
-						all += 1 / float64(RRFK+h.Ranks[a])
+					if h.ranks[a] > 0 {
+						all += 1 / float64(RRFK+h.ranks[a])
 						if a != ArmTemporal {
-							other += 1 / float64(RRFK+h.Ranks[a])
+							other += 1 / float64(RRFK+h.ranks[a])
 						}
 					}
 				}
@@ -359,10 +363,10 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 					share = other / all
 				}
 			}
-			h.Score *= 1 + e.tboost*share
+			h.score *= 1 + e.tboost*share
 		}
 	}
-	sortHits(hits)
+	sortCands(hits)
 	maxTok := opts.MaxTokens
 	if maxTok == 0 {
 		maxTok = 4096
@@ -370,61 +374,82 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			maxTok = math.MaxInt
 		}
 	}
-	hits, out.Tokens = e.collect(hits, opts.Facts, opts.MaxResults, maxTok)
-	out.Hits = make([]Hit, len(hits))
-	for i, h := range hits {
-		out.Hits[i] = *h
-		// stores may share slices with their records; callers own hits
-		out.Hits[i].Memory = h.Memory.Clone()
-		out.Hits[i].Memory.Vector, out.Hits[i].Memory.Sparse = nil, SparseVector{}
-	}
+	out.Hits, out.Tokens = e.collect(hits, opts.Facts, opts.MaxResults, maxTok)
 	return out, nil
 }
 
-// collect walks the sorted hits and keeps those returned: with facts, each
-// hit as it is; otherwise one hit per retained content (the facts of a
-// content kept earlier are added to its Matched) and none whose terms are
-// those of a kept hit (a near-duplicate: same words, other case, order,
-// punctuation, particles or stop words). It stops at limit hits (0: none) or before maxTok
-// tokens would be exceeded, and returns the hits kept and their tokens.
-func (e *Engine) collect(hits []*Hit, facts bool, limit, maxTok int) ([]*Hit, int) {
-	var kept []*Hit
-	bySource := map[string]*Hit{}
-	byTerms := map[string]*Hit{}
+// cand is one fused candidate: the store's memory (read only) and its
+// scores and ranks.
+type cand struct {
+	m          *Memory
+	rrf, score float64
+	ranks      [NumArms]int
+}
+
+// hit makes the Hit returned for c: a copy of its memory the caller owns,
+// without vectors.
+func (c *cand) hit() Hit {
+	m := c.m.Clone()
+	m.Vector, m.Sparse = nil, SparseVector{}
+	return Hit{Memory: m, Score: c.score, RRF: c.rrf, Ranks: c.ranks}
+}
+
+// collect walks the sorted candidates and makes the hits returned: with
+// facts, each candidate as it is; otherwise one hit per retained content
+// (the facts of a content kept earlier are added to its Matched) and none
+// whose terms are those of a kept hit (a near-duplicate: same words, other
+// case, order, punctuation, particles or stop words). It stops at limit
+// hits (0: none) or before maxTok tokens would be exceeded, and returns
+// the hits and their tokens.
+func (e *Engine) collect(cands []cand, facts bool, limit, maxTok int) ([]Hit, int) {
+	// First pass: which candidates are kept, with their text, tokens and
+	// folded facts; the hits themselves are made once, at their number.
+	type keep struct {
+		c          *cand
+		text       string
+		tokens     int
+		matched    []string
+		duplicates []string
+	}
+	var kept []keep
+	var bySource, byTerms map[string]int // index into kept
+	if !facts {
+		bySource, byTerms = map[string]int{}, map[string]int{}
+	}
 	total := 0
 	full := false
-	for _, h := range hits {
-		h.Text = h.Memory.Text
-		key := h.Memory.ID
+	for ci := range cands {
+		c := &cands[ci]
+		m := c.m
+		text := m.Text
+		key := m.ID
 		if !facts {
-			if h.Memory.SourceID != "" {
-				key = h.Memory.SourceID
+			if m.SourceID != "" {
+				key = m.SourceID
 			}
-			if h.Memory.Source != "" {
-				h.Text = h.Memory.Source
+			if m.Source != "" {
+				text = m.Source
 			}
 		}
 		// only a fact of a longer content can share its source with
 		// another hit
-		if h.Memory.Source != "" && !facts {
-			if g := bySource[key]; g != nil {
-				g.Matched = append(g.Matched, h.Memory.Text)
+		if m.Source != "" && !facts {
+			if g, ok := bySource[key]; ok {
+				kept[g].matched = append(kept[g].matched, m.Text)
 				continue
 			}
 		}
 		if full {
 			continue
 		}
-		n, dk := e.info(h.Text, !facts)
-		if !facts {
-			if dk != "" {
-				if g := byTerms[dk]; g != nil {
-					g.Duplicates = append(g.Duplicates, h.Memory.ID)
-					if h.Memory.Source != "" {
-						bySource[key] = g
-					}
-					continue
+		n, dk := e.info(text, !facts)
+		if !facts && dk != "" {
+			if g, ok := byTerms[dk]; ok {
+				kept[g].duplicates = append(kept[g].duplicates, m.ID)
+				if m.Source != "" {
+					bySource[key] = g
 				}
+				continue
 			}
 		}
 		if limit > 0 && len(kept) >= limit {
@@ -435,18 +460,26 @@ func (e *Engine) collect(hits []*Hit, facts bool, limit, maxTok int) ([]*Hit, in
 			full = true
 			continue
 		}
-		h.Tokens = n
 		total += n
-		h.Matched = []string{h.Memory.Text}
-		if h.Memory.Source != "" && !facts {
-			bySource[key] = h
+		if m.Source != "" && !facts {
+			bySource[key] = len(kept)
 		}
-		kept = append(kept, h)
-		if dk != "" {
-			byTerms[dk] = h
+		if !facts && dk != "" {
+			byTerms[dk] = len(kept)
 		}
+		kept = append(kept, keep{c: c, text: text, tokens: n})
 	}
-	return kept, total
+	hits := make([]Hit, len(kept))
+	for i := range kept {
+		k := &kept[i]
+		h := &hits[i]
+		*h = k.c.hit()
+		h.Text, h.Tokens, h.Duplicates = k.text, k.tokens, k.duplicates
+		h.Matched = make([]string, 1, 1+len(k.matched))
+		h.Matched[0] = k.c.m.Text
+		h.Matched = append(h.Matched, k.matched...)
+	}
+	return hits, total
 }
 
 // textInfo is what recall needs to know of a returned text, cached by
@@ -487,15 +520,15 @@ func (e *Engine) info(text string, withKey bool) (int, string) {
 
 const tokenCacheSize = 1 << 17
 
-func sortHits(hs []*Hit) {
-	slices.SortFunc(hs, func(a, b *Hit) int {
+func sortCands(cs []cand) {
+	slices.SortFunc(cs, func(a, b cand) int {
 		switch {
-		case a.Score > b.Score:
+		case a.score > b.score:
 			return -1
-		case a.Score < b.Score:
+		case a.score < b.score:
 			return 1
 		}
-		return strings.Compare(a.Memory.ID, b.Memory.ID)
+		return strings.Compare(a.m.ID, b.m.ID)
 	})
 }
 
