@@ -13,9 +13,11 @@ import (
 // reasons counts why deployments of a group were skipped.
 type reasons struct {
 	total, cooling, small, budget, limit, busy int
+	unavailable                                int
 	nextUp                                     time.Time
 	largest                                    int
 	budgetErr                                  *BudgetError
+	unavailableErr                             *llm.Error
 }
 
 // skip says why a deployment cannot take a call right now.
@@ -28,11 +30,18 @@ const (
 	skipBudget
 	skipLimit
 	skipBusy
+	skipUnavailable
 )
 
 // eligibleLocked checks one deployment for the call. Caller holds the
 // group's mutex.
 func (r *Router) eligibleLocked(d *deployment, c *call, now time.Time, rs *reasons) skip {
+	if d.unavailable != nil {
+		if rs.unavailableErr == nil {
+			rs.unavailableErr = d.unavailable
+		}
+		return skipUnavailable
+	}
 	if d.cooldownUntil.After(now) {
 		if rs.nextUp.IsZero() || d.cooldownUntil.Before(rs.nextUp) {
 			rs.nextUp = d.cooldownUntil
@@ -86,6 +95,8 @@ func (r *Router) selectLocked(g *group, c *call, failed []*deployment, now time.
 				rs.limit++
 			case skipBusy:
 				rs.busy++
+			case skipUnavailable:
+				rs.unavailable++
 			default:
 				cands = append(cands, d)
 			}
@@ -174,7 +185,16 @@ func (c *call) acquire(ctx context.Context, g *group, failed []*deployment) (*de
 
 // noDeployment explains why no deployment of g could take the call.
 func (c *call) noDeployment(g *group, rs reasons, now time.Time) error {
-	if rs.small > 0 && rs.small+rs.budget == rs.total-rs.cooling && rs.cooling == 0 && rs.limit == 0 {
+	if rs.unavailable > 0 && rs.unavailable == rs.total {
+		// nothing in the group could be built: the deployment's own error
+		// (ErrAuthentication naming the missing variable, usually)
+		e := *rs.unavailableErr
+		if rs.total > 1 {
+			e.Message = fmt.Sprintf("all %d deployments of model group %q are unavailable; %s: %s", rs.total, g.name, e.Deployment, e.Message)
+		}
+		return &e
+	}
+	if rs.small > 0 && rs.small+rs.budget == rs.total-rs.cooling-rs.unavailable && rs.cooling == 0 && rs.limit == 0 {
 		return &llm.Error{Kind: llm.ErrContextWindowExceeded, Model: g.name,
 			Message: fmt.Sprintf("pre-call check: the request has about %d tokens; the largest context window in model group %q is %d",
 				c.tokens, g.name, rs.largest),
@@ -203,6 +223,9 @@ func (c *call) noDeployment(g *group, rs reasons, now time.Time) error {
 	}
 	if rs.budget > 0 {
 		parts = append(parts, fmt.Sprintf("%d over budget", rs.budget))
+	}
+	if rs.unavailable > 0 {
+		parts = append(parts, fmt.Sprintf("%d unavailable (%s)", rs.unavailable, rs.unavailableErr.Message))
 	}
 	msg := fmt.Sprintf("no deployments available for model group %q: %s", g.name, strings.Join(parts, ", "))
 	if retry > 0 {

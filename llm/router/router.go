@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"sort"
@@ -49,6 +50,9 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	}
 	if o.clock == nil {
 		o.clock = systemClock{}
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
 	}
 	r := &Router{
 		cfg:          cfg,
@@ -126,6 +130,7 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	}
 
 	ids := map[string]int{}
+	var unavailable []unavailableDep
 	for i, dc := range cfg.Deployments {
 		field := fmt.Sprintf("Deployments[%d]", i)
 		where := ""
@@ -161,9 +166,12 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 			continue
 		}
 		d, err := r.buildDeployment(dc, cooldown)
-		if err != nil {
+		if err != nil && !d.markUnavailable(dc, err) {
 			errs = append(errs, &ConfigError{Field: field + ".Params", Msg: fmt.Sprintf("cannot build model %q%s: %v", dc.Params.Model, where, err), Err: err})
 			continue
+		}
+		if d.unavailable != nil {
+			unavailable = append(unavailable, unavailableDep{field: field, where: where, d: d})
 		}
 		if j, dup := ids[d.id]; dup {
 			if dc.ID != "" {
@@ -192,6 +200,14 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	}
 	if cfg.EnablePreCallChecks {
 		r.needTokens = true
+	}
+	if len(errs) == 0 && len(unavailable) > 0 && len(unavailable) == len(cfg.Deployments) {
+		// a Router that can answer nothing is a configuration error
+		for _, u := range unavailable {
+			errs = append(errs, &ConfigError{Field: u.field + ".Params",
+				Msg: fmt.Sprintf("no usable deployment: model %q%s is unavailable: %s", u.d.modelName, u.where, u.d.unavailable.Message),
+				Err: u.d.unavailable})
+		}
 	}
 	if cfg.DefaultGroup != "" && r.groups[cfg.DefaultGroup] == nil && len(errs) == 0 {
 		bad("DefaultGroup", "unknown model group %q (known: %s)", cfg.DefaultGroup, strings.Join(r.names, ", "))
@@ -241,7 +257,40 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		r.cfg.DefaultGroup = r.names[0]
 	}
 	r.encoding = encodingFor(r.groups[r.cfg.DefaultGroup].deps[0].modelName)
+	for _, u := range unavailable {
+		d := u.d
+		o.logger.Warn("router: deployment unavailable; calls fall back to other deployments",
+			"group", d.group, "deployment", d.id, "model", d.modelName, "error", d.unavailable.Message)
+	}
 	return r, nil
+}
+
+type unavailableDep struct {
+	field, where string
+	d            *deployment
+}
+
+// markUnavailable records a build failure that depends on the environment
+// (a missing key, API base, project or credentials file) on d instead of
+// failing New; it reports false for a failure of the configuration itself
+// (an unknown model string), which stays an error.
+func (d *deployment) markUnavailable(dc Deployment, err error) bool {
+	var le *llm.Error
+	if d == nil || !errors.As(err, &le) {
+		return false
+	}
+	if _, _, rerr := llm.ResolveModel(dc.Params.Model); rerr != nil {
+		return false
+	}
+	e := *le
+	e.Provider, e.Model, e.Deployment = d.provider, d.modelName, d.id
+	if e.Provider == "" {
+		e.Provider = le.Provider
+	}
+	e.Message = "deployment unavailable since the Router was built: " + le.Message
+	e.Err = ErrDeploymentUnavailable
+	d.unavailable = &e
+	return true
 }
 
 // finiteNonNeg reports whether f is a finite number >= 0.
@@ -289,14 +338,16 @@ func (r *Router) buildDeployment(dc Deployment, cooldown time.Duration) (*deploy
 	if d.streamTimeout == 0 {
 		d.streamTimeout = r.cfg.StreamTimeout
 	}
+	var buildErr error
 	if d.model == nil {
 		m, err := llm.NewFromParams(dc.Params)
 		if err != nil {
-			return nil, err
-		}
-		d.model = m
-		if d.provider == "" {
-			d.provider = m.Provider()
+			buildErr = err
+		} else {
+			d.model = m
+			if d.provider == "" {
+				d.provider = m.Provider()
+			}
 		}
 	}
 	if d.provider == "" {
@@ -329,7 +380,7 @@ func (r *Router) buildDeployment(dc Deployment, cooldown time.Duration) (*deploy
 	if d.id == "" {
 		d.id = deploymentID(dc)
 	}
-	return d, nil
+	return d, buildErr
 }
 
 // deploymentID derives a stable id from the deployment's identity; the key
@@ -361,6 +412,11 @@ type DeploymentStatus struct {
 	// Latency is the mean recent latency sample in seconds (per output
 	// token; time to first token for streams).
 	Latency float64
+	// Unavailable is why New could not build the deployment (an
+	// *llm.Error, usually llm.ErrAuthentication naming the missing
+	// variable); nil for a usable deployment. An unavailable deployment
+	// never takes a call.
+	Unavailable error
 }
 
 // Status returns a snapshot of every deployment, in declaration order
@@ -377,6 +433,9 @@ func (r *Router) Status() []DeploymentStatus {
 			s := DeploymentStatus{ID: d.id, Group: d.group, Model: d.modelName, Provider: d.provider,
 				InFlight: d.inFlight, Requests: d.minuteReqs, Failures: d.minuteFails, RPM: d.rpmUsed, TPM: d.tpmUsed,
 				Latency: d.latency()}
+			if d.unavailable != nil {
+				s.Unavailable = d.unavailable
+			}
 			if d.cooldownUntil.After(now) {
 				s.CooldownUntil = d.cooldownUntil
 			}
