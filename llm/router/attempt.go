@@ -373,6 +373,14 @@ func (c *call) classify(ctx, actx context.Context, err error, d *deployment) (er
 		e.Model = d.modelName
 	}
 	e.Deployment = d.id
+	c.capped = false
+	if limit := c.r.retryAfterCap; e.RetryAfter > limit {
+		// never trust an upstream with a cooldown of hours
+		e.Message += fmt.Sprintf(" (Retry-After %s exceeds the Router's cap of %s (RetryAfterCap): the deployment is cooled down for %s)",
+			e.RetryAfter, limit, limit)
+		e.RetryAfter = limit
+		c.capped = true
+	}
 	if c.stream != nil && c.stream.delivered > 0 {
 		c.stop = true
 		return c.stream.interrupted(d, e), e

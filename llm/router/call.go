@@ -47,6 +47,7 @@ type call struct {
 	counted  bool
 	wait     bool // wait for cooldowns
 	stream   *streamState
+	capped   bool // the last failure's Retry-After was over the cap
 	// stop is set when the call must end now: the caller's stream callback
 	// failed, an input callback rejected the call, a stream was interrupted,
 	// the call's context ended or the router budget ran out.
@@ -441,7 +442,9 @@ func (c *call) backoff(e *llm.Error, n int, h groupHealth) time.Duration {
 	}
 	var w time.Duration
 	switch {
-	case e.RetryAfter > MaxRetryAfter:
+	case c.capped && !c.wait:
+		// the upstream asked for more than the cap: waiting the cap out
+		// inside the call is only done when the call waits for cooldowns
 		return -1
 	case e.RetryAfter > 0:
 		w = e.RetryAfter

@@ -145,6 +145,13 @@ type Config struct {
 	RetryPolicy map[llm.Kind]int
 	// RetryAfter is the minimum wait before a retry that has to wait.
 	RetryAfter time.Duration
+	// RetryAfterCap is the longest Retry-After the Router honours (default
+	// MaxRetryAfter, 60s): a deployment that asks for more is cooled down
+	// for RetryAfterCap only, and the call's error reports both the asked
+	// wait and the cap. A Retry-After above the cap ends the group's
+	// retries at once unless the call waits for cooldowns; one within it
+	// is waited for inside the call when no other deployment is healthy.
+	RetryAfterCap time.Duration
 
 	// AllowedFails is how many failures a deployment may have inside its
 	// cooldown window before it is cooled down (default 3).
@@ -220,7 +227,8 @@ const (
 	DefaultLatencyWindow = 10
 	// DefaultTimeoutPenalty is the latency sample (seconds) of a timeout.
 	DefaultTimeoutPenalty = 1000.0
-	// MaxRetryAfter is the longest Retry-After the Router waits for inside
-	// a call; a longer one ends the group's retries.
+	// MaxRetryAfter is the default of Config.RetryAfterCap: the longest
+	// Retry-After the Router honours (as LiteLLM, which ignores longer
+	// ones when it backs off).
 	MaxRetryAfter = 60 * time.Second
 )

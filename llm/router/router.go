@@ -28,11 +28,12 @@ type Router struct {
 	rnd       *lockedRand
 	callbacks llm.Callbacks
 
-	numRetries   int
-	allowedFails int
-	maxFallbacks int
-	needTokens   bool
-	encoding     string
+	numRetries    int
+	allowedFails  int
+	retryAfterCap time.Duration
+	maxFallbacks  int
+	needTokens    bool
+	encoding      string
 
 	budget          *budgetState
 	providerBudgets map[string]*budgetState
@@ -116,10 +117,14 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		r.args.TimeoutPenalty = DefaultTimeoutPenalty
 	}
 	for name, d := range map[string]time.Duration{"Timeout": cfg.Timeout, "DeploymentTimeout": cfg.DeploymentTimeout,
-		"StreamTimeout": cfg.StreamTimeout, "RetryAfter": cfg.RetryAfter} {
+		"StreamTimeout": cfg.StreamTimeout, "RetryAfter": cfg.RetryAfter, "RetryAfterCap": cfg.RetryAfterCap} {
 		if d < 0 {
 			bad(name, "must be >= 0, got %s", d)
 		}
+	}
+	r.retryAfterCap = MaxRetryAfter
+	if cfg.RetryAfterCap > 0 {
+		r.retryAfterCap = cfg.RetryAfterCap
 	}
 	cooldown := DefaultCooldownTime
 	if cfg.CooldownTime != 0 {

@@ -27,7 +27,8 @@ import (
 // LiteLLM's shape: "model_list:" (model_name, litellm_params, model_info)
 // and "router_settings:" (or "litellm_settings:") with routing_strategy,
 // routing_strategy_args, num_retries, retry_policy, retry_after,
-// allowed_fails, allowed_fails_policy, cooldown_time, fallbacks,
+// retry_after_cap, allowed_fails, allowed_fails_policy, cooldown_time,
+// fallbacks,
 // context_window_fallbacks, content_policy_fallbacks, default_fallbacks,
 // max_fallbacks, enable_pre_call_checks, timeout (each request to a
 // deployment), call_timeout (a whole call with its retries and fallbacks),
@@ -595,6 +596,8 @@ func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 			cfg.RetryPolicy = d.kindPolicy(v, f)
 		case "retry_after":
 			cfg.RetryAfter = d.duration(v, f)
+		case "retry_after_cap", "max_retry_after":
+			cfg.RetryAfterCap = d.duration(v, f)
 		case "allowed_fails":
 			cfg.AllowedFails = Int(d.int(v, f))
 		case "allowed_fails_policy":
