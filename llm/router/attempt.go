@@ -328,16 +328,21 @@ func (c *call) classify(ctx, actx context.Context, err error, d *deployment) (er
 		}
 	}
 	if ctx.Err() != nil {
-		var cause *llm.Error
-		if errors.Is(context.Cause(ctx), errCallTimeout) {
-			cause = &llm.Error{Kind: llm.ErrTimeout, Provider: d.provider, Model: d.modelName, Deployment: d.id}
-		}
+		// The call's own deadline (Request.Timeout, Config.Timeout, the
+		// caller's context) ended the attempt: that says nothing about the
+		// deployment, which is shared with other callers, so the failure
+		// never counts toward its cooldown or latency. A slow deployment
+		// is caught by its own Timeout.
+		last := &llm.Error{Kind: llm.ErrTimeout, Provider: d.provider, Model: d.modelName, Deployment: d.id}
 		if c.stream != nil && c.stream.delivered > 0 {
 			c.stop = true
 			return c.stream.interrupted(d, &llm.Error{Kind: llm.ErrTimeout, Provider: d.provider, Model: d.modelName,
-				Deployment: d.id, Message: "call ended: " + context.Cause(ctx).Error(), Err: ctx.Err()}), cause
+				Deployment: d.id, Message: "call ended: " + context.Cause(ctx).Error(), Err: ctx.Err()}), nil
 		}
-		return c.ctxError(ctx, cause), cause
+		if !errors.Is(context.Cause(ctx), errCallTimeout) {
+			last = nil
+		}
+		return c.ctxError(ctx, last), nil
 	}
 	var e *llm.Error
 	cause := context.Cause(actx)
