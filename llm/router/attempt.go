@@ -268,10 +268,9 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 		stopTimer = r.clock.AfterFunc(d.timeout, func() { cancel(errAttemptTimeout) })
 	}
 	if c.stream != nil {
-		c.stream.begin(d, info, cancel, d.streamTimeout, start)
-		req.Stream = c.stream.forward
+		req.Stream = c.stream.begin(d, info, cancel, d.streamTimeout, start)
 	}
-	resp, err := d.model.Complete(actx, &req)
+	resp, abandoned, err := r.invoke(actx, g, d, &req)
 	if stopTimer != nil {
 		stopTimer()
 	}
@@ -301,7 +300,12 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 	if cancel != nil {
 		cancel(nil)
 	}
-	r.failed(g, d, c, cause, end)
+	if abandoned {
+		if oe, ok := out.(*llm.Error); ok {
+			oe.Message += "; the model did not return after its context ended: its call was abandoned and finishes in the background"
+		}
+	}
+	r.failed(g, d, c, cause, end, !abandoned)
 	if oe, ok := out.(*llm.Error); ok && oe.Partial != nil {
 		// tokens of a broken stream are billed too
 		r.spend(d, end, oe.Partial.Cost)
@@ -475,11 +479,15 @@ func cooldownEligible(e *llm.Error) bool {
 }
 
 // failed records a failure of d and cools it down when the rules say so.
-func (r *Router) failed(g *group, d *deployment, c *call, e *llm.Error, now time.Time) {
+// release frees the in-flight slot; an abandoned attempt keeps it until
+// its Completer returns.
+func (r *Router) failed(g *group, d *deployment, c *call, e *llm.Error, now time.Time, release bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	d.inFlight--
-	r.signalLocked(g)
+	if release {
+		d.inFlight--
+		r.signalLocked(g)
+	}
 	if e == nil {
 		return
 	}

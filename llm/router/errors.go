@@ -83,4 +83,5 @@ var (
 	errAttemptTimeout    = errors.New("deployment timeout")
 	errFirstChunkTimeout = errors.New("no first chunk within the stream timeout")
 	errStreamStalled     = errors.New("stream stalled past the stream timeout")
+	errAttemptOver       = errors.New("router: this attempt is over; the chunk was dropped")
 )

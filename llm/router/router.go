@@ -16,8 +16,11 @@ import (
 )
 
 // Router routes completion requests over model groups with retries,
-// cooldowns and fallbacks. It is safe for concurrent use and starts no
-// background goroutines, so it needs no Close.
+// cooldowns and fallbacks. It is safe for concurrent use and needs no
+// Close. The only goroutines it starts run an attempt that has a deadline
+// (one per attempt, ended with it); an attempt whose Completer ignores the
+// end of its context is abandoned at the deadline and runs on until the
+// Completer returns (see Abandoned and Drain).
 type Router struct {
 	cfg       Config
 	groups    map[string]*group
@@ -37,6 +40,9 @@ type Router struct {
 
 	budget          *budgetState
 	providerBudgets map[string]*budgetState
+
+	logger *slog.Logger
+	bg     background
 }
 
 // New validates cfg and builds a Router. Deployments without a Model are
@@ -66,6 +72,7 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		maxFallbacks: DefaultMaxFallbacks,
 		args:         cfg.StrategyArgs,
 		budget:       &budgetState{},
+		logger:       o.logger,
 	}
 	var errs []error
 	bad := func(field, format string, a ...any) {
