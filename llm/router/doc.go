@@ -23,7 +23,16 @@
 //     (Config.WaitForCooldown) within the call's deadline instead of failing;
 //   - a stream falls back freely until its first chunk reaches the caller;
 //     after that a failure ends the call with an llm.ErrStreamInterrupted
-//     error carrying the partial output, never a silent truncation.
+//     error carrying the partial output, never a silent truncation;
+//   - a call returns at its deadline even when a Completer ignores its
+//     context: the attempt is abandoned (it finishes in the background, its
+//     result dropped, its cost counted; see Router.Abandoned and
+//     Router.Drain), and neither that nor any other end of the caller's own
+//     deadline counts toward the shared deployment's cooldown;
+//   - a Retry-After is honoured up to Config.RetryAfterCap (60s), never
+//     for the hours an upstream may ask;
+//   - a deployment whose key is missing is unavailable, not fatal: the
+//     Router starts, reports it once, and falls back past it.
 //
 // A Router implements llm.Completer and langchaingo's llms.Model, so it drops
 // in anywhere a model does. Configuration is plain data (Config, Deployment)
