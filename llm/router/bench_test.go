@@ -84,7 +84,7 @@ func BenchmarkFailover(b *testing.B) {
 	})
 	b.Run("router", func(b *testing.B) {
 		bad := Deployment{Group: "g1", ID: "bad", Model: benchModel{fail: &llm.Error{Kind: llm.ErrInternalServer, StatusCode: 500, Message: "boom"}},
-			Params: llm.Params{Model: "bench/model"}, CooldownTime: -1, Order: 1}
+			Params: llm.Params{Model: "bench/model"}, DisableCooldowns: true, Order: 1}
 		good := Deployment{Group: "g1", ID: "good", Model: benchModel{}, Params: llm.Params{Model: "bench/model"}, Order: 2}
 		r, err := New(Config{Deployments: []Deployment{bad, good}})
 		if err != nil {

@@ -91,9 +91,13 @@ type Deployment struct {
 	StreamTimeout time.Duration
 	// MaxParallelRequests caps the requests in flight; 0 is unlimited.
 	MaxParallelRequests int
-	// CooldownTime overrides the router's cooldown for this deployment; a
-	// negative value disables cooldowns for it.
+	// CooldownTime overrides the router's cooldown for this deployment; 0
+	// inherits it. It is never negative: DisableCooldowns turns cooldowns
+	// off.
 	CooldownTime time.Duration
+	// DisableCooldowns never cools this deployment down (YAML
+	// litellm_params.disable_cooldowns: true).
+	DisableCooldowns bool
 	// NumRetries, when set, overrides both the retry policy and the router's
 	// NumRetries for calls to this deployment's group.
 	NumRetries *int
@@ -158,9 +162,14 @@ type Config struct {
 	AllowedFails *int
 	// AllowedFailsPolicy overrides AllowedFails per error kind.
 	AllowedFailsPolicy map[llm.Kind]int
-	// CooldownTime is how long a failing deployment is skipped (default 5s);
-	// negative disables cooldowns.
+	// CooldownTime is how long a failing deployment is skipped; 0 is the
+	// default, 5s. It is never negative: DisableCooldowns turns cooldowns
+	// off. The same holds in YAML, where cooldown_time: 0 is refused rather
+	// than guessed (LiteLLM reads it as "off").
 	CooldownTime time.Duration
+	// DisableCooldowns never cools any deployment down (YAML
+	// disable_cooldowns: true).
+	DisableCooldowns bool
 	// WaitForCooldown makes a call wait, within its deadline, for the first
 	// deployment to leave cooldown instead of failing with ErrNoDeployments.
 	WaitForCooldown bool
@@ -177,9 +186,14 @@ type Config struct {
 	// DefaultFallbacks apply to every group without its own entry, and when
 	// the requested group does not exist.
 	DefaultFallbacks []string
-	// MaxFallbacks caps the fallback groups tried per call (default 5);
-	// negative disables fallbacks.
+	// MaxFallbacks caps the fallback groups tried per call; 0 is the
+	// default, 5. It is never negative: DisableFallbacks turns fallbacks
+	// off (in YAML too, where max_fallbacks: 0 is refused).
 	MaxFallbacks int
+	// DisableFallbacks keeps every call inside the group it asked for
+	// (YAML disable_fallbacks: true); CallOptions.DisableFallbacks does the
+	// same for one call.
+	DisableFallbacks bool
 
 	// EnablePreCallChecks skips deployments whose context window is smaller
 	// than the request's token count.

@@ -16,7 +16,7 @@ func TestRetryWithBackoffOnSingleDeployment(t *testing.T) {
 	m := script("a", httpErr(llm.ErrInternalServer, 500), httpErr(llm.ErrServiceUnavailable, 503), nil)
 	log := &attemptLog{}
 	r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", m)}, Callbacks: []llm.Callback{log.callback()},
-		CooldownTime: -1}, clk, WithRand(seqRand(0.5)))
+		DisableCooldowns: true}, clk, WithRand(seqRand(0.5)))
 	resp, err := r.Complete(context.Background(), userReq("g", "hi"))
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestRetryWithBackoffOnSingleDeployment(t *testing.T) {
 func TestRetriesExhausted(t *testing.T) {
 	clk := newFakeClock()
 	m := script("a", httpErr(llm.ErrInternalServer, 500))
-	r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", m)}, NumRetries: Int(3), CooldownTime: -1}, clk)
+	r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", m)}, NumRetries: Int(3), DisableCooldowns: true}, clk)
 	_, err := r.Complete(context.Background(), userReq("g", "hi"))
 	if !errors.Is(err, llm.ErrInternalServer) {
 		t.Fatalf("err = %v", err)
@@ -77,7 +77,7 @@ func TestFailoverDoesNotSleepWhenAHealthyDeploymentExists(t *testing.T) {
 func TestRetryPolicyPerKind(t *testing.T) {
 	clk := newFakeClock()
 	rl := script("a", &llm.Error{Kind: llm.ErrRateLimit, StatusCode: 429})
-	r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", rl)}, CooldownTime: -1,
+	r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", rl)}, DisableCooldowns: true,
 		RetryPolicy: map[llm.Kind]int{llm.ErrRateLimit: 4, llm.ErrBadRequest: 1}}, clk)
 	r.Complete(context.Background(), userReq("g", "hi"))
 	if rl.Calls() != 5 {
@@ -94,14 +94,14 @@ func TestRetryPolicyPerKind(t *testing.T) {
 	rl2 := script("c", &llm.Error{Kind: llm.ErrRateLimit, StatusCode: 429})
 	d := dep("g", "c", rl2)
 	d.NumRetries = Int(1)
-	r = newRouter(t, Config{Deployments: []Deployment{d}, CooldownTime: -1, RetryPolicy: map[llm.Kind]int{llm.ErrRateLimit: 4}}, clk)
+	r = newRouter(t, Config{Deployments: []Deployment{d}, DisableCooldowns: true, RetryPolicy: map[llm.Kind]int{llm.ErrRateLimit: 4}}, clk)
 	r.Complete(context.Background(), userReq("g", "hi"))
 	if rl2.Calls() != 2 {
 		t.Fatalf("deployment num_retries calls = %d, want 2", rl2.Calls())
 	}
 	// per call
 	rl3 := script("d", httpErr(llm.ErrInternalServer, 500))
-	r = newRouter(t, Config{Deployments: []Deployment{dep("g", "d", rl3)}, CooldownTime: -1}, clk)
+	r = newRouter(t, Config{Deployments: []Deployment{dep("g", "d", rl3)}, DisableCooldowns: true}, clk)
 	r.Complete(WithCallOptions(context.Background(), CallOptions{NumRetries: Int(0)}), userReq("g", "hi"))
 	if rl3.Calls() != 1 {
 		t.Fatalf("per-call num_retries calls = %d, want 1", rl3.Calls())
@@ -132,7 +132,7 @@ func TestNonRetryableErrors(t *testing.T) {
 				fakes = append(fakes, f)
 				deps = append(deps, dep("g", string(rune('a'+i)), f))
 			}
-			r := newRouter(t, Config{Deployments: deps, CooldownTime: -1}, clk)
+			r := newRouter(t, Config{Deployments: deps, DisableCooldowns: true}, clk)
 			_, err := r.Complete(context.Background(), userReq("g", "hi"))
 			if errKind(err) != tc.err.Kind {
 				t.Fatalf("err = %v", err)
@@ -368,7 +368,7 @@ func TestRetryBacksOffWhenOthersAreAtTheirLimit(t *testing.T) {
 	b := okModel("b", "b")
 	ds := []Deployment{dep("g", "a", a), dep("g", "b", b)}
 	ds[1].RPM = 1
-	r := newRouter(t, Config{Deployments: ds, Strategy: LeastBusy, CooldownTime: -1}, clk, WithRand(seqRand(0, 0.5)))
+	r := newRouter(t, Config{Deployments: ds, Strategy: LeastBusy, DisableCooldowns: true}, clk, WithRand(seqRand(0, 0.5)))
 	r.Complete(context.Background(), userReq("g", "hi")) // the tie goes to b, using its rpm
 	resp, err := r.Complete(context.Background(), userReq("g", "hi"))
 	if err != nil || resp.Deployment != "a" || resp.Attempts != 2 {

@@ -107,9 +107,12 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	}
 	switch {
 	case cfg.MaxFallbacks < 0:
-		r.maxFallbacks = 0
+		bad("MaxFallbacks", "must be >= 0 (0 is the default, %d), got %d; set DisableFallbacks to turn fallbacks off", DefaultMaxFallbacks, cfg.MaxFallbacks)
 	case cfg.MaxFallbacks > 0:
 		r.maxFallbacks = cfg.MaxFallbacks
+	}
+	if cfg.DisableFallbacks {
+		r.maxFallbacks = 0
 	}
 	if r.args.LatencyWindow < 0 || !finiteNonNeg(r.args.LatencyBuffer) || !finiteNonNeg(r.args.TimeoutPenalty) {
 		bad("StrategyArgs", "values must be finite and >= 0")
@@ -134,7 +137,10 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		r.retryAfterCap = cfg.RetryAfterCap
 	}
 	cooldown := DefaultCooldownTime
-	if cfg.CooldownTime != 0 {
+	switch {
+	case cfg.CooldownTime < 0:
+		bad("CooldownTime", "must be >= 0 (0 is the default, %s), got %s; set DisableCooldowns to turn cooldowns off", DefaultCooldownTime, cfg.CooldownTime)
+	case cfg.CooldownTime > 0:
 		cooldown = cfg.CooldownTime
 	}
 	if len(cfg.Deployments) == 0 {
@@ -164,6 +170,9 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		}
 		if !finiteNonNeg(dc.Weight) {
 			bad(field+".Weight", "must be a finite number >= 0, got %g%s", dc.Weight, where)
+		}
+		if dc.CooldownTime < 0 {
+			bad(field+".CooldownTime", "must be >= 0 (0 inherits the router's), got %s; set DisableCooldowns to turn cooldowns off%s", dc.CooldownTime, where)
 		}
 		if dc.Timeout < 0 || dc.StreamTimeout < 0 {
 			bad(field+".Timeout", "timeouts must be >= 0%s", where)
@@ -338,8 +347,11 @@ func (r *Router) buildDeployment(dc Deployment, cooldown time.Duration) (*deploy
 	if d.order == 0 {
 		d.order = 1
 	}
-	if dc.CooldownTime != 0 {
+	if dc.CooldownTime > 0 {
 		d.cooldownTime = dc.CooldownTime
+	}
+	if dc.DisableCooldowns || r.cfg.DisableCooldowns {
+		d.cooldownTime = 0
 	}
 	if d.timeout == 0 {
 		d.timeout = dc.Params.Timeout

@@ -28,7 +28,7 @@ import (
 // and "router_settings:" (or "litellm_settings:") with routing_strategy,
 // routing_strategy_args, num_retries, retry_policy, retry_after,
 // retry_after_cap, allowed_fails, allowed_fails_policy, cooldown_time,
-// fallbacks,
+// disable_cooldowns, disable_fallbacks, fallbacks,
 // context_window_fallbacks, content_policy_fallbacks, default_fallbacks,
 // max_fallbacks, enable_pre_call_checks, timeout (each request to a
 // deployment), call_timeout (a whole call with its retries and fallbacks),
@@ -278,6 +278,18 @@ func (d *decoder) duration(n *yaml.Node, field string) time.Duration {
 	return dur
 }
 
+// positiveDuration reads a duration for which 0 would be ambiguous: in
+// Go 0 is the default, in LiteLLM "off". An explicit 0 is refused with the
+// way to say "off" (off).
+func (d *decoder) positiveDuration(n *yaml.Node, field, off string) time.Duration {
+	before := len(d.errs)
+	dur := d.duration(n, field)
+	if dur == 0 && len(d.errs) == before {
+		d.fail(n, field, "0 is ambiguous (LiteLLM reads it as off, jedisos as the default %s): write %s to turn cooldowns off, or a positive duration", DefaultCooldownTime, off)
+	}
+	return dur
+}
+
 func parseDuration(v string) (time.Duration, error) {
 	s := strings.TrimSpace(v)
 	// scale converts f units to a Duration, refusing what no Duration holds.
@@ -453,11 +465,9 @@ func (d *decoder) params(n *yaml.Node, field string, dep *Deployment) {
 		case "max_parallel_requests":
 			dep.MaxParallelRequests = d.int(v, f)
 		case "cooldown_time":
-			if c := d.duration(v, f); c == 0 {
-				dep.CooldownTime = -1 // 0 disables cooldowns for this deployment
-			} else {
-				dep.CooldownTime = c
-			}
+			dep.CooldownTime = d.positiveDuration(v, f, "litellm_params.disable_cooldowns: true")
+		case "disable_cooldowns":
+			dep.DisableCooldowns = d.bool(v, f)
 		case "num_retries":
 			dep.NumRetries = Int(d.int(v, f))
 		case "input_cost_per_token":
@@ -603,15 +613,11 @@ func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 		case "allowed_fails_policy":
 			cfg.AllowedFailsPolicy = d.kindPolicy(v, f)
 		case "cooldown_time":
-			if c := d.duration(v, f); c == 0 {
-				cfg.CooldownTime = -1
-			} else {
-				cfg.CooldownTime = c
-			}
+			cfg.CooldownTime = d.positiveDuration(v, f, "disable_cooldowns: true")
 		case "disable_cooldowns":
-			if d.bool(v, f) {
-				cfg.CooldownTime = -1
-			}
+			cfg.DisableCooldowns = d.bool(v, f)
+		case "disable_fallbacks":
+			cfg.DisableFallbacks = d.bool(v, f)
 		case "fallbacks":
 			cfg.Fallbacks = d.fallbacks(v, f)
 		case "context_window_fallbacks":
@@ -621,9 +627,10 @@ func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 		case "default_fallbacks":
 			cfg.DefaultFallbacks = d.strList(v, f)
 		case "max_fallbacks":
+			before := len(d.errs)
 			cfg.MaxFallbacks = d.int(v, f)
-			if cfg.MaxFallbacks == 0 {
-				cfg.MaxFallbacks = -1
+			if cfg.MaxFallbacks == 0 && len(d.errs) == before {
+				d.fail(v, f, "0 is ambiguous (LiteLLM reads it as no fallbacks, jedisos as the default %d): write disable_fallbacks: true, or a positive number", DefaultMaxFallbacks)
 			}
 		case "enable_pre_call_checks":
 			cfg.EnablePreCallChecks = d.bool(v, f)
