@@ -227,6 +227,9 @@ func (c *call) noDeployment(g *group, rs reasons, now time.Time) error {
 	if rs.unavailable > 0 {
 		parts = append(parts, fmt.Sprintf("%d unavailable (%s)", rs.unavailable, rs.unavailableErr.Message))
 	}
+	if rs.busy > 0 {
+		parts = append(parts, fmt.Sprintf("%d at their max_parallel_requests", rs.busy))
+	}
 	msg := fmt.Sprintf("no deployments available for model group %q: %s", g.name, strings.Join(parts, ", "))
 	if retry > 0 {
 		msg += fmt.Sprintf("; try again in %s", retry.Round(time.Millisecond))

@@ -244,3 +244,20 @@ func ExampleStrategy() {
 	// from standard
 	// from standard
 }
+
+// Pick tells which deployment would answer now, without calling it.
+func ExampleRouter_Pick() {
+	r, err := router.New(router.Config{
+		Deployments: []router.Deployment{
+			{Group: "chat", ID: "primary", Order: 1, Params: llm.Params{Model: "gpt-4o"}, Model: answer("hi")},
+			{Group: "chat", ID: "backup", Order: 2, Params: llm.Params{Model: "claude-sonnet-4-5"}, Model: answer("hi")},
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	st, err := r.Pick(context.Background(), &llm.Request{Model: "chat", Messages: []llm.Message{llm.User("Hello")}})
+	fmt.Println(st.ID, st.Model, err)
+	// Output: primary gpt-4o <nil>
+}

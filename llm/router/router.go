@@ -453,21 +453,26 @@ func (r *Router) Status() []DeploymentStatus {
 		g := r.groups[name]
 		g.mu.Lock()
 		for _, d := range g.deps {
-			d.rollMinute(minute)
-			s := DeploymentStatus{ID: d.id, Group: d.group, Model: d.modelName, Provider: d.provider,
-				InFlight: d.inFlight, Requests: d.minuteReqs, Failures: d.minuteFails, RPM: d.rpmUsed, TPM: d.tpmUsed,
-				Latency: d.latency()}
-			if d.unavailable != nil {
-				s.Unavailable = d.unavailable
-			}
-			if d.cooldownUntil.After(now) {
-				s.CooldownUntil = d.cooldownUntil
-			}
-			out = append(out, s)
+			out = append(out, d.statusLocked(now, minute))
 		}
 		g.mu.Unlock()
 	}
 	return out
+}
+
+// statusLocked snapshots d. Caller holds the group's mutex.
+func (d *deployment) statusLocked(now time.Time, minute int64) DeploymentStatus {
+	d.rollMinute(minute)
+	s := DeploymentStatus{ID: d.id, Group: d.group, Model: d.modelName, Provider: d.provider,
+		InFlight: d.inFlight, Requests: d.minuteReqs, Failures: d.minuteFails, RPM: d.rpmUsed, TPM: d.tpmUsed,
+		Latency: d.latency()}
+	if d.cooldownUntil.After(now) {
+		s.CooldownUntil = d.cooldownUntil
+	}
+	if d.unavailable != nil {
+		s.Unavailable = d.unavailable
+	}
+	return s
 }
 
 // Spend returns the spend of the whole router (in the current budget
