@@ -114,7 +114,7 @@ func (r *Router) invoke(ctx context.Context, g *group, d *deployment, req *llm.R
 			}
 			now := r.clock.Now()
 			if res.resp != nil {
-				r.spend(d, now, d.cost(res.resp.Usage, res.resp.Cost))
+				r.spend(context.Background(), d, now, d.cost(res.resp.Usage, res.resp.Cost))
 			}
 			g.mu.Lock()
 			d.inFlight--

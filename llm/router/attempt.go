@@ -292,7 +292,7 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 		if cancel != nil {
 			cancel(nil)
 		}
-		r.succeeded(g, d, c, resp, start, end)
+		r.succeeded(ctx, g, d, c, resp, start, end)
 		if info != nil {
 			info.End = end
 			r.callbacks.Success(ctx, info, resp)
@@ -308,10 +308,10 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 			oe.Message += "; the model did not return after its context ended: its call was abandoned and finishes in the background"
 		}
 	}
-	r.failed(g, d, c, cause, end, !abandoned)
+	r.failed(ctx, g, d, c, cause, end, !abandoned)
 	if oe, ok := out.(*llm.Error); ok && oe.Partial != nil {
 		// tokens of a broken stream are billed too
-		r.spend(d, end, oe.Partial.Cost)
+		r.spend(ctx, d, end, oe.Partial.Cost)
 	}
 	if info != nil {
 		info.End = end
@@ -423,7 +423,7 @@ func (r *Router) signalLocked(g *group) {
 }
 
 // succeeded records a success and completes the response's fields.
-func (r *Router) succeeded(g *group, d *deployment, c *call, resp *llm.Response, start, end time.Time) {
+func (r *Router) succeeded(ctx context.Context, g *group, d *deployment, c *call, resp *llm.Response, start, end time.Time) {
 	resp.Deployment = d.id
 	if resp.Model == "" {
 		resp.Model = d.modelName
@@ -453,14 +453,18 @@ func (r *Router) succeeded(g *group, d *deployment, c *call, resp *llm.Response,
 	}
 	r.signalLocked(g)
 	g.mu.Unlock()
-	r.spend(d, end, resp.Cost)
+	r.spend(ctx, d, end, resp.Cost)
 }
 
 // spend adds cost to the router's budget and to d's provider budget.
-func (r *Router) spend(d *deployment, now time.Time, cost float64) {
-	r.budget.add(now, cost)
+func (r *Router) spend(ctx context.Context, d *deployment, now time.Time, cost float64) {
+	if reached, spent, reset := r.budget.add(now, cost); reached {
+		r.emit(ctx, &BudgetReached{At: now, Scope: "router", Spent: spent, Limit: r.budget.limit, ResetIn: reset})
+	}
 	if b := r.providerBudgets[d.provider]; b != nil {
-		b.add(now, cost)
+		if reached, spent, reset := b.add(now, cost); reached {
+			r.emit(ctx, &BudgetReached{At: now, Scope: "provider " + d.provider, Spent: spent, Limit: b.limit, ResetIn: reset})
+		}
 	}
 }
 
@@ -484,15 +488,24 @@ func cooldownEligible(e *llm.Error) bool {
 // failed records a failure of d and cools it down when the rules say so.
 // release frees the in-flight slot; an abandoned attempt keeps it until
 // its Completer returns.
-func (r *Router) failed(g *group, d *deployment, c *call, e *llm.Error, now time.Time, release bool) {
+func (r *Router) failed(ctx context.Context, g *group, d *deployment, c *call, e *llm.Error, now time.Time, release bool) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
+	ev := r.failedLocked(g, d, e, now, release)
+	g.mu.Unlock()
+	if ev != nil && len(r.services) > 0 {
+		r.cooldownStarted(ctx, g, d, ev)
+	}
+}
+
+// failedLocked does failed's work under the group's lock; it returns the
+// cooldown it started, if any.
+func (r *Router) failedLocked(g *group, d *deployment, e *llm.Error, now time.Time, release bool) *CooldownStarted {
 	if release {
 		d.inFlight--
 		r.signalLocked(g)
 	}
 	if e == nil {
-		return
+		return nil
 	}
 	d.rollMinute(now.Unix() / 60)
 	d.minuteFails++
@@ -500,7 +513,7 @@ func (r *Router) failed(g *group, d *deployment, c *call, e *llm.Error, now time
 		d.addLatency(r.args.TimeoutPenalty, r.args.LatencyWindow)
 	}
 	if d.cooldownTime <= 0 || !cooldownEligible(e) {
-		return
+		return nil
 	}
 	ttl := d.cooldownTime
 	multi := len(g.deps) > 1
@@ -537,8 +550,10 @@ func (r *Router) failed(g *group, d *deployment, c *call, e *llm.Error, now time
 			cool = true
 		}
 	}
-	if cool {
-		d.cooldownUntil = now.Add(ttl)
-		d.fails = d.fails[:0]
+	if !cool {
+		return nil
 	}
+	d.cooldownUntil = now.Add(ttl)
+	d.fails = d.fails[:0]
+	return &CooldownStarted{At: now, Until: d.cooldownUntil, Group: d.group, Deployment: d.id, Model: d.modelName, Cause: e}
 }

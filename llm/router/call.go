@@ -126,6 +126,7 @@ func (r *Router) Complete(ctx context.Context, req *llm.Request) (*llm.Response,
 		chain = r.cfg.DefaultFallbacks
 	}
 	orig := err
+	from := name
 	var notes []string
 	c.chain = chain
 	for _, fb := range chain {
@@ -137,6 +138,10 @@ func (r *Router) Complete(ctx context.Context, req *llm.Request) (*llm.Response,
 			continue
 		}
 		c.depth++
+		if len(r.services) > 0 {
+			r.emit(ctx, &FallbackTaken{At: r.clock.Now(), From: from, To: fb, Depth: c.depth, Err: err})
+		}
+		from = fb
 		resp, err = c.runGroup(ctx, g, c.depth)
 		if err == nil {
 			return c.finish(resp), nil

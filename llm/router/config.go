@@ -218,6 +218,10 @@ type Config struct {
 
 	// Callbacks observe every attempt.
 	Callbacks []llm.Callback
+	// ServiceCallbacks observe service events: cooldowns starting and
+	// ending, deployments unavailable, budgets reached, fallbacks taken
+	// (LiteLLM's service_callback).
+	ServiceCallbacks []ServiceCallback
 }
 
 // Int returns a pointer to n, for the optional integer fields of Config and

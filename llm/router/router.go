@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -41,8 +42,9 @@ type Router struct {
 	budget          *budgetState
 	providerBudgets map[string]*budgetState
 
-	logger *slog.Logger
-	bg     background
+	logger   *slog.Logger
+	bg       background
+	services []ServiceCallback
 }
 
 // New validates cfg and builds a Router. Deployments without a Model are
@@ -73,6 +75,7 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		args:         cfg.StrategyArgs,
 		budget:       &budgetState{},
 		logger:       o.logger,
+		services:     slices.DeleteFunc(slices.Clone(cfg.ServiceCallbacks), func(cb ServiceCallback) bool { return cb == nil }),
 	}
 	var errs []error
 	bad := func(field, format string, a ...any) {
@@ -282,6 +285,8 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		d := u.d
 		o.logger.Warn("router: deployment unavailable; calls fall back to other deployments",
 			"group", d.group, "deployment", d.id, "model", d.modelName, "error", d.unavailable.Message)
+		r.emit(context.Background(), &DeploymentUnavailable{At: r.clock.Now(), Group: d.group, Deployment: d.id,
+			Model: d.modelName, Err: d.unavailable})
 	}
 	return r, nil
 }
