@@ -100,3 +100,38 @@ func BenchmarkFailover(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCacheHit: a routed call answered from the in-memory response
+// cache (the key computed from the request, the stored answer copied),
+// against calling the model directly in the same run.
+func BenchmarkCacheHit(b *testing.B) {
+	ctx := context.Background()
+	b.Run("direct", func(b *testing.B) {
+		var m llm.Completer = benchModel{}
+		req := benchRequest()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := m.Complete(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("memory", func(b *testing.B) {
+		r, err := New(Config{Cache: NewMemoryCache(MemoryCacheConfig{}),
+			Deployments: []Deployment{{Group: "g1", ID: "d", Model: benchModel{}, Params: llm.Params{Model: "bench/model"}}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := benchRequest()
+		if _, err := r.Complete(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := r.Complete(ctx, req)
+			if err != nil || !resp.CacheHit {
+				b.Fatalf("resp %+v err %v", resp, err)
+			}
+		}
+	})
+}

@@ -18,6 +18,13 @@ type CallOptions struct {
 	NumRetries *int
 	// WaitForCooldown overrides Config.WaitForCooldown for this call.
 	WaitForCooldown *bool
+	// NoCache skips the response cache's lookup: the call is answered
+	// fresh (and the fresh answer stored, unless NoStore). LiteLLM's
+	// cache={"no-cache": True}.
+	NoCache bool
+	// NoStore keeps this call's answer out of the response cache.
+	// LiteLLM's cache={"no-store": True}.
+	NoStore bool
 }
 
 type callOptionsKey struct{}
@@ -93,15 +100,28 @@ func (r *Router) Complete(ctx context.Context, req *llm.Request) (*llm.Response,
 	if c.req.Stream != nil {
 		c.stream = &streamState{r: r, user: c.req.Stream}
 	}
+	name := c.req.Model
+	if name == "" {
+		name = r.cfg.DefaultGroup
+	}
+	var cacheKey string
+	if r.cache != nil && !(c.opts.NoCache && c.opts.NoStore) {
+		cacheKey = CacheKey(name, c.req)
+	}
+	if cacheKey != "" && !c.opts.NoCache {
+		resp, ok, err := c.fromCache(ctx, cacheKey)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return c.finish(resp), nil
+		}
+	}
 	if spent, reset, over := r.budget.exceeded(c.start); over {
 		return nil, &llm.Error{Kind: llm.ErrBudgetExceeded, Message: "router budget exhausted before the call",
 			Err: &BudgetError{Scope: "router", Spent: spent, Limit: r.budget.limit, ResetIn: reset}}
 	}
 
-	name := c.req.Model
-	if name == "" {
-		name = r.cfg.DefaultGroup
-	}
 	var (
 		resp  *llm.Response
 		err   error
@@ -110,7 +130,7 @@ func (r *Router) Complete(ctx context.Context, req *llm.Request) (*llm.Response,
 	if g := r.groups[name]; g != nil {
 		resp, err = c.runGroup(ctx, g, 0)
 		if err == nil {
-			return c.finish(resp), nil
+			return c.answer(ctx, cacheKey, resp), nil
 		}
 		if c.stop || c.opts.DisableFallbacks {
 			return nil, err
@@ -144,7 +164,7 @@ func (r *Router) Complete(ctx context.Context, req *llm.Request) (*llm.Response,
 		from = fb
 		resp, err = c.runGroup(ctx, g, c.depth)
 		if err == nil {
-			return c.finish(resp), nil
+			return c.answer(ctx, cacheKey, resp), nil
 		}
 		notes = append(notes, fmt.Sprintf("%s: %s", fb, kindOf(err)))
 		if c.stop {
@@ -249,6 +269,16 @@ func (c *call) hasFallbacks(group string, err error) bool {
 		}
 	}
 	return false
+}
+
+// answer finishes a fresh answer and stores it in the cache under key
+// (when key is set).
+func (c *call) answer(ctx context.Context, key string, resp *llm.Response) *llm.Response {
+	resp = c.finish(resp)
+	if key != "" && !c.opts.NoStore {
+		c.toCache(ctx, key, resp)
+	}
+	return resp
 }
 
 // finish stamps the routed call's totals on the response.

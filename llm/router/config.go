@@ -218,6 +218,11 @@ type Config struct {
 
 	// Callbacks observe every attempt.
 	Callbacks []llm.Callback
+	// Cache, when set, answers repeated requests without calling a
+	// provider (see Cache; NewMemoryCache, or routerredis.NewCache to share
+	// answers across processes).
+	Cache Cache
+
 	// ServiceCallbacks observe service events: cooldowns starting and
 	// ending, deployments unavailable, budgets reached, fallbacks taken
 	// (LiteLLM's service_callback).

@@ -45,6 +45,7 @@ type Router struct {
 	logger   *slog.Logger
 	bg       background
 	services []ServiceCallback
+	cache    Cache
 }
 
 // New validates cfg and builds a Router. Deployments without a Model are
@@ -75,6 +76,7 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		args:         cfg.StrategyArgs,
 		budget:       &budgetState{},
 		logger:       o.logger,
+		cache:        cfg.Cache,
 		services:     slices.DeleteFunc(slices.Clone(cfg.ServiceCallbacks), func(cb ServiceCallback) bool { return cb == nil }),
 	}
 	var errs []error
