@@ -41,7 +41,9 @@ func TestCacheKeyFields(t *testing.T) {
 		func(r *llm.Request) { r.Messages[1].ReasoningContent = "think" },
 		func(r *llm.Request) { r.Messages[1].ToolCalls = []llm.ToolCall{{ID: "1", Name: "f", Arguments: "{}"}} },
 		func(r *llm.Request) { r.Messages = r.Messages[:1] },
-		func(r *llm.Request) { r.Tools = []llms.Tool{{Type: "function", Function: &llms.FunctionDefinition{Name: "f"}}} },
+		func(r *llm.Request) {
+			r.Tools = []llms.Tool{{Type: "function", Function: &llms.FunctionDefinition{Name: "f"}}}
+		},
 		func(r *llm.Request) { r.ToolChoice = "required" },
 		func(r *llm.Request) { r.Temperature = Float(0) },
 		func(r *llm.Request) { r.MaxTokens = 5 },
