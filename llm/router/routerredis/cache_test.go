@@ -42,7 +42,7 @@ func TestRedisCacheSharedByTwoRouters(t *testing.T) {
 		Usage: llmtest.Usage{Prompt: 20, Completion: 5}})
 	newRouter := func() *router.Router {
 		r, err := router.New(router.Config{
-			Cache: routerredis.NewCache(c, routerredis.CacheOptions{Prefix: prefix, TTL: time.Minute}),
+			Cache:       routerredis.NewCache(c, routerredis.CacheOptions{Prefix: prefix, TTL: time.Minute}),
 			Deployments: []router.Deployment{{Group: "chat", Params: llm.Params{Model: "gpt-4o", APIKey: "sk-test-1", APIBase: srv.APIBase()}}},
 		})
 		if err != nil {
@@ -122,4 +122,6 @@ func TestRedisCacheDownIsAMiss(t *testing.T) {
 
 type completer func(context.Context, *llm.Request) (*llm.Response, error)
 
-func (f completer) Complete(ctx context.Context, req *llm.Request) (*llm.Response, error) { return f(ctx, req) }
+func (f completer) Complete(ctx context.Context, req *llm.Request) (*llm.Response, error) {
+	return f(ctx, req)
+}
