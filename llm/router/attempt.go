@@ -135,6 +135,7 @@ func (c *call) acquire(ctx context.Context, g *group, failed []*deployment) (*de
 		c.tokens = countTokens(r.encoding, c.req)
 		c.counted = true
 	}
+	sharedTries := 0
 	for first := true; ; first = false {
 		if ctx.Err() != nil {
 			return nil, time.Time{}, c.ctxError(ctx, nil)
@@ -146,6 +147,29 @@ func (c *call) acquire(ctx context.Context, g *group, failed []*deployment) (*de
 		c.hint = time.Time{}
 		g.mu.Lock()
 		d, rs := r.selectLocked(g, c, failed, now)
+		if d != nil && r.shared != nil && !c.sharedDown {
+			if sharedTries == 4 {
+				g.mu.Unlock()
+				return nil, time.Time{}, &llm.Error{Kind: llm.ErrRateLimit, Model: g.name, Err: ErrNoDeployments,
+					Message: fmt.Sprintf("no deployments available for model group %q: the shared state refused every deployment (other replicas use their limits)", g.name)}
+			}
+			cands := r.sharedCandidatesLocked(g, c, failed, now, d)
+			g.mu.Unlock()
+			sharedTries++
+			got, err := c.acquireShared(ctx, g, cands, now)
+			if err == nil {
+				r.shared.down.Store(false)
+				if got != nil {
+					return got, now, nil
+				}
+				continue // refused: look again with the shared view
+			}
+			if !r.shared.down.Swap(true) {
+				r.logger.Warn("router: shared state unreachable; routing on the local view until it answers", "error", err)
+			}
+			c.sharedDown = true
+			continue
+		}
 		if d != nil {
 			d.inFlight++
 			d.rpmUsed++
@@ -410,8 +434,12 @@ func (r *Router) release(g *group, d *deployment, tokens int, unsent bool) {
 		d.tpmUsed -= tokens
 		d.minuteReqs--
 	}
+	minute := d.minute
 	r.signalLocked(g)
 	g.mu.Unlock()
+	if unsent && r.shared != nil {
+		r.shared.owe(StateUpdate{ID: d.id, Minute: minute, Requests: -1, Tokens: -tokens})
+	}
 }
 
 // signalLocked wakes callers waiting for a free slot. Caller holds g.mu.
@@ -444,10 +472,14 @@ func (r *Router) succeeded(ctx context.Context, g *group, d *deployment, c *call
 	g.mu.Lock()
 	d.inFlight--
 	d.rollMinute(end.Unix() / 60)
+	extra := u.CompletionTokens
 	if u.PromptTokens > c.tokens {
-		d.tpmUsed += u.PromptTokens - c.tokens
+		extra += u.PromptTokens - c.tokens
 	}
-	d.tpmUsed += u.CompletionTokens
+	d.tpmUsed += extra
+	if r.shared != nil && extra > 0 {
+		r.shared.owe(StateUpdate{ID: d.id, Minute: d.minute, Tokens: extra})
+	}
 	if r.strategy == LatencyBased {
 		d.addLatency(sample, r.args.LatencyWindow)
 	}
@@ -492,7 +524,16 @@ func (r *Router) failed(ctx context.Context, g *group, d *deployment, c *call, e
 	g.mu.Lock()
 	ev := r.failedLocked(g, d, e, now, release)
 	g.mu.Unlock()
-	if ev != nil && len(r.services) > 0 {
+	if ev == nil {
+		return
+	}
+	if r.shared != nil {
+		// every replica must skip it at once
+		if err := r.shared.s.Update(ctx, []StateUpdate{{ID: d.id, Minute: now.Unix() / 60, CooldownUntil: ev.Until}}); err != nil {
+			r.logger.Warn("router: cannot share a cooldown", "deployment", d.id, "error", err)
+		}
+	}
+	if len(r.services) > 0 {
 		r.cooldownStarted(ctx, g, d, ev)
 	}
 }

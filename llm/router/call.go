@@ -55,6 +55,9 @@ type call struct {
 	wait     bool // wait for cooldowns
 	stream   *streamState
 	capped   bool // the last failure's Retry-After was over the cap
+	// sharedDown: the shared state failed during this call, which routes
+	// on the local view from then on
+	sharedDown bool
 	// stop is set when the call must end now: the caller's stream callback
 	// failed, an input callback rejected the call, a stream was interrupted,
 	// the call's context ended or the router budget ran out.

@@ -223,6 +223,11 @@ type Config struct {
 	// answers across processes).
 	Cache Cache
 
+	// SharedState, when set, shares cooldowns and RPM/TPM usage with every
+	// Router using the same store (see SharedState; NewMemoryState, or
+	// routerredis.NewState for replicas in several processes).
+	SharedState SharedState
+
 	// ServiceCallbacks observe service events: cooldowns starting and
 	// ending, deployments unavailable, budgets reached, fallbacks taken
 	// (LiteLLM's service_callback).

@@ -40,6 +40,15 @@
 // (models: primary/fallback1/... and settings:) and LiteLLM's model_list with
 // router_settings.
 //
+// Opt-in extras: a response cache (Config.Cache: NewMemoryCache, or Redis
+// through package routerredis) answers repeated requests without calling a
+// provider; a shared state (Config.SharedState: NewMemoryState, or
+// routerredis.NewState) makes several Routers, in one process or many,
+// respect one set of cooldowns and RPM/TPM limits; service callbacks
+// (Config.ServiceCallbacks) report cooldowns, unavailable deployments,
+// budgets and fallbacks; Router.Pick tells which deployment would serve a
+// request now.
+//
 // Time and randomness are injectable (WithClock, WithRand), so every routing
 // decision is deterministic under test.
 package router

@@ -46,6 +46,7 @@ type Router struct {
 	bg       background
 	services []ServiceCallback
 	cache    Cache
+	shared   *shared
 }
 
 // New validates cfg and builds a Router. Deployments without a Model are
@@ -278,6 +279,9 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	if cfg.SharedState != nil {
+		r.shared = &shared{s: cfg.SharedState}
 	}
 	if r.cfg.DefaultGroup == "" {
 		r.cfg.DefaultGroup = r.names[0]
