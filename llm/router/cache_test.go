@@ -161,3 +161,24 @@ func TestMemoryCacheLRUAndTTL(t *testing.T) {
 		t.Fatal("entries outlived their TTL")
 	}
 }
+
+// LiteLLM's litellm_settings cache: true builds the in-memory cache.
+func TestYAMLCache(t *testing.T) {
+	cfg, err := router.ParseConfig("c.yaml", []byte(`model_list:
+- model_name: g
+  litellm_params: {model: gpt-4o, api_key: k}
+litellm_settings:
+  cache: true
+  cache_params: {type: local, ttl: 600, max_entries: 10}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cfg.Cache.(*router.MemoryCache); !ok {
+		t.Fatalf("cache %T", cfg.Cache)
+	}
+	_, err = router.ParseConfig("c.yaml", []byte("model_list:\n- model_name: g\n  litellm_params: {model: gpt-4o, api_key: k}\nrouter_settings:\n  cache: true\n  cache_params: {type: redis, host: localhost}\n"))
+	if err == nil || !strings.Contains(err.Error(), `cache type "redis" is set up in Go`) {
+		t.Fatalf("redis in YAML: %v", err)
+	}
+}

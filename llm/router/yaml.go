@@ -32,7 +32,8 @@ import (
 // context_window_fallbacks, content_policy_fallbacks, default_fallbacks,
 // max_fallbacks, enable_pre_call_checks, timeout (each request to a
 // deployment), call_timeout (a whole call with its retries and fallbacks),
-// stream_timeout, wait_for_cooldown, default_group, max_budget,
+// stream_timeout, wait_for_cooldown, default_group, cache and cache_params
+// (type local, ttl, max_entries: a MemoryCache), max_budget,
 // budget_duration and provider_budget_config.
 //
 // A string value "os.environ/NAME" is read from the environment variable
@@ -575,6 +576,11 @@ func (d *decoder) fallbacks(n *yaml.Node, field string) map[string][]string {
 func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 	var budget Budget
 	var budgetNode *yaml.Node
+	var (
+		cacheOn                bool
+		cacheNode, cacheParams *yaml.Node
+		cacheCfg               MemoryCacheConfig
+	)
 	d.each(n, section, func(key string, k, v *yaml.Node) {
 		f := join(section, key)
 		switch key {
@@ -676,10 +682,35 @@ func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 			cfg.Temperature = Float(d.float(v, f))
 		case "max_tokens":
 			cfg.MaxTokens = d.int(v, f)
+		case "cache":
+			cacheOn, cacheNode = d.bool(v, f), v
+		case "cache_params":
+			cacheParams = v
+			d.each(v, f, func(ck string, ckn, cv *yaml.Node) {
+				cf := join(f, ck)
+				switch ck {
+				case "type":
+					if t := d.str(cv, cf); t != "local" && t != "memory" && t != "" {
+						d.fail(cv, cf, "cache type %q is set up in Go (Config.Cache, e.g. routerredis.NewCache for redis); YAML builds the local cache only", t)
+					}
+				case "ttl":
+					cacheCfg.TTL = d.duration(cv, cf)
+				case "max_entries", "max_size":
+					cacheCfg.MaxEntries = d.int(cv, cf)
+				default:
+					d.fail(ckn, cf, "unknown cache parameter (want type: local, ttl or max_entries)")
+				}
+			})
 		default:
 			d.fail(k, f, "unknown router setting")
 		}
 	})
+	switch {
+	case cacheOn:
+		cfg.Cache = NewMemoryCache(cacheCfg)
+	case cacheParams != nil && cacheNode == nil:
+		d.fail(cacheParams, join(section, "cache"), "cache_params without cache: true")
+	}
 	if budgetNode != nil {
 		if budget.MaxBudget <= 0 {
 			d.fail(budgetNode, join(section, "max_budget"), "missing or zero: a router budget needs a positive max_budget")
