@@ -16,6 +16,8 @@ import (
 // cannot take the call, its fallback chain (the returned status's Group
 // says which group answered). With a random strategy (simple-shuffle, ties
 // of the others) the result is one draw: the call itself draws again.
+// With a SharedState, Pick reads this Router's last view of it and makes
+// no round trip; the call's reservation is what counts.
 //
 // When no deployment could serve, the error is the one the call would
 // fail with before sending anything: llm.ErrRateLimit wrapping
