@@ -185,7 +185,12 @@ type durableRun[S any] struct {
 	thread string
 	mode   Durability
 
-	cpID    string
+	cpID string
+	// base is the thread's latest saved checkpoint (or the one queued last
+	// under DurabilityAsync): the next Put must build on it, so a run that
+	// lost a race with another run on the thread gets state.ErrConflict
+	// instead of overwriting its history.
+	base    string
 	since   int
 	full    int
 	resumed bool
@@ -309,6 +314,14 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		copy(r.joinSeen, ex.Joins)
 	}
 	dr.cpID, dr.since, dr.full = cp.ID, ex.Since, ex.Full
+	dr.base = cp.ID
+	if r.cfg.from != "" {
+		latest, err := d.cp.Get(dr.ctx, dr.thread, "")
+		if err != nil {
+			return in, fmt.Errorf("graph: load thread %q: %w", dr.thread, err)
+		}
+		dr.base = latest.ID
+	}
 	r.step = cp.Step
 	// The step limit bounds this run, not the thread's earlier runs.
 	r.limit = r.step + r.maxSteps
@@ -446,7 +459,7 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 	if err != nil {
 		return fmt.Errorf("graph: checkpoint id: %w", err)
 	}
-	cp := state.Checkpoint{ThreadID: dr.thread, ID: id.String(), ParentID: parent, Step: r.step, Source: source, CreatedAt: time.Now().UTC(), Delta: delta}
+	cp := state.Checkpoint{ThreadID: dr.thread, ID: id.String(), ParentID: parent, Base: dr.base, Step: r.step, Source: source, CreatedAt: time.Now().UTC(), Delta: delta}
 	for _, t := range r.cur {
 		task := state.Task{Node: c.nodes[t.node].name}
 		if t.send {
@@ -482,10 +495,12 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 		clear(dr.exitRun)
 	case DurabilityAsync:
 		dr.enqueue(func() error { return dr.d.cp.Put(dr.sctx, cp) })
+		dr.base = cp.ID
 	default:
 		if err := dr.d.cp.Put(dr.sctx, cp); err != nil {
 			return fmt.Errorf("graph: save checkpoint of thread %q at step %d: %w", dr.thread, r.step, err)
 		}
+		dr.base = cp.ID
 	}
 	if r.kinds&EventCheckpoint != 0 && !r.emit(Event[S]{Kind: EventCheckpoint, Step: r.step, Checkpoint: cp.ID}) {
 		return errStopped
@@ -734,6 +749,10 @@ func (dr *durableRun[S]) finish(final S, err error) error {
 	case DurabilityExit:
 		if dr.exitCP != nil {
 			cp := *dr.exitCP
+			// The checkpoints between the run's start and its end were never
+			// saved: the saved one's parent is the thread's latest saved
+			// checkpoint, which it must still build on.
+			cp.ParentID, cp.Base = dr.base, dr.base
 			b, eerr := dr.r.c.plan.EncodeState(&dr.exitSt)
 			if eerr == nil {
 				cp.Snapshot, cp.Delta = b, nil

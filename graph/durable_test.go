@@ -470,7 +470,10 @@ func TestCorruptCheckpoint(t *testing.T) {
 	if !errors.Is(err, state.ErrCorrupt) || !strings.Contains(err.Error(), `"renamed"`) {
 		t.Fatalf("incompatible: %v", err)
 	}
-	if err := mem.Put(ctx, state.Checkpoint{ThreadID: "bad3", ID: "orphan", ParentID: "gone", Source: "loop"}); err != nil {
+	if err := mem.Put(ctx, state.Checkpoint{ThreadID: "bad3", ID: "root", Source: "input", Snapshot: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mem.Put(ctx, state.Checkpoint{ThreadID: "bad3", ID: "orphan", ParentID: "gone", Base: "root", Source: "loop"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.State(ctx, "bad3")

@@ -214,7 +214,7 @@ func (c *Compiled[S]) UpdateState(ctx context.Context, thread, asNode string, va
 			r.cur = append(r.cur, tk)
 		}
 	}
-	dr := &durableRun[S]{d: c.dur, r: r, ctx: ctx, sctx: ctx, thread: thread, mode: DurabilitySync, since: ex.Since, full: ex.Full}
+	dr := &durableRun[S]{d: c.dur, r: r, ctx: ctx, sctx: ctx, thread: thread, mode: DurabilitySync, since: ex.Since, full: ex.Full, base: cp.ID}
 	if err := dr.checkpoint(sourceUpdate, cp.ID, delta, len(delta), false); err != nil {
 		return "", err
 	}

@@ -14,6 +14,38 @@ var ErrNotFound = errors.New("state: checkpoint not found")
 // ErrCorrupt is matched (errors.Is) by a *CorruptError.
 var ErrCorrupt = errors.New("state: corrupt or incompatible checkpoint")
 
+// ErrConflict is matched (errors.Is) by a *StaleError: a Put that did
+// not build on the thread's latest checkpoint, because another run (in this
+// process or another) saved one first.
+var ErrConflict = errors.New("state: thread changed by another run")
+
+// StaleError reports a Put refused because the thread's latest
+// checkpoint is not the one the writer built on. Nothing was saved.
+type StaleError struct {
+	ThreadID     string
+	CheckpointID string
+	// Base is the latest checkpoint the writer expected ("" for none).
+	Base string
+	// Latest is the thread's latest checkpoint at the time of the Put (""
+	// for none), when the store could tell.
+	Latest string
+}
+
+// Error names the thread and both checkpoints.
+func (e *StaleError) Error() string {
+	want, got := e.Base, e.Latest
+	if want == "" {
+		want = "none"
+	}
+	if got == "" {
+		got = "none"
+	}
+	return fmt.Sprintf("state: checkpoint %q of thread %q was not saved: it builds on checkpoint %s, but the thread's latest is %s (another run saved first; load the thread again and retry)", e.CheckpointID, e.ThreadID, want, got)
+}
+
+// Is matches ErrConflict.
+func (e *StaleError) Is(target error) bool { return target == ErrConflict }
+
 // CorruptError reports a stored checkpoint that cannot be read back.
 type CorruptError struct {
 	ThreadID     string
@@ -46,6 +78,13 @@ type Checkpoint struct {
 	// ID is unique and sorts in creation order within a thread.
 	ID       string
 	ParentID string
+	// Base is the id of the thread's latest checkpoint that the writer built
+	// on; "" means ParentID. Put saves the checkpoint only if the thread's
+	// latest is still Base (none when Base and ParentID are both empty), and
+	// fails with a *StaleError otherwise. It differs from ParentID for a
+	// fork from an older checkpoint and when the checkpoints in between were
+	// never saved. Stores do not keep it.
+	Base string
 	// Step is the number of steps the run had completed.
 	Step int
 	// Source says how the checkpoint came about: "input", "loop", "update"
@@ -114,8 +153,17 @@ type ListOptions struct {
 // Checkpointer stores checkpoints and task writes by thread. Implementations
 // must be safe for concurrent use and must never lose what a successful call
 // saved.
+//
+// A thread's checkpoints form a history in which each new checkpoint builds
+// on the latest one: Put is a compare-and-set on the thread's latest
+// checkpoint (see Checkpoint.Base), so two runs writing one thread at once,
+// in one process or several, never interleave or overwrite each other; the
+// later one gets an error matching ErrConflict.
 type Checkpointer interface {
-	// Put saves a checkpoint. Saving an existing (thread, id) replaces it.
+	// Put saves a checkpoint as the thread's new latest one, atomically
+	// checking that the thread's latest is cp.Base (or cp.ParentID when Base
+	// is empty). Otherwise, and when the id already exists, it saves nothing
+	// and returns an error matching ErrConflict.
 	Put(ctx context.Context, cp Checkpoint) error
 	// PutWrites saves the writes of one task of checkpoint checkpointID's
 	// next step, replacing an earlier entry for the same task.
@@ -127,4 +175,18 @@ type Checkpointer interface {
 	Writes(ctx context.Context, threadID, checkpointID string) ([]TaskWrites, error)
 	// List returns a thread's checkpoints, newest first.
 	List(ctx context.Context, threadID string, opts ListOptions) ([]Checkpoint, error)
+	// DeleteThread removes a thread with all its checkpoints and writes, for
+	// retention and privacy requests. Deleting a thread that does not exist
+	// is not an error. Afterwards Get reports ErrNotFound and a new run
+	// starts the thread afresh.
+	DeleteThread(ctx context.Context, threadID string) error
+}
+
+// ExpectedBase returns the latest checkpoint id that cp must build on:
+// cp.Base, or cp.ParentID when Base is empty. Stores use it in Put.
+func ExpectedBase(cp Checkpoint) string {
+	if cp.Base != "" {
+		return cp.Base
+	}
+	return cp.ParentID
 }

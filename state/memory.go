@@ -72,14 +72,34 @@ func (m *Memory) Put(ctx context.Context, cp Checkpoint) error {
 		m.threads = map[string]*memThread{}
 	}
 	t := m.threads[cp.ThreadID]
+	latest := ""
+	if t != nil && len(t.order) > 0 {
+		latest = t.order[len(t.order)-1]
+	}
+	if base := ExpectedBase(cp); base != latest {
+		return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
+	}
 	if t == nil {
 		t = &memThread{cps: map[string]Checkpoint{}, writes: map[string]map[int]TaskWrites{}}
 		m.threads[cp.ThreadID] = t
 	}
-	if _, ok := t.cps[cp.ID]; !ok {
-		t.order = append(t.order, cp.ID)
+	if _, ok := t.cps[cp.ID]; ok {
+		return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: ExpectedBase(cp), Latest: latest}
 	}
+	t.order = append(t.order, cp.ID)
+	cp.Base = ""
 	t.cps[cp.ID] = cloneCheckpoint(cp)
+	return nil
+}
+
+// DeleteThread removes a thread and everything saved for it.
+func (m *Memory) DeleteThread(ctx context.Context, threadID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.threads, threadID)
 	return nil
 }
 

@@ -257,13 +257,47 @@ func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
 		}
 		next = b
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO checkpoints (thread, id, parent, step, source, created, snapshot, delta, next, extra)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (thread, id) DO UPDATE SET parent = excluded.parent, step = excluded.step, source = excluded.source,
-			created = excluded.created, snapshot = excluded.snapshot, delta = excluded.delta, next = excluded.next, extra = excluded.extra`,
-		cp.ThreadID, cp.ID, cp.ParentID, cp.Step, cp.Source, unixNano(cp.CreatedAt), nullable(cp.Snapshot), nullable(cp.Delta), nullable(next), nullable(cp.Extra))
+	// One statement, so the check of the thread's latest checkpoint and the
+	// insert are atomic, also against other processes on the same file.
+	base := state.ExpectedBase(cp)
+	var baseArg any
+	if base != "" {
+		baseArg = base
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO checkpoints (thread, id, parent, step, source, created, snapshot, delta, next, extra)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE (SELECT id FROM checkpoints WHERE thread = ? ORDER BY seq DESC LIMIT 1) IS ?
+		ON CONFLICT (thread, id) DO NOTHING`,
+		cp.ThreadID, cp.ID, cp.ParentID, cp.Step, cp.Source, unixNano(cp.CreatedAt), nullable(cp.Snapshot), nullable(cp.Delta), nullable(next), nullable(cp.Extra),
+		cp.ThreadID, baseArg)
 	if err != nil {
 		return s.wrap(fmt.Sprintf("save checkpoint %s of thread %q in", cp.ID, cp.ThreadID), err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		var latest string
+		if err := s.db.QueryRowContext(ctx, `SELECT id FROM checkpoints WHERE thread = ? ORDER BY seq DESC LIMIT 1`, cp.ThreadID).Scan(&latest); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return s.wrap(fmt.Sprintf("read the latest checkpoint of thread %q in", cp.ThreadID), err)
+		}
+		return &state.StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
+	}
+	return nil
+}
+
+// DeleteThread removes a thread's checkpoints and writes in one transaction.
+func (s *Store) DeleteThread(ctx context.Context, threadID string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(fmt.Sprintf("delete thread %q in", threadID), err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM writes WHERE thread = ?`, threadID); err != nil {
+		return s.wrap(fmt.Sprintf("delete the writes of thread %q in", threadID), err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM checkpoints WHERE thread = ?`, threadID); err != nil {
+		return s.wrap(fmt.Sprintf("delete the checkpoints of thread %q in", threadID), err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(fmt.Sprintf("delete thread %q in", threadID), err)
 	}
 	return nil
 }

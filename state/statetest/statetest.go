@@ -75,10 +75,12 @@ func Run(t *testing.T, open func(t *testing.T) state.Checkpointer) {
 		if _, err := s.Get(ctx, "none", ""); !errors.Is(err, state.ErrNotFound) {
 			t.Fatalf("missing thread: %v", err)
 		}
+		parent := ""
 		for i, id := range []string{"z", "a", "m"} { // ids do not sort in creation order
-			if err := s.Put(ctx, cp("t", id, "", i)); err != nil {
+			if err := s.Put(ctx, cp("t", id, parent, i)); err != nil {
 				t.Fatal(err)
 			}
+			parent = id
 		}
 		got, err := s.Get(ctx, "t", "")
 		if err != nil || got.ID != "m" {
@@ -92,32 +94,148 @@ func Run(t *testing.T, open func(t *testing.T) state.Checkpointer) {
 		}
 	})
 
-	t.Run("ReplaceKeepsOrder", func(t *testing.T) {
+	t.Run("ConflictOnStaleBase", func(t *testing.T) {
 		s := open(t)
-		for i, id := range []string{"c1", "c2"} {
-			if err := s.Put(ctx, cp("t", id, "", i)); err != nil {
+		if err := s.Put(ctx, cp("t", "c1", "", 0)); err != nil {
+			t.Fatal(err)
+		}
+		// A second first checkpoint of the same thread (two runs that both
+		// saw no checkpoint) is refused.
+		err := s.Put(ctx, cp("t", "other", "", 0))
+		var se *state.StaleError
+		if !errors.Is(err, state.ErrConflict) || !errors.As(err, &se) || se.ThreadID != "t" || se.CheckpointID != "other" || se.Base != "" || se.Latest != "c1" {
+			t.Fatalf("second first checkpoint: %v (%+v)", err, se)
+		}
+		if err := s.Put(ctx, cp("t", "c2", "c1", 1)); err != nil {
+			t.Fatal(err)
+		}
+		// Two runs built on c1; the one that saves second loses.
+		err = s.Put(ctx, cp("t", "c2b", "c1", 1))
+		if !errors.As(err, &se) || se.Base != "c1" || se.Latest != "c2" {
+			t.Fatalf("stale parent: %v", err)
+		}
+		// Saving an existing id again is refused too, and leaves it as it was.
+		again := cp("t", "c2", "c2", 2)
+		again.Snapshot = []byte("new")
+		if err := s.Put(ctx, again); !errors.Is(err, state.ErrConflict) {
+			t.Fatalf("replace an existing checkpoint: %v", err)
+		}
+		got, _ := s.Get(ctx, "t", "c2")
+		if got.Snapshot != nil || got.ParentID != "c1" {
+			t.Fatalf("refused put changed c2: %+v", got)
+		}
+		// A fork from an older checkpoint names the latest as its Base.
+		fork := cp("t", "f1", "c1", 1)
+		fork.Source = "fork"
+		fork.Base = "c1"
+		if err := s.Put(ctx, fork); !errors.Is(err, state.ErrConflict) {
+			t.Fatalf("fork with a stale base: %v", err)
+		}
+		fork.Base = "c2"
+		if err := s.Put(ctx, fork); err != nil {
+			t.Fatalf("fork on the latest: %v", err)
+		}
+		got, err = s.Get(ctx, "t", "")
+		if err != nil || got.ID != "f1" || got.ParentID != "c1" {
+			t.Fatalf("latest after the fork = %+v, %v", got, err)
+		}
+		all, _ := s.List(ctx, "t", state.ListOptions{})
+		if len(all) != 3 {
+			t.Fatalf("refused puts were saved: %d checkpoints", len(all))
+		}
+		// Other threads are independent.
+		if err := s.Put(ctx, cp("u", "c1", "", 0)); err != nil {
+			t.Fatalf("same id on another thread: %v", err)
+		}
+	})
+
+	t.Run("ConcurrentPutsOneWins", func(t *testing.T) {
+		s := open(t)
+		if err := s.Put(ctx, cp("t", "root", "", 0)); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- s.Put(ctx, cp("t", fmt.Sprintf("n%d", i), "root", 1))
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		won := 0
+		for err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, state.ErrConflict):
+				t.Fatalf("unexpected error: %v", err)
+			}
+		}
+		all, _ := s.List(ctx, "t", state.ListOptions{})
+		if won != 1 || len(all) != 2 {
+			t.Fatalf("%d puts on one base won and %d checkpoints were saved; want exactly 1 and 2", won, len(all))
+		}
+	})
+
+	t.Run("DeleteThread", func(t *testing.T) {
+		s := open(t)
+		for _, th := range []string{"t", "keep"} {
+			if err := s.Put(ctx, cp(th, "c1", "", 0)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Put(ctx, cp(th, "c2", "c1", 1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.PutWrites(ctx, th, "c2", state.TaskWrites{Task: 0, Node: "a", Writes: []byte("w")}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		again := cp("t", "c1", "", 0)
-		again.Snapshot = []byte("new")
-		if err := s.Put(ctx, again); err != nil {
+		if err := s.DeleteThread(ctx, "t"); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := s.Get(ctx, "t", "")
-		if got.ID != "c2" {
-			t.Fatalf("latest after replace = %q, want c2", got.ID)
+		if _, err := s.Get(ctx, "t", ""); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("deleted thread still has a latest checkpoint: %v", err)
 		}
-		got, _ = s.Get(ctx, "t", "c1")
-		if string(got.Snapshot) != "new" {
-			t.Fatalf("replaced snapshot = %q", got.Snapshot)
+		if _, err := s.Get(ctx, "t", "c1"); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("deleted thread still has c1: %v", err)
+		}
+		if l, err := s.List(ctx, "t", state.ListOptions{}); err != nil || len(l) != 0 {
+			t.Fatalf("deleted thread lists %d checkpoints, %v", len(l), err)
+		}
+		if ws, err := s.Writes(ctx, "t", "c2"); err != nil || len(ws) != 0 {
+			t.Fatalf("deleted thread still has writes: %v %v", ws, err)
+		}
+		// The other thread is untouched.
+		if got, err := s.Get(ctx, "keep", ""); err != nil || got.ID != "c2" {
+			t.Fatalf("other thread: %+v %v", got, err)
+		}
+		if ws, err := s.Writes(ctx, "keep", "c2"); err != nil || len(ws) != 1 || string(ws[0].Writes) != "w" {
+			t.Fatalf("other thread's writes: %v %v", ws, err)
+		}
+		// Deleting again, or a thread that never existed, is not an error;
+		// the thread can start afresh.
+		if err := s.DeleteThread(ctx, "t"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteThread(ctx, "never"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(ctx, cp("t", "c1", "", 0)); err != nil {
+			t.Fatalf("new first checkpoint after delete: %v", err)
 		}
 	})
 
 	t.Run("List", func(t *testing.T) {
 		s := open(t)
 		for i := range 5 {
-			if err := s.Put(ctx, cp("t", fmt.Sprintf("c%d", i), "", i)); err != nil {
+			parent := ""
+			if i > 0 {
+				parent = fmt.Sprintf("c%d", i-1)
+			}
+			if err := s.Put(ctx, cp("t", fmt.Sprintf("c%d", i), parent, i)); err != nil {
 				t.Fatal(err)
 			}
 		}
