@@ -49,6 +49,8 @@ func (b *background) done() {
 // timeout): total since New, and how many are still running. An abandoned
 // attempt's late result is dropped (its cost still counts toward the
 // budgets) and it keeps its deployment's in-flight slot until it returns.
+// It still reads the request it was given: a caller should not change the
+// request's messages in place while attempts are running.
 func (r *Router) Abandoned() (total, running int) {
 	r.bg.mu.Lock()
 	defer r.bg.mu.Unlock()
