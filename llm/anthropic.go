@@ -228,10 +228,10 @@ func (m *Model) anthropicComplete(ctx context.Context, req *Request) (*Response,
 		return nil, err
 	}
 	if stream {
-		return anthropicStream(ctx, hresp.Body, &streamState{fn: req.Stream})
+		return anthropicStream(ctx, hresp.Body, &streamState{fn: req.Stream, lim: m.limits})
 	}
 	var resp anResponse
-	if err := readJSON(hresp, &resp); err != nil {
+	if err := m.readJSON(hresp, &resp); err != nil {
 		return nil, err
 	}
 	return anthropicResponse(&resp), nil
@@ -269,7 +269,7 @@ func anthropicResponse(r *anResponse) *Response {
 // a truncation.
 func anthropicStream(ctx context.Context, body io.ReadCloser, st *streamState) (*Response, error) {
 	defer body.Close()
-	sr := newSSEReader(body)
+	sr := newSSEReader(body, st.lim.MaxEventBytes)
 	toolOrdinal := map[int]int{} // content block index -> tool call ordinal
 	var usage anUsage
 	stopped := false

@@ -351,6 +351,7 @@ func FromLangchain(m llms.Model, provider, model string, opts ...Option) Complet
 	} else {
 		lc.info, lc.hasInfo = c.prices.Lookup(model)
 	}
+	lc.red.addHeaders(c.params.Headers) // credential headers are secrets too
 	return lc
 }
 

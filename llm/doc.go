@@ -43,8 +43,37 @@
 // (Classify, ClassifyHTTP); Retry-After is read in seconds or as an HTTP
 // date. A stream that fails after output reached the caller is
 // ErrStreamInterrupted carrying the partial Response, and still matches the
-// kind of its cause. API keys never appear in errors, logs or callback
-// payloads.
+// kind of its cause. A stream cut by a deadline is ErrTimeout (and matches
+// context.DeadlineExceeded), a stream cut by the peer ErrAPIConnection;
+// only a complete line that does not parse is a malformed chunk.
+//
+// # Secrets
+//
+// API keys never appear in errors, logs or callback payloads, nor in any
+// value errors.As reaches: the body and headers of an *HTTPError are
+// redacted when it is built. Every credential a model uses is registered
+// for redaction: the API key, the values of credential headers in
+// Params.Headers (an Azure AD bearer token, ...), AWS credentials, the
+// service-account material of Vertex AI and each access token fetched for
+// it, in the forms a server may echo them (as they are, URL- and
+// JSON-escaped). Bearer and basic credentials in any letter case, key-like
+// query parameters and strings shaped like provider keys (sk-..., AIza...,
+// ya29...., AKIA..., JWTs) are removed wherever they come from. Error
+// values of provider libraries (the AWS SDK's keep the signed request and
+// the raw response) are replaced by their redacted text, keeping the
+// context sentinels and the redacted *HTTPError.
+//
+// # Limits
+//
+// Limits (WithLimits, Params.Limits) bound what is read from a provider:
+// one server-sent-event line and one event's data (8 MiB by default), a
+// non-streamed body counted after decompression (32 MiB), and the text,
+// reasoning and tool calls one streamed reply accumulates (16 MiB).
+// Exceeding one fails the call with ErrResponseTooLarge wrapping a
+// *LimitError that names the limit and its value; the memory used stays
+// under twice the limit. The Router neither retries nor cools down a
+// deployment for it (it answered; the same request would likely produce
+// the same reply) and falls back as for any other failure.
 //
 // # Usage and cost
 //

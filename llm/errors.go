@@ -33,6 +33,11 @@ const (
 	ErrStreamInterrupted Kind = "StreamInterruptedError"
 	// ErrAPI is the generic kind for failures that fit nowhere else.
 	ErrAPI Kind = "APIError"
+	// ErrResponseTooLarge: the provider's response exceeded one of the
+	// Limits (the *LimitError it wraps names which). The deployment
+	// answered, so the Router neither cools it down nor retries it (the
+	// same request would likely produce the same reply); fallbacks apply.
+	ErrResponseTooLarge Kind = "ResponseTooLargeError"
 )
 
 // Error implements error so a Kind can be used as a sentinel.

@@ -283,10 +283,10 @@ func (m *Model) geminiComplete(ctx context.Context, req *Request) (*Response, er
 		return nil, err
 	}
 	if stream {
-		return geminiStream(ctx, hresp.Body, &streamState{fn: req.Stream})
+		return geminiStream(ctx, hresp.Body, &streamState{fn: req.Stream, lim: m.limits})
 	}
 	var resp gmResponse
-	if err := readJSON(hresp, &resp); err != nil {
+	if err := m.readJSON(hresp, &resp); err != nil {
 		return nil, err
 	}
 	if len(resp.Error) > 0 {
@@ -369,7 +369,7 @@ func geminiStreamError(raw json.RawMessage) error {
 // partial GenerateContentResponse; usage comes with the last one.
 func geminiStream(ctx context.Context, body io.ReadCloser, st *streamState) (*Response, error) {
 	defer body.Close()
-	sr := newSSEReader(body)
+	sr := newSSEReader(body, st.lim.MaxEventBytes)
 	for {
 		ev, err := sr.Next()
 		if err != nil {

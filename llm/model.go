@@ -31,6 +31,7 @@ type Model struct {
 	location   string
 	vertex     bool
 	hc         *http.Client
+	limits     Limits                                    // resolved Params.Limits
 	token      func(ctx context.Context) (string, error) // Vertex AI access tokens
 	lc         llms.Model                                // Bedrock, through langchaingo
 }
@@ -206,15 +207,19 @@ func (m *Model) post(ctx context.Context, url string, body any, header http.Head
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
-		return nil, &HTTPError{StatusCode: resp.StatusCode, Header: resp.Header, Body: b}
+		return nil, m.httpError(resp.StatusCode, resp.Header, b)
+	}
+	if err := decodeBody(resp); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }
 
-// readJSON decodes a successful JSON response body.
-func readJSON(resp *http.Response, v any) error {
+// readJSON decodes a successful JSON response body of at most
+// Limits.MaxResponseBytes.
+func (m *Model) readJSON(resp *http.Response, v any) error {
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	b, err := readBody(resp, m.limits.MaxResponseBytes)
 	if err != nil {
 		return err
 	}
@@ -232,10 +237,14 @@ func readJSON(resp *http.Response, v any) error {
 // streamState collects a streamed reply and forwards chunks to the
 // caller's StreamFunc.
 type streamState struct {
+	lim   Limits       // resolved; a zero MaxOutputBytes is no limit (non-streamed replies)
+	out   int          // bytes accumulated: text, reasoning, tool names and arguments
+	parts []toolBuffer // the names and arguments of calls, as they grow
+
 	fn        StreamFunc
 	delivered int
-	text      strings.Builder
-	reasoning strings.Builder
+	text      []byte
+	reasoning []byte
 	calls     []ToolCall
 	finish    FinishReason
 	usage     Usage
@@ -255,7 +264,10 @@ func (s *streamState) addText(ctx context.Context, t string) error {
 	if t == "" {
 		return nil
 	}
-	s.text.WriteString(t)
+	if err := s.grow(len(t)); err != nil {
+		return err
+	}
+	s.text = s.appendOut(s.text, t)
 	return s.emit(ctx, Chunk{Text: t})
 }
 
@@ -263,7 +275,10 @@ func (s *streamState) addReasoning(ctx context.Context, t string) error {
 	if t == "" {
 		return nil
 	}
-	s.reasoning.WriteString(t)
+	if err := s.grow(len(t)); err != nil {
+		return err
+	}
+	s.reasoning = s.appendOut(s.reasoning, t)
 	return s.emit(ctx, Chunk{Reasoning: t})
 }
 
@@ -278,23 +293,28 @@ func (s *streamState) addToolDelta(ctx context.Context, d ToolCallDelta) error {
 		return &StreamError{Type: "malformed_chunk",
 			Message: fmt.Sprintf("tool call index %d out of range [0, %d)", d.Index, maxToolCalls)}
 	}
+	if err := s.grow(len(d.ID) + len(d.Name) + len(d.Arguments)); err != nil {
+		return err
+	}
 	for len(s.calls) <= d.Index {
 		s.calls = append(s.calls, ToolCall{Type: "function"})
+		s.parts = append(s.parts, toolBuffer{})
 	}
-	tc := &s.calls[d.Index]
 	if d.ID != "" {
-		tc.ID = d.ID
+		s.calls[d.Index].ID = d.ID
 	}
-	if d.Name != "" {
-		tc.Name += d.Name
-	}
-	tc.Arguments += d.Arguments
+	p := &s.parts[d.Index]
+	p.name = s.appendOut(p.name, d.Name)
+	p.args = s.appendOut(p.args, d.Arguments)
 	return s.emit(ctx, Chunk{ToolCall: &d})
 }
 
 func (s *streamState) response() *Response {
-	msg := Message{Role: RoleAssistant, Content: s.text.String(), ReasoningContent: s.reasoning.String()}
+	msg := Message{Role: RoleAssistant, Content: bytesString(s.text), ReasoningContent: bytesString(s.reasoning)}
 	for i, tc := range s.calls {
+		if i < len(s.parts) {
+			tc.Name, tc.Arguments = bytesString(s.parts[i].name), bytesString(s.parts[i].args)
+		}
 		if tc.Name == "" && tc.Arguments == "" && tc.ID == "" {
 			continue
 		}

@@ -223,10 +223,10 @@ func (m *Model) openaiComplete(ctx context.Context, req *Request) (*Response, er
 		return nil, err
 	}
 	if stream {
-		return openaiStream(ctx, hresp.Body, &streamState{fn: req.Stream})
+		return openaiStream(ctx, hresp.Body, &streamState{fn: req.Stream, lim: m.limits})
 	}
 	var or oaResponse
-	if err := readJSON(hresp, &or); err != nil {
+	if err := m.readJSON(hresp, &or); err != nil {
 		return nil, err
 	}
 	if len(or.Error) > 0 && string(or.Error) != "null" {
@@ -305,7 +305,7 @@ func openaiStreamError(raw json.RawMessage) error {
 // stream that stops before [DONE] or a finish reason is a truncation.
 func openaiStream(ctx context.Context, body io.ReadCloser, st *streamState) (*Response, error) {
 	defer body.Close()
-	sr := newSSEReader(body)
+	sr := newSSEReader(body, st.lim.MaxEventBytes)
 	done := false
 	lastIndex := -1
 	for {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -111,8 +112,8 @@ func ResolveModel(model string) (provider, name string, err error) {
 	if prefix, rest, ok := strings.Cut(model, "/"); ok {
 		if _, known := providerPrefixes[strings.ToLower(prefix)]; known {
 			if rest == "" {
-				return "", "", &Error{Kind: ErrBadRequest, Model: model,
-					Message: fmt.Sprintf("model string %q names provider %q but no model after the slash", model, prefix)}
+				return "", "", &Error{Kind: ErrBadRequest, Model: safeModel(model),
+					Message: fmt.Sprintf("model string %s names provider %q but no model after the slash", quoteModel(model), prefix)}
 			}
 			return strings.ToLower(prefix), rest, nil
 		}
@@ -134,9 +135,26 @@ func ResolveModel(model string) (provider, name string, err error) {
 			return "mistral", strings.TrimPrefix(model, "mistral/"), nil
 		}
 	}
-	return "", "", &Error{Kind: ErrBadRequest, Model: model,
-		Message: fmt.Sprintf("cannot tell the provider of model %q: use a gpt-*/o*/claude-* name or a prefix (%s)",
-			model, strings.Join(prefixList(), ", "))}
+	return "", "", &Error{Kind: ErrBadRequest, Model: safeModel(model),
+		Message: fmt.Sprintf("cannot tell the provider of model %s: use a gpt-*/o*/claude-* name or a prefix (%s)",
+			quoteModel(model), strings.Join(prefixList(), ", "))}
+}
+
+// safeModel is model, or "" when it looks like a key.
+func safeModel(model string) string {
+	if LooksLikeSecret(model) {
+		return ""
+	}
+	return model
+}
+
+// quoteModel quotes a model string for an error, unless it looks like a
+// key pasted in the wrong place.
+func quoteModel(model string) string {
+	if LooksLikeSecret(model) {
+		return "(not shown: it looks like an API key)"
+	}
+	return strconv.Quote(model)
 }
 
 func prefixList() []string {
@@ -176,6 +194,10 @@ type Params struct {
 	// this model (both zero: use the table).
 	InputCostPerToken  float64 `json:"input_cost_per_token,omitempty" yaml:"input_cost_per_token,omitempty"`
 	OutputCostPerToken float64 `json:"output_cost_per_token,omitempty" yaml:"output_cost_per_token,omitempty"`
+	// Limits bound what is read from the provider's responses (zero fields
+	// take the defaults: 8 MiB per stream event, 32 MiB per response body,
+	// 16 MiB of streamed output).
+	Limits Limits `json:"limits,omitempty" yaml:"limits,omitempty"`
 }
 
 // Option configures New.
@@ -215,6 +237,9 @@ func WithCost(inputPerToken, outputPerToken float64) Option {
 		c.params.InputCostPerToken, c.params.OutputCostPerToken = inputPerToken, outputPerToken
 	}
 }
+
+// WithLimits bounds what is read from the provider's responses (see Limits).
+func WithLimits(l Limits) Option { return func(c *config) { c.params.Limits = l } }
 
 // WithCallbacks adds callbacks run, in order, around every call.
 func WithCallbacks(cbs ...Callback) Option {
@@ -300,7 +325,9 @@ func newModel(c config) (*Model, error) {
 	if m.hc == nil {
 		m.hc = &http.Client{}
 	}
+	m.limits = p.Limits.resolve()
 	m.red = newRedactor(p.APIKey)
+	m.red.addHeaders(p.Headers)
 	mkErr := func(kind Kind, format string, args ...any) error {
 		return &Error{Kind: kind, Provider: spec.Name, Model: p.Model, Message: fmt.Sprintf(format, args...)}
 	}
@@ -342,7 +369,7 @@ func newModel(c config) (*Model, error) {
 			return nil, mkErr(ErrBadRequest, "vertex_ai needs a project: set VERTEXAI_PROJECT")
 		}
 		if m.key == "" {
-			ts, err := vertexTokenSource(c.getenv, m.hc)
+			ts, err := vertexTokenSource(c.getenv, m.hc, m.red)
 			if err != nil {
 				return nil, mkErr(ErrAuthentication, "%s", err.Error())
 			}

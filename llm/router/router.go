@@ -194,7 +194,7 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		}
 		d, err := r.buildDeployment(dc, cooldown)
 		if err != nil && !d.markUnavailable(dc, err) {
-			errs = append(errs, &ConfigError{Field: field + ".Params", Msg: fmt.Sprintf("cannot build model %q%s: %v", dc.Params.Model, where, err), Err: err})
+			errs = append(errs, &ConfigError{Field: field + ".Params", Msg: fmt.Sprintf("cannot build model %s%s: %v", quoteValue(nil, dc.Params.Model), where, err), Err: err})
 			continue
 		}
 		if d.unavailable != nil {
@@ -232,7 +232,7 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		// a Router that can answer nothing is a configuration error
 		for _, u := range unavailable {
 			errs = append(errs, &ConfigError{Field: u.field + ".Params",
-				Msg: fmt.Sprintf("no usable deployment: model %q%s is unavailable: %s", u.d.modelName, u.where, u.d.unavailable.Message),
+				Msg: fmt.Sprintf("no usable deployment: model %s%s is unavailable: %s", quoteValue(nil, u.d.modelName), u.where, u.d.unavailable.Message),
 				Err: u.d.unavailable})
 		}
 	}
