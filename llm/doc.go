@@ -38,7 +38,13 @@
 // # Errors
 //
 // Every failure is an *Error whose Kind is one of the Err* sentinels, so
-// errors.Is(err, llm.ErrRateLimit) and errors.As(err, &e) both work. The
+// errors.Is(err, llm.ErrRateLimit) and errors.As(err, &e) both work. Kinds
+// nest: ErrContextWindowExceeded, ErrContentPolicyViolation and
+// ErrUnsupportedParams also match ErrBadRequest, and every *Error of any
+// kind (rate limit, server errors, timeouts, connection, authentication,
+// budget, interrupted streams...) also matches ErrAPI, the catch-all a
+// LiteLLM fallback loop writes as "except litellm.APIError". Test the
+// specific kinds first when the handling differs. The
 // kind comes from the HTTP status first and the provider's error body second
 // (Classify, ClassifyHTTP); Retry-After is read in seconds or as an HTTP
 // date. A stream that fails after output reached the caller is
@@ -74,6 +80,45 @@
 // under twice the limit. The Router neither retries nor cools down a
 // deployment for it (it answered; the same request would likely produce
 // the same reply) and falls back as for any other failure.
+//
+// # Streaming
+//
+// Model.Stream (and Stream for any Completer; the Router has the same
+// method) returns an iter.Seq2[Chunk, error]: range over it for the chunks,
+// the last of which carries the whole Response. Breaking out of the loop
+// stops the stream and closes the connection, and the call counts as a
+// success holding what arrived (FinishStopped); a StreamFunc returning
+// ErrStopStream does the same in the callback form (Request.Stream).
+//
+// # Retries
+//
+// A Model retries only when built WithRetries (LiteLLM's max_retries),
+// with the rules the Router uses too: Retryable, PolicyFor and Backoff,
+// which honours Retry-After.
+//
+// # Parameters
+//
+// Besides messages and tools, a Request passes TopP, Stop, Seed, N, User,
+// Logprobs/TopLogprobs, ResponseFormat and Extra (merged into the body)
+// to the provider, each in its own wire shape; Params sets per-model
+// defaults for them. A parameter the provider cannot take is
+// ErrUnsupportedParams unless drop_params is set (Request.DropParams,
+// Params.DropParams). ToolChoice is typed (auto, required, none,
+// UseTool(name)); ParseToolChoice reads the OpenAI and Anthropic shapes.
+//
+// # Testing
+//
+// Package llm/llmtest serves the OpenAI, Anthropic, Gemini and Ollama wire
+// formats from scripted replies and failures, for tests without network.
+//
+// # Debugging
+//
+// JEDISOS_LOG=debug in the environment (or WithDebugLog for one model) logs
+// every HTTP request and response through log/slog at Debug level, as
+// LiteLLM's LITELLM_LOG=DEBUG does: URL, headers, bodies (stream events
+// once the stream ends), status and time taken, with API keys, auth
+// headers and key-like query parameters redacted. Without a logger the
+// lines go to standard error.
 //
 // # Usage and cost
 //

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
@@ -162,6 +163,12 @@ func prefixList() []string {
 		"bedrock/", "huggingface/", "cohere/", "together_ai/", "mistral/"}
 }
 
+// IsLocalProvider reports whether a provider's models cost nothing to call:
+// ollama, which runs them on the user's own machine, and "scripted", the
+// offline model of package llm/scripted. Their responses have CostKnown set
+// and Cost 0 even when the price table does not list the model.
+func IsLocalProvider(provider string) bool { return provider == "ollama" || provider == "scripted" }
+
 // DefaultTimeout bounds a call when neither Params.Timeout nor the
 // Request's Timeout is set, as LiteLLM's default of 600 seconds does.
 const DefaultTimeout = 600 * time.Second
@@ -190,6 +197,20 @@ type Params struct {
 	// HTTPClient replaces the default client (whose own timeout is zero:
 	// calls are bounded by Timeout and the context).
 	HTTPClient *http.Client `json:"-" yaml:"-"`
+	// Request defaults for every call of this model, as LiteLLM reads them
+	// from litellm_params: each applies when the request leaves its own
+	// field unset.
+	Temperature *float64 `json:"temperature,omitempty" yaml:"temperature,omitempty"`
+	MaxTokens   int      `json:"max_tokens,omitempty" yaml:"max_tokens,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty" yaml:"top_p,omitempty"`
+	Stop        []string `json:"stop,omitempty" yaml:"stop,omitempty"`
+	Seed        *int     `json:"seed,omitempty" yaml:"seed,omitempty"`
+	// Extra is merged into every request body (litellm_params extra_body),
+	// under the request's own Extra.
+	Extra map[string]any `json:"extra_body,omitempty" yaml:"extra_body,omitempty"`
+	// DropParams drops parameters the provider does not support instead
+	// of failing with ErrUnsupportedParams (drop_params).
+	DropParams bool `json:"drop_params,omitempty" yaml:"drop_params,omitempty"`
 	// InputCostPerToken and OutputCostPerToken override the price table for
 	// this model (both zero: use the table).
 	InputCostPerToken  float64 `json:"input_cost_per_token,omitempty" yaml:"input_cost_per_token,omitempty"`
@@ -208,6 +229,9 @@ type config struct {
 	callbacks []Callback
 	getenv    func(string) string
 	prices    *Prices
+	retry     *retryConfig
+	debug     bool
+	debugLog  *slog.Logger
 }
 
 // WithAPIKey sets the API key.
@@ -301,6 +325,7 @@ func newModel(c config) (*Model, error) {
 	m.model = p.Model
 	m.provider = spec.Name
 	m.callbacks = Callbacks(c.callbacks)
+	m.retry = c.retry
 	m.timeout = p.Timeout
 	if m.timeout <= 0 {
 		m.timeout = DefaultTimeout
@@ -393,6 +418,11 @@ func newModel(c config) (*Model, error) {
 			return nil, err
 		}
 	}
+	if c.debug || debugFromEnv(c.getenv) {
+		// after the Vertex AI token source took the plain client: token
+		// responses are never logged
+		m.hc = debugClient(m.hc, c.debugLog, m.red, spec.Name, p.Model)
+	}
 	if m.key == "" && m.token == nil && !keyOptional && prefix != "bedrock" {
 		return nil, mkErr(ErrAuthentication, "missing API key: set %s or pass an API key", strings.Join(spec.KeyEnv, " or "))
 	}
@@ -407,5 +437,6 @@ func newModel(c config) (*Model, error) {
 	} else {
 		m.info, m.hasInfo = m.prices.Lookup(p.Model)
 	}
+	m.costKnown = m.hasInfo || IsLocalProvider(spec.Name)
 	return m, nil
 }

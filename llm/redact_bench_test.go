@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 // BenchmarkFailedCall is one call failing with a rate limit carrying

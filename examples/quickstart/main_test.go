@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 // The README's "An agent in thirty lines" block is this program, byte for

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"math"
 	"reflect"
 	"slices"
@@ -78,10 +79,9 @@ func CacheKey(group string, req *llm.Request) string {
 			return ""
 		}
 	}
-	if req.ToolChoice != nil {
-		if b, ok = keyJSON(b, 'C', req.ToolChoice); !ok {
-			return ""
-		}
+	if !req.ToolChoice.IsZero() {
+		b = keyStr(b, 'C', string(req.ToolChoice.Mode))
+		b = keyStr(b, 'F', req.ToolChoice.Name)
 	}
 	if req.Temperature != nil {
 		b = append(b, 'p')
@@ -89,13 +89,40 @@ func CacheKey(group string, req *llm.Request) string {
 	}
 	b = append(b, 'x')
 	b = binary.AppendVarint(b, int64(req.MaxTokens))
-	b = append(b, 'P')
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(req.TopP))
+	if req.TopP != nil {
+		b = append(b, 'P')
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(*req.TopP))
+	}
 	for _, s := range req.Stop {
 		b = keyStr(b, 's', s)
 	}
-	if req.JSONMode {
-		b = append(b, 'J')
+	if req.ResponseFormat != nil {
+		if b, ok = keyJSON(b, 'R', req.ResponseFormat); !ok {
+			return ""
+		}
+	}
+	if req.Seed != nil {
+		b = append(b, 'S')
+		b = binary.AppendVarint(b, int64(*req.Seed))
+	}
+	b = append(b, 'N')
+	b = binary.AppendVarint(b, int64(req.N))
+	b = keyStr(b, 'u', req.User)
+	b = append(b, 'L')
+	b = binary.AppendVarint(b, int64(req.TopLogprobs))
+	for _, f := range []struct {
+		on  bool
+		tag byte
+	}{{req.JSONMode, 'J'}, {req.Logprobs, 'l'}, {req.DropParams, 'D'}} {
+		if f.on {
+			b = append(b, f.tag)
+		}
+	}
+	if len(req.Extra) > 0 {
+		// encoding/json sorts map keys: the same extras, the same key
+		if b, ok = keyJSON(b, 'E', req.Extra); !ok {
+			return ""
+		}
 	}
 	for _, f := range requestExtra {
 		if b, ok = keyJSON(b, 'e', reflect.ValueOf(req).Elem().Field(f).Interface()); !ok {
@@ -132,7 +159,8 @@ func keyJSON(b []byte, tag byte, v any) ([]byte, bool) {
 // the key.
 var (
 	requestExtra = extraFields(reflect.TypeFor[llm.Request](),
-		"Model", "Messages", "Tools", "ToolChoice", "Temperature", "MaxTokens", "TopP", "Stop", "JSONMode",
+		"Model", "Messages", "Tools", "ToolChoice", "Temperature", "MaxTokens", "TopP", "Stop", "ResponseFormat",
+		"Seed", "N", "User", "TopLogprobs", "JSONMode", "Logprobs", "DropParams", "Extra",
 		"Timeout", "Stream", "Metadata")
 	messageExtra = extraFields(reflect.TypeFor[llm.Message](),
 		"Role", "Content", "Name", "ToolCalls", "ToolCallID", "ReasoningContent", "Meta")
@@ -249,12 +277,25 @@ func (c *MemoryCache) Len() int {
 // mutable state with the other.
 func cloneResponse(r *llm.Response) *llm.Response {
 	cp := *r
-	cp.Message.ToolCalls = slices.Clone(r.Message.ToolCalls)
-	if r.Message.Meta != nil {
-		m := *r.Message.Meta
-		cp.Message.Meta = &m
+	cp.Message = cloneMessage(r.Message)
+	cp.Logprobs = slices.Clone(r.Logprobs)
+	if r.Choices != nil {
+		cp.Choices = slices.Clone(r.Choices)
+		for i := range cp.Choices {
+			cp.Choices[i].Message = cloneMessage(r.Choices[i].Message)
+			cp.Choices[i].Logprobs = slices.Clone(r.Choices[i].Logprobs)
+		}
 	}
 	return &cp
+}
+
+func cloneMessage(m llm.Message) llm.Message {
+	m.ToolCalls = slices.Clone(m.ToolCalls)
+	if m.Meta != nil {
+		meta := *m.Meta
+		m.Meta = &meta
+	}
+	return m
 }
 
 // fromCache answers the call from the cache, or reports a miss.
@@ -272,7 +313,8 @@ func (c *call) fromCache(ctx context.Context, key string) (*llm.Response, bool, 
 	resp.Cost = 0
 	c.end = r.clock.Now()
 	if c.stream != nil {
-		if err := c.stream.deliverWhole(ctx, resp); err != nil {
+		// a caller that stops reading (ErrStopStream) still got a whole reply
+		if err := c.stream.deliverWhole(ctx, resp); err != nil && !errors.Is(err, llm.ErrStopStream) {
 			return nil, false, err
 		}
 	}

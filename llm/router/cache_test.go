@@ -182,3 +182,26 @@ litellm_settings:
 		t.Fatalf("redis in YAML: %v", err)
 	}
 }
+
+// A stream the caller stopped early is a success with a partial answer:
+// never stored; and a cached answer streamed to a caller that stops is
+// still a success.
+func TestCacheStoppedStream(t *testing.T) {
+	ctx := context.Background()
+	m := &counting{}
+	cache := router.NewMemoryCache(router.MemoryCacheConfig{})
+	r := cachedRouter(t, m, cache)
+	s := ask("hi")
+	s.Stream = func(context.Context, llm.Chunk) error { return llm.ErrStopStream }
+	resp, err := r.Complete(ctx, s)
+	if err != nil || resp.FinishReason != llm.FinishStopped || cache.Len() != 0 {
+		t.Fatalf("stopped stream: %+v %v, %d cached", resp, err, cache.Len())
+	}
+	if _, err := r.Complete(ctx, ask("hi")); err != nil || cache.Len() != 1 {
+		t.Fatalf("whole answer: %v, %d cached", err, cache.Len())
+	}
+	resp, err = r.Complete(ctx, s)
+	if err != nil || !resp.CacheHit {
+		t.Fatalf("stopped stream from the cache: %+v %v", resp, err)
+	}
+}

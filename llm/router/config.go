@@ -256,7 +256,7 @@ const (
 	// DefaultTimeoutPenalty is the latency sample (seconds) of a timeout.
 	DefaultTimeoutPenalty = 1000.0
 	// MaxRetryAfter is the default of Config.RetryAfterCap: the longest
-	// Retry-After the Router honours (as LiteLLM, which ignores longer
-	// ones when it backs off).
-	MaxRetryAfter = 60 * time.Second
+	// Retry-After the Router honours (llm.MaxRetryAfter, as LiteLLM, which
+	// ignores longer ones when it backs off).
+	MaxRetryAfter = llm.MaxRetryAfter
 )

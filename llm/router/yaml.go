@@ -118,6 +118,7 @@ func ParseConfig(name string, data []byte) (Config, error) {
 	for i, n := range rs {
 		d.routerSettings(n, rsNames[i], &cfg)
 	}
+	applyParamDefaults(&cfg, d.all)
 	d.checkRefs(&cfg)
 	if len(d.errs) > 0 {
 		return Config{}, errors.Join(d.errs...)
@@ -135,6 +136,7 @@ type decoder struct {
 	file string
 	errs []error
 	refs []groupRef
+	all  llm.Params // request parameters for every deployment
 }
 
 func (d *decoder) fail(n *yaml.Node, field, format string, a ...any) {
@@ -449,7 +451,9 @@ func (d *decoder) settings(n *yaml.Node, cfg *Config) {
 		case "stream_timeout":
 			cfg.StreamTimeout = d.duration(v, field)
 		default:
-			d.fail(k, field, "unknown setting (want temperature, max_tokens, timeout or stream_timeout)")
+			if !d.requestParam(key, v, field, &d.all) {
+				d.fail(k, field, "unknown setting (want temperature, max_tokens, timeout, stream_timeout, top_p, stop, seed, drop_params or extra_body)")
+			}
 		}
 	})
 }
@@ -551,8 +555,14 @@ func (d *decoder) params(n *yaml.Node, field string, dep *Deployment) {
 			p.Limits.MaxOutputBytes = d.int(v, f)
 		case "max_retries":
 			d.fail(k, f, "provider SDK retries are always disabled so that retries never multiply; use num_retries")
+		case "temperature":
+			p.Temperature = Float(d.float(v, f))
+		case "max_tokens":
+			p.MaxTokens = d.int(v, f)
 		default:
-			d.fail(k, f, "unknown or unsupported parameter")
+			if !d.requestParam(key, v, f, p) {
+				d.fail(k, f, "unknown or unsupported parameter")
+			}
 		}
 	})
 }
@@ -775,7 +785,9 @@ func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 				}
 			})
 		default:
-			d.fail(k, f, "unknown router setting")
+			if !d.requestParam(key, v, f, &d.all) {
+				d.fail(k, f, "unknown router setting")
+			}
 		}
 	})
 	switch {
