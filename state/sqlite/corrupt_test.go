@@ -1,7 +1,9 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,4 +177,99 @@ func diff(got, want any) string {
 		}
 	}
 	return "value differs"
+}
+
+// TestOpenDamagedFile opens files that are not databases or whose header
+// is damaged: each error matches state.ErrCorrupt and names the file.
+func TestOpenDamagedFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.db")
+	s, err := sqlite.Open(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed(t, s)
+	s.Close()
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := append([]byte(nil), data...)
+	copy(header, "SQLite format 4\x00") // the magic string
+	pageSize := append([]byte(nil), data...)
+	pageSize[16], pageSize[17] = 0x03, 0x00 // page size 768: not a power of two
+	cases := map[string][]byte{
+		"text":      []byte("these are not the pages you are looking for\n"),
+		"zeros":     make([]byte, 8192),
+		"magic":     header,
+		"page size": pageSize,
+		"truncated": data[:len(data)/2],
+		"random 4 KB": func() []byte {
+			b := make([]byte, 4096)
+			r := rand.New(rand.NewPCG(1, 1))
+			for i := range b {
+				b[i] = byte(r.Uint32())
+			}
+			return b
+		}(),
+	}
+	for name, b := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".db")
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, ro := range []bool{false, true} {
+				var opts []sqlite.Option
+				if ro {
+					opts = append(opts, sqlite.ReadOnly())
+				}
+				s, err := sqlite.Open(path, opts...)
+				if err == nil {
+					// Damage past the header shows at the first read.
+					_, err = s.Get(context.Background(), "t", "")
+					if err == nil {
+						_, err = s.Writes(context.Background(), "t", "c1")
+					}
+					s.Close()
+				}
+				if !errors.Is(err, state.ErrCorrupt) || !strings.Contains(err.Error(), path) {
+					t.Errorf("read-only %v: %v; want an error matching state.ErrCorrupt naming %s", ro, err, path)
+				}
+			}
+		})
+	}
+}
+
+// TestNewerSchemaRefused opens a file whose meta table says it was written
+// by a newer version: Open refuses it, naming both versions, and leaves it
+// as it was.
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "newer.db")
+	s, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed(t, s)
+	s.Close()
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The meta rows carry checksums: write a consistent newer version.
+	if _, err := raw.Exec(`UPDATE meta SET value = 9, sum = ? WHERE key = 'version'`, sqlite.MetaSum("version", 9)); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	before, _ := os.ReadFile(path)
+	for _, opts := range [][]sqlite.Option{nil, {sqlite.ReadOnly()}} {
+		_, err := sqlite.Open(path, opts...)
+		if err == nil || !strings.Contains(err.Error(), "version 9") || !strings.Contains(err.Error(), fmt.Sprintf("version %d", sqlite.SchemaVersion)) {
+			t.Fatalf("newer file: %v", err)
+		}
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Fatal("refusing a newer file changed it")
+	}
 }

@@ -593,7 +593,7 @@ type rowQuerier interface {
 func (s *Store) head(ctx context.Context, q rowQuerier, thread string) (string, int64, error) {
 	var id string
 	var n, sum int64
-	err := q.QueryRowContext(ctx, `SELECT head, n, sum FROM threads WHERE thread = ?`, thread).Scan(&id, &n, &sum)
+	err := s.scanErr(thread, "", q.QueryRowContext(ctx, `SELECT head, n, sum FROM threads WHERE thread = ?`, thread).Scan(&id, &n, &sum))
 	if errors.Is(err, sql.ErrNoRows) {
 		// A thread without a head row has no checkpoints, unless the
 		// threads table lost the row.
@@ -608,7 +608,7 @@ func (s *Store) head(ctx context.Context, q rowQuerier, thread string) (string, 
 		return "", 0, s.corrupt(thread, any, "the thread has checkpoints but no head row")
 	}
 	if err != nil {
-		return "", 0, s.wrap(fmt.Sprintf("read the head of thread %q in", thread), err)
+		return "", 0, s.readErr(fmt.Sprintf("read the head of thread %q in", thread), err)
 	}
 	if sum != rowsum.Head(thread, id, n) {
 		return "", 0, s.corrupt(thread, id, "the head row of the thread fails its checksum")
@@ -624,9 +624,9 @@ func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
 	}
 	var next []byte
 	if len(cp.Next) > 0 {
-		b, err := json.Marshal(cp.Next)
+		b, err := state.EncodeValue("the next tasks of checkpoint "+cp.ID, cp.Next)
 		if err != nil {
-			return fmt.Errorf("sqlite checkpointer: encode next tasks of %s: %w", cp.ID, err)
+			return fmt.Errorf("sqlite checkpointer: %w", err)
 		}
 		next = b
 	}
@@ -704,18 +704,18 @@ func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w 
 	var intr, res, memos []byte
 	var err error
 	if len(w.Memos) > 0 {
-		if memos, err = json.Marshal(w.Memos); err != nil {
-			return fmt.Errorf("sqlite checkpointer: encode side-effect results: %w", err)
+		if memos, err = state.EncodeValue(fmt.Sprintf("the side-effect results of task %d", w.Task), w.Memos); err != nil {
+			return fmt.Errorf("sqlite checkpointer: %w", err)
 		}
 	}
 	if len(w.Interrupts) > 0 {
-		if intr, err = json.Marshal(w.Interrupts); err != nil {
-			return fmt.Errorf("sqlite checkpointer: encode interrupts: %w", err)
+		if intr, err = state.EncodeValue(fmt.Sprintf("the interrupts of task %d", w.Task), w.Interrupts); err != nil {
+			return fmt.Errorf("sqlite checkpointer: %w", err)
 		}
 	}
 	if len(w.Resumed) > 0 {
-		if res, err = json.Marshal(w.Resumed); err != nil {
-			return fmt.Errorf("sqlite checkpointer: encode resume values: %w", err)
+		if res, err = state.EncodeValue(fmt.Sprintf("the resume values of task %d", w.Task), w.Resumed); err != nil {
+			return fmt.Errorf("sqlite checkpointer: %w", err)
 		}
 	}
 	running := 0
@@ -776,7 +776,7 @@ func (s *Store) scan(thread, want string, row interface{ Scan(...any) error }) (
 	var n, sum sql.NullInt64
 	var next []byte
 	if err := row.Scan(&seq, &cp.ID, &cp.ParentID, &cp.Step, &cp.Source, &created, &cp.Snapshot, &cp.Delta, &next, &cp.Extra, &n, &sum); err != nil {
-		return cp, 0, err
+		return cp, 0, s.scanErr(thread, want, err)
 	}
 	id := cp.ID
 	if want != "" && id != want {
@@ -806,6 +806,15 @@ func (s *Store) readErr(op string, err error) error {
 		return err
 	}
 	return s.wrap(op, err)
+}
+
+// scanErr reports a row whose stored value has the wrong type (damage to
+// the row's header) as corrupt.
+func (s *Store) scanErr(thread, id string, err error) error {
+	if err != nil && strings.Contains(err.Error(), "Scan error") {
+		return s.corrupt(thread, id, "a stored value has the wrong type: %v", err)
+	}
+	return err
 }
 
 // Get returns a checkpoint, or the thread's latest for an empty id.
@@ -895,7 +904,7 @@ func (s *Store) Writes(ctx context.Context, threadID, checkpointID string) ([]st
 		var cp string
 		var sum sql.NullInt64
 		if err := rows.Scan(&seq, &cp, &w.Task, &w.Node, &w.Writes, &intr, &res, &created, &memos, &running, &sum); err != nil {
-			return nil, s.wrap(op, err)
+			return nil, s.readErr(op, s.scanErr(threadID, checkpointID, err))
 		}
 		switch {
 		case cp != checkpointID:
@@ -935,14 +944,14 @@ func (s *Store) Writes(ctx context.Context, threadID, checkpointID string) ([]st
 	}
 	// The count saved with the writes tells whether rows went missing.
 	var tasks, sum int64
-	err = s.db.QueryRowContext(ctx, `SELECT tasks, sum FROM written WHERE thread = ? AND cp = ?`, threadID, checkpointID).Scan(&tasks, &sum)
+	err = s.scanErr(threadID, checkpointID, s.db.QueryRowContext(ctx, `SELECT tasks, sum FROM written WHERE thread = ? AND cp = ?`, threadID, checkpointID).Scan(&tasks, &sum))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if summed {
 			return nil, s.corrupt(threadID, checkpointID, "the count of the checkpoint's task writes is missing")
 		}
 	case err != nil:
-		return nil, s.wrap(op, err)
+		return nil, s.readErr(op, err)
 	case sum != rowsum.Written(threadID, checkpointID, tasks):
 		return nil, s.corrupt(threadID, checkpointID, "the count of the checkpoint's task writes fails its checksum")
 	case tasks != int64(len(out)):
@@ -968,7 +977,7 @@ func (s *Store) List(ctx context.Context, threadID string, opts state.ListOption
 	if opts.Before != "" {
 		var seq int64
 		var n sql.NullInt64
-		err := s.db.QueryRowContext(ctx, `SELECT seq, `+map[bool]string{true: "NULL", false: "n"}[s.v1]+` FROM checkpoints WHERE thread = ? AND id = ?`, threadID, opts.Before).Scan(&seq, &n)
+		err := s.scanErr(threadID, opts.Before, s.db.QueryRowContext(ctx, `SELECT seq, `+map[bool]string{true: "NULL", false: "n"}[s.v1]+` FROM checkpoints WHERE thread = ? AND id = ?`, threadID, opts.Before).Scan(&seq, &n))
 		if errors.Is(err, sql.ErrNoRows) {
 			if _, err := s.Get(ctx, threadID, opts.Before); err != nil {
 				return nil, err
@@ -976,7 +985,7 @@ func (s *Store) List(ctx context.Context, threadID string, opts state.ListOption
 			return nil, s.notFound(threadID, opts.Before)
 		}
 		if err != nil {
-			return nil, s.wrap(op, err)
+			return nil, s.readErr(op, err)
 		}
 		q += ` AND seq < ?`
 		args = append(args, seq)

@@ -367,6 +367,37 @@ func Run(t *testing.T, open func(t *testing.T) state.Checkpointer) {
 		}
 	})
 
+	t.Run("TextExactOrRefused", func(t *testing.T) {
+		// Strings that are not valid UTF-8 are either stored exactly or
+		// refused with an error; never changed on the way.
+		s := open(t)
+		bad := "k\xffey"
+		if err := s.Put(ctx, cp("t", "c1", "", 0)); err != nil {
+			t.Fatal(err)
+		}
+		w := state.TaskWrites{Task: 0, Node: "a", Running: true, Memos: []state.Memo{{Key: bad, Value: []byte("1")}}, Interrupts: nil, Resumed: []state.Interrupt{{ID: bad, Node: "a"}}}
+		if err := s.PutWrites(ctx, "t", "c1", w); err == nil {
+			ws, err := s.Writes(ctx, "t", "c1")
+			if err != nil || len(ws) != 1 || len(ws[0].Memos) != 1 || ws[0].Memos[0].Key != bad || len(ws[0].Resumed) != 1 || ws[0].Resumed[0].ID != bad {
+				t.Fatalf("memo key / interrupt id with invalid UTF-8 changed: %+v, %v", ws, err)
+			}
+		}
+		next := cp("t", "c2", "c1", 1)
+		next.Next = []state.Task{{Node: bad}}
+		if err := s.Put(ctx, next); err == nil {
+			got, err := s.Get(ctx, "t", "c2")
+			if err != nil || len(got.Next) != 1 || got.Next[0].Node != bad {
+				t.Fatalf("task node with invalid UTF-8 changed: %+v, %v", got.Next, err)
+			}
+		}
+		if err := s.Put(ctx, cp(bad, "c1", "", 0)); err == nil {
+			got, err := s.Get(ctx, bad, "")
+			if err != nil || got.ThreadID != bad || got.ID != "c1" {
+				t.Fatalf("thread id with invalid UTF-8: %+v, %v", got, err)
+			}
+		}
+	})
+
 	t.Run("CallerBuffersNotRetained", func(t *testing.T) {
 		s := open(t)
 		c := cp("t", "c", "", 0)
