@@ -48,6 +48,9 @@ var ErrNoServer = errors.New("pgtest: no PostgreSQL server: set " + EnvDSN + " o
 // binDir finds the directory holding initdb.
 func binDir() string {
 	if p, err := exec.LookPath("initdb"); err == nil {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			p = r
+		}
 		return filepath.Dir(p)
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
