@@ -244,9 +244,6 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 }
 
 func (s *Store) wrap(op string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("postgres checkpointer: %s %s: %w", op, s.where, err)
-	}
 	return fmt.Errorf("postgres checkpointer: %s %s: %w", op, s.where, err)
 }
 
