@@ -43,10 +43,20 @@ func (s *Server) Stop() {
 
 // ErrNoServer is returned by Start when JEDISOS_TEST_POSTGRES_DSN is unset
 // and no PostgreSQL binaries are installed.
-var ErrNoServer = errors.New("pgtest: no PostgreSQL server: set " + EnvDSN + " or install PostgreSQL (initdb, pg_ctl)")
+var ErrNoServer = errors.New("pgtest: no PostgreSQL server: set " + EnvDSN + " to a database, or install PostgreSQL (initdb and pg_ctl on PATH, under /usr/lib/postgresql, or in " + EnvBin + ")")
+
+// EnvBin names the directory of initdb and pg_ctl, when they are neither on
+// PATH nor under /usr/lib/postgresql.
+const EnvBin = "JEDISOS_TEST_POSTGRES_BIN"
 
 // binDir finds the directory holding initdb.
 func binDir() string {
+	if d := os.Getenv(EnvBin); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d
+		}
+		return ""
+	}
 	if p, err := exec.LookPath("initdb"); err == nil {
 		if r, err := filepath.EvalSymlinks(p); err == nil {
 			p = r

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -33,9 +34,21 @@ func openDSN(ctx context.Context, dsn string) (state.Checkpointer, func(), error
 
 func TestMain(m *testing.M) {
 	twoproc.Child(openDSN)
+	flag.Parse()
 	server, serverErr = pgtest.Start(context.Background())
 	if server != nil {
 		fmt.Fprintln(os.Stderr, "postgres:", server.How)
+		// The examples read DATABASE_URL, as a program would.
+		dsn, err := server.Schema(context.Background(), "example")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Setenv("DATABASE_URL", dsn)
+	} else if os.Getenv("CI") == "" && errors.Is(serverErr, pgtest.ErrNoServer) {
+		// Examples cannot skip themselves: leave them out.
+		fmt.Fprintln(os.Stderr, "postgres: examples skipped:", serverErr)
+		flag.Set("test.skip", "^Example")
 	}
 	code := 0
 	func() {
