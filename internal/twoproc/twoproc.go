@@ -36,8 +36,10 @@ const (
 	// Puts: each child loops Get latest, Put a checkpoint on it, retrying
 	// on ErrConflict.
 	Puts = "puts"
-	// Runs: each child invokes a checkpointed graph that appends one entry
-	// to the thread's log, retrying on ErrConflict.
+	// Runs: each child invokes a checkpointed graph with one entry as
+	// input, whose node appends the entry + "/done", retrying on
+	// ErrConflict and while the thread has the other process's run in
+	// flight (the graph's "unfinished work" error).
 	Runs = "runs"
 )
 
@@ -79,9 +81,8 @@ func child(open Opener, target string) int {
 	var c *graph.Compiled[Log]
 	if mode == Runs {
 		g := graph.New[Log]()
-		entry := ""
 		g.AddNode("append", func(_ context.Context, s Log) (Log, error) {
-			s.Entries = append(s.Entries, entry)
+			s.Entries = append(s.Entries, s.Entries[len(s.Entries)-1]+"/done")
 			return s, nil
 		})
 		g.AddEdge(graph.START, "append").AddEdge("append", graph.END)
@@ -90,15 +91,20 @@ func child(open Opener, target string) int {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
 		}
+		busy := 0
+		defer func() { fmt.Fprintln(out, "busy", busy) }()
 		for i := 0; i < n; {
-			entry = fmt.Sprintf("%s-%d", name, i)
-			_, err := c.Invoke(ctx, Log{}, graph.Thread("shared"))
+			entry := fmt.Sprintf("%s-%d", name, i)
+			_, err := c.Invoke(ctx, Log{Entries: []string{entry}}, graph.Thread("shared"))
 			switch {
 			case err == nil:
 				fmt.Fprintln(out, "ack", entry)
+				fmt.Fprintln(out, "ack", entry+"/done")
 				i++
 			case errors.Is(err, state.ErrConflict):
 				conflicts++
+			case strings.Contains(err.Error(), "unfinished work"):
+				busy++
 			default:
 				fmt.Fprintf(os.Stderr, "run %s: error that is not a conflict: %v\n", entry, err)
 				return 1
@@ -149,6 +155,9 @@ type Result struct {
 	Conflicts int
 	// Saved is the number of entries the thread holds.
 	Saved int
+	// Busy is the number of runs refused because the other process's run
+	// was in flight on the thread (Runs mode), and retried.
+	Busy int
 }
 
 // Run starts two children of the test binary writing perChild entries each
@@ -191,6 +200,9 @@ func Run(t *testing.T, open Opener, target, mode string, perChild int) Result {
 			case len(f) == 2 && f[0] == "conflicts":
 				n, _ := strconv.Atoi(f[1])
 				res.Conflicts += n
+			case len(f) == 2 && f[0] == "busy":
+				n, _ := strconv.Atoi(f[1])
+				res.Busy += n
 			}
 		}
 	}

@@ -154,9 +154,10 @@ func TestBitFlips(t *testing.T) {
 			silent++
 			t.Errorf("%s: %d of %d reads wrong, first: %s", where, len(wrong), len(got), wrong[0])
 		}
-		if detected {
+		switch {
+		case detected:
 			atRead++
-		} else {
+		case len(wrong) == 0:
 			intact++
 		}
 	}
