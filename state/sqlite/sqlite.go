@@ -25,8 +25,10 @@
 // (state.ErrCorrupt) naming the thread and the checkpoint. A file that is not
 // a SQLite database or whose header, schema or pages are damaged gives an
 // error matching state.ErrCorrupt at Open or at the read that meets the
-// damage. In a test of 300 random single-bit flips of a 60 KB file (see
-// TestBitFlips) every read returned exactly what was saved or such an error.
+// damage. In tests of 300 and 3,000 random single-bit flips of a 76 KB
+// file (TestBitFlips) every read returned exactly what was saved or such an
+// error; the store without these checks returned a different state after
+// 120 of 300 flips.
 //
 // # Older files
 //
