@@ -109,7 +109,7 @@ func TestBitFlips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trials := 300
+	trials := 150
 	if testing.Short() {
 		trials = 60
 	}
