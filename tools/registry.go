@@ -99,6 +99,62 @@ func (r *Registry) Register(tools ...*Tool) error {
 }
 
 // config returns the limits, defaults filled in (for the zero Registry).
+// Unregister removes the tools registered under names and returns how many
+// it removed; names not registered are ignored.
+func (r *Registry) Unregister(names ...string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.remove(names)
+}
+
+// Replace removes the tools registered under remove and registers add, as
+// one change: a concurrent call sees either the old tools or the new ones.
+// If a name of add is taken by a tool that stays, or given twice, it returns
+// a *DuplicateToolError (ErrDuplicateTool) and changes nothing.
+func (r *Registry) Replace(remove []string, add ...*Tool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	gone := make(map[string]bool, len(remove))
+	for _, n := range remove {
+		gone[n] = true
+	}
+	seen := make(map[string]bool, len(add))
+	for i, t := range add {
+		if t == nil {
+			return fmt.Errorf("tools: Replace: tool %d of %d is nil: %w", i+1, len(add), ErrInvalidTool)
+		}
+		if (r.byKey[t.name] != nil && !gone[t.name]) || seen[t.name] {
+			return &DuplicateToolError{Name: t.name}
+		}
+		seen[t.name] = true
+	}
+	r.remove(remove)
+	if r.byKey == nil {
+		r.byKey = make(map[string]*Tool, len(add))
+	}
+	for _, t := range add {
+		r.byKey[t.name] = t
+		r.order = append(r.order, t)
+	}
+	return nil
+}
+
+// remove drops the named tools; r.mu is held.
+func (r *Registry) remove(names []string) int {
+	n := 0
+	for _, name := range names {
+		if r.byKey[name] == nil {
+			continue
+		}
+		delete(r.byKey, name)
+		n++
+	}
+	if n > 0 {
+		r.order = slices.DeleteFunc(r.order, func(t *Tool) bool { return r.byKey[t.name] != t })
+	}
+	return n
+}
+
 func (r *Registry) config() Config {
 	c, _ := r.cfg.withDefaults()
 	return c
