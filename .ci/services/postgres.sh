@@ -1,7 +1,7 @@
 # PostgreSQL for state/postgres: a throw-away cluster on a loopback port,
 # data and socket under $CI_TMP, one database; exports
 # JEDISOS_TEST_POSTGRES_DSN. Sourced by .ci/run.
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
   ci_apt postgresql
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
