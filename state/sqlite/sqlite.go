@@ -762,22 +762,24 @@ func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w 
 	return nil
 }
 
+// cpCols are the checkpoint columns scan reads, of table alias c.
 func (s *Store) cpCols() string {
 	if s.v1 {
-		return `seq, id, parent, step, source, created, snapshot, delta, next, extra, NULL, NULL`
+		return `c.seq, c.id, c.parent, c.step, c.source, c.created, c.snapshot, c.delta, c.next, c.extra, NULL, NULL`
 	}
-	return `seq, id, parent, step, source, created, snapshot, delta, next, extra, n, sum`
+	return `c.seq, c.id, c.parent, c.step, c.source, c.created, c.snapshot, c.delta, c.next, c.extra, c.n, c.sum`
 }
 
-// scan reads one checkpoint row of thread and checks its checksum; want is
-// the id asked for ("" for any). It also returns the row's position in the
-// thread (0 when the row predates positions).
-func (s *Store) scan(thread, want string, row interface{ Scan(...any) error }) (state.Checkpoint, int64, error) {
+// scan reads one checkpoint row of thread (after the columns pre points
+// to) and checks its checksum; want is the id asked for ("" for any). It
+// also returns the row's position in the thread (0 when the row predates
+// positions).
+func (s *Store) scan(thread, want string, row interface{ Scan(...any) error }, pre ...any) (state.Checkpoint, int64, error) {
 	cp := state.Checkpoint{ThreadID: thread}
 	var seq, created int64
 	var n, sum sql.NullInt64
 	var next []byte
-	if err := row.Scan(&seq, &cp.ID, &cp.ParentID, &cp.Step, &cp.Source, &created, &cp.Snapshot, &cp.Delta, &next, &cp.Extra, &n, &sum); err != nil {
+	if err := row.Scan(append(pre, &seq, &cp.ID, &cp.ParentID, &cp.Step, &cp.Source, &created, &cp.Snapshot, &cp.Delta, &next, &cp.Extra, &n, &sum)...); err != nil {
 		return cp, 0, s.scanErr(thread, want, err)
 	}
 	id := cp.ID
@@ -825,9 +827,9 @@ func (s *Store) Get(ctx context.Context, threadID, checkpointID string) (state.C
 	if s.v1 {
 		var row *sql.Row
 		if checkpointID == "" {
-			row = s.db.QueryRowContext(ctx, `SELECT `+s.cpCols()+` FROM checkpoints WHERE thread = ? ORDER BY seq DESC LIMIT 1`, threadID)
+			row = s.db.QueryRowContext(ctx, `SELECT `+s.cpCols()+` FROM checkpoints c WHERE c.thread = ? ORDER BY c.seq DESC LIMIT 1`, threadID)
 		} else {
-			row = s.db.QueryRowContext(ctx, `SELECT `+s.cpCols()+` FROM checkpoints WHERE thread = ? AND id = ?`, threadID, checkpointID)
+			row = s.db.QueryRowContext(ctx, `SELECT `+s.cpCols()+` FROM checkpoints c WHERE c.thread = ? AND c.id = ?`, threadID, checkpointID)
 		}
 		cp, _, err := s.scan(threadID, checkpointID, row)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -838,41 +840,79 @@ func (s *Store) Get(ctx context.Context, threadID, checkpointID string) (state.C
 		}
 		return cp, nil
 	}
-	var headN int64
-	id := checkpointID
-	if id == "" {
-		latest, n, err := s.head(ctx, s.db, threadID)
+	if checkpointID != "" {
+		cp, _, found, err := s.byID(ctx, threadID, checkpointID)
+		if err != nil {
+			return state.Checkpoint{}, s.readErr(op, err)
+		}
+		if !found {
+			return state.Checkpoint{}, s.notFound(threadID, checkpointID)
+		}
+		return cp, nil
+	}
+	for attempt := 0; ; attempt++ {
+		// The head and its checkpoint in one statement, so one snapshot.
+		var head string
+		var headN, headSum int64
+		cp, n, err := s.scan(threadID, "", s.db.QueryRowContext(ctx, `SELECT t.head, t.n, t.sum, `+s.cpCols()+`
+			FROM threads t JOIN checkpoints c ON c.thread = t.thread AND c.id = t.head WHERE t.thread = ?`, threadID), &head, &headN, &headSum)
+		if err == nil {
+			switch {
+			case headSum != rowsum.Head(threadID, head, headN):
+				return state.Checkpoint{}, s.corrupt(threadID, head, "the head row of the thread fails its checksum")
+			case cp.ID != head:
+				return state.Checkpoint{}, s.corrupt(threadID, head, "the index led to checkpoint %q", cp.ID)
+			case n != 0 && n != headN:
+				return state.Checkpoint{}, s.corrupt(threadID, head, "the head is checkpoint %d of the thread, the row says %d", headN, n)
+			}
+			return cp, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return state.Checkpoint{}, s.readErr(op, err)
+		}
+		// No head, or a head whose checkpoint the join did not find.
+		latest, headN, err := s.head(ctx, s.db, threadID)
 		if err != nil {
 			return state.Checkpoint{}, err
 		}
 		if latest == "" {
 			return state.Checkpoint{}, s.notFound(threadID, "")
 		}
-		id, headN = latest, n
-	}
-	cp, n, err := s.scan(threadID, id, s.db.QueryRowContext(ctx, `SELECT `+s.cpCols()+` FROM checkpoints WHERE thread = ? AND id = ?`, threadID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		// Absent from the (thread, id) index: make sure the thread's rows
-		// do not hold it behind a damaged index.
-		var seq int64
-		err := s.db.QueryRowContext(ctx, `SELECT seq FROM checkpoints INDEXED BY checkpoints_thread_seq WHERE thread = ? AND id = ?`, threadID, id).Scan(&seq)
+		cp, n, found, err := s.byID(ctx, threadID, latest)
 		switch {
-		case errors.Is(err, sql.ErrNoRows) && checkpointID != "":
-			return state.Checkpoint{}, s.notFound(threadID, checkpointID)
-		case errors.Is(err, sql.ErrNoRows):
-			return state.Checkpoint{}, s.corrupt(threadID, id, "the thread's head names a checkpoint that is not there")
 		case err != nil:
-			return state.Checkpoint{}, s.wrap(op, err)
+			return state.Checkpoint{}, s.readErr(op, err)
+		case found && n != 0 && n != headN:
+			return state.Checkpoint{}, s.corrupt(threadID, latest, "the head is checkpoint %d of the thread, the row says %d", headN, n)
+		case found:
+			return cp, nil
+		case attempt > 0:
+			return state.Checkpoint{}, s.corrupt(threadID, latest, "the thread's head names a checkpoint that is not there")
 		}
-		return state.Checkpoint{}, s.corrupt(threadID, id, "row %d is missing from the index", seq)
+		// The thread changed between the two reads: read again.
 	}
-	if err != nil {
-		return state.Checkpoint{}, s.readErr(op, err)
+}
+
+// byID reads checkpoint id of thread. When the (thread, id) index does not
+// have it, the thread's rows are searched through the other index, so a
+// damaged index is reported rather than taken for a missing checkpoint.
+func (s *Store) byID(ctx context.Context, thread, id string) (state.Checkpoint, int64, bool, error) {
+	cp, n, err := s.scan(thread, id, s.db.QueryRowContext(ctx, `SELECT `+s.cpCols()+` FROM checkpoints c WHERE c.thread = ? AND c.id = ?`, thread, id))
+	if err == nil {
+		return cp, n, true, nil
 	}
-	if headN > 0 && n != 0 && n != headN {
-		return state.Checkpoint{}, s.corrupt(threadID, id, "the head is checkpoint %d of the thread, the row says %d", headN, n)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return state.Checkpoint{}, 0, false, err
 	}
-	return cp, nil
+	var seq int64
+	err = s.db.QueryRowContext(ctx, `SELECT seq FROM checkpoints INDEXED BY checkpoints_thread_seq WHERE thread = ? AND id = ?`, thread, id).Scan(&seq)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return state.Checkpoint{}, 0, false, nil
+	case err != nil:
+		return state.Checkpoint{}, 0, false, err
+	}
+	return state.Checkpoint{}, 0, false, s.corrupt(thread, id, "row %d is missing from the index", seq)
 }
 
 func (s *Store) notFound(thread, id string) error {
@@ -884,136 +924,172 @@ func (s *Store) notFound(thread, id string) error {
 
 // Writes returns the task writes saved against a checkpoint, by task.
 func (s *Store) Writes(ctx context.Context, threadID, checkpointID string) ([]state.TaskWrites, error) {
-	cols := `memos, running, sum`
+	for attempt := 0; ; attempt++ {
+		out, retry, err := s.writes(ctx, threadID, checkpointID, attempt > 0)
+		if !retry {
+			return out, err
+		}
+	}
+}
+
+// writes reads a checkpoint's task writes and, in the same statement, the
+// count saved with them. retry reports a disagreement that a concurrent
+// save may explain (only when !last).
+func (s *Store) writes(ctx context.Context, threadID, checkpointID string, last bool) (out []state.TaskWrites, retry bool, err error) {
+	cols := `w.memos, w.running, w.sum`
+	count := `(SELECT tasks FROM written WHERE thread = ? AND cp = ?), (SELECT sum FROM written WHERE thread = ? AND cp = ?)`
+	args := []any{threadID, checkpointID, threadID, checkpointID, threadID, checkpointID}
 	switch {
 	case s.v1 && s.memos:
-		cols = `memos, running, NULL`
+		cols, count, args = `w.memos, w.running, NULL`, `NULL, NULL`, args[4:]
 	case s.v1:
-		cols = `NULL, 0, NULL`
+		cols, count, args = `NULL, 0, NULL`, `NULL, NULL`, args[4:]
 	}
 	op := fmt.Sprintf("read writes of checkpoint %s (thread %q) from", checkpointID, threadID)
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, cp, task, node, writes, interrupts, resumed, created, `+cols+` FROM writes WHERE thread = ? AND cp = ? ORDER BY task`, threadID, checkpointID)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+count+`, w.seq, w.cp, w.task, w.node, w.writes, w.interrupts, w.resumed, w.created, `+cols+` FROM writes w WHERE w.thread = ? AND w.cp = ? ORDER BY w.task`, args...)
 	if err != nil {
-		return nil, s.wrap(op, err)
+		return nil, false, s.wrap(op, err)
 	}
 	defer rows.Close()
-	var out []state.TaskWrites
 	summed := false
+	var tasks, tasksSum sql.NullInt64
 	for rows.Next() {
 		var w state.TaskWrites
 		var intr, res, memos []byte
 		var seq, created, running int64
 		var cp string
 		var sum sql.NullInt64
-		if err := rows.Scan(&seq, &cp, &w.Task, &w.Node, &w.Writes, &intr, &res, &created, &memos, &running, &sum); err != nil {
-			return nil, s.readErr(op, s.scanErr(threadID, checkpointID, err))
+		if err := rows.Scan(&tasks, &tasksSum, &seq, &cp, &w.Task, &w.Node, &w.Writes, &intr, &res, &created, &memos, &running, &sum); err != nil {
+			return nil, false, s.readErr(op, s.scanErr(threadID, checkpointID, err))
 		}
 		switch {
 		case cp != checkpointID:
-			return nil, s.corrupt(threadID, checkpointID, "the index led to writes of checkpoint %q", cp)
+			return nil, false, s.corrupt(threadID, checkpointID, "the index led to writes of checkpoint %q", cp)
 		case sum.Valid:
 			if rowsum.Writes(threadID, checkpointID, int64(w.Task), w.Node, w.Writes, intr, res, created, memos, running != 0) != sum.Int64 {
-				return nil, s.corrupt(threadID, checkpointID, "writes row %d (task %d) fails its checksum", seq, w.Task)
+				return nil, false, s.corrupt(threadID, checkpointID, "writes row %d (task %d) fails its checksum", seq, w.Task)
 			}
 			summed = true
 		case seq > s.wLegacy:
-			return nil, s.corrupt(threadID, checkpointID, "writes row %d (task %d) has no checksum", seq, w.Task)
+			return nil, false, s.corrupt(threadID, checkpointID, "writes row %d (task %d) has no checksum", seq, w.Task)
 		}
 		w.CreatedAt = fromUnixNano(created)
 		w.Running = running != 0
 		if len(memos) > 0 {
 			if err := json.Unmarshal(memos, &w.Memos); err != nil {
-				return nil, s.corrupt(threadID, checkpointID, "side-effect results of task %d: %v", w.Task, err)
+				return nil, false, s.corrupt(threadID, checkpointID, "side-effect results of task %d: %v", w.Task, err)
 			}
 		}
 		if len(intr) > 0 {
 			if err := json.Unmarshal(intr, &w.Interrupts); err != nil {
-				return nil, s.corrupt(threadID, checkpointID, "interrupts of task %d: %v", w.Task, err)
+				return nil, false, s.corrupt(threadID, checkpointID, "interrupts of task %d: %v", w.Task, err)
 			}
 		}
 		if len(res) > 0 {
 			if err := json.Unmarshal(res, &w.Resumed); err != nil {
-				return nil, s.corrupt(threadID, checkpointID, "resume values of task %d: %v", w.Task, err)
+				return nil, false, s.corrupt(threadID, checkpointID, "resume values of task %d: %v", w.Task, err)
 			}
 		}
 		out = append(out, w)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.wrap(op, err)
+		return nil, false, s.wrap(op, err)
 	}
 	if s.v1 {
-		return out, nil
+		return out, false, nil
+	}
+	if len(out) == 0 {
+		// No row carried the count: read it on its own.
+		err := s.scanErr(threadID, checkpointID, s.db.QueryRowContext(ctx, `SELECT tasks, sum FROM written WHERE thread = ? AND cp = ?`, threadID, checkpointID).Scan(&tasks, &tasksSum))
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, false, s.readErr(op, err)
+		}
 	}
 	// The count saved with the writes tells whether rows went missing.
-	var tasks, sum int64
-	err = s.scanErr(threadID, checkpointID, s.db.QueryRowContext(ctx, `SELECT tasks, sum FROM written WHERE thread = ? AND cp = ?`, threadID, checkpointID).Scan(&tasks, &sum))
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case !tasks.Valid || !tasksSum.Valid:
 		if summed {
-			return nil, s.corrupt(threadID, checkpointID, "the count of the checkpoint's task writes is missing")
+			return nil, false, s.corrupt(threadID, checkpointID, "the count of the checkpoint's task writes is missing")
 		}
-	case err != nil:
-		return nil, s.readErr(op, err)
-	case sum != rowsum.Written(threadID, checkpointID, tasks):
-		return nil, s.corrupt(threadID, checkpointID, "the count of the checkpoint's task writes fails its checksum")
-	case tasks != int64(len(out)):
-		return nil, s.corrupt(threadID, checkpointID, "%d task writes were saved, %d are readable", tasks, len(out))
+	case tasksSum.Int64 != rowsum.Written(threadID, checkpointID, tasks.Int64):
+		return nil, false, s.corrupt(threadID, checkpointID, "the count of the checkpoint's task writes fails its checksum")
+	case tasks.Int64 != int64(len(out)):
+		if len(out) == 0 && !last {
+			return nil, true, nil // saved since the first read
+		}
+		return nil, false, s.corrupt(threadID, checkpointID, "%d task writes were saved, %d are readable", tasks.Int64, len(out))
 	}
-	return out, nil
+	return out, false, nil
 }
 
 // List returns a thread's checkpoints, newest first.
 func (s *Store) List(ctx context.Context, threadID string, opts state.ListOptions) ([]state.Checkpoint, error) {
+	for attempt := 0; ; attempt++ {
+		out, retry, err := s.list(ctx, threadID, opts, attempt > 0)
+		if !retry {
+			return out, err
+		}
+	}
+}
+
+// list reads the thread's checkpoints and, in the same statement, its head
+// (and the position of opts.Before), and checks the history has no gap.
+// retry reports a disagreement that a concurrent save may explain (only
+// when !last).
+func (s *Store) list(ctx context.Context, threadID string, opts state.ListOptions, last bool) (out []state.Checkpoint, retry bool, err error) {
 	op := fmt.Sprintf("list thread %q in", threadID)
-	q := `SELECT ` + s.cpCols() + ` FROM checkpoints WHERE thread = ?`
-	args := []any{threadID}
-	// want is the position the next row must have (0: unknown).
-	var want int64
-	if !s.v1 {
-		_, n, err := s.head(ctx, s.db, threadID)
-		if err != nil {
-			return nil, err
-		}
-		want = n
+	head := `(SELECT head FROM threads WHERE thread = ?), (SELECT n FROM threads WHERE thread = ?), (SELECT sum FROM threads WHERE thread = ?), `
+	args := []any{threadID, threadID, threadID}
+	if s.v1 {
+		head, args = `NULL, NULL, NULL, `, nil
 	}
+	before := `NULL`
+	if opts.Before != "" && !s.v1 {
+		before = `(SELECT n FROM checkpoints WHERE thread = ? AND id = ?)`
+		args = append(args, threadID, opts.Before)
+	}
+	q := `SELECT ` + head + before + `, ` + s.cpCols() + ` FROM checkpoints c WHERE c.thread = ?`
+	args = append(args, threadID)
 	if opts.Before != "" {
-		var seq int64
-		var n sql.NullInt64
-		err := s.scanErr(threadID, opts.Before, s.db.QueryRowContext(ctx, `SELECT seq, `+map[bool]string{true: "NULL", false: "n"}[s.v1]+` FROM checkpoints WHERE thread = ? AND id = ?`, threadID, opts.Before).Scan(&seq, &n))
-		if errors.Is(err, sql.ErrNoRows) {
-			if _, err := s.Get(ctx, threadID, opts.Before); err != nil {
-				return nil, err
-			}
-			return nil, s.notFound(threadID, opts.Before)
-		}
-		if err != nil {
-			return nil, s.readErr(op, err)
-		}
-		q += ` AND seq < ?`
-		args = append(args, seq)
-		want = 0
-		if n.Valid {
-			want = n.Int64 - 1
-		}
+		q += ` AND c.seq < (SELECT seq FROM checkpoints WHERE thread = ? AND id = ?)`
+		args = append(args, threadID, opts.Before)
 	}
-	q += ` ORDER BY seq DESC`
+	q += ` ORDER BY c.seq DESC`
 	if opts.Limit > 0 {
 		q += ` LIMIT ?`
 		args = append(args, opts.Limit)
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, s.wrap(op, err)
+		return nil, false, s.wrap(op, err)
 	}
 	defer rows.Close()
-	var out []state.Checkpoint
+	// want is the position the next row must have (0: unknown).
+	var want int64
 	for rows.Next() {
-		cp, n, err := s.scan(threadID, "", rows)
+		var headID sql.NullString
+		var headN, headSum, beforeN sql.NullInt64
+		cp, n, err := s.scan(threadID, "", rows, &headID, &headN, &headSum, &beforeN)
 		if err != nil {
-			return nil, s.readErr(op, err)
+			return nil, false, s.readErr(op, err)
+		}
+		if len(out) == 0 && !s.v1 {
+			if !headID.Valid || !headN.Valid || !headSum.Valid {
+				return nil, false, s.corrupt(threadID, cp.ID, "the thread has checkpoints but no head row")
+			}
+			if headSum.Int64 != rowsum.Head(threadID, headID.String, headN.Int64) {
+				return nil, false, s.corrupt(threadID, headID.String, "the head row of the thread fails its checksum")
+			}
+			want = headN.Int64
+			if opts.Before != "" {
+				want = 0
+				if beforeN.Valid {
+					want = beforeN.Int64 - 1
+				}
+			}
 		}
 		if want > 0 && n != 0 && n != want {
-			return nil, s.corrupt(threadID, cp.ID, "the history has a gap: checkpoint %d of the thread follows where %d belongs", n, want)
+			return nil, false, s.corrupt(threadID, cp.ID, "the history has a gap: checkpoint %d of the thread follows where %d belongs", n, want)
 		}
 		if want > 0 {
 			want--
@@ -1021,10 +1097,35 @@ func (s *Store) List(ctx context.Context, threadID string, opts state.ListOption
 		out = append(out, cp)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.wrap(op, err)
+		return nil, false, s.wrap(op, err)
 	}
 	if want > 0 && (opts.Limit == 0 || len(out) < opts.Limit) {
-		return nil, s.corrupt(threadID, "", "the history ends %d checkpoints early", want)
+		return nil, false, s.corrupt(threadID, "", "the history ends %d checkpoints early", want)
 	}
-	return out, nil
+	if len(out) > 0 || s.v1 && opts.Before == "" {
+		return out, false, nil
+	}
+	// No rows: is that what the thread holds?
+	if opts.Before != "" {
+		_, n, found, err := s.byID(ctx, threadID, opts.Before)
+		switch {
+		case err != nil:
+			return nil, false, s.readErr(op, err)
+		case !found:
+			return nil, false, s.notFound(threadID, opts.Before)
+		case n > 1:
+			return nil, false, s.corrupt(threadID, opts.Before, "the %d checkpoints before it are missing", n-1)
+		}
+		return nil, false, nil
+	}
+	latest, _, err := s.head(ctx, s.db, threadID)
+	switch {
+	case err != nil:
+		return nil, false, err
+	case latest == "":
+		return nil, false, nil
+	case !last:
+		return nil, true, nil // saved since the first read
+	}
+	return nil, false, s.corrupt(threadID, latest, "the thread has a head but no readable checkpoints")
 }
