@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,7 +69,11 @@ func child(open Opener, target string) int {
 	defer closeStore()
 	name, mode := os.Getenv(envName), os.Getenv(envMode)
 	n, _ := strconv.Atoi(os.Getenv(envN))
-	// Both children start together.
+	// Both children start together, once both have opened the store.
+	if err := os.WriteFile(os.Getenv(envGo)+"."+name, nil, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
 	for {
 		if _, err := os.Stat(os.Getenv(envGo)); err == nil {
 			break
@@ -121,6 +126,8 @@ func child(open Opener, target string) int {
 				fmt.Fprintln(os.Stderr, "get:", err)
 				return 1
 			}
+			// Work between reading and saving, as a node's would be.
+			time.Sleep(time.Duration(rand.IntN(300)) * time.Microsecond)
 			id := fmt.Sprintf("%s-%d", name, i)
 			err = store.Put(ctx, state.Checkpoint{ThreadID: "shared", ID: id, ParentID: base, Step: i, Source: "loop", CreatedAt: time.Now(), Snapshot: []byte(fmt.Sprintf(`{"by":%q}`, id))})
 			switch {
@@ -181,6 +188,22 @@ func Run(t *testing.T, open Opener, target, mode string, perChild int) Result {
 			t.Fatal(err)
 		}
 		procs = append(procs, p)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for _, name := range []string{"a", "b"} {
+		for {
+			if _, err := os.Stat(goFile + "." + name); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				for _, p := range procs {
+					p.cmd.Process.Kill()
+					p.cmd.Wait()
+				}
+				t.Fatalf("child %s never opened the store; stderr: %s %s", name, procs[0].stderr.String(), procs[1].stderr.String())
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
 	}
 	if err := os.WriteFile(goFile, nil, 0o644); err != nil {
 		t.Fatal(err)

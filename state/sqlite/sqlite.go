@@ -226,7 +226,17 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if cfg.readOnly {
 		err = s.inspect()
 	} else {
-		err = s.migrate()
+		// Two processes creating one file at once can see SQLITE_BUSY
+		// while the other turns on WAL mode, which the busy timeout does
+		// not cover: retry within the timeout.
+		deadline := time.Now().Add(cfg.busy)
+		for {
+			err = s.migrate()
+			if err == nil || !errors.Is(err, ErrLocked) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	if err != nil {
 		db.Close()
@@ -591,31 +601,26 @@ type rowQuerier interface {
 }
 
 // head returns the thread's latest checkpoint and its number of
-// checkpoints ("" and 0 for a thread that has none).
+// checkpoints ("" and 0 for a thread that has none). One statement reads
+// the head row and whether the thread has any checkpoint, so a thread whose
+// head row is missing is told from one being created meanwhile.
 func (s *Store) head(ctx context.Context, q rowQuerier, thread string) (string, int64, error) {
-	var id string
-	var n, sum int64
-	err := s.scanErr(thread, "", q.QueryRowContext(ctx, `SELECT head, n, sum FROM threads WHERE thread = ?`, thread).Scan(&id, &n, &sum))
-	if errors.Is(err, sql.ErrNoRows) {
-		// A thread without a head row has no checkpoints, unless the
-		// threads table lost the row.
-		var any string
-		err := q.QueryRowContext(ctx, `SELECT id FROM checkpoints WHERE thread = ? LIMIT 1`, thread).Scan(&any)
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", 0, nil
-		}
-		if err != nil {
-			return "", 0, s.wrap(fmt.Sprintf("read the head of thread %q in", thread), err)
-		}
-		return "", 0, s.corrupt(thread, any, "the thread has checkpoints but no head row")
-	}
+	var id, any sql.NullString
+	var n, sum sql.NullInt64
+	err := s.scanErr(thread, "", q.QueryRowContext(ctx, `SELECT (SELECT head FROM threads WHERE thread = ?), (SELECT n FROM threads WHERE thread = ?),
+		(SELECT sum FROM threads WHERE thread = ?), (SELECT id FROM checkpoints WHERE thread = ? LIMIT 1)`, thread, thread, thread, thread).Scan(&id, &n, &sum, &any))
 	if err != nil {
 		return "", 0, s.readErr(fmt.Sprintf("read the head of thread %q in", thread), err)
 	}
-	if sum != rowsum.Head(thread, id, n) {
-		return "", 0, s.corrupt(thread, id, "the head row of the thread fails its checksum")
+	switch {
+	case !id.Valid && !any.Valid:
+		return "", 0, nil
+	case !id.Valid || !n.Valid || !sum.Valid:
+		return "", 0, s.corrupt(thread, any.String, "the thread has checkpoints but no head row")
+	case sum.Int64 != rowsum.Head(thread, id.String, n.Int64):
+		return "", 0, s.corrupt(thread, id.String, "the head row of the thread fails its checksum")
 	}
-	return id, n, nil
+	return id.String, n.Int64, nil
 }
 
 // Put saves a checkpoint and makes it the thread's head in one
