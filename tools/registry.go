@@ -23,6 +23,12 @@ type Config struct {
 	// MaxOutputBytes bounds the content of each result of a tool that sets
 	// no limit of its own; 0 means DefaultMaxOutputBytes. At least 64.
 	MaxOutputBytes int
+	// MaxArgumentBytes bounds the argument text of each call of a tool
+	// that sets no limit of its own (WithMaxArgumentBytes); a larger call
+	// is answered with an *ArgumentsTooLargeError, naming the limit to the
+	// model, before the text is parsed. 0 means DefaultMaxArgumentBytes
+	// (1 MiB). At least 2.
+	MaxArgumentBytes int
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -35,8 +41,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxOutputBytes != 0 && c.MaxOutputBytes < 64 {
 		return c, fmt.Errorf("%w: Config.MaxOutputBytes is %d; it must be 0 (default) or at least 64", ErrInvalidConfig, c.MaxOutputBytes)
 	}
+	if c.MaxArgumentBytes < 0 || c.MaxArgumentBytes == 1 {
+		return c, fmt.Errorf("%w: Config.MaxArgumentBytes is %d; it must be 0 (default) or at least 2", ErrInvalidConfig, c.MaxArgumentBytes)
+	}
 	if c.MaxConcurrency == 0 {
 		c.MaxConcurrency = DefaultMaxConcurrency
+	}
+	if c.MaxArgumentBytes == 0 {
+		c.MaxArgumentBytes = DefaultMaxArgumentBytes
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
@@ -248,7 +260,7 @@ func (r *Registry) Execute(ctx context.Context, call llm.ToolCall) Result {
 	if !ok {
 		return r.unknown(call, cfg.MaxOutputBytes)
 	}
-	return t.execute(ctx, call, cfg.Timeout, cfg.MaxOutputBytes)
+	return t.execute(ctx, call, cfg.Timeout, cfg.MaxOutputBytes, cfg.MaxArgumentBytes)
 }
 
 func (r *Registry) unknown(call llm.ToolCall, maxOutput int) Result {
@@ -327,8 +339,8 @@ func (tn *turn) run(i int) (goOn bool) {
 		return true
 	}
 	start := time.Now()
-	timeout, maxOutput := t.limits(tn.cfg.Timeout, tn.cfg.MaxOutputBytes)
-	inv, err := t.prepare(tn.ctx, call)
+	timeout, maxOutput, maxArgs := t.limits(tn.cfg.Timeout, tn.cfg.MaxOutputBytes, tn.cfg.MaxArgumentBytes)
+	inv, err := t.prepare(tn.ctx, call, maxArgs)
 	if err != nil {
 		tn.answer(i, t.finish(call, start, "", err, maxOutput))
 		return true
