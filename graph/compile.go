@@ -28,6 +28,7 @@ type compileConfig struct {
 	breakAfter  []string
 	snapEvery   int
 	errs        []string
+	tracer      Tracer
 }
 
 // WithStepLimit sets the default step limit of the compiled graph's runs.
@@ -98,6 +99,7 @@ type Compiled[S any] struct {
 	taskBufs  sync.Pool
 	dur       *durable[S]
 	src       *Graph[S] // for drawing
+	tracer    Tracer
 }
 
 // Compile validates g and returns the runnable graph. Every problem found —
@@ -135,7 +137,7 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 		}
 	}
 
-	c := &Compiled[S]{byName: make(map[string]int, len(g.nodes)), stepLimit: cfg.stepLimit, src: g}
+	c := &Compiled[S]{byName: make(map[string]int, len(g.nodes)), stepLimit: cfg.stepLimit, src: g, tracer: cfg.tracer}
 	for i, n := range g.nodes {
 		c.byName[n.name] = i
 		c.names = append(c.names, n.name)

@@ -88,6 +88,7 @@ type run[S any] struct {
 	pooled *[]task[S]
 	par    *parallelState[S]
 	d      *durableRun[S]
+	tr     *traceState
 }
 
 var errStopped = errors.New("graph: stream consumer stopped")
@@ -213,8 +214,12 @@ func (r *run[S]) emit(ev Event[S]) bool {
 	return true
 }
 
-func (r *run[S]) exec(in S) (S, error) {
+func (r *run[S]) exec(in S) (xout S, xerr error) {
 	c := r.c
+	if c.tracer != nil {
+		r.nctx.Context = r.startTrace(r.nctx.Context, c.tracer)
+		defer func() { r.endTrace(xerr) }()
+	}
 	if r.pooled != nil {
 		// Task buffers hold no state a node can keep, so they are reused.
 		defer func() {
@@ -283,6 +288,9 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 			}
 		}
 		resuming = false
+		if r.tr != nil {
+			r.traceStep()
+		}
 		if r.kinds&EventNodeStart != 0 {
 			for i := range r.cur {
 				if r.cur[i].done {
@@ -584,7 +592,11 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 		}
 	}
 	for {
-		out, err := r.once(ctx, n, in)
+		octx := ctx
+		if r.tr != nil && attempt > 1 {
+			octx = context.WithValue(ctx, attemptKey{}, attempt)
+		}
+		out, err := r.once(octx, n, in)
 		if err == nil {
 			return out, nil
 		}
@@ -608,6 +620,11 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 }
 
 func (r *run[S]) once(ctx context.Context, n *cnode[S], in S) (out S, err error) {
+	if r.tr != nil {
+		var sp Span
+		ctx, sp = r.startTask(ctx, n)
+		defer func() { sp.End(err) }()
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			err = &PanicError{Value: v, Stack: debug.Stack()}

@@ -65,6 +65,8 @@ type Config struct {
 	// stores; more is a [*LimitError] before anything is embedded. 0 means
 	// [DefaultMaxRetainFacts]; negative: no limit.
 	MaxRetainFacts int
+	// Tracer, when set, observes every recall (see Tracer).
+	Tracer Tracer
 }
 
 // Default arm floors; see [Config].
@@ -105,13 +107,14 @@ type Engine struct {
 
 	tokMu    sync.Mutex
 	tokCache map[string]int
+	tracer   Tracer
 }
 
 // New validates cfg and returns an engine.
 func New(cfg Config) (*Engine, error) {
 	e := &Engine{store: cfg.Store, emb: cfg.Embedder, ext: cfg.Extractor, model: cfg.Model,
 		rerank: cfg.Reranker, tokens: cfg.Tokens, now: cfg.Now, alpha: cfg.RecencyAlpha,
-		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost}
+		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost, tracer: cfg.Tracer}
 	if e.store == nil {
 		e.store, e.owned = NewEmbeddedStore(), true
 	}

@@ -132,6 +132,10 @@ type RecallResult struct {
 	Entities []string
 	// Candidates is how many distinct memories the arms returned.
 	Candidates int
+	// ArmCandidates is how many of them each arm found (indexed by Arm);
+	// a store that fuses on its side may leave arms it cannot tell apart
+	// at 0.
+	ArmCandidates [NumArms]int
 	// Tokens is the total token count of the hits' text.
 	Tokens int
 }
@@ -144,7 +148,12 @@ type Reranker interface {
 
 // Recall finds the memories of bank relevant to query. See the package
 // documentation for the pipeline.
-func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOptions) (RecallResult, error) {
+func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOptions) (rres RecallResult, rerr error) {
+	if e.tracer != nil {
+		var sp Span
+		ctx, sp = e.tracer.StartRecall(ctx, RecallInfo{Bank: bank, Query: query, Options: opts})
+		defer func() { sp.End(rres, rerr) }()
+	}
 	if bank == "" {
 		return RecallResult{}, fmt.Errorf("%w: recall: bank is empty", ErrInvalid)
 	}
@@ -233,6 +242,11 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		}
 		h.Memory.Vector, h.Memory.Sparse = nil, SparseVector{}
 		h.Score = h.RRF
+		for a, rank := range h.Ranks {
+			if rank > 0 {
+				out.ArmCandidates[a]++
+			}
+		}
 		store = append(store, h)
 	}
 	// Sort pointers, not the (large) hits.

@@ -493,5 +493,8 @@ func (r *Router) failed(g *group, d *deployment, c *call, e *llm.Error, now time
 	if cool {
 		d.cooldownUntil = now.Add(ttl)
 		d.fails = d.fails[:0]
+		if r.cooldownObs != nil {
+			r.notifyCooldown(g, d, e, now, ttl)
+		}
 	}
 }

@@ -26,6 +26,8 @@ type Router struct {
 	clock     Clock
 	rnd       *lockedRand
 	callbacks llm.Callbacks
+	// cooldownObs are the callbacks that implement CooldownObserver.
+	cooldownObs []CooldownObserver
 
 	numRetries   int
 	allowedFails int
@@ -62,6 +64,7 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		args:         cfg.StrategyArgs,
 		budget:       &budgetState{},
 	}
+	r.cooldownObs = cooldownObservers(r.callbacks)
 	var errs []error
 	bad := func(field, format string, a ...any) {
 		errs = append(errs, &ConfigError{Field: field, Msg: fmt.Sprintf(format, a...)})
