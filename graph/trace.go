@@ -1,6 +1,9 @@
 package graph
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Tracer observes a compiled graph's runs, steps and node tasks, for
 // tracing (package telemetry builds one on OpenTelemetry). Set it with
@@ -139,3 +142,12 @@ func (r *run[S]) startTask(ctx context.Context, n *cnode[S]) (context.Context, S
 }
 
 type attemptKey struct{}
+
+// IsInterrupt reports whether err is a pause for input rather than a
+// failure: what a node returns when it calls Interrupt, or a run's
+// *InterruptedError. Tracers use it to keep paused runs out of error
+// counts.
+func IsInterrupt(err error) bool {
+	var ie *InterruptedError
+	return isInterrupt(err) || errors.As(err, &ie)
+}
