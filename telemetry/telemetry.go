@@ -84,12 +84,12 @@ type Telemetry struct {
 	capture bool
 	secrets []string
 
-	tokens     metric.Int64Histogram
-	duration   metric.Float64Histogram
-	cooldowns  metric.Int64Counter
-	llm        *llmHooks
-	tools      *toolTracer
-	memory     *memoryTracer
+	tokens    metric.Int64Histogram
+	duration  metric.Float64Histogram
+	cooldowns metric.Int64Counter
+	llm       *llmHooks
+	tools     *toolTracer
+	memory    *memoryTracer
 }
 
 // The GenAI conventions' advisory bucket boundaries.

@@ -232,11 +232,11 @@ func TestReActTurnSpans(t *testing.T) {
 
 	chats := append(named(tr.spans, "chat gpt-4o"), named(tr.spans, "chat gpt-4o-mini")...)
 	type want struct {
-		deployment, group     string
-		attempt, depth        int64
-		in, out               int64
-		finish, errType       string
-		status                int64
+		deployment, group string
+		attempt, depth    int64
+		in, out           int64
+		finish, errType   string
+		status            int64
 	}
 	wants := []want{
 		{deployment: "a", group: "primary", attempt: 1, depth: 0, errType: "RateLimitError", status: 429},
