@@ -83,8 +83,8 @@ func (h *llmHooks) OnInput(ctx context.Context, info *llm.CallInfo) error {
 		if r.MaxTokens > 0 {
 			attrs = append(attrs, semconv.GenAIRequestMaxTokensKey.Int(r.MaxTokens))
 		}
-		if r.TopP > 0 {
-			attrs = append(attrs, semconv.GenAIRequestTopPKey.Float64(r.TopP))
+		if r.TopP != nil {
+			attrs = append(attrs, semconv.GenAIRequestTopPKey.Float64(*r.TopP))
 		}
 		if len(r.Stop) > 0 {
 			attrs = append(attrs, semconv.GenAIRequestStopSequencesKey.StringSlice(r.Stop))
