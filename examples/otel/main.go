@@ -124,7 +124,9 @@ func run(ctx context.Context) error {
 		return err
 	}
 	weather, err := tools.New("get_weather", "Current weather of a city",
-		func(_ context.Context, a WeatherArgs) (Weather, error) { return Weather{City: a.City, Celsius: 15}, nil })
+		func(_ context.Context, a WeatherArgs) (Weather, error) {
+			return Weather{City: a.City, Celsius: 15}, nil
+		})
 	if err != nil {
 		return err
 	}
