@@ -23,10 +23,11 @@ import (
 // LLM returns the llm.Callback that makes one "chat {model}" span per
 // provider attempt and records the token usage and duration metrics. Put
 // it in router.Config.Callbacks (each retry and fallback attempt is then
-// a span carrying its deployment, attempt number and fallback depth; the
-// same callback counts the Router's cooldowns) or pass it to
+// a span carrying its deployment, attempt number and fallback depth) or
+// pass it to
 // llm.WithCallbacks for a single model. The span's parent is the span in
-// the context of the call: the graph node's, inside an agent.
+// the context of the call: the graph node's, inside an agent. Cooldowns,
+// fallbacks and cache hits come from Router's service callback.
 func (t *Telemetry) LLM() llm.Callback { return t.llm }
 
 type llmHooks struct {
@@ -41,8 +42,6 @@ type llmCall struct {
 	first bool                 // a chunk arrived
 	mu    sync.Mutex
 }
-
-var _ router.CooldownObserver = (*llmHooks)(nil)
 
 // providerName maps jedisos's provider names to gen_ai.provider.name values.
 func providerName(p string) string {
@@ -184,12 +183,34 @@ func (h *llmHooks) OnStream(ctx context.Context, info *llm.CallInfo, ch llm.Chun
 	}
 }
 
-// OnCooldown counts a Router cooldown (router.CooldownObserver).
-func (h *llmHooks) OnCooldown(info router.CooldownInfo) {
-	h.t.cooldowns.Add(context.Background(), 1, metric.WithAttributes(
-		KeyRouterGroup.String(info.Group), KeyRouterDeploy.String(info.Deployment),
-		semconv.GenAIProviderNameKey.String(providerName(info.Provider)),
-		semconv.GenAIRequestModelKey.String(info.Model), semconv.ErrorTypeKey.String(string(info.Kind))))
+// Router returns the router.ServiceCallback for
+// router.Config.ServiceCallbacks: it counts cooldowns
+// (jedisos.router.cooldowns), fallbacks taken (jedisos.router.fallbacks)
+// and response-cache hits (jedisos.router.cache.hits), and marks the
+// calling span with a "jedisos.router.cache_hit" or
+// "jedisos.router.fallback" event.
+func (t *Telemetry) Router() router.ServiceCallback { return t.routerEvent }
+
+func (t *Telemetry) routerEvent(ctx context.Context, e router.Event) {
+	switch ev := e.(type) {
+	case *router.CooldownStarted:
+		et := "_OTHER"
+		if ev.Cause != nil {
+			et = errorType(ev.Cause)
+		}
+		t.cooldowns.Add(ctx, 1, metric.WithAttributes(KeyRouterGroup.String(ev.Group), KeyRouterDeploy.String(ev.Deployment),
+			semconv.GenAIRequestModelKey.String(ev.Model), semconv.ErrorTypeKey.String(et)))
+	case *router.FallbackTaken:
+		t.fallbacks.Add(ctx, 1, metric.WithAttributes(attribute.String("jedisos.router.fallback.from", ev.From),
+			attribute.String("jedisos.router.fallback.to", ev.To), KeyRouterFallback.Int(ev.Depth)))
+		trace.SpanFromContext(ctx).AddEvent("jedisos.router.fallback", trace.WithAttributes(
+			attribute.String("jedisos.router.fallback.from", ev.From), attribute.String("jedisos.router.fallback.to", ev.To),
+			KeyRouterFallback.Int(ev.Depth)))
+	case *router.CacheHit:
+		t.cacheHits.Add(ctx, 1, metric.WithAttributes(KeyRouterGroup.String(ev.Group), semconv.GenAIRequestModelKey.String(ev.Model)))
+		trace.SpanFromContext(ctx).AddEvent("jedisos.router.cache_hit", trace.WithAttributes(
+			KeyRouterGroup.String(ev.Group), semconv.GenAIResponseModelKey.String(ev.Model)))
+	}
 }
 
 // errorType is a low-cardinality name for err: the llm Kind when there is

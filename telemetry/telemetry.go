@@ -8,7 +8,8 @@
 // MeterProvider:
 //
 //	tel := telemetry.New(telemetry.Options{TracerProvider: tp, MeterProvider: mp})
-//	rt, _ := router.New(router.Config{..., Callbacks: []llm.Callback{tel.LLM()}})
+//	rt, _ := router.New(router.Config{..., Callbacks: []llm.Callback{tel.LLM()},
+//		ServiceCallbacks: []router.ServiceCallback{tel.Router()}})
 //	reg, _ := tools.NewRegistry(tools.Config{Tracer: tel.Tools()}, weather)
 //	mem, _ := memory.New(memory.Config{Tracer: tel.Memory()})
 //	agent, _ := nodes.NewReAct(nodes.ReActConfig{Model: rt, Tools: reg, Memory: mem,
@@ -32,9 +33,9 @@
 //	└── ...
 //
 // Metrics: gen_ai.client.token.usage and gen_ai.client.operation.duration
-// histograms (per attempt, with the conventions' bucket boundaries), and the
-// jedisos.router.cooldowns counter, fed by the same LLM callback when it is
-// one of a Router's callbacks.
+// histograms (per attempt, with the conventions' bucket boundaries), from
+// the LLM callback; jedisos.router.cooldowns, jedisos.router.fallbacks and
+// jedisos.router.cache.hits counters from the Router's service callback.
 //
 // Privacy: prompts, completions, tool arguments and results and recall
 // queries are recorded only with Options.CaptureContent. Error messages
@@ -87,6 +88,8 @@ type Telemetry struct {
 	tokens    metric.Int64Histogram
 	duration  metric.Float64Histogram
 	cooldowns metric.Int64Counter
+	fallbacks metric.Int64Counter
+	cacheHits metric.Int64Counter
 	llm       *llmHooks
 	tools     *toolTracer
 	memory    *memoryTracer
@@ -139,6 +142,14 @@ func New(o Options) *Telemetry {
 	if t.cooldowns, err = m.Int64Counter("jedisos.router.cooldowns", metric.WithUnit("{cooldown}"),
 		metric.WithDescription("Router deployments cooled down after a failure.")); err != nil {
 		t.cooldowns, _ = nm.Int64Counter("jedisos.router.cooldowns")
+	}
+	if t.fallbacks, err = m.Int64Counter("jedisos.router.fallbacks", metric.WithUnit("{fallback}"),
+		metric.WithDescription("Router calls moved to a fallback group.")); err != nil {
+		t.fallbacks, _ = nm.Int64Counter("jedisos.router.fallbacks")
+	}
+	if t.cacheHits, err = m.Int64Counter("jedisos.router.cache.hits", metric.WithUnit("{hit}"),
+		metric.WithDescription("Router calls answered from the response cache.")); err != nil {
+		t.cacheHits, _ = nm.Int64Counter("jedisos.router.cache.hits")
 	}
 	t.llm = &llmHooks{t: t}
 	t.tools = &toolTracer{t: t}

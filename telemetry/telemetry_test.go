@@ -73,9 +73,10 @@ func runTurn(t *testing.T, capture bool) turn {
 			{Group: "primary", ID: "a", Params: llm.Params{Model: "gpt-4o", APIBase: primary.APIBase(), APIKey: keyA}},
 			{Group: "backup", ID: "b", Params: llm.Params{Model: "gpt-4o-mini", APIBase: backup.APIBase(), APIKey: keyB}},
 		},
-		Fallbacks:  map[string][]string{"primary": {"backup"}},
-		NumRetries: &zero,
-		Callbacks:  []llm.Callback{tel.LLM()},
+		Fallbacks:        map[string][]string{"primary": {"backup"}},
+		NumRetries:       &zero,
+		Callbacks:        []llm.Callback{tel.LLM()},
+		ServiceCallbacks: []router.ServiceCallback{tel.Router()},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -433,4 +434,77 @@ func TestMetrics(t *testing.T) {
 	if d, _ := cd.DataPoints[0].Attributes.Value("jedisos.router.deployment"); d.AsString() != "a" {
 		t.Errorf("cooldown of %q, want a", d.AsString())
 	}
+	if et, _ := cd.DataPoints[0].Attributes.Value("error.type"); et.AsString() != "RateLimitError" {
+		t.Errorf("cooldown error.type %q", et.AsString())
+	}
+	// the first model call falls back after the 429; the second finds
+	// the primary cooling down and falls back again
+	fb, ok := ms["jedisos.router.fallbacks"].Data.(metricdata.Sum[int64])
+	if !ok || len(fb.DataPoints) != 1 || fb.DataPoints[0].Value != 2 {
+		t.Fatalf("fallbacks %+v", ms["jedisos.router.fallbacks"])
+	}
+}
+
+func TestRouterCacheHitsAndFallbacks(t *testing.T) {
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	tel := telemetry.New(telemetry.Options{TracerProvider: tp, MeterProvider: mp})
+	srv := llmtest.NewOpenAI(t)
+	srv.SetDefault(llmtest.Reply{Text: "cached answer", Usage: llmtest.Usage{Prompt: 5, Completion: 2}})
+	rt, err := router.New(router.Config{
+		Deployments:      []router.Deployment{{Group: "g", ID: "d", Params: llm.Params{Model: "gpt-4o-mini", APIBase: srv.APIBase(), APIKey: keyA}}},
+		Cache:            router.NewMemoryCache(router.MemoryCacheConfig{}),
+		Callbacks:        []llm.Callback{tel.LLM()},
+		ServiceCallbacks: []router.ServiceCallback{tel.Router()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "caller")
+	for i := range 3 {
+		resp, err := rt.Complete(ctx, &llm.Request{Model: "g", Messages: []llm.Message{llm.User("hi")}})
+		if err != nil || resp.CacheHit != (i > 0) {
+			t.Fatalf("call %d: %+v, %v", i, resp, err)
+		}
+	}
+	parent.End()
+	if srv.Count() != 1 {
+		t.Fatalf("%d provider calls, want 1", srv.Count())
+	}
+	spans := tracetest.SpanStubsFromReadOnlySpans(sr.Ended())
+	if n := len(named(spans, "chat gpt-4o-mini")); n != 1 {
+		t.Errorf("%d chat spans, want 1", n)
+	}
+	hits := 0
+	for _, e := range named(spans, "caller")[0].Events {
+		if e.Name == "jedisos.router.cache_hit" {
+			hits++
+		}
+	}
+	if hits != 2 {
+		t.Errorf("%d cache-hit events, want 2", hits)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != "jedisos.router.cache.hits" {
+				continue
+			}
+			d := m.Data.(metricdata.Sum[int64])
+			if len(d.DataPoints) != 1 || d.DataPoints[0].Value != 2 {
+				t.Fatalf("cache hits %+v", d.DataPoints)
+			}
+			g, _ := d.DataPoints[0].Attributes.Value("jedisos.router.group")
+			if g.AsString() != "g" {
+				t.Errorf("cache hit group %q", g.AsString())
+			}
+			return
+		}
+	}
+	t.Fatal("no jedisos.router.cache.hits metric")
 }

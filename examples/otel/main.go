@@ -2,7 +2,7 @@
 // steps and node tasks, each Router attempt as a GenAI "chat" span (the
 // primary deployment is rate limited, so the call falls back), the tool
 // call and the memory recall, plus the GenAI token and duration metrics and
-// the Router's cooldown counter.
+// the Router's cooldown and fallback counters.
 //
 // Offline by default: the two "providers" are local servers speaking
 // OpenAI's wire format with scripted replies (not language models), the
@@ -116,9 +116,10 @@ func run(ctx context.Context) error {
 			{Group: "primary", ID: "primary-gpt-4o", Params: llm.Params{Model: "gpt-4o", APIBase: primary.APIBase(), APIKey: "sk-example-primary"}},
 			{Group: "backup", ID: "backup-gpt-4o-mini", Params: llm.Params{Model: "gpt-4o-mini", APIBase: backup.APIBase(), APIKey: "sk-example-backup"}},
 		},
-		Fallbacks:  map[string][]string{"primary": {"backup"}},
-		NumRetries: &zero,
-		Callbacks:  []llm.Callback{tel.LLM()},
+		Fallbacks:        map[string][]string{"primary": {"backup"}},
+		NumRetries:       &zero,
+		Callbacks:        []llm.Callback{tel.LLM()},
+		ServiceCallbacks: []router.ServiceCallback{tel.Router()},
 	})
 	if err != nil {
 		return err
@@ -266,8 +267,16 @@ func printMetrics(rm metricdata.ResourceMetrics) {
 				}
 			case metricdata.Sum[int64]:
 				for _, dp := range d.DataPoints {
-					dep, _ := dp.Attributes.Value("jedisos.router.deployment")
-					printf("%s{deployment=%s} %d\n", m.Name, dep.Emit(), dp.Value)
+					label := ""
+					if dep, ok := dp.Attributes.Value("jedisos.router.deployment"); ok {
+						label = "deployment=" + dep.Emit()
+					} else if to, ok := dp.Attributes.Value("jedisos.router.fallback.to"); ok {
+						from, _ := dp.Attributes.Value("jedisos.router.fallback.from")
+						label = "from=" + from.Emit() + ",to=" + to.Emit()
+					} else if g, ok := dp.Attributes.Value("jedisos.router.group"); ok {
+						label = "group=" + g.Emit()
+					}
+					printf("%s{%s} %d\n", m.Name, label, dp.Value)
 				}
 			}
 			slices.Sort(lines)
