@@ -107,6 +107,18 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// Temporary reports whether the failure is transient, so that a retry may
+// succeed: rate limits, timeouts, connection failures, 500, 502 and 503
+// responses. Generic retry filters (such as the graph package's default)
+// read it.
+func (e *Error) Temporary() bool {
+	switch e.Kind {
+	case ErrRateLimit, ErrTimeout, ErrAPIConnection, ErrInternalServer, ErrBadGateway, ErrServiceUnavailable:
+		return true
+	}
+	return false
+}
+
 // Is reports whether target is e's Kind or one of its parents.
 func (e *Error) Is(target error) bool {
 	k, ok := target.(Kind)
