@@ -93,6 +93,7 @@ type Compiled[S any] struct {
 	conds     []cedge[S]
 	joins     []cjoin
 	plan      *state.Plan[S]
+	custom    bool // the plan has custom reducers
 	stepLimit int
 	width     int // a hint for the number of tasks in one step
 	taskBufs  sync.Pool
@@ -272,6 +273,7 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 		add(ProblemState, err.Error())
 	}
 	c.plan = plan
+	c.custom = plan != nil && plan.HasCustom()
 
 	for _, name := range cfg.breakBefore {
 		if !known(name) {

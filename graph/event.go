@@ -2,7 +2,11 @@ package graph
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // EventKind is a bit set of event kinds; a Stream caller picks the kinds it
@@ -98,9 +102,59 @@ type taskInfo struct {
 	prefix string
 	intr   *interruptState
 	done   <-chan struct{}
+	fields fieldIndexer
+	mu     sync.Mutex
+	marked []int
 }
 
 func (t *taskInfo) name() string { return (*t.names)[t.idx] }
+
+// fieldIndexer finds a state field by name (a *state.Plan).
+type fieldIndexer interface {
+	FieldIndex(name string) int
+}
+
+func (t *taskInfo) resetMarks() {
+	t.mu.Lock()
+	t.marked = nil
+	t.mu.Unlock()
+}
+
+// ErrUnknownField is matched (errors.Is) by the error MarkWritten returns
+// for a name that is not a field of the state.
+var ErrUnknownField = errors.New("graph: unknown state field")
+
+// MarkWritten marks fields of the state (by Go name, as state.Plan names
+// them) as written by the node running with ctx, even where the node
+// returns them unchanged. A field counts as written when its value differs
+// from the node's input (see the package doc, "Semantics"); a mark makes an
+// equal value a write too, so two nodes of one step that both set a field
+// without reducer to the same value conflict, and the field's reducer sees
+// the write. Marks of a failed attempt are dropped with it. Outside a node
+// MarkWritten does nothing; an unknown name is an error matching
+// ErrUnknownField and marks nothing.
+func MarkWritten(ctx context.Context, fields ...string) error {
+	t := taskFrom(ctx)
+	if t == nil || t.fields == nil {
+		return nil
+	}
+	idx := make([]int, 0, len(fields))
+	for _, f := range fields {
+		i := t.fields.FieldIndex(f)
+		if i < 0 {
+			return fmt.Errorf("%w: node %q marked field %q as written", ErrUnknownField, t.prefix+t.name(), f)
+		}
+		idx = append(idx, i)
+	}
+	t.mu.Lock()
+	for _, i := range idx {
+		if !slices.Contains(t.marked, i) {
+			t.marked = append(t.marked, i)
+		}
+	}
+	t.mu.Unlock()
+	return nil
+}
 
 type taskKey struct{}
 

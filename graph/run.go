@@ -56,6 +56,8 @@ type task[S any] struct {
 	out  S
 	err  error
 	intr *Pending
+	// marked are the fields the node marked as written (MarkWritten).
+	marked []int
 }
 
 // noOptions is the configuration of runs given no options; never written.
@@ -95,8 +97,11 @@ var errStopped = errors.New("graph: stream consumer stopped")
 // parallelState is what only steps with several tasks need, allocated on
 // the first such step.
 type parallelState[S any] struct {
-	writes    []state.Write[S]
-	slots     []slot
+	writes []state.Write[S]
+	slots  []slot
+	// in is the step's input state, which routers read with their own
+	// task's writes applied.
+	in        S
 	writesBuf [8]state.Write[S]
 	markBuf   [16]int32
 	wg        sync.WaitGroup
@@ -129,6 +134,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	r.seq.done = r.done
 	r.seq.names = &c.names
 	r.seq.limit = r.limit
+	r.seq.fields = c.plan
 	if parent := taskFrom(ctx); parent != nil {
 		// A subgraph: its nodes' events flow into the outer run's stream.
 		r.seq.sink = parent.sink
@@ -229,14 +235,23 @@ func (r *run[S]) exec(in S) (S, error) {
 		if err != nil {
 			return in, err
 		}
+		// Released on every way out: finish, or abort when a panic
+		// unwinds the run.
+		defer d.abort()
 		r.d = d
 		r.state = st
 		resuming = d.resumed
+		if d.input && r.kinds&EventState != 0 && !r.emit(Event[S]{Kind: EventState, Step: r.step, Node: START, State: st}) {
+			return st, d.finish(st, errStopped)
+		}
 	} else {
 		if r.cfg.thread != "" || r.cfg.from != "" || len(r.cfg.resume) > 0 || len(r.cfg.breakBefore)+len(r.cfg.breakAfter) > 0 {
 			return in, errors.New("graph: Thread, FromCheckpoint, Resume, BreakBefore and BreakAfter need a graph compiled with WithCheckpointer")
 		}
 		r.state = in
+		if r.kinds&EventState != 0 && !isZero(&in) && !r.emit(Event[S]{Kind: EventState, Step: r.step, Node: START, State: in}) {
+			return in, errStopped
+		}
 		if c.entry.simple && len(c.entry.static) == 1 {
 			r.cur = append(r.cur[:0], task[S]{node: int32(c.entry.static[0])})
 		} else {
@@ -297,6 +312,9 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 			// One node: run it here, take its result as the state.
 			n := &c.nodes[r.cur[0].node]
 			r.seq.idx, r.seq.step = int(r.cur[0].node), r.step
+			if r.seq.marked != nil {
+				r.seq.resetMarks()
+			}
 			var out S
 			var err error
 			if n.retry == nil && n.timeout == 0 {
@@ -311,9 +329,13 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 				r.state = st
 				return st, err
 			}
-			if r.kinds&EventNodeEnd != 0 && !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: n.name, State: out, Written: c.plan.WrittenNames(&st, &out)}) {
+			marked := r.seq.marked
+			if r.kinds&EventNodeEnd != 0 && !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: n.name, State: out, Written: c.plan.WrittenNames(&st, &out, marked...)}) {
 				r.state = out
 				return out, errStopped
+			}
+			if c.custom {
+				c.plan.ReduceOne(&st, &out, marked)
 			}
 			st = out
 			if n.simple {
@@ -355,7 +377,19 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 		r.stamp++
 		r.next = r.next[:0]
 		for i := range r.cur {
-			if err := r.routeFrom(&c.nodes[r.cur[i].node], c.nodes[r.cur[i].node].name, &st); err != nil {
+			n := &c.nodes[r.cur[i].node]
+			view := &st
+			if len(r.cur) > 1 && len(n.conds) > 0 {
+				// A router sees the step's input with its own node's
+				// writes applied, never a sibling's.
+				v, err := r.routerView(&r.cur[i])
+				if err != nil {
+					r.state = st
+					return st, err
+				}
+				view = &v
+			}
+			if err := r.routeFrom(n, n.name, view); err != nil {
 				r.state = st
 				return st, err
 			}
@@ -389,10 +423,28 @@ func (r *run[S]) parallel() error {
 			todo++
 		}
 	}
+	var runErr error
 	if todo > 0 {
-		if err := r.runTasks(); err != nil {
-			return err
+		runErr = r.runTasks()
+		if runErr == errStopped {
+			return runErr
 		}
+	}
+	// Every task that finished is reported, in task (declaration) order,
+	// also when a sibling failed or interrupted.
+	if r.kinds&EventNodeEnd != 0 {
+		for i := range r.cur {
+			t := &r.cur[i]
+			if t.err != nil || t.intr != nil {
+				continue
+			}
+			if !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: c.nodes[t.node].name, Task: i, State: t.out, Written: c.plan.WrittenNames(r.input(t), &t.out, t.marked...)}) {
+				return errStopped
+			}
+		}
+	}
+	if runErr != nil {
+		return runErr
 	}
 	if r.d != nil {
 		if err := r.d.interrupted(); err != nil {
@@ -407,26 +459,24 @@ func (r *run[S]) parallel() error {
 			}
 		}
 	}
-	if r.kinds&EventNodeEnd != 0 {
-		for i := range r.cur {
-			t := &r.cur[i]
-			if !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: c.nodes[t.node].name, Task: i, State: t.out, Written: c.plan.WrittenNames(r.input(t), &t.out)}) {
-				return errStopped
-			}
-		}
-	}
 	if len(r.cur) == 1 && !r.cur[0].send {
-		r.state = r.cur[0].out
+		t := &r.cur[0]
+		out := t.out
+		if c.custom {
+			c.plan.ReduceOne(&r.state, &out, t.marked)
+		}
+		r.state = out
 		return nil
 	}
 	p := r.parState()
+	p.in = r.state
 	if cap(p.writes) < len(r.cur) {
 		p.writes = make([]state.Write[S], 0, len(r.cur))
 	}
 	p.writes = p.writes[:0]
 	for i := range r.cur {
 		t := &r.cur[i]
-		p.writes = append(p.writes, state.Write[S]{Node: c.nodes[t.node].name, In: r.input(t), Out: &t.out})
+		p.writes = append(p.writes, state.Write[S]{Node: c.nodes[t.node].name, In: r.input(t), Out: &t.out, Marked: t.marked})
 	}
 	merged, err := c.plan.Merge(r.state, p.writes)
 	if err != nil {
@@ -455,7 +505,7 @@ func (r *run[S]) runTasks() error {
 			continue
 		}
 		sl := &slots[i]
-		sl.info = taskInfo{idx: int(t.node), names: &c.names, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done}
+		sl.info = taskInfo{idx: int(t.node), names: &c.names, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done, fields: c.plan}
 		if r.d != nil {
 			sl.info.intr = r.d.interruptState(i)
 		} else if r.seq.intr != nil {
@@ -524,6 +574,23 @@ func (r *run[S]) runTasks() error {
 	return nil
 }
 
+// routerView is the state the routers of task t's node read after a step
+// of several tasks: the step's input with t's writes applied through the
+// reducers.
+func (r *run[S]) routerView(t *task[S]) (S, error) {
+	p := r.par
+	in := &p.in
+	if t.send {
+		in = &t.in
+	}
+	ws := [1]state.Write[S]{{Node: r.c.nodes[t.node].name, In: in, Out: &t.out, Marked: t.marked}}
+	v, err := r.c.plan.Merge(p.in, ws[:])
+	if err != nil {
+		return v, &MergeError{Step: r.step, Err: err}
+	}
+	return v, nil
+}
+
 func (r *run[S]) parState() *parallelState[S] {
 	if r.par == nil {
 		p := new(parallelState[S])
@@ -540,6 +607,7 @@ func (r *run[S]) runTask(i int) {
 	t := &r.cur[i]
 	n := &r.c.nodes[t.node]
 	out, err := r.call(ctx, n, *r.input(t))
+	t.marked = p.slots[i].info.marked
 	if err != nil {
 		if intr := interruptOf(err); intr != nil {
 			t.intr = intr
@@ -599,6 +667,9 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 		}
 		attempt++
 		retryOnce(ctx)
+		if t := taskFrom(ctx); t != nil {
+			t.resetMarks()
+		}
 		if counter != nil {
 			counter.mu.Lock()
 			counter.calls = calls
