@@ -289,12 +289,20 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 		dr.qdone = make(chan struct{})
 		go dr.drain()
 	}
+	opened := false
+	defer func() {
+		if !opened {
+			// An error, or a panic of a stream consumer's loop (open
+			// emits the input checkpoint's event).
+			dr.stopQueue()
+			dr.lock.release()
+		}
+	}()
 	st, err := dr.open(in)
 	if err != nil {
-		dr.stopQueue()
-		dr.lock.release()
 		return nil, in, err
 	}
+	opened = true
 	return dr, st, nil
 }
 

@@ -22,6 +22,9 @@ func TestMain(m *testing.M) {
 	if db := os.Getenv(crashEnv); db != "" {
 		os.Exit(crashChild(db))
 	}
+	if db := os.Getenv(overlapEnv); db != "" {
+		os.Exit(overlapChild(db))
+	}
 	goleak.VerifyTestMain(m)
 }
 

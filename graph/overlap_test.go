@@ -1,0 +1,295 @@
+package graph_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jedisos/jedisos/graph"
+	"github.com/jedisos/jedisos/state"
+	"github.com/jedisos/jedisos/state/sqlite"
+)
+
+// overlapGraph appends each run's input entry (through the append reducer)
+// and counts the run in a node.
+func overlapGraph(t testing.TB, cp state.Checkpointer, opts ...graph.CompileOption) *graph.Compiled[U] {
+	c, err := buildOverlap(cp, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func buildOverlap(cp state.Checkpointer, opts ...graph.CompileOption) (*graph.Compiled[U], error) {
+	g := graph.New[U]()
+	g.AddNode("count", func(_ context.Context, s U) (U, error) {
+		jitter()
+		s.Count++
+		return s, nil
+	})
+	g.AddEdge(graph.START, "count").AddEdge("count", graph.END)
+	return g.Compile(append(opts, graph.WithCheckpointer(cp))...)
+}
+
+// Ten goroutines run twenty runs each on one thread, over two Compiled
+// values sharing one store: every run is serialised, nothing is lost.
+func TestOverlappingRunsOneThread(t *testing.T) {
+	for _, mode := range []graph.Durability{graph.DurabilitySync, graph.DurabilityAsync, graph.DurabilityExit} {
+		mem := state.NewMemory()
+		cs := []*graph.Compiled[U]{overlapGraph(t, mem, graph.WithDurability(mode)), overlapGraph(t, mem, graph.WithDurability(mode))}
+		var wg sync.WaitGroup
+		errs := make(chan error, 200)
+		for gr := range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 20 {
+					_, err := cs[gr%2].Invoke(context.Background(), U{Log: []string{fmt.Sprintf("%d-%d", gr, i)}}, graph.Thread("t"))
+					if err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		sn, err := cs[0].State(context.Background(), "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, e := range sn.State.Log {
+			seen[e] = true
+		}
+		if len(sn.State.Log) != 200 || len(seen) != 200 || sn.State.Count != 200 {
+			t.Fatalf("%s: %d entries (%d distinct), count %d; want 200", mode, len(sn.State.Log), len(seen), sn.State.Count)
+		}
+	}
+}
+
+// A run waiting for its thread honours its context; the lock is released
+// on every way a run ends: error, interrupt, an abandoned stream, a panic.
+func TestThreadLockReleased(t *testing.T) {
+	ctx := context.Background()
+	mem := state.NewMemory()
+	block := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	g := graph.New[U]()
+	g.AddNode("n", func(ctx context.Context, s U) (U, error) {
+		switch s.Note {
+		case "block":
+			entered <- struct{}{}
+			<-block
+		case "fail":
+			return s, errors.New("fail")
+		case "ask":
+			v, err := graph.Interrupt[string](ctx, "?")
+			s.Note = v
+			return s, err
+		}
+		return s, nil
+	})
+	g.AddEdge(graph.START, "n")
+	g.AddConditionalEdge("n", func(s U) string {
+		if s.Note == "panic" {
+			panic("router")
+		}
+		return graph.END
+	}, graph.END)
+	c := mustCompile(t, g, graph.WithCheckpointer(mem))
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Invoke(ctx, U{Note: "block"}, graph.Thread("t"))
+		done <- err
+	}()
+	<-entered
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	_, err := c.Invoke(wctx, U{Note: "x"}, graph.Thread("t"))
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), `"t"`) {
+		t.Fatalf("waiting run: %v", err)
+	}
+	// DeleteThread waits too.
+	wctx, cancel = context.WithTimeout(ctx, 20*time.Millisecond)
+	err = c.DeleteThread(wctx, "t")
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting delete: %v", err)
+	}
+	close(block)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	next := func(in U) error {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, err := c.Invoke(rctx, in, graph.Thread("t"))
+		return err
+	}
+	if err := next(U{Note: "fail"}); err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("failing run: %v", err)
+	}
+	if err := next(U{Note: "ask"}); !errors.Is(err, graph.ErrInterrupted) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	if err := c.DeleteThread(ctx, "t"); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range c.Stream(ctx, U{Note: "x"}, graph.Thread("t")) {
+		_ = err
+		break
+	}
+	if err := next(U{Note: "x"}); err != nil {
+		t.Fatalf("after an abandoned stream: %v", err)
+	}
+	func() {
+		defer func() {
+			if v := recover(); v != "router" {
+				t.Fatalf("recovered %v", v)
+			}
+		}()
+		_ = next(U{Note: "panic"})
+	}()
+	if err := next(U{Note: "x"}); err != nil {
+		t.Fatalf("after a panic: %v", err)
+	}
+	func() {
+		defer func() { recover() }()
+		for range c.Stream(ctx, U{Note: "x"}, graph.Thread("t")) {
+			panic("consumer")
+		}
+	}()
+	if err := next(U{Note: "x"}); err != nil {
+		t.Fatalf("after every kind of exit: %v", err)
+	}
+}
+
+const overlapEnv = "JEDISOS_OVERLAP_DB"
+
+// overlapChild runs 40 runs on one thread of the SQLite file db and prints
+// the entries of the runs that succeeded and the number that got
+// state.ErrConflict.
+func overlapChild(db string) int {
+	store, err := sqlite.Open(db)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer store.Close()
+	c, err := buildOverlap(store)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	res := struct {
+		OK        []string
+		Conflicts int
+	}{}
+	for i := range 40 {
+		entry := strconv.Itoa(os.Getpid()) + "-" + strconv.Itoa(i)
+		_, err := c.Invoke(context.Background(), U{Log: []string{entry}}, graph.Thread("shared"))
+		switch {
+		case err == nil:
+			res.OK = append(res.OK, entry)
+		case errors.Is(err, state.ErrConflict):
+			if !strings.Contains(err.Error(), `"shared"`) {
+				fmt.Fprintln(os.Stderr, "conflict error does not name the thread:", err)
+				return 1
+			}
+			res.Conflicts++
+		default:
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// Two processes run one thread of one SQLite file at once: every run that
+// succeeded is in the final state, and the others got ErrConflict.
+func TestTwoProcessesOneThread(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "overlap.db")
+	store, err := sqlite.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	type result struct {
+		OK        []string
+		Conflicts int
+	}
+	var cmds []*exec.Cmd
+	var outs []*strings.Builder
+	for range 2 {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), overlapEnv+"="+db)
+		var out, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, outs = append(cmds, cmd), append(outs, &out)
+		defer func() {
+			if stderr.Len() > 0 {
+				t.Logf("child stderr: %s", stderr.String())
+			}
+		}()
+	}
+	var acked []string
+	conflicts := 0
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("child %d: %v", i, err)
+		}
+		var r result
+		if err := json.Unmarshal([]byte(outs[i].String()), &r); err != nil {
+			t.Fatalf("child %d output %q: %v", i, outs[i].String(), err)
+		}
+		acked = append(acked, r.OK...)
+		conflicts += r.Conflicts
+	}
+	store, err = sqlite.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	c := overlapGraph(t, store)
+	sn, err := c.State(context.Background(), "shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]int{}
+	for _, e := range sn.State.Log {
+		have[e]++
+	}
+	lost := 0
+	for _, e := range acked {
+		if have[e] != 1 {
+			lost++
+		}
+	}
+	t.Logf("%d runs acknowledged, %d got ErrConflict, %d entries in the final state, %d acknowledged entries lost", len(acked), conflicts, len(sn.State.Log), lost)
+	if lost != 0 || len(acked)+conflicts != 80 {
+		t.Fatalf("%d of %d acknowledged entries lost (%d conflicts)", lost, len(acked), conflicts)
+	}
+	if sn.State.Count < len(acked) {
+		t.Fatalf("count %d < %d acknowledged runs", sn.State.Count, len(acked))
+	}
+}
