@@ -330,12 +330,12 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 				return st, err
 			}
 			marked := r.seq.marked
-			if r.kinds&EventNodeEnd != 0 && !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: n.name, State: out, Written: c.plan.WrittenNames(&st, &out, marked...)}) {
+			if r.kinds&EventNodeEnd != 0 && !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: n.name, State: out, Written: c.writtenNames(st, out, marked)}) {
 				r.state = out
 				return out, errStopped
 			}
 			if c.custom {
-				c.plan.ReduceOne(&st, &out, marked)
+				out = c.reduceOne(st, out, marked)
 			}
 			st = out
 			if n.simple {
@@ -463,7 +463,7 @@ func (r *run[S]) parallel() error {
 		t := &r.cur[0]
 		out := t.out
 		if c.custom {
-			c.plan.ReduceOne(&r.state, &out, t.marked)
+			out = c.reduceOne(r.state, out, t.marked)
 		}
 		r.state = out
 		return nil
@@ -572,6 +572,24 @@ func (r *run[S]) runTasks() error {
 	default:
 	}
 	return nil
+}
+
+// reduceOne is the state after a step whose single writer took in to out:
+// out with the custom reducers applied. Values in and out, so the caller's
+// copies of the state do not escape to the heap.
+//
+//go:noinline
+func (c *Compiled[S]) reduceOne(in, out S, marked []int) S {
+	c.plan.ReduceOne(&in, &out, marked)
+	return out
+}
+
+// writtenNames names the fields a node that took in to out wrote. Values,
+// for the same reason as reduceOne.
+//
+//go:noinline
+func (c *Compiled[S]) writtenNames(in, out S, marked []int) []string {
+	return c.plan.WrittenNames(&in, &out, marked...)
 }
 
 // routerView is the state the routers of task t's node read after a step
