@@ -76,6 +76,10 @@ type cnode[S any] struct {
 	static      []int
 	conds       []int
 	joins       []joinRef
+	// gotoT are the declared Command targets (Goto), gotoIdx their node
+	// indexes (-1 for END).
+	gotoT       []string
+	gotoIdx     []int
 	breakBefore bool
 	breakAfter  bool
 	// simple: exactly one static edge or one single-choice router, and no
@@ -173,7 +177,10 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 			add(ProblemBadEdge, "an edge cannot leave END", END)
 			bad = true
 		}
-		if e.kind != edgeStatic && len(e.to) == 0 {
+		if e.kind == edgeGoto && len(e.to) == 0 {
+			add(ProblemBadEdge, "Goto declares no targets", e.from)
+			bad = true
+		} else if e.kind != edgeStatic && len(e.to) == 0 {
 			add(ProblemBadEdge, "conditional edge declares no targets", e.from)
 			bad = true
 		}
@@ -207,6 +214,15 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 			link(e.from, t)
 		}
 		n := src(e.from)
+		if e.kind == edgeGoto {
+			for i, t := range e.to {
+				if !slices.Contains(n.gotoT, t) {
+					n.gotoT = append(n.gotoT, t)
+					n.gotoIdx = append(n.gotoIdx, tidx[i])
+				}
+			}
+			continue
+		}
 		if e.kind == edgeStatic {
 			if tidx[0] >= 0 && !slices.Contains(n.static, tidx[0]) {
 				n.static = append(n.static, tidx[0])
@@ -317,7 +333,7 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 }
 
 func width[S any](n *cnode[S], conds []cedge[S]) int {
-	w := len(n.joins)
+	w := len(n.joins) + len(n.gotoIdx)
 	for _, t := range n.static {
 		if t >= 0 {
 			w++

@@ -514,6 +514,13 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		if t.marked, err = c.writtenIn(w.Writes); err != nil {
 			return in, c.corrupt(dr.thread, cp.ID, err)
 		}
+		for _, m := range w.Memos {
+			if m.Key == routeKey {
+				if t.cmd, err = decodeRoute[S](c, m.Value); err != nil {
+					return in, c.corrupt(dr.thread, cp.ID, err)
+				}
+			}
+		}
 		t.out, t.done = out, true
 	}
 	answered := 0
@@ -862,6 +869,14 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 			return fmt.Errorf("graph: node %q at step %d: %w", w.Node, r.step, err)
 		}
 		w.Writes = b
+		if t.cmd != nil {
+			// Where its Command goes, for a resumed step to route it.
+			m, err := encodeRoute[S](r.c, t.cmd)
+			if err != nil {
+				return fmt.Errorf("graph: node %q at step %d: %w", w.Node, r.step, err)
+			}
+			w.Memos = append(w.Memos, m)
+		}
 		dr.mu.Lock()
 		for len(dr.taskW) <= i {
 			dr.taskW = append(dr.taskW, nil)

@@ -105,6 +105,10 @@ type taskInfo struct {
 	fields fieldIndexer
 	mu     sync.Mutex
 	marked []int
+	// cmd is the routing of a Command the node returned; sub marks the
+	// tasks of a graph run as a node of another.
+	cmd *cmdRoute
+	sub bool
 }
 
 func (t *taskInfo) name() string { return (*t.names)[t.idx] }

@@ -77,7 +77,8 @@ func (p *RetryPolicy) wait(attempt int) time.Duration {
 
 func (p *RetryPolicy) retryable(err error) bool {
 	var pe *PanicError
-	if errors.As(err, &pe) || isInterrupt(err) || errors.Is(err, ErrNoCheckpointer) {
+	var pc *parentCommand
+	if errors.As(err, &pe) || isInterrupt(err) || errors.Is(err, ErrNoCheckpointer) || errors.As(err, &pc) {
 		return false
 	}
 	if p.RetryIf != nil {

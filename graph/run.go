@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -58,6 +59,8 @@ type task[S any] struct {
 	intr *Pending
 	// marked are the fields the node marked as written (MarkWritten).
 	marked []int
+	// cmd is the routing of the Command the node returned, if any.
+	cmd *cmdRoute
 }
 
 // noOptions is the configuration of runs given no options; never written.
@@ -137,6 +140,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	r.seq.fields = c.plan
 	if parent := taskFrom(ctx); parent != nil {
 		// A subgraph: its nodes' events flow into the outer run's stream.
+		r.seq.sub = true
 		r.seq.sink = parent.sink
 		r.seq.prefix = parent.prefix + parent.name() + "/"
 		r.seq.done = parent.done
@@ -315,6 +319,7 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 			if r.seq.marked != nil {
 				r.seq.resetMarks()
 			}
+			r.seq.cmd = nil
 			var out S
 			var err error
 			if n.retry == nil && n.timeout == 0 {
@@ -338,7 +343,8 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 				out = c.reduceOne(st, out, marked)
 			}
 			st = out
-			if n.simple {
+			r.cur[0].cmd, r.cur[0].marked = r.seq.cmd, marked
+			if n.simple && r.seq.cmd == nil {
 				// One successor at most: move the task along.
 				if r.kinds&EventState != 0 && !r.emit(Event[S]{Kind: EventState, Step: r.step, State: st}) {
 					r.state = st
@@ -392,6 +398,12 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 			if err := r.routeFrom(n, n.name, view); err != nil {
 				r.state = st
 				return st, err
+			}
+			if r.cur[i].cmd != nil {
+				if err := r.routeCmd(n, r.cur[i].cmd); err != nil {
+					r.state = st
+					return st, err
+				}
 			}
 		}
 		sortTasks(r.next)
@@ -505,7 +517,7 @@ func (r *run[S]) runTasks() error {
 			continue
 		}
 		sl := &slots[i]
-		sl.info = taskInfo{idx: int(t.node), names: &c.names, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done, fields: c.plan}
+		sl.info = taskInfo{idx: int(t.node), names: &c.names, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done, fields: c.plan, sub: r.seq.sub}
 		if r.d != nil {
 			sl.info.intr = r.d.interruptState(i)
 		} else if r.seq.intr != nil {
@@ -625,7 +637,7 @@ func (r *run[S]) runTask(i int) {
 	t := &r.cur[i]
 	n := &r.c.nodes[t.node]
 	out, err := r.call(ctx, n, *r.input(t))
-	t.marked = p.slots[i].info.marked
+	t.marked, t.cmd = p.slots[i].info.marked, p.slots[i].info.cmd
 	if err != nil {
 		if intr := interruptOf(err); intr != nil {
 			t.intr = intr
@@ -687,6 +699,7 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 		retryOnce(ctx)
 		if t := taskFrom(ctx); t != nil {
 			t.resetMarks()
+			t.cmd = nil
 		}
 		if counter != nil {
 			counter.mu.Lock()
@@ -786,6 +799,30 @@ func (r *run[S]) routeFrom(n *cnode[S], name string, st *S) error {
 				r.next = append(r.next, task[S]{node: int32(idx), send: true, in: in})
 			}
 		}
+	}
+	return nil
+}
+
+// routeCmd adds to r.next the tasks a Command of node n's task names.
+func (r *run[S]) routeCmd(n *cnode[S], cmd *cmdRoute) error {
+	for _, to := range cmd.gotos {
+		i := slices.Index(n.gotoT, to)
+		if i < 0 {
+			return &RouteError{From: n.name, To: to, Declared: n.gotoT, Step: r.step, Command: true}
+		}
+		if n.gotoIdx[i] >= 0 {
+			r.trigger(n.gotoIdx[i])
+		}
+	}
+	sends, _ := cmd.sends.([]Send[S])
+	for _, s := range sends {
+		i := slices.Index(n.gotoT, s.Node)
+		if i < 0 || n.gotoIdx[i] < 0 {
+			return &RouteError{From: n.name, To: s.Node, Declared: n.gotoT, Step: r.step, Command: true}
+		}
+		in := s.State
+		r.c.plan.Isolate(&in)
+		r.next = append(r.next, task[S]{node: int32(n.gotoIdx[i]), send: true, in: in})
 	}
 	return nil
 }
