@@ -69,13 +69,13 @@ type cjoin struct {
 }
 
 type cnode[S any] struct {
-	name        string
-	fn          NodeFunc[S]
-	retry       *RetryPolicy
-	timeout     time.Duration
-	static      []int
-	conds       []int
-	joins       []joinRef
+	name    string
+	fn      NodeFunc[S]
+	retry   *RetryPolicy
+	timeout time.Duration
+	static  []int
+	conds   []int
+	joins   []joinRef
 	// gotoT are the declared Command targets (Goto), gotoIdx their node
 	// indexes (-1 for END).
 	gotoT       []string
