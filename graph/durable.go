@@ -284,6 +284,10 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 		return nil, in, err
 	}
 	dr.lock = lock
+	// Nodes' contexts carry the lock, so a nested run of the thread fails
+	// instead of waiting for itself.
+	r.nctx.Context = withHeld(r.nctx.Context, lock)
+	dr.ctx = r.nctx.Context
 	if dr.mode == DurabilityAsync {
 		dr.q = make(chan func() error, 64)
 		dr.qdone = make(chan struct{})

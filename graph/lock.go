@@ -46,10 +46,30 @@ func storeKey[S any](d *durable[S]) any {
 	return d
 }
 
+// heldKey is the context key under which a run's context lists the thread
+// locks its run and the runs around it (a subgraph's parents) hold.
+type heldKey struct{}
+
+type heldChain struct {
+	key  lockKey
+	next *heldChain
+}
+
+// withHeld returns ctx noting that h is held.
+func withHeld(ctx context.Context, h *heldLock) context.Context {
+	next, _ := ctx.Value(heldKey{}).(*heldChain)
+	return context.WithValue(ctx, heldKey{}, &heldChain{key: h.key, next: next})
+}
+
 // lockThread waits until no other run of the thread in this process holds
 // its lock, or ctx ends.
 func lockThread(ctx context.Context, store any, thread string) (*heldLock, error) {
 	k := lockKey{store: store, thread: thread}
+	for hc, _ := ctx.Value(heldKey{}).(*heldChain); hc != nil; hc = hc.next {
+		if hc.key == k {
+			return nil, fmt.Errorf("graph: a node of a run of thread %q started another run (or UpdateState, DeleteThread) of the same thread, which would wait for itself; give the inner graph its own thread id", thread)
+		}
+	}
 	threadLocks.mu.Lock()
 	if threadLocks.m == nil {
 		threadLocks.m = map[lockKey]*threadLock{}

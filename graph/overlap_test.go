@@ -293,3 +293,31 @@ func TestTwoProcessesOneThread(t *testing.T) {
 		t.Fatalf("count %d < %d acknowledged runs", sn.State.Count, len(acked))
 	}
 }
+
+// A node that runs its own thread again gets an error instead of waiting
+// for itself.
+func TestNestedRunOfSameThread(t *testing.T) {
+	mem := state.NewMemory()
+	inner := overlapGraph(t, mem)
+	g := graph.New[U]()
+	g.AddNode("outer", func(ctx context.Context, s U) (U, error) {
+		_, err := inner.Invoke(ctx, U{}, graph.Thread("t"))
+		return s, err
+	})
+	g.AddEdge(graph.START, "outer").AddEdge("outer", graph.END)
+	c := mustCompile(t, g, graph.WithCheckpointer(mem))
+	_, err := c.Invoke(context.Background(), U{}, graph.Thread("t"))
+	if err == nil || !strings.Contains(err.Error(), "wait for itself") {
+		t.Fatalf("nested run: %v", err)
+	}
+	// Another thread is fine.
+	g2 := graph.New[U]()
+	g2.AddNode("outer", func(ctx context.Context, s U) (U, error) {
+		_, err := inner.Invoke(ctx, U{}, graph.Thread("inner"))
+		return s, err
+	})
+	g2.AddEdge(graph.START, "outer").AddEdge("outer", graph.END)
+	if _, err := mustCompile(t, g2, graph.WithCheckpointer(mem)).Invoke(context.Background(), U{}, graph.Thread("t2")); err != nil {
+		t.Fatal(err)
+	}
+}
