@@ -97,8 +97,14 @@ func WithInterruptAfter(nodes ...string) CompileOption {
 // Thread runs under the given thread id: its checkpoints are saved under it,
 // and a thread with unfinished work (a crash, an interrupt) is continued.
 // A finished thread takes the run's input as new writes onto its saved
-// state (through the reducers), so a conversation continues turn by turn.
-// Runs of one thread must not overlap. The state a run of a thread returns
+// state (through the reducers), so a conversation continues turn by turn;
+// so does a thread whose last run failed (its unfinished step is dropped),
+// while a paused thread needs Resume (see the package doc, "Semantics").
+// Runs of one thread wait for each other in a process (per checkpointer
+// and thread, honouring their contexts); a run of it in another process
+// that saved first makes this one fail with an error matching
+// state.ErrConflict, naming the thread, with nothing overwritten. A node
+// must not run its own thread again (that fails at once). The state a run of a thread returns
 // is also where the thread's next run in this process starts: treat it as a
 // node treats its input and do not change its slices' elements, maps or
 // pointed-to values in place (copy them first).
