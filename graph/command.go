@@ -72,13 +72,13 @@ func applyCommand[S any](ctx context.Context, cmd Command[S]) (S, error) {
 		return cmd.State, errors.New("graph: a Command was returned outside a node")
 	}
 	if cmd.Parent {
-		if !t.sub {
+		if !t.sub() {
 			return cmd.State, fmt.Errorf("graph: node %q returned a Command for its parent graph, but its graph is not run as a node of another (AsNode, Subgraph)", t.prefix+t.name())
 		}
 		return cmd.State, &parentCommand{state: cmd.State, gotos: cmd.Goto, sends: cmd.Send, node: t.prefix + t.name()}
 	}
 	if len(cmd.Goto) > 0 || len(cmd.Send) > 0 {
-		t.cmd = &cmdRoute{gotos: cmd.Goto, sends: cmd.Send}
+		t.extOf().cmd = &cmdRoute{gotos: cmd.Goto, sends: cmd.Send}
 	}
 	return cmd.State, nil
 }
@@ -126,7 +126,7 @@ func takeParentCommand[P, C any](ctx context.Context, err error) (C, bool, error
 		sends = s
 	}
 	if t := taskFrom(ctx); t != nil && (len(pc.gotos) > 0 || len(sends) > 0) {
-		t.cmd = &cmdRoute{gotos: pc.gotos, sends: sends}
+		t.extOf().cmd = &cmdRoute{gotos: pc.gotos, sends: sends}
 	}
 	return st, true, nil
 }

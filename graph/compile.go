@@ -92,6 +92,7 @@ type cnode[S any] struct {
 type Compiled[S any] struct {
 	nodes     []cnode[S]
 	names     []string
+	static    taskStatic
 	byName    map[string]int
 	entry     cnode[S] // edges out of START
 	conds     []cedge[S]
@@ -290,6 +291,10 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 	}
 	c.plan = plan
 	c.custom = plan != nil && plan.HasCustom()
+	c.static.names = c.names
+	if plan != nil {
+		c.static.fields = plan
+	}
 
 	for _, name := range cfg.breakBefore {
 		if !known(name) {

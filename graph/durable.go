@@ -521,15 +521,20 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		if err != nil {
 			return in, c.corrupt(dr.thread, cp.ID, err)
 		}
-		if t.marked, err = c.writtenIn(w.Writes); err != nil {
+		marked, err := c.writtenIn(w.Writes)
+		if err != nil {
 			return in, c.corrupt(dr.thread, cp.ID, err)
 		}
+		var route *cmdRoute
 		for _, m := range w.Memos {
 			if m.Key == routeKey {
-				if t.cmd, err = decodeRoute[S](c, m.Value); err != nil {
+				if route, err = decodeRoute[S](c, m.Value); err != nil {
 					return in, c.corrupt(dr.thread, cp.ID, err)
 				}
 			}
+		}
+		if marked != nil || route != nil {
+			t.ext = &taskExt{marked: marked, cmd: route}
 		}
 		t.out, t.done = out, true
 	}
@@ -546,7 +551,7 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 				answered++
 				continue
 			case len(pending) == 0:
-				return in, fmt.Errorf("%w: thread %q has no pending interrupt at step %d (checkpoint %s): its last run stopped there without one (it failed or crashed); continue it with the zero state and no Resume", ErrNoPendingInterrupt, dr.thread, cp.Step, cp.ID)
+				return in, fmt.Errorf("%w: thread %q has no pending interrupt at step %d (checkpoint %s): its last run stopped there without one (it failed or crashed, or UpdateState replaced the pause); continue it with the zero state and no Resume", ErrNoPendingInterrupt, dr.thread, cp.Step, cp.ID)
 			default:
 				return in, fmt.Errorf("graph: thread %q has %d pending interrupts %v; answer each with graph.ResumeID(id, value)", dr.thread, len(pending), pending)
 			}
@@ -874,14 +879,14 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 		// The node runs again on resume: keep its side effects' results.
 		w.Memos = memos
 	} else {
-		b, err := r.c.plan.EncodeWritesMarked(r.input(t), &t.out, t.marked)
+		b, err := r.c.plan.EncodeWritesMarked(r.input(t), &t.out, t.ext.marks())
 		if err != nil {
 			return fmt.Errorf("graph: node %q at step %d: %w", w.Node, r.step, err)
 		}
 		w.Writes = b
-		if t.cmd != nil {
+		if cmd := t.ext.route(); cmd != nil {
 			// Where its Command goes, for a resumed step to route it.
-			m, err := encodeRoute[S](r.c, t.cmd)
+			m, err := encodeRoute[S](r.c, cmd)
 			if err != nil {
 				return fmt.Errorf("graph: node %q at step %d: %w", w.Node, r.step, err)
 			}

@@ -57,10 +57,9 @@ type task[S any] struct {
 	out  S
 	err  error
 	intr *Pending
-	// marked are the fields the node marked as written (MarkWritten).
-	marked []int
-	// cmd is the routing of the Command the node returned, if any.
-	cmd *cmdRoute
+	// ext is what the node reported beside its result: fields it marked
+	// as written, its Command's routing (nil for most tasks).
+	ext *taskExt
 }
 
 // noOptions is the configuration of runs given no options; never written.
@@ -135,12 +134,10 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	}
 	r.maxSteps = r.limit
 	r.seq.done = r.done
-	r.seq.names = &c.names
+	r.seq.static = &c.static
 	r.seq.limit = r.limit
-	r.seq.fields = c.plan
 	if parent := taskFrom(ctx); parent != nil {
 		// A subgraph: its nodes' events flow into the outer run's stream.
-		r.seq.sub = true
 		r.seq.sink = parent.sink
 		r.seq.prefix = parent.prefix + parent.name() + "/"
 		r.seq.done = parent.done
@@ -316,10 +313,9 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 			// One node: run it here, take its result as the state.
 			n := &c.nodes[r.cur[0].node]
 			r.seq.idx, r.seq.step = int(r.cur[0].node), r.step
-			if r.seq.marked != nil {
-				r.seq.resetMarks()
+			if r.seq.ext.Load() != nil {
+				r.seq.ext.Store(nil)
 			}
-			r.seq.cmd = nil
 			var out S
 			var err error
 			if n.retry == nil && n.timeout == 0 {
@@ -334,7 +330,8 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 				r.state = st
 				return st, err
 			}
-			marked := r.seq.marked
+			ext := r.seq.ext.Load()
+			marked := ext.marks()
 			if r.kinds&EventNodeEnd != 0 && !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: n.name, State: out, Written: c.writtenNames(st, out, marked)}) {
 				r.state = out
 				return out, errStopped
@@ -343,8 +340,8 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 				out = c.reduceOne(st, out, marked)
 			}
 			st = out
-			r.cur[0].cmd, r.cur[0].marked = r.seq.cmd, marked
-			if n.simple && r.seq.cmd == nil {
+			r.cur[0].ext = ext
+			if n.simple && ext.route() == nil {
 				// One successor at most: move the task along.
 				if r.kinds&EventState != 0 && !r.emit(Event[S]{Kind: EventState, Step: r.step, State: st}) {
 					r.state = st
@@ -399,8 +396,8 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 				r.state = st
 				return st, err
 			}
-			if r.cur[i].cmd != nil {
-				if err := r.routeCmd(n, r.cur[i].cmd); err != nil {
+			if cmd := r.cur[i].ext.route(); cmd != nil {
+				if err := r.routeCmd(n, cmd); err != nil {
 					r.state = st
 					return st, err
 				}
@@ -450,7 +447,7 @@ func (r *run[S]) parallel() error {
 			if t.err != nil || t.intr != nil {
 				continue
 			}
-			if !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: c.nodes[t.node].name, Task: i, State: t.out, Written: c.plan.WrittenNames(r.input(t), &t.out, t.marked...)}) {
+			if !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: c.nodes[t.node].name, Task: i, State: t.out, Written: c.plan.WrittenNames(r.input(t), &t.out, t.ext.marks()...)}) {
 				return errStopped
 			}
 		}
@@ -475,7 +472,7 @@ func (r *run[S]) parallel() error {
 		t := &r.cur[0]
 		out := t.out
 		if c.custom {
-			out = c.reduceOne(r.state, out, t.marked)
+			out = c.reduceOne(r.state, out, t.ext.marks())
 		}
 		r.state = out
 		return nil
@@ -488,7 +485,7 @@ func (r *run[S]) parallel() error {
 	p.writes = p.writes[:0]
 	for i := range r.cur {
 		t := &r.cur[i]
-		p.writes = append(p.writes, state.Write[S]{Node: c.nodes[t.node].name, In: r.input(t), Out: &t.out, Marked: t.marked})
+		p.writes = append(p.writes, state.Write[S]{Node: c.nodes[t.node].name, In: r.input(t), Out: &t.out, Marked: t.ext.marks()})
 	}
 	merged, err := c.plan.Merge(r.state, p.writes)
 	if err != nil {
@@ -517,7 +514,7 @@ func (r *run[S]) runTasks() error {
 			continue
 		}
 		sl := &slots[i]
-		sl.info = taskInfo{idx: int(t.node), names: &c.names, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done, fields: c.plan, sub: r.seq.sub}
+		sl.info = taskInfo{idx: int(t.node), static: &c.static, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done}
 		if r.d != nil {
 			sl.info.intr = r.d.interruptState(i)
 		} else if r.seq.intr != nil {
@@ -613,7 +610,7 @@ func (r *run[S]) routerView(t *task[S]) (S, error) {
 	if t.send {
 		in = &t.in
 	}
-	ws := [1]state.Write[S]{{Node: r.c.nodes[t.node].name, In: in, Out: &t.out, Marked: t.marked}}
+	ws := [1]state.Write[S]{{Node: r.c.nodes[t.node].name, In: in, Out: &t.out, Marked: t.ext.marks()}}
 	v, err := r.c.plan.Merge(p.in, ws[:])
 	if err != nil {
 		return v, &MergeError{Step: r.step, Err: err}
@@ -637,7 +634,7 @@ func (r *run[S]) runTask(i int) {
 	t := &r.cur[i]
 	n := &r.c.nodes[t.node]
 	out, err := r.call(ctx, n, *r.input(t))
-	t.marked, t.cmd = p.slots[i].info.marked, p.slots[i].info.cmd
+	t.ext = p.slots[i].info.ext.Load()
 	if err != nil {
 		if intr := interruptOf(err); intr != nil {
 			t.intr = intr
@@ -698,8 +695,7 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 		attempt++
 		retryOnce(ctx)
 		if t := taskFrom(ctx); t != nil {
-			t.resetMarks()
-			t.cmd = nil
+			t.ext.Store(nil)
 		}
 		if counter != nil {
 			counter.mu.Lock()
