@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -319,5 +320,74 @@ func TestNestedRunOfSameThread(t *testing.T) {
 	g2.AddEdge(graph.START, "outer").AddEdge("outer", graph.END)
 	if _, err := mustCompile(t, g2, graph.WithCheckpointer(mem)).Invoke(context.Background(), U{}, graph.Thread("t2")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// racingStore is a store in which another process saves a checkpoint of
+// the thread right after this process's n-th Put.
+type racingStore struct {
+	*state.Memory
+	mu   sync.Mutex
+	puts int
+	n    int
+}
+
+func (s *racingStore) Put(ctx context.Context, cp state.Checkpoint) error {
+	if err := s.Memory.Put(ctx, cp); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.puts++
+	if s.puts == s.n {
+		other := cp
+		other.ID, other.Base, other.ParentID = cp.ID+"-other", cp.ID, cp.ID
+		return s.Memory.Put(ctx, other)
+	}
+	return nil
+}
+
+// When another process saves first, the run stops with ErrConflict naming
+// the thread, in every durability mode, and the other process's checkpoint
+// stays the thread's latest.
+func TestConflictStopsTheRun(t *testing.T) {
+	for _, mode := range []graph.Durability{graph.DurabilitySync, graph.DurabilityAsync, graph.DurabilityExit} {
+		store := &racingStore{Memory: state.NewMemory(), n: 2}
+		var ran atomic.Int32
+		g := graph.New[U]()
+		for _, n := range []string{"a", "b", "c", "d", "e"} {
+			g.AddNode(n, func(ctx context.Context, s U) (U, error) {
+				ran.Add(1)
+				if n == "c" && mode == graph.DurabilityExit {
+					// Under DurabilityExit nothing is saved until the end:
+					// the other process saves the thread's first checkpoint.
+					if err := store.Memory.Put(ctx, state.Checkpoint{ThreadID: "t", ID: "x-other", Snapshot: []byte("{}")}); err != nil {
+						return s, err
+					}
+				}
+				s.Log = append(s.Log, n)
+				return s, nil
+			})
+		}
+		g.AddEdge(graph.START, "a").AddEdge("a", "b").AddEdge("b", "c").AddEdge("c", "d").AddEdge("d", "e").AddEdge("e", graph.END)
+		c := mustCompile(t, g, graph.WithCheckpointer(store), graph.WithDurability(mode))
+		if mode == graph.DurabilityExit {
+			store.n = 0
+		}
+		_, err := c.Invoke(context.Background(), U{}, graph.Thread("t"))
+		if !errors.Is(err, state.ErrConflict) || !strings.Contains(err.Error(), `"t"`) {
+			t.Fatalf("%s: err %v", mode, err)
+		}
+		latest, _ := store.Get(context.Background(), "t", "")
+		if !strings.HasSuffix(latest.ID, "-other") {
+			t.Fatalf("%s: latest %s was overwritten", mode, latest.ID)
+		}
+		// a ran before the other save, b before its own save found it.
+		if mode == graph.DurabilitySync && ran.Load() != 2 {
+			t.Fatalf("%s: %d nodes ran, want 2", mode, ran.Load())
+		}
+		if mode == graph.DurabilityAsync && ran.Load() == 5 {
+			t.Logf("%s: the background save failed only after the last step", mode)
+		}
 	}
 }
