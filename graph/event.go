@@ -156,7 +156,6 @@ type fieldIndexer interface {
 	FieldIndex(name string) int
 }
 
-
 // ErrUnknownField is matched (errors.Is) by the error MarkWritten returns
 // for a name that is not a field of the state.
 var ErrUnknownField = errors.New("graph: unknown state field")
