@@ -20,7 +20,7 @@ func TestDefaultRetryIfLLMKinds(t *testing.T) {
 		llm.ErrBadRequest, llm.ErrContextWindowExceeded, llm.ErrContentPolicyViolation, llm.ErrUnsupportedParams,
 		llm.ErrAuthentication, llm.ErrPermissionDenied, llm.ErrNotFound, llm.ErrUnprocessableEntity,
 		llm.ErrRateLimit, llm.ErrTimeout, llm.ErrInternalServer, llm.ErrBadGateway, llm.ErrServiceUnavailable,
-		llm.ErrAPIConnection, llm.ErrBudgetExceeded, llm.ErrStreamInterrupted, llm.ErrAPI,
+		llm.ErrAPIConnection, llm.ErrBudgetExceeded, llm.ErrStreamInterrupted, llm.ErrAPI, llm.ErrResponseTooLarge,
 	} {
 		err := fmt.Errorf("node call: %w", &llm.Error{Kind: k, Provider: "openai"})
 		if got := graph.DefaultRetryIf(err); got != transient[k] {

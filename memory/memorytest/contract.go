@@ -8,9 +8,10 @@
 //		})
 //	}
 //
-// It covers banks, upsert/get/delete, idempotency, validation, every
-// search arm, filters, bank isolation and concurrent use. Vectors have
-// [Dim] dimensions.
+// It covers banks, upsert/get/delete, idempotency, validation (invalid
+// UTF-8 in any string is rejected, valid strings come back byte for
+// byte), every search arm, filters, bank isolation and concurrent use.
+// Vectors have [Dim] dimensions.
 package memorytest
 
 import (
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,6 +52,8 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) memory.Store) {
 		{"UpsertIsIdempotent", testIdempotent},
 		{"UpsertRejectsInvalidBatchWhole", testInvalid},
 		{"UpsertRejectsWrongDimension", testDimension},
+		{"UpsertRejectsInvalidUTF8", testInvalidUTF8},
+		{"StringsRoundTripExactly", testExactStrings},
 		{"Delete", testDelete},
 		{"DeleteBank", testDeleteBank},
 		{"SemanticArm", testSemantic},
@@ -307,6 +311,86 @@ func testInvalid(t *testing.T, s memory.Store) {
 	}
 	if n, _ := s.Count(ctx, "b", memory.Filter{}); n != 0 {
 		t.Fatalf("a rejected batch stored %d memories, want 0", n)
+	}
+}
+
+// testInvalidUTF8: a string that is not valid UTF-8 in any field would
+// be rewritten (U+FFFD) by JSON and refused by protobuf; every store
+// rejects it, naming the field, and stores nothing of the batch.
+func testInvalidUTF8(t *testing.T, s memory.Store) {
+	ctx := context.Background()
+	const bad = "caf\xe9 au lait" // Latin-1, not UTF-8
+	good := Mem("b", "Valid fact.", Vec(0, 1, 0))
+	cases := []struct {
+		field string
+		mut   func(m *memory.Memory)
+	}{
+		{"text", func(m *memory.Memory) { m.Text = bad }},
+		{"context", func(m *memory.Memory) { m.Context = bad }},
+		{"entities[1]", func(m *memory.Memory) { m.Entities = []string{"Mina", bad} }},
+		{"tags[0]", func(m *memory.Memory) { m.Tags = []string{bad} }},
+		{"document_id", func(m *memory.Memory) { m.DocumentID = bad }},
+		{"metadata key", func(m *memory.Memory) { m.Metadata = map[string]string{bad: "v"} }},
+		{"metadata[\"k\"]", func(m *memory.Memory) { m.Metadata = map[string]string{"k": bad} }},
+		{"links[0]", func(m *memory.Memory) { m.Links = []memory.Link{{Target: bad, Kind: memory.LinkEntity, Weight: 1}} }},
+		{"id", func(m *memory.Memory) { m.ID = bad }},
+	}
+	for _, c := range cases {
+		m := Mem("b", "Fact with a bad "+c.field, Vec(1, 2, 0))
+		c.mut(&m)
+		err := s.Upsert(ctx, []memory.Memory{good, m})
+		if !errors.Is(err, memory.ErrInvalid) || !strings.Contains(err.Error(), c.field) || !strings.Contains(err.Error(), "UTF-8") {
+			t.Errorf("%s not UTF-8: err = %v, want ErrInvalid naming %s and UTF-8", c.field, err, c.field)
+		}
+	}
+	if n, _ := s.Count(ctx, "b", memory.Filter{}); n != 0 {
+		t.Fatalf("batches with invalid UTF-8 stored %d memories, want 0", n)
+	}
+	// The bank: as a memory's bank and in a profile.
+	m := Mem(bad, "Fact in a bad bank.", Vec(1, 2, 0))
+	if err := s.Upsert(ctx, []memory.Memory{m}); !errors.Is(err, memory.ErrInvalid) || !strings.Contains(err.Error(), "bank") {
+		t.Errorf("bank not UTF-8: %v, want ErrInvalid naming the bank", err)
+	}
+	for field, b := range map[string]memory.Bank{
+		"bank id":    {ID: bad},
+		"name":       {ID: "u8", Name: bad},
+		"background": {ID: "u8", Background: bad},
+	} {
+		err := s.PutBank(ctx, b)
+		if !errors.Is(err, memory.ErrInvalid) || !strings.Contains(err.Error(), field) || !strings.Contains(err.Error(), "UTF-8") {
+			t.Errorf("PutBank with %s not UTF-8: %v, want ErrInvalid naming it", field, err)
+		}
+	}
+	if _, err := s.Bank(ctx, "u8"); !errors.Is(err, memory.ErrNotFound) {
+		t.Errorf("a refused profile was stored: %v", err)
+	}
+}
+
+// testExactStrings: valid UTF-8 of every kind, control characters, NUL
+// and a literal U+FFFD included, comes back byte for byte.
+func testExactStrings(t *testing.T, s memory.Store) {
+	ctx := context.Background()
+	odd := "민수는 부산에서 🍜 먹었다 \ufffd tab\there nul\x00 bell\x07 \u2028 é vs e\u0301"
+	m := Mem("b", odd, Vec(0, 1, 0))
+	m.Context, m.DocumentID = odd, odd
+	m.Entities, m.Tags = []string{"민수", odd}, []string{odd}
+	m.Metadata = map[string]string{odd: odd}
+	upsert(t, s, m)
+	b := memory.Bank{ID: "b", Name: odd, Background: odd}
+	if err := s.PutBank(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, "b", []string{m.ID})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Get: %v, %d memories", err, len(got))
+	}
+	g := got[0]
+	if g.Text != odd || g.Context != odd || g.DocumentID != odd || !slices.Equal(g.Entities, m.Entities) ||
+		!slices.Equal(g.Tags, m.Tags) || len(g.Metadata) != 1 || g.Metadata[odd] != odd {
+		t.Errorf("strings changed on the round trip:\n got  %+q\n want %+q", []string{g.Text, g.Context, g.DocumentID}, odd)
+	}
+	if gb, err := s.Bank(ctx, "b"); err != nil || gb.Name != odd || gb.Background != odd {
+		t.Errorf("bank strings changed: %+q %+q %v", gb.Name, gb.Background, err)
 	}
 }
 
