@@ -95,7 +95,8 @@ func WithInterruptAfter(nodes ...string) CompileOption {
 }
 
 // Thread runs under the given thread id: its checkpoints are saved under it,
-// and a thread with unfinished work (a crash, an interrupt) is continued.
+// and a thread with unfinished work (a crash, an interrupt) is continued
+// when the input is the zero state.
 // A finished thread takes the run's input as new writes onto its saved
 // state (through the reducers), so a conversation continues turn by turn;
 // so does a thread whose last run failed (its unfinished step is dropped),
