@@ -57,6 +57,35 @@ type Config struct {
 	// EntitySeeds is how many top semantic hits seed the entity arm; 0
 	// means 20 and a negative value disables seeding.
 	EntitySeeds int
+	// ServerFusion lets a store that can fuse the arms itself (Qdrant:
+	// RRF over one prefetch per arm) do so in one query, and ranks by its
+	// fused scores. Off by default: the store then returns every arm's
+	// ranking (one batched round trip to Qdrant) and the engine fuses, so
+	// hits carry per-arm ranks and every store orders them alike (a
+	// server cannot break the entity arm's ties by cosine).
+	ServerFusion bool
+	// KeywordSeeds is how many top keyword hits seed the entity arm, so a
+	// query naming a memory's entity in words the entity detector does
+	// not mark ("한사랑내과 관련해서") still starts it; 0 means 10 and a
+	// negative value disables seeding.
+	KeywordSeeds int
+	// NoEntityDetection turns the built-in entity detector off, at retain
+	// (memories then carry only the extractor's and the caller's
+	// entities) and at recall (the entity arm starts from
+	// RecallOptions.Entities and the seeds only).
+	NoEntityDetection bool
+	// ExpandQueries has Model rewrite each recall query into a few
+	// paraphrases and a keyword line ([Engine.Recall] runs the arms on
+	// each and fuses them): one model call per recall, worth it when the
+	// embedder is lexical (the offline one) and memories use other words
+	// than questions. Needs Model; RecallOptions.NoExpansion skips it.
+	ExpandQueries bool
+	// NormalizeFacts has Model rewrite the facts the extractor found into
+	// self-contained statements (pronouns resolved to names, relative
+	// dates made absolute, canonical entity names), one call per retained
+	// content; the whole content stays available as Memory.Source. Needs
+	// Model.
+	NormalizeFacts bool
 	// MaxRetainBytes bounds the content one Retain or RetainBatch call
 	// accepts, summed over its items; more is a [*LimitError] before any
 	// extraction. 0 means [DefaultMaxRetainBytes]; negative: no limit.
@@ -101,17 +130,26 @@ type Engine struct {
 	minSim                float32
 	seeds                 int
 	minKeyword, minEntity float64
+	serverFusion          bool
+	kwSeeds               int
+	noDetect              bool
+	expand, normalize     bool
 	maxBytes, maxFacts    int
 
 	tokMu    sync.Mutex
-	tokCache map[string]int
+	tokCache map[string]textInfo
 }
 
 // New validates cfg and returns an engine.
 func New(cfg Config) (*Engine, error) {
 	e := &Engine{store: cfg.Store, emb: cfg.Embedder, ext: cfg.Extractor, model: cfg.Model,
 		rerank: cfg.Reranker, tokens: cfg.Tokens, now: cfg.Now, alpha: cfg.RecencyAlpha,
-		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost}
+		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost,
+		serverFusion: cfg.ServerFusion, kwSeeds: cfg.KeywordSeeds, noDetect: cfg.NoEntityDetection,
+		expand: cfg.ExpandQueries, normalize: cfg.NormalizeFacts}
+	if (e.expand || e.normalize) && e.model == nil {
+		return nil, fmt.Errorf("%w: config ExpandQueries and NormalizeFacts need a Model", ErrInvalid)
+	}
 	if e.store == nil {
 		e.store, e.owned = NewEmbeddedStore(), true
 	}
@@ -167,6 +205,12 @@ func New(cfg Config) (*Engine, error) {
 		e.seeds = 20
 	case e.seeds < 0:
 		e.seeds = 0
+	}
+	switch {
+	case e.kwSeeds == 0:
+		e.kwSeeds = 10
+	case e.kwSeeds < 0:
+		e.kwSeeds = 0
 	}
 	e.maxBytes = limitOrDefault(cfg.MaxRetainBytes, DefaultMaxRetainBytes)
 	e.maxFacts = limitOrDefault(cfg.MaxRetainFacts, DefaultMaxRetainFacts)
@@ -231,8 +275,14 @@ type RetainOptions struct {
 	DocumentID string
 	// Metadata is copied onto every fact.
 	Metadata map[string]string
-	// Entities are known names to look for, added to those detected.
+	// Entities are annotations: names attached to every fact of the
+	// content whether or not its text spells them (a nickname, the
+	// person a note is about), in addition to those detected.
 	Entities []string
+	// OccurredStart and OccurredEnd, when OccurredStart is set, say when
+	// what the content tells happened (an instant when OccurredEnd is
+	// zero); they win over dates found in the text.
+	OccurredStart, OccurredEnd time.Time
 	// Tags are copied onto every fact.
 	Tags []string
 }
@@ -340,13 +390,25 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 		if strings.TrimSpace(it.Content) == "" {
 			return RetainResult{}, fmt.Errorf("%w: retain item %d: content is empty", ErrInvalid, i)
 		}
+		if !o.OccurredEnd.IsZero() && (o.OccurredStart.IsZero() || o.OccurredEnd.Before(o.OccurredStart)) {
+			return RetainResult{}, fmt.Errorf("%w: retain item %d: occurred end %s needs an occurred start not after it (start %s)", ErrInvalid, i,
+				o.OccurredEnd.Format(time.RFC3339), o.OccurredStart.Format(time.RFC3339))
+		}
 		ts := o.Timestamp
 		if ts.IsZero() {
 			ts = e.now()
 		}
-		facts, err := e.ext.Extract(ctx, ExtractRequest{Content: it.Content, Context: o.Context, Now: ts, Entities: o.Entities})
+		content := strings.TrimSpace(it.Content)
+		srcID := SourceID(bank, content)
+		facts, err := e.ext.Extract(ctx, ExtractRequest{Content: it.Content, Context: o.Context, Now: ts, Entities: o.Entities,
+			NoEntityDetection: e.noDetect})
 		if err != nil {
 			return RetainResult{}, fmt.Errorf("retain item %d: %w", i, err)
+		}
+		if e.normalize && len(facts) > 0 {
+			if facts, err = e.normalizeFacts(ctx, it.Content, ts, facts); err != nil {
+				return RetainResult{}, fmt.Errorf("retain item %d: normalize facts: %w", i, err)
+			}
 		}
 		// at[j] is the index in ms of fact j, -1 for a blank fact, which
 		// is skipped: CausedBy numbers facts as the extractor returned them.
@@ -378,11 +440,24 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 			if conf < 0 || conf > 1 {
 				return RetainResult{}, fmt.Errorf("%w: retain item %d: fact %d: confidence %v outside [0, 1]", ErrExtract, i, j, conf)
 			}
-			ents := mergeEntities(f.Entities, DetectEntities(f.Text, o.Entities))
+			var found []string
+			if !e.noDetect {
+				found = DetectEntities(f.Text, o.Entities)
+			}
+			ents := mergeEntities(slices.Concat(f.Entities, found), o.Entities)
 			m := Memory{ID: MemoryID(bank, f.Text), Bank: bank, Kind: kind, Text: strings.TrimSpace(f.Text),
 				Context: o.Context, Entities: ents, Tags: append([]string(nil), o.Tags...),
 				OccurredStart: f.OccurredStart, OccurredEnd: f.OccurredEnd, MentionedAt: ts,
-				DocumentID: o.DocumentID, Confidence: conf}
+				DocumentID: o.DocumentID, Confidence: conf, SourceID: srcID}
+			if NormalizeText(content) != NormalizeText(m.Text) {
+				m.Source = content
+			}
+			if !o.OccurredStart.IsZero() {
+				m.OccurredStart, m.OccurredEnd = o.OccurredStart, o.OccurredEnd
+				if m.OccurredEnd.IsZero() {
+					m.OccurredEnd = m.OccurredStart
+				}
+			}
 			if len(o.Metadata) > 0 {
 				m.Metadata = make(map[string]string, len(o.Metadata))
 				for k, v := range o.Metadata {

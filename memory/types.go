@@ -159,6 +159,12 @@ type Memory struct {
 	MentionedAt time.Time `json:"mentioned_at,omitzero"`
 	// DocumentID groups facts retained from one document.
 	DocumentID string `json:"document_id,omitempty"`
+	// SourceID is shared by the facts extracted from one retained
+	// content ([SourceID]); recall groups hits by it.
+	SourceID string `json:"source_id,omitempty"`
+	// Source is that whole content when it holds more than this fact
+	// (empty when the fact is the content).
+	Source string `json:"source,omitempty"`
 	// Metadata is caller data carried through unchanged.
 	Metadata map[string]string `json:"metadata,omitempty"`
 	// Confidence is in [0, 1] for opinions; zero otherwise.
