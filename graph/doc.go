@@ -81,10 +81,13 @@
 // answers replayed; finished ones are not run again. New input on a
 // finished thread is written onto its state through the reducers and the
 // run starts again from START; so is new input on a thread whose last run
-// failed or crashed: its unfinished step is dropped (its saved writes stay
-// in History). A thread paused by Interrupt or a breakpoint takes no new
-// input (ErrPaused): answer with Resume or ResumeID; at a breakpoint the
-// value is ignored. Runs of one thread never overlap: in a process they
+// failed (ended with an error; Snapshot.Failed): its unfinished step is
+// dropped (its saved writes stay in History). A thread paused by Interrupt
+// or a breakpoint takes no new input (ErrPaused): answer with Resume or
+// ResumeID; at a breakpoint the value is ignored. An unfinished step whose
+// run did not end with an error (a run in progress in another process, or
+// a crash) takes no new input either (ErrUnfinished): continue it with the
+// zero state. Runs of one thread never overlap: in a process they
 // wait for each other (per checkpointer and thread); across processes the
 // later run fails with state.ErrConflict and overwrites nothing.
 //

@@ -100,7 +100,8 @@ func WithInterruptAfter(nodes ...string) CompileOption {
 // A finished thread takes the run's input as new writes onto its saved
 // state (through the reducers), so a conversation continues turn by turn;
 // so does a thread whose last run failed (its unfinished step is dropped),
-// while a paused thread needs Resume (see the package doc, "Semantics").
+// while a paused thread needs Resume and a crashed one the zero state (see
+// the package doc, "Semantics").
 // Runs of one thread wait for each other in a process (per checkpointer
 // and thread, honouring their contexts); a run of it in another process
 // that saved first makes this one fail with an error matching
@@ -216,6 +217,8 @@ type durableRun[S any] struct {
 	replayed bool
 	lock     *heldLock
 	finished bool
+	// saved: this run saved (or queued) a checkpoint.
+	saved bool
 	// base is the thread's latest saved checkpoint (or the one queued last
 	// under DurabilityAsync): the next Put must build on it, so a run that
 	// lost a race with another run on the thread gets state.ErrConflict
@@ -306,6 +309,11 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 			// An error, or a panic of a stream consumer's loop (open
 			// emits the input checkpoint's event).
 			dr.stopQueue()
+			if dr.saved && dr.mode != DurabilityExit && len(r.cur) > 0 && dr.queueErr() == nil {
+				// The input was saved and the run ends here (its stream's
+				// consumer stopped): its step counts as failed.
+				_ = d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, failedMark())
+			}
 			dr.lock.release()
 		}
 	}()
@@ -325,6 +333,10 @@ func (dr *durableRun[S]) abort() {
 	}
 	dr.finished = true
 	dr.stopQueue()
+	if dr.mode != DurabilityExit && dr.cpID != "" && len(dr.r.cur) > 0 && dr.queueErr() == nil {
+		// The run ended here: its step counts as failed.
+		_ = dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, failedMark())
+	}
 	dr.d.forget(dr.thread)
 	dr.lock.release()
 }
@@ -413,7 +425,12 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		}
 	}
 	var pending []string
+	failed := false
 	for _, w := range ws {
+		if w.Task == failedTask {
+			failed = isFailedMark(w)
+			continue
+		}
 		if !w.Running {
 			for _, it := range w.Interrupts {
 				pending = append(pending, it.ID)
@@ -439,6 +456,9 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 				ids = append(ids, b.ID)
 			}
 			return in, fmt.Errorf("%w: thread %q is paused at step %d (checkpoint %s) waiting for input on %v, so it takes no new input: answer with graph.Resume(value) or graph.ResumeID(id, value) and the zero state as input, change the state with UpdateState, or delete the thread with DeleteThread", ErrPaused, dr.thread, cp.Step, cp.ID, ids)
+		}
+		if len(cp.Next) > 0 && r.cfg.from == "" && !failed {
+			return in, fmt.Errorf("%w: thread %q has unfinished work at step %d (checkpoint %s) and no failed run: a run of it may be in progress in another process, or one crashed; continue it by passing the zero state as input (or retry once the other run is done), or start from a past checkpoint with FromCheckpoint", ErrUnfinished, dr.thread, cp.Step, cp.ID)
 		}
 		// New input: on a finished thread, on a thread whose last run
 		// failed or crashed (its unfinished step is dropped; its saved
@@ -495,6 +515,9 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		return st, nil
 	}
 	for _, w := range ws {
+		if w.Task == failedTask {
+			continue
+		}
 		if w.Task < 0 || w.Task >= len(tasks) {
 			return in, c.corrupt(dr.thread, cp.ID, fmt.Errorf("writes for task %d of %d", w.Task, len(tasks)))
 		}
@@ -577,6 +600,20 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 	r.cur = append(r.cur[:0], tasks...)
 	dr.resumed = true
 	return st, nil
+}
+
+// failedTask is the task index of the entry that marks a checkpoint's step
+// as failed (a run ended with an error while the step had work left).
+const failedTask = -1
+
+const failedKey = "\x00graph:failed"
+
+func failedMark() state.TaskWrites {
+	return state.TaskWrites{Task: failedTask, Running: true, Memos: []state.Memo{{Key: failedKey, Value: []byte("true")}}, CreatedAt: time.Now().UTC()}
+}
+
+func isFailedMark(w state.TaskWrites) bool {
+	return w.Task == failedTask && len(w.Memos) == 1 && w.Memos[0].Key == failedKey
 }
 
 // extraOf decodes a checkpoint's bookkeeping.
@@ -675,6 +712,7 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 	case DurabilityAsync:
 		dr.enqueue(func() error { return dr.d.cp.Put(dr.sctx, cp) })
 		dr.base = cp.ID
+		dr.saved = true
 	default:
 		if err := dr.d.cp.Put(dr.sctx, cp); err != nil {
 			if errors.Is(err, state.ErrConflict) {
@@ -683,6 +721,7 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 			return fmt.Errorf("graph: save checkpoint of thread %q at step %d: %w", dr.thread, r.step, err)
 		}
 		dr.base = cp.ID
+		dr.saved = true
 	}
 	if r.kinds&EventCheckpoint != 0 && !r.emit(Event[S]{Kind: EventCheckpoint, Step: r.step, Checkpoint: cp.ID}) {
 		return errStopped
@@ -958,11 +997,26 @@ func (dr *durableRun[S]) finish(final S, err error) error {
 	}
 	dr.finished = true
 	defer dr.lock.release()
+	// A run that ended with an error (not a pause, not a lost race) while
+	// its step had work left marks that step's checkpoint as failed, so the
+	// thread takes new input; an unmarked unfinished step may be a run in
+	// progress elsewhere, and new input waits for it.
+	failed := err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, state.ErrConflict) && len(dr.r.cur) > 0 && !dr.replayed
+	marker := failedMark()
 	switch dr.mode {
 	case DurabilityAsync:
 		dr.stopQueue()
 		if dr.qerr != nil && err == nil {
 			err = dr.qerr
+		}
+		if failed && dr.qerr == nil {
+			// Best effort: without the mark the thread asks for the zero
+			// state before new input.
+			_ = d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, marker)
+		}
+	case DurabilitySync:
+		if failed {
+			_ = d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, marker)
 		}
 	case DurabilityExit:
 		if dr.exitCP != nil {
@@ -992,6 +1046,9 @@ func (dr *durableRun[S]) finish(final S, err error) error {
 						break
 					}
 					eerr = d.cp.PutWrites(sctx, dr.thread, cp.ID, dr.exitRun[i])
+				}
+				if failed && eerr == nil && len(cp.Next) > 0 {
+					eerr = d.cp.PutWrites(sctx, dr.thread, cp.ID, marker)
 				}
 			}
 			if eerr != nil {

@@ -58,6 +58,10 @@ type Snapshot[S any] struct {
 	// Tasks describes each task of the next step, in order, with what it
 	// saved so far (empty when the run finished).
 	Tasks []TaskState
+	// Failed: the run that had the next step to do ended with an error, so
+	// the thread takes new input (which drops the step) or the zero state
+	// (which runs the step's unfinished tasks again).
+	Failed bool
 }
 
 // TaskState is one task of a checkpoint's next step and what it saved.
@@ -95,6 +99,10 @@ func (c *Compiled[S]) snapshot(ctx context.Context, thread string, cp state.Chec
 		sn.Tasks[i] = TaskState{Task: i, Node: t.Node}
 	}
 	for _, w := range ws {
+		if w.Task == failedTask {
+			sn.Failed = isFailedMark(w)
+			continue
+		}
 		var ts *TaskState
 		if w.Task >= 0 && w.Task < len(sn.Tasks) {
 			ts = &sn.Tasks[w.Task]
@@ -301,7 +309,7 @@ func (c *Compiled[S]) UpdateState(ctx context.Context, thread, asNode string, va
 		if asNode != "" {
 			var others []string
 			for _, w := range saved {
-				if w.Node != asNode && !slices.Contains(others, w.Node) {
+				if w.Task != failedTask && w.Node != asNode && !slices.Contains(others, w.Node) {
 					others = append(others, w.Node)
 				}
 			}

@@ -29,6 +29,12 @@ var ErrPaused = errors.New("graph: thread is paused for input")
 // the named interrupt.
 var ErrNoPendingInterrupt = errors.New("graph: no such pending interrupt")
 
+// ErrUnfinished is matched (errors.Is) by the error a run with new input
+// gets on a thread whose last step is unfinished but did not fail in a run
+// that ended: a run of it may be in progress in another process, or one
+// crashed. Pass the zero state to continue it.
+var ErrUnfinished = errors.New("graph: thread has unfinished work")
+
 // InterruptKind says what paused a run.
 type InterruptKind string
 

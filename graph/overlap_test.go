@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,9 +182,10 @@ func TestThreadLockReleased(t *testing.T) {
 
 const overlapEnv = "JEDISOS_OVERLAP_DB"
 
-// overlapChild runs 40 runs on one thread of the SQLite file db and prints
-// the entries of the runs that succeeded and the number that got
-// state.ErrConflict.
+// overlapChild runs 40 runs on one thread of the SQLite file db, retrying a
+// run that got state.ErrConflict or graph.ErrUnfinished (the other
+// process's run in flight), and prints the entries of the runs that
+// succeeded and the number of conflicts.
 func overlapChild(db string) int {
 	store, err := sqlite.Open(db)
 	if err != nil {
@@ -199,19 +201,23 @@ func overlapChild(db string) int {
 	res := struct {
 		OK        []string
 		Conflicts int
+		Busy      int
 	}{}
-	for i := range 40 {
+	for i := 0; i < 40; {
 		entry := strconv.Itoa(os.Getpid()) + "-" + strconv.Itoa(i)
 		_, err := c.Invoke(context.Background(), U{Log: []string{entry}}, graph.Thread("shared"))
 		switch {
 		case err == nil:
 			res.OK = append(res.OK, entry)
+			i++
 		case errors.Is(err, state.ErrConflict):
 			if !strings.Contains(err.Error(), `"shared"`) {
 				fmt.Fprintln(os.Stderr, "conflict error does not name the thread:", err)
 				return 1
 			}
 			res.Conflicts++
+		case errors.Is(err, graph.ErrUnfinished):
+			res.Busy++
 		default:
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -223,8 +229,10 @@ func overlapChild(db string) int {
 	return 0
 }
 
-// Two processes run one thread of one SQLite file at once: every run that
-// succeeded is in the final state, and the others got ErrConflict.
+// Two processes run one thread of one SQLite file at once, retrying runs
+// that lost the race (ErrConflict, or ErrUnfinished while the other's run
+// is in flight): every acknowledged run's entry is in the final state
+// exactly once, and nothing else is.
 func TestTwoProcessesOneThread(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "overlap.db")
 	store, err := sqlite.Open(db)
@@ -235,6 +243,7 @@ func TestTwoProcessesOneThread(t *testing.T) {
 	type result struct {
 		OK        []string
 		Conflicts int
+		Busy      int
 	}
 	var cmds []*exec.Cmd
 	var outs []*strings.Builder
@@ -254,7 +263,7 @@ func TestTwoProcessesOneThread(t *testing.T) {
 		}()
 	}
 	var acked []string
-	conflicts := 0
+	conflicts, busy := 0, 0
 	for i, cmd := range cmds {
 		if err := cmd.Wait(); err != nil {
 			t.Fatalf("child %d: %v", i, err)
@@ -265,6 +274,7 @@ func TestTwoProcessesOneThread(t *testing.T) {
 		}
 		acked = append(acked, r.OK...)
 		conflicts += r.Conflicts
+		busy += r.Busy
 	}
 	store, err = sqlite.Open(db)
 	if err != nil {
@@ -286,12 +296,9 @@ func TestTwoProcessesOneThread(t *testing.T) {
 			lost++
 		}
 	}
-	t.Logf("%d runs acknowledged, %d got ErrConflict, %d entries in the final state, %d acknowledged entries lost", len(acked), conflicts, len(sn.State.Log), lost)
-	if lost != 0 || len(acked)+conflicts != 80 {
-		t.Fatalf("%d of %d acknowledged entries lost (%d conflicts)", lost, len(acked), conflicts)
-	}
-	if sn.State.Count < len(acked) {
-		t.Fatalf("count %d < %d acknowledged runs", sn.State.Count, len(acked))
+	t.Logf("%d runs acknowledged, %d retried after ErrConflict, %d after ErrUnfinished, %d entries in the final state, %d acknowledged entries lost", len(acked), conflicts, busy, len(sn.State.Log), lost)
+	if lost != 0 || len(acked) != 80 || len(sn.State.Log) != 80 || sn.State.Count != 80 {
+		t.Fatalf("%d of %d acknowledged entries lost; %d entries and count %d, want 80", lost, len(acked), len(sn.State.Log), sn.State.Count)
 	}
 }
 
@@ -389,5 +396,54 @@ func TestConflictStopsTheRun(t *testing.T) {
 		if mode == graph.DurabilityAsync && ran.Load() == 5 {
 			t.Logf("%s: the background save failed only after the last step", mode)
 		}
+	}
+}
+
+// otherProcess is the same store under another checkpointer value, so runs
+// through it do not share this process's thread lock: as another process.
+type otherProcess struct{ *state.Memory }
+
+// New input on a thread whose step is unfinished without a failed run (a
+// run in progress elsewhere, or a crash) is refused with ErrUnfinished, so
+// two processes never both take the step; after the run fails, new input
+// is taken and Snapshot.Failed says why.
+func TestNewInputWhileAnotherRunIsInFlight(t *testing.T) {
+	ctx := context.Background()
+	mem := state.NewMemory()
+	entered, release := make(chan struct{}), make(chan struct{})
+	g := graph.New[U]()
+	g.AddNode("n", func(_ context.Context, s U) (U, error) {
+		if s.Note == "block" {
+			close(entered)
+			<-release
+			return s, errors.New("down")
+		}
+		s.Count++
+		return s, nil
+	})
+	g.AddEdge(graph.START, "n").AddEdge("n", graph.END)
+	here := mustCompile(t, g, graph.WithCheckpointer(mem))
+	there := mustCompile(t, g, graph.WithCheckpointer(otherProcess{mem}))
+	done := make(chan error, 1)
+	go func() {
+		_, err := here.Invoke(ctx, U{Note: "block"}, graph.Thread("t"))
+		done <- err
+	}()
+	<-entered
+	_, err := there.Invoke(ctx, U{Log: []string{"x"}}, graph.Thread("t"))
+	if !errors.Is(err, graph.ErrUnfinished) || !strings.Contains(err.Error(), "zero state") {
+		t.Fatalf("new input while a run is in flight: %v", err)
+	}
+	close(release)
+	if err := <-done; err == nil {
+		t.Fatal("blocked run did not fail")
+	}
+	sn, _ := there.State(ctx, "t")
+	if !sn.Failed {
+		t.Fatalf("snapshot after the failed run: %+v", sn)
+	}
+	out, err := there.Invoke(ctx, U{Log: []string{"x"}, Note: "go"}, graph.Thread("t"))
+	if err != nil || !slices.Equal(out.Log, []string{"x"}) || out.Count != 1 {
+		t.Fatalf("new input after the failure: %+v %v", out, err)
 	}
 }
