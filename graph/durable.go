@@ -458,7 +458,7 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 			return in, fmt.Errorf("%w: thread %q is paused at step %d (checkpoint %s) waiting for input on %v, so it takes no new input: answer with graph.Resume(value) or graph.ResumeID(id, value) and the zero state as input, change the state with UpdateState, or delete the thread with DeleteThread", ErrPaused, dr.thread, cp.Step, cp.ID, ids)
 		}
 		if len(cp.Next) > 0 && r.cfg.from == "" && !failed {
-			return in, fmt.Errorf("%w: thread %q has unfinished work at step %d (checkpoint %s) and no failed run: a run of it may be in progress in another process, or one crashed; continue it by passing the zero state as input (or retry once the other run is done), or start from a past checkpoint with FromCheckpoint", ErrUnfinished, dr.thread, cp.Step, cp.ID)
+			return in, fmt.Errorf("%w: thread %q stopped at step %d (checkpoint %s) without a run ending in an error, so it takes no new input: a run of it may be in progress in another process (retry when it is done), or one crashed (continue it by passing the zero state as input); or start from a past checkpoint with FromCheckpoint", ErrUnfinished, dr.thread, cp.Step, cp.ID)
 		}
 		// New input: on a finished thread, on a thread whose last run
 		// failed or crashed (its unfinished step is dropped; its saved
