@@ -70,13 +70,17 @@ type cjoin struct {
 }
 
 type cnode[S any] struct {
-	name        string
-	fn          NodeFunc[S]
-	retry       *RetryPolicy
-	timeout     time.Duration
-	static      []int
-	conds       []int
-	joins       []joinRef
+	name    string
+	fn      NodeFunc[S]
+	retry   *RetryPolicy
+	timeout time.Duration
+	static  []int
+	conds   []int
+	joins   []joinRef
+	// gotoT are the declared Command targets (Goto), gotoIdx their node
+	// indexes (-1 for END).
+	gotoT       []string
+	gotoIdx     []int
 	breakBefore bool
 	breakAfter  bool
 	// simple: exactly one static edge or one single-choice router, and no
@@ -89,11 +93,13 @@ type cnode[S any] struct {
 type Compiled[S any] struct {
 	nodes     []cnode[S]
 	names     []string
+	static    taskStatic
 	byName    map[string]int
 	entry     cnode[S] // edges out of START
 	conds     []cedge[S]
 	joins     []cjoin
 	plan      *state.Plan[S]
+	custom    bool // the plan has custom reducers
 	stepLimit int
 	width     int // a hint for the number of tasks in one step
 	taskBufs  sync.Pool
@@ -174,7 +180,10 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 			add(ProblemBadEdge, "an edge cannot leave END", END)
 			bad = true
 		}
-		if e.kind != edgeStatic && len(e.to) == 0 {
+		if e.kind == edgeGoto && len(e.to) == 0 {
+			add(ProblemBadEdge, "Goto declares no targets", e.from)
+			bad = true
+		} else if e.kind != edgeStatic && len(e.to) == 0 {
 			add(ProblemBadEdge, "conditional edge declares no targets", e.from)
 			bad = true
 		}
@@ -208,6 +217,15 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 			link(e.from, t)
 		}
 		n := src(e.from)
+		if e.kind == edgeGoto {
+			for i, t := range e.to {
+				if !slices.Contains(n.gotoT, t) {
+					n.gotoT = append(n.gotoT, t)
+					n.gotoIdx = append(n.gotoIdx, tidx[i])
+				}
+			}
+			continue
+		}
 		if e.kind == edgeStatic {
 			if tidx[0] >= 0 && !slices.Contains(n.static, tidx[0]) {
 				n.static = append(n.static, tidx[0])
@@ -274,6 +292,11 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 		add(ProblemState, err.Error())
 	}
 	c.plan = plan
+	c.custom = plan != nil && plan.HasCustom()
+	c.static.names = c.names
+	if plan != nil {
+		c.static.fields = plan
+	}
 
 	for _, name := range cfg.breakBefore {
 		if !known(name) {
@@ -317,7 +340,7 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 }
 
 func width[S any](n *cnode[S], conds []cedge[S]) int {
-	w := len(n.joins)
+	w := len(n.joins) + len(n.gotoIdx)
 	for _, t := range n.static {
 		if t >= 0 {
 			w++
