@@ -33,4 +33,11 @@
 // task calls it, its function runs and the result is saved with the task's
 // progress at once; every re-run of the task gets the saved result back
 // without performing the effect again.
+//
+// A Stepper (Compiled.Stepper) runs the same graph one step at a time on
+// encoded values, for an executor outside this process: Start and Next do
+// the routing, joins and merge as pure, deterministic functions (fit for a
+// workflow engine's deterministic code), and RunTask runs one node attempt
+// wherever the executor runs user code. Module
+// github.com/jedisos/jedisos/temporal drives graphs on Temporal this way.
 package graph

@@ -352,15 +352,10 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 			r.state = st
 			return st, errStopped
 		}
-		r.stamp++
-		r.next = r.next[:0]
-		for i := range r.cur {
-			if err := r.routeFrom(&c.nodes[r.cur[i].node], c.nodes[r.cur[i].node].name, &st); err != nil {
-				r.state = st
-				return st, err
-			}
+		if err := r.routeStep(&st); err != nil {
+			r.state = st
+			return st, err
 		}
-		sortTasks(r.next)
 		if r.d != nil {
 			r.state = st
 			if err := r.d.boundary(); err != nil {
@@ -415,6 +410,13 @@ func (r *run[S]) parallel() error {
 			}
 		}
 	}
+	return r.mergeStep()
+}
+
+// mergeStep merges the results of the step's tasks into r.state in task
+// order.
+func (r *run[S]) mergeStep() error {
+	c := r.c
 	if len(r.cur) == 1 && !r.cur[0].send {
 		r.state = r.cur[0].out
 		return nil
@@ -698,6 +700,21 @@ func (r *run[S]) routeFrom(n *cnode[S], name string, st *S) error {
 			}
 		}
 	}
+	return nil
+}
+
+// routeStep puts in r.next, in node order, the tasks that the edges of the
+// step's nodes trigger, reading the merged state st.
+func (r *run[S]) routeStep(st *S) error {
+	c := r.c
+	r.stamp++
+	r.next = r.next[:0]
+	for i := range r.cur {
+		if err := r.routeFrom(&c.nodes[r.cur[i].node], c.nodes[r.cur[i].node].name, st); err != nil {
+			return err
+		}
+	}
+	sortTasks(r.next)
 	return nil
 }
 
