@@ -171,6 +171,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		// the activity task in the reply to its workflow task, saving a
 		// round trip per step (off by default in a self-hosted server).
 		dynamicconfig.EnableActivityEagerExecution.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+		// One partition per task queue: with one matching host, more only
+		// add forwarding hops between partitions.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  []dynamicconfig.ConstrainedValue{{Value: 1}},
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): []dynamicconfig.ConstrainedValue{{Value: 1}},
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
