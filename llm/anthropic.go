@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/tmc/langchaingo/llms"
 )
 
 // jsonModeInstruction implements Request.JSONMode for Anthropic.
@@ -50,10 +48,15 @@ type anRequest struct {
 	Tools         []anTool       `json:"tools,omitempty"`
 	ToolChoice    map[string]any `json:"tool_choice,omitempty"`
 	Temperature   *float64       `json:"temperature,omitempty"`
-	TopP          float64        `json:"top_p,omitempty"`
+	TopP          *float64       `json:"top_p,omitempty"`
 	StopSequences []string       `json:"stop_sequences,omitempty"`
 	Stream        bool           `json:"stream,omitempty"`
+	Metadata      map[string]any `json:"metadata,omitempty"`
 }
+
+// anthropicJSONTool is the tool a json_schema response format is asked
+// through: the model must call it, and its input is the reply.
+const anthropicJSONTool = "json_tool_call"
 
 type anUsage struct {
 	InputTokens              int `json:"input_tokens"`
@@ -128,35 +131,6 @@ func anthropicMessages(msgs []Message) (string, []anMessage, error) {
 	return strings.Join(system, "\n\n"), out, nil
 }
 
-func anthropicToolChoice(tc any) map[string]any {
-	switch v := tc.(type) {
-	case nil:
-		return nil
-	case string:
-		switch v {
-		case "":
-			return nil
-		case "auto":
-			return map[string]any{"type": "auto"}
-		case "required", "any":
-			return map[string]any{"type": "any"}
-		case "none":
-			return map[string]any{"type": "none"}
-		}
-		return map[string]any{"type": "tool", "name": v}
-	case llms.ToolChoice:
-		if v.Function != nil {
-			return map[string]any{"type": "tool", "name": v.Function.Name}
-		}
-		return anthropicToolChoice(v.Type)
-	case *llms.ToolChoice:
-		if v != nil {
-			return anthropicToolChoice(*v)
-		}
-	}
-	return nil
-}
-
 func (m *Model) anthropicRequest(req *Request, stream bool) (*anRequest, error) {
 	system, msgs, err := anthropicMessages(req.Messages)
 	if err != nil {
@@ -169,7 +143,8 @@ func (m *Model) anthropicRequest(req *Request, stream bool) (*anRequest, error) 
 			maxTokens = m.info.MaxOutputTokens
 		}
 	}
-	if req.JSONMode {
+	schema := req.ResponseFormat != nil && req.ResponseFormat.Type == "json_schema"
+	if wantsJSON(req) && !schema {
 		// The messages API has no JSON mode; ask for it in the system prompt.
 		if system != "" {
 			system += "\n\n"
@@ -177,8 +152,7 @@ func (m *Model) anthropicRequest(req *Request, stream bool) (*anRequest, error) 
 		system += jsonModeInstruction
 	}
 	r := &anRequest{Model: m.name, MaxTokens: maxTokens, System: system, Messages: msgs,
-		Temperature: req.Temperature, TopP: req.TopP, StopSequences: req.Stop, Stream: stream,
-		ToolChoice: anthropicToolChoice(req.ToolChoice)}
+		Temperature: req.Temperature, TopP: req.TopP, StopSequences: req.Stop, Stream: stream}
 	for _, t := range req.Tools {
 		if t.Function == nil {
 			continue
@@ -189,8 +163,20 @@ func (m *Model) anthropicRequest(req *Request, stream bool) (*anRequest, error) 
 		}
 		r.Tools = append(r.Tools, anTool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema})
 	}
-	if len(r.Tools) == 0 && r.ToolChoice != nil && r.ToolChoice["type"] == "none" {
-		r.ToolChoice = nil
+	if len(r.Tools) > 0 {
+		r.ToolChoice = anthropicToolChoice(req.ToolChoice)
+	}
+	if schema {
+		js := req.ResponseFormat.JSONSchema
+		desc := js.Description
+		if desc == "" {
+			desc = "Respond with the answer as this tool's input, matching the schema " + js.Name + "."
+		}
+		r.Tools = []anTool{{Name: anthropicJSONTool, Description: desc, InputSchema: js.Schema}}
+		r.ToolChoice = map[string]any{"type": "tool", "name": anthropicJSONTool}
+	}
+	if req.User != "" {
+		r.Metadata = map[string]any{"user_id": req.User}
 	}
 	return r, nil
 }
@@ -223,18 +209,37 @@ func (m *Model) anthropicComplete(ctx context.Context, req *Request) (*Response,
 	if stream {
 		h.Set("Accept", "text/event-stream")
 	}
-	hresp, err := m.post(ctx, url, ar, h)
+	body, err := withExtra(ar, req.Extra)
+	if err != nil {
+		return nil, &Error{Kind: ErrBadRequest, Message: "merging extra fields: " + err.Error()}
+	}
+	hresp, err := m.post(ctx, url, body, h)
 	if err != nil {
 		return nil, err
 	}
+	jsonTool := req.ResponseFormat != nil && req.ResponseFormat.Type == "json_schema"
 	if stream {
-		return anthropicStream(ctx, hresp.Body, &streamState{fn: req.Stream})
+		st := &streamState{fn: req.Stream, lim: m.limits, toolsAsText: jsonTool}
+		return anthropicStream(ctx, hresp.Body, st)
 	}
 	var resp anResponse
-	if err := readJSON(hresp, &resp); err != nil {
+	if err := m.readJSON(hresp, &resp); err != nil {
 		return nil, err
 	}
-	return anthropicResponse(&resp), nil
+	out := anthropicResponse(&resp)
+	if jsonTool {
+		// the forced tool's input is the reply
+		var b strings.Builder
+		b.WriteString(out.Message.Content)
+		for _, tc := range out.Message.ToolCalls {
+			b.WriteString(tc.Arguments)
+		}
+		out.Message.Content, out.Message.ToolCalls = b.String(), nil
+		if out.FinishReason == FinishToolCalls {
+			out.FinishReason = FinishStop
+		}
+	}
+	return out, nil
 }
 
 func anthropicResponse(r *anResponse) *Response {
@@ -269,7 +274,7 @@ func anthropicResponse(r *anResponse) *Response {
 // a truncation.
 func anthropicStream(ctx context.Context, body io.ReadCloser, st *streamState) (*Response, error) {
 	defer body.Close()
-	sr := newSSEReader(body)
+	sr := newSSEReader(body, st.lim.MaxEventBytes)
 	toolOrdinal := map[int]int{} // content block index -> tool call ordinal
 	var usage anUsage
 	stopped := false

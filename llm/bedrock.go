@@ -31,7 +31,7 @@ func (m *Model) initBedrock(getenv func(string) string) error {
 		region = "us-east-1"
 	}
 	m.key = access
-	m.red = newRedactor(access, secret, session)
+	m.red.add(access, secret, session)
 	cfg := aws.Config{
 		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider(access, secret, session),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -79,14 +80,51 @@ type caller struct {
 	model     string
 	info      ModelInfo
 	hasInfo   bool
+	costKnown bool // hasInfo, or a local model, which is free
 	callbacks Callbacks
 	timeout   time.Duration
 	red       *redactor
+	retry     *retryConfig // nil: no retries
 }
 
-// run wraps one provider call with input callbacks, the timeout, error
-// classification, cost, latency and the success/failure callbacks.
+// run makes the call, retrying failures as the retry policy allows.
 func (c *caller) run(ctx context.Context, req *Request, do func(context.Context, *Request) (*Response, error)) (*Response, error) {
+	start := time.Now()
+	if c.retry == nil {
+		return c.once(ctx, req, do, 1, 0, start)
+	}
+	sleep := c.retry.sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	var wait time.Duration
+	for attempt := 1; ; attempt++ {
+		resp, err := c.once(ctx, req, do, attempt, wait, start)
+		if err == nil {
+			return resp, nil
+		}
+		e, ok := err.(*Error)
+		if !ok || attempt-1 >= c.retry.retries(e) {
+			return nil, err
+		}
+		w, ok := Backoff(e, attempt-1, c.retry.floor, c.retry.rnd)
+		if !ok {
+			return nil, err
+		}
+		if dl, has := ctx.Deadline(); has && !time.Now().Add(w).Before(dl) {
+			return nil, err // the wait would outlast the caller's deadline
+		}
+		if sleep(ctx, w) != nil {
+			return nil, err
+		}
+		wait = w
+	}
+}
+
+// once wraps one provider call with input callbacks, the timeout, error
+// classification, cost, latency (since callStart) and the success/failure
+// callbacks.
+func (c *caller) once(ctx context.Context, req *Request, do func(context.Context, *Request) (*Response, error), attempt int, wait time.Duration, callStart time.Time) (*Response, error) {
 	if req == nil {
 		return nil, &Error{Kind: ErrBadRequest, Provider: c.provider, Model: c.model, Message: "nil request"}
 	}
@@ -94,7 +132,7 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 	var info *CallInfo
 	if len(c.callbacks) > 0 {
 		r := *req
-		info = &CallInfo{Model: c.model, Provider: c.provider, Attempt: 1, Request: &r, Start: start}
+		info = &CallInfo{Model: c.model, Provider: c.provider, Attempt: attempt, Wait: wait, Request: &r, Start: start}
 		if err := c.callbacks.Input(ctx, info); err != nil {
 			e := &Error{Kind: ErrBadRequest, Provider: c.provider, Model: c.model,
 				Message: c.red.scrub((&rejection{err}).Error()), Err: &rejection{err}}
@@ -116,7 +154,11 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 		}
 	}
 	if err := checkRequest(req); err != nil {
-		e := &Error{Kind: ErrBadRequest, Provider: c.provider, Model: c.model, Message: err.Error()}
+		e, ok := err.(*Error)
+		if !ok {
+			e = &Error{Kind: ErrBadRequest, Message: err.Error()}
+		}
+		e.Provider, e.Model = c.provider, c.model
 		if info != nil {
 			info.End = time.Now()
 			c.callbacks.Failure(ctx, info, e)
@@ -136,7 +178,15 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 	resp, err := do(callCtx, req)
 	end := time.Now()
 	if err != nil {
-		e := c.classify(callCtx, err, start, end)
+		if p := stoppedByCaller(err); p != nil {
+			resp, err = p, nil
+		}
+	}
+	if err != nil {
+		e := c.classify(callCtx, err, callStart, end)
+		if e.Partial != nil {
+			e.Partial.Attempts = attempt
+		}
 		if info != nil {
 			info.End = end
 			c.callbacks.Failure(ctx, info, e)
@@ -145,20 +195,21 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 	}
 	resp.Model = c.model
 	resp.Provider = c.provider
-	resp.Latency = end.Sub(start)
-	resp.Attempts = 1
+	resp.Latency = end.Sub(callStart)
+	resp.Attempts = attempt
 	if resp.Usage.TotalTokens == 0 {
 		resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
 	}
 	if c.hasInfo {
 		resp.Cost = CostFor(c.info, resp.Usage)
 	}
+	resp.CostKnown = c.costKnown
 	resp.Message.Role = RoleAssistant
 	if resp.Message.Meta == nil {
 		resp.Message.Meta = new(ResponseMeta)
 	}
 	*resp.Message.Meta = ResponseMeta{Model: c.model, Provider: c.provider, Usage: resp.Usage,
-		Cost: resp.Cost, Latency: resp.Latency}
+		Cost: resp.Cost, CostKnown: resp.CostKnown, Latency: resp.Latency}
 	if info != nil {
 		info.End = end
 		c.callbacks.Success(ctx, info, resp)
@@ -171,6 +222,12 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 func checkRequest(req *Request) error {
 	if len(req.Messages) == 0 {
 		return fmt.Errorf("request has no messages")
+	}
+	if req.N < 0 {
+		return fmt.Errorf("n must be >= 0, got %d", req.N)
+	}
+	if req.TopLogprobs < 0 || req.TopLogprobs > 20 {
+		return fmt.Errorf("top_logprobs must be in [0, 20], got %d", req.TopLogprobs)
 	}
 	for i := range req.Messages {
 		m := &req.Messages[i]
@@ -189,12 +246,15 @@ func checkRequest(req *Request) error {
 			}
 		}
 	}
-	return nil
+	return checkToolChoice(req)
 }
 
 // LogCallback returns a callback that logs every call with slog: input at
 // Debug, success at Info (model, provider, deployment, tokens, cost,
-// latency), failure at Warn (kind, status, error), stream events at Debug.
+// cost_known, latency), failure at Warn (kind, status, error), stream
+// events at Debug. The first success of a model whose price is unknown
+// (Response.CostKnown false) also logs, once per model and provider, a Warn
+// "llm cost unknown" saying to register the price with llm.RegisterModel.
 // It never logs message contents or keys. A nil logger uses slog.Default.
 func LogCallback(l *slog.Logger) Callback {
 	if l == nil {
@@ -203,7 +263,10 @@ func LogCallback(l *slog.Logger) Callback {
 	return &logCallback{l: l}
 }
 
-type logCallback struct{ l *slog.Logger }
+type logCallback struct {
+	l       *slog.Logger
+	unknown sync.Map // provider + "\x00" + model -> struct{}: warned of an unknown price
+}
 
 func (lc *logCallback) attrs(info *CallInfo) []slog.Attr {
 	a := []slog.Attr{slog.String("model", info.Model), slog.String("provider", info.Provider)}
@@ -235,9 +298,21 @@ func (lc *logCallback) OnSuccess(ctx context.Context, info *CallInfo, resp *Resp
 		slog.Int("completion_tokens", resp.Usage.CompletionTokens),
 		slog.Int("total_tokens", resp.Usage.TotalTokens),
 		slog.Float64("cost", resp.Cost),
+		slog.Bool("cost_known", resp.CostKnown),
 		slog.Duration("latency", resp.Latency),
 		slog.String("finish_reason", string(resp.FinishReason)))
 	lc.l.LogAttrs(ctx, slog.LevelInfo, "llm success", a...)
+	if !resp.CostKnown {
+		model := resp.Model
+		if model == "" {
+			model = info.Model
+		}
+		if _, seen := lc.unknown.LoadOrStore(resp.Provider+"\x00"+model, struct{}{}); !seen {
+			lc.l.LogAttrs(ctx, slog.LevelWarn, "llm cost unknown",
+				slog.String("model", model), slog.String("provider", resp.Provider),
+				slog.String("hint", "the model is not in the price table, so its cost is reported as 0; register its prices with llm.RegisterModel"))
+		}
+	}
 }
 
 func (lc *logCallback) OnFailure(ctx context.Context, info *CallInfo, err error) {
@@ -279,10 +354,11 @@ func (c *caller) classify(ctx context.Context, err error, start, end time.Time) 
 		return e
 	}
 	p := ie.partial
-	p.Model, p.Provider, p.Latency, p.Attempts = c.model, c.provider, end.Sub(start), 1
+	p.Model, p.Provider, p.Latency = c.model, c.provider, end.Sub(start)
 	if c.hasInfo {
 		p.Cost = CostFor(c.info, p.Usage)
 	}
+	p.CostKnown = c.costKnown
 	e := &Error{Kind: ErrStreamInterrupted, Provider: c.provider, Model: c.model, Partial: p}
 	var st *stopped
 	if errors.As(ie.cause, &st) {

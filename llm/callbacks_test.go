@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 	"go.uber.org/goleak"
 )
 

@@ -76,7 +76,8 @@ func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	slot.mu.Lock()
-	slot.err = &HTTPError{StatusCode: resp.StatusCode, Header: resp.Header.Clone(), Body: b}
+	// redacted at once with the credentials the request itself carried
+	slot.err = requestRedactor(req).httpError(resp.StatusCode, resp.Header, b, len(b) >= maxErrorBody)
 	slot.mu.Unlock()
 	return resp, nil
 }

@@ -17,12 +17,15 @@ import (
 )
 
 // HTTPError is the failure of a provider HTTP call, as captured by this
-// package's HTTP wrappers: status, headers and the (bounded) error body.
-// Classify turns it into an *Error.
+// package's HTTP wrappers: status, headers and the (bounded) error body,
+// both already redacted: credential headers and every secret the model
+// knows are replaced by [REDACTED]. Classify turns it into an *Error.
 type HTTPError struct {
 	StatusCode int
 	Header     http.Header
 	Body       []byte
+
+	by uint64 // the id of the redactor that built it, when this package did
 }
 
 // Error returns the status and the provider's message.
@@ -101,7 +104,12 @@ func Classify(ctx context.Context, err error, provider, model string) *Error {
 		return ce
 	}
 	if errors.Is(err, context.DeadlineExceeded) || (ctx != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
-		return mk(ErrTimeout, "deadline exceeded: "+err.Error())
+		e := mk(ErrTimeout, "deadline exceeded: "+err.Error())
+		if !errors.Is(err, context.DeadlineExceeded) {
+			// the transport reported the deadline in its own words
+			e.Err = errors.Join(err, context.DeadlineExceeded)
+		}
+		return e
 	}
 	if errors.Is(err, context.Canceled) || (ctx != nil && errors.Is(ctx.Err(), context.Canceled)) {
 		return mk(ErrAPIConnection, "request canceled: "+err.Error())

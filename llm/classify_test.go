@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 func TestClassifyHTTPTable(t *testing.T) {

@@ -283,7 +283,9 @@ func giFirst(gi map[string]any, a, b string) int {
 
 // CallOptions converts the request's parameters (temperature, max tokens,
 // top-p, stop words, JSON mode, tools, tool choice, metadata) to langchaingo
-// call options. Unset parameters are left unset.
+// call options. Unset parameters are left unset. The tool choice is given in
+// OpenAI's shape, which langchaingo's providers read; a "none" choice is
+// given as no tools, since some of them ignore it.
 func CallOptions(req *Request) []llms.CallOption {
 	r := req
 	return []llms.CallOption{func(o *llms.CallOptions) {
@@ -293,20 +295,22 @@ func CallOptions(req *Request) []llms.CallOption {
 		if r.MaxTokens > 0 {
 			o.MaxTokens = r.MaxTokens
 		}
-		if r.TopP > 0 {
-			o.TopP = r.TopP
+		if r.TopP != nil {
+			o.TopP = *r.TopP
 		}
 		if len(r.Stop) > 0 {
 			o.StopWords = r.Stop
 		}
-		if r.JSONMode {
+		if wantsJSON(r) {
 			o.JSONMode = true
 		}
-		if len(r.Tools) > 0 {
+		// tool choice "none" is sent as no tools at all: some langchaingo
+		// providers (bedrock) drop a "none" choice and would still offer them
+		if len(r.Tools) > 0 && r.ToolChoice.Mode != ToolNone {
 			o.Tools = r.Tools
-		}
-		if r.ToolChoice != nil {
-			o.ToolChoice = r.ToolChoice
+			if !r.ToolChoice.IsZero() {
+				o.ToolChoice = r.ToolChoice.OpenAI()
+			}
 		}
 		if len(r.Metadata) > 0 {
 			o.Metadata = r.Metadata
@@ -343,7 +347,7 @@ func FromLangchain(m llms.Model, provider, model string, opts ...Option) Complet
 	}
 	lc := &lcCompleter{m: m}
 	lc.caller = caller{provider: provider, model: model, callbacks: Callbacks(c.callbacks),
-		timeout: c.params.Timeout, red: newRedactor(c.params.APIKey)}
+		timeout: c.params.Timeout, red: newRedactor(c.params.APIKey), retry: c.retry}
 	if c.params.InputCostPerToken != 0 || c.params.OutputCostPerToken != 0 {
 		lc.info = ModelInfo{Key: model, Provider: provider, InputCostPerToken: c.params.InputCostPerToken,
 			OutputCostPerToken: c.params.OutputCostPerToken}
@@ -351,6 +355,8 @@ func FromLangchain(m llms.Model, provider, model string, opts ...Option) Complet
 	} else {
 		lc.info, lc.hasInfo = c.prices.Lookup(model)
 	}
+	lc.costKnown = lc.hasInfo || IsLocalProvider(provider)
+	lc.red.addHeaders(c.params.Headers) // credential headers are secrets too
 	return lc
 }
 
@@ -427,7 +433,7 @@ func langchainGenerate(ctx context.Context, lm llms.Model, req *Request) (*Respo
 		tail = append(tail, Chunk{FinishReason: finish, Usage: &u})
 		for _, c := range tail {
 			if err := req.Stream(ctx, c); err != nil {
-				return nil, &interrupted{cause: &stopped{err}, partial: resp}
+				return nil, &interrupted{cause: &stopped{err}, partial: resp, finished: true}
 			}
 		}
 	}

@@ -38,13 +38,87 @@
 // # Errors
 //
 // Every failure is an *Error whose Kind is one of the Err* sentinels, so
-// errors.Is(err, llm.ErrRateLimit) and errors.As(err, &e) both work. The
+// errors.Is(err, llm.ErrRateLimit) and errors.As(err, &e) both work. Kinds
+// nest: ErrContextWindowExceeded, ErrContentPolicyViolation and
+// ErrUnsupportedParams also match ErrBadRequest, and every *Error of any
+// kind (rate limit, server errors, timeouts, connection, authentication,
+// budget, interrupted streams...) also matches ErrAPI, the catch-all a
+// LiteLLM fallback loop writes as "except litellm.APIError". Test the
+// specific kinds first when the handling differs. The
 // kind comes from the HTTP status first and the provider's error body second
 // (Classify, ClassifyHTTP); Retry-After is read in seconds or as an HTTP
 // date. A stream that fails after output reached the caller is
 // ErrStreamInterrupted carrying the partial Response, and still matches the
-// kind of its cause. API keys never appear in errors, logs or callback
-// payloads.
+// kind of its cause. A stream cut by a deadline is ErrTimeout (and matches
+// context.DeadlineExceeded), a stream cut by the peer ErrAPIConnection;
+// only a complete line that does not parse is a malformed chunk.
+//
+// # Secrets
+//
+// API keys never appear in errors, logs or callback payloads, nor in any
+// value errors.As reaches: the body and headers of an *HTTPError are
+// redacted when it is built. Every credential a model uses is registered
+// for redaction: the API key, the values of credential headers in
+// Params.Headers (an Azure AD bearer token, ...), AWS credentials, the
+// service-account material of Vertex AI and each access token fetched for
+// it, in the forms a server may echo them (as they are, URL- and
+// JSON-escaped). Bearer and basic credentials in any letter case, key-like
+// query parameters and strings shaped like provider keys (sk-..., AIza...,
+// ya29...., AKIA..., JWTs) are removed wherever they come from. Error
+// values of provider libraries (the AWS SDK's keep the signed request and
+// the raw response) are replaced by their redacted text, keeping the
+// context sentinels and the redacted *HTTPError.
+//
+// # Limits
+//
+// Limits (WithLimits, Params.Limits) bound what is read from a provider:
+// one server-sent-event line and one event's data (8 MiB by default), a
+// non-streamed body counted after decompression (32 MiB), and the text,
+// reasoning and tool calls one streamed reply accumulates (16 MiB).
+// Exceeding one fails the call with ErrResponseTooLarge wrapping a
+// *LimitError that names the limit and its value; the memory used stays
+// under twice the limit. The Router neither retries nor cools down a
+// deployment for it (it answered; the same request would likely produce
+// the same reply) and falls back as for any other failure.
+//
+// # Streaming
+//
+// Model.Stream (and Stream for any Completer; the Router has the same
+// method) returns an iter.Seq2[Chunk, error]: range over it for the chunks,
+// the last of which carries the whole Response. Breaking out of the loop
+// stops the stream and closes the connection, and the call counts as a
+// success holding what arrived (FinishStopped); a StreamFunc returning
+// ErrStopStream does the same in the callback form (Request.Stream).
+//
+// # Retries
+//
+// A Model retries only when built WithRetries (LiteLLM's max_retries),
+// with the rules the Router uses too: Retryable, PolicyFor and Backoff,
+// which honours Retry-After.
+//
+// # Parameters
+//
+// Besides messages and tools, a Request passes TopP, Stop, Seed, N, User,
+// Logprobs/TopLogprobs, ResponseFormat and Extra (merged into the body)
+// to the provider, each in its own wire shape; Params sets per-model
+// defaults for them. A parameter the provider cannot take is
+// ErrUnsupportedParams unless drop_params is set (Request.DropParams,
+// Params.DropParams). ToolChoice is typed (auto, required, none,
+// UseTool(name)); ParseToolChoice reads the OpenAI and Anthropic shapes.
+//
+// # Testing
+//
+// Package llm/llmtest serves the OpenAI, Anthropic, Gemini and Ollama wire
+// formats from scripted replies and failures, for tests without network.
+//
+// # Debugging
+//
+// JEDISOS_LOG=debug in the environment (or WithDebugLog for one model) logs
+// every HTTP request and response through log/slog at Debug level, as
+// LiteLLM's LITELLM_LOG=DEBUG does: URL, headers, bodies (stream events
+// once the stream ends), status and time taken, with API keys, auth
+// headers and key-like query parameters redacted. Without a logger the
+// lines go to standard error.
 //
 // # Usage and cost
 //

@@ -12,7 +12,9 @@ type Kind string
 
 // The error kinds. ContextWindowExceeded, ContentPolicyViolation and
 // UnsupportedParams are sub-kinds of BadRequest: errors.Is(err, ErrBadRequest)
-// is true for them too.
+// is true for them too. ErrAPI is the catch-all, as LiteLLM's APIError is in
+// a fallback loop: errors.Is(err, ErrAPI) is true for every *Error and every
+// Kind, whatever its own kind.
 const (
 	ErrBadRequest             Kind = "BadRequestError"
 	ErrContextWindowExceeded  Kind = "ContextWindowExceededError"
@@ -31,12 +33,43 @@ const (
 	ErrBudgetExceeded         Kind = "BudgetExceededError"
 	// ErrStreamInterrupted: a stream failed after output reached the caller.
 	ErrStreamInterrupted Kind = "StreamInterruptedError"
-	// ErrAPI is the generic kind for failures that fit nowhere else.
+	// ErrAPI is the generic kind for failures that fit nowhere else, and
+	// the kind every other kind also matches with errors.Is.
 	ErrAPI Kind = "APIError"
+	// ErrResponseTooLarge: the provider's response exceeded one of the
+	// Limits (the *LimitError it wraps names which). The deployment
+	// answered, so the Router neither cools it down nor retries it (the
+	// same request would likely produce the same reply); fallbacks apply.
+	ErrResponseTooLarge Kind = "ResponseTooLargeError"
 )
 
 // Error implements error so a Kind can be used as a sentinel.
 func (k Kind) Error() string { return string(k) }
+
+// Is reports whether target is ErrAPI or one of k's parents, so that a bare
+// Kind used as an error matches the same sentinels as an *Error of that
+// kind (errors.Is compares k itself first).
+func (k Kind) Is(target error) bool {
+	t, ok := target.(Kind)
+	if !ok {
+		return false
+	}
+	return matchKind(k, t)
+}
+
+// matchKind reports whether an error of kind k matches the sentinel t: t is
+// k, one of its parents, or ErrAPI (the catch-all every kind matches).
+func matchKind(k, t Kind) bool {
+	if t == ErrAPI && k != "" {
+		return true
+	}
+	for c := k; c != ""; c = c.Parent() {
+		if c == t {
+			return true
+		}
+	}
+	return false
+}
 
 // Parent returns the kind k is a sub-kind of, or "" if none.
 func (k Kind) Parent() Kind {
@@ -107,16 +140,15 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is reports whether target is e's Kind or one of its parents.
+// Is reports whether target is e's Kind, one of its parents, or ErrAPI,
+// which every *Error matches (LiteLLM's APIError catch-all).
 func (e *Error) Is(target error) bool {
 	k, ok := target.(Kind)
 	if !ok {
 		return false
 	}
-	for c := e.Kind; c != ""; c = c.Parent() {
-		if c == k {
-			return true
-		}
+	if k == ErrAPI {
+		return true
 	}
-	return false
+	return matchKind(e.Kind, k)
 }

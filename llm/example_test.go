@@ -7,10 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 	"github.com/tmc/langchaingo/llms"
 )
 
@@ -223,7 +224,7 @@ func ExampleLogCallback() {
 	_, _ = m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("hi")}})
 	// Output:
 	// level=WARN msg="llm failure" model=gpt-4o provider=openai kind=ServiceUnavailableError status=503 error="ServiceUnavailableError (openai gpt-4o): status 503: upstream busy"
-	// level=INFO msg="llm success" model=gpt-4o provider=openai prompt_tokens=10 completion_tokens=8 total_tokens=18 cost=0.000105 finish_reason=stop
+	// level=INFO msg="llm success" model=gpt-4o provider=openai prompt_tokens=10 completion_tokens=8 total_tokens=18 cost=0.000105 cost_known=true finish_reason=stop
 }
 
 // Any langchaingo model gets the same conversion, usage, cost and errors.
@@ -241,4 +242,171 @@ func ExampleFromLangchain() {
 	fmt.Printf("%s %s %d $%.7f\n", resp.Message.Content, resp.FinishReason, resp.Usage.TotalTokens, resp.Cost)
 	// Output:
 	// Hello! stop 15 $0.0000270
+}
+
+// The guide's tool_choice dict, read into a typed ToolChoice and sent to
+// Anthropic in its own shape.
+func ExampleParseToolChoice() {
+	srv := llmtest.Start(llmtest.Anthropic)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{ToolCalls: []llmtest.ToolCall{{Name: "get_weather", Arguments: `{"location":"Seoul"}`}}})
+
+	tc, err := llm.ParseToolChoice(map[string]any{"type": "function", "function": map[string]any{"name": "get_weather"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, _ := llm.New("claude-sonnet-4-5", llm.WithAPIKey("sk-ant-example"), llm.WithAPIBase(srv.APIBase()))
+	resp, err := m.Complete(context.Background(), &llm.Request{
+		Messages: []llm.Message{llm.User("서울 날씨는?")},
+		Tools: []llms.Tool{{Type: "function", Function: &llms.FunctionDefinition{Name: "get_weather",
+			Parameters: map[string]any{"type": "object", "properties": map[string]any{"location": map[string]any{"type": "string"}}}}}},
+		ToolChoice: tc,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sent, _ := srv.Last()
+	fmt.Println("choice:", tc)
+	fmt.Println("sent:", sent.JSON["tool_choice"])
+	fmt.Println("call:", resp.Message.ToolCalls[0].Name, resp.Message.ToolCalls[0].Arguments)
+
+	_, err = llm.ParseToolChoice("get_weather")
+	fmt.Println(errors.Is(err, llm.ErrUnsupportedParams))
+	// Output:
+	// choice: function:get_weather
+	// sent: map[name:get_weather type:tool]
+	// call: get_weather {"location":"Seoul"}
+	// true
+}
+
+// A model missing from the price table says so (this one is registered
+// here, not in the guide's chain, so the tests keep it unknown): CostKnown is false until
+// its price is registered. Local models are free and known.
+func ExampleResponse_costKnown() {
+	srv := llmtest.Start(llmtest.Anthropic)
+	defer srv.Close()
+	ask := func(model, base string) {
+		m, _ := llm.New(model, llm.WithAPIKey("sk-example"), llm.WithAPIBase(base))
+		resp, err := m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("Hello")}})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s: $%.6f known=%v\n", model, resp.Cost, resp.CostKnown)
+	}
+	ask("claude-haiku-5-20260301", srv.APIBase())
+	llm.RegisterModel("claude-haiku-5-20260301", llm.ModelInfo{Provider: "anthropic",
+		InputCostPerToken: 3e-6, OutputCostPerToken: 15e-6})
+	ask("claude-haiku-5-20260301", srv.APIBase())
+
+	local := llmtest.Start(llmtest.Ollama)
+	defer local.Close()
+	ask("ollama/llama4", local.APIBase())
+	// Output:
+	// claude-haiku-5-20260301: $0.000000 known=false
+	// claude-haiku-5-20260301: $0.000150 known=true
+	// ollama/llama4: $0.000000 known=true
+}
+
+// Streaming as an iterator; breaking out of the loop stops the stream and
+// closes the connection, and callbacks see a success with the partial text.
+func ExampleModel_Stream() {
+	srv := llmtest.Start(llmtest.OpenAI)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{Text: "1, 2, 3, 4, 5, 6, 7, 8, 9, 10", ChunkSize: 3})
+	logged := llm.CallbackFuncs{Success: func(_ context.Context, _ *llm.CallInfo, r *llm.Response) {
+		fmt.Printf("success: %q (%s)\n", r.Message.Content, r.FinishReason)
+	}}
+	m, _ := llm.New("gpt-4o", llm.WithAPIKey("sk-example"), llm.WithAPIBase(srv.APIBase()), llm.WithCallbacks(logged))
+
+	req := &llm.Request{Messages: []llm.Message{llm.User("1부터 10까지 세어줘")}}
+	for c, err := range m.Stream(context.Background(), req) {
+		if err != nil {
+			fmt.Println("error:", err)
+			break
+		}
+		fmt.Print(c.Text)
+		if c.Text == "4, " {
+			fmt.Println("| enough")
+			break
+		}
+	}
+	// Output:
+	// 1, 2, 3, 4, | enough
+	// success: "1, 2, 3, 4, " (stopped)
+}
+
+// Retries on one model, as completion(max_retries=3): the rate limit's
+// Retry-After is honoured, then the call succeeds.
+func ExampleWithRetries() {
+	srv := llmtest.Start(llmtest.OpenAI)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{Status: 429, ErrorMessage: "Rate limit reached", Header: map[string]string{"Retry-After": "1"}},
+		llmtest.Reply{Text: "Hello!"})
+	waits := llm.CallbackFuncs{Failure: func(_ context.Context, info *llm.CallInfo, err error) {
+		fmt.Printf("attempt %d: %v\n", info.Attempt, errors.Is(err, llm.ErrRateLimit))
+	}}
+	m, _ := llm.New("gpt-4o", llm.WithAPIKey("sk-example"), llm.WithAPIBase(srv.APIBase()),
+		llm.WithRetries(3), llm.WithCallbacks(waits))
+	resp, err := m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("Hello")}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.Message.Content, "after", resp.Attempts, "attempts")
+	// Output:
+	// attempt 1: true
+	// Hello! after 2 attempts
+}
+
+// Pass-through parameters: top_p 0 is sent, a JSON Schema response
+// format, a seed, and an extra field the type has no name for.
+func ExampleRequest_passThrough() {
+	srv := llmtest.Start(llmtest.OpenAI)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{Text: `{"city":"Seoul"}`, Logprobs: true, ChunkSize: 100})
+	m, _ := llm.New("gpt-4o", llm.WithAPIKey("sk-example"), llm.WithAPIBase(srv.APIBase()))
+	topP, seed := 0.0, 42
+	resp, err := m.Complete(context.Background(), &llm.Request{
+		Messages: []llm.Message{llm.User("Which city? Answer in JSON.")},
+		TopP:     &topP, Seed: &seed, Stop: []string{"END"}, Logprobs: true,
+		ResponseFormat: llm.JSONSchemaFormat("city", map[string]any{"type": "object",
+			"properties": map[string]any{"city": map[string]any{"type": "string"}}, "required": []string{"city"}}),
+		Extra: map[string]any{"service_tier": "flex"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sent, _ := srv.Last()
+	fmt.Println("top_p:", sent.JSON["top_p"], "seed:", sent.JSON["seed"], "service_tier:", sent.JSON["service_tier"])
+	fmt.Println(resp.Message.Content, resp.Created.Unix(), resp.Logprobs[0].Logprob)
+	// Output:
+	// top_p: 0 seed: 42 service_tier: flex
+	// {"city":"Seoul"} 1700000001 -0.1
+}
+
+// JEDISOS_LOG=debug, or WithDebugLog, logs each request and response with
+// the keys redacted.
+func ExampleWithDebugLog() {
+	srv := llmtest.Start(llmtest.Gemini)
+	defer srv.Close()
+	srv.Enqueue(llmtest.Reply{Text: "Hi.", Usage: llmtest.Usage{Prompt: 3, Completion: 2}})
+	brief := func(groups []string, a slog.Attr) slog.Attr {
+		switch {
+		case len(groups) > 0 && a.Key != "Authorization", a.Key == slog.TimeKey, a.Key == "elapsed", a.Key == "body":
+			return slog.Attr{} // keep the example's output short and stable
+		case a.Key == "url":
+			return slog.String("url", strings.Replace(a.Value.String(), srv.URL, "http://HOST", 1))
+		}
+		return a
+	}
+	l := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: brief}))
+	m, _ := llm.New("gemini/gemini-2.0-flash", llm.WithAPIKey("AIza-secret-key"), llm.WithAPIBase(srv.APIBase()), llm.WithDebugLog(l))
+	m.Complete(context.Background(), &llm.Request{Messages: []llm.Message{llm.User("Hello")}})
+	// Output:
+	// level=DEBUG msg="llm debug request" provider=gemini model=gemini/gemini-2.0-flash method=POST url="http://HOST/v1beta/models/gemini-2.0-flash:generateContent?key=[REDACTED]"
+	// level=DEBUG msg="llm debug response" provider=gemini model=gemini/gemini-2.0-flash status=200
 }

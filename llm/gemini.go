@@ -11,8 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/tmc/langchaingo/llms"
+	"time"
 )
 
 // Gemini generateContent wire types (AI Studio and Vertex AI).
@@ -53,10 +52,45 @@ type gmTool struct {
 
 type gmGenerationConfig struct {
 	Temperature      *float64 `json:"temperature,omitempty"`
-	TopP             float64  `json:"topP,omitempty"`
+	TopP             *float64 `json:"topP,omitempty"`
 	MaxOutputTokens  int      `json:"maxOutputTokens,omitempty"`
 	StopSequences    []string `json:"stopSequences,omitempty"`
 	ResponseMIMEType string   `json:"responseMimeType,omitempty"`
+	ResponseSchema   any      `json:"responseSchema,omitempty"`
+	Seed             *int     `json:"seed,omitempty"`
+	CandidateCount   int      `json:"candidateCount,omitempty"`
+	ResponseLogprobs bool     `json:"responseLogprobs,omitempty"`
+	Logprobs         int      `json:"logprobs,omitempty"`
+}
+
+type gmLogprob struct {
+	Token          string  `json:"token"`
+	LogProbability float64 `json:"logProbability"`
+}
+
+type gmLogprobsResult struct {
+	TopCandidates []struct {
+		Candidates []gmLogprob `json:"candidates"`
+	} `json:"topCandidates"`
+	ChosenCandidates []gmLogprob `json:"chosenCandidates"`
+}
+
+// logprobs converts Gemini's per-position lists to TokenLogprobs.
+func (r *gmLogprobsResult) logprobs() []TokenLogprob {
+	if r == nil {
+		return nil
+	}
+	out := make([]TokenLogprob, 0, len(r.ChosenCandidates))
+	for i, c := range r.ChosenCandidates {
+		tl := TokenLogprob{Token: c.Token, Logprob: c.LogProbability}
+		if i < len(r.TopCandidates) {
+			for _, alt := range r.TopCandidates[i].Candidates {
+				tl.TopLogprobs = append(tl.TopLogprobs, TopLogprob{Token: alt.Token, Logprob: alt.LogProbability})
+			}
+		}
+		out = append(out, tl)
+	}
+	return out
 }
 
 type gmRequest struct {
@@ -93,9 +127,12 @@ func (u *gmUsage) usage() Usage {
 
 type gmResponse struct {
 	Candidates []struct {
-		Content      gmContent `json:"content"`
-		FinishReason string    `json:"finishReason"`
+		Content        gmContent         `json:"content"`
+		FinishReason   string            `json:"finishReason"`
+		Index          int               `json:"index"`
+		LogprobsResult *gmLogprobsResult `json:"logprobsResult"`
 	} `json:"candidates"`
+	CreateTime     string `json:"createTime"`
 	PromptFeedback *struct {
 		BlockReason string `json:"blockReason"`
 	} `json:"promptFeedback"`
@@ -203,46 +240,29 @@ func geminiRequest(req *Request) (*gmRequest, error) {
 	}
 	if len(decls) > 0 {
 		r.Tools = []gmTool{{FunctionDeclarations: decls}}
-		if fc := geminiToolConfig(req.ToolChoice); fc != nil {
+		if fc := geminiFunctionCalling(req.ToolChoice); fc != nil {
 			r.ToolConfig = map[string]any{"functionCallingConfig": fc}
 		}
 	}
-	gc := &gmGenerationConfig{Temperature: req.Temperature, TopP: req.TopP, MaxOutputTokens: req.MaxTokens, StopSequences: req.Stop}
-	if req.JSONMode {
+	gc := &gmGenerationConfig{Temperature: req.Temperature, TopP: req.TopP, MaxOutputTokens: req.MaxTokens, StopSequences: req.Stop,
+		Seed: req.Seed, ResponseLogprobs: req.Logprobs || req.TopLogprobs > 0, Logprobs: req.TopLogprobs}
+	if req.N > 1 {
+		gc.CandidateCount = req.N
+	}
+	if wantsJSON(req) {
 		gc.ResponseMIMEType = "application/json"
 	}
-	if gc.Temperature != nil || gc.TopP != 0 || gc.MaxOutputTokens != 0 || len(gc.StopSequences) > 0 || gc.ResponseMIMEType != "" {
+	if rf := req.ResponseFormat; rf != nil && rf.Type == "json_schema" {
+		s, err := geminiSchema(rf.JSONSchema.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("response_format schema: %w", err)
+		}
+		gc.ResponseSchema = s
+	}
+	if b, _ := json.Marshal(gc); string(b) != "{}" {
 		r.GenerationConfig = gc
 	}
 	return r, nil
-}
-
-func geminiToolConfig(tc any) map[string]any {
-	switch v := tc.(type) {
-	case string:
-		switch v {
-		case "", "auto":
-			if v == "" {
-				return nil
-			}
-			return map[string]any{"mode": "AUTO"}
-		case "required", "any":
-			return map[string]any{"mode": "ANY"}
-		case "none":
-			return map[string]any{"mode": "NONE"}
-		}
-		return map[string]any{"mode": "ANY", "allowedFunctionNames": []string{v}}
-	case llms.ToolChoice:
-		if v.Function != nil {
-			return geminiToolConfig(v.Function.Name)
-		}
-		return geminiToolConfig(v.Type)
-	case *llms.ToolChoice:
-		if v != nil {
-			return geminiToolConfig(*v)
-		}
-	}
-	return nil
 }
 
 func (m *Model) geminiURL(stream bool) string {
@@ -278,15 +298,19 @@ func (m *Model) geminiComplete(ctx context.Context, req *Request) (*Response, er
 	if stream {
 		h.Set("Accept", "text/event-stream")
 	}
-	hresp, err := m.post(ctx, m.geminiURL(stream), gr, h)
+	body, err := withExtra(gr, req.Extra)
+	if err != nil {
+		return nil, &Error{Kind: ErrBadRequest, Message: "merging extra fields: " + err.Error()}
+	}
+	hresp, err := m.post(ctx, m.geminiURL(stream), body, h)
 	if err != nil {
 		return nil, err
 	}
 	if stream {
-		return geminiStream(ctx, hresp.Body, &streamState{fn: req.Stream})
+		return geminiStream(ctx, hresp.Body, &streamState{fn: req.Stream, lim: m.limits})
 	}
 	var resp gmResponse
-	if err := readJSON(hresp, &resp); err != nil {
+	if err := m.readJSON(hresp, &resp); err != nil {
 		return nil, err
 	}
 	if len(resp.Error) > 0 {
@@ -296,11 +320,33 @@ func (m *Model) geminiComplete(ctx context.Context, req *Request) (*Response, er
 		return nil, &Error{Kind: ErrContentPolicyViolation,
 			Message: "The response was blocked: prompt blocked for " + resp.PromptFeedback.BlockReason}
 	}
-	st := &streamState{fn: func(context.Context, Chunk) error { return nil }}
-	if err := geminiApply(ctx, st, &resp); err != nil {
-		return nil, err
+	var out *Response
+	var choices []Choice
+	all := resp.Candidates
+	for i := range max(len(all), 1) {
+		one := resp
+		if len(all) > 0 {
+			one.Candidates = all[i : i+1]
+		}
+		st := &streamState{fn: func(context.Context, Chunk) error { return nil }}
+		if err := geminiApply(ctx, st, &one); err != nil {
+			return nil, err
+		}
+		r := st.response()
+		if out == nil {
+			out = r
+		}
+		if len(all) > 1 && req.N > 1 {
+			choices = append(choices, Choice{Index: all[i].Index, Message: r.Message, FinishReason: r.FinishReason, Logprobs: r.Logprobs})
+		} else {
+			break
+		}
 	}
-	return st.response(), nil
+	out.Choices = choices
+	if t, err := time.Parse(time.RFC3339Nano, resp.CreateTime); err == nil {
+		out.Created = t
+	}
+	return out, nil
 }
 
 func newCallID() string {
@@ -342,6 +388,11 @@ func geminiApply(ctx context.Context, st *streamState, r *gmResponse) error {
 				}
 			}
 		}
+		if lp := c.LogprobsResult.logprobs(); len(lp) > 0 {
+			if err := st.addLogprobs(ctx, lp); err != nil {
+				return err
+			}
+		}
 		if c.FinishReason != "" && c.FinishReason != "FINISH_REASON_UNSPECIFIED" {
 			st.finish = NormalizeFinishReason(c.FinishReason)
 		}
@@ -369,7 +420,7 @@ func geminiStreamError(raw json.RawMessage) error {
 // partial GenerateContentResponse; usage comes with the last one.
 func geminiStream(ctx context.Context, body io.ReadCloser, st *streamState) (*Response, error) {
 	defer body.Close()
-	sr := newSSEReader(body)
+	sr := newSSEReader(body, st.lim.MaxEventBytes)
 	for {
 		ev, err := sr.Next()
 		if err != nil {

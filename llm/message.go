@@ -44,12 +44,14 @@ type Message struct {
 
 // ResponseMeta records where an assistant message came from.
 type ResponseMeta struct {
-	Model      string        `json:"model,omitempty"`
-	Provider   string        `json:"provider,omitempty"`
-	Deployment string        `json:"deployment,omitempty"`
-	Usage      Usage         `json:"usage"`
-	Cost       float64       `json:"cost,omitempty"`
-	Latency    time.Duration `json:"latency,omitempty"`
+	Model      string  `json:"model,omitempty"`
+	Provider   string  `json:"provider,omitempty"`
+	Deployment string  `json:"deployment,omitempty"`
+	Usage      Usage   `json:"usage"`
+	Cost       float64 `json:"cost,omitempty"`
+	// CostKnown is Response.CostKnown.
+	CostKnown bool          `json:"cost_known,omitempty"`
+	Latency   time.Duration `json:"latency,omitempty"`
 }
 
 // System returns a system message.
@@ -75,6 +77,10 @@ const (
 	FinishToolCalls     FinishReason = "tool_calls"
 	FinishLength        FinishReason = "length"
 	FinishContentFilter FinishReason = "content_filter"
+	// FinishStopped: the caller stopped reading a stream (broke out of
+	// Stream's loop, or its StreamFunc returned ErrStopStream) before the
+	// provider finished; the response holds what had arrived.
+	FinishStopped FinishReason = "stopped"
 )
 
 // Usage is token usage normalised across providers.

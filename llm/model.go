@@ -8,14 +8,15 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/tmc/langchaingo/llms"
 )
 
 // Model is one provider model built from a model string. It implements
 // Completer and langchaingo's llms.Model. Every error it returns is an
-// *Error with the key scrubbed out. It never retries on its own: retries
-// belong to the Router.
+// *Error with the key scrubbed out. It retries only when built with
+// WithRetries (LiteLLM's max_retries), by the same rules as the Router.
 type Model struct {
 	caller
 	name   string // the model name sent to the provider
@@ -31,6 +32,7 @@ type Model struct {
 	location   string
 	vertex     bool
 	hc         *http.Client
+	limits     Limits                                    // resolved Params.Limits
 	token      func(ctx context.Context) (string, error) // Vertex AI access tokens
 	lc         llms.Model                                // Bedrock, through langchaingo
 }
@@ -68,17 +70,31 @@ func (m *Model) Complete(ctx context.Context, req *Request) (*Response, error) {
 }
 
 func (m *Model) dispatch(ctx context.Context, req *Request) (*Response, error) {
+	req = m.withDefaults(req)
+	if err := checkResponseFormat(req.ResponseFormat); err != nil {
+		return nil, err
+	}
+	req, err := m.dropUnsupported(req)
+	if err != nil {
+		return nil, err
+	}
+	var resp *Response
 	switch m.spec.Wire {
 	case WireOpenAI:
-		return m.openaiComplete(ctx, req)
+		resp, err = m.openaiComplete(ctx, req)
 	case WireAnthropic:
-		return m.anthropicComplete(ctx, req)
+		resp, err = m.anthropicComplete(ctx, req)
 	case WireGemini:
-		return m.geminiComplete(ctx, req)
+		resp, err = m.geminiComplete(ctx, req)
 	case WireBedrock:
-		return m.bedrockComplete(ctx, req)
+		resp, err = m.bedrockComplete(ctx, req)
+	default:
+		return nil, fmt.Errorf("wire %q not supported", m.spec.Wire)
 	}
-	return nil, fmt.Errorf("wire %q not supported", m.spec.Wire)
+	if resp != nil && resp.Created.IsZero() {
+		resp.Created = time.Now()
+	}
+	return resp, err
 }
 
 // GenerateContent implements langchaingo's llms.Model.
@@ -103,8 +119,20 @@ func RequestFromLangchain(messages []llms.MessageContent, options ...llms.CallOp
 	if err != nil {
 		return nil, err
 	}
-	req := &Request{Model: o.Model, Messages: msgs, Tools: o.Tools, ToolChoice: o.ToolChoice,
-		MaxTokens: o.MaxTokens, TopP: o.TopP, Stop: o.StopWords, JSONMode: o.JSONMode, Metadata: o.Metadata}
+	tc, err := ParseToolChoice(o.ToolChoice)
+	if err != nil {
+		return nil, err
+	}
+	req := &Request{Model: o.Model, Messages: msgs, Tools: o.Tools, ToolChoice: tc,
+		MaxTokens: o.MaxTokens, Stop: o.StopWords, JSONMode: o.JSONMode, Metadata: o.Metadata, N: o.N}
+	if o.TopP != 0 {
+		p := o.TopP
+		req.TopP = &p
+	}
+	if o.Seed != 0 {
+		s := o.Seed
+		req.Seed = &s
+	}
 	if o.Temperature != 0 {
 		t := o.Temperature
 		req.Temperature = &t
@@ -206,15 +234,19 @@ func (m *Model) post(ctx context.Context, url string, body any, header http.Head
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
-		return nil, &HTTPError{StatusCode: resp.StatusCode, Header: resp.Header, Body: b}
+		return nil, m.httpError(resp.StatusCode, resp.Header, b)
+	}
+	if err := decodeBody(resp); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }
 
-// readJSON decodes a successful JSON response body.
-func readJSON(resp *http.Response, v any) error {
+// readJSON decodes a successful JSON response body of at most
+// Limits.MaxResponseBytes.
+func (m *Model) readJSON(resp *http.Response, v any) error {
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	b, err := readBody(resp, m.limits.MaxResponseBytes)
 	if err != nil {
 		return err
 	}
@@ -232,14 +264,28 @@ func readJSON(resp *http.Response, v any) error {
 // streamState collects a streamed reply and forwards chunks to the
 // caller's StreamFunc.
 type streamState struct {
+	lim   Limits       // resolved; a zero MaxOutputBytes is no limit (non-streamed replies)
+	out   int          // bytes accumulated: text, reasoning, tool names and arguments
+	parts []toolBuffer // the names and arguments of calls, as they grow
+
 	fn        StreamFunc
 	delivered int
-	text      strings.Builder
-	reasoning strings.Builder
+	text      []byte
+	reasoning []byte
 	calls     []ToolCall
 	finish    FinishReason
 	usage     Usage
 	id        string
+	created   time.Time
+	logprobs  []TokenLogprob
+	// toolsAsText streams tool-call arguments as text (Anthropic's
+	// json_schema response format, asked through a forced tool)
+	toolsAsText bool
+}
+
+func (s *streamState) addLogprobs(ctx context.Context, lp []TokenLogprob) error {
+	s.logprobs = append(s.logprobs, lp...)
+	return s.emit(ctx, Chunk{Logprobs: lp})
 }
 
 // emit forwards c to the caller; a StreamFunc error stops the stream.
@@ -255,7 +301,10 @@ func (s *streamState) addText(ctx context.Context, t string) error {
 	if t == "" {
 		return nil
 	}
-	s.text.WriteString(t)
+	if err := s.grow(len(t)); err != nil {
+		return err
+	}
+	s.text = s.appendOut(s.text, t)
 	return s.emit(ctx, Chunk{Text: t})
 }
 
@@ -263,7 +312,10 @@ func (s *streamState) addReasoning(ctx context.Context, t string) error {
 	if t == "" {
 		return nil
 	}
-	s.reasoning.WriteString(t)
+	if err := s.grow(len(t)); err != nil {
+		return err
+	}
+	s.reasoning = s.appendOut(s.reasoning, t)
 	return s.emit(ctx, Chunk{Reasoning: t})
 }
 
@@ -274,27 +326,35 @@ const maxToolCalls = 1024
 // addToolDelta appends a fragment to the call at index (creating it). An
 // index out of [0, maxToolCalls) is a malformed stream.
 func (s *streamState) addToolDelta(ctx context.Context, d ToolCallDelta) error {
+	if s.toolsAsText {
+		return s.addText(ctx, d.Arguments)
+	}
 	if d.Index < 0 || d.Index >= maxToolCalls {
 		return &StreamError{Type: "malformed_chunk",
 			Message: fmt.Sprintf("tool call index %d out of range [0, %d)", d.Index, maxToolCalls)}
 	}
+	if err := s.grow(len(d.ID) + len(d.Name) + len(d.Arguments)); err != nil {
+		return err
+	}
 	for len(s.calls) <= d.Index {
 		s.calls = append(s.calls, ToolCall{Type: "function"})
+		s.parts = append(s.parts, toolBuffer{})
 	}
-	tc := &s.calls[d.Index]
 	if d.ID != "" {
-		tc.ID = d.ID
+		s.calls[d.Index].ID = d.ID
 	}
-	if d.Name != "" {
-		tc.Name += d.Name
-	}
-	tc.Arguments += d.Arguments
+	p := &s.parts[d.Index]
+	p.name = s.appendOut(p.name, d.Name)
+	p.args = s.appendOut(p.args, d.Arguments)
 	return s.emit(ctx, Chunk{ToolCall: &d})
 }
 
 func (s *streamState) response() *Response {
-	msg := Message{Role: RoleAssistant, Content: s.text.String(), ReasoningContent: s.reasoning.String()}
+	msg := Message{Role: RoleAssistant, Content: bytesString(s.text), ReasoningContent: bytesString(s.reasoning)}
 	for i, tc := range s.calls {
+		if i < len(s.parts) {
+			tc.Name, tc.Arguments = bytesString(s.parts[i].name), bytesString(s.parts[i].args)
+		}
 		if tc.Name == "" && tc.Arguments == "" && tc.ID == "" {
 			continue
 		}
@@ -307,6 +367,9 @@ func (s *streamState) response() *Response {
 		msg.ToolCalls = append(msg.ToolCalls, tc)
 	}
 	finish := s.finish
+	if s.toolsAsText && finish == FinishToolCalls {
+		finish = FinishStop
+	}
 	if len(msg.ToolCalls) > 0 && (finish == "" || finish == FinishStop) {
 		finish = FinishToolCalls
 	}
@@ -317,7 +380,7 @@ func (s *streamState) response() *Response {
 	if u.TotalTokens == 0 {
 		u.TotalTokens = u.PromptTokens + u.CompletionTokens
 	}
-	return &Response{ID: s.id, Message: msg, FinishReason: finish, Usage: u}
+	return &Response{ID: s.id, Message: msg, FinishReason: finish, Usage: u, Created: s.created, Logprobs: s.logprobs}
 }
 
 // finishStream sends the final chunk (finish reason and usage).
@@ -335,11 +398,11 @@ func (s *streamState) finishStream(ctx context.Context) (*Response, error) {
 func (s *streamState) fail(err error) error {
 	if s.delivered == 0 {
 		if st, ok := err.(*stopped); ok {
-			return &interrupted{cause: st, partial: s.response()}
+			return &interrupted{cause: st, partial: s.response(), finished: s.finish != ""}
 		}
 		return err
 	}
-	return &interrupted{cause: err, partial: s.response()}
+	return &interrupted{cause: err, partial: s.response(), finished: s.finish != ""}
 }
 
 // stopped is the caller's StreamFunc asking to stop.
@@ -352,6 +415,8 @@ func (s *stopped) Unwrap() error { return s.err }
 type interrupted struct {
 	cause   error
 	partial *Response
+	// finished: the provider had sent its finish reason
+	finished bool
 }
 
 func (i *interrupted) Error() string { return i.cause.Error() }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tmc/langchaingo/llms"
 )
@@ -39,13 +40,18 @@ type oaRequest struct {
 	Model               string         `json:"model"`
 	Messages            []oaMessage    `json:"messages"`
 	Temperature         *float64       `json:"temperature,omitempty"`
-	TopP                float64        `json:"top_p,omitempty"`
+	TopP                *float64       `json:"top_p,omitempty"`
+	Seed                *int           `json:"seed,omitempty"`
+	N                   int            `json:"n,omitempty"`
+	User                string         `json:"user,omitempty"`
+	Logprobs            bool           `json:"logprobs,omitempty"`
+	TopLogprobs         int            `json:"top_logprobs,omitempty"`
 	MaxTokens           int            `json:"max_tokens,omitempty"`
 	MaxCompletionTokens int            `json:"max_completion_tokens,omitempty"`
 	Stop                []string       `json:"stop,omitempty"`
 	Tools               []llms.Tool    `json:"tools,omitempty"`
 	ToolChoice          any            `json:"tool_choice,omitempty"`
-	ResponseFormat      map[string]any `json:"response_format,omitempty"`
+	ResponseFormat      any            `json:"response_format,omitempty"`
 	Stream              bool           `json:"stream,omitempty"`
 	StreamOptions       map[string]any `json:"stream_options,omitempty"`
 }
@@ -89,12 +95,19 @@ type oaRespMessage struct {
 	ToolCalls        []oaToolCall `json:"tool_calls"`
 }
 
+type oaLogprobs struct {
+	Content []TokenLogprob `json:"content"`
+}
+
 type oaResponse struct {
 	ID      string `json:"id"`
+	Created int64  `json:"created"`
 	Choices []struct {
+		Index        int           `json:"index"`
 		Message      oaRespMessage `json:"message"`
 		Delta        oaRespMessage `json:"delta"`
 		FinishReason *string       `json:"finish_reason"`
+		Logprobs     *oaLogprobs   `json:"logprobs"`
 	} `json:"choices"`
 	Usage *oaUsage        `json:"usage"`
 	Error json.RawMessage `json:"error"`
@@ -131,39 +144,6 @@ func openaiMessages(msgs []Message) []oaMessage {
 	return out
 }
 
-// openaiToolChoice converts Request.ToolChoice.
-func openaiToolChoice(tc any) any {
-	switch v := tc.(type) {
-	case nil:
-		return nil
-	case string:
-		switch v {
-		case "", "auto", "none", "required":
-			if v == "" {
-				return nil
-			}
-			return v
-		case "any":
-			return "required"
-		}
-		return map[string]any{"type": "function", "function": map[string]string{"name": v}}
-	case llms.ToolChoice:
-		if v.Function != nil {
-			return map[string]any{"type": "function", "function": map[string]string{"name": v.Function.Name}}
-		}
-		if v.Type != "" {
-			return v.Type
-		}
-		return nil
-	case *llms.ToolChoice:
-		if v == nil {
-			return nil
-		}
-		return openaiToolChoice(*v)
-	}
-	return tc
-}
-
 // usesMaxCompletionTokens reports whether the model wants
 // max_completion_tokens (OpenAI's reasoning and gpt-5 models).
 func (m *Model) usesMaxCompletionTokens() bool {
@@ -176,7 +156,10 @@ func (m *Model) usesMaxCompletionTokens() bool {
 
 func (m *Model) openaiRequest(req *Request, stream bool) *oaRequest {
 	r := &oaRequest{Model: m.name, Messages: openaiMessages(req.Messages), Temperature: req.Temperature,
-		TopP: req.TopP, Stop: req.Stop, Tools: req.Tools, ToolChoice: openaiToolChoice(req.ToolChoice)}
+		TopP: req.TopP, Stop: req.Stop, Tools: req.Tools}
+	if len(req.Tools) > 0 {
+		r.ToolChoice = req.ToolChoice.OpenAI()
+	}
 	if req.MaxTokens > 0 {
 		if m.usesMaxCompletionTokens() {
 			r.MaxCompletionTokens = req.MaxTokens
@@ -184,8 +167,15 @@ func (m *Model) openaiRequest(req *Request, stream bool) *oaRequest {
 			r.MaxTokens = req.MaxTokens
 		}
 	}
-	if req.JSONMode {
+	switch {
+	case req.ResponseFormat != nil:
+		r.ResponseFormat = req.ResponseFormat
+	case req.JSONMode:
 		r.ResponseFormat = map[string]any{"type": "json_object"}
+	}
+	r.Seed, r.User, r.Logprobs, r.TopLogprobs = req.Seed, req.User, req.Logprobs || req.TopLogprobs > 0, req.TopLogprobs
+	if req.N > 1 {
+		r.N = req.N
 	}
 	if stream {
 		r.Stream = true
@@ -218,27 +208,55 @@ func (m *Model) openaiComplete(ctx context.Context, req *Request) (*Response, er
 	if stream {
 		h.Set("Accept", "text/event-stream")
 	}
-	hresp, err := m.post(ctx, u, m.openaiRequest(req, stream), h)
+	body, err := withExtra(m.openaiRequest(req, stream), req.Extra)
+	if err != nil {
+		return nil, &Error{Kind: ErrBadRequest, Message: "merging extra fields: " + err.Error()}
+	}
+	hresp, err := m.post(ctx, u, body, h)
 	if err != nil {
 		return nil, err
 	}
 	if stream {
-		return openaiStream(ctx, hresp.Body, &streamState{fn: req.Stream})
+		return openaiStream(ctx, hresp.Body, &streamState{fn: req.Stream, lim: m.limits})
 	}
 	var or oaResponse
-	if err := readJSON(hresp, &or); err != nil {
+	if err := m.readJSON(hresp, &or); err != nil {
 		return nil, err
 	}
 	if len(or.Error) > 0 && string(or.Error) != "null" {
 		return nil, openaiStreamError(or.Error)
 	}
+	if req.N > 1 && len(or.Choices) > 1 {
+		return openaiChoices(&or), nil
+	}
 	return openaiResponse(&or), nil
+}
+
+// openaiChoices keeps the choices of an n > 1 reply apart.
+func openaiChoices(or *oaResponse) *Response {
+	var resp *Response
+	var choices []Choice
+	for i := range or.Choices {
+		one := *or
+		one.Choices = or.Choices[i : i+1]
+		r := openaiResponse(&one)
+		if resp == nil {
+			resp = r
+		}
+		choices = append(choices, Choice{Index: or.Choices[i].Index, Message: r.Message, FinishReason: r.FinishReason, Logprobs: r.Logprobs})
+	}
+	resp.Choices = choices
+	return resp
 }
 
 func openaiResponse(or *oaResponse) *Response {
 	msg := Message{Role: RoleAssistant}
 	var finish FinishReason
+	var logprobs []TokenLogprob
 	for _, ch := range or.Choices {
+		if ch.Logprobs != nil {
+			logprobs = append(logprobs, ch.Logprobs.Content...)
+		}
 		msg.Content += ch.Message.Content
 		if ch.Message.Content == "" && ch.Message.Refusal != "" {
 			msg.Content += ch.Message.Refusal
@@ -265,7 +283,10 @@ func openaiResponse(or *oaResponse) *Response {
 	if finish == "" {
 		finish = FinishStop
 	}
-	resp := &Response{ID: or.ID, Message: msg, FinishReason: finish}
+	resp := &Response{ID: or.ID, Message: msg, FinishReason: finish, Logprobs: logprobs}
+	if or.Created > 0 {
+		resp.Created = time.Unix(or.Created, 0)
+	}
 	if or.Usage != nil {
 		resp.Usage = or.Usage.usage()
 	}
@@ -305,7 +326,7 @@ func openaiStreamError(raw json.RawMessage) error {
 // stream that stops before [DONE] or a finish reason is a truncation.
 func openaiStream(ctx context.Context, body io.ReadCloser, st *streamState) (*Response, error) {
 	defer body.Close()
-	sr := newSSEReader(body)
+	sr := newSSEReader(body, st.lim.MaxEventBytes)
 	done := false
 	lastIndex := -1
 	for {
@@ -343,8 +364,16 @@ func openaiStream(ctx context.Context, body io.ReadCloser, st *streamState) (*Re
 		if chunk.ID != "" && st.id == "" {
 			st.id = chunk.ID
 		}
+		if chunk.Created > 0 && st.created.IsZero() {
+			st.created = time.Unix(chunk.Created, 0)
+		}
 		for _, ch := range chunk.Choices {
 			d := ch.Delta
+			if ch.Logprobs != nil && len(ch.Logprobs.Content) > 0 {
+				if err := st.addLogprobs(ctx, ch.Logprobs.Content); err != nil {
+					return nil, st.fail(err)
+				}
+			}
 			if err := st.addReasoning(ctx, d.ReasoningContent+d.Reasoning); err != nil {
 				return nil, st.fail(err)
 			}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 // An Anthropic stream cut after output reached the caller keeps the usage

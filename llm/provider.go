@@ -2,8 +2,10 @@ package llm
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -111,8 +113,8 @@ func ResolveModel(model string) (provider, name string, err error) {
 	if prefix, rest, ok := strings.Cut(model, "/"); ok {
 		if _, known := providerPrefixes[strings.ToLower(prefix)]; known {
 			if rest == "" {
-				return "", "", &Error{Kind: ErrBadRequest, Model: model,
-					Message: fmt.Sprintf("model string %q names provider %q but no model after the slash", model, prefix)}
+				return "", "", &Error{Kind: ErrBadRequest, Model: safeModel(model),
+					Message: fmt.Sprintf("model string %s names provider %q but no model after the slash", quoteModel(model), prefix)}
 			}
 			return strings.ToLower(prefix), rest, nil
 		}
@@ -134,15 +136,38 @@ func ResolveModel(model string) (provider, name string, err error) {
 			return "mistral", strings.TrimPrefix(model, "mistral/"), nil
 		}
 	}
-	return "", "", &Error{Kind: ErrBadRequest, Model: model,
-		Message: fmt.Sprintf("cannot tell the provider of model %q: use a gpt-*/o*/claude-* name or a prefix (%s)",
-			model, strings.Join(prefixList(), ", "))}
+	return "", "", &Error{Kind: ErrBadRequest, Model: safeModel(model),
+		Message: fmt.Sprintf("cannot tell the provider of model %s: use a gpt-*/o*/claude-* name or a prefix (%s)",
+			quoteModel(model), strings.Join(prefixList(), ", "))}
+}
+
+// safeModel is model, or "" when it looks like a key.
+func safeModel(model string) string {
+	if LooksLikeSecret(model) {
+		return ""
+	}
+	return model
+}
+
+// quoteModel quotes a model string for an error, unless it looks like a
+// key pasted in the wrong place.
+func quoteModel(model string) string {
+	if LooksLikeSecret(model) {
+		return "(not shown: it looks like an API key)"
+	}
+	return strconv.Quote(model)
 }
 
 func prefixList() []string {
 	return []string{"openai/", "anthropic/", "gemini/", "vertex_ai/", "groq/", "ollama/", "azure/",
 		"bedrock/", "huggingface/", "cohere/", "together_ai/", "mistral/"}
 }
+
+// IsLocalProvider reports whether a provider's models cost nothing to call:
+// ollama, which runs them on the user's own machine, and "scripted", the
+// offline model of package llm/scripted. Their responses have CostKnown set
+// and Cost 0 even when the price table does not list the model.
+func IsLocalProvider(provider string) bool { return provider == "ollama" || provider == "scripted" }
 
 // DefaultTimeout bounds a call when neither Params.Timeout nor the
 // Request's Timeout is set, as LiteLLM's default of 600 seconds does.
@@ -172,10 +197,28 @@ type Params struct {
 	// HTTPClient replaces the default client (whose own timeout is zero:
 	// calls are bounded by Timeout and the context).
 	HTTPClient *http.Client `json:"-" yaml:"-"`
+	// Request defaults for every call of this model, as LiteLLM reads them
+	// from litellm_params: each applies when the request leaves its own
+	// field unset.
+	Temperature *float64 `json:"temperature,omitempty" yaml:"temperature,omitempty"`
+	MaxTokens   int      `json:"max_tokens,omitempty" yaml:"max_tokens,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty" yaml:"top_p,omitempty"`
+	Stop        []string `json:"stop,omitempty" yaml:"stop,omitempty"`
+	Seed        *int     `json:"seed,omitempty" yaml:"seed,omitempty"`
+	// Extra is merged into every request body (litellm_params extra_body),
+	// under the request's own Extra.
+	Extra map[string]any `json:"extra_body,omitempty" yaml:"extra_body,omitempty"`
+	// DropParams drops parameters the provider does not support instead
+	// of failing with ErrUnsupportedParams (drop_params).
+	DropParams bool `json:"drop_params,omitempty" yaml:"drop_params,omitempty"`
 	// InputCostPerToken and OutputCostPerToken override the price table for
 	// this model (both zero: use the table).
 	InputCostPerToken  float64 `json:"input_cost_per_token,omitempty" yaml:"input_cost_per_token,omitempty"`
 	OutputCostPerToken float64 `json:"output_cost_per_token,omitempty" yaml:"output_cost_per_token,omitempty"`
+	// Limits bound what is read from the provider's responses (zero fields
+	// take the defaults: 8 MiB per stream event, 32 MiB per response body,
+	// 16 MiB of streamed output).
+	Limits Limits `json:"limits,omitempty" yaml:"limits,omitempty"`
 }
 
 // Option configures New.
@@ -186,6 +229,9 @@ type config struct {
 	callbacks []Callback
 	getenv    func(string) string
 	prices    *Prices
+	retry     *retryConfig
+	debug     bool
+	debugLog  *slog.Logger
 }
 
 // WithAPIKey sets the API key.
@@ -215,6 +261,9 @@ func WithCost(inputPerToken, outputPerToken float64) Option {
 		c.params.InputCostPerToken, c.params.OutputCostPerToken = inputPerToken, outputPerToken
 	}
 }
+
+// WithLimits bounds what is read from the provider's responses (see Limits).
+func WithLimits(l Limits) Option { return func(c *config) { c.params.Limits = l } }
 
 // WithCallbacks adds callbacks run, in order, around every call.
 func WithCallbacks(cbs ...Callback) Option {
@@ -276,6 +325,7 @@ func newModel(c config) (*Model, error) {
 	m.model = p.Model
 	m.provider = spec.Name
 	m.callbacks = Callbacks(c.callbacks)
+	m.retry = c.retry
 	m.timeout = p.Timeout
 	if m.timeout <= 0 {
 		m.timeout = DefaultTimeout
@@ -300,7 +350,9 @@ func newModel(c config) (*Model, error) {
 	if m.hc == nil {
 		m.hc = &http.Client{}
 	}
+	m.limits = p.Limits.resolve()
 	m.red = newRedactor(p.APIKey)
+	m.red.addHeaders(p.Headers)
 	mkErr := func(kind Kind, format string, args ...any) error {
 		return &Error{Kind: kind, Provider: spec.Name, Model: p.Model, Message: fmt.Sprintf(format, args...)}
 	}
@@ -342,7 +394,7 @@ func newModel(c config) (*Model, error) {
 			return nil, mkErr(ErrBadRequest, "vertex_ai needs a project: set VERTEXAI_PROJECT")
 		}
 		if m.key == "" {
-			ts, err := vertexTokenSource(c.getenv, m.hc)
+			ts, err := vertexTokenSource(c.getenv, m.hc, m.red)
 			if err != nil {
 				return nil, mkErr(ErrAuthentication, "%s", err.Error())
 			}
@@ -366,6 +418,11 @@ func newModel(c config) (*Model, error) {
 			return nil, err
 		}
 	}
+	if c.debug || debugFromEnv(c.getenv) {
+		// after the Vertex AI token source took the plain client: token
+		// responses are never logged
+		m.hc = debugClient(m.hc, c.debugLog, m.red, spec.Name, p.Model)
+	}
 	if m.key == "" && m.token == nil && !keyOptional && prefix != "bedrock" {
 		return nil, mkErr(ErrAuthentication, "missing API key: set %s or pass an API key", strings.Join(spec.KeyEnv, " or "))
 	}
@@ -380,5 +437,6 @@ func newModel(c config) (*Model, error) {
 	} else {
 		m.info, m.hasInfo = m.prices.Lookup(p.Model)
 	}
+	m.costKnown = m.hasInfo || IsLocalProvider(spec.Name)
 	return m, nil
 }

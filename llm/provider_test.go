@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 func envOf(kv map[string]string) llm.Option {

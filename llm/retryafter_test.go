@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 // Retry-After values that are not finite are ignored, and values too large

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 // A tool-call delta whose index is negative or absurdly large is a

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"golang.org/x/oauth2"
@@ -16,7 +17,9 @@ import (
 // vertexTokenSource returns a function yielding Google access tokens from
 // Application Default Credentials. It fails, without any network call,
 // when no credentials file is configured.
-func vertexTokenSource(getenv func(string) string, hc *http.Client) (func(context.Context) (string, error), error) {
+// The credentials in the file (private key, client secret, refresh token)
+// and every access token fetched are registered with red.
+func vertexTokenSource(getenv func(string) string, hc *http.Client, red *redactor) (func(context.Context) (string, error), error) {
 	// Token requests use the model's HTTP client.
 	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
 	file := getenv("GOOGLE_APPLICATION_CREDENTIALS")
@@ -36,7 +39,11 @@ func vertexTokenSource(getenv func(string) string, hc *http.Client) (func(contex
 		return nil, errors.New("reading GOOGLE_APPLICATION_CREDENTIALS: " + err.Error())
 	}
 	var head struct {
-		Type string `json:"type"`
+		Type         string `json:"type"`
+		PrivateKey   string `json:"private_key"`
+		PrivateKeyID string `json:"private_key_id"`
+		ClientSecret string `json:"client_secret"`
+		RefreshToken string `json:"refresh_token"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, errors.New("GOOGLE_APPLICATION_CREDENTIALS file " + file + " is not JSON: " + err.Error())
@@ -45,6 +52,12 @@ func vertexTokenSource(getenv func(string) string, hc *http.Client) (func(contex
 	if credType != google.ServiceAccount && credType != google.AuthorizedUser {
 		return nil, errors.New("GOOGLE_APPLICATION_CREDENTIALS file " + file + ": credential type \"" + head.Type +
 			"\" not supported (service_account or authorized_user)")
+	}
+	red.add(head.PrivateKeyID, head.ClientSecret, head.RefreshToken)
+	for _, line := range strings.Split(head.PrivateKey, "\n") {
+		if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
+			red.add(line) // each line of the key's base64 body
+		}
 	}
 	var (
 		once sync.Once
@@ -66,6 +79,10 @@ func vertexTokenSource(getenv func(string) string, hc *http.Client) (func(contex
 		tok, err := ts.Token()
 		if err != nil {
 			return "", err
+		}
+		red.addRuntime(tok.AccessToken)
+		if rt := tok.RefreshToken; rt != "" {
+			red.addRuntime(rt)
 		}
 		return tok.AccessToken, nil
 	}, nil

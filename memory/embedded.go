@@ -24,6 +24,13 @@ type EmbeddedOptions struct {
 	// on the package's synthetic corpus) and pays off only for large
 	// banks (about 3x faster at 100k memories); building it is slow.
 	HNSWThreshold int
+	// ReadOnly opens an existing file for reading only, under a shared
+	// lock: any number of read-only stores may have a file open at once,
+	// but not while a writer has it, and a writer cannot open it while
+	// they do. Writes (PutBank, DeleteBank, Upsert, Delete, Compact)
+	// return [ErrReadOnly]. A torn final record is skipped, not truncated
+	// (the next writer truncates it). Requires Path.
+	ReadOnly bool
 }
 
 // EmbeddedStore is the zero-setup [Store]: pure Go, in memory, optionally
@@ -48,23 +55,51 @@ func NewEmbeddedStore() *EmbeddedStore {
 }
 
 // OpenEmbedded opens (or creates) the store at opts.Path and replays it.
-// A record torn by a killed process at the end of the file is dropped and
-// the file truncated to the last whole record; damage anywhere else is
-// reported as [ErrCorrupt] and the file is left untouched.
+//
+// The file is locked while the store is open: a second OpenEmbedded of the
+// same file, in this process or another, fails at once with a
+// [*LockedError] (matching [ErrLocked]) naming the file and, where known,
+// the pid of the process holding it, so two writers can never interleave
+// their records. The lock is an advisory lock (flock on Unix, LockFileEx
+// on Windows) on the sidecar file <path>.lock, which holds the writer's
+// pid and is left in place on Close; do not delete it while a store is
+// open. The operating system drops the lock when the holder exits, however
+// it exits. On platforms without file locks (Plan 9, WebAssembly,
+// Solaris, AIX) no lock is taken and the caller must keep to one opener.
+// See [EmbeddedOptions.ReadOnly] for shared, read-only opening.
+//
+// A record torn by a killed process at the end of the file (its length
+// runs past the end of the file, the bytes there do not match its
+// checksum and no whole record follows) is dropped and the file truncated
+// to the last whole record. Any other damage (a bad checksum, even in a
+// complete last record; a damaged length field, whether whole records
+// follow or the record itself is whole) is reported as [ErrCorrupt] with
+// the record's offset, and the file is left byte for byte as it was.
 func OpenEmbedded(opts EmbeddedOptions) (*EmbeddedStore, error) {
 	if opts.HNSWThreshold < 0 {
 		return nil, fmt.Errorf("%w: embedded store: HNSW threshold %d must be >= 0", ErrInvalid, opts.HNSWThreshold)
+	}
+	if opts.ReadOnly && opts.Path == "" {
+		return nil, fmt.Errorf("%w: embedded store: ReadOnly needs a Path", ErrInvalid)
 	}
 	s := &EmbeddedStore{opts: opts, banks: map[string]*bankIndex{}, profs: map[string]Bank{}}
 	if opts.Path == "" {
 		return s, nil
 	}
-	lf, err := openLog(opts.Path, !opts.NoSync, s.replay)
+	lf, err := openLog(opts.Path, !opts.NoSync, opts.ReadOnly, s.replay)
 	if err != nil {
 		return nil, err
 	}
 	s.log = lf
 	return s, nil
+}
+
+// writable returns [ErrReadOnly] for a store opened read-only.
+func (s *EmbeddedStore) writable() error {
+	if s.opts.ReadOnly {
+		return fmt.Errorf("%w: %s", ErrReadOnly, s.opts.Path)
+	}
+	return nil
 }
 
 func (s *EmbeddedStore) replay(r logRecord) error {
@@ -125,11 +160,11 @@ func (s *EmbeddedStore) Dim() int {
 
 // PutBank implements [Store].
 func (s *EmbeddedStore) PutBank(ctx context.Context, b Bank) error {
-	if b.ID == "" {
-		return fmt.Errorf("%w: bank id is empty", ErrInvalid)
+	if err := s.writable(); err != nil {
+		return err
 	}
-	if err := b.Disposition.Validate(); err != nil {
-		return fmt.Errorf("bank %s: %w", b.ID, err)
+	if err := b.Validate(); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -164,6 +199,9 @@ func (s *EmbeddedStore) Bank(ctx context.Context, id string) (Bank, error) {
 
 // DeleteBank implements [Store].
 func (s *EmbeddedStore) DeleteBank(ctx context.Context, id string) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
 	if id == "" {
 		return fmt.Errorf("%w: bank id is empty", ErrInvalid)
 	}
@@ -185,6 +223,9 @@ func (s *EmbeddedStore) DeleteBank(ctx context.Context, id string) error {
 // Upsert implements [Store]. The batch is validated first and written as
 // one checksummed record, so it is applied entirely or not at all.
 func (s *EmbeddedStore) Upsert(ctx context.Context, ms []Memory) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
 	if len(ms) == 0 {
 		return nil
 	}
@@ -252,6 +293,9 @@ func (s *EmbeddedStore) Get(ctx context.Context, bank string, ids []string) ([]M
 
 // Delete implements [Store].
 func (s *EmbeddedStore) Delete(ctx context.Context, bank string, ids []string) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
 	if bank == "" {
 		return fmt.Errorf("%w: delete: bank is empty", ErrInvalid)
 	}
@@ -311,6 +355,9 @@ func (s *EmbeddedStore) Count(ctx context.Context, bank string, f Filter) (int, 
 // Compact rewrites the file with only the live banks and memories,
 // atomically (write a new file, sync, rename). In-memory stores ignore it.
 func (s *EmbeddedStore) Compact() error {
+	if err := s.writable(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

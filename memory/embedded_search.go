@@ -42,8 +42,10 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 	x := searcher{b: b, dim: s.dim, req: &req, q: q, plain: filterEmpty(&req.Filter)}
 	var arms [NumArms][]scored
 	var wg sync.WaitGroup
+	kwSeeds := req.KeywordSeeds > 0 && req.Sparse.Len() > 0
+	var kwDone sync.WaitGroup // the entity arm waits for keyword seeds
 	if req.Sparse.Len() > 0 {
-		wg.Go(func() { arms[ArmKeyword] = x.keyword() })
+		kwDone.Go(func() { arms[ArmKeyword] = x.keyword() })
 	}
 	if q != nil && (!req.SkipSemantic || req.EntitySeeds > 0) {
 		arms[ArmSemantic] = x.semantic()
@@ -54,10 +56,16 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 	if req.Window != nil {
 		wg.Go(func() { arms[ArmTemporal] = x.temporal() })
 	}
-	if len(req.Entities) > 0 || (req.EntitySeeds > 0 && len(arms[ArmSemantic]) > 0) {
-		arms[ArmEntity] = x.entity(arms[ArmSemantic])
+	var kw []scored // read only once the keyword arm is done
+	if kwSeeds {
+		kwDone.Wait()
+		kw = arms[ArmKeyword]
+	}
+	if len(req.Entities) > 0 || (req.EntitySeeds > 0 && len(arms[ArmSemantic]) > 0) || len(kw) > 0 {
+		arms[ArmEntity] = x.entity(arms[ArmSemantic], kw)
 	}
 	wg.Wait()
+	kwDone.Wait()
 	if req.SkipSemantic {
 		arms[ArmSemantic] = nil
 	}
@@ -158,6 +166,9 @@ func (x *searcher) semanticHNSW() ([]scored, bool) {
 	if k > len(x.b.byID) {
 		return nil, false
 	}
+	// removed memories keep their nodes until the graph is rebuilt and
+	// would take places among the neighbours
+	k += len(x.b.stale)
 	nodes := x.b.graph.Search(x.q, k)
 	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
 	kept := 0
@@ -216,7 +227,7 @@ func (x *searcher) keyword() []scored {
 	return tk.sorted()
 }
 
-func (x *searcher) entity(seeds []scored) []scored {
+func (x *searcher) entity(seeds, kwSeeds []scored) []scored {
 	b := x.b
 	type ent struct {
 		key string
@@ -239,6 +250,11 @@ func (x *searcher) entity(seeds []scored) []scored {
 	}
 	for i := 0; i < len(seeds) && i < x.req.EntitySeeds; i++ {
 		for _, k := range b.entries[seeds[i].slot].ents {
+			add(k, SeedEntityWeight/float64(i+1))
+		}
+	}
+	for i := 0; i < len(kwSeeds) && i < x.req.KeywordSeeds; i++ {
+		for _, k := range b.entries[kwSeeds[i].slot].ents {
 			add(k, SeedEntityWeight/float64(i+1))
 		}
 	}

@@ -24,9 +24,17 @@ type Embedder = embeddings.Embedder
 // It captures lexical and sub-word similarity, not meaning: "car" and
 // "automobile" are unrelated to it. Plug a real embedder in for that.
 type OfflineEmbedder struct {
-	// Dim is the vector length; 0 means 256.
+	// Dim is the vector length; 0 means [OfflineDim].
 	Dim int
 }
+
+// OfflineDim is the default vector length of [OfflineEmbedder]: the
+// dimension to configure a vector store with (e.g. the Qdrant store's
+// Config.Dimension) when the engine embeds with OfflineEmbedder{}.
+const OfflineDim = 256
+
+// Dimension returns the length of the vectors o produces.
+func (o OfflineEmbedder) Dimension() int { return o.dim() }
 
 var _ Embedder = OfflineEmbedder{}
 
@@ -57,7 +65,7 @@ func (o OfflineEmbedder) EmbedQuery(ctx context.Context, text string) ([]float32
 
 func (o OfflineEmbedder) dim() int {
 	if o.Dim <= 0 {
-		return 256
+		return OfflineDim
 	}
 	return o.Dim
 }

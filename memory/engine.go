@@ -57,6 +57,43 @@ type Config struct {
 	// EntitySeeds is how many top semantic hits seed the entity arm; 0
 	// means 20 and a negative value disables seeding.
 	EntitySeeds int
+	// ServerFusion lets a store that can fuse the arms itself (Qdrant:
+	// RRF over one prefetch per arm) do so in one query, and ranks by its
+	// fused scores. Off by default: the store then returns every arm's
+	// ranking (one batched round trip to Qdrant) and the engine fuses, so
+	// hits carry per-arm ranks and every store orders them alike (a
+	// server cannot break the entity arm's ties by cosine).
+	ServerFusion bool
+	// KeywordSeeds is how many top keyword hits seed the entity arm, so a
+	// query naming a memory's entity in words the entity detector does
+	// not mark ("한사랑내과 관련해서") still starts it; 0 means 10 and a
+	// negative value disables seeding.
+	KeywordSeeds int
+	// NoEntityDetection turns the built-in entity detector off, at retain
+	// (memories then carry only the extractor's and the caller's
+	// entities) and at recall (the entity arm starts from
+	// RecallOptions.Entities and the seeds only).
+	NoEntityDetection bool
+	// ExpandQueries has Model rewrite each recall query into a few
+	// paraphrases and a keyword line ([Engine.Recall] runs the arms on
+	// each and fuses them): one model call per recall, worth it when the
+	// embedder is lexical (the offline one) and memories use other words
+	// than questions. Needs Model; RecallOptions.NoExpansion skips it.
+	ExpandQueries bool
+	// NormalizeFacts has Model rewrite the facts the extractor found into
+	// self-contained statements (pronouns resolved to names, relative
+	// dates made absolute, canonical entity names), one call per retained
+	// content; the whole content stays available as Memory.Source. Needs
+	// Model.
+	NormalizeFacts bool
+	// MaxRetainBytes bounds the content one Retain or RetainBatch call
+	// accepts, summed over its items; more is a [*LimitError] before any
+	// extraction. 0 means [DefaultMaxRetainBytes]; negative: no limit.
+	MaxRetainBytes int
+	// MaxRetainFacts bounds the facts one Retain or RetainBatch call
+	// stores; more is a [*LimitError] before anything is embedded. 0 means
+	// [DefaultMaxRetainFacts]; negative: no limit.
+	MaxRetainFacts int
 }
 
 // Default arm floors; see [Config].
@@ -64,6 +101,18 @@ const (
 	DefaultMinKeywordScore = 0.5
 	DefaultMinEntityScore  = 0.5
 )
+
+// Default bounds of the work one Retain or RetainBatch call may do; see
+// [Config]. A megabyte of prose is about 15,000 sentences, so the fact
+// limit only stops content split into unusually many tiny facts.
+const (
+	DefaultMaxRetainBytes = 1 << 20
+	DefaultMaxRetainFacts = 50_000
+)
+
+// MaxLinksPerKind is the most links of each kind (temporal, entity,
+// causal) Retain gives one fact.
+const MaxLinksPerKind = 20
 
 // Engine runs retain, recall and reflect over a Store. It is safe for
 // concurrent use.
@@ -81,16 +130,26 @@ type Engine struct {
 	minSim                float32
 	seeds                 int
 	minKeyword, minEntity float64
+	serverFusion          bool
+	kwSeeds               int
+	noDetect              bool
+	expand, normalize     bool
+	maxBytes, maxFacts    int
 
 	tokMu    sync.Mutex
-	tokCache map[string]int
+	tokCache map[string]textInfo
 }
 
 // New validates cfg and returns an engine.
 func New(cfg Config) (*Engine, error) {
 	e := &Engine{store: cfg.Store, emb: cfg.Embedder, ext: cfg.Extractor, model: cfg.Model,
 		rerank: cfg.Reranker, tokens: cfg.Tokens, now: cfg.Now, alpha: cfg.RecencyAlpha,
-		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost}
+		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost,
+		serverFusion: cfg.ServerFusion, kwSeeds: cfg.KeywordSeeds, noDetect: cfg.NoEntityDetection,
+		expand: cfg.ExpandQueries, normalize: cfg.NormalizeFacts}
+	if (e.expand || e.normalize) && e.model == nil {
+		return nil, fmt.Errorf("%w: config ExpandQueries and NormalizeFacts need a Model", ErrInvalid)
+	}
 	if e.store == nil {
 		e.store, e.owned = NewEmbeddedStore(), true
 	}
@@ -147,7 +206,27 @@ func New(cfg Config) (*Engine, error) {
 	case e.seeds < 0:
 		e.seeds = 0
 	}
+	switch {
+	case e.kwSeeds == 0:
+		e.kwSeeds = 10
+	case e.kwSeeds < 0:
+		e.kwSeeds = 0
+	}
+	e.maxBytes = limitOrDefault(cfg.MaxRetainBytes, DefaultMaxRetainBytes)
+	e.maxFacts = limitOrDefault(cfg.MaxRetainFacts, DefaultMaxRetainFacts)
 	return e, nil
+}
+
+// limitOrDefault maps a Config limit to the one enforced: 0 is the
+// default, a negative value no limit.
+func limitOrDefault(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return math.MaxInt
+	}
+	return v
 }
 
 // Store returns the engine's store.
@@ -196,8 +275,14 @@ type RetainOptions struct {
 	DocumentID string
 	// Metadata is copied onto every fact.
 	Metadata map[string]string
-	// Entities are known names to look for, added to those detected.
+	// Entities are annotations: names attached to every fact of the
+	// content whether or not its text spells them (a nickname, the
+	// person a note is about), in addition to those detected.
 	Entities []string
+	// OccurredStart and OccurredEnd, when OccurredStart is set, say when
+	// what the content tells happened (an instant when OccurredEnd is
+	// zero); they win over dates found in the text.
+	OccurredStart, OccurredEnd time.Time
 	// Tags are copied onto every fact.
 	Tags []string
 }
@@ -206,6 +291,37 @@ type RetainOptions struct {
 type RetainItem struct {
 	Content string
 	Options RetainOptions
+}
+
+// validateUTF8 rejects content or options that are not valid UTF-8: the
+// facts made of them could not be stored unchanged.
+func (it *RetainItem) validateUTF8(i int) error {
+	pre := fmt.Sprintf("retain item %d: ", i)
+	o := &it.Options
+	for _, f := range [...]struct{ name, v string }{{"content", it.Content}, {"context", o.Context}, {"document id", o.DocumentID}} {
+		if err := checkUTF8(pre+f.name, f.v); err != nil {
+			return err
+		}
+	}
+	for k, v := range o.Metadata {
+		if err := checkUTF8(pre+"metadata key", k); err != nil {
+			return err
+		}
+		if err := checkUTF8(fmt.Sprintf("%smetadata[%q]", pre, k), v); err != nil {
+			return err
+		}
+	}
+	for j, e := range o.Entities {
+		if err := checkUTF8(fmt.Sprintf("%sentities[%d]", pre, j), e); err != nil {
+			return err
+		}
+	}
+	for j, t := range o.Tags {
+		if err := checkUTF8(fmt.Sprintf("%stags[%d]", pre, j), t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RetainResult reports what Retain stored.
@@ -225,19 +341,48 @@ func (r RetainResult) IDs() []string {
 
 // Retain extracts facts from content and stores them in bank. A fact
 // already in the bank (same normalised text) is replaced, not duplicated.
+// Content, options and bank must be valid UTF-8 (an [ErrInvalid] naming
+// the field otherwise): stores keep strings exactly and never rewrite
+// them, so what cannot be stored unchanged is refused.
 func (e *Engine) Retain(ctx context.Context, bank, content string, opts RetainOptions) (RetainResult, error) {
 	return e.RetainBatch(ctx, bank, []RetainItem{{Content: content, Options: opts}})
 }
 
 // RetainBatch retains several contents with one embedding call and one
 // store write.
+//
+// The work is bounded: the content may total at most Config.MaxRetainBytes
+// and give at most Config.MaxRetainFacts facts (a [*LimitError] naming the
+// limit otherwise, before anything is stored), each fact gets at most
+// [MaxLinksPerKind] links of each kind, and linking costs O(n log n) in
+// the n facts of the call. The context is checked between the stages and
+// every few hundred facts within them, so a call returns its context's
+// error soon after the deadline, storing nothing.
 func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainItem) (RetainResult, error) {
 	if bank == "" {
 		return RetainResult{}, fmt.Errorf("%w: retain: bank is empty", ErrInvalid)
 	}
+	if err := checkUTF8("retain: bank", bank); err != nil {
+		return RetainResult{}, err
+	}
+	total := 0
+	for i := range items {
+		total += len(items[i].Content)
+	}
+	if total > e.maxBytes {
+		return RetainResult{}, &LimitError{Op: "retain", Limit: "Config.MaxRetainBytes", Max: e.maxBytes, Got: total, Unit: "bytes of content"}
+	}
+	for i := range items {
+		if err := items[i].validateUTF8(i); err != nil {
+			return RetainResult{}, err
+		}
+	}
 	var ms []Memory
 	var causes [][]int // per memory: indices into ms
 	for i, it := range items {
+		if err := ctx.Err(); err != nil {
+			return RetainResult{}, err
+		}
 		o := it.Options
 		if o.Kind != "" && !o.Kind.Valid() {
 			return RetainResult{}, fmt.Errorf("%w: retain item %d: kind %q is not a memory kind", ErrInvalid, i, o.Kind)
@@ -245,21 +390,41 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 		if strings.TrimSpace(it.Content) == "" {
 			return RetainResult{}, fmt.Errorf("%w: retain item %d: content is empty", ErrInvalid, i)
 		}
+		if !o.OccurredEnd.IsZero() && (o.OccurredStart.IsZero() || o.OccurredEnd.Before(o.OccurredStart)) {
+			return RetainResult{}, fmt.Errorf("%w: retain item %d: occurred end %s needs an occurred start not after it (start %s)", ErrInvalid, i,
+				o.OccurredEnd.Format(time.RFC3339), o.OccurredStart.Format(time.RFC3339))
+		}
 		ts := o.Timestamp
 		if ts.IsZero() {
 			ts = e.now()
 		}
-		facts, err := e.ext.Extract(ctx, ExtractRequest{Content: it.Content, Context: o.Context, Now: ts, Entities: o.Entities})
+		content := strings.TrimSpace(it.Content)
+		srcID := SourceID(bank, content)
+		facts, err := e.ext.Extract(ctx, ExtractRequest{Content: it.Content, Context: o.Context, Now: ts, Entities: o.Entities,
+			NoEntityDetection: e.noDetect})
 		if err != nil {
 			return RetainResult{}, fmt.Errorf("retain item %d: %w", i, err)
+		}
+		if e.normalize && len(facts) > 0 {
+			if facts, err = e.normalizeFacts(ctx, it.Content, ts, facts); err != nil {
+				return RetainResult{}, fmt.Errorf("retain item %d: normalize facts: %w", i, err)
+			}
 		}
 		// at[j] is the index in ms of fact j, -1 for a blank fact, which
 		// is skipped: CausedBy numbers facts as the extractor returned them.
 		at := make([]int, len(facts))
 		for j, f := range facts {
 			at[j] = -1
+			if j%checkEvery == checkEvery-1 {
+				if err := ctx.Err(); err != nil {
+					return RetainResult{}, err
+				}
+			}
 			if strings.TrimSpace(f.Text) == "" {
 				continue
+			}
+			if len(ms) >= e.maxFacts {
+				return RetainResult{}, &LimitError{Op: "retain", Limit: "Config.MaxRetainFacts", Max: e.maxFacts, Got: len(ms) + countFacts(facts[j:]), Unit: "facts"}
 			}
 			kind := f.Kind
 			if kind == "" {
@@ -275,11 +440,24 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 			if conf < 0 || conf > 1 {
 				return RetainResult{}, fmt.Errorf("%w: retain item %d: fact %d: confidence %v outside [0, 1]", ErrExtract, i, j, conf)
 			}
-			ents := mergeEntities(f.Entities, DetectEntities(f.Text, o.Entities))
+			var found []string
+			if !e.noDetect {
+				found = DetectEntities(f.Text, o.Entities)
+			}
+			ents := mergeEntities(slices.Concat(f.Entities, found), o.Entities)
 			m := Memory{ID: MemoryID(bank, f.Text), Bank: bank, Kind: kind, Text: strings.TrimSpace(f.Text),
 				Context: o.Context, Entities: ents, Tags: append([]string(nil), o.Tags...),
 				OccurredStart: f.OccurredStart, OccurredEnd: f.OccurredEnd, MentionedAt: ts,
-				DocumentID: o.DocumentID, Confidence: conf}
+				DocumentID: o.DocumentID, Confidence: conf, SourceID: srcID}
+			if NormalizeText(content) != NormalizeText(m.Text) {
+				m.Source = content
+			}
+			if !o.OccurredStart.IsZero() {
+				m.OccurredStart, m.OccurredEnd = o.OccurredStart, o.OccurredEnd
+				if m.OccurredEnd.IsZero() {
+					m.OccurredEnd = m.OccurredStart
+				}
+			}
 			if len(o.Metadata) > 0 {
 				m.Metadata = make(map[string]string, len(o.Metadata))
 				for k, v := range o.Metadata {
@@ -291,7 +469,9 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 				if c < 0 || c >= j {
 					return RetainResult{}, fmt.Errorf("%w: retain item %d: fact %d: caused_by %d is not an earlier fact", ErrExtract, i, j, c)
 				}
-				if at[c] >= 0 { // a cause that was blank is not stored
+				// A cause that was blank is not stored; a cause given
+				// twice is linked once; at most MaxLinksPerKind.
+				if at[c] >= 0 && len(cs) < MaxLinksPerKind && !slices.Contains(cs, at[c]) {
 					cs = append(cs, at[c])
 				}
 			}
@@ -302,6 +482,9 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 	}
 	if len(ms) == 0 {
 		return RetainResult{}, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return RetainResult{}, err
 	}
 	if _, err := e.ensureBank(ctx, bank); err != nil {
 		return RetainResult{}, fmt.Errorf("retain: %w", err)
@@ -319,6 +502,11 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 	}
 	toks := make([]string, 0, 32)
 	for i := range ms {
+		if i%checkEvery == checkEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return RetainResult{}, err
+			}
+		}
 		ms[i].Vector = vecs[i]
 		toks = AppendTokens(toks[:0], ms[i].Text)
 		ms[i].Sparse = DefaultBM25.DocumentTokens(toks)
@@ -327,6 +515,9 @@ func (e *Engine) RetainBatch(ctx context.Context, bank string, items []RetainIte
 		}
 	}
 	if err := e.link(ctx, bank, ms); err != nil {
+		return RetainResult{}, err
+	}
+	if err := ctx.Err(); err != nil {
 		return RetainResult{}, err
 	}
 	if err := e.store.Upsert(ctx, ms); err != nil {
@@ -352,29 +543,64 @@ func mergeEntities(a, b []string) []string {
 	return out
 }
 
-const (
-	maxLinks      = 20
-	temporalReach = 24 * time.Hour
-)
+// temporalReach is how far apart in time two facts may be and still be
+// temporally linked.
+const temporalReach = 24 * time.Hour
 
-// link adds temporal links (facts within 24 hours, weight
-// max(0.3, 1 - hours/24)) and entity links (shared entities) between the
-// new facts and to facts already stored, at most 20 of each per fact.
-func (e *Engine) link(ctx context.Context, bank string, ms []Memory) error {
-	type point struct {
-		id  string
-		at  time.Time
-		ent []string
+// checkEvery is how many facts Retain handles between context checks.
+const checkEvery = 256
+
+// countFacts counts the non-blank facts.
+func countFacts(fs []Fact) int {
+	n := 0
+	for i := range fs {
+		if strings.TrimSpace(fs[i].Text) != "" {
+			n++
+		}
 	}
+	return n
+}
+
+// linkPoint is a fact placed in time: a new fact of the call (ord its
+// index) or a stored neighbour (ord after every new fact).
+type linkPoint struct {
+	id  string
+	at  time.Time
+	ord int
+}
+
+func comparePoints(a, b linkPoint) int {
+	if c := a.at.Compare(b.at); c != 0 {
+		return c
+	}
+	return a.ord - b.ord
+}
+
+// link adds temporal and entity links to the new facts ms, at most
+// [MaxLinksPerKind] of each per fact.
+//
+// Temporal: each fact with a time is linked to the facts nearest to it in
+// time, new ones and those already stored, within 24 hours, with weight
+// max(0.3, 1 - hours/24); equally near facts are taken in the order of
+// the call (stored ones last). Entity: each fact is linked to the new
+// facts sharing an entity with it (case-insensitively), in the order of
+// the call, with weight 1.
+//
+// Both use an index (the facts sorted by time; a posting list per
+// entity), so a call of n facts costs O(n log n), however many of them
+// share a time or an entity.
+func (e *Engine) link(ctx context.Context, bank string, ms []Memory) error {
 	var lo, hi time.Time
-	var pts []point
+	var pts []linkPoint
+	mid := make([]time.Time, len(ms))
+	timed := make([]bool, len(ms))
 	for i := range ms {
 		s, en, ok := ms[i].When()
 		if !ok {
 			continue
 		}
-		mid := s.Add(en.Sub(s) / 2)
-		pts = append(pts, point{ms[i].ID, mid, nil})
+		mid[i], timed[i] = s.Add(en.Sub(s)/2), true
+		pts = append(pts, linkPoint{ms[i].ID, mid[i], i})
 		if lo.IsZero() || s.Before(lo) {
 			lo = s
 		}
@@ -383,43 +609,124 @@ func (e *Engine) link(ctx context.Context, bank string, ms []Memory) error {
 		}
 	}
 	if len(pts) > 0 {
-		res, err := e.store.Search(ctx, SearchRequest{Bank: bank, Limit: min(200, maxLinks*len(pts)),
+		res, err := e.store.Search(ctx, SearchRequest{Bank: bank, Limit: min(200, MaxLinksPerKind*len(pts)),
 			Window: &TimeRange{Start: lo.Add(-temporalReach), End: hi.Add(temporalReach)}})
 		if err != nil {
 			return fmt.Errorf("retain: find temporal neighbours: %w", err)
 		}
-		for _, c := range res.Candidates {
+		for k, c := range res.Candidates {
 			s, en, _ := c.Memory.When()
-			pts = append(pts, point{c.Memory.ID, s.Add(en.Sub(s) / 2), nil})
+			pts = append(pts, linkPoint{c.Memory.ID, s.Add(en.Sub(s) / 2), len(ms) + k})
 		}
 	}
+	// Each id once (its first place in the order), so the scans below
+	// skip at most one point for the fact itself.
+	slices.SortFunc(pts, func(a, b linkPoint) int { return a.ord - b.ord })
+	seen := make(map[string]bool, len(pts))
+	uniq := pts[:0]
+	for _, p := range pts {
+		if !seen[p.id] {
+			seen[p.id] = true
+			uniq = append(uniq, p)
+		}
+	}
+	pts = uniq
+	slices.SortFunc(pts, comparePoints)
 	for i := range ms {
-		m := &ms[i]
-		s, en, ok := m.When()
-		if !ok {
+		if i%checkEvery == checkEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if !timed[i] {
 			continue
 		}
-		at := s.Add(en.Sub(s) / 2)
-		n := 0
-		for _, p := range pts {
-			if p.id == m.ID || n >= maxLinks {
-				continue
-			}
-			d := p.at.Sub(at)
+		m := &ms[i]
+		at := mid[i]
+		// Walk outwards from the fact's place in time, nearest first.
+		r, _ := slices.BinarySearchFunc(pts, linkPoint{at: at, ord: i}, comparePoints)
+		l := r - 1
+		dist := func(k int) time.Duration {
+			d := pts[k].at.Sub(at)
 			if d < 0 {
 				d = -d
 			}
-			if d > temporalReach || hasLink(m.Links, p.id) {
+			return d
+		}
+		for n := 0; n < MaxLinksPerKind; {
+			okL, okR := l >= 0 && dist(l) <= temporalReach, r < len(pts) && dist(r) <= temporalReach
+			var k int
+			switch {
+			case okL && okR:
+				if dl, dr := dist(l), dist(r); dl < dr || dl == dr && pts[l].ord < pts[r].ord {
+					k, l = l, l-1
+				} else {
+					k, r = r, r+1
+				}
+			case okL:
+				k, l = l, l-1
+			case okR:
+				k, r = r, r+1
+			default:
+				n = MaxLinksPerKind
 				continue
 			}
-			m.Links = append(m.Links, Link{Target: p.id, Kind: LinkTemporal, Weight: float32(max(0.3, 1-d.Hours()/24))})
+			p := pts[k]
+			if p.id == m.ID || hasLink(m.Links, p.id) {
+				continue
+			}
+			m.Links = append(m.Links, Link{Target: p.id, Kind: LinkTemporal, Weight: float32(max(0.3, 1-dist(k).Hours()/24))})
 			n++
 		}
 	}
+
+	// Entity postings: per entity key, the facts carrying it, each id
+	// once, in call order.
+	keys := make([][]string, len(ms))
+	post := map[string][]int{}
+	first := make(map[string]bool, len(ms))
 	for i := range ms {
-		n := 0
-		for j := range ms {
-			if i == j || n >= maxLinks || hasLink(ms[i].Links, ms[j].ID) || !shareEntity(ms[i].Entities, ms[j].Entities) {
+		for _, en := range ms[i].Entities {
+			if k := entityKey(en); k != "" && !slices.Contains(keys[i], k) {
+				keys[i] = append(keys[i], k)
+			}
+		}
+		if first[ms[i].ID] {
+			continue
+		}
+		first[ms[i].ID] = true
+		for _, k := range keys[i] {
+			post[k] = append(post[k], i)
+		}
+	}
+	var lists [][]int
+	for i := range ms {
+		if i%checkEvery == checkEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		lists = lists[:0]
+		for _, k := range keys[i] {
+			lists = append(lists, post[k])
+		}
+		// Merge the fact's posting lists in call order.
+		for n := 0; n < MaxLinksPerKind; {
+			j := -1
+			for _, l := range lists {
+				if len(l) > 0 && (j < 0 || l[0] < j) {
+					j = l[0]
+				}
+			}
+			if j < 0 {
+				break
+			}
+			for q, l := range lists {
+				if len(l) > 0 && l[0] == j {
+					lists[q] = l[1:]
+				}
+			}
+			if ms[j].ID == ms[i].ID || hasLink(ms[i].Links, ms[j].ID) {
 				continue
 			}
 			ms[i].Links = append(ms[i].Links, Link{Target: ms[j].ID, Kind: LinkEntity, Weight: 1})
@@ -433,17 +740,6 @@ func hasLink(ls []Link, id string) bool {
 	for _, l := range ls {
 		if l.Target == id {
 			return true
-		}
-	}
-	return false
-}
-
-func shareEntity(a, b []string) bool {
-	for _, x := range a {
-		for _, y := range b {
-			if entityKey(x) == entityKey(y) {
-				return true
-			}
 		}
 	}
 	return false

@@ -251,11 +251,12 @@ func TestReranker(t *testing.T) {
 	retain(t, e, "b", "Alpha beta gamma. Alpha beta. Alpha.", now)
 	plain := newEngine(t, memory.Config{RecencyAlpha: -1})
 	retain(t, plain, "b", "Alpha beta gamma. Alpha beta. Alpha.", now)
-	a, err := e.Recall(context.Background(), "b", "alpha beta gamma", memory.RecallOptions{})
+	// facts: the three sentences of one content are three hits
+	a, err := e.Recall(context.Background(), "b", "alpha beta gamma", memory.RecallOptions{Facts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := plain.Recall(context.Background(), "b", "alpha beta gamma", memory.RecallOptions{})
+	b, _ := plain.Recall(context.Background(), "b", "alpha beta gamma", memory.RecallOptions{Facts: true})
 	want := hitTexts(b)
 	slices.Reverse(want)
 	if rr.calls != 1 || !slices.Equal(hitTexts(a), want) {
@@ -291,6 +292,7 @@ func (f fusingStore) Search(ctx context.Context, req memory.SearchRequest) (memo
 		return strings.Compare(a.Memory.ID, b.Memory.ID)
 	})
 	for i := range res.Candidates {
+		res.Candidates[i].Fused = score(res.Candidates[i])
 		res.Candidates[i].Ranks = [memory.NumArms]int{}
 	}
 	res.Fused = true
@@ -299,7 +301,7 @@ func (f fusingStore) Search(ctx context.Context, req memory.SearchRequest) (memo
 
 func TestRecallOverServerFusedStore(t *testing.T) {
 	plain := newEngine(t, memory.Config{RecencyAlpha: -1})
-	fused := newEngine(t, memory.Config{Store: fusingStore{memory.NewEmbeddedStore()}, RecencyAlpha: -1})
+	fused := newEngine(t, memory.Config{Store: fusingStore{memory.NewEmbeddedStore()}, RecencyAlpha: -1, ServerFusion: true})
 	t.Cleanup(func() { _ = fused.Store().Close() })
 	for _, e := range []*memory.Engine{plain, fused} {
 		retain(t, e, "b", "Mina adopted a cat named Bori. Jun has a dog. Mina likes cats and dogs. Seoul is busy.", now)
@@ -317,6 +319,12 @@ func TestRecallOverServerFusedStore(t *testing.T) {
 	}
 	if b.Hits[0].Provenance() != "fused" || a.Hits[0].Provenance() == "fused" {
 		t.Errorf("provenance %q / %q", b.Hits[0].Provenance(), a.Hits[0].Provenance())
+	}
+	// the store's fused scores are kept, not replaced by positions
+	for i := range a.Hits {
+		if d := a.Hits[i].RRF - b.Hits[i].RRF; d > 1e-12 || d < -1e-12 {
+			t.Errorf("hit %d: server-fused RRF %v, engine RRF %v", i, b.Hits[i].RRF, a.Hits[i].RRF)
+		}
 	}
 }
 

@@ -49,7 +49,7 @@ func ExampleParseTimeWindow() {
 func ExampleTokenize() {
 	fmt.Printf("%q\n", memory.Tokenize("Mina visited the meetings in 서울에서"))
 	// Output:
-	// ["mina" "visit" "meeting" "서울" "울에" "에서"]
+	// ["mina" "visit" "meeting" "서울"]
 }
 
 func ExampleBM25_Document() {
@@ -182,4 +182,45 @@ func ExampleOfflineEmbedder() {
 	fmt.Println(len(v[0]), cos(v[0], v[1]) > 0.9, cos(v[0], v[2]) < 0.3)
 	// Output:
 	// 64 true true
+}
+
+// Recall returns the whole retained content, with the sentences that
+// matched; RetainOptions.OccurredStart dates it explicitly.
+func ExampleHit_whole() {
+	ctx := context.Background()
+	at := time.Date(2026, 12, 20, 15, 0, 0, 0, time.UTC)
+	e, _ := memory.New(memory.Config{Now: func() time.Time { return at }})
+	defer e.Close()
+	_, _ = e.Retain(ctx, "jisoo", "수진이랑 을지로에서 저녁 먹었어. 노가리 골목이 엄청 붐비더라.",
+		memory.RetainOptions{OccurredStart: time.Date(2025, 12, 24, 19, 0, 0, 0, time.UTC)})
+	_, _ = e.Retain(ctx, "jisoo", "헬스장 사물함 비번은 4471이야.", memory.RetainOptions{})
+
+	res, _ := e.Recall(ctx, "jisoo", "작년 12월에 수진이랑 뭐 했지?", memory.RecallOptions{MaxResults: 1})
+	h := res.Hits[0]
+	fmt.Println(res.Window.Start.Format("2006-01-02"), res.Entities)
+	fmt.Println(h.Text)
+	fmt.Printf("%q\n", h.Matched)
+	// Output:
+	// 2025-12-01 [수진]
+	// 수진이랑 을지로에서 저녁 먹었어. 노가리 골목이 엄청 붐비더라.
+	// ["수진이랑 을지로에서 저녁 먹었어." "노가리 골목이 엄청 붐비더라."]
+}
+
+// A langchaingo embedder behind a persistent cache: each distinct text is
+// embedded once, across restarts.
+func ExampleCachedEmbedder() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "emb")
+	defer os.RemoveAll(dir)
+	cache, _ := memory.OpenEmbeddingCache(filepath.Join(dir, "vectors.jsonl"))
+	defer cache.Close()
+	// any langchaingo embeddings.Embedder; the offline one stands in here
+	emb := &memory.CachedEmbedder{Embedder: memory.OfflineEmbedder{}, Model: "offline-256", Cache: cache}
+	e, _ := memory.New(memory.Config{Embedder: emb})
+	defer e.Close()
+	_, _ = e.Retain(ctx, "u", "Mina adopted a cat named Bori.", memory.RetainOptions{})
+	_, _ = e.Retain(ctx, "u", "Mina adopted a cat named Bori.", memory.RetainOptions{})
+	fmt.Println(cache.Len(), "vector cached")
+	// Output:
+	// 1 vector cached
 }

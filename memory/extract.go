@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -39,6 +40,10 @@ type ExtractRequest struct {
 	// Entities are names the caller already knows; any found in the
 	// content are attached to the facts mentioning them.
 	Entities []string
+	// NoEntityDetection asks the extractor not to detect entities of its
+	// own (the engine's Config.NoEntityDetection); extractors that are
+	// told entities by a model may ignore it.
+	NoEntityDetection bool
 }
 
 // Extractor turns content into facts. [OfflineExtractor] and
@@ -68,11 +73,19 @@ func (OfflineExtractor) Extract(ctx context.Context, req ExtractRequest) ([]Fact
 		now = time.Now()
 	}
 	var facts []Fact
-	for _, s := range SplitSentences(req.Content) {
+	for i, s := range SplitSentences(req.Content) {
+		if i%256 == 255 { // a long content stops soon after its deadline
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		if strings.HasSuffix(s, "?") || strings.HasSuffix(s, "？") {
 			continue
 		}
-		f := Fact{Text: s, Entities: DetectEntities(s, req.Entities)}
+		f := Fact{Text: s}
+		if !req.NoEntityDetection {
+			f.Entities = DetectEntities(s, req.Entities)
+		}
 		if w, _, ok := parseTime(s, now); ok {
 			f.OccurredStart, f.OccurredEnd = w.Start, w.End
 		}
@@ -162,17 +175,119 @@ var notEntity = func() map[string]bool {
 	return m
 }()
 
-// Hangul particles after which the preceding noun is taken as an entity.
-var entityParticles = []string{"께서", "에게", "한테", "에서", "이랑", "으로", "은", "는", "이", "가", "와", "과", "랑", "로", "의"}
+// Hangul particles after which the preceding noun is taken as an entity,
+// longest first. Each is removed only where its form fits the noun (과,
+// 이, 은, 으로 after a final consonant; 와, 가, 는, 로 after a vowel), so
+// "정형외과" and "한사랑내과는" keep their last syllable.
+var entityParticles = sortedByLen("께서", "에게", "한테", "에서", "이랑", "으로", "은", "는", "이", "가", "와", "과", "랑", "로", "의",
+	"에서는", "에서도", "에게는", "한테는", "이랑은", "하고", "이네")
 
 var notEntityKo = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`나 저 너 우리 저희 그 그녀 이것 그것 저것 여기 거기 저기 오늘 어제 내일 그제 그저께 지난주 이번주 다음주
-	지난달 이번달 다음달 작년 올해 내년 주말 아침 저녁 점심 오후 오전 사람 시간 때 것 거 뭐 무엇 누구 근처 주변 근방 사이 동안 이번 지난 다음 정말 아주 너무 같이 함께`) {
+	지난달 이번달 다음달 작년 올해 내년 주말 아침 저녁 점심 오후 오전 사람 시간 때 것 거 뭐 무엇 누구 근처 주변 근방 사이 동안 이번 지난 다음 정말 아주 너무 같이 함께
+	요즘 요새 진짜 완전 엄청 그냥 다시 그리고 근데 그런데 그래서 하지만 제가 내가 니가 네가 누가 뭔가 어디 언제 얼마 이거 저거 그거 여기서 거기서
+	매일 매주 주말마다 항상 가끔 자주 처음 마지막 예정 계획 생각 기분 느낌 정도 이야기 얘기 관련 대해 때문 덕분 이후 이전 다음번 지난번 저번 이번엔`) {
 		m[w] = true
 	}
 	return m
 }()
+
+// koreanEntity returns the noun of a Hangul word marked by an entity
+// particle, with the familiar-name suffixes removed ("수진이가",
+// "수진이네", "수진이랑" -> "수진"; "팀장님이" -> "팀장님"), or "" when the
+// word carries no entity particle or its stem looks like a verb (ends in
+// 다, 하, 되, or has a past-tense syllable: "질색하는", "올라갔다가").
+func koreanEntity(w string) string {
+	for _, p := range entityParticles {
+		if !strings.HasSuffix(w, p) {
+			continue
+		}
+		stem := strings.TrimSuffix(w, p)
+		if utf8.RuneCountInString(stem) < 2 || !allomorphFits(stem, p) {
+			continue
+		}
+		stem = koreanName(stem)
+		n := utf8.RuneCountInString(stem)
+		if n < 2 || n > 8 || notEntityKo[stem] || verbLike(stem) {
+			return ""
+		}
+		for _, r := range stem {
+			if r < 0xAC00 || r > 0xD7A3 {
+				return ""
+			}
+		}
+		return stem
+	}
+	return ""
+}
+
+// koreanName removes the suffixes Korean adds to a given name: 이 after a
+// final consonant ("수진이" is 수진), 네 ("수진이네": 수진's family or
+// place). The result keeps at least two syllables.
+func koreanName(stem string) string {
+	for _, suf := range []string{"이네", "네"} {
+		if s := strings.TrimSuffix(stem, suf); s != stem && utf8.RuneCountInString(s) >= 2 && allomorphFits(s, suf) {
+			stem = s
+			break
+		}
+	}
+	if s := strings.TrimSuffix(stem, "이"); s != stem && utf8.RuneCountInString(s) == 2 && allomorphFits(s, "이") {
+		// only two-syllable names: "고양이", "아이" keep theirs
+		stem = s
+	}
+	return stem
+}
+
+// verbLike reports a Hangul stem that is a verb or adjective form rather
+// than a noun.
+func verbLike(stem string) bool {
+	last, _ := utf8.DecodeLastRuneInString(stem)
+	switch last {
+	case '다', '하', '되', '해', '했', '된', '한', '할', '고', '며', '면', '서', '게', '지', '요', '죠', '까', '니', '데':
+		return true
+	}
+	for _, r := range stem {
+		if r >= 0xAC00 && r <= 0xD7A3 && (r-0xAC00)%28 == 20 && r != '있' { // ㅆ: 갔, 했, 었
+			return true
+		}
+	}
+	return false
+}
+
+// englishVerbs are verb forms that start notes and diary lines ("Finished
+// the report.", "Went hiking.") and so are capitalised without being names.
+var englishVerbs = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`went got had made took bought saw met ran ate gave told found left sent put kept sold wrote read
+	drove flew came spent paid won lost began brought caught felt heard held knew led meant slept stood taught thought understood
+	moved signed booked called visited finished started watched played grabbed cooked cleaned fixed joined hosted attended tried
+	go get buy book call visit finish start watch play grab cook clean fix join host attend try pick send write read drive fly
+	remember note plan plans planned schedule scheduled remind move sign pay check order ordered checked sort sorted change changed
+	borrowed borrow planted plant presented present volunteered volunteer repaired repair fixed baked bake hiked hike`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// sentenceVerb reports whether a capitalised word at the start of a
+// sentence is a verb form: a listed verb, or an -ed / -ing form whose stem
+// has at least four letters ("Finished", "Running"; not "Jared").
+func sentenceVerb(lower string) bool {
+	if englishVerbs[lower] {
+		return true
+	}
+	if !isASCIILower(lower) {
+		return false
+	}
+	switch {
+	case strings.HasSuffix(lower, "ed") && len(lower)-2 >= 4:
+		return true
+	case strings.HasSuffix(lower, "ing") && len(lower)-3 >= 4:
+		return true
+	}
+	return false
+}
 
 // DetectEntities returns the entities of one sentence: runs of
 // capitalised Latin words (not sentence-start function words, times or
@@ -200,9 +315,46 @@ func DetectEntities(text string, known []string) []string {
 			add(k)
 		}
 	}
-	words := strings.FieldsFunc(text, func(r rune) bool {
-		return unicode.IsSpace(r) || (unicode.IsPunct(r) && r != '\'' && r != '’' && r != '-' && r != '&')
-	})
+	// words, each marked when it starts a sentence (text start, after . !
+	// ? : or a line break)
+	type word struct {
+		w     string
+		start bool
+	}
+	var words []word
+	start := true
+	for i := 0; i < len(text); {
+		r, sz := utf8.DecodeRuneInString(text[i:])
+		sep := unicode.IsSpace(r) || (unicode.IsPunct(r) && r != '\'' && r != '’' && r != '-' && r != '&')
+		if sep {
+			if strings.ContainsRune(".!?:\n。！？", r) {
+				start = true
+			}
+			i += sz
+			continue
+		}
+		j := i
+		for j < len(text) {
+			r2, sz2 := utf8.DecodeRuneInString(text[j:])
+			if unicode.IsSpace(r2) || (unicode.IsPunct(r2) && r2 != '\'' && r2 != '’' && r2 != '-' && r2 != '&') {
+				break
+			}
+			j += sz2
+		}
+		w := text[i:j]
+		// "Netflix로", "Naver에서": a Latin word with a Korean particle
+		if k := strings.IndexFunc(w, isCJK); k > 0 && !isCJK([]rune(w)[0]) {
+			if suf := w[k:]; isKoFunction(suf) || slices.Contains(entityParticles, suf) {
+				words = append(words, word{w[:k], start}, word{"", false})
+				start = false
+				i = j
+				continue
+			}
+		}
+		words = append(words, word{w, start})
+		start = false
+		i = j
+	}
 	var run []string
 	flush := func() {
 		if len(run) > 0 {
@@ -210,7 +362,8 @@ func DetectEntities(text string, known []string) []string {
 			run = run[:0]
 		}
 	}
-	for _, w := range words {
+	for wi, wd := range words {
+		w := wd.w
 		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
 		w = strings.Trim(w, "'’-")
 		if w == "" {
@@ -224,6 +377,15 @@ func DetectEntities(text string, known []string) []string {
 			if e := koreanEntity(w); e != "" {
 				add(e)
 			}
+			// "도윤 팀장님이", "하린 언니": the word before a title is a name
+			if wi > 0 && koreanTitle(w) {
+				if p := words[wi-1].w; utf8.RuneCountInString(p) >= 2 && utf8.RuneCountInString(p) <= 4 && isHangulWord(p) &&
+					!notEntityKo[p] && koreanEntity(p) == "" && !verbLike(p) {
+					add(p)
+				}
+			}
+		case unicode.IsUpper(r) && wd.start && sentenceVerb(strings.ToLower(w)):
+			flush()
 		case unicode.IsUpper(r) && !notEntity[strings.ToLower(w)]:
 			run = append(run, w)
 		case len(run) > 0 && (w == "of" || w == "de"):
@@ -243,22 +405,27 @@ func DetectEntities(text string, known []string) []string {
 	return out
 }
 
-func koreanEntity(w string) string {
-	for _, p := range entityParticles {
-		if !strings.HasSuffix(w, p) {
-			continue
+var koreanTitles = sortedByLen("팀장님", "팀장", "선배", "선배님", "언니", "오빠", "누나", "형", "씨", "님", "선생님", "교수님", "대표님",
+	"과장님", "부장님", "사장님", "실장님", "이사님", "원장님", "작가님")
+
+// koreanTitle reports a title word, with or without a particle.
+func koreanTitle(w string) bool {
+	for _, t := range koreanTitles {
+		if w == t {
+			return true
 		}
-		stem := strings.TrimSuffix(w, p)
-		n := utf8.RuneCountInString(stem)
-		if n < 2 || n > 5 || notEntityKo[stem] {
-			return ""
+		if rest, ok := strings.CutPrefix(w, t); ok && (isKoFunction(rest) || slices.Contains(entityParticles, rest)) {
+			return true
 		}
-		for _, r := range stem {
-			if r < 0xAC00 || r > 0xD7A3 {
-				return ""
-			}
-		}
-		return stem
 	}
-	return ""
+	return false
+}
+
+func isHangulWord(w string) bool {
+	for _, r := range w {
+		if r < 0xAC00 || r > 0xD7A3 {
+			return false
+		}
+	}
+	return w != ""
 }

@@ -57,3 +57,34 @@ func TestOfflineExtractor(t *testing.T) {
 		t.Errorf("fact 2 = %+v", f)
 	}
 }
+
+// Issue 14, item 4: what the entity detector keeps and drops.
+func TestDetectEntitiesKoreanAndVerbs(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []string
+	}{
+		{"정형외과에서 손목 엑스레이 찍었어.", []string{"정형외과"}},
+		{"한사랑내과는 토요일에도 진료해요.", []string{"한사랑내과"}},
+		{"한사랑내과에서 독감 주사 맞았어요.", []string{"한사랑내과"}},
+		{"고수는 진짜 질색하는 편이야.", []string{"고수"}},
+		{"가격이 올라갔다가 내렸어.", []string{"가격"}},
+		{"수진이가 판교에서 일해.", []string{"수진", "판교"}},
+		{"수진이네 집들이에 갔어.", []string{"수진"}},
+		{"수진이네는 고양이를 키워.", []string{"수진"}},
+		{"수진이랑 저녁 먹었어.", []string{"수진"}},
+		{"도윤 팀장님이 회의를 짧게 하셨어.", []string{"팀장님", "도윤"}},
+		{"Finished the birthday card for Dana.", []string{"Dana"}},
+		{"Moved the cello lesson with Dana to Thursday.", []string{"Dana"}},
+		{"Signed the offer letter Raj sent.", []string{"Raj"}},
+		{"Yesterday: Had dinner with Priya.", []string{"Priya"}},
+		{"Netflix로 영화 봤어.", []string{"Netflix"}},
+		{"Naver에서 일하는 지영이가 왔어.", []string{"Naver", "지영"}},
+		{"Jared called Mina.", []string{"Jared", "Mina"}},
+	}
+	for _, tc := range cases {
+		if got := DetectEntities(tc.in, nil); !slices.Equal(got, tc.want) {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

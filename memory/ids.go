@@ -41,3 +41,10 @@ func NormalizeText(s string) string {
 func MemoryID(bank, text string) string {
 	return uuid.NewSHA1(idNamespace, []byte(bank+"\x00"+NormalizeText(text))).String()
 }
+
+// SourceID returns the id of a retained content of bank: the facts
+// extracted from it share it. Like [MemoryID] it normalises the text, so
+// the same content retained twice has one source.
+func SourceID(bank, content string) string {
+	return MemoryID(bank, "\x00source\x00"+content)
+}

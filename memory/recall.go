@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,12 +13,16 @@ import (
 // Budget sets how many candidates each arm may return.
 type Budget int
 
-// The budgets: 100, 300 and 1000 candidates per arm.
+// The budgets: 100, 300 and 1000 candidates per arm. They are ordered
+// (low < mid < high) and none is the zero value: the zero Budget is
+// BudgetDefault, which means mid.
 const (
-	// BudgetMid is 300 candidates per arm; the zero value, so the default.
-	BudgetMid Budget = iota
+	// BudgetDefault is the zero value: the mid budget.
+	BudgetDefault Budget = iota
 	// BudgetLow is 100 candidates per arm.
 	BudgetLow
+	// BudgetMid is 300 candidates per arm.
+	BudgetMid
 	// BudgetHigh is 1000 candidates per arm.
 	BudgetHigh
 )
@@ -40,7 +45,7 @@ func (b Budget) String() string {
 		return "low"
 	case BudgetHigh:
 		return "high"
-	case BudgetMid:
+	case BudgetMid, BudgetDefault:
 		return "mid"
 	}
 	return "budget(" + strconv.Itoa(int(b)) + ")"
@@ -52,13 +57,21 @@ const RRFK = 60
 
 // RecallOptions tune one recall. Every field is optional.
 type RecallOptions struct {
-	// Budget is the per-arm candidate count (default mid: 300).
+	// Budget is the per-arm candidate count (the zero value means mid:
+	// 300).
 	Budget Budget
-	// MaxTokens trims the result to this many tokens of memory text
-	// (default 4096).
+	// MaxTokens trims the result to this many tokens of returned text.
+	// Zero means 4096 when MaxResults is zero too, and no token limit
+	// when MaxResults is set (the caller chose a count).
 	MaxTokens int
-	// MaxResults caps the number of hits before the token trim (0: none).
+	// MaxResults caps the number of hits (0: none).
 	MaxResults int
+	// Facts returns the individual facts the arms found, each its own
+	// hit. By default hits are whole retained contents: the facts of one
+	// content are merged into one hit (the best one's rank) whose Text is
+	// the whole content and whose Matched lists the facts found, and a
+	// content that repeats an earlier hit's words is folded into it.
+	Facts bool
 	// Filter restricts every arm (kinds, tags any/all, time window,
 	// document).
 	Filter Filter
@@ -68,18 +81,33 @@ type RecallOptions struct {
 	// Window runs the temporal arm over this window; when nil, the window
 	// is parsed from the query ("last week", "지난주").
 	Window *TimeRange
-	// Entities adds entity names to those detected in the query.
+	// Entities are entity names the entity arm starts from, used as given
+	// (whether or not the query mentions them), in addition to those
+	// detected in the query.
 	Entities []string
 	// Arms restricts recall to these arms (default all four).
 	Arms []Arm
 	// NoRecency disables the recency boost for this call.
 	NoRecency bool
+	// NoExpansion skips the model's query expansion for this call (see
+	// Config.ExpandQueries).
+	NoExpansion bool
 }
 
 // Hit is one recalled memory.
 type Hit struct {
-	// Memory is the stored fact (without vectors).
+	// Memory is the stored fact (without vectors); when hits are whole
+	// contents, the best-ranked fact of the content.
 	Memory Memory
+	// Text is what the hit returns: the whole retained content the fact
+	// came from, or the fact's own text with RecallOptions.Facts.
+	Text string
+	// Matched are the texts of the content's facts that the arms found,
+	// best first (with RecallOptions.Facts, the fact itself).
+	Matched []string
+	// Duplicates are the ids of lower-ranked facts whose content repeats
+	// this hit's (a near-duplicate retained separately), folded into it.
+	Duplicates []string
 	// Score is the final score: fused (or reranked) score times the
 	// recency boost. Hits are sorted by it, best first.
 	Score float64
@@ -88,7 +116,7 @@ type Hit struct {
 	// Ranks is the 1-based rank each arm gave the memory, 0 where it did
 	// not find it (or the store fused server-side and did not say).
 	Ranks [NumArms]int
-	// Tokens is the token count of Memory.Text.
+	// Tokens is the token count of Text.
 	Tokens int
 }
 
@@ -151,7 +179,7 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	if strings.TrimSpace(query) == "" {
 		return RecallResult{}, fmt.Errorf("%w: recall: query is empty", ErrInvalid)
 	}
-	if opts.Budget < BudgetMid || opts.Budget > BudgetHigh {
+	if opts.Budget < BudgetDefault || opts.Budget > BudgetHigh {
 		return RecallResult{}, fmt.Errorf("%w: recall: unknown budget %d", ErrInvalid, int(opts.Budget))
 	}
 	if opts.MaxTokens < 0 || opts.MaxResults < 0 {
@@ -174,66 +202,95 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	if now.IsZero() {
 		now = e.now()
 	}
-	req := SearchRequest{Bank: bank, Filter: opts.Filter, Limit: opts.Budget.PerArm(), MinSimilarity: e.minSim, Fused: true}
-	var out RecallResult
-	if use[ArmSemantic] || use[ArmEntity] || use[ArmTemporal] {
-		q, err := e.emb.EmbedQuery(ctx, query)
-		if err != nil {
-			return RecallResult{}, fmt.Errorf("recall: embed query: %w", err)
-		}
-		req.Dense = q
-		req.SkipSemantic = !use[ArmSemantic]
-	}
-	if use[ArmKeyword] {
-		req.Sparse = DefaultBM25.Query(query)
-		req.MinKeywordScore = e.minKeyword
-	}
-	if use[ArmEntity] {
-		req.Entities = mergeEntities(DetectEntities(query, opts.Entities), nil)
-		req.EntitySeeds = e.seeds
-		req.MinEntityScore = e.minEntity
-		out.Entities = req.Entities
-	}
+	// A time expression in the query chooses the temporal arm's window;
+	// the other arms look for the rest of the query ("last December" is
+	// no keyword). A query that is nothing but time ("작년 12월에 뭐
+	// 했지?") leaves the window as its only evidence.
+	var window *TimeRange
+	content := query
+	timeOnly := false
 	if use[ArmTemporal] {
 		switch {
 		case opts.Window != nil:
 			w := *opts.Window
-			req.Window = &w
+			window = &w
 		default:
-			if w, ok := ParseTimeWindow(query, now); ok {
-				req.Window = &w
+			if w, matched, ok := parseTime(query, now); ok {
+				window = &w
+				lower := strings.ToLower(query)
+				if k := strings.Index(lower, matched); k >= 0 && len(lower) == len(query) {
+					content = query[:k] + " " + query[k+len(matched):]
+				}
+				timeOnly = len(Tokenize(content)) == 0
 			}
 		}
-		out.Window = req.Window
 	}
-	res, err := e.store.Search(ctx, req)
-	if err != nil {
-		return RecallResult{}, fmt.Errorf("recall: %w", err)
+	var out RecallResult
+	if use[ArmTemporal] {
+		out.Window = window
 	}
-	// Arms that ran only to serve another arm (seeding, ordering) do not vote.
-	store := make([]Hit, 0, len(res.Candidates))
-	for i, c := range res.Candidates {
-		h := Hit{Memory: c.Memory, Ranks: c.Ranks}
-		for a := Arm(0); a < NumArms; a++ {
-			if !use[a] {
-				h.Ranks[a] = 0
-			}
+	// The query, and with query expansion the model's rewrites of it: each
+	// runs the arms, and a memory's RRF is summed over the variants (its
+	// ranks are those of the first variant that found it).
+	variants := []string{content}
+	if e.expand && e.model != nil && !opts.NoExpansion {
+		more, err := e.expandQuery(ctx, content)
+		if err != nil {
+			return RecallResult{}, fmt.Errorf("recall: expand query: %w", err)
 		}
-		if res.Fused {
-			h.RRF = 1 / float64(RRFK+i+1)
-		} else {
+		variants = append(variants, more...)
+	}
+	var store []Hit
+	at := map[string]int{}
+	for vi, v := range variants {
+		req, ents, err := e.searchRequest(ctx, bank, v, vi == 0 && content != query, query, window, use, &opts)
+		if err != nil {
+			return RecallResult{}, err
+		}
+		if vi == 0 {
+			out.Entities = ents
+		}
+		res, err := e.store.Search(ctx, req)
+		if err != nil {
+			return RecallResult{}, fmt.Errorf("recall: %w", err)
+		}
+		store = slices.Grow(store, len(res.Candidates))
+		// Arms that ran only to serve another arm (seeding, ordering) do not vote.
+		for i, c := range res.Candidates {
+			h := Hit{Memory: c.Memory, Ranks: c.Ranks}
 			for a := Arm(0); a < NumArms; a++ {
-				if h.Ranks[a] > 0 {
-					h.RRF += 1 / float64(RRFK+h.Ranks[a])
+				if !use[a] {
+					h.Ranks[a] = 0
 				}
 			}
-			if h.RRF == 0 {
-				continue // found only by an arm the caller switched off
+			if res.Fused {
+				// the store's fused score; its position only when it gave none
+				h.RRF = c.Fused
+				if h.RRF <= 0 {
+					h.RRF = 1 / float64(RRFK+i+1)
+				}
+			} else {
+				for a := Arm(0); a < NumArms; a++ {
+					if h.Ranks[a] > 0 {
+						h.RRF += 1 / float64(RRFK+h.Ranks[a])
+					}
+				}
+				if h.RRF == 0 {
+					continue // found only by an arm the caller switched off
+				}
 			}
+			if j, ok := at[h.Memory.ID]; ok {
+				store[j].RRF += h.RRF
+				store[j].Score = store[j].RRF
+				continue
+			}
+			h.Memory.Vector, h.Memory.Sparse = nil, SparseVector{}
+			h.Score = h.RRF
+			if len(variants) > 1 {
+				at[h.Memory.ID] = len(store)
+			}
+			store = append(store, h)
 		}
-		h.Memory.Vector, h.Memory.Sparse = nil, SparseVector{}
-		h.Score = h.RRF
-		store = append(store, h)
 	}
 	// Sort pointers, not the (large) hits.
 	hits := make([]*Hit, len(store))
@@ -262,8 +319,8 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	}
 	if e.alpha > 0 && !opts.NoRecency {
 		ref := now
-		if req.Window != nil && !req.Window.End.IsZero() && req.Window.End.Before(now) {
-			ref = req.Window.End
+		if out.Window != nil && !out.Window.End.IsZero() && out.Window.End.Before(now) {
+			ref = out.Window.End
 		}
 		for _, h := range hits {
 			r := 0.1
@@ -277,36 +334,43 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			}
 		}
 	}
-	if e.tboost > 0 && req.Window != nil {
+	if e.tboost > 0 && out.Window != nil {
+		// The in-window boost is weighed by the other arms' evidence: a
+		// memory that only falls inside the window keeps its temporal
+		// rank but is not lifted over memories the query's words found,
+		// unless the query is nothing but its time.
 		for _, h := range hits {
-			if s, en, ok := h.Memory.When(); ok && req.Window.Overlaps(s, en) && h.Score > 0 {
-				h.Score *= 1 + e.tboost
+			s, en, ok := h.Memory.When()
+			if !ok || !out.Window.Overlaps(s, en) || h.Score <= 0 {
+				continue
 			}
+			share := 1.0
+			if !timeOnly {
+				var other, all float64
+				for a := Arm(0); a < NumArms; a++ {
+					if h.Ranks[a] > 0 {
+						all += 1 / float64(RRFK+h.Ranks[a])
+						if a != ArmTemporal {
+							other += 1 / float64(RRFK+h.Ranks[a])
+						}
+					}
+				}
+				if all > 0 { // ranks unknown (server-fused): full boost
+					share = other / all
+				}
+			}
+			h.Score *= 1 + e.tboost*share
 		}
 	}
 	sortHits(hits)
-	if opts.MaxResults > 0 && len(hits) > 2*opts.MaxResults {
-		hits = hits[:2*opts.MaxResults]
-	}
 	maxTok := opts.MaxTokens
 	if maxTok == 0 {
 		maxTok = 4096
-	}
-	for i, h := range hits {
-		n := e.countTokens(h.Memory.Text)
-		if out.Tokens+n > maxTok {
-			hits = hits[:i]
-			break
+		if opts.MaxResults > 0 {
+			maxTok = math.MaxInt
 		}
-		h.Tokens = n
-		out.Tokens += n
 	}
-	if opts.MaxResults > 0 && len(hits) > opts.MaxResults {
-		for _, h := range hits[opts.MaxResults:] {
-			out.Tokens -= h.Tokens
-		}
-		hits = hits[:opts.MaxResults]
-	}
+	hits, out.Tokens = e.collect(hits, opts.Facts, opts.MaxResults, maxTok)
 	out.Hits = make([]Hit, len(hits))
 	for i, h := range hits {
 		out.Hits[i] = *h
@@ -317,23 +381,108 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	return out, nil
 }
 
-// countTokens counts with the engine's counter through a bounded cache:
-// the same memories come back recall after recall.
-func (e *Engine) countTokens(text string) int {
-	e.tokMu.Lock()
-	n, ok := e.tokCache[text]
-	e.tokMu.Unlock()
-	if ok {
-		return n
+// collect walks the sorted hits and keeps those returned: with facts, each
+// hit as it is; otherwise one hit per retained content (the facts of a
+// content kept earlier are added to its Matched) and none whose terms are
+// those of a kept hit (a near-duplicate: same words, other case, order,
+// punctuation, particles or stop words). It stops at limit hits (0: none) or before maxTok
+// tokens would be exceeded, and returns the hits kept and their tokens.
+func (e *Engine) collect(hits []*Hit, facts bool, limit, maxTok int) ([]*Hit, int) {
+	var kept []*Hit
+	bySource := map[string]*Hit{}
+	byTerms := map[string]*Hit{}
+	total := 0
+	full := false
+	for _, h := range hits {
+		h.Text = h.Memory.Text
+		key := h.Memory.ID
+		if !facts {
+			if h.Memory.SourceID != "" {
+				key = h.Memory.SourceID
+			}
+			if h.Memory.Source != "" {
+				h.Text = h.Memory.Source
+			}
+		}
+		// only a fact of a longer content can share its source with
+		// another hit
+		if h.Memory.Source != "" && !facts {
+			if g := bySource[key]; g != nil {
+				g.Matched = append(g.Matched, h.Memory.Text)
+				continue
+			}
+		}
+		if full {
+			continue
+		}
+		n, dk := e.info(h.Text, !facts)
+		if !facts {
+			if dk != "" {
+				if g := byTerms[dk]; g != nil {
+					g.Duplicates = append(g.Duplicates, h.Memory.ID)
+					if h.Memory.Source != "" {
+						bySource[key] = g
+					}
+					continue
+				}
+			}
+		}
+		if limit > 0 && len(kept) >= limit {
+			full = true
+			continue
+		}
+		if total+n > maxTok {
+			full = true
+			continue
+		}
+		h.Tokens = n
+		total += n
+		h.Matched = []string{h.Memory.Text}
+		if h.Memory.Source != "" && !facts {
+			bySource[key] = h
+		}
+		kept = append(kept, h)
+		if dk != "" {
+			byTerms[dk] = h
+		}
 	}
-	n = e.tokens.CountTokens(text)
+	return kept, total
+}
+
+// textInfo is what recall needs to know of a returned text, cached by
+// text: the same memories come back recall after recall.
+type textInfo struct {
+	tokens int
+	// key is the sorted, distinct terms: two texts with the same key say
+	// the same thing in the same words (case, punctuation, word order,
+	// particles and stop words aside). Computed on first use.
+	key    string
+	hasKey bool
+}
+
+// info returns the token count of text and, when withKey, its term key.
+func (e *Engine) info(text string, withKey bool) (int, string) {
+	e.tokMu.Lock()
+	ti, ok := e.tokCache[text]
+	e.tokMu.Unlock()
+	if ok && (ti.hasKey || !withKey) {
+		return ti.tokens, ti.key
+	}
+	if !ok {
+		ti.tokens = e.tokens.CountTokens(text)
+	}
+	if withKey {
+		ts := Tokenize(text)
+		slices.Sort(ts)
+		ti.key, ti.hasKey = strings.Join(slices.Compact(ts), "\x00"), true
+	}
 	e.tokMu.Lock()
 	if e.tokCache == nil || len(e.tokCache) >= tokenCacheSize {
-		e.tokCache = make(map[string]int, 1024)
+		e.tokCache = make(map[string]textInfo, 1024)
 	}
-	e.tokCache[text] = n
+	e.tokCache[text] = ti
 	e.tokMu.Unlock()
-	return n
+	return ti.tokens, ti.key
 }
 
 const tokenCacheSize = 1 << 17
@@ -348,4 +497,46 @@ func sortHits(hs []*Hit) {
 		}
 		return strings.Compare(a.Memory.ID, b.Memory.ID)
 	})
+}
+
+// searchRequest builds the store request for one query text. embedFull
+// embeds full (the query with its time words) rather than text: a dense
+// embedder reads the whole question.
+func (e *Engine) searchRequest(ctx context.Context, bank, text string, embedFull bool, full string, window *TimeRange,
+	use [NumArms]bool, opts *RecallOptions) (SearchRequest, []string, error) {
+	req := SearchRequest{Bank: bank, Filter: opts.Filter, Limit: opts.Budget.PerArm(), MinSimilarity: e.minSim, Fused: e.serverFusion}
+	if use[ArmSemantic] || use[ArmEntity] || use[ArmTemporal] {
+		et := text
+		if embedFull {
+			et = full
+		}
+		q, err := e.emb.EmbedQuery(ctx, et)
+		if err != nil {
+			return req, nil, fmt.Errorf("recall: embed query: %w", err)
+		}
+		req.Dense = q
+		req.SkipSemantic = !use[ArmSemantic]
+	}
+	if use[ArmKeyword] || (use[ArmEntity] && e.kwSeeds > 0 && !e.serverFusion) {
+		// with the keyword arm off, its hits only seed the entity arm and
+		// are dropped by the caller
+		req.Sparse = DefaultBM25.Query(text)
+		req.MinKeywordScore = e.minKeyword
+	}
+	if use[ArmEntity] {
+		// the caller's entities are used as given; the query's own are
+		// added unless detection is off
+		var found []string
+		if !e.noDetect {
+			found = DetectEntities(text, nil)
+		}
+		req.Entities = mergeEntities(opts.Entities, found)
+		req.EntitySeeds = e.seeds
+		req.KeywordSeeds = e.kwSeeds
+		req.MinEntityScore = e.minEntity
+	}
+	if use[ArmTemporal] {
+		req.Window = window
+	}
+	return req, req.Entities, nil
 }

@@ -50,11 +50,12 @@ const SeedEntityWeight = 0.5
 //     sum over shared terms of query weight x document weight x IDF
 //     (IDF as in [IDF], computed by the store);
 //   - entity: memories whose Entities contain (case-insensitively) any of
-//     Entities, or any entity of the top EntitySeeds semantic hits; ranked
-//     by the sum over the entities they carry of weight x IDF(entity),
-//     the weight being 1 for Entities and [SeedEntityWeight] / r for an
-//     entity first carried by the seed ranked r (an entity in both counts
-//     with its larger weight), IDF as in [IDF] over the bank's
+//     Entities, or any entity of the top EntitySeeds semantic hits or the
+//     top KeywordSeeds keyword hits; ranked by the sum over the entities
+//     they carry of weight x IDF(entity), the weight being 1 for Entities
+//     and [SeedEntityWeight] / r for an entity carried by the seed ranked
+//     r (an entity seeded several ways counts with its largest weight),
+//     IDF as in [IDF] over the bank's
 //     memories carrying the entity; ties broken by cosine to Dense;
 //   - temporal: memories whose [Memory.When] overlaps Window, ranked by
 //     cosine to Dense (by closeness to the window's middle when Dense is
@@ -86,6 +87,12 @@ type SearchRequest struct {
 	// EntitySeeds expands Entities with the entities of that many top
 	// semantic hits (0: no expansion).
 	EntitySeeds int
+	// KeywordSeeds expands Entities with the entities of that many top
+	// keyword hits, weighted as semantic seeds are (0: no expansion). It
+	// starts the entity arm from a query whose words name a memory's
+	// entity even when no semantic hit does (a Korean query over the
+	// offline embedder).
+	KeywordSeeds int
 	// MinEntityScore drops entity hits whose entity score (before the
 	// cosine tie-break) is below it (0: none).
 	MinEntityScore float64
@@ -107,8 +114,8 @@ func (r *SearchRequest) Validate() error {
 	if r.MinKeywordScore < 0 || r.MinEntityScore < 0 {
 		return fmt.Errorf("%w: search: minimum scores must be >= 0 (keyword %v, entity %v)", ErrInvalid, r.MinKeywordScore, r.MinEntityScore)
 	}
-	if r.EntitySeeds < 0 {
-		return fmt.Errorf("%w: search: entity seeds %d must be >= 0", ErrInvalid, r.EntitySeeds)
+	if r.EntitySeeds < 0 || r.KeywordSeeds < 0 {
+		return fmt.Errorf("%w: search: entity seeds %d and keyword seeds %d must be >= 0", ErrInvalid, r.EntitySeeds, r.KeywordSeeds)
 	}
 	for i, x := range r.Dense {
 		if !finite(x) {
@@ -135,6 +142,9 @@ type Candidate struct {
 	Ranks [NumArms]int
 	// Scores holds each arm's raw score where known.
 	Scores [NumArms]float64
+	// Fused is the store's own fused score when the result is Fused
+	// (Qdrant's RRF: the sum over arms of 1/(k + rank)); 0 otherwise.
+	Fused float64
 }
 
 // SearchResult is what a store returns for a SearchRequest.

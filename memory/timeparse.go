@@ -22,9 +22,25 @@ import (
 // "N주 전", "N개월 전"/"N달 전", "N년 전", "지난 월요일", "2025년 3월 5일",
 // "2025년 3월", "3월 5일", "3월", "2025년".
 //
-// A month or day given without a year is the most recent one not after
-// now. Windows are whole calendar days, weeks (Monday to Sunday), months
-// or years; the end is the last nanosecond of the period.
+// Also: "tomorrow"/"내일", "모레", "next week/month/year"/"다음 주"/"다음
+// 달"/"내년", "next Tuesday"/"다음 주 화요일", "the 5th of next month"/"다음
+// 달 5일", "N일 후", "in 3 days", a year word with a month ("작년 12월",
+// "내년 6월", "last December", "December last year"), holidays (설/설날/설
+// 연휴, 추석, 부처님 오신 날 from the Korean lunisolar calendar, see
+// [koreanLunarDay]; 크리스마스/Christmas (Eve), New Year's, Thanksgiving,
+// 어린이날 and the other fixed public holidays) and seasons ("올여름",
+// "지난 겨울", "this past summer", "last winter"; meteorological: winter is
+// December to February).
+//
+// An explicit year wins. A month or day given without a year is placed by
+// the sentence's tense: the latest one not after now in the past tense
+// ("12월 3일에 운동했어"), the first one not before today in the future
+// tense ("1월 5일에 이사할 거예요", "I will ..."), otherwise the nearer of
+// the two ("12월 24일" said on 12-20 is four days ahead). "This
+// week/month/year" ("이번 달") run from the period's start to now unless
+// the sentence speaks of the future. Windows are whole calendar days,
+// weeks (Monday to Sunday), months or years; the end is the last
+// nanosecond of the period.
 func ParseTimeWindow(text string, now time.Time) (TimeRange, bool) {
 	r, _, ok := parseTime(text, now)
 	return r, ok
@@ -37,7 +53,7 @@ type timeRule struct {
 	// regexp.
 	hint []string
 	re   *regexp.Regexp
-	fn   func(m []string, now time.Time) (TimeRange, bool)
+	fn   func(m []string, now time.Time, tn tense) (TimeRange, bool)
 }
 
 const monthAlt = `(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)`
@@ -91,26 +107,6 @@ func weekOf(t time.Time) TimeRange {
 	return TimeRange{Start: s, End: s.AddDate(0, 0, 7).Add(-time.Nanosecond)}
 }
 
-// recentMonth is the latest (year, month) not after now.
-func recentMonth(m time.Month, now time.Time) TimeRange {
-	y := now.Year()
-	if m > now.Month() {
-		y--
-	}
-	return monthOf(y, m, now.Location())
-}
-
-func recentDay(m time.Month, d int, now time.Time) (TimeRange, bool) {
-	if d < 1 || d > 31 {
-		return TimeRange{}, false
-	}
-	y := now.Year()
-	if time.Date(y, m, d, 0, 0, 0, 0, now.Location()).After(now) {
-		y--
-	}
-	return validDay(y, m, d, now.Location())
-}
-
 func validDay(y int, m time.Month, d int, loc *time.Location) (TimeRange, bool) {
 	if m < 1 || m > 12 || d < 1 || d > 31 {
 		return TimeRange{}, false
@@ -148,8 +144,8 @@ func ago(n int, unit string, now time.Time) (TimeRange, bool) {
 	return TimeRange{}, false
 }
 
-func fixed(f func(now time.Time) TimeRange) func([]string, time.Time) (TimeRange, bool) {
-	return func(_ []string, now time.Time) (TimeRange, bool) { return f(now), true }
+func fixed(f func(now time.Time) TimeRange) func([]string, time.Time, tense) (TimeRange, bool) {
+	return func(_ []string, now time.Time, _ tense) (TimeRange, bool) { return f(now), true }
 }
 
 func lastMonth(now time.Time) TimeRange {
@@ -164,37 +160,39 @@ func lastWeekend(now time.Time) TimeRange {
 
 // Rules are tried in order; the first rule that matches anywhere wins, so
 // specific forms ("March 5, 2025") come before general ones ("March").
-var timeRules = []timeRule{
-	{[]string{"#-"}, regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+var timeRules = append(leadRules, baseRules...)
+
+var baseRules = []timeRule{
+	{[]string{"#-"}, regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		mo, _ := strconv.Atoi(m[2])
 		return validDay(atoi(m[1]), time.Month(mo), atoi(m[3]), now.Location())
 	}},
-	{[]string{"년"}, regexp.MustCompile(`(\d{4})년\s*(\d{1,2})월\s*(\d{1,2})일`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"년"}, regexp.MustCompile(`(\d{4})년\s*(\d{1,2})월\s*(\d{1,2})일`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		return validDay(atoi(m[1]), time.Month(atoi(m[2])), atoi(m[3]), now.Location())
 	}},
-	{[]string{"#m"}, regexp.MustCompile(`\b` + monthAlt + `\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"#m"}, regexp.MustCompile(`\b` + monthAlt + `\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})\b`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		return validDay(atoi(m[3]), monthNames[m[1]], atoi(m[2]), now.Location())
 	}},
-	{[]string{"#m"}, regexp.MustCompile(`\b(\d{1,2})(?:st|nd|rd|th)? (?:of )?` + monthAlt + `,? (\d{4})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"#m"}, regexp.MustCompile(`\b(\d{1,2})(?:st|nd|rd|th)? (?:of )?` + monthAlt + `,? (\d{4})\b`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		return validDay(atoi(m[3]), monthNames[m[2]], atoi(m[1]), now.Location())
 	}},
-	{[]string{"년"}, regexp.MustCompile(`(\d{4})년\s*(\d{1,2})월`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"년"}, regexp.MustCompile(`(\d{4})년\s*(\d{1,2})월`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		mo := atoi(m[2])
 		if mo < 1 || mo > 12 {
 			return TimeRange{}, false
 		}
 		return monthOf(atoi(m[1]), time.Month(mo), now.Location()), true
 	}},
-	{[]string{"#m"}, regexp.MustCompile(`\b` + monthAlt + `,? (?:of )?(\d{4})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"#m"}, regexp.MustCompile(`\b` + monthAlt + `,? (?:of )?(\d{4})\b`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		return monthOf(atoi(m[2]), monthNames[m[1]], now.Location()), true
 	}},
-	{[]string{"일"}, regexp.MustCompile(`(\d{1,2})월\s*(\d{1,2})일`), func(m []string, now time.Time) (TimeRange, bool) {
-		return recentDay(time.Month(atoi(m[1])), atoi(m[2]), now)
+	{[]string{"일"}, regexp.MustCompile(`(\d{1,2})월\s*(\d{1,2})일`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
+		return nearDay(time.Month(atoi(m[1])), atoi(m[2]), now, tn)
 	}},
-	{[]string{"#m"}, regexp.MustCompile(`\b` + monthAlt + `\.? (\d{1,2})(?:st|nd|rd|th)?\b`), func(m []string, now time.Time) (TimeRange, bool) {
-		return recentDay(monthNames[m[1]], atoi(m[2]), now)
+	{[]string{"#m"}, regexp.MustCompile(`\b` + monthAlt + `\.? (\d{1,2})(?:st|nd|rd|th)?\b`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
+		return nearDay(monthNames[m[1]], atoi(m[2]), now, tn)
 	}},
-	{[]string{"past", "last"}, regexp.MustCompile(`\b(?:past|last) (\d+|two|three|four|five|six|seven|ten) (day|week|month|year)s\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"past", "last"}, regexp.MustCompile(`\b(?:past|last) (\d+|two|three|four|five|six|seven|ten) (day|week|month|year)s\b`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		n := atoi(m[1])
 		s := now
 		switch m[2] {
@@ -209,17 +207,17 @@ var timeRules = []timeRule{
 		}
 		return TimeRange{Start: s, End: now}, n > 0
 	}},
-	{[]string{"ago"}, regexp.MustCompile(`\b` + numAlt + ` (day|week|month|year)s? ago\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"ago"}, regexp.MustCompile(`\b` + numAlt + ` (day|week|month|year)s? ago\b`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		return ago(atoi(m[1]), m[2], now)
 	}},
-	{[]string{"전"}, regexp.MustCompile(`(\d+)\s*(일|주|개월|달|년)\s*전`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"전"}, regexp.MustCompile(`(\d+)\s*(일|주|개월|달|년)\s*전`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		return ago(atoi(m[1]), m[2], now)
 	}},
 	{[]string{"yesterday", "그저께", "그제"}, regexp.MustCompile(`\bthe day before yesterday\b|그저께|그제`), fixed(func(now time.Time) TimeRange { return dayRange(now.AddDate(0, 0, -2)) })},
 	{[]string{"yesterday", "어제"}, regexp.MustCompile(`\byesterday\b|어제`), fixed(func(now time.Time) TimeRange { return dayRange(now.AddDate(0, 0, -1)) })},
 	{[]string{"today", "tonight", "this ", "오늘"}, regexp.MustCompile(`\b(?:today|tonight|this morning|this afternoon|this evening)\b|오늘`), fixed(dayRange)},
 	{[]string{"weekend", "주말"}, regexp.MustCompile(`\blast weekend\b|지난\s*주말|저번\s*주말`), fixed(lastWeekend)},
-	{[]string{"last", "previous", "지난", "저번"}, regexp.MustCompile(`\b(?:last|previous) ` + weekdayAlt + `\b|(?:지난|저번)\s*(월요일|화요일|수요일|목요일|금요일|토요일|일요일)`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"last", "previous", "지난", "저번"}, regexp.MustCompile(`\b(?:last|previous) ` + weekdayAlt + `\b|(?:지난|저번)\s*(월요일|화요일|수요일|목요일|금요일|토요일|일요일)`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		name := m[1]
 		if name == "" {
 			name = m[2]
@@ -227,25 +225,31 @@ var timeRules = []timeRule{
 		return lastWeekday(weekdayNames[name], now), true
 	}},
 	{[]string{"week", "주"}, regexp.MustCompile(`\b(?:last|previous) week\b|지난\s*주|저번\s*주`), fixed(func(now time.Time) TimeRange { return weekOf(now.AddDate(0, 0, -7)) })},
-	{[]string{"this week", "이번"}, regexp.MustCompile(`\bthis week\b|이번\s*주`), fixed(weekOf)},
-	{[]string{"month", "달"}, regexp.MustCompile(`\b(?:last|previous) month\b|지난\s*달|저번\s*달`), fixed(lastMonth)},
-	{[]string{"this month", "이번"}, regexp.MustCompile(`\bthis month\b|이번\s*달`), fixed(func(now time.Time) TimeRange { return monthOf(now.Year(), now.Month(), now.Location()) })},
-	{[]string{"last year", "작년", "해"}, regexp.MustCompile(`\blast year\b|작년|지난\s*해`), fixed(func(now time.Time) TimeRange { return yearOf(now.Year()-1, now.Location()) })},
-	{[]string{"this year", "올해"}, regexp.MustCompile(`\bthis year\b|올해`), fixed(func(now time.Time) TimeRange { return yearOf(now.Year(), now.Location()) })},
-	{[]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}, regexp.MustCompile(`\b(?:in|during|since|last|this|of|early|late) ` + monthAlt + `\b`), func(m []string, now time.Time) (TimeRange, bool) {
-		return recentMonth(monthNames[m[1]], now), true
+	{[]string{"this week", "이번"}, regexp.MustCompile(`\bthis week\b|이번\s*주`), func(_ []string, now time.Time, tn tense) (TimeRange, bool) {
+		return soFar(weekOf(now), now, tn), true
 	}},
-	{[]string{"년"}, regexp.MustCompile(`(\d{4})년`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"month", "달"}, regexp.MustCompile(`\b(?:last|previous) month\b|지난\s*달|저번\s*달`), fixed(lastMonth)},
+	{[]string{"this month", "이번"}, regexp.MustCompile(`\bthis month\b|이번\s*달`), func(_ []string, now time.Time, tn tense) (TimeRange, bool) {
+		return soFar(monthOf(now.Year(), now.Month(), now.Location()), now, tn), true
+	}},
+	{[]string{"last year", "작년", "해"}, regexp.MustCompile(`\blast year\b|작년|지난\s*해`), fixed(func(now time.Time) TimeRange { return yearOf(now.Year()-1, now.Location()) })},
+	{[]string{"this year", "올해"}, regexp.MustCompile(`\bthis year\b|올해`), func(_ []string, now time.Time, tn tense) (TimeRange, bool) {
+		return soFar(yearOf(now.Year(), now.Location()), now, tn), true
+	}},
+	{[]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}, regexp.MustCompile(`\b(?:in|during|since|last|this|of|early|late) ` + monthAlt + `\b`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
+		return nearMonth(monthNames[m[1]], now, tn), true
+	}},
+	{[]string{"년"}, regexp.MustCompile(`(\d{4})년`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		return yearOf(atoi(m[1]), now.Location()), true
 	}},
-	{[]string{"월"}, regexp.MustCompile(`(?:^|[^\d])(\d{1,2})월(?:[^요]|$)`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"월"}, regexp.MustCompile(`(?:^|[^\d])(\d{1,2})월(?:[^요]|$)`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		mo := atoi(m[1])
 		if mo < 1 || mo > 12 {
 			return TimeRange{}, false
 		}
-		return recentMonth(time.Month(mo), now), true
+		return nearMonth(time.Month(mo), now, tn), true
 	}},
-	{[]string{"#"}, regexp.MustCompile(`\b(?:in|during|since|of) ((?:19|20)\d{2})\b`), func(m []string, now time.Time) (TimeRange, bool) {
+	{[]string{"#"}, regexp.MustCompile(`\b(?:in|during|since|of) ((?:19|20)\d{2})\b`), func(m []string, now time.Time, tn tense) (TimeRange, bool) {
 		return yearOf(atoi(m[1]), now.Location()), true
 	}},
 }
@@ -267,6 +271,7 @@ func parseTime(text string, now time.Time) (TimeRange, string, bool) {
 			}
 		}
 	}
+	tn := tenseOf(lower)
 	for _, r := range timeRules {
 		if !hinted(r.hint, lower, &f) {
 			continue
@@ -275,7 +280,7 @@ func parseTime(text string, now time.Time) (TimeRange, string, bool) {
 		if m == nil {
 			continue
 		}
-		if w, ok := r.fn(m, now); ok {
+		if w, ok := r.fn(m, now, tn); ok {
 			return w, m[0], true
 		}
 	}

@@ -13,10 +13,13 @@ import (
 //   - Latin and other space-delimited scripts: lower-cased words, English
 //     stop words dropped, a light suffix stemmer ("meetings" -> "meeting",
 //     "visited" -> "visit"); possessive "'s" removed. Numbers are kept.
-//   - Hangul, Han, Hiragana and Katakana runs: overlapping character
-//     bigrams (a single character stays a unigram), so "서울에서" yields
-//     "서울", "울에", "에서" and a query for "서울" matches it without a
-//     morphological analyser.
+//   - Hangul words first lose their particles and endings ([KoreanStem]:
+//     "서울에서" -> "서울", "운동했어요" -> "운동", "수진이네" -> "수진");
+//     a word that is only a particle or ending ("Netflix로": "로") or a
+//     function word ("뭐", "알려줘") yields nothing.
+//   - Then Hangul, Han, Hiragana and Katakana runs give overlapping
+//     character bigrams (a single character stays a unigram), so
+//     "도서관에서" yields "도서", "서관" and a query for "도서관" matches it.
 func Tokenize(text string) []string {
 	return AppendTokens(nil, text)
 }
@@ -37,7 +40,18 @@ func AppendTokens(dst []string, text string) []string {
 				}
 				j += sz2
 			}
-			dst = appendBigrams(dst, text[i:j])
+			run := text[i:j]
+			if r >= 0xAC00 && r <= 0xD7A3 {
+				// a Hangul word: its stem, without particles and endings
+				if isKoFunction(run) {
+					run = ""
+				} else {
+					run = KoreanStem(run)
+				}
+			}
+			if run != "" {
+				dst = appendBigrams(dst, run)
+			}
 			i = j
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			j := i

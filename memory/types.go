@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind is the network a memory belongs to.
@@ -69,6 +70,47 @@ type Bank struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 }
 
+// Validate checks the profile: a non-empty id, strings that are valid
+// UTF-8 and a valid disposition. The error names the field and wraps
+// [ErrInvalid].
+func (b *Bank) Validate() error {
+	if b.ID == "" {
+		return fmt.Errorf("%w: bank id is empty", ErrInvalid)
+	}
+	if err := checkUTF8("bank id", b.ID); err != nil {
+		return err
+	}
+	if err := checkUTF8("bank "+b.ID+": name", b.Name); err != nil {
+		return err
+	}
+	if err := checkUTF8("bank "+b.ID+": background", b.Background); err != nil {
+		return err
+	}
+	if err := b.Disposition.Validate(); err != nil {
+		return fmt.Errorf("bank %s: %w", b.ID, err)
+	}
+	return nil
+}
+
+// checkUTF8 reports a string that is not valid UTF-8, naming the field
+// and the offset of the first bad byte. Stores never rewrite such a
+// string (JSON would turn it into U+FFFD, protobuf refuses it), so every
+// store rejects it at the boundary.
+func checkUTF8(field, s string) error {
+	if utf8.ValidString(s) {
+		return nil
+	}
+	off := 0
+	for off < len(s) {
+		r, n := utf8.DecodeRuneInString(s[off:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		off += n
+	}
+	return fmt.Errorf("%w: %s is not valid UTF-8 (byte 0x%02x at offset %d); strings are stored as UTF-8 text, so convert or encode it first", ErrInvalid, field, s[off], off)
+}
+
 // LinkKind says why two memories are linked.
 type LinkKind string
 
@@ -117,6 +159,12 @@ type Memory struct {
 	MentionedAt time.Time `json:"mentioned_at,omitzero"`
 	// DocumentID groups facts retained from one document.
 	DocumentID string `json:"document_id,omitempty"`
+	// SourceID is shared by the facts extracted from one retained
+	// content ([SourceID]); recall groups hits by it.
+	SourceID string `json:"source_id,omitempty"`
+	// Source is that whole content when it holds more than this fact
+	// (empty when the fact is the content).
+	Source string `json:"source,omitempty"`
 	// Metadata is caller data carried through unchanged.
 	Metadata map[string]string `json:"metadata,omitempty"`
 	// Confidence is in [0, 1] for opinions; zero otherwise.
@@ -166,9 +214,14 @@ func (m *Memory) When() (start, end time.Time, ok bool) {
 	return time.Time{}, time.Time{}, false
 }
 
-// Validate checks the fields every store relies on. The error names the
-// field and wraps [ErrInvalid].
+// Validate checks the fields every store relies on, including that every
+// string (id, bank, text, context, entities, tags, document id, metadata
+// keys and values, link targets) is valid UTF-8. The error names the field
+// and wraps [ErrInvalid].
 func (m *Memory) Validate() error {
+	if err := m.validateUTF8(); err != nil {
+		return err
+	}
 	switch {
 	case m.ID == "":
 		return fmt.Errorf("%w: memory id is empty", ErrInvalid)
@@ -198,6 +251,42 @@ func (m *Memory) Validate() error {
 	}
 	if err := m.Sparse.Validate(); err != nil {
 		return fmt.Errorf("memory %s: sparse: %w", m.ID, err)
+	}
+	return nil
+}
+
+func (m *Memory) validateUTF8() error {
+	if err := checkUTF8("memory id", m.ID); err != nil {
+		return err
+	}
+	pre := "memory " + m.ID + ": "
+	for _, f := range [...]struct{ name, v string }{{"bank", m.Bank}, {"text", m.Text}, {"context", m.Context}, {"document_id", m.DocumentID}} {
+		if err := checkUTF8(pre+f.name, f.v); err != nil {
+			return err
+		}
+	}
+	for i, e := range m.Entities {
+		if err := checkUTF8(fmt.Sprintf("%sentities[%d]", pre, i), e); err != nil {
+			return err
+		}
+	}
+	for i, e := range m.Tags {
+		if err := checkUTF8(fmt.Sprintf("%stags[%d]", pre, i), e); err != nil {
+			return err
+		}
+	}
+	for k, v := range m.Metadata {
+		if err := checkUTF8(pre+"metadata key", k); err != nil {
+			return err
+		}
+		if err := checkUTF8(fmt.Sprintf("%smetadata[%q]", pre, k), v); err != nil {
+			return err
+		}
+	}
+	for i, l := range m.Links {
+		if err := checkUTF8(fmt.Sprintf("%slinks[%d] target", pre, i), l.Target); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -285,8 +374,22 @@ func (f *Filter) Match(m *Memory) bool {
 	return true
 }
 
-// Validate checks kinds and the window.
+// Validate checks kinds, the window, and that tags and the document id
+// are valid UTF-8.
 func (f *Filter) Validate() error {
+	for i, t := range f.TagsAny {
+		if err := checkUTF8(fmt.Sprintf("filter tags_any[%d]", i), t); err != nil {
+			return err
+		}
+	}
+	for i, t := range f.TagsAll {
+		if err := checkUTF8(fmt.Sprintf("filter tags_all[%d]", i), t); err != nil {
+			return err
+		}
+	}
+	if err := checkUTF8("filter document_id", f.DocumentID); err != nil {
+		return err
+	}
 	for i, k := range f.Kinds {
 		if !k.Valid() {
 			return fmt.Errorf("%w: filter kinds[%d] = %q is not a memory kind", ErrInvalid, i, k)

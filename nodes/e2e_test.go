@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/jedisos/jedisos/graph"
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 	"github.com/jedisos/jedisos/llm/router"
 	"github.com/jedisos/jedisos/memory"
 	"github.com/jedisos/jedisos/state"

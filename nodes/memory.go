@@ -59,7 +59,7 @@ func MemoryRecall[S any, P interface {
 		}
 		out := make([]Recalled, len(res.Hits))
 		for i, h := range res.Hits {
-			out[i] = Recalled{ID: h.Memory.ID, Text: h.Memory.Text, Kind: string(h.Memory.Kind), Score: h.Score, FoundBy: h.Provenance()}
+			out[i] = Recalled{ID: h.Memory.ID, Text: h.Text, Kind: string(h.Memory.Kind), Score: h.Score, FoundBy: h.Provenance()}
 		}
 		a.Memories = out
 		return s, nil

@@ -1,11 +1,14 @@
 package state
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -76,9 +79,145 @@ func isInteger(k reflect.Kind) bool {
 	return isNumeric(k) && k != reflect.Float32 && k != reflect.Float64
 }
 
-// EncodeState encodes a full state.
+// ErrInvalidUTF8 is matched (errors.Is) by the error of an encoding that
+// met a string that is not valid UTF-8. Checkpoints hold states as JSON,
+// which carries text as UTF-8 only: encoding/json would silently replace
+// each bad byte with U+FFFD, so a state read back would differ from the one
+// saved. The encoders refuse such a state instead, naming the field; keep
+// binary data in a []byte field (saved exactly, as base64) or make the text
+// valid (strings.ToValidUTF8) before it enters the state.
+var ErrInvalidUTF8 = errors.New("state: string is not valid UTF-8 and would not survive a checkpoint unchanged")
+
+// marshalExact encodes v as JSON, refusing a value that JSON cannot carry
+// unchanged: a string (or map key) that is not valid UTF-8, or a
+// json.Marshaler whose output is not valid UTF-8. path names v in errors.
+//
+// When v is the tail of a slice field (the elements a node appended), off is
+// the index of its first element in the field, so errors name the index in
+// the state.
+func marshalExact(v reflect.Value, path string, off int) ([]byte, error) {
+	b, err := json.Marshal(v.Interface())
+	if err != nil {
+		return nil, err
+	}
+	// encoding/json writes a bad byte of a string as the escape \ufffd;
+	// only then is the value walked to find the string.
+	if bytes.Contains(b, replacement) {
+		where := ""
+		if v.Kind() == reflect.Slice && off > 0 {
+			for i := 0; i < v.Len() && where == ""; i++ {
+				where = findInvalid(v.Index(i), fmt.Sprintf("%s[%d]", path, off+i), 1)
+			}
+		} else {
+			where = findInvalid(v, path, 0)
+		}
+		if where != "" {
+			return nil, fmt.Errorf("%w: %s", ErrInvalidUTF8, where)
+		}
+	}
+	if !utf8.Valid(b) {
+		i := 0
+		for i < len(b) {
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			i += n
+		}
+		return nil, fmt.Errorf("%w: %s: a json.Marshaler wrote byte %#x at offset %d of its output", ErrInvalidUTF8, path, b[i], i)
+	}
+	return b, nil
+}
+
+var replacement = []byte(`\ufffd`)
+
+// findInvalid returns the path and position of the first string in v that
+// is not valid UTF-8, or "".
+func findInvalid(v reflect.Value, path string, depth int) string {
+	if depth > 64 {
+		return ""
+	}
+	switch v.Kind() {
+	case reflect.String:
+		if s := v.String(); !utf8.ValidString(s) {
+			return describeInvalid(path, s)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return findInvalid(v.Elem(), path, depth+1)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+			return "" // []byte is base64: exact
+		}
+		for i := range v.Len() {
+			if w := findInvalid(v.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1); w != "" {
+				return w
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			k := it.Key()
+			if k.Kind() == reflect.String && !utf8.ValidString(k.String()) {
+				return describeInvalid(path+" (a map key)", k.String())
+			}
+			if w := findInvalid(it.Value(), fmt.Sprintf("%s[%q]", path, fmt.Sprint(k.Interface())), depth+1); w != "" {
+				return w
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() && !f.Anonymous || f.Tag.Get("json") == "-" {
+				continue
+			}
+			p := path + "." + f.Name
+			if f.Anonymous {
+				p = path
+			}
+			if w := findInvalid(v.Field(i), p, depth+1); w != "" {
+				return w
+			}
+		}
+	}
+	return ""
+}
+
+func describeInvalid(path, s string) string {
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		i += n
+	}
+	return fmt.Sprintf("%s has byte %#x at offset %d of %d", path, s[i], i, len(s))
+}
+
+// EncodeValue encodes v as JSON for a checkpoint (an interrupt payload, a
+// resume value, a side effect's result) exactly as EncodeState does a
+// state: a string that is not valid UTF-8 is an error matching
+// ErrInvalidUTF8 naming where it is (what names v), never silently
+// rewritten.
+func EncodeValue(what string, v any) ([]byte, error) {
+	if v == nil {
+		return []byte("null"), nil
+	}
+	b, err := marshalExact(reflect.ValueOf(v), what, 0)
+	if err != nil {
+		return nil, fmt.Errorf("state: encode %s: %w", what, err)
+	}
+	return b, nil
+}
+
+// EncodeState encodes a full state. A string anywhere in it that is not
+// valid UTF-8 is an error matching ErrInvalidUTF8 that names the field
+// (e.g. "Chat.Messages[3].Content has byte 0xff at offset 5 of 9").
 func (p *Plan[S]) EncodeState(s *S) ([]byte, error) {
-	b, err := json.Marshal(s)
+	b, err := marshalExact(reflect.ValueOf(s), p.typ.Name(), 0)
 	if err != nil {
 		return nil, fmt.Errorf("state: encode %s: %w", p.typ, err)
 	}
@@ -112,7 +251,7 @@ func (p *Plan[S]) EncodeWrites(in, out *S) ([]byte, error) {
 		}
 		vin, vout := f.value(unsafe.Pointer(in)), f.value(unsafe.Pointer(out))
 		if f.Type.Kind() == reflect.Slice && !vout.IsNil() && vout.Len() >= vin.Len() && vin.Len() > 0 && samePrefix(vin, vout) {
-			b, err := json.Marshal(vout.Slice(vin.Len(), vout.Len()).Interface())
+			b, err := marshalExact(vout.Slice(vin.Len(), vout.Len()), p.typ.Name()+"."+f.Name, vin.Len())
 			if err != nil {
 				return nil, fmt.Errorf("state: encode field %s: %w", f.Name, err)
 			}
@@ -122,7 +261,7 @@ func (p *Plan[S]) EncodeWrites(in, out *S) ([]byte, error) {
 			doc.Append[f.Name] = b
 			continue
 		}
-		b, err := json.Marshal(vout.Interface())
+		b, err := marshalExact(vout, p.typ.Name()+"."+f.Name, 0)
 		if err != nil {
 			return nil, fmt.Errorf("state: encode field %s: %w", f.Name, err)
 		}

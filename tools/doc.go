@@ -22,7 +22,9 @@
 // values (optionally in strict mode) and executes a model's tool calls:
 // arguments are parsed, validated against the schema, decoded into the input
 // struct and passed to the function under the call's context and a per-tool
-// timeout. The output is passed through when it is a string and encoded as
+// timeout. Argument text longer than the tool's limit (Config.MaxArgumentBytes,
+// WithMaxArgumentBytes; DefaultMaxArgumentBytes = 1 MiB) is refused before it
+// is parsed, with an error that tells the model the limit. The output is passed through when it is a string and encoded as
 // JSON otherwise, and truncated with a visible marker when it is too long.
 //
 // A bad call never stops a run. Malformed JSON, schema violations (each with

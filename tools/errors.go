@@ -22,6 +22,9 @@ var (
 	ErrUnknownTool = errors.New("tools: unknown tool")
 	// ErrMalformedArguments reports arguments that are not valid JSON.
 	ErrMalformedArguments = errors.New("tools: malformed arguments")
+	// ErrArgumentsTooLarge reports arguments longer than the tool's limit
+	// (Config.MaxArgumentBytes, WithMaxArgumentBytes).
+	ErrArgumentsTooLarge = errors.New("tools: arguments too large")
 	// ErrInvalidArguments reports arguments that violate the tool's schema
 	// or cannot be decoded into its input type.
 	ErrInvalidArguments = errors.New("tools: invalid arguments")
@@ -126,6 +129,30 @@ func (e *SyntaxError) Unwrap() error { return e.Err }
 func (e *SyntaxError) modelText() string {
 	return fmt.Sprintf("Error: the arguments for tool %q are not valid JSON (%v, at byte %d). "+
 		"Send the arguments as one JSON object that matches the tool's parameter schema.", e.Tool, e.Err, e.Offset)
+}
+
+// ArgumentsTooLargeError reports a call whose argument text is longer than
+// the tool accepts. The text was not parsed.
+type ArgumentsTooLargeError struct {
+	// Tool is the called tool.
+	Tool string
+	// Size is the length of the argument text in bytes.
+	Size int
+	// Limit is the tool's limit in bytes.
+	Limit int
+}
+
+// Error names the tool, the size and the limit.
+func (e *ArgumentsTooLargeError) Error() string {
+	return fmt.Sprintf("tools: tool %q: arguments of %d bytes exceed the limit of %d bytes (Config.MaxArgumentBytes or WithMaxArgumentBytes)", e.Tool, e.Size, e.Limit)
+}
+
+// Is reports whether target is ErrArgumentsTooLarge.
+func (e *ArgumentsTooLargeError) Is(target error) bool { return target == ErrArgumentsTooLarge }
+
+func (e *ArgumentsTooLargeError) modelText() string {
+	return fmt.Sprintf("Error: the arguments for tool %q are %d bytes long, over the limit of %d bytes, and were not read. "+
+		"Send shorter arguments: pass large content by reference (a path, id or URL) or split the work into several calls.", e.Tool, e.Size, e.Limit)
 }
 
 // Violation is one way in which arguments break a tool's schema.

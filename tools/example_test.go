@@ -259,3 +259,19 @@ func ExampleWithMaxOutputBytes() {
 	// GET /heal
 	// [output truncated: 57 of 320 bytes shown]
 }
+
+func ExampleWithMaxArgumentBytes() {
+	type saveArgs struct {
+		Text string `json:"text"`
+	}
+	save, _ := tools.New("save_note", "Saves a note", func(ctx context.Context, in saveArgs) (string, error) {
+		return "saved", nil
+	}, tools.WithMaxArgumentBytes(64))
+	res := save.Execute(context.Background(), llm.ToolCall{ID: "c1", Name: "save_note",
+		Arguments: `{"text":"` + strings.Repeat("a", 100) + `"}`})
+	fmt.Println(errors.Is(res.Err, tools.ErrArgumentsTooLarge))
+	fmt.Println(res.Content)
+	// Output:
+	// true
+	// Error: the arguments for tool "save_note" are 111 bytes long, over the limit of 64 bytes, and were not read. Send shorter arguments: pass large content by reference (a path, id or URL) or split the work into several calls.
+}

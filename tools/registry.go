@@ -23,6 +23,12 @@ type Config struct {
 	// MaxOutputBytes bounds the content of each result of a tool that sets
 	// no limit of its own; 0 means DefaultMaxOutputBytes. At least 64.
 	MaxOutputBytes int
+	// MaxArgumentBytes bounds the argument text of each call of a tool
+	// that sets no limit of its own (WithMaxArgumentBytes); a larger call
+	// is answered with an *ArgumentsTooLargeError, naming the limit to the
+	// model, before the text is parsed. 0 means DefaultMaxArgumentBytes
+	// (1 MiB). At least 2.
+	MaxArgumentBytes int
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -35,8 +41,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxOutputBytes != 0 && c.MaxOutputBytes < 64 {
 		return c, fmt.Errorf("%w: Config.MaxOutputBytes is %d; it must be 0 (default) or at least 64", ErrInvalidConfig, c.MaxOutputBytes)
 	}
+	if c.MaxArgumentBytes < 0 || c.MaxArgumentBytes == 1 {
+		return c, fmt.Errorf("%w: Config.MaxArgumentBytes is %d; it must be 0 (default) or at least 2", ErrInvalidConfig, c.MaxArgumentBytes)
+	}
 	if c.MaxConcurrency == 0 {
 		c.MaxConcurrency = DefaultMaxConcurrency
+	}
+	if c.MaxArgumentBytes == 0 {
+		c.MaxArgumentBytes = DefaultMaxArgumentBytes
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
@@ -99,6 +111,62 @@ func (r *Registry) Register(tools ...*Tool) error {
 }
 
 // config returns the limits, defaults filled in (for the zero Registry).
+// Unregister removes the tools registered under names and returns how many
+// it removed; names not registered are ignored.
+func (r *Registry) Unregister(names ...string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.remove(names)
+}
+
+// Replace removes the tools registered under remove and registers add, as
+// one change: a concurrent call sees either the old tools or the new ones.
+// If a name of add is taken by a tool that stays, or given twice, it returns
+// a *DuplicateToolError (ErrDuplicateTool) and changes nothing.
+func (r *Registry) Replace(remove []string, add ...*Tool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	gone := make(map[string]bool, len(remove))
+	for _, n := range remove {
+		gone[n] = true
+	}
+	seen := make(map[string]bool, len(add))
+	for i, t := range add {
+		if t == nil {
+			return fmt.Errorf("tools: Replace: tool %d of %d is nil: %w", i+1, len(add), ErrInvalidTool)
+		}
+		if (r.byKey[t.name] != nil && !gone[t.name]) || seen[t.name] {
+			return &DuplicateToolError{Name: t.name}
+		}
+		seen[t.name] = true
+	}
+	r.remove(remove)
+	if r.byKey == nil {
+		r.byKey = make(map[string]*Tool, len(add))
+	}
+	for _, t := range add {
+		r.byKey[t.name] = t
+		r.order = append(r.order, t)
+	}
+	return nil
+}
+
+// remove drops the named tools; r.mu is held.
+func (r *Registry) remove(names []string) int {
+	n := 0
+	for _, name := range names {
+		if r.byKey[name] == nil {
+			continue
+		}
+		delete(r.byKey, name)
+		n++
+	}
+	if n > 0 {
+		r.order = slices.DeleteFunc(r.order, func(t *Tool) bool { return r.byKey[t.name] != t })
+	}
+	return n
+}
+
 func (r *Registry) config() Config {
 	c, _ := r.cfg.withDefaults()
 	return c
@@ -192,7 +260,7 @@ func (r *Registry) Execute(ctx context.Context, call llm.ToolCall) Result {
 	if !ok {
 		return r.unknown(call, cfg.MaxOutputBytes)
 	}
-	return t.execute(ctx, call, cfg.Timeout, cfg.MaxOutputBytes)
+	return t.execute(ctx, call, cfg.Timeout, cfg.MaxOutputBytes, cfg.MaxArgumentBytes)
 }
 
 func (r *Registry) unknown(call llm.ToolCall, maxOutput int) Result {
@@ -271,8 +339,8 @@ func (tn *turn) run(i int) (goOn bool) {
 		return true
 	}
 	start := time.Now()
-	timeout, maxOutput := t.limits(tn.cfg.Timeout, tn.cfg.MaxOutputBytes)
-	inv, err := t.prepare(tn.ctx, call)
+	timeout, maxOutput, maxArgs := t.limits(tn.cfg.Timeout, tn.cfg.MaxOutputBytes, tn.cfg.MaxArgumentBytes)
+	inv, err := t.prepare(tn.ctx, call, maxArgs)
 	if err != nil {
 		tn.answer(i, t.finish(call, start, "", err, maxOutput))
 		return true

@@ -127,6 +127,8 @@ func TestConfigValidation(t *testing.T) {
 		{Config{MaxConcurrency: -1}, "Config.MaxConcurrency is -1"},
 		{Config{Timeout: -1}, "Config.Timeout is -1ns"},
 		{Config{MaxOutputBytes: 10}, "Config.MaxOutputBytes is 10"},
+		{Config{MaxArgumentBytes: -5}, "Config.MaxArgumentBytes is -5"},
+		{Config{MaxArgumentBytes: 1}, "Config.MaxArgumentBytes is 1"},
 	} {
 		if _, err := NewRegistry(c.cfg); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: err = %v, want %q", c.cfg, err, c.want)
@@ -136,7 +138,7 @@ func TestConfigValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reg.cfg != (Config{MaxConcurrency: DefaultMaxConcurrency, Timeout: DefaultTimeout, MaxOutputBytes: DefaultMaxOutputBytes}) {
+	if reg.cfg != (Config{MaxConcurrency: DefaultMaxConcurrency, Timeout: DefaultTimeout, MaxOutputBytes: DefaultMaxOutputBytes, MaxArgumentBytes: DefaultMaxArgumentBytes}) {
 		t.Errorf("defaults = %+v", reg.cfg)
 	}
 }
@@ -417,6 +419,8 @@ func TestErrorMessages(t *testing.T) {
 		{&UnknownToolError{Names: []string{"x"}}, `tools: unknown tool "x" (available: none)`, ErrUnknownTool},
 		{&ValidationError{Tool: "t", Violations: []Violation{{"", "expected object, got array"}}},
 			`tools: tool "t": invalid arguments: (root): expected object, got array`, ErrInvalidArguments},
+		{&ArgumentsTooLargeError{Tool: "t", Size: 11, Limit: 10},
+			`tools: tool "t": arguments of 11 bytes exceed the limit of 10 bytes (Config.MaxArgumentBytes or WithMaxArgumentBytes)`, ErrArgumentsTooLarge},
 	}
 	for _, c := range cases {
 		if c.err.Error() != c.want {
@@ -426,7 +430,7 @@ func TestErrorMessages(t *testing.T) {
 			t.Errorf("%T does not match %v", c.err, c.is)
 		}
 		for _, other := range []error{ErrMalformedArguments, ErrToolFailed, ErrPanic, ErrTimeout, ErrCanceled, ErrStrictUnsupported,
-			ErrInvalidTool, ErrDuplicateTool, ErrUnknownTool, ErrInvalidArguments, ErrInvalidConfig} {
+			ErrInvalidTool, ErrDuplicateTool, ErrUnknownTool, ErrInvalidArguments, ErrInvalidConfig, ErrArgumentsTooLarge} {
 			if other != c.is && errors.Is(c.err, other) {
 				t.Errorf("%T also matches %v", c.err, other)
 			}

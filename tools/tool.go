@@ -26,6 +26,10 @@ const (
 	DefaultMaxOutputBytes = 64 << 10
 	// DefaultMaxConcurrency bounds the calls of one turn running at once.
 	DefaultMaxConcurrency = 8
+	// DefaultMaxArgumentBytes bounds the argument text of one call. Larger
+	// arguments are refused before they are parsed: decoding JSON costs
+	// many times its size in memory.
+	DefaultMaxArgumentBytes = 1 << 20
 )
 
 // namePattern accepts names every supported provider takes: OpenAI allows
@@ -44,6 +48,7 @@ type Tool struct {
 	bind        binder
 	timeout     time.Duration
 	maxOutput   int
+	maxArgs     int
 }
 
 // binder decodes a call's validated arguments for the tool function. text
@@ -90,6 +95,7 @@ type Option func(*toolOptions) error
 type toolOptions struct {
 	timeout   time.Duration
 	maxOutput int
+	maxArgs   int
 }
 
 // WithTimeout bounds each call of the tool; it overrides the Registry's
@@ -113,6 +119,20 @@ func WithMaxOutputBytes(n int) Option {
 			return fmt.Errorf("WithMaxOutputBytes(%d): the limit must be at least 64 bytes", n)
 		}
 		t.maxOutput = n
+		return nil
+	}
+}
+
+// WithMaxArgumentBytes bounds the size of the argument text the tool
+// accepts; a larger call is answered with an *ArgumentsTooLargeError
+// before the text is parsed. It overrides the Registry's default
+// (Config.MaxArgumentBytes). n must be at least 2, the size of "{}".
+func WithMaxArgumentBytes(n int) Option {
+	return func(t *toolOptions) error {
+		if n < 2 {
+			return fmt.Errorf("WithMaxArgumentBytes(%d): the limit must be at least 2 bytes", n)
+		}
+		t.maxArgs = n
 		return nil
 	}
 }
@@ -187,7 +207,7 @@ func declare(name, description string, doc []byte, bind binder, opts []Option) (
 			return nil, &DeclarationError{Tool: name, Reason: "bad option", Err: err}
 		}
 	}
-	t := &Tool{name: name, description: description, schema: doc, bind: bind, timeout: o.timeout, maxOutput: o.maxOutput}
+	t := &Tool{name: name, description: description, schema: doc, bind: bind, timeout: o.timeout, maxOutput: o.maxOutput, maxArgs: o.maxArgs}
 	v, err := compileSchema(name, doc)
 	if err != nil {
 		return nil, &DeclarationError{Tool: name, Reason: "invalid parameter schema", Err: err}
@@ -213,7 +233,7 @@ func (t *Tool) Schema() json.RawMessage { return bytes.Clone(t.schema) }
 // with its own limits or the package defaults where it sets none. See
 // Registry.Execute.
 func (t *Tool) Execute(ctx context.Context, call llm.ToolCall) Result {
-	return t.execute(ctx, call, DefaultTimeout, DefaultMaxOutputBytes)
+	return t.execute(ctx, call, DefaultTimeout, DefaultMaxOutputBytes, DefaultMaxArgumentBytes)
 }
 
 // Result is the outcome of one tool call.
@@ -226,7 +246,7 @@ type Result struct {
 	// of what went wrong when Err is set.
 	Content string
 	// Err is nil on success; otherwise one of this package's typed errors
-	// (*SyntaxError, *ValidationError, *UnknownToolError, *ExecError,
+	// (*ArgumentsTooLargeError, *SyntaxError, *ValidationError, *UnknownToolError, *ExecError,
 	// *PanicError, *TimeoutError, *CanceledError).
 	Err error
 	// Truncated reports that the output was cut to the size limit.
@@ -247,23 +267,26 @@ func Messages(results []Result) []llm.Message {
 	return out
 }
 
-func (t *Tool) limits(timeout time.Duration, maxOutput int) (time.Duration, int) {
+func (t *Tool) limits(timeout time.Duration, maxOutput, maxArgs int) (time.Duration, int, int) {
 	if t.timeout > 0 {
 		timeout = t.timeout
 	}
 	if t.maxOutput > 0 {
 		maxOutput = t.maxOutput
 	}
-	return timeout, maxOutput
+	if t.maxArgs > 0 {
+		maxArgs = t.maxArgs
+	}
+	return timeout, maxOutput, maxArgs
 }
 
 var errGoexit = errors.New("the tool function called runtime.Goexit")
 
 // execute runs one call on the calling goroutine.
-func (t *Tool) execute(ctx context.Context, call llm.ToolCall, timeout time.Duration, maxOutput int) Result {
+func (t *Tool) execute(ctx context.Context, call llm.ToolCall, timeout time.Duration, maxOutput, maxArgs int) Result {
 	start := time.Now()
-	timeout, maxOutput = t.limits(timeout, maxOutput)
-	inv, err := t.prepare(ctx, call)
+	timeout, maxOutput, maxArgs = t.limits(timeout, maxOutput, maxArgs)
+	inv, err := t.prepare(ctx, call, maxArgs)
 	if err != nil {
 		return t.finish(call, start, "", err, maxOutput)
 	}
@@ -275,13 +298,17 @@ func (t *Tool) execute(ctx context.Context, call llm.ToolCall, timeout time.Dura
 	return t.finish(call, start, out, err, maxOutput)
 }
 
-// prepare parses, validates and decodes the call's arguments. The text is
-// parsed once, by parseArguments, for validation and decoding alike; text
-// it does not take (invalid JSON among it) goes through encoding/json,
-// which words the errors.
-func (t *Tool) prepare(ctx context.Context, call llm.ToolCall) (invocation, error) {
+// prepare parses, validates and decodes the call's arguments. Text over
+// maxArgs bytes is refused before anything else. The text is parsed once,
+// by parseArguments, for validation and decoding alike; text it does not
+// take (invalid JSON among it) goes through encoding/json, which words
+// the errors.
+func (t *Tool) prepare(ctx context.Context, call llm.ToolCall, maxArgs int) (invocation, error) {
 	if ctx.Err() != nil {
 		return nil, &CanceledError{Tool: t.name, Err: context.Cause(ctx)}
+	}
+	if len(call.Arguments) > maxArgs {
+		return nil, &ArgumentsTooLargeError{Tool: t.name, Size: len(call.Arguments), Limit: maxArgs}
 	}
 	text := argumentText(call.Arguments)
 	doc, fast := parseArguments(text)

@@ -10,8 +10,8 @@ import (
 	"log"
 	"strings"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 	"github.com/tmc/langchaingo/llms"
 )
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 	"github.com/jedisos/jedisos/llm/router"
 )
 

@@ -13,8 +13,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 	"github.com/jedisos/jedisos/llm/router"
 )
 

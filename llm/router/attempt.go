@@ -261,7 +261,13 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 		err = &llm.Error{Kind: llm.ErrAPI, Provider: d.provider, Model: d.modelName, Message: "the model returned neither a response nor an error"}
 	}
 	if err == nil && c.stream != nil {
-		err = c.stream.deliverWhole(ctx, resp)
+		if err = c.stream.deliverWhole(ctx, resp); errors.Is(err, llm.ErrStopStream) {
+			err = nil // the caller stopped reading, but the reply is whole
+		}
+	}
+	if err != nil && c.stream != nil && errors.Is(c.stream.userErr, llm.ErrStopStream) {
+		// the caller stopped reading: a success with what was delivered
+		resp, err = c.stream.stopped(d, err), nil
 	}
 	if err == nil {
 		if cancel != nil {
@@ -390,6 +396,7 @@ func (r *Router) succeeded(g *group, d *deployment, c *call, resp *llm.Response,
 	}
 	u := resp.Usage
 	resp.Cost = d.cost(u, resp.Cost)
+	resp.CostKnown = d.costKnown(resp.CostKnown)
 	var sample float64
 	if r.strategy == LatencyBased {
 		if c.stream != nil && !c.stream.first.IsZero() {

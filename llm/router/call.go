@@ -257,7 +257,7 @@ func (c *call) finish(resp *llm.Response) *llm.Response {
 	}
 	m := resp.Message.Meta
 	m.Model, m.Provider, m.Deployment = resp.Model, resp.Provider, resp.Deployment
-	m.Usage, m.Cost, m.Latency = resp.Usage, resp.Cost, resp.Latency
+	m.Usage, m.Cost, m.CostKnown, m.Latency = resp.Usage, resp.Cost, resp.CostKnown, resp.Latency
 	return resp
 }
 
@@ -356,43 +356,11 @@ func (c *call) health(g *group, failed []*deployment) groupHealth {
 	return h
 }
 
-// retryable reports whether a failure is worth another attempt by default:
-// HTTP 408, 409, 429 and >= 500, and failures without a response.
-func retryable(e *llm.Error) bool {
-	switch e.StatusCode {
-	case 408, 409, 429:
-		return true
-	case 0:
-	default:
-		if e.StatusCode >= 500 {
-			return true
-		}
-	}
-	switch e.Kind {
-	case llm.ErrRateLimit, llm.ErrTimeout, llm.ErrInternalServer, llm.ErrBadGateway,
-		llm.ErrServiceUnavailable, llm.ErrAPIConnection, llm.ErrAPI:
-		return true
-	}
-	return false
-}
+// retryable is the retry rule shared with single models: llm.Retryable.
+func retryable(e *llm.Error) bool { return llm.Retryable(e) }
 
-// policyFor looks a kind up in a per-kind policy: the kind, then its
-// parent; BadGateway and ServiceUnavailable fall back to InternalServer.
-func policyFor(p map[llm.Kind]int, k llm.Kind) (int, bool) {
-	if len(p) == 0 {
-		return 0, false
-	}
-	for c := k; c != ""; c = c.Parent() {
-		if n, ok := p[c]; ok {
-			return n, true
-		}
-	}
-	if k == llm.ErrBadGateway || k == llm.ErrServiceUnavailable {
-		n, ok := p[llm.ErrInternalServer]
-		return n, ok
-	}
-	return 0, false
-}
+// policyFor looks a kind up in a per-kind policy: llm.PolicyFor.
+func policyFor(p map[llm.Kind]int, k llm.Kind) (int, bool) { return llm.PolicyFor(p, k) }
 
 // retriesFor is how many retries the group allows after failure e.
 func (c *call) retriesFor(g *group, d *deployment, e *llm.Error, h groupHealth) int {
@@ -439,21 +407,10 @@ func (c *call) backoff(e *llm.Error, n int, h groupHealth) time.Duration {
 		// a deployment that is really healthy exists: move now
 		return 0
 	}
-	var w time.Duration
-	switch {
-	case e.RetryAfter > MaxRetryAfter:
+	// the wait itself is the policy shared with single models
+	w, ok := llm.Backoff(e, n, r.cfg.RetryAfter, r.rnd.float)
+	if !ok {
 		return -1
-	case e.RetryAfter > 0:
-		w = e.RetryAfter
-	default:
-		base := 500 * time.Millisecond << min(n, 5)
-		if base > 8*time.Second {
-			base = 8 * time.Second
-		}
-		w = base/2 + time.Duration(r.rnd.float()*float64(base/2))
-	}
-	if w < r.cfg.RetryAfter {
-		w = r.cfg.RetryAfter
 	}
 	now := r.clock.Now()
 	if !h.anyUp && h.nextUp.IsZero() {

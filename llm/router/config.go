@@ -221,6 +221,6 @@ const (
 	// DefaultTimeoutPenalty is the latency sample (seconds) of a timeout.
 	DefaultTimeoutPenalty = 1000.0
 	// MaxRetryAfter is the longest Retry-After the Router waits for inside
-	// a call; a longer one ends the group's retries.
-	MaxRetryAfter = 60 * time.Second
+	// a call; a longer one ends the group's retries (llm.MaxRetryAfter).
+	MaxRetryAfter = llm.MaxRetryAfter
 )

@@ -58,6 +58,13 @@ func (d *deployment) cost(u llm.Usage, reported float64) float64 {
 	return reported
 }
 
+// costKnown reports whether the cost d.cost gives is a real price: the
+// deployment's own prices, the model's own known price (reported), the
+// price table, or a local model, which is free.
+func (d *deployment) costKnown(reported bool) bool {
+	return d.costOverride || reported || d.hasInfo || llm.IsLocalProvider(d.provider)
+}
+
 // group is a model group.
 type group struct {
 	name string

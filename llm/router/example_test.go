@@ -244,3 +244,40 @@ func ExampleStrategy() {
 	// from standard
 	// from standard
 }
+
+// Streaming as an iterator: the first group fails before any chunk, so the
+// fallback answers; the loop reads the chunks, then the whole response.
+func ExampleRouter_Stream() {
+	words := model(func(ctx context.Context, req *llm.Request) (*llm.Response, error) {
+		for _, w := range []string{"1, ", "2, ", "3"} {
+			if err := req.Stream(ctx, llm.Chunk{Text: w}); err != nil {
+				return nil, err
+			}
+		}
+		return &llm.Response{Message: llm.Assistant("1, 2, 3"), FinishReason: llm.FinishStop,
+			Usage: llm.Usage{PromptTokens: 9, CompletionTokens: 5, TotalTokens: 14}}, nil
+	})
+	r, _ := router.New(router.Config{
+		Deployments: []router.Deployment{
+			{Group: "primary", ID: "claude", Params: llm.Params{Model: "claude-sonnet-4-5"}, Model: failing(llm.ErrServiceUnavailable, 503)},
+			{Group: "fallback1", ID: "gpt", Params: llm.Params{Model: "gpt-4o"}, Model: words},
+		},
+		Fallbacks:  map[string][]string{"primary": {"fallback1"}},
+		NumRetries: router.Int(0),
+	})
+	req := &llm.Request{Model: "primary", Messages: []llm.Message{llm.User("1부터 3까지 세어줘")}}
+	for c, err := range r.Stream(context.Background(), req) {
+		if err != nil {
+			fmt.Println("error:", err)
+			break
+		}
+		if c.Response != nil {
+			fmt.Printf("\n[done] %s, %d tokens\n", c.Response.Deployment, c.Response.Usage.TotalTokens)
+			continue
+		}
+		fmt.Print(c.Text)
+	}
+	// Output:
+	// 1, 2, 3
+	// [done] gpt, 14 tokens
+}

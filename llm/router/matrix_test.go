@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 // hybridClock waits on a manual clock (so backoffs are recorded, not

@@ -162,7 +162,7 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		}
 		d, err := r.buildDeployment(dc, cooldown)
 		if err != nil {
-			errs = append(errs, &ConfigError{Field: field + ".Params", Msg: fmt.Sprintf("cannot build model %q%s: %v", dc.Params.Model, where, err), Err: err})
+			errs = append(errs, &ConfigError{Field: field + ".Params", Msg: fmt.Sprintf("cannot build model %s%s: %v", quoteValue(nil, dc.Params.Model), where, err), Err: err})
 			continue
 		}
 		if j, dup := ids[d.id]; dup {

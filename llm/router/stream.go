@@ -159,13 +159,15 @@ func (s *streamState) partial(d *deployment) *llm.Response {
 		p.Message.ToolCalls = append([]llm.ToolCall(nil), s.calls...)
 	}
 	var reported float64
+	var known bool
 	switch {
 	case s.usage != nil:
 		p.Usage = *s.usage
 	case s.provPartial != nil:
-		p.Usage, reported = s.provPartial.Usage, s.provPartial.Cost
+		p.Usage, reported, known = s.provPartial.Usage, s.provPartial.Cost, s.provPartial.CostKnown
 	}
 	p.Cost = d.cost(p.Usage, reported)
+	p.CostKnown = d.costKnown(known)
 	return p
 }
 

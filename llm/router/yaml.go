@@ -24,7 +24,9 @@ import (
 // with least-busy routing, allowed_fails 2 and a 30 s cooldown unless
 // router_settings say otherwise.
 //
-// LiteLLM's shape: "model_list:" (model_name, litellm_params, model_info)
+// LiteLLM's shape: "model_list:" (model_name, litellm_params, model_info;
+// litellm_params may also bound responses with max_event_bytes,
+// max_response_bytes and max_output_bytes, see llm.Limits)
 // and "router_settings:" (or "litellm_settings:") with routing_strategy,
 // routing_strategy_args, num_retries, retry_policy, retry_after,
 // allowed_fails, allowed_fails_policy, cooldown_time, fallbacks,
@@ -95,7 +97,7 @@ func ParseConfig(name string, data []byte) (Config, error) {
 		case "general_settings", "environment_variables":
 			// proxy-server sections: nothing for a Router
 		default:
-			d.fail(k, key, "unknown section (want models, settings, model_list, router_settings or litellm_settings)")
+			d.fail(k, join("", key), "unknown section (want models, settings, model_list, router_settings or litellm_settings)")
 		}
 	})
 	if len(chain) > 0 {
@@ -114,6 +116,7 @@ func ParseConfig(name string, data []byte) (Config, error) {
 	for i, n := range rs {
 		d.routerSettings(n, rsNames[i], &cfg)
 	}
+	applyParamDefaults(&cfg, d.all)
 	d.checkRefs(&cfg)
 	if len(d.errs) > 0 {
 		return Config{}, errors.Join(d.errs...)
@@ -131,10 +134,11 @@ type decoder struct {
 	file string
 	errs []error
 	refs []groupRef
+	all  llm.Params // request parameters for every deployment
 }
 
 func (d *decoder) fail(n *yaml.Node, field, format string, a ...any) {
-	e := &ConfigError{File: d.file, Field: field, Msg: fmt.Sprintf(format, a...)}
+	e := &ConfigError{File: d.file, Field: safeField(field), Msg: fmt.Sprintf(format, a...)}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
 	}
@@ -142,10 +146,71 @@ func (d *decoder) fail(n *yaml.Node, field, format string, a ...any) {
 }
 
 func join(parent, key string) string {
+	if llm.LooksLikeSecret(key) {
+		key = "<not shown: looks like a secret>"
+	}
 	if parent == "" {
 		return key
 	}
 	return parent + "." + key
+}
+
+// secretWords mark a field whose value is a credential.
+var secretWords = []string{"key", "secret", "password", "passwd", "credential", "auth", "cookie", "signature"}
+
+// secretField reports whether the last element of a field path names a
+// credential (api_key, aws_secret_access_key, headers.Authorization,
+// access_token, ...).
+func secretField(field string) bool {
+	name := field
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		name = name[:i]
+	}
+	if strings.HasSuffix(name, "Retries") || strings.HasSuffix(name, "AllowedFails") {
+		return false // retry_policy / allowed_fails_policy kinds
+	}
+	name = strings.ToLower(name)
+	for _, w := range secretWords {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return name == "token" || strings.HasSuffix(name, "_token") && !strings.HasSuffix(name, "per_token") ||
+		strings.HasSuffix(name, "-token")
+}
+
+// hiddenValue stands for a value an error must not quote.
+func hiddenValue(n *yaml.Node) string {
+	if n != nil && n.Line > 0 {
+		return fmt.Sprintf("the value on line %d (not shown: it may be a secret)", n.Line)
+	}
+	return "a value that may be a secret (not shown)"
+}
+
+// quoteValue quotes v for an error, unless it looks like a key or token.
+func quoteValue(n *yaml.Node, v string) string {
+	if llm.LooksLikeSecret(v) {
+		return hiddenValue(n)
+	}
+	return strconv.Quote(v)
+}
+
+// safeField replaces the elements of a field path that look like secrets
+// (a key pasted where a field name belongs).
+func safeField(field string) string {
+	if !llm.LooksLikeSecret(field) {
+		return field
+	}
+	parts := strings.Split(field, ".")
+	for i, p := range parts {
+		if llm.LooksLikeSecret(p) {
+			parts[i] = "<not shown: looks like a secret>"
+		}
+	}
+	return strings.Join(parts, ".")
 }
 
 func kindName(n *yaml.Node) string {
@@ -155,7 +220,7 @@ func kindName(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
+		return quoteValue(n, n.Value)
 	case yaml.AliasNode:
 		return "an alias"
 	}
@@ -197,7 +262,10 @@ func (d *decoder) scalar(n *yaml.Node, field string) (value, show string, ok boo
 		}
 		return env, "the value of environment variable " + name, true
 	}
-	return v, strconv.Quote(v), true
+	if secretField(field) {
+		return v, hiddenValue(n), true
+	}
+	return v, quoteValue(n, v), true
 }
 
 func (d *decoder) str(n *yaml.Node, field string) string {
@@ -369,7 +437,9 @@ func (d *decoder) settings(n *yaml.Node, cfg *Config) {
 		case "stream_timeout":
 			cfg.StreamTimeout = d.duration(v, field)
 		default:
-			d.fail(k, field, "unknown setting (want temperature, max_tokens, timeout or stream_timeout)")
+			if !d.requestParam(key, v, field, &d.all) {
+				d.fail(k, field, "unknown setting (want temperature, max_tokens, timeout, stream_timeout, top_p, stop, seed, drop_params or extra_body)")
+			}
 		}
 	})
 }
@@ -465,10 +535,22 @@ func (d *decoder) params(n *yaml.Node, field string, dep *Deployment) {
 			p.OutputCostPerToken = d.float(v, f)
 		case "custom_llm_provider":
 			dep.Provider = d.str(v, f)
+		case "max_event_bytes":
+			p.Limits.MaxEventBytes = d.int(v, f)
+		case "max_response_bytes":
+			p.Limits.MaxResponseBytes = int64(d.int(v, f))
+		case "max_output_bytes":
+			p.Limits.MaxOutputBytes = d.int(v, f)
 		case "max_retries":
 			d.fail(k, f, "provider SDK retries are always disabled so that retries never multiply; use num_retries")
+		case "temperature":
+			p.Temperature = Float(d.float(v, f))
+		case "max_tokens":
+			p.MaxTokens = d.int(v, f)
 		default:
-			d.fail(k, f, "unknown or unsupported parameter")
+			if !d.requestParam(key, v, f, p) {
+				d.fail(k, f, "unknown or unsupported parameter")
+			}
 		}
 	})
 }
@@ -568,9 +650,10 @@ func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 		f := join(section, key)
 		switch key {
 		case "routing_strategy":
-			s, err := ParseStrategy(d.str(v, f))
+			name, show, _ := d.scalar(v, f)
+			s, err := ParseStrategy(name)
 			if err != nil {
-				d.fail(v, f, "%v", err)
+				d.fail(v, f, "unknown routing strategy %s (want simple-shuffle, least-busy, usage-based-routing-v2, latency-based-routing or cost-based-routing)", show)
 			}
 			cfg.Strategy = s
 		case "routing_strategy_args":
@@ -667,7 +750,9 @@ func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 		case "max_tokens":
 			cfg.MaxTokens = d.int(v, f)
 		default:
-			d.fail(k, f, "unknown router setting")
+			if !d.requestParam(key, v, f, &d.all) {
+				d.fail(k, f, "unknown router setting")
+			}
 		}
 	})
 	if budgetNode != nil {
@@ -691,7 +776,7 @@ func (d *decoder) checkRefs(cfg *Config) {
 	}
 	for _, r := range d.refs {
 		if !known[r.name] {
-			d.fail(r.node, r.field, "unknown model group %q (known: %s)", r.name, strings.Join(names, ", "))
+			d.fail(r.node, r.field, "unknown model group %s (known: %s)", quoteValue(r.node, r.name), strings.Join(names, ", "))
 		}
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jedisos/jedisos/internal/llmtest"
 	"github.com/jedisos/jedisos/llm"
+	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
 func TestLoadGuideConfig(t *testing.T) {

@@ -8,9 +8,10 @@
 //		})
 //	}
 //
-// It covers banks, upsert/get/delete, idempotency, validation, every
-// search arm, filters, bank isolation and concurrent use. Vectors have
-// [Dim] dimensions.
+// It covers banks, upsert/get/delete, idempotency, validation (invalid
+// UTF-8 in any string is rejected, valid strings come back byte for
+// byte), every search arm, filters, bank isolation and concurrent use.
+// Vectors have [Dim] dimensions.
 package memorytest
 
 import (
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,6 +52,8 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) memory.Store) {
 		{"UpsertIsIdempotent", testIdempotent},
 		{"UpsertRejectsInvalidBatchWhole", testInvalid},
 		{"UpsertRejectsWrongDimension", testDimension},
+		{"UpsertRejectsInvalidUTF8", testInvalidUTF8},
+		{"StringsRoundTripExactly", testExactStrings},
 		{"Delete", testDelete},
 		{"DeleteBank", testDeleteBank},
 		{"SemanticArm", testSemantic},
@@ -66,6 +70,8 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) memory.Store) {
 		{"BankIsolation", testIsolation},
 		{"BadRequests", testBadRequests},
 		{"Concurrency", testConcurrency},
+		{"KeywordSeeds", testKeywordSeeds},
+		{"SameTop10AsEmbedded", testSameTop10},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -307,6 +313,86 @@ func testInvalid(t *testing.T, s memory.Store) {
 	}
 	if n, _ := s.Count(ctx, "b", memory.Filter{}); n != 0 {
 		t.Fatalf("a rejected batch stored %d memories, want 0", n)
+	}
+}
+
+// testInvalidUTF8: a string that is not valid UTF-8 in any field would
+// be rewritten (U+FFFD) by JSON and refused by protobuf; every store
+// rejects it, naming the field, and stores nothing of the batch.
+func testInvalidUTF8(t *testing.T, s memory.Store) {
+	ctx := context.Background()
+	const bad = "caf\xe9 au lait" // Latin-1, not UTF-8
+	good := Mem("b", "Valid fact.", Vec(0, 1, 0))
+	cases := []struct {
+		field string
+		mut   func(m *memory.Memory)
+	}{
+		{"text", func(m *memory.Memory) { m.Text = bad }},
+		{"context", func(m *memory.Memory) { m.Context = bad }},
+		{"entities[1]", func(m *memory.Memory) { m.Entities = []string{"Mina", bad} }},
+		{"tags[0]", func(m *memory.Memory) { m.Tags = []string{bad} }},
+		{"document_id", func(m *memory.Memory) { m.DocumentID = bad }},
+		{"metadata key", func(m *memory.Memory) { m.Metadata = map[string]string{bad: "v"} }},
+		{"metadata[\"k\"]", func(m *memory.Memory) { m.Metadata = map[string]string{"k": bad} }},
+		{"links[0]", func(m *memory.Memory) { m.Links = []memory.Link{{Target: bad, Kind: memory.LinkEntity, Weight: 1}} }},
+		{"id", func(m *memory.Memory) { m.ID = bad }},
+	}
+	for _, c := range cases {
+		m := Mem("b", "Fact with a bad "+c.field, Vec(1, 2, 0))
+		c.mut(&m)
+		err := s.Upsert(ctx, []memory.Memory{good, m})
+		if !errors.Is(err, memory.ErrInvalid) || !strings.Contains(err.Error(), c.field) || !strings.Contains(err.Error(), "UTF-8") {
+			t.Errorf("%s not UTF-8: err = %v, want ErrInvalid naming %s and UTF-8", c.field, err, c.field)
+		}
+	}
+	if n, _ := s.Count(ctx, "b", memory.Filter{}); n != 0 {
+		t.Fatalf("batches with invalid UTF-8 stored %d memories, want 0", n)
+	}
+	// The bank: as a memory's bank and in a profile.
+	m := Mem(bad, "Fact in a bad bank.", Vec(1, 2, 0))
+	if err := s.Upsert(ctx, []memory.Memory{m}); !errors.Is(err, memory.ErrInvalid) || !strings.Contains(err.Error(), "bank") {
+		t.Errorf("bank not UTF-8: %v, want ErrInvalid naming the bank", err)
+	}
+	for field, b := range map[string]memory.Bank{
+		"bank id":    {ID: bad},
+		"name":       {ID: "u8", Name: bad},
+		"background": {ID: "u8", Background: bad},
+	} {
+		err := s.PutBank(ctx, b)
+		if !errors.Is(err, memory.ErrInvalid) || !strings.Contains(err.Error(), field) || !strings.Contains(err.Error(), "UTF-8") {
+			t.Errorf("PutBank with %s not UTF-8: %v, want ErrInvalid naming it", field, err)
+		}
+	}
+	if _, err := s.Bank(ctx, "u8"); !errors.Is(err, memory.ErrNotFound) {
+		t.Errorf("a refused profile was stored: %v", err)
+	}
+}
+
+// testExactStrings: valid UTF-8 of every kind, control characters, NUL
+// and a literal U+FFFD included, comes back byte for byte.
+func testExactStrings(t *testing.T, s memory.Store) {
+	ctx := context.Background()
+	odd := "민수는 부산에서 🍜 먹었다 \ufffd tab\there nul\x00 bell\x07 \u2028 é vs e\u0301"
+	m := Mem("b", odd, Vec(0, 1, 0))
+	m.Context, m.DocumentID = odd, odd
+	m.Entities, m.Tags = []string{"민수", odd}, []string{odd}
+	m.Metadata = map[string]string{odd: odd}
+	upsert(t, s, m)
+	b := memory.Bank{ID: "b", Name: odd, Background: odd}
+	if err := s.PutBank(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, "b", []string{m.ID})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Get: %v, %d memories", err, len(got))
+	}
+	g := got[0]
+	if g.Text != odd || g.Context != odd || g.DocumentID != odd || !slices.Equal(g.Entities, m.Entities) ||
+		!slices.Equal(g.Tags, m.Tags) || len(g.Metadata) != 1 || g.Metadata[odd] != odd {
+		t.Errorf("strings changed on the round trip:\n got  %+q\n want %+q", []string{g.Text, g.Context, g.DocumentID}, odd)
+	}
+	if gb, err := s.Bank(ctx, "b"); err != nil || gb.Name != odd || gb.Background != odd {
+		t.Errorf("bank strings changed: %+q %+q %v", gb.Name, gb.Background, err)
 	}
 }
 
@@ -751,5 +837,97 @@ func testConcurrency(t *testing.T, s memory.Store) {
 	res := search(t, s, memory.SearchRequest{Bank: "b", Limit: 200, Entities: []string{"w2"}})
 	if len(res.Candidates) != per {
 		t.Fatalf("entity w2 found %d, want %d", len(res.Candidates), per)
+	}
+}
+
+// testKeywordSeeds: the entities of the top keyword hits start the entity
+// arm (SearchRequest.KeywordSeeds).
+func testKeywordSeeds(t *testing.T, s memory.Store) {
+	ms := []memory.Memory{
+		withEntities(Mem("b", "한사랑내과 독감 주사", Vec(0, 1, 0)), "한사랑내과"),
+		withEntities(Mem("b", "토요일 진료", Vec(1, 2, 0)), "한사랑내과"),
+		withEntities(Mem("b", "영화 관람", Vec(2, 3, 0)), "수진"),
+		withEntities(Mem("b", "상추 심기", Vec(3, 4, 0)), "베란다"),
+		withEntities(Mem("b", "운동화 구입", Vec(4, 5, 0)), "신발가게"),
+	}
+	upsert(t, s, ms...)
+	res := search(t, s, memory.SearchRequest{Bank: "b", Limit: 10, Sparse: memory.DefaultBM25.Query("한사랑내과"), KeywordSeeds: 3})
+	eq(t, "entity arm", ArmOrder(res, memory.ArmEntity), sorted("한사랑내과 독감 주사", "토요일 진료"))
+	eq(t, "keyword arm", ArmOrder(res, memory.ArmKeyword), []string{"한사랑내과 독감 주사"})
+	res = search(t, s, memory.SearchRequest{Bank: "b", Limit: 10, Sparse: memory.DefaultBM25.Query("한사랑내과")})
+	eq(t, "entity arm without seeds", ArmOrder(res, memory.ArmEntity), nil)
+}
+
+// testSameTop10: an engine over the store ranks like an engine over the
+// embedded store: the same top 10, in the same order and with the same arm
+// ranks, for every query (not checked for a store that fuses server-side).
+func testSameTop10(t *testing.T, s memory.Store) {
+	ctx := context.Background()
+	now := base.Add(90 * 24 * time.Hour)
+	clock := func() time.Time { return now }
+	mk := func(st memory.Store) *memory.Engine {
+		e, err := memory.New(memory.Config{Store: st, Embedder: memory.OfflineEmbedder{Dim: Dim}, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	ref := memory.NewEmbeddedStore()
+	t.Cleanup(func() { _ = ref.Close() })
+	engines := []*memory.Engine{mk(s), mk(ref)}
+	contents := []string{
+		"Dana works as an architect in Lisbon. She designs libraries.",
+		"Dana is allergic to peanuts.",
+		"Raj prefers status reports on Friday mornings.",
+		"Yesterday I had dinner with Priya at a Thai place.",
+		"My gym locker code is 4471.",
+		"The office wifi password is bluefinch88.",
+		"Went bouldering at the climbing gym.",
+		"수진이가 판교에서 데이터 분석가로 일해.",
+		"수진이랑 어제 영화 봤어.",
+		"한사랑내과에서 독감 주사 맞았어요.",
+		"헬스장 사물함 비번은 4471이야.",
+		"지난주에 도윤 팀장님이랑 등산 갔어.",
+		"I will fly to Jeju next month.",
+		"Mina adopted a cat named Bori.",
+		"Bori likes sleeping on the piano.",
+		"Jun started learning the piano in Seoul.",
+	}
+	for i, c := range contents {
+		at := base.Add(time.Duration(i*5) * 24 * time.Hour)
+		for _, e := range engines {
+			if _, err := e.Retain(ctx, "u", c, memory.RetainOptions{Timestamp: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, q := range []string{"Dana", "piano", "gym locker code", "수진이 요즘 어때?", "한사랑내과", "What did I do last week?",
+		"지난주에 뭐 했어?", "Bori the cat", "wifi password", "What happened in April?"} {
+		for _, facts := range []bool{false, true} {
+			var tops, provs [2][]string
+			for i, e := range engines {
+				res, err := e.Recall(ctx, "u", q, memory.RecallOptions{MaxResults: 10, Facts: facts})
+				if err != nil {
+					t.Fatalf("recall %q: %v", q, err)
+				}
+				for _, h := range res.Hits {
+					tops[i] = append(tops[i], h.Memory.Text)
+					provs[i] = append(provs[i], h.Provenance())
+				}
+			}
+			if slices.Contains(provs[0], "fused") {
+				// A store that fuses server-side (only when asked, see
+				// memory.Config.ServerFusion) cannot break the entity
+				// arm's ties by cosine nor report the ranks the in-window
+				// boost weighs: its order may differ.
+				continue
+			}
+			if !slices.Equal(tops[0], tops[1]) {
+				t.Errorf("recall %q (facts %v):\n store    %q\n embedded %q", q, facts, tops[0], tops[1])
+			}
+			if !slices.Equal(provs[0], provs[1]) {
+				t.Errorf("recall %q (facts %v): arm ranks\n store    %q\n embedded %q", q, facts, provs[0], provs[1])
+			}
+		}
 	}
 }

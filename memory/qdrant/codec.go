@@ -28,6 +28,8 @@ const (
 	keyWhenEnd     = "when_end"   // datetime index: end of Memory.When
 	keyWhenMid     = "when_mid"   // integer index: middle of Memory.When, Unix µs
 	keyDocument    = "document_id"
+	keySource      = "source"    // the whole retained content, when it holds more than the fact
+	keySourceID    = "source_id" // keyword index: the id shared by the facts of one content
 	keyMetadata    = "metadata"
 	keyConfidence  = "confidence"
 	keyLinks       = "links"
@@ -135,6 +137,12 @@ func payload(m *memory.Memory) map[string]*qdrant.Value {
 	}
 	if m.DocumentID != "" {
 		p[keyDocument] = qdrant.NewValueString(m.DocumentID)
+	}
+	if m.Source != "" {
+		p[keySource] = qdrant.NewValueString(m.Source)
+	}
+	if m.SourceID != "" {
+		p[keySourceID] = qdrant.NewValueString(m.SourceID)
 	}
 	if len(m.Metadata) > 0 {
 		f := make(map[string]*qdrant.Value, len(m.Metadata))
@@ -251,6 +259,8 @@ func decode(p map[string]*qdrant.Value, vecs *qdrant.VectorsOutput) (memory.Memo
 		Entities:   strs(p, keyEntityNames),
 		Tags:       strs(p, keyTags),
 		DocumentID: str(p, keyDocument),
+		Source:     str(p, keySource),
+		SourceID:   str(p, keySourceID),
 		Confidence: number(p[keyConfidence]),
 	}
 	if m.ID == "" || m.Bank == "" {

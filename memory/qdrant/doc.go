@@ -62,21 +62,22 @@
 //   - temporal: nearest "dense" among memories whose time overlaps the
 //     window (datetime ranges on when_start and when_end).
 //
-// With SearchRequest.Fused (what the memory engine's Recall asks for) and
-// a query vector, the arms are the prefetches of ONE Query call fused by
+// With SearchRequest.Fused (what the memory engine's Recall asks for with
+// Config.ServerFusion) and a query vector, the arms are the prefetches of ONE Query call fused by
 // Qdrant with RRF, K = 61 (k = 60 with 1-based ranks), and the result is
 // already in fused order; the entity prefetch is nested: the Limit
 // memories with the best entity scores above the floor, ordered by
 // cosine. A recall therefore takes one round trip, or two when the entity
 // arm is seeded from semantic hits (EntitySeeds > 0, the engine's
-// default): a small query for the seeds' entity keys, then the fused
-// query. Both floors are applied by the server inside these calls: they
+// default): a small query for the seeds' entity keys (and one more for
+// keyword seeds, KeywordSeeds > 0), then the fused query; each point's
+// fused score comes back as Candidate.Fused. Both floors are applied by the server inside these calls: they
 // cost no round trip and no Count call.
 //
-// Without Fused, one QueryBatch call carries one query per arm and the
-// store reports each arm's ranks: again one round trip, two with entity
-// seeds (a second QueryBatch with the entity queries follows once the
-// semantic results are known). The entity arm is two queries of the same
+// Without Fused (the engine's default), one QueryBatch call carries one
+// query per arm and the store reports each arm's ranks: again one round
+// trip, two with entity seeds (a second QueryBatch with the entity queries
+// follows once the semantic and keyword results are known). The entity arm is two queries of the same
 // batch: its members by entity score, and the same members by cosine (ids
 // only), so it ranks as package memory does: entity score, then 1e-3 x
 // cosine, then memory id. Without a query vector the temporal arm orders

@@ -54,16 +54,21 @@ type plan struct {
 }
 
 func (p *plan) hasDense() bool  { return len(p.req.Dense) > 0 }
-func (p *plan) needSeeds() bool { return p.hasDense() && p.req.EntitySeeds > 0 }
+func (p *plan) semSeeds() bool  { return p.hasDense() && p.req.EntitySeeds > 0 }
+func (p *plan) kwSeeds() bool   { return p.req.Sparse.Len() > 0 && p.req.KeywordSeeds > 0 }
+func (p *plan) needSeeds() bool { return p.semSeeds() || p.kwSeeds() }
 
 // addSeeds adds the entity keys of the top EntitySeeds semantic hits. As
 // in package memory, an entity first carried by the seed ranked r weighs
 // memory.SeedEntityWeight / r; one already known keeps its larger weight.
-func (p *plan) addSeeds(hs []hit) {
-	for i := 0; i < len(hs) && i < p.req.EntitySeeds; i++ {
+func (p *plan) addSeeds(hs []hit, n int) {
+	for i := 0; i < len(hs) && i < n; i++ {
+		w := memory.SeedEntityWeight / float64(i+1)
 		for _, k := range entityKeys(hs[i].m.Entities) {
-			if !slices.ContainsFunc(p.ents, func(e weighted) bool { return e.key == k }) {
-				p.ents = append(p.ents, weighted{k, memory.SeedEntityWeight / float64(i+1)})
+			if j := slices.IndexFunc(p.ents, func(e weighted) bool { return e.key == k }); j >= 0 {
+				p.ents[j].w = max(p.ents[j].w, w)
+			} else {
+				p.ents = append(p.ents, weighted{k, w})
 			}
 		}
 	}
@@ -200,7 +205,7 @@ func (s *Store) fusedQuery(p *plan) *qdrant.QueryPoints {
 // the server: one round trip, two when entity seeds must be looked up
 // first.
 func (s *Store) searchFused(ctx context.Context, p *plan) (memory.SearchResult, error) {
-	if p.needSeeds() {
+	if p.semSeeds() {
 		pts, err := s.query(ctx, p.seedQuery())
 		if err != nil {
 			return memory.SearchResult{}, err
@@ -209,7 +214,21 @@ func (s *Store) searchFused(ctx context.Context, p *plan) (memory.SearchResult, 
 		if err != nil {
 			return memory.SearchResult{}, err
 		}
-		p.addSeeds(byScore(seeds))
+		p.addSeeds(byScore(seeds), p.req.EntitySeeds)
+	}
+	if p.kwSeeds() {
+		q := root(p.coll, p.keyword())
+		q.Limit = qdrant.PtrOf(uint64(min(p.req.KeywordSeeds, p.req.Limit)))
+		q.WithPayload = qdrant.NewWithPayloadInclude(keyID, keyBank, keyEntityNames)
+		pts, err := s.query(ctx, q)
+		if err != nil {
+			return memory.SearchResult{}, err
+		}
+		seeds, err := hits(pts)
+		if err != nil {
+			return memory.SearchResult{}, err
+		}
+		p.addSeeds(byScore(seeds), p.req.KeywordSeeds)
 	}
 	q := s.fusedQuery(p)
 	if q == nil {
@@ -225,7 +244,7 @@ func (s *Store) searchFused(ctx context.Context, p *plan) (memory.SearchResult, 
 		if err != nil {
 			return memory.SearchResult{}, err
 		}
-		res.Candidates = append(res.Candidates, memory.Candidate{Memory: m})
+		res.Candidates = append(res.Candidates, memory.Candidate{Memory: m, Fused: float64(pt.GetScore())})
 	}
 	return res, nil
 }
@@ -275,7 +294,7 @@ func windowMid(w *memory.TimeRange) int64 {
 // armQueries builds the first round trip of a per-arm search.
 func (p *plan) armQueries() []armQuery {
 	var qs []armQuery
-	if p.hasDense() && (!p.req.SkipSemantic || p.needSeeds()) {
+	if p.hasDense() && (!p.req.SkipSemantic || p.semSeeds()) {
 		qs = append(qs, armQuery{arm: memory.ArmSemantic, q: root(p.coll, p.semantic())})
 	}
 	if p.req.Sparse.Len() > 0 {
@@ -380,8 +399,11 @@ func (s *Store) runArms(ctx context.Context, p *plan, qs []armQuery, arms *[memo
 		if err != nil {
 			return err
 		}
-		if q.arm == memory.ArmSemantic && p.needSeeds() {
-			p.addSeeds(byScore(slices.Clone(hs)))
+		if q.arm == memory.ArmSemantic && p.semSeeds() {
+			p.addSeeds(byScore(slices.Clone(hs)), p.req.EntitySeeds)
+		}
+		if q.arm == memory.ArmKeyword && p.kwSeeds() {
+			p.addSeeds(byScore(slices.Clone(hs)), p.req.KeywordSeeds)
 		}
 		switch {
 		case q.order != 0:

@@ -238,11 +238,8 @@ func (s *Store) check() error {
 // PutBank implements [memory.Store]. The profile is a point of the same
 // collection keyed by [ProfileID], found only by id.
 func (s *Store) PutBank(ctx context.Context, b memory.Bank) error {
-	if b.ID == "" {
-		return fmt.Errorf("%w: bank id is empty", memory.ErrInvalid)
-	}
-	if err := b.Disposition.Validate(); err != nil {
-		return fmt.Errorf("bank %s: %w", b.ID, err)
+	if err := b.Validate(); err != nil {
+		return err
 	}
 	if err := s.check(); err != nil {
 		return err

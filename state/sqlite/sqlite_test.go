@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -183,10 +184,56 @@ func TestOlderFile(t *testing.T) {
 	if err != nil || len(ws) != 2 || !ws[1].Running || len(ws[1].Memos) != 1 || string(ws[1].Memos[0].Value) != "1" {
 		t.Fatalf("after upgrade: %+v, %v", ws, err)
 	}
-	// Opening again finds the columns in place.
+	// The older thread continues where it was: its head row was made by
+	// the migration, its row without a checksum is accepted.
+	if err := rw.Put(ctx, state.Checkpoint{ThreadID: "t", ID: "c1", ParentID: "", Source: "input"}); !errors.Is(err, state.ErrConflict) {
+		t.Fatalf("a second first checkpoint on the migrated thread: %v", err)
+	}
+	if err := rw.Put(ctx, state.Checkpoint{ThreadID: "t", ID: "c2", ParentID: "c1", Step: 1, Source: "loop", Delta: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := rw.List(ctx, "t", state.ListOptions{})
+	if err != nil || len(l) != 2 || l[0].ID != "c2" || l[1].ID != "c1" || string(l[1].Snapshot) != "{}" {
+		t.Fatalf("history after the migration: %+v, %v", l, err)
+	}
+	rw.Close()
+	meta := func() string {
+		raw, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		var out []string
+		rows, err := raw.Query(`SELECT key, value FROM meta ORDER BY key`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			var v int64
+			rows.Scan(&k, &v)
+			out = append(out, fmt.Sprintf("%s=%d", k, v))
+		}
+		var heads int
+		raw.QueryRow(`SELECT COUNT(*) FROM threads`).Scan(&heads)
+		return fmt.Sprint(out, " heads=", heads)
+	}
+	first := meta()
+	if want := "[checkpoints_unsummed_upto=1 version=2 writes_unsummed_upto=1] heads=1"; first != want {
+		t.Fatalf("meta after migration: %s, want %s", first, want)
+	}
+	// Opening again changes nothing.
 	again, err := sqlite.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got, err := again.Get(ctx, "t", "")
 	again.Close()
+	if err != nil || got.ID != "c2" {
+		t.Fatalf("reopened: %+v %v", got, err)
+	}
+	if m := meta(); m != first {
+		t.Fatalf("second open changed the meta table: %s, was %s", m, first)
+	}
 }

@@ -367,6 +367,112 @@ func Run(t *testing.T, open func(t *testing.T) state.Checkpointer) {
 		}
 	})
 
+	t.Run("TextExactOrRefused", func(t *testing.T) {
+		// Strings that are not valid UTF-8 are either stored exactly or
+		// refused with an error; never changed on the way.
+		s := open(t)
+		bad := "k\xffey"
+		if err := s.Put(ctx, cp("t", "c1", "", 0)); err != nil {
+			t.Fatal(err)
+		}
+		w := state.TaskWrites{Task: 0, Node: "a", Running: true, Memos: []state.Memo{{Key: bad, Value: []byte("1")}}, Interrupts: nil, Resumed: []state.Interrupt{{ID: bad, Node: "a"}}}
+		if err := s.PutWrites(ctx, "t", "c1", w); err == nil {
+			ws, err := s.Writes(ctx, "t", "c1")
+			if err != nil || len(ws) != 1 || len(ws[0].Memos) != 1 || ws[0].Memos[0].Key != bad || len(ws[0].Resumed) != 1 || ws[0].Resumed[0].ID != bad {
+				t.Fatalf("memo key / interrupt id with invalid UTF-8 changed: %+v, %v", ws, err)
+			}
+		}
+		next := cp("t", "c2", "c1", 1)
+		next.Next = []state.Task{{Node: bad}}
+		if err := s.Put(ctx, next); err == nil {
+			got, err := s.Get(ctx, "t", "c2")
+			if err != nil || len(got.Next) != 1 || got.Next[0].Node != bad {
+				t.Fatalf("task node with invalid UTF-8 changed: %+v, %v", got.Next, err)
+			}
+		}
+		if err := s.Put(ctx, cp(bad, "c1", "", 0)); err == nil {
+			got, err := s.Get(ctx, bad, "")
+			if err != nil || got.ThreadID != bad || got.ID != "c1" {
+				t.Fatalf("thread id with invalid UTF-8: %+v, %v", got, err)
+			}
+		}
+	})
+
+	t.Run("ReadsDuringWrites", func(t *testing.T) {
+		// Readers of a thread that another goroutine keeps extending, and
+		// of a checkpoint whose tasks keep saving, see a consistent store:
+		// no error, the latest only moves forward, lists stay chains.
+		s := open(t)
+		if err := s.Put(ctx, cp("t", "c0", "", 0)); err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 1; i <= 60; i++ {
+				id, parent := fmt.Sprintf("c%d", i), fmt.Sprintf("c%d", i-1)
+				if err := s.Put(ctx, cp("t", id, parent, i)); err != nil {
+					errs <- err
+					return
+				}
+				for task := range 3 {
+					if err := s.PutWrites(ctx, "t", id, state.TaskWrites{Task: task, Node: "n", Writes: []byte("w")}); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+			close(stop)
+		}()
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				last := -1
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					got, err := s.Get(ctx, "t", "")
+					if err != nil {
+						errs <- fmt.Errorf("latest: %w", err)
+						return
+					}
+					if got.Step < last {
+						errs <- fmt.Errorf("latest went back from step %d to %d", last, got.Step)
+						return
+					}
+					last = got.Step
+					l, err := s.List(ctx, "t", state.ListOptions{Limit: 5})
+					if err != nil {
+						errs <- fmt.Errorf("list: %w", err)
+						return
+					}
+					for i := 0; i+1 < len(l); i++ {
+						if l[i].ParentID != l[i+1].ID {
+							errs <- fmt.Errorf("list is not a chain: %s after %s", l[i+1].ID, l[i].ID)
+							return
+						}
+					}
+					if _, err := s.Writes(ctx, "t", got.ID); err != nil {
+						errs <- fmt.Errorf("writes: %w", err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	})
+
 	t.Run("CallerBuffersNotRetained", func(t *testing.T) {
 		s := open(t)
 		c := cp("t", "c", "", 0)

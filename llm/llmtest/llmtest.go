@@ -2,14 +2,28 @@
 // formats of OpenAI chat completions (also Azure's and Ollama's /v1
 // paths), Anthropic messages (also Bedrock's invoke path for Anthropic
 // models), Gemini generateContent, in JSON and server-sent events, and
-// Ollama's native /api/chat in JSON and NDJSON.
+// Ollama's native /api/chat in JSON and NDJSON. Applications use it to test
+// their agents without network or keys, the way jedisos tests itself:
+// point a model (llm.WithAPIBase(srv.APIBase())) or a Router deployment
+// (api_base) at a server and script what it answers.
 //
-// Each server answers from a queue of scripted Replies (text, tool calls,
-// usage, HTTP errors with the provider's error body and headers, streams cut
-// after N events, in-band error events, malformed chunks, delays) and
-// records every request so tests can assert what it received. When the
-// queue is empty the default reply is used (a short text answer unless set
-// with SetDefault).
+// Each server answers from a queue of scripted Replies (Enqueue), or from a
+// function of the request (SetResponder), else from the default reply
+// (SetDefault; a short text answer until set). A Reply is text, reasoning,
+// tool calls (streamed one after another or interleaved), usage as the
+// provider reports it, log probabilities and extra choices; or a failure:
+// an HTTP error with the provider's own error body and headers (Status,
+// ErrorType, ErrorCode, ErrorMessage, Header such as Retry-After,
+// RetryDelay), a stream cut after N events (CutAfter), an in-band error
+// event (StreamError), a malformed chunk (Malformed), a slow answer
+// (Delay), a dropped connection (Drop). RequireKey makes the server check
+// the API key as the provider does. Every request is recorded (Requests,
+// Last, Count) with its decoded JSON body, so tests can assert exactly
+// what was sent. ClosedURL gives an address that refuses connections.
+//
+// NewOpenAI, NewAnthropic, NewGemini and NewOllama start a server closed
+// at the end of the test; Start starts one for examples, benchmarks and
+// programs, closed by the caller.
 package llmtest
 
 import (
@@ -99,10 +113,21 @@ type Reply struct {
 	StreamError string
 	// Malformed, when > 0, makes event number Malformed of a stream invalid JSON.
 	Malformed int
+	// Logprobs renders a log probability for each piece of text (the
+	// streamed chunks, or the text cut into ChunkSize pieces): the piece is
+	// the token, its logprob -(k+1)/10 for the k-th piece, with as many
+	// alternatives "alt0", "alt1"... as the request's top_logprobs (OpenAI)
+	// or generationConfig.logprobs (Gemini) asked for.
+	Logprobs bool
+	// Choices are the texts of further choices of a non-streamed reply
+	// (OpenAI choices[1:], Gemini candidates[1:]), for requests with n > 1.
+	Choices []string
 	// Delay waits before answering (ends early if the client goes away).
 	Delay time.Duration
 	// Drop closes the connection without any response.
 	Drop bool
+
+	top int // alternatives per token the request asked for
 }
 
 // Request is one request the server received.
@@ -295,6 +320,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	rep, seq, key := s.next(req)
+	rep.top = topLogprobs(obj)
 	if key != "" && !s.hasKey(r, key) {
 		rep = Reply{Status: http.StatusUnauthorized, ErrorType: s.authType(), ErrorMessage: "invalid api key"}
 	}

@@ -18,7 +18,17 @@ func (s *Server) render(rep Reply, seq int, model string) []byte {
 	case Anthropic:
 		return mustJSON(anthropicMessage(rep, seq, model))
 	case Gemini:
-		return mustJSON(geminiResponse(rep, seq, model, true, rep.Text, rep.Reasoning, true))
+		out := geminiResponse(rep, seq, model, true, rep.Text, rep.Reasoning, true)
+		cands := out["candidates"].([]any)
+		if rep.Logprobs {
+			cands[0].(map[string]any)["logprobsResult"] = geminiLogprobs(chunks(rep.Text, rep.ChunkSize), 0, rep.top)
+		}
+		for i, text := range rep.Choices {
+			cands = append(cands, map[string]any{"content": map[string]any{"role": "model", "parts": []any{map[string]any{"text": text}}},
+				"index": i + 1, "finishReason": "STOP"})
+		}
+		out["candidates"] = cands
+		return mustJSON(out)
 	}
 	return mustJSON(s.openaiCompletion(rep, seq, model))
 }
@@ -89,12 +99,59 @@ func (s *Server) openaiCompletion(rep Reply, seq int, model string) map[string]a
 		}
 		msg["tool_calls"] = tcs
 	}
+	first := map[string]any{"index": 0, "message": msg, "finish_reason": s.openaiFinish(rep), "logprobs": nil}
+	if rep.Logprobs {
+		first["logprobs"] = map[string]any{"content": openaiLogprobs(chunks(rep.Text, rep.ChunkSize), 0, rep.top)}
+	}
+	choices := []any{first}
+	for i, text := range rep.Choices {
+		choices = append(choices, map[string]any{"index": i + 1, "message": map[string]any{"role": "assistant", "content": text},
+			"finish_reason": "stop", "logprobs": nil})
+	}
 	return map[string]any{
 		"id": fmt.Sprintf("chatcmpl-%d", seq), "object": "chat.completion", "created": 1700000000 + seq,
 		"model": model, "system_fingerprint": "fp_test",
-		"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": s.openaiFinish(rep), "logprobs": nil}},
+		"choices": choices,
 		"usage":   openaiUsage(rep.Usage),
 	}
+}
+
+// topLogprobs is how many alternatives per token the request asked for.
+func topLogprobs(req map[string]any) int {
+	if n, ok := req["top_logprobs"].(float64); ok {
+		return int(n)
+	}
+	if gc, ok := req["generationConfig"].(map[string]any); ok {
+		if n, ok := gc["logprobs"].(float64); ok {
+			return int(n)
+		}
+	}
+	return 0
+}
+
+// byteInts is s's UTF-8 bytes as OpenAI lists them: numbers.
+func byteInts(s string) []int {
+	out := make([]int, len(s))
+	for i := range len(s) {
+		out[i] = int(s[i])
+	}
+	return out
+}
+
+// logprob is the scripted log probability of the k-th piece.
+func logprob(k int) float64 { return -float64(k+1) / 10 }
+
+func openaiLogprobs(pieces []string, from, top int) []any {
+	out := make([]any, 0, len(pieces))
+	for i, p := range pieces {
+		k := from + i
+		alts := []any{}
+		for j := range top {
+			alts = append(alts, map[string]any{"token": fmt.Sprintf("alt%d", j), "logprob": logprob(k) - float64(j+1), "bytes": nil})
+		}
+		out = append(out, map[string]any{"token": p, "logprob": logprob(k), "bytes": byteInts(p), "top_logprobs": alts})
+	}
+	return out
 }
 
 func (s *Server) openaiEvents(rep Reply, seq int, model string, includeUsage bool) (content, terminal []string) {
@@ -108,8 +165,15 @@ func (s *Server) openaiEvents(rep Reply, seq int, model string, includeUsage boo
 	for _, r := range chunks(rep.Reasoning, rep.ChunkSize) {
 		content = append(content, chunk(map[string]any{"reasoning_content": r}, nil))
 	}
-	for _, t := range chunks(rep.Text, rep.ChunkSize) {
-		content = append(content, chunk(map[string]any{"content": t}, nil))
+	for k, t := range chunks(rep.Text, rep.ChunkSize) {
+		if !rep.Logprobs {
+			content = append(content, chunk(map[string]any{"content": t}, nil))
+			continue
+		}
+		c := map[string]any{"id": id, "object": "chat.completion.chunk", "created": 1700000000 + seq, "model": model,
+			"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": t}, "finish_reason": nil,
+				"logprobs": map[string]any{"content": openaiLogprobs([]string{t}, k, rep.top)}}}}
+		content = append(content, sse(c))
 	}
 	// Tool calls: a head delta (id, name) per call, then argument fragments,
 	// either call after call or interleaved across calls.
@@ -292,12 +356,30 @@ func geminiResponse(rep Reply, seq int, model string, withCalls bool, text, reas
 	return out
 }
 
+func geminiLogprobs(pieces []string, from, top int) map[string]any {
+	var chosen, tops []any
+	for i, p := range pieces {
+		k := from + i
+		chosen = append(chosen, map[string]any{"token": p, "logProbability": logprob(k)})
+		var alts []any
+		for j := range top {
+			alts = append(alts, map[string]any{"token": fmt.Sprintf("alt%d", j), "logProbability": logprob(k) - float64(j+1)})
+		}
+		tops = append(tops, map[string]any{"candidates": alts})
+	}
+	return map[string]any{"chosenCandidates": chosen, "topCandidates": tops}
+}
+
 func geminiEvents(rep Reply, seq int, model string) (content, terminal []string) {
 	for _, r := range chunks(rep.Reasoning, rep.ChunkSize) {
 		content = append(content, sse(geminiResponse(rep, seq, model, false, "", r, false)))
 	}
-	for _, t := range chunks(rep.Text, rep.ChunkSize) {
-		content = append(content, sse(geminiResponse(rep, seq, model, false, t, "", false)))
+	for k, t := range chunks(rep.Text, rep.ChunkSize) {
+		ev := geminiResponse(rep, seq, model, false, t, "", false)
+		if rep.Logprobs {
+			ev["candidates"].([]any)[0].(map[string]any)["logprobsResult"] = geminiLogprobs([]string{t}, k, rep.top)
+		}
+		content = append(content, sse(ev))
 	}
 	// The last event carries the function calls, finish reason and usage.
 	terminal = append(terminal, sse(geminiResponse(rep, seq, model, true, "", "", true)))

@@ -1,0 +1,530 @@
+// Package postgres is a state.Checkpointer in PostgreSQL, for agents that
+// run on several machines or processes and share their threads: checkpoints
+// and task writes in three tables, reached through a pgx connection pool
+// (github.com/jackc/pgx/v5/pgxpool).
+//
+//	store, err := postgres.Open(ctx, "postgres://app@db.internal:5432/agents")
+//	...
+//	c, err := g.Compile(graph.WithCheckpointer(store))
+//
+// The tables (jedisos_threads, jedisos_checkpoints, jedisos_writes and
+// jedisos_schema_version) live in the first schema of the connection's
+// search_path, which the DSN can set (search_path=agents). Pool settings
+// such as pool_max_conns go in the DSN too.
+//
+// # Many writers
+//
+// Put is a compare-and-set on the thread's latest checkpoint, done by the
+// server in one statement: the thread's head row is updated with
+// UPDATE ... WHERE thread = $1 AND head = $base (or, for a thread's first
+// checkpoint, inserted with ON CONFLICT DO NOTHING), and the checkpoint row
+// is inserted from the rows that update returned, in the same statement and
+// so the same transaction. Under PostgreSQL's row locking, a second writer
+// whose UPDATE waits on the first re-reads the head after the first
+// commits, finds it moved and updates nothing, so its insert inserts
+// nothing either and Put returns a *state.StaleError (state.ErrConflict).
+// This was chosen over SELECT ... FOR UPDATE (three round trips inside an
+// explicit transaction) and over advisory locks (held per session or
+// transaction, outside the data, and invisible to anyone reading the
+// tables): the optimistic check costs one round trip, holds the row lock
+// only for the statement, and keeps the rule in the data itself, so it also
+// holds against writers that bypass this package's process.
+//
+// # Storage
+//
+// The store keeps what the graph gives it: a full snapshot now and then and,
+// in between, only the writes each step made (for an append field just the
+// new elements), so a long conversation's storage grows linearly. Every
+// checkpoint and task-writes row carries the same CRC-32C checksum over all
+// its columns as the SQLite store; a row that fails it is reported as a
+// *state.CorruptError naming the thread and the checkpoint. (A checkpoint's
+// position in its thread is assigned by the server and is not covered.)
+// Strings that PostgreSQL cannot store in a text column (invalid UTF-8, NUL
+// bytes) are refused before anything is sent, naming the field.
+//
+// # Schema
+//
+// Open creates the tables when they are missing and migrates older ones in
+// one transaction under an advisory lock, so several processes may open one
+// database at once; the version is kept in jedisos_schema_version. A
+// migration only adds: it never drops or rewrites stored rows. A database
+// whose schema is newer than SchemaVersion is refused with an error naming
+// both versions.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/jedisos/jedisos/state"
+	"github.com/jedisos/jedisos/state/internal/rowsum"
+)
+
+// SchemaVersion is the version of the tables this package writes.
+const SchemaVersion = 1
+
+// ErrNoDatabase is matched (errors.Is) when the DSN names a database that
+// does not exist on the server.
+var ErrNoDatabase = errors.New("postgres checkpointer: database does not exist")
+
+// ErrSchemaTooNew is matched (errors.Is) when the database holds tables of
+// a newer schema version than this package knows.
+var ErrSchemaTooNew = errors.New("postgres checkpointer: schema is newer than this version knows")
+
+// Store is a state.Checkpointer in PostgreSQL. It is safe for concurrent use
+// by many goroutines, and many processes may use one database at once.
+type Store struct {
+	pool *pgxpool.Pool
+	// where names the server and database in errors (no password).
+	where string
+}
+
+var _ state.Checkpointer = (*Store)(nil)
+
+// migrations[i] brings the schema from version i to i+1. They only add.
+var migrations = []string{
+	`CREATE TABLE IF NOT EXISTS jedisos_threads (
+		thread TEXT PRIMARY KEY,
+		head   TEXT NOT NULL,
+		n      BIGINT NOT NULL
+	);
+	CREATE TABLE IF NOT EXISTS jedisos_checkpoints (
+		thread   TEXT NOT NULL,
+		n        BIGINT NOT NULL,
+		id       TEXT NOT NULL,
+		parent   TEXT NOT NULL,
+		step     BIGINT NOT NULL,
+		source   TEXT NOT NULL,
+		created  BIGINT NOT NULL,
+		snapshot BYTEA,
+		delta    BYTEA,
+		next     BYTEA,
+		extra    BYTEA,
+		sum      BIGINT NOT NULL,
+		PRIMARY KEY (thread, n),
+		UNIQUE (thread, id)
+	);
+	CREATE TABLE IF NOT EXISTS jedisos_writes (
+		thread     TEXT NOT NULL,
+		cp         TEXT NOT NULL,
+		task       INTEGER NOT NULL,
+		node       TEXT NOT NULL,
+		writes     BYTEA,
+		interrupts BYTEA,
+		resumed    BYTEA,
+		created    BIGINT NOT NULL,
+		memos      BYTEA,
+		running    BOOLEAN NOT NULL,
+		sum        BIGINT NOT NULL,
+		PRIMARY KEY (thread, cp, task),
+		FOREIGN KEY (thread, cp) REFERENCES jedisos_checkpoints (thread, id) ON DELETE CASCADE
+	);`,
+}
+
+// migrateLock is the advisory lock key that serialises migrations.
+const migrateLock = 0x6a656469736f73 // "jedisos"
+
+// Open connects to the database named by dsn (a postgres:// URL or a
+// key=value string, as pgx accepts) and creates or migrates its tables. A
+// DSN that cannot be parsed, a server that cannot be reached or refuses the
+// login, a missing database (ErrNoDatabase) and a newer schema
+// (ErrSchemaTooNew) each give an error saying so; no error contains the
+// password.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres checkpointer: the DSN cannot be parsed: %s", redact(err.Error(), dsn))
+	}
+	cc := cfg.ConnConfig
+	s := &Store{where: fmt.Sprintf("database %q on %s:%d", cc.Database, cc.Host, cc.Port)}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres checkpointer: %s: %s", s.where, redact(err.Error(), dsn))
+	}
+	s.pool = pool
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) {
+			switch pe.Code {
+			case "3D000":
+				return nil, fmt.Errorf("%w: %s: create it (CREATE DATABASE %s) or name an existing one in the DSN", ErrNoDatabase, s.where, pgx.Identifier{cc.Database}.Sanitize())
+			case "28P01", "28000":
+				return nil, fmt.Errorf("postgres checkpointer: %s: the server refused the login of user %q: %s", s.where, cc.User, pe.Message)
+			}
+		}
+		return nil, fmt.Errorf("postgres checkpointer: cannot reach %s: %s", s.where, redact(err.Error(), dsn))
+	}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// redact removes the DSN's password from msg.
+func redact(msg, dsn string) string {
+	var pws []string
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			pws = append(pws, pw, url.QueryEscape(pw), url.PathEscape(pw))
+		}
+	}
+	for _, f := range strings.Fields(dsn) {
+		if v, ok := strings.CutPrefix(f, "password="); ok && v != "" {
+			pws = append(pws, strings.Trim(v, "'"))
+		}
+	}
+	for _, pw := range pws {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+	}
+	return msg
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return s.wrap("migrate", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLock)); err != nil {
+		return s.wrap("migrate", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS jedisos_schema_version (
+		version    INTEGER NOT NULL,
+		applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+	)`); err != nil {
+		return s.wrap("create the version table in", err)
+	}
+	var have int
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM jedisos_schema_version`).Scan(&have); err != nil {
+		return s.wrap("read the schema version of", err)
+	}
+	if have > SchemaVersion {
+		return fmt.Errorf("%w: %s has checkpoint schema version %d, newer than version %d, the newest this version of the package knows; use a newer version", ErrSchemaTooNew, s.where, have, SchemaVersion)
+	}
+	for v := have; v < SchemaVersion; v++ {
+		if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+			return s.wrap(fmt.Sprintf("migrate to schema version %d", v+1), err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO jedisos_schema_version (version) VALUES ($1)`, v+1); err != nil {
+			return s.wrap("record the schema version of", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return s.wrap("migrate", err)
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// Pool returns the store's connection pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Size returns the bytes the store's tables and their indexes take on disk.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT pg_total_relation_size('jedisos_threads') + pg_total_relation_size('jedisos_checkpoints') + pg_total_relation_size('jedisos_writes')`).Scan(&n)
+	if err != nil {
+		return 0, s.wrap("size", err)
+	}
+	return n, nil
+}
+
+func (s *Store) wrap(op string, err error) error {
+	return fmt.Errorf("postgres checkpointer: %s %s: %w", op, s.where, err)
+}
+
+// zeroTime stands for the zero time.Time in the created columns, which hold
+// nanoseconds since 1970 (as in the SQLite store).
+const zeroTime = math.MinInt64
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return zeroTime
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == zeroTime {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// checkText refuses strings a text column cannot hold unchanged.
+func checkText(fields ...string) error {
+	for i := 0; i+1 < len(fields); i += 2 {
+		what, v := fields[i], fields[i+1]
+		if !utf8.ValidString(v) {
+			return fmt.Errorf("postgres checkpointer: %s %q is not valid UTF-8: %w", what, v, state.ErrInvalidUTF8)
+		}
+		if strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("postgres checkpointer: %s %q contains a NUL byte, which PostgreSQL text cannot hold", what, v)
+		}
+	}
+	return nil
+}
+
+func isCode(err error, code string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == code
+}
+
+// Put saves a checkpoint as the thread's new head, in one statement that
+// checks the head is still the checkpoint's base.
+func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
+	if cp.ThreadID == "" || cp.ID == "" {
+		return fmt.Errorf("postgres checkpointer: checkpoint needs a thread id and an id (got %q, %q)", cp.ThreadID, cp.ID)
+	}
+	if err := checkText("thread id", cp.ThreadID, "checkpoint id", cp.ID, "parent id", cp.ParentID, "base id", cp.Base, "source", cp.Source); err != nil {
+		return err
+	}
+	var next []byte
+	if len(cp.Next) > 0 {
+		b, err := state.EncodeValue("the next tasks of checkpoint "+cp.ID, cp.Next)
+		if err != nil {
+			return fmt.Errorf("postgres checkpointer: %w", err)
+		}
+		next = b
+	}
+	created := unixNano(cp.CreatedAt)
+	sum := rowsum.Checkpoint(cp.ThreadID, cp.ID, 0, cp.ParentID, int64(cp.Step), cp.Source, created, cp.Snapshot, cp.Delta, next, cp.Extra)
+	base := state.ExpectedBase(cp)
+	head := `UPDATE jedisos_threads SET head = $2, n = n + 1 WHERE thread = $1 AND head = $12 RETURNING n`
+	if base == "" {
+		head = `INSERT INTO jedisos_threads (thread, head, n) VALUES ($1, $2, 1) ON CONFLICT (thread) DO NOTHING RETURNING n, $12::text`
+	}
+	tag, err := s.pool.Exec(ctx, `WITH h AS (`+head+`)
+		INSERT INTO jedisos_checkpoints (thread, n, id, parent, step, source, created, snapshot, delta, next, extra, sum)
+		SELECT $1, h.n, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM h`,
+		cp.ThreadID, cp.ID, cp.ParentID, int64(cp.Step), cp.Source, created, cp.Snapshot, cp.Delta, next, cp.Extra, sum, base)
+	switch {
+	case isCode(err, "23505"): // unique_violation: the id exists already
+	case err != nil:
+		return s.wrap(fmt.Sprintf("save checkpoint %s of thread %q in", cp.ID, cp.ThreadID), err)
+	case tag.RowsAffected() == 1:
+		return nil
+	}
+	var latest string
+	if err := s.pool.QueryRow(ctx, `SELECT head FROM jedisos_threads WHERE thread = $1`, cp.ThreadID).Scan(&latest); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return s.wrap(fmt.Sprintf("read the head of thread %q in", cp.ThreadID), err)
+	}
+	return &state.StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
+}
+
+// DeleteThread removes a thread's head, checkpoints and writes in one
+// transaction.
+func (s *Store) DeleteThread(ctx context.Context, threadID string) error {
+	op := fmt.Sprintf("delete thread %q in", threadID)
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	defer tx.Rollback(ctx)
+	b := &pgx.Batch{}
+	// Lock the head first, so a run saving on the thread waits and then
+	// finds it gone.
+	b.Queue(`SELECT 1 FROM jedisos_threads WHERE thread = $1 FOR UPDATE`, threadID)
+	b.Queue(`DELETE FROM jedisos_checkpoints WHERE thread = $1`, threadID) // writes cascade
+	b.Queue(`DELETE FROM jedisos_threads WHERE thread = $1`, threadID)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return s.wrap(op, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return s.wrap(op, err)
+	}
+	return nil
+}
+
+// PutWrites saves one task's writes, replacing an earlier entry of the task.
+func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w state.TaskWrites) error {
+	if err := checkText("thread id", threadID, "checkpoint id", checkpointID, "node", w.Node); err != nil {
+		return err
+	}
+	var intr, res, memos []byte
+	var err error
+	if len(w.Memos) > 0 {
+		if memos, err = state.EncodeValue(fmt.Sprintf("the side-effect results of task %d", w.Task), w.Memos); err != nil {
+			return fmt.Errorf("postgres checkpointer: %w", err)
+		}
+	}
+	if len(w.Interrupts) > 0 {
+		if intr, err = state.EncodeValue(fmt.Sprintf("the interrupts of task %d", w.Task), w.Interrupts); err != nil {
+			return fmt.Errorf("postgres checkpointer: %w", err)
+		}
+	}
+	if len(w.Resumed) > 0 {
+		if res, err = state.EncodeValue(fmt.Sprintf("the resume values of task %d", w.Task), w.Resumed); err != nil {
+			return fmt.Errorf("postgres checkpointer: %w", err)
+		}
+	}
+	created := unixNano(w.CreatedAt)
+	sum := rowsum.Writes(threadID, checkpointID, int64(w.Task), w.Node, w.Writes, intr, res, created, memos, w.Running)
+	_, err = s.pool.Exec(ctx, `INSERT INTO jedisos_writes (thread, cp, task, node, writes, interrupts, resumed, created, memos, running, sum)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (thread, cp, task) DO UPDATE SET node = EXCLUDED.node, writes = EXCLUDED.writes,
+			interrupts = EXCLUDED.interrupts, resumed = EXCLUDED.resumed, created = EXCLUDED.created,
+			memos = EXCLUDED.memos, running = EXCLUDED.running, sum = EXCLUDED.sum`,
+		threadID, checkpointID, int32(w.Task), w.Node, w.Writes, intr, res, created, memos, w.Running, sum)
+	if isCode(err, "23503") { // foreign_key_violation: no such checkpoint
+		return fmt.Errorf("postgres checkpointer: writes for checkpoint %q of thread %q: %w", checkpointID, threadID, state.ErrNotFound)
+	}
+	if err != nil {
+		return s.wrap(fmt.Sprintf("save writes of task %d of checkpoint %s (thread %q) in", w.Task, checkpointID, threadID), err)
+	}
+	return nil
+}
+
+const cpCols = `c.id, c.parent, c.step, c.source, c.created, c.snapshot, c.delta, c.next, c.extra, c.sum`
+
+// scan reads one checkpoint row of thread and checks its checksum.
+func (s *Store) scan(thread string, row pgx.Row) (state.Checkpoint, error) {
+	cp := state.Checkpoint{ThreadID: thread}
+	var step, created, sum int64
+	var next []byte
+	if err := row.Scan(&cp.ID, &cp.ParentID, &step, &cp.Source, &created, &cp.Snapshot, &cp.Delta, &next, &cp.Extra, &sum); err != nil {
+		return cp, err
+	}
+	cp.Step = int(step)
+	if rowsum.Checkpoint(thread, cp.ID, 0, cp.ParentID, step, cp.Source, created, cp.Snapshot, cp.Delta, next, cp.Extra) != sum {
+		return state.Checkpoint{}, &state.CorruptError{ThreadID: thread, CheckpointID: cp.ID, Err: fmt.Errorf("%s: the row fails its checksum", s.where)}
+	}
+	cp.CreatedAt = fromUnixNano(created)
+	if len(next) > 0 {
+		if err := jsonUnmarshal(next, &cp.Next); err != nil {
+			return state.Checkpoint{}, &state.CorruptError{ThreadID: thread, CheckpointID: cp.ID, Err: fmt.Errorf("next tasks: %w", err)}
+		}
+	}
+	return cp, nil
+}
+
+func (s *Store) readErr(op string, err error) error {
+	var ce *state.CorruptError
+	if errors.As(err, &ce) {
+		return err
+	}
+	return s.wrap(op, err)
+}
+
+// Get returns a checkpoint, or the thread's latest for an empty id.
+func (s *Store) Get(ctx context.Context, threadID, checkpointID string) (state.Checkpoint, error) {
+	var row pgx.Row
+	if checkpointID == "" {
+		row = s.pool.QueryRow(ctx, `SELECT `+cpCols+` FROM jedisos_threads t JOIN jedisos_checkpoints c ON c.thread = t.thread AND c.id = t.head WHERE t.thread = $1`, threadID)
+	} else {
+		row = s.pool.QueryRow(ctx, `SELECT `+cpCols+` FROM jedisos_checkpoints c WHERE c.thread = $1 AND c.id = $2`, threadID, checkpointID)
+	}
+	cp, err := s.scan(threadID, row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if checkpointID == "" {
+			return state.Checkpoint{}, fmt.Errorf("postgres checkpointer: thread %q: %w", threadID, state.ErrNotFound)
+		}
+		return state.Checkpoint{}, fmt.Errorf("postgres checkpointer: checkpoint %q of thread %q: %w", checkpointID, threadID, state.ErrNotFound)
+	}
+	if err != nil {
+		return state.Checkpoint{}, s.readErr(fmt.Sprintf("read thread %q from", threadID), err)
+	}
+	return cp, nil
+}
+
+// Writes returns the task writes saved against a checkpoint, by task.
+func (s *Store) Writes(ctx context.Context, threadID, checkpointID string) ([]state.TaskWrites, error) {
+	op := fmt.Sprintf("read writes of checkpoint %s (thread %q) from", checkpointID, threadID)
+	rows, err := s.pool.Query(ctx, `SELECT task, node, writes, interrupts, resumed, created, memos, running, sum FROM jedisos_writes WHERE thread = $1 AND cp = $2 ORDER BY task`, threadID, checkpointID)
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	defer rows.Close()
+	var out []state.TaskWrites
+	for rows.Next() {
+		var w state.TaskWrites
+		var task int32
+		var intr, res, memos []byte
+		var created, sum int64
+		if err := rows.Scan(&task, &w.Node, &w.Writes, &intr, &res, &created, &memos, &w.Running, &sum); err != nil {
+			return nil, s.wrap(op, err)
+		}
+		w.Task = int(task)
+		corrupt := func(format string, args ...any) error {
+			return &state.CorruptError{ThreadID: threadID, CheckpointID: checkpointID, Err: fmt.Errorf("%s: "+format, append([]any{s.where}, args...)...)}
+		}
+		if rowsum.Writes(threadID, checkpointID, int64(task), w.Node, w.Writes, intr, res, created, memos, w.Running) != sum {
+			return nil, corrupt("the writes of task %d fail their checksum", w.Task)
+		}
+		w.CreatedAt = fromUnixNano(created)
+		if len(memos) > 0 {
+			if err := jsonUnmarshal(memos, &w.Memos); err != nil {
+				return nil, corrupt("side-effect results of task %d: %v", w.Task, err)
+			}
+		}
+		if len(intr) > 0 {
+			if err := jsonUnmarshal(intr, &w.Interrupts); err != nil {
+				return nil, corrupt("interrupts of task %d: %v", w.Task, err)
+			}
+		}
+		if len(res) > 0 {
+			if err := jsonUnmarshal(res, &w.Resumed); err != nil {
+				return nil, corrupt("resume values of task %d: %v", w.Task, err)
+			}
+		}
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	return out, nil
+}
+
+// List returns a thread's checkpoints, newest first.
+func (s *Store) List(ctx context.Context, threadID string, opts state.ListOptions) ([]state.Checkpoint, error) {
+	op := fmt.Sprintf("list thread %q in", threadID)
+	q := `SELECT ` + cpCols + ` FROM jedisos_checkpoints c WHERE c.thread = $1`
+	args := []any{threadID}
+	if opts.Before != "" {
+		var n int64
+		err := s.pool.QueryRow(ctx, `SELECT n FROM jedisos_checkpoints WHERE thread = $1 AND id = $2`, threadID, opts.Before).Scan(&n)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("postgres checkpointer: checkpoint %q of thread %q: %w", opts.Before, threadID, state.ErrNotFound)
+		}
+		if err != nil {
+			return nil, s.wrap(op, err)
+		}
+		q += ` AND c.n < $2`
+		args = append(args, n)
+	}
+	q += ` ORDER BY c.n DESC`
+	if opts.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, opts.Limit)
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	defer rows.Close()
+	var out []state.Checkpoint
+	for rows.Next() {
+		cp, err := s.scan(threadID, rows)
+		if err != nil {
+			return nil, s.readErr(op, err)
+		}
+		out = append(out, cp)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	return out, nil
+}
