@@ -127,6 +127,10 @@ type Response struct {
 	Latency time.Duration `json:"latency"`
 	// Attempts is how many provider calls this response took (1 without retries).
 	Attempts int `json:"attempts,omitempty"`
+	// CacheHit is true when a Router answered from its response cache
+	// (LiteLLM's cache_hit): no provider was called, Attempts is 0 and
+	// Cost is 0, while Usage is the original answer's.
+	CacheHit bool `json:"cache_hit,omitempty"`
 	// Created is when the provider says it created the reply (OpenAI's
 	// created), else when the reply arrived.
 	Created time.Time `json:"created,omitzero"`

@@ -13,9 +13,11 @@ import (
 // reasons counts why deployments of a group were skipped.
 type reasons struct {
 	total, cooling, small, budget, limit, busy int
+	unavailable                                int
 	nextUp                                     time.Time
 	largest                                    int
 	budgetErr                                  *BudgetError
+	unavailableErr                             *llm.Error
 }
 
 // skip says why a deployment cannot take a call right now.
@@ -28,11 +30,18 @@ const (
 	skipBudget
 	skipLimit
 	skipBusy
+	skipUnavailable
 )
 
 // eligibleLocked checks one deployment for the call. Caller holds the
 // group's mutex.
 func (r *Router) eligibleLocked(d *deployment, c *call, now time.Time, rs *reasons) skip {
+	if d.unavailable != nil {
+		if rs.unavailableErr == nil {
+			rs.unavailableErr = d.unavailable
+		}
+		return skipUnavailable
+	}
 	if d.cooldownUntil.After(now) {
 		if rs.nextUp.IsZero() || d.cooldownUntil.Before(rs.nextUp) {
 			rs.nextUp = d.cooldownUntil
@@ -86,6 +95,8 @@ func (r *Router) selectLocked(g *group, c *call, failed []*deployment, now time.
 				rs.limit++
 			case skipBusy:
 				rs.busy++
+			case skipUnavailable:
+				rs.unavailable++
 			default:
 				cands = append(cands, d)
 			}
@@ -124,6 +135,7 @@ func (c *call) acquire(ctx context.Context, g *group, failed []*deployment) (*de
 		c.tokens = countTokens(r.encoding, c.req)
 		c.counted = true
 	}
+	sharedTries := 0
 	for first := true; ; first = false {
 		if ctx.Err() != nil {
 			return nil, time.Time{}, c.ctxError(ctx, nil)
@@ -135,6 +147,29 @@ func (c *call) acquire(ctx context.Context, g *group, failed []*deployment) (*de
 		c.hint = time.Time{}
 		g.mu.Lock()
 		d, rs := r.selectLocked(g, c, failed, now)
+		if d != nil && r.shared != nil && !c.sharedDown {
+			if sharedTries == 4 {
+				g.mu.Unlock()
+				return nil, time.Time{}, &llm.Error{Kind: llm.ErrRateLimit, Model: g.name, Err: ErrNoDeployments,
+					Message: fmt.Sprintf("no deployments available for model group %q: the shared state refused every deployment (other replicas use their limits)", g.name)}
+			}
+			cands := r.sharedCandidatesLocked(g, c, failed, now, d)
+			g.mu.Unlock()
+			sharedTries++
+			got, err := c.acquireShared(ctx, g, cands, now)
+			if err == nil {
+				r.shared.down.Store(false)
+				if got != nil {
+					return got, now, nil
+				}
+				continue // refused: look again with the shared view
+			}
+			if !r.shared.down.Swap(true) {
+				r.logger.Warn("router: shared state unreachable; routing on the local view until it answers", "error", err)
+			}
+			c.sharedDown = true
+			continue
+		}
 		if d != nil {
 			d.inFlight++
 			d.rpmUsed++
@@ -174,7 +209,16 @@ func (c *call) acquire(ctx context.Context, g *group, failed []*deployment) (*de
 
 // noDeployment explains why no deployment of g could take the call.
 func (c *call) noDeployment(g *group, rs reasons, now time.Time) error {
-	if rs.small > 0 && rs.small+rs.budget == rs.total-rs.cooling && rs.cooling == 0 && rs.limit == 0 {
+	if rs.unavailable > 0 && rs.unavailable == rs.total {
+		// nothing in the group could be built: the deployment's own error
+		// (ErrAuthentication naming the missing variable, usually)
+		e := *rs.unavailableErr
+		if rs.total > 1 {
+			e.Message = fmt.Sprintf("all %d deployments of model group %q are unavailable; %s: %s", rs.total, g.name, e.Deployment, e.Message)
+		}
+		return &e
+	}
+	if rs.small > 0 && rs.small+rs.budget == rs.total-rs.cooling-rs.unavailable && rs.cooling == 0 && rs.limit == 0 {
 		return &llm.Error{Kind: llm.ErrContextWindowExceeded, Model: g.name,
 			Message: fmt.Sprintf("pre-call check: the request has about %d tokens; the largest context window in model group %q is %d",
 				c.tokens, g.name, rs.largest),
@@ -203,6 +247,12 @@ func (c *call) noDeployment(g *group, rs reasons, now time.Time) error {
 	}
 	if rs.budget > 0 {
 		parts = append(parts, fmt.Sprintf("%d over budget", rs.budget))
+	}
+	if rs.unavailable > 0 {
+		parts = append(parts, fmt.Sprintf("%d unavailable (%s)", rs.unavailable, rs.unavailableErr.Message))
+	}
+	if rs.busy > 0 {
+		parts = append(parts, fmt.Sprintf("%d at their max_parallel_requests", rs.busy))
 	}
 	msg := fmt.Sprintf("no deployments available for model group %q: %s", g.name, strings.Join(parts, ", "))
 	if retry > 0 {
@@ -245,10 +295,9 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 		stopTimer = r.clock.AfterFunc(d.timeout, func() { cancel(errAttemptTimeout) })
 	}
 	if c.stream != nil {
-		c.stream.begin(d, info, cancel, d.streamTimeout, start)
-		req.Stream = c.stream.forward
+		req.Stream = c.stream.begin(d, info, cancel, d.streamTimeout, start)
 	}
-	resp, err := d.model.Complete(actx, &req)
+	resp, abandoned, err := r.invoke(actx, g, d, &req)
 	if stopTimer != nil {
 		stopTimer()
 	}
@@ -273,7 +322,7 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 		if cancel != nil {
 			cancel(nil)
 		}
-		r.succeeded(g, d, c, resp, start, end)
+		r.succeeded(ctx, g, d, c, resp, start, end)
 		if info != nil {
 			info.End = end
 			r.callbacks.Success(ctx, info, resp)
@@ -284,10 +333,15 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 	if cancel != nil {
 		cancel(nil)
 	}
-	r.failed(g, d, c, cause, end)
+	if abandoned {
+		if oe, ok := out.(*llm.Error); ok {
+			oe.Message += "; the model did not return after its context ended: its call was abandoned and finishes in the background"
+		}
+	}
+	r.failed(ctx, g, d, c, cause, end, !abandoned)
 	if oe, ok := out.(*llm.Error); ok && oe.Partial != nil {
 		// tokens of a broken stream are billed too
-		r.spend(d, end, oe.Partial.Cost)
+		r.spend(ctx, d, end, oe.Partial.Cost)
 	}
 	if info != nil {
 		info.End = end
@@ -311,16 +365,21 @@ func (c *call) classify(ctx, actx context.Context, err error, d *deployment) (er
 		}
 	}
 	if ctx.Err() != nil {
-		var cause *llm.Error
-		if errors.Is(context.Cause(ctx), errCallTimeout) {
-			cause = &llm.Error{Kind: llm.ErrTimeout, Provider: d.provider, Model: d.modelName, Deployment: d.id}
-		}
+		// The call's own deadline (Request.Timeout, Config.Timeout, the
+		// caller's context) ended the attempt: that says nothing about the
+		// deployment, which is shared with other callers, so the failure
+		// never counts toward its cooldown or latency. A slow deployment
+		// is caught by its own Timeout.
+		last := &llm.Error{Kind: llm.ErrTimeout, Provider: d.provider, Model: d.modelName, Deployment: d.id}
 		if c.stream != nil && c.stream.delivered > 0 {
 			c.stop = true
 			return c.stream.interrupted(d, &llm.Error{Kind: llm.ErrTimeout, Provider: d.provider, Model: d.modelName,
-				Deployment: d.id, Message: "call ended: " + context.Cause(ctx).Error(), Err: ctx.Err()}), cause
+				Deployment: d.id, Message: "call ended: " + context.Cause(ctx).Error(), Err: ctx.Err()}), nil
 		}
-		return c.ctxError(ctx, cause), cause
+		if !errors.Is(context.Cause(ctx), errCallTimeout) {
+			last = nil
+		}
+		return c.ctxError(ctx, last), nil
 	}
 	var e *llm.Error
 	cause := context.Cause(actx)
@@ -356,6 +415,14 @@ func (c *call) classify(ctx, actx context.Context, err error, d *deployment) (er
 		e.Model = d.modelName
 	}
 	e.Deployment = d.id
+	c.capped = false
+	if limit := c.r.retryAfterCap; e.RetryAfter > limit {
+		// never trust an upstream with a cooldown of hours
+		e.Message += fmt.Sprintf(" (Retry-After %s exceeds the Router's cap of %s (RetryAfterCap): the deployment is cooled down for %s)",
+			e.RetryAfter, limit, limit)
+		e.RetryAfter = limit
+		c.capped = true
+	}
 	if c.stream != nil && c.stream.delivered > 0 {
 		c.stop = true
 		return c.stream.interrupted(d, e), e
@@ -373,8 +440,12 @@ func (r *Router) release(g *group, d *deployment, tokens int, unsent bool) {
 		d.tpmUsed -= tokens
 		d.minuteReqs--
 	}
+	minute := d.minute
 	r.signalLocked(g)
 	g.mu.Unlock()
+	if unsent && r.shared != nil {
+		r.shared.owe(StateUpdate{ID: d.id, Minute: minute, Requests: -1, Tokens: -tokens})
+	}
 }
 
 // signalLocked wakes callers waiting for a free slot. Caller holds g.mu.
@@ -386,7 +457,7 @@ func (r *Router) signalLocked(g *group) {
 }
 
 // succeeded records a success and completes the response's fields.
-func (r *Router) succeeded(g *group, d *deployment, c *call, resp *llm.Response, start, end time.Time) {
+func (r *Router) succeeded(ctx context.Context, g *group, d *deployment, c *call, resp *llm.Response, start, end time.Time) {
 	resp.Deployment = d.id
 	if resp.Model == "" {
 		resp.Model = d.modelName
@@ -408,23 +479,31 @@ func (r *Router) succeeded(g *group, d *deployment, c *call, resp *llm.Response,
 	g.mu.Lock()
 	d.inFlight--
 	d.rollMinute(end.Unix() / 60)
+	extra := u.CompletionTokens
 	if u.PromptTokens > c.tokens {
-		d.tpmUsed += u.PromptTokens - c.tokens
+		extra += u.PromptTokens - c.tokens
 	}
-	d.tpmUsed += u.CompletionTokens
+	d.tpmUsed += extra
+	if r.shared != nil && extra > 0 {
+		r.shared.owe(StateUpdate{ID: d.id, Minute: d.minute, Tokens: extra})
+	}
 	if r.strategy == LatencyBased {
 		d.addLatency(sample, r.args.LatencyWindow)
 	}
 	r.signalLocked(g)
 	g.mu.Unlock()
-	r.spend(d, end, resp.Cost)
+	r.spend(ctx, d, end, resp.Cost)
 }
 
 // spend adds cost to the router's budget and to d's provider budget.
-func (r *Router) spend(d *deployment, now time.Time, cost float64) {
-	r.budget.add(now, cost)
+func (r *Router) spend(ctx context.Context, d *deployment, now time.Time, cost float64) {
+	if reached, spent, reset := r.budget.add(now, cost); reached {
+		r.emit(ctx, &BudgetReached{At: now, Scope: "router", Spent: spent, Limit: r.budget.limit, ResetIn: reset})
+	}
 	if b := r.providerBudgets[d.provider]; b != nil {
-		b.add(now, cost)
+		if reached, spent, reset := b.add(now, cost); reached {
+			r.emit(ctx, &BudgetReached{At: now, Scope: "provider " + d.provider, Spent: spent, Limit: b.limit, ResetIn: reset})
+		}
 	}
 }
 
@@ -446,13 +525,35 @@ func cooldownEligible(e *llm.Error) bool {
 }
 
 // failed records a failure of d and cools it down when the rules say so.
-func (r *Router) failed(g *group, d *deployment, c *call, e *llm.Error, now time.Time) {
+// release frees the in-flight slot; an abandoned attempt keeps it until
+// its Completer returns.
+func (r *Router) failed(ctx context.Context, g *group, d *deployment, c *call, e *llm.Error, now time.Time, release bool) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	d.inFlight--
-	r.signalLocked(g)
-	if e == nil {
+	ev := r.failedLocked(g, d, e, now, release)
+	g.mu.Unlock()
+	if ev == nil {
 		return
+	}
+	if r.shared != nil {
+		// every replica must skip it at once
+		if err := r.shared.s.Update(ctx, []StateUpdate{{ID: d.id, Minute: now.Unix() / 60, CooldownUntil: ev.Until}}); err != nil {
+			r.logger.Warn("router: cannot share a cooldown", "deployment", d.id, "error", err)
+		}
+	}
+	if len(r.services) > 0 {
+		r.cooldownStarted(ctx, g, d, ev)
+	}
+}
+
+// failedLocked does failed's work under the group's lock; it returns the
+// cooldown it started, if any.
+func (r *Router) failedLocked(g *group, d *deployment, e *llm.Error, now time.Time, release bool) *CooldownStarted {
+	if release {
+		d.inFlight--
+		r.signalLocked(g)
+	}
+	if e == nil {
+		return nil
 	}
 	d.rollMinute(now.Unix() / 60)
 	d.minuteFails++
@@ -460,7 +561,7 @@ func (r *Router) failed(g *group, d *deployment, c *call, e *llm.Error, now time
 		d.addLatency(r.args.TimeoutPenalty, r.args.LatencyWindow)
 	}
 	if d.cooldownTime <= 0 || !cooldownEligible(e) {
-		return
+		return nil
 	}
 	ttl := d.cooldownTime
 	multi := len(g.deps) > 1
@@ -497,8 +598,10 @@ func (r *Router) failed(g *group, d *deployment, c *call, e *llm.Error, now time
 			cool = true
 		}
 	}
-	if cool {
-		d.cooldownUntil = now.Add(ttl)
-		d.fails = d.fails[:0]
+	if !cool {
+		return nil
 	}
+	d.cooldownUntil = now.Add(ttl)
+	d.fails = d.fails[:0]
+	return &CooldownStarted{At: now, Until: d.cooldownUntil, Group: d.group, Deployment: d.id, Model: d.modelName, Cause: e}
 }

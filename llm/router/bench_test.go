@@ -84,7 +84,7 @@ func BenchmarkFailover(b *testing.B) {
 	})
 	b.Run("router", func(b *testing.B) {
 		bad := Deployment{Group: "g1", ID: "bad", Model: benchModel{fail: &llm.Error{Kind: llm.ErrInternalServer, StatusCode: 500, Message: "boom"}},
-			Params: llm.Params{Model: "bench/model"}, CooldownTime: -1, Order: 1}
+			Params: llm.Params{Model: "bench/model"}, DisableCooldowns: true, Order: 1}
 		good := Deployment{Group: "g1", ID: "good", Model: benchModel{}, Params: llm.Params{Model: "bench/model"}, Order: 2}
 		r, err := New(Config{Deployments: []Deployment{bad, good}})
 		if err != nil {
@@ -95,6 +95,41 @@ func BenchmarkFailover(b *testing.B) {
 		for b.Loop() {
 			resp, err := r.Complete(ctx, req)
 			if err != nil || resp.Deployment != "good" || resp.Attempts != 2 {
+				b.Fatalf("resp %+v err %v", resp, err)
+			}
+		}
+	})
+}
+
+// BenchmarkCacheHit: a routed call answered from the in-memory response
+// cache (the key computed from the request, the stored answer copied),
+// against calling the model directly in the same run.
+func BenchmarkCacheHit(b *testing.B) {
+	ctx := context.Background()
+	b.Run("direct", func(b *testing.B) {
+		var m llm.Completer = benchModel{}
+		req := benchRequest()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := m.Complete(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("memory", func(b *testing.B) {
+		r, err := New(Config{Cache: NewMemoryCache(MemoryCacheConfig{}),
+			Deployments: []Deployment{{Group: "g1", ID: "d", Model: benchModel{}, Params: llm.Params{Model: "bench/model"}}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := benchRequest()
+		if _, err := r.Complete(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := r.Complete(ctx, req)
+			if err != nil || !resp.CacheHit {
 				b.Fatalf("resp %+v err %v", resp, err)
 			}
 		}

@@ -51,12 +51,22 @@ func (b *budgetState) exceeded(now time.Time) (spent float64, resetIn time.Durat
 	return spent, resetIn, b.limit > 0 && spent >= b.limit
 }
 
-func (b *budgetState) add(now time.Time, cost float64) {
+// add adds cost; reached reports whether this spend crossed the limit
+// (once per window), with the spend and the time to the window's end.
+func (b *budgetState) add(now time.Time, cost float64) (reached bool, spent float64, resetIn time.Duration) {
 	if cost <= 0 {
-		return
+		return false, 0, 0
 	}
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.roll(now)
+	before := b.spent
 	b.spent += cost
-	b.mu.Unlock()
+	if b.limit > 0 && before < b.limit && b.spent >= b.limit {
+		if b.period > 0 {
+			resetIn = b.start.Add(b.period).Sub(now)
+		}
+		return true, b.spent, resetIn
+	}
+	return false, b.spent, 0
 }

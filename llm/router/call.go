@@ -18,6 +18,13 @@ type CallOptions struct {
 	NumRetries *int
 	// WaitForCooldown overrides Config.WaitForCooldown for this call.
 	WaitForCooldown *bool
+	// NoCache skips the response cache's lookup: the call is answered
+	// fresh (and the fresh answer stored, unless NoStore). LiteLLM's
+	// cache={"no-cache": True}.
+	NoCache bool
+	// NoStore keeps this call's answer out of the response cache.
+	// LiteLLM's cache={"no-store": True}.
+	NoStore bool
 }
 
 type callOptionsKey struct{}
@@ -47,6 +54,10 @@ type call struct {
 	counted  bool
 	wait     bool // wait for cooldowns
 	stream   *streamState
+	capped   bool // the last failure's Retry-After was over the cap
+	// sharedDown: the shared state failed during this call, which routes
+	// on the local view from then on
+	sharedDown bool
 	// stop is set when the call must end now: the caller's stream callback
 	// failed, an input callback rejected the call, a stream was interrupted,
 	// the call's context ended or the router budget ran out.
@@ -92,15 +103,28 @@ func (r *Router) Complete(ctx context.Context, req *llm.Request) (*llm.Response,
 	if c.req.Stream != nil {
 		c.stream = &streamState{r: r, user: c.req.Stream}
 	}
+	name := c.req.Model
+	if name == "" {
+		name = r.cfg.DefaultGroup
+	}
+	var cacheKey string
+	if r.cache != nil && !(c.opts.NoCache && c.opts.NoStore) {
+		cacheKey = CacheKey(name, c.req)
+	}
+	if cacheKey != "" && !c.opts.NoCache {
+		resp, ok, err := c.fromCache(ctx, cacheKey)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return c.finish(resp), nil
+		}
+	}
 	if spent, reset, over := r.budget.exceeded(c.start); over {
 		return nil, &llm.Error{Kind: llm.ErrBudgetExceeded, Message: "router budget exhausted before the call",
 			Err: &BudgetError{Scope: "router", Spent: spent, Limit: r.budget.limit, ResetIn: reset}}
 	}
 
-	name := c.req.Model
-	if name == "" {
-		name = r.cfg.DefaultGroup
-	}
 	var (
 		resp  *llm.Response
 		err   error
@@ -109,7 +133,7 @@ func (r *Router) Complete(ctx context.Context, req *llm.Request) (*llm.Response,
 	if g := r.groups[name]; g != nil {
 		resp, err = c.runGroup(ctx, g, 0)
 		if err == nil {
-			return c.finish(resp), nil
+			return c.answer(ctx, cacheKey, resp), nil
 		}
 		if c.stop || c.opts.DisableFallbacks {
 			return nil, err
@@ -125,6 +149,7 @@ func (r *Router) Complete(ctx context.Context, req *llm.Request) (*llm.Response,
 		chain = r.cfg.DefaultFallbacks
 	}
 	orig := err
+	from := name
 	var notes []string
 	c.chain = chain
 	for _, fb := range chain {
@@ -136,9 +161,13 @@ func (r *Router) Complete(ctx context.Context, req *llm.Request) (*llm.Response,
 			continue
 		}
 		c.depth++
+		if len(r.services) > 0 {
+			r.emit(ctx, &FallbackTaken{At: r.clock.Now(), From: from, To: fb, Depth: c.depth, Err: err})
+		}
+		from = fb
 		resp, err = c.runGroup(ctx, g, c.depth)
 		if err == nil {
-			return c.finish(resp), nil
+			return c.answer(ctx, cacheKey, resp), nil
 		}
 		notes = append(notes, fmt.Sprintf("%s: %s", fb, kindOf(err)))
 		if c.stop {
@@ -243,6 +272,17 @@ func (c *call) hasFallbacks(group string, err error) bool {
 		}
 	}
 	return false
+}
+
+// answer finishes a fresh answer and stores it in the cache under key
+// (when key is set).
+func (c *call) answer(ctx context.Context, key string, resp *llm.Response) *llm.Response {
+	resp = c.finish(resp)
+	// a stream the caller stopped is a partial answer: never stored
+	if key != "" && !c.opts.NoStore && resp.FinishReason != llm.FinishStopped {
+		c.toCache(ctx, key, resp)
+	}
+	return resp
 }
 
 // finish stamps the routed call's totals on the response.
@@ -407,10 +447,21 @@ func (c *call) backoff(e *llm.Error, n int, h groupHealth) time.Duration {
 		// a deployment that is really healthy exists: move now
 		return 0
 	}
-	// the wait itself is the policy shared with single models
-	w, ok := llm.Backoff(e, n, r.cfg.RetryAfter, r.rnd.float)
-	if !ok {
+	if c.capped && !c.wait {
+		// the upstream asked for more than the cap: waiting the cap out
+		// inside the call is only done when the call waits for cooldowns
 		return -1
+	}
+	var w time.Duration
+	if e.RetryAfter > 0 {
+		// already within RetryAfterCap (classify clamps it)
+		w = max(e.RetryAfter, r.cfg.RetryAfter)
+	} else {
+		// the wait itself is the policy shared with single models
+		var ok bool
+		if w, ok = llm.Backoff(e, n, r.cfg.RetryAfter, r.rnd.float); !ok {
+			return -1
+		}
 	}
 	now := r.clock.Now()
 	if !h.anyUp && h.nextUp.IsZero() {

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -49,9 +50,14 @@ func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
 type Option func(*options)
 
 type options struct {
-	clock Clock
-	rand  func() float64
+	clock  Clock
+	rand   func() float64
+	logger *slog.Logger
 }
+
+// WithLogger sets where the Router logs what it reports once, such as a
+// deployment that could not be built (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithClock sets the Router's clock.
 func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }

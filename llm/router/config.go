@@ -91,9 +91,13 @@ type Deployment struct {
 	StreamTimeout time.Duration
 	// MaxParallelRequests caps the requests in flight; 0 is unlimited.
 	MaxParallelRequests int
-	// CooldownTime overrides the router's cooldown for this deployment; a
-	// negative value disables cooldowns for it.
+	// CooldownTime overrides the router's cooldown for this deployment; 0
+	// inherits it. It is never negative: DisableCooldowns turns cooldowns
+	// off.
 	CooldownTime time.Duration
+	// DisableCooldowns never cools this deployment down (YAML
+	// litellm_params.disable_cooldowns: true).
+	DisableCooldowns bool
 	// NumRetries, when set, overrides both the retry policy and the router's
 	// NumRetries for calls to this deployment's group.
 	NumRetries *int
@@ -145,15 +149,27 @@ type Config struct {
 	RetryPolicy map[llm.Kind]int
 	// RetryAfter is the minimum wait before a retry that has to wait.
 	RetryAfter time.Duration
+	// RetryAfterCap is the longest Retry-After the Router honours (default
+	// MaxRetryAfter, 60s): a deployment that asks for more is cooled down
+	// for RetryAfterCap only, and the call's error reports both the asked
+	// wait and the cap. A Retry-After above the cap ends the group's
+	// retries at once unless the call waits for cooldowns; one within it
+	// is waited for inside the call when no other deployment is healthy.
+	RetryAfterCap time.Duration
 
 	// AllowedFails is how many failures a deployment may have inside its
 	// cooldown window before it is cooled down (default 3).
 	AllowedFails *int
 	// AllowedFailsPolicy overrides AllowedFails per error kind.
 	AllowedFailsPolicy map[llm.Kind]int
-	// CooldownTime is how long a failing deployment is skipped (default 5s);
-	// negative disables cooldowns.
+	// CooldownTime is how long a failing deployment is skipped; 0 is the
+	// default, 5s. It is never negative: DisableCooldowns turns cooldowns
+	// off. The same holds in YAML, where cooldown_time: 0 is refused rather
+	// than guessed (LiteLLM reads it as "off").
 	CooldownTime time.Duration
+	// DisableCooldowns never cools any deployment down (YAML
+	// disable_cooldowns: true).
+	DisableCooldowns bool
 	// WaitForCooldown makes a call wait, within its deadline, for the first
 	// deployment to leave cooldown instead of failing with ErrNoDeployments.
 	WaitForCooldown bool
@@ -170,9 +186,14 @@ type Config struct {
 	// DefaultFallbacks apply to every group without its own entry, and when
 	// the requested group does not exist.
 	DefaultFallbacks []string
-	// MaxFallbacks caps the fallback groups tried per call (default 5);
-	// negative disables fallbacks.
+	// MaxFallbacks caps the fallback groups tried per call; 0 is the
+	// default, 5. It is never negative: DisableFallbacks turns fallbacks
+	// off (in YAML too, where max_fallbacks: 0 is refused).
 	MaxFallbacks int
+	// DisableFallbacks keeps every call inside the group it asked for
+	// (YAML disable_fallbacks: true); CallOptions.DisableFallbacks does the
+	// same for one call.
+	DisableFallbacks bool
 
 	// EnablePreCallChecks skips deployments whose context window is smaller
 	// than the request's token count.
@@ -197,6 +218,20 @@ type Config struct {
 
 	// Callbacks observe every attempt.
 	Callbacks []llm.Callback
+	// Cache, when set, answers repeated requests without calling a
+	// provider (see Cache; NewMemoryCache, or routerredis.NewCache to share
+	// answers across processes).
+	Cache Cache
+
+	// SharedState, when set, shares cooldowns and RPM/TPM usage with every
+	// Router using the same store (see SharedState; NewMemoryState, or
+	// routerredis.NewState for replicas in several processes).
+	SharedState SharedState
+
+	// ServiceCallbacks observe service events: cooldowns starting and
+	// ending, deployments unavailable, budgets reached, fallbacks taken
+	// (LiteLLM's service_callback).
+	ServiceCallbacks []ServiceCallback
 }
 
 // Int returns a pointer to n, for the optional integer fields of Config and
@@ -220,7 +255,8 @@ const (
 	DefaultLatencyWindow = 10
 	// DefaultTimeoutPenalty is the latency sample (seconds) of a timeout.
 	DefaultTimeoutPenalty = 1000.0
-	// MaxRetryAfter is the longest Retry-After the Router waits for inside
-	// a call; a longer one ends the group's retries (llm.MaxRetryAfter).
+	// MaxRetryAfter is the default of Config.RetryAfterCap: the longest
+	// Retry-After the Router honours (llm.MaxRetryAfter, as LiteLLM, which
+	// ignores longer ones when it backs off).
 	MaxRetryAfter = llm.MaxRetryAfter
 )

@@ -31,6 +31,10 @@ type deployment struct {
 	maxParallel   int
 	cooldownTime  time.Duration // <= 0: never cooled down
 	numRetries    *int
+	// unavailable is why the deployment could not be built (a missing
+	// key or other environment setting); such a deployment never takes a
+	// call and answers with this error when nothing else can.
+	unavailable *llm.Error
 
 	// guarded by group.mu
 	inFlight      int

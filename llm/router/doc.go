@@ -23,13 +23,31 @@
 //     (Config.WaitForCooldown) within the call's deadline instead of failing;
 //   - a stream falls back freely until its first chunk reaches the caller;
 //     after that a failure ends the call with an llm.ErrStreamInterrupted
-//     error carrying the partial output, never a silent truncation.
+//     error carrying the partial output, never a silent truncation;
+//   - a call returns at its deadline even when a Completer ignores its
+//     context: the attempt is abandoned (it finishes in the background, its
+//     result dropped, its cost counted; see Router.Abandoned and
+//     Router.Drain), and neither that nor any other end of the caller's own
+//     deadline counts toward the shared deployment's cooldown;
+//   - a Retry-After is honoured up to Config.RetryAfterCap (60s), never
+//     for the hours an upstream may ask;
+//   - a deployment whose key is missing is unavailable, not fatal: the
+//     Router starts, reports it once, and falls back past it.
 //
 // A Router implements llm.Completer and langchaingo's llms.Model, so it drops
 // in anywhere a model does. Configuration is plain data (Config, Deployment)
 // validated by New, or YAML loaded by LoadConfig: the llm_config.yaml shape
 // (models: primary/fallback1/... and settings:) and LiteLLM's model_list with
 // router_settings.
+//
+// Opt-in extras: a response cache (Config.Cache: NewMemoryCache, or Redis
+// through package routerredis) answers repeated requests without calling a
+// provider; a shared state (Config.SharedState: NewMemoryState, or
+// routerredis.NewState) makes several Routers, in one process or many,
+// respect one set of cooldowns and RPM/TPM limits; service callbacks
+// (Config.ServiceCallbacks) report cooldowns, unavailable deployments,
+// budgets and fallbacks; Router.Pick tells which deployment would serve a
+// request now.
 //
 // Time and randomness are injectable (WithClock, WithRand), so every routing
 // decision is deterministic under test.

@@ -12,6 +12,13 @@ import (
 // wait (RetryAfter).
 var ErrNoDeployments = errors.New("no deployments available")
 
+// ErrDeploymentUnavailable is wrapped by the error of a call that reached
+// only deployments New could not build (a provider key or another
+// environment setting is missing). The surrounding *llm.Error keeps the
+// build failure's kind, usually llm.ErrAuthentication, and names the
+// missing variable.
+var ErrDeploymentUnavailable = errors.New("deployment unavailable")
+
 // ErrUnknownGroup is wrapped by the error a call returns when it names a
 // group that does not exist and no default fallbacks are configured.
 var ErrUnknownGroup = errors.New("unknown model group")
@@ -76,4 +83,5 @@ var (
 	errAttemptTimeout    = errors.New("deployment timeout")
 	errFirstChunkTimeout = errors.New("no first chunk within the stream timeout")
 	errStreamStalled     = errors.New("stream stalled past the stream timeout")
+	errAttemptOver       = errors.New("router: this attempt is over; the chunk was dropped")
 )

@@ -245,6 +245,53 @@ func ExampleStrategy() {
 	// from standard
 }
 
+// Pick tells which deployment would answer now, without calling it.
+func ExampleRouter_Pick() {
+	r, err := router.New(router.Config{
+		Deployments: []router.Deployment{
+			{Group: "chat", ID: "primary", Order: 1, Params: llm.Params{Model: "gpt-4o"}, Model: answer("hi")},
+			{Group: "chat", ID: "backup", Order: 2, Params: llm.Params{Model: "claude-sonnet-4-5"}, Model: answer("hi")},
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	st, err := r.Pick(context.Background(), &llm.Request{Model: "chat", Messages: []llm.Message{llm.User("Hello")}})
+	fmt.Println(st.ID, st.Model, err)
+	// Output: primary gpt-4o <nil>
+}
+
+// Service callbacks see cooldowns, unavailable deployments, budgets and
+// fallbacks as typed events.
+func ExampleServiceCallback() {
+	r, err := router.New(router.Config{
+		Deployments: []router.Deployment{
+			{Group: "primary", ID: "claude", Params: llm.Params{Model: "claude-sonnet-4-5"}, Model: failing(llm.ErrAuthentication, 401)},
+			{Group: "local", ID: "ollama", Params: llm.Params{Model: "ollama/llama4"}, Model: answer("hello")},
+		},
+		Fallbacks: map[string][]string{"primary": {"local"}},
+		ServiceCallbacks: []router.ServiceCallback{func(_ context.Context, e router.Event) {
+			switch e := e.(type) {
+			case *router.CooldownStarted:
+				fmt.Println("cooldown:", e.Deployment, "for", e.Until.Sub(e.At), "after", e.Cause.(*llm.Error).Kind)
+			case *router.FallbackTaken:
+				fmt.Println("fallback:", e.From, "->", e.To)
+			}
+		}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp, err := r.Complete(context.Background(), &llm.Request{Model: "primary", Messages: []llm.Message{llm.User("Hi")}})
+	fmt.Println(resp.Message.Content, err)
+	// Output:
+	// cooldown: claude for 5s after AuthenticationError
+	// fallback: primary -> local
+	// hello <nil>
+}
+
 // Streaming as an iterator: the first group fails before any chunk, so the
 // fallback answers; the loop reads the chunks, then the whole response.
 func ExampleRouter_Stream() {

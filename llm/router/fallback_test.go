@@ -54,7 +54,7 @@ func TestFallbackPrecedence(t *testing.T) {
 		{"no fallbacks", httpErr(llm.ErrInternalServer, 500), Config{}, "", llm.ErrInternalServer},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.cfg.CooldownTime = -1
+			tc.cfg.DisableCooldowns = true
 			tc.cfg.NumRetries = Int(0)
 			r, _, _ := chainRouter(t, tc.err, tc.cfg)
 			resp, err := r.Complete(context.Background(), userReq("p", "hi"))
@@ -90,7 +90,7 @@ func TestFallbacksInOrderWithMaxFallbacks(t *testing.T) {
 	clk := newFakeClock()
 	mk := func(n string) *fake { return script(n, httpErr(llm.ErrInternalServer, 500)) }
 	fs := map[string]*fake{"p": mk("p"), "f1": mk("f1"), "f2": mk("f2"), "f3": okModel("f3", "third")}
-	cfg := Config{NumRetries: Int(0), CooldownTime: -1, Fallbacks: map[string][]string{"p": {"f1", "f2", "f3"}}}
+	cfg := Config{NumRetries: Int(0), DisableCooldowns: true, Fallbacks: map[string][]string{"p": {"f1", "f2", "f3"}}}
 	for _, n := range []string{"p", "f1", "f2", "f3"} {
 		cfg.Deployments = append(cfg.Deployments, dep(n, n, fs[n]))
 	}
@@ -131,7 +131,7 @@ func TestFallbackNeverRestartsTriedGroups(t *testing.T) {
 	c := script("c", httpErr(llm.ErrInternalServer, 500))
 	r := newRouter(t, Config{
 		Deployments: []Deployment{dep("a", "a", a), dep("b", "b", b), dep("c", "c", c)},
-		NumRetries:  Int(1), CooldownTime: -1,
+		NumRetries:  Int(1), DisableCooldowns: true,
 		Fallbacks: map[string][]string{"a": {"b", "c", "a", "b"}, "b": {"a"}, "c": {"a", "b"}},
 	}, clk)
 	_, err := r.Complete(context.Background(), userReq("a", "hi"))
@@ -144,7 +144,7 @@ func TestFallbackNeverRestartsTriedGroups(t *testing.T) {
 }
 
 func TestDisableFallbacksPerCall(t *testing.T) {
-	r, _, fakes := chainRouter(t, httpErr(llm.ErrNotFound, 404), Config{Fallbacks: map[string][]string{"p": {"a"}}, CooldownTime: -1})
+	r, _, fakes := chainRouter(t, httpErr(llm.ErrNotFound, 404), Config{Fallbacks: map[string][]string{"p": {"a"}}, DisableCooldowns: true})
 	_, err := r.Complete(WithCallOptions(context.Background(), CallOptions{DisableFallbacks: true}), userReq("p", "hi"))
 	if errKind(err) != llm.ErrNotFound || fakes["a"].Calls() != 0 {
 		t.Fatalf("err %v", err)
@@ -245,7 +245,7 @@ func TestCooldownRules(t *testing.T) {
 		clk := newFakeClock()
 		ds := []Deployment{dep("g", "a", script("a", httpErr(llm.ErrNotFound, 404))), dep("g", "b", script("b", httpErr(llm.ErrNotFound, 404)))}
 		ds[0].CooldownTime = 90 * time.Second
-		ds[1].CooldownTime = -1
+		ds[1].DisableCooldowns = true
 		r := newRouter(t, Config{Deployments: ds}, clk, WithRand(seqRand(0)))
 		r.Complete(context.Background(), userReq("g", "hi"))
 		r.Complete(context.Background(), userReq("g", "hi"))
@@ -384,7 +384,7 @@ func TestDefaultMaxFallbacksIsFive(t *testing.T) {
 	clk := newFakeClock()
 	names := []string{"p", "f1", "f2", "f3", "f4", "f5", "f6"}
 	fs := map[string]*fake{}
-	cfg := Config{NumRetries: Int(0), CooldownTime: -1, Fallbacks: map[string][]string{"p": names[1:]}}
+	cfg := Config{NumRetries: Int(0), DisableCooldowns: true, Fallbacks: map[string][]string{"p": names[1:]}}
 	for _, n := range names {
 		fs[n] = script(n, httpErr(llm.ErrInternalServer, 500))
 		if n == "f6" {

@@ -16,7 +16,7 @@ func TestRetryWithBackoffOnSingleDeployment(t *testing.T) {
 	m := script("a", httpErr(llm.ErrInternalServer, 500), httpErr(llm.ErrServiceUnavailable, 503), nil)
 	log := &attemptLog{}
 	r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", m)}, Callbacks: []llm.Callback{log.callback()},
-		CooldownTime: -1}, clk, WithRand(seqRand(0.5)))
+		DisableCooldowns: true}, clk, WithRand(seqRand(0.5)))
 	resp, err := r.Complete(context.Background(), userReq("g", "hi"))
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestRetryWithBackoffOnSingleDeployment(t *testing.T) {
 func TestRetriesExhausted(t *testing.T) {
 	clk := newFakeClock()
 	m := script("a", httpErr(llm.ErrInternalServer, 500))
-	r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", m)}, NumRetries: Int(3), CooldownTime: -1}, clk)
+	r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", m)}, NumRetries: Int(3), DisableCooldowns: true}, clk)
 	_, err := r.Complete(context.Background(), userReq("g", "hi"))
 	if !errors.Is(err, llm.ErrInternalServer) {
 		t.Fatalf("err = %v", err)
@@ -77,7 +77,7 @@ func TestFailoverDoesNotSleepWhenAHealthyDeploymentExists(t *testing.T) {
 func TestRetryPolicyPerKind(t *testing.T) {
 	clk := newFakeClock()
 	rl := script("a", &llm.Error{Kind: llm.ErrRateLimit, StatusCode: 429})
-	r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", rl)}, CooldownTime: -1,
+	r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", rl)}, DisableCooldowns: true,
 		RetryPolicy: map[llm.Kind]int{llm.ErrRateLimit: 4, llm.ErrBadRequest: 1}}, clk)
 	r.Complete(context.Background(), userReq("g", "hi"))
 	if rl.Calls() != 5 {
@@ -94,14 +94,14 @@ func TestRetryPolicyPerKind(t *testing.T) {
 	rl2 := script("c", &llm.Error{Kind: llm.ErrRateLimit, StatusCode: 429})
 	d := dep("g", "c", rl2)
 	d.NumRetries = Int(1)
-	r = newRouter(t, Config{Deployments: []Deployment{d}, CooldownTime: -1, RetryPolicy: map[llm.Kind]int{llm.ErrRateLimit: 4}}, clk)
+	r = newRouter(t, Config{Deployments: []Deployment{d}, DisableCooldowns: true, RetryPolicy: map[llm.Kind]int{llm.ErrRateLimit: 4}}, clk)
 	r.Complete(context.Background(), userReq("g", "hi"))
 	if rl2.Calls() != 2 {
 		t.Fatalf("deployment num_retries calls = %d, want 2", rl2.Calls())
 	}
 	// per call
 	rl3 := script("d", httpErr(llm.ErrInternalServer, 500))
-	r = newRouter(t, Config{Deployments: []Deployment{dep("g", "d", rl3)}, CooldownTime: -1}, clk)
+	r = newRouter(t, Config{Deployments: []Deployment{dep("g", "d", rl3)}, DisableCooldowns: true}, clk)
 	r.Complete(WithCallOptions(context.Background(), CallOptions{NumRetries: Int(0)}), userReq("g", "hi"))
 	if rl3.Calls() != 1 {
 		t.Fatalf("per-call num_retries calls = %d, want 1", rl3.Calls())
@@ -132,7 +132,7 @@ func TestNonRetryableErrors(t *testing.T) {
 				fakes = append(fakes, f)
 				deps = append(deps, dep("g", string(rune('a'+i)), f))
 			}
-			r := newRouter(t, Config{Deployments: deps, CooldownTime: -1}, clk)
+			r := newRouter(t, Config{Deployments: deps, DisableCooldowns: true}, clk)
 			_, err := r.Complete(context.Background(), userReq("g", "hi"))
 			if errKind(err) != tc.err.Kind {
 				t.Fatalf("err = %v", err)
@@ -227,7 +227,8 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", a)}}, clk)
 		_, err := r.Complete(context.Background(), userReq("g", "hi"))
 		var e *llm.Error
-		if !errors.As(err, &e) || e.Kind != llm.ErrRateLimit || e.RetryAfter != 2*time.Minute || a.Calls() != 1 {
+		if !errors.As(err, &e) || e.Kind != llm.ErrRateLimit || e.RetryAfter != MaxRetryAfter || a.Calls() != 1 ||
+			!strings.Contains(e.Message, "Retry-After 2m0s exceeds the Router's cap of 1m0s") {
 			t.Fatalf("err %v calls %d", err, a.Calls())
 		}
 	})
@@ -367,7 +368,7 @@ func TestRetryBacksOffWhenOthersAreAtTheirLimit(t *testing.T) {
 	b := okModel("b", "b")
 	ds := []Deployment{dep("g", "a", a), dep("g", "b", b)}
 	ds[1].RPM = 1
-	r := newRouter(t, Config{Deployments: ds, Strategy: LeastBusy, CooldownTime: -1}, clk, WithRand(seqRand(0, 0.5)))
+	r := newRouter(t, Config{Deployments: ds, Strategy: LeastBusy, DisableCooldowns: true}, clk, WithRand(seqRand(0, 0.5)))
 	r.Complete(context.Background(), userReq("g", "hi")) // the tie goes to b, using its rpm
 	resp, err := r.Complete(context.Background(), userReq("g", "hi"))
 	if err != nil || resp.Deployment != "a" || resp.Attempts != 2 {
@@ -376,4 +377,64 @@ func TestRetryBacksOffWhenOthersAreAtTheirLimit(t *testing.T) {
 	if got := clk.Sleeps(); !reflect.DeepEqual(got, []time.Duration{375 * time.Millisecond}) {
 		t.Fatalf("sleeps %v", got)
 	}
+}
+
+// Issue 17.9: Retry-After: 100000 cooled a deployment for 27 hours, even
+// with WaitForCooldown. The cooldown is capped (RetryAfterCap, default 60s)
+// and the error says so.
+func TestRetryAfterCap(t *testing.T) {
+	huge := func() *llm.Error {
+		return &llm.Error{Kind: llm.ErrRateLimit, StatusCode: 429, RetryAfter: 100000 * time.Second, Message: "slow down"}
+	}
+	t.Run("the error reports the cap and the cooldown is capped", func(t *testing.T) {
+		clk := newFakeClock()
+		a := script("a", huge(), nil)
+		r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", a)}}, clk)
+		_, err := r.Complete(context.Background(), userReq("g", "hi"))
+		var e *llm.Error
+		if !errors.As(err, &e) || e.RetryAfter != 60*time.Second ||
+			!strings.Contains(err.Error(), "Retry-After 27h46m40s exceeds the Router's cap of 1m0s (RetryAfterCap)") {
+			t.Fatalf("err %v", err)
+		}
+		st := r.Status()
+		if want := clk.Now().Add(60 * time.Second); !st[0].CooldownUntil.Equal(want) {
+			t.Fatalf("cooled down until %v, want %v (60s)", st[0].CooldownUntil, want)
+		}
+		clk.Advance(61 * time.Second)
+		if resp, err := r.Complete(context.Background(), userReq("g", "hi")); err != nil || resp.Deployment != "a" {
+			t.Fatalf("after the cap: %+v %v", resp, err)
+		}
+	})
+	t.Run("WaitForCooldown waits the cap, not the asked time", func(t *testing.T) {
+		clk := newFakeClock()
+		a := script("a", huge(), nil)
+		r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", a)}, WaitForCooldown: true}, clk)
+		resp, err := r.Complete(context.Background(), userReq("g", "hi"))
+		if err != nil || resp.Attempts != 2 {
+			t.Fatalf("resp %+v err %v", resp, err)
+		}
+		if got := clk.Sleeps(); !reflect.DeepEqual(got, []time.Duration{60 * time.Second}) {
+			t.Fatalf("sleeps %v, want [1m0s]", got)
+		}
+	})
+	t.Run("configured cap", func(t *testing.T) {
+		clk := newFakeClock()
+		a := script("a", huge(), nil)
+		b := okModel("b", "fine")
+		r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", a), dep("g", "b", b)}, RetryAfterCap: 10 * time.Second,
+			Strategy: LeastBusy}, clk, WithRand(seqRand(0.99)))
+		resp, err := r.Complete(context.Background(), userReq("g", "hi"))
+		if err != nil || resp.Deployment != "b" {
+			t.Fatalf("resp %+v err %v", resp, err)
+		}
+		if want := clk.Now().Add(10 * time.Second); !r.Status()[0].CooldownUntil.Equal(want) {
+			t.Fatalf("cooled down until %v, want %v", r.Status()[0].CooldownUntil, want)
+		}
+	})
+	t.Run("yaml", func(t *testing.T) {
+		cfg, err := ParseConfig("c.yaml", []byte("model_list:\n- model_name: g\n  litellm_params: {model: gpt-4o, api_key: k}\nrouter_settings:\n  retry_after_cap: 90\n"))
+		if err != nil || cfg.RetryAfterCap != 90*time.Second {
+			t.Fatalf("cfg %v err %v", cfg.RetryAfterCap, err)
+		}
+	})
 }

@@ -1,10 +1,12 @@
 package router
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"sort"
@@ -15,8 +17,11 @@ import (
 )
 
 // Router routes completion requests over model groups with retries,
-// cooldowns and fallbacks. It is safe for concurrent use and starts no
-// background goroutines, so it needs no Close.
+// cooldowns and fallbacks. It is safe for concurrent use and needs no
+// Close. The only goroutines it starts run an attempt that has a deadline
+// (one per attempt, ended with it); an attempt whose Completer ignores the
+// end of its context is abandoned at the deadline and runs on until the
+// Completer returns (see Abandoned and Drain).
 type Router struct {
 	cfg       Config
 	groups    map[string]*group
@@ -27,14 +32,21 @@ type Router struct {
 	rnd       *lockedRand
 	callbacks llm.Callbacks
 
-	numRetries   int
-	allowedFails int
-	maxFallbacks int
-	needTokens   bool
-	encoding     string
+	numRetries    int
+	allowedFails  int
+	retryAfterCap time.Duration
+	maxFallbacks  int
+	needTokens    bool
+	encoding      string
 
 	budget          *budgetState
 	providerBudgets map[string]*budgetState
+
+	logger   *slog.Logger
+	bg       background
+	services []ServiceCallback
+	cache    Cache
+	shared   *shared
 }
 
 // New validates cfg and builds a Router. Deployments without a Model are
@@ -50,6 +62,9 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	if o.clock == nil {
 		o.clock = systemClock{}
 	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
 	r := &Router{
 		cfg:          cfg,
 		groups:       map[string]*group{},
@@ -61,6 +76,9 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		maxFallbacks: DefaultMaxFallbacks,
 		args:         cfg.StrategyArgs,
 		budget:       &budgetState{},
+		logger:       o.logger,
+		cache:        cfg.Cache,
+		services:     slices.DeleteFunc(slices.Clone(cfg.ServiceCallbacks), func(cb ServiceCallback) bool { return cb == nil }),
 	}
 	var errs []error
 	bad := func(field, format string, a ...any) {
@@ -95,9 +113,12 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	}
 	switch {
 	case cfg.MaxFallbacks < 0:
-		r.maxFallbacks = 0
+		bad("MaxFallbacks", "must be >= 0 (0 is the default, %d), got %d; set DisableFallbacks to turn fallbacks off", DefaultMaxFallbacks, cfg.MaxFallbacks)
 	case cfg.MaxFallbacks > 0:
 		r.maxFallbacks = cfg.MaxFallbacks
+	}
+	if cfg.DisableFallbacks {
+		r.maxFallbacks = 0
 	}
 	if r.args.LatencyWindow < 0 || !finiteNonNeg(r.args.LatencyBuffer) || !finiteNonNeg(r.args.TimeoutPenalty) {
 		bad("StrategyArgs", "values must be finite and >= 0")
@@ -112,13 +133,20 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		r.args.TimeoutPenalty = DefaultTimeoutPenalty
 	}
 	for name, d := range map[string]time.Duration{"Timeout": cfg.Timeout, "DeploymentTimeout": cfg.DeploymentTimeout,
-		"StreamTimeout": cfg.StreamTimeout, "RetryAfter": cfg.RetryAfter} {
+		"StreamTimeout": cfg.StreamTimeout, "RetryAfter": cfg.RetryAfter, "RetryAfterCap": cfg.RetryAfterCap} {
 		if d < 0 {
 			bad(name, "must be >= 0, got %s", d)
 		}
 	}
+	r.retryAfterCap = MaxRetryAfter
+	if cfg.RetryAfterCap > 0 {
+		r.retryAfterCap = cfg.RetryAfterCap
+	}
 	cooldown := DefaultCooldownTime
-	if cfg.CooldownTime != 0 {
+	switch {
+	case cfg.CooldownTime < 0:
+		bad("CooldownTime", "must be >= 0 (0 is the default, %s), got %s; set DisableCooldowns to turn cooldowns off", DefaultCooldownTime, cfg.CooldownTime)
+	case cfg.CooldownTime > 0:
 		cooldown = cfg.CooldownTime
 	}
 	if len(cfg.Deployments) == 0 {
@@ -126,6 +154,7 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	}
 
 	ids := map[string]int{}
+	var unavailable []unavailableDep
 	for i, dc := range cfg.Deployments {
 		field := fmt.Sprintf("Deployments[%d]", i)
 		where := ""
@@ -148,6 +177,9 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		if !finiteNonNeg(dc.Weight) {
 			bad(field+".Weight", "must be a finite number >= 0, got %g%s", dc.Weight, where)
 		}
+		if dc.CooldownTime < 0 {
+			bad(field+".CooldownTime", "must be >= 0 (0 inherits the router's), got %s; set DisableCooldowns to turn cooldowns off%s", dc.CooldownTime, where)
+		}
 		if dc.Timeout < 0 || dc.StreamTimeout < 0 {
 			bad(field+".Timeout", "timeouts must be >= 0%s", where)
 		}
@@ -161,9 +193,12 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 			continue
 		}
 		d, err := r.buildDeployment(dc, cooldown)
-		if err != nil {
+		if err != nil && !d.markUnavailable(dc, err) {
 			errs = append(errs, &ConfigError{Field: field + ".Params", Msg: fmt.Sprintf("cannot build model %s%s: %v", quoteValue(nil, dc.Params.Model), where, err), Err: err})
 			continue
+		}
+		if d.unavailable != nil {
+			unavailable = append(unavailable, unavailableDep{field: field, where: where, d: d})
 		}
 		if j, dup := ids[d.id]; dup {
 			if dc.ID != "" {
@@ -192,6 +227,14 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	}
 	if cfg.EnablePreCallChecks {
 		r.needTokens = true
+	}
+	if len(errs) == 0 && len(unavailable) > 0 && len(unavailable) == len(cfg.Deployments) {
+		// a Router that can answer nothing is a configuration error
+		for _, u := range unavailable {
+			errs = append(errs, &ConfigError{Field: u.field + ".Params",
+				Msg: fmt.Sprintf("no usable deployment: model %s%s is unavailable: %s", quoteValue(nil, u.d.modelName), u.where, u.d.unavailable.Message),
+				Err: u.d.unavailable})
+		}
 	}
 	if cfg.DefaultGroup != "" && r.groups[cfg.DefaultGroup] == nil && len(errs) == 0 {
 		bad("DefaultGroup", "unknown model group %q (known: %s)", cfg.DefaultGroup, strings.Join(r.names, ", "))
@@ -237,11 +280,49 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	if cfg.SharedState != nil {
+		r.shared = &shared{s: cfg.SharedState}
+	}
 	if r.cfg.DefaultGroup == "" {
 		r.cfg.DefaultGroup = r.names[0]
 	}
 	r.encoding = encodingFor(r.groups[r.cfg.DefaultGroup].deps[0].modelName)
+	for _, u := range unavailable {
+		d := u.d
+		o.logger.Warn("router: deployment unavailable; calls fall back to other deployments",
+			"group", d.group, "deployment", d.id, "model", d.modelName, "error", d.unavailable.Message)
+		r.emit(context.Background(), &DeploymentUnavailable{At: r.clock.Now(), Group: d.group, Deployment: d.id,
+			Model: d.modelName, Err: d.unavailable})
+	}
 	return r, nil
+}
+
+type unavailableDep struct {
+	field, where string
+	d            *deployment
+}
+
+// markUnavailable records a build failure that depends on the environment
+// (a missing key, API base, project or credentials file) on d instead of
+// failing New; it reports false for a failure of the configuration itself
+// (an unknown model string), which stays an error.
+func (d *deployment) markUnavailable(dc Deployment, err error) bool {
+	var le *llm.Error
+	if d == nil || !errors.As(err, &le) {
+		return false
+	}
+	if _, _, rerr := llm.ResolveModel(dc.Params.Model); rerr != nil {
+		return false
+	}
+	e := *le
+	e.Provider, e.Model, e.Deployment = d.provider, d.modelName, d.id
+	if e.Provider == "" {
+		e.Provider = le.Provider
+	}
+	e.Message = "deployment unavailable since the Router was built: " + le.Message
+	e.Err = ErrDeploymentUnavailable
+	d.unavailable = &e
+	return true
 }
 
 // finiteNonNeg reports whether f is a finite number >= 0.
@@ -277,8 +358,11 @@ func (r *Router) buildDeployment(dc Deployment, cooldown time.Duration) (*deploy
 	if d.order == 0 {
 		d.order = 1
 	}
-	if dc.CooldownTime != 0 {
+	if dc.CooldownTime > 0 {
 		d.cooldownTime = dc.CooldownTime
+	}
+	if dc.DisableCooldowns || r.cfg.DisableCooldowns {
+		d.cooldownTime = 0
 	}
 	if d.timeout == 0 {
 		d.timeout = dc.Params.Timeout
@@ -289,14 +373,16 @@ func (r *Router) buildDeployment(dc Deployment, cooldown time.Duration) (*deploy
 	if d.streamTimeout == 0 {
 		d.streamTimeout = r.cfg.StreamTimeout
 	}
+	var buildErr error
 	if d.model == nil {
 		m, err := llm.NewFromParams(dc.Params)
 		if err != nil {
-			return nil, err
-		}
-		d.model = m
-		if d.provider == "" {
-			d.provider = m.Provider()
+			buildErr = err
+		} else {
+			d.model = m
+			if d.provider == "" {
+				d.provider = m.Provider()
+			}
 		}
 	}
 	if d.provider == "" {
@@ -329,7 +415,7 @@ func (r *Router) buildDeployment(dc Deployment, cooldown time.Duration) (*deploy
 	if d.id == "" {
 		d.id = deploymentID(dc)
 	}
-	return d, nil
+	return d, buildErr
 }
 
 // deploymentID derives a stable id from the deployment's identity; the key
@@ -361,6 +447,11 @@ type DeploymentStatus struct {
 	// Latency is the mean recent latency sample in seconds (per output
 	// token; time to first token for streams).
 	Latency float64
+	// Unavailable is why New could not build the deployment (an
+	// *llm.Error, usually llm.ErrAuthentication naming the missing
+	// variable); nil for a usable deployment. An unavailable deployment
+	// never takes a call.
+	Unavailable error
 }
 
 // Status returns a snapshot of every deployment, in declaration order
@@ -373,18 +464,26 @@ func (r *Router) Status() []DeploymentStatus {
 		g := r.groups[name]
 		g.mu.Lock()
 		for _, d := range g.deps {
-			d.rollMinute(minute)
-			s := DeploymentStatus{ID: d.id, Group: d.group, Model: d.modelName, Provider: d.provider,
-				InFlight: d.inFlight, Requests: d.minuteReqs, Failures: d.minuteFails, RPM: d.rpmUsed, TPM: d.tpmUsed,
-				Latency: d.latency()}
-			if d.cooldownUntil.After(now) {
-				s.CooldownUntil = d.cooldownUntil
-			}
-			out = append(out, s)
+			out = append(out, d.statusLocked(now, minute))
 		}
 		g.mu.Unlock()
 	}
 	return out
+}
+
+// statusLocked snapshots d. Caller holds the group's mutex.
+func (d *deployment) statusLocked(now time.Time, minute int64) DeploymentStatus {
+	d.rollMinute(minute)
+	s := DeploymentStatus{ID: d.id, Group: d.group, Model: d.modelName, Provider: d.provider,
+		InFlight: d.inFlight, Requests: d.minuteReqs, Failures: d.minuteFails, RPM: d.rpmUsed, TPM: d.tpmUsed,
+		Latency: d.latency()}
+	if d.cooldownUntil.After(now) {
+		s.CooldownUntil = d.cooldownUntil
+	}
+	if d.unavailable != nil {
+		s.Unavailable = d.unavailable
+	}
+	return s
 }
 
 // Spend returns the spend of the whole router (in the current budget

@@ -161,7 +161,7 @@ func TestLatencyBased(t *testing.T) {
 		return reply("x"), nil
 	}}
 	ds = []Deployment{dep("g", "x", to), dep("g", "y", slowFast("y", time.Second))}
-	r = newRouter(t, Config{Deployments: ds, Strategy: LatencyBased, CooldownTime: -1}, clk, WithRand(seqRand(0)))
+	r = newRouter(t, Config{Deployments: ds, Strategy: LatencyBased, DisableCooldowns: true}, clk, WithRand(seqRand(0)))
 	served(t, r, 1, "g") // x times out (penalty), y answers
 	if st := r.Status(); st[0].Latency != DefaultTimeoutPenalty {
 		t.Fatalf("penalty %+v", st)

@@ -18,6 +18,13 @@ type streamState struct {
 	r    *Router
 	user llm.StreamFunc
 
+	// mu serialises chunk delivery with the end of an attempt: once an
+	// attempt ended (or was abandoned), gen moved on and chunks of the old
+	// attempt are refused, so a Completer that keeps streaming in the
+	// background never reaches the caller.
+	mu  sync.Mutex
+	gen uint64
+
 	// per attempt
 	d         *deployment
 	info      *llm.CallInfo
@@ -35,7 +42,13 @@ type streamState struct {
 	provPartial *llm.Response
 }
 
-func (s *streamState) begin(d *deployment, info *llm.CallInfo, cancel context.CancelCauseFunc, timeout time.Duration, start time.Time) {
+// begin resets the state for an attempt on d and returns the StreamFunc
+// handed to the deployment for this attempt only.
+func (s *streamState) begin(d *deployment, info *llm.CallInfo, cancel context.CancelCauseFunc, timeout time.Duration, start time.Time) llm.StreamFunc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	gen := s.gen
 	s.d, s.info = d, info
 	s.delivered = 0
 	s.first = time.Time{}
@@ -50,11 +63,24 @@ func (s *streamState) begin(d *deployment, info *llm.CallInfo, cancel context.Ca
 		s.wd = &watchdog{clock: s.r.clock, d: timeout, cancel: cancel, last: start}
 		s.wd.arm(timeout)
 	}
+	return func(ctx context.Context, c llm.Chunk) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if gen != s.gen {
+			return errAttemptOver
+		}
+		return s.forwardLocked(ctx, c)
+	}
 }
 
+// end closes the attempt: later chunks from its Completer are refused.
 func (s *streamState) end() {
-	if s.wd != nil {
-		s.wd.stop()
+	s.mu.Lock()
+	s.gen++
+	wd := s.wd
+	s.mu.Unlock()
+	if wd != nil {
+		wd.stop()
 	}
 }
 
@@ -65,8 +91,16 @@ func emptyChunk(c llm.Chunk) bool {
 	return c.Text == "" && c.Reasoning == "" && c.ToolCall == nil && c.Usage == nil && c.FinishReason == ""
 }
 
-// forward is the StreamFunc handed to the deployment.
+// forward delivers a chunk the Router itself produced (a whole response
+// streamed as chunks).
 func (s *streamState) forward(ctx context.Context, c llm.Chunk) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.forwardLocked(ctx, c)
+}
+
+// forwardLocked records a chunk and hands it to the caller. Caller holds mu.
+func (s *streamState) forwardLocked(ctx context.Context, c llm.Chunk) error {
 	if s.userErr != nil {
 		return s.userErr
 	}

@@ -29,11 +29,13 @@ import (
 // max_response_bytes and max_output_bytes, see llm.Limits)
 // and "router_settings:" (or "litellm_settings:") with routing_strategy,
 // routing_strategy_args, num_retries, retry_policy, retry_after,
-// allowed_fails, allowed_fails_policy, cooldown_time, fallbacks,
+// retry_after_cap, allowed_fails, allowed_fails_policy, cooldown_time,
+// disable_cooldowns, disable_fallbacks, fallbacks,
 // context_window_fallbacks, content_policy_fallbacks, default_fallbacks,
 // max_fallbacks, enable_pre_call_checks, timeout (each request to a
 // deployment), call_timeout (a whole call with its retries and fallbacks),
-// stream_timeout, wait_for_cooldown, default_group, max_budget,
+// stream_timeout, wait_for_cooldown, default_group, cache and cache_params
+// (type local, ttl, max_entries: a MemoryCache), max_budget,
 // budget_duration and provider_budget_config.
 //
 // A string value "os.environ/NAME" is read from the environment variable
@@ -345,6 +347,18 @@ func (d *decoder) duration(n *yaml.Node, field string) time.Duration {
 	return dur
 }
 
+// positiveDuration reads a duration for which 0 would be ambiguous: in
+// Go 0 is the default, in LiteLLM "off". An explicit 0 is refused with the
+// way to say "off" (off).
+func (d *decoder) positiveDuration(n *yaml.Node, field, off string) time.Duration {
+	before := len(d.errs)
+	dur := d.duration(n, field)
+	if dur == 0 && len(d.errs) == before {
+		d.fail(n, field, "0 is ambiguous (LiteLLM reads it as off, jedisos as the default %s): write %s to turn cooldowns off, or a positive duration", DefaultCooldownTime, off)
+	}
+	return dur
+}
+
 func parseDuration(v string) (time.Duration, error) {
 	s := strings.TrimSpace(v)
 	// scale converts f units to a Duration, refusing what no Duration holds.
@@ -522,11 +536,9 @@ func (d *decoder) params(n *yaml.Node, field string, dep *Deployment) {
 		case "max_parallel_requests":
 			dep.MaxParallelRequests = d.int(v, f)
 		case "cooldown_time":
-			if c := d.duration(v, f); c == 0 {
-				dep.CooldownTime = -1 // 0 disables cooldowns for this deployment
-			} else {
-				dep.CooldownTime = c
-			}
+			dep.CooldownTime = d.positiveDuration(v, f, "litellm_params.disable_cooldowns: true")
+		case "disable_cooldowns":
+			dep.DisableCooldowns = d.bool(v, f)
 		case "num_retries":
 			dep.NumRetries = Int(d.int(v, f))
 		case "input_cost_per_token":
@@ -646,6 +658,11 @@ func (d *decoder) fallbacks(n *yaml.Node, field string) map[string][]string {
 func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 	var budget Budget
 	var budgetNode *yaml.Node
+	var (
+		cacheOn                bool
+		cacheNode, cacheParams *yaml.Node
+		cacheCfg               MemoryCacheConfig
+	)
 	d.each(n, section, func(key string, k, v *yaml.Node) {
 		f := join(section, key)
 		switch key {
@@ -678,20 +695,18 @@ func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 			cfg.RetryPolicy = d.kindPolicy(v, f)
 		case "retry_after":
 			cfg.RetryAfter = d.duration(v, f)
+		case "retry_after_cap", "max_retry_after":
+			cfg.RetryAfterCap = d.duration(v, f)
 		case "allowed_fails":
 			cfg.AllowedFails = Int(d.int(v, f))
 		case "allowed_fails_policy":
 			cfg.AllowedFailsPolicy = d.kindPolicy(v, f)
 		case "cooldown_time":
-			if c := d.duration(v, f); c == 0 {
-				cfg.CooldownTime = -1
-			} else {
-				cfg.CooldownTime = c
-			}
+			cfg.CooldownTime = d.positiveDuration(v, f, "disable_cooldowns: true")
 		case "disable_cooldowns":
-			if d.bool(v, f) {
-				cfg.CooldownTime = -1
-			}
+			cfg.DisableCooldowns = d.bool(v, f)
+		case "disable_fallbacks":
+			cfg.DisableFallbacks = d.bool(v, f)
 		case "fallbacks":
 			cfg.Fallbacks = d.fallbacks(v, f)
 		case "context_window_fallbacks":
@@ -701,9 +716,10 @@ func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 		case "default_fallbacks":
 			cfg.DefaultFallbacks = d.strList(v, f)
 		case "max_fallbacks":
+			before := len(d.errs)
 			cfg.MaxFallbacks = d.int(v, f)
-			if cfg.MaxFallbacks == 0 {
-				cfg.MaxFallbacks = -1
+			if cfg.MaxFallbacks == 0 && len(d.errs) == before {
+				d.fail(v, f, "0 is ambiguous (LiteLLM reads it as no fallbacks, jedisos as the default %d): write disable_fallbacks: true, or a positive number", DefaultMaxFallbacks)
 			}
 		case "enable_pre_call_checks":
 			cfg.EnablePreCallChecks = d.bool(v, f)
@@ -749,12 +765,37 @@ func (d *decoder) routerSettings(n *yaml.Node, section string, cfg *Config) {
 			cfg.Temperature = Float(d.float(v, f))
 		case "max_tokens":
 			cfg.MaxTokens = d.int(v, f)
+		case "cache":
+			cacheOn, cacheNode = d.bool(v, f), v
+		case "cache_params":
+			cacheParams = v
+			d.each(v, f, func(ck string, ckn, cv *yaml.Node) {
+				cf := join(f, ck)
+				switch ck {
+				case "type":
+					if t := d.str(cv, cf); t != "local" && t != "memory" && t != "" {
+						d.fail(cv, cf, "cache type %q is set up in Go (Config.Cache, e.g. routerredis.NewCache for redis); YAML builds the local cache only", t)
+					}
+				case "ttl":
+					cacheCfg.TTL = d.duration(cv, cf)
+				case "max_entries", "max_size":
+					cacheCfg.MaxEntries = d.int(cv, cf)
+				default:
+					d.fail(ckn, cf, "unknown cache parameter (want type: local, ttl or max_entries)")
+				}
+			})
 		default:
 			if !d.requestParam(key, v, f, &d.all) {
 				d.fail(k, f, "unknown router setting")
 			}
 		}
 	})
+	switch {
+	case cacheOn:
+		cfg.Cache = NewMemoryCache(cacheCfg)
+	case cacheParams != nil && cacheNode == nil:
+		d.fail(cacheParams, join(section, "cache"), "cache_params without cache: true")
+	}
 	if budgetNode != nil {
 		if budget.MaxBudget <= 0 {
 			d.fail(budgetNode, join(section, "max_budget"), "missing or zero: a router budget needs a positive max_budget")

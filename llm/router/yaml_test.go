@@ -3,6 +3,8 @@ package router
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -103,7 +105,7 @@ func TestLoadModelList(t *testing.T) {
 	d0, d1 := cfg.Deployments[0], cfg.Deployments[1]
 	if d0.Group != "gpt4-prod" || d0.ID != "gpt4-east" || d0.Params.APIKey != "sk-openai-secret" || d0.RPM != 500 || d0.TPM != 10000 ||
 		d0.Weight != 2 || d0.Order != 1 || d0.Timeout != 30*time.Second || d0.StreamTimeout != 5*time.Second ||
-		d0.MaxParallelRequests != 10 || d0.CooldownTime >= 0 || d0.BaseModel != "gpt-4o" {
+		d0.MaxParallelRequests != 10 || !d0.DisableCooldowns || d0.BaseModel != "gpt-4o" {
 		t.Fatalf("d0 %+v", d0)
 	}
 	if d1.Params.APIVersion != "2024-10-21" || d1.Params.InputCostPerToken != 2e-6 || *d1.NumRetries != 1 || d1.TPM != 90000 ||
@@ -250,23 +252,77 @@ litellm_settings:
 	}
 }
 
+// Without any key the guide's chain still starts: the three keyed
+// deployments are unavailable (each naming its variable) and only the local
+// ollama model can answer.
 func TestGuideChainWithoutKeys(t *testing.T) {
 	for _, k := range []string{"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"} {
 		t.Setenv(k, "")
 	}
-	_, err := NewFromFile("testdata/llm_config.yaml")
-	if err == nil {
-		t.Fatal("no error")
+	r, err := NewFromFile("testdata/llm_config.yaml", WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{
-		`testdata/llm_config.yaml: router config: Deployments[0].Params: cannot build model "claude-sonnet-5-20260203" (declared at testdata/llm_config.yaml:3)`,
-		"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY",
-	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("missing %q in\n%v", want, err)
+	want := map[string]string{"primary": "ANTHROPIC_API_KEY", "fallback1": "OPENAI_API_KEY", "fallback2": "GEMINI_API_KEY"}
+	for _, s := range r.Status() {
+		v, keyed := want[s.Group]
+		if keyed != (s.Unavailable != nil) || keyed && !strings.Contains(s.Unavailable.Error(), v) {
+			t.Errorf("%s (%s): unavailable = %v", s.Group, s.Model, s.Unavailable)
 		}
 	}
-	if strings.Contains(err.Error(), "ollama") {
-		t.Errorf("the local model needs no key: %v", err)
+}
+
+// Issue 13: cooldown_time: 0 disabled cooldowns in YAML but meant the 5s
+// default in Go. Zero means the default in both; an explicit 0 in YAML is
+// refused with the way to say "off", and the Disable options say it in
+// both.
+func TestZeroValuesMeanTheSameInGoAndYAML(t *testing.T) {
+	base := "model_list:\n- model_name: g\n  litellm_params: {model: gpt-4o, api_key: k%s}\nrouter_settings:\n%s"
+	for _, tc := range []struct{ params, settings, want string }{
+		{"", "  cooldown_time: 0\n", "router_settings.cooldown_time: 0 is ambiguous (LiteLLM reads it as off, jedisos as the default 5s): write disable_cooldowns: true"},
+		{", cooldown_time: 0", "  num_retries: 1\n", "litellm_params.cooldown_time: 0 is ambiguous"},
+		{"", "  max_fallbacks: 0\n", "router_settings.max_fallbacks: 0 is ambiguous (LiteLLM reads it as no fallbacks, jedisos as the default 5): write disable_fallbacks: true"},
+	} {
+		_, err := ParseConfig("z.yaml", []byte(fmt.Sprintf(base, tc.params, tc.settings)))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s%s: err %v, want %q", tc.params, tc.settings, err, tc.want)
+		}
+	}
+	cfg, err := ParseConfig("z.yaml", []byte(fmt.Sprintf(base, ", disable_cooldowns: true", "  disable_cooldowns: true\n  disable_fallbacks: true\n  cooldown_time: 7\n")))
+	if err != nil || !cfg.DisableCooldowns || !cfg.DisableFallbacks || !cfg.Deployments[0].DisableCooldowns || cfg.CooldownTime != 7*time.Second {
+		t.Fatalf("cfg %+v err %v", cfg, err)
+	}
+
+	// Go: 0 is the default, negative is refused with the Disable option named.
+	m := okModel("a", "x")
+	_, err = New(Config{Deployments: []Deployment{dep("g", "a", m)}, CooldownTime: -1, MaxFallbacks: -1})
+	if err == nil || !strings.Contains(err.Error(), "CooldownTime: must be >= 0 (0 is the default, 5s), got -1ns; set DisableCooldowns") ||
+		!strings.Contains(err.Error(), "MaxFallbacks: must be >= 0 (0 is the default, 5), got -1; set DisableFallbacks") {
+		t.Fatalf("negative values: %v", err)
+	}
+	clk := newFakeClock()
+	fail := func() *fake { return script("a", httpErr(llm.ErrAuthentication, 401), nil) }
+	r := newRouter(t, Config{Deployments: []Deployment{dep("g", "a", fail()), dep("g", "b", okModel("b", "fine"))}, Strategy: LeastBusy},
+		clk, WithRand(seqRand(0.99)))
+	if _, err := r.Complete(context.Background(), userReq("g", "hi")); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Status()[0].CooldownUntil.Sub(clk.Now()); got != DefaultCooldownTime {
+		t.Fatalf("CooldownTime 0: a cooled for %s, want the default %s", got, DefaultCooldownTime)
+	}
+	r = newRouter(t, Config{Deployments: []Deployment{dep("g", "a", fail()), dep("g", "b", okModel("b", "fine"))}, Strategy: LeastBusy,
+		DisableCooldowns: true}, clk, WithRand(seqRand(0.99)))
+	if _, err := r.Complete(context.Background(), userReq("g", "hi")); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r.Status() {
+		if !s.CooldownUntil.IsZero() {
+			t.Fatalf("DisableCooldowns: %s cooling", s.ID)
+		}
+	}
+	r = newRouter(t, Config{Deployments: []Deployment{dep("p", "a", fail()), dep("f", "b", okModel("b", "fine"))},
+		Fallbacks: map[string][]string{"p": {"f"}}, DisableFallbacks: true, NumRetries: Int(0)}, clk)
+	if _, err := r.Complete(context.Background(), userReq("p", "hi")); errKind(err) != llm.ErrAuthentication {
+		t.Fatalf("DisableFallbacks: %v", err)
 	}
 }
