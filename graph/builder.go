@@ -31,8 +31,10 @@ type Send[S any] struct {
 type NodeOption func(*nodeConfig)
 
 type nodeConfig struct {
-	retry   *RetryPolicy
-	timeout time.Duration
+	retry       *RetryPolicy
+	timeout     time.Duration
+	gotoTargets []string
+	hasGoto     bool
 }
 
 // WithRetry makes the node retry failed attempts under policy p.
@@ -59,6 +61,7 @@ const (
 	edgeRoute           // router returns one name
 	edgeRoutes          // router returns several names
 	edgeSend            // router returns Sends
+	edgeGoto            // a node's declared Command targets
 )
 
 type edgeDef[S any] struct {
@@ -99,6 +102,9 @@ func (g *Graph[S]) AddNode(name string, fn NodeFunc[S], opts ...NodeOption) *Gra
 	}
 	g.names[name] = len(g.nodes)
 	g.nodes = append(g.nodes, d)
+	if d.cfg.hasGoto {
+		g.edges = append(g.edges, edgeDef[S]{kind: edgeGoto, from: name, to: d.cfg.gotoTargets})
+	}
 	return g
 }
 

@@ -28,6 +28,7 @@ type compileConfig struct {
 	breakAfter  []string
 	snapEvery   int
 	errs        []string
+	tracer      Tracer
 }
 
 // WithStepLimit sets the default step limit of the compiled graph's runs.
@@ -69,13 +70,17 @@ type cjoin struct {
 }
 
 type cnode[S any] struct {
-	name        string
-	fn          NodeFunc[S]
-	retry       *RetryPolicy
-	timeout     time.Duration
-	static      []int
-	conds       []int
-	joins       []joinRef
+	name    string
+	fn      NodeFunc[S]
+	retry   *RetryPolicy
+	timeout time.Duration
+	static  []int
+	conds   []int
+	joins   []joinRef
+	// gotoT are the declared Command targets (Goto), gotoIdx their node
+	// indexes (-1 for END).
+	gotoT       []string
+	gotoIdx     []int
 	breakBefore bool
 	breakAfter  bool
 	// simple: exactly one static edge or one single-choice router, and no
@@ -88,16 +93,19 @@ type cnode[S any] struct {
 type Compiled[S any] struct {
 	nodes     []cnode[S]
 	names     []string
+	static    taskStatic
 	byName    map[string]int
 	entry     cnode[S] // edges out of START
 	conds     []cedge[S]
 	joins     []cjoin
 	plan      *state.Plan[S]
+	custom    bool // the plan has custom reducers
 	stepLimit int
 	width     int // a hint for the number of tasks in one step
 	taskBufs  sync.Pool
 	dur       *durable[S]
 	src       *Graph[S] // for drawing
+	tracer    Tracer
 }
 
 // Compile validates g and returns the runnable graph. Every problem found —
@@ -135,7 +143,7 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 		}
 	}
 
-	c := &Compiled[S]{byName: make(map[string]int, len(g.nodes)), stepLimit: cfg.stepLimit, src: g}
+	c := &Compiled[S]{byName: make(map[string]int, len(g.nodes)), stepLimit: cfg.stepLimit, src: g, tracer: cfg.tracer}
 	for i, n := range g.nodes {
 		c.byName[n.name] = i
 		c.names = append(c.names, n.name)
@@ -172,7 +180,10 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 			add(ProblemBadEdge, "an edge cannot leave END", END)
 			bad = true
 		}
-		if e.kind != edgeStatic && len(e.to) == 0 {
+		if e.kind == edgeGoto && len(e.to) == 0 {
+			add(ProblemBadEdge, "Goto declares no targets", e.from)
+			bad = true
+		} else if e.kind != edgeStatic && len(e.to) == 0 {
 			add(ProblemBadEdge, "conditional edge declares no targets", e.from)
 			bad = true
 		}
@@ -206,6 +217,15 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 			link(e.from, t)
 		}
 		n := src(e.from)
+		if e.kind == edgeGoto {
+			for i, t := range e.to {
+				if !slices.Contains(n.gotoT, t) {
+					n.gotoT = append(n.gotoT, t)
+					n.gotoIdx = append(n.gotoIdx, tidx[i])
+				}
+			}
+			continue
+		}
 		if e.kind == edgeStatic {
 			if tidx[0] >= 0 && !slices.Contains(n.static, tidx[0]) {
 				n.static = append(n.static, tidx[0])
@@ -272,6 +292,11 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 		add(ProblemState, err.Error())
 	}
 	c.plan = plan
+	c.custom = plan != nil && plan.HasCustom()
+	c.static.names = c.names
+	if plan != nil {
+		c.static.fields = plan
+	}
 
 	for _, name := range cfg.breakBefore {
 		if !known(name) {
@@ -315,7 +340,7 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 }
 
 func width[S any](n *cnode[S], conds []cedge[S]) int {
-	w := len(n.joins)
+	w := len(n.joins) + len(n.gotoIdx)
 	for _, t := range n.static {
 		if t >= 0 {
 			w++

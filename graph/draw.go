@@ -26,8 +26,8 @@ func mermaidID(name string) string {
 
 // Mermaid draws the graph as a Mermaid flowchart: solid arrows for static
 // edges, thick arrows for joins (labelled with all their sources), dotted
-// arrows to every declared target of a conditional edge, and dotted arrows
-// labelled "send" for fan-outs.
+// arrows to every declared target of a conditional edge, dotted arrows
+// labelled "send" for fan-outs and "goto" for declared Command targets.
 func (c *Compiled[S]) Mermaid() string {
 	g := c.src
 	var b strings.Builder
@@ -51,6 +51,10 @@ func (c *Compiled[S]) Mermaid() string {
 			for _, t := range e.to {
 				fmt.Fprintf(&b, "\t%s -. send .-> %s\n", from, mermaidID(t))
 			}
+		case edgeGoto:
+			for _, t := range e.to {
+				fmt.Fprintf(&b, "\t%s -. goto .-> %s\n", from, mermaidID(t))
+			}
 		default:
 			for _, t := range e.to {
 				fmt.Fprintf(&b, "\t%s -.-> %s\n", from, mermaidID(t))
@@ -68,7 +72,8 @@ func (c *Compiled[S]) Mermaid() string {
 
 // DOT draws the graph in Graphviz DOT: solid edges for static edges, bold
 // edges for joins, dashed edges to every declared target of a conditional
-// edge, dashed edges labelled "send" for fan-outs.
+// edge, dashed edges labelled "send" for fan-outs, dotted edges labelled
+// "goto" for declared Command targets.
 func (c *Compiled[S]) DOT() string {
 	g := c.src
 	var b strings.Builder
@@ -85,6 +90,10 @@ func (c *Compiled[S]) DOT() string {
 		case edgeSend:
 			for _, t := range e.to {
 				fmt.Fprintf(&b, "\t%q -> %q [style=dashed label=\"send\"];\n", e.from, t)
+			}
+		case edgeGoto:
+			for _, t := range e.to {
+				fmt.Fprintf(&b, "\t%q -> %q [style=dotted label=\"goto\"];\n", e.from, t)
 			}
 		default:
 			for _, t := range e.to {

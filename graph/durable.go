@@ -8,6 +8,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,10 +95,18 @@ func WithInterruptAfter(nodes ...string) CompileOption {
 }
 
 // Thread runs under the given thread id: its checkpoints are saved under it,
-// and a thread with unfinished work (a crash, an interrupt) is continued.
+// and a thread with unfinished work (a crash, an interrupt) is continued
+// when the input is the zero state.
 // A finished thread takes the run's input as new writes onto its saved
-// state (through the reducers), so a conversation continues turn by turn.
-// Runs of one thread must not overlap. The state a run of a thread returns
+// state (through the reducers), so a conversation continues turn by turn;
+// so does a thread whose last run failed (its unfinished step is dropped),
+// while a paused thread needs Resume and a crashed one the zero state (see
+// the package doc, "Semantics").
+// Runs of one thread wait for each other in a process (per checkpointer
+// and thread, honouring their contexts); a run of it in another process
+// that saved first makes this one fail with an error matching
+// state.ErrConflict, naming the thread, with nothing overwritten. A node
+// must not run its own thread again (that fails at once). The state a run of a thread returns
 // is also where the thread's next run in this process starts: treat it as a
 // node treats its input and do not change its slices' elements, maps or
 // pointed-to values in place (copy them first).
@@ -175,6 +184,15 @@ type extra struct {
 	Joins []uint64 `json:"j,omitempty"`
 	Since int      `json:"s,omitempty"`
 	Full  int      `json:"f,omitempty"`
+	// Origin is the checkpoint the next step's interrupt ids are based on
+	// when it is not this one (an update that kept the pending step).
+	Origin string `json:"o,omitempty"`
+	// Break lists the breakpoints ("before:node", "after:node") the run
+	// paused at right after saving this checkpoint.
+	Break []string `json:"b,omitempty"`
+	// Upd marks an update whose Delta is relative to the zero state and
+	// applied through the reducers.
+	Upd bool `json:"u,omitempty"`
 }
 
 type durableRun[S any] struct {
@@ -186,6 +204,21 @@ type durableRun[S any] struct {
 	mode   Durability
 
 	cpID string
+	// idBase is the checkpoint the ids of the next step's interrupts are
+	// based on: cpID, or the origin an update kept.
+	idBase string
+	// origin, if set, is the Origin the next checkpoint records.
+	origin string
+	// brk are the breakpoints the next checkpoint records (see extra).
+	brk []string
+	// input: the run's input was written onto the state; replayed: the run
+	// replays a finished checkpoint and runs nothing.
+	input    bool
+	replayed bool
+	lock     *heldLock
+	finished bool
+	// saved: this run saved (or queued) a checkpoint.
+	saved bool
 	// base is the thread's latest saved checkpoint (or the one queued last
 	// under DurabilityAsync): the next Put must build on it, so a run that
 	// lost a race with another run on the thread gets state.ErrConflict
@@ -214,6 +247,7 @@ type durableRun[S any] struct {
 
 	q     chan func() error
 	qdone chan struct{}
+	qmu   sync.Mutex
 	qerr  error
 }
 
@@ -255,17 +289,63 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 		}
 		dr.after[i] = true
 	}
+	lock, err := lockThread(dr.ctx, storeKey(d), dr.thread)
+	if err != nil {
+		return nil, in, err
+	}
+	dr.lock = lock
+	// Nodes' contexts carry the lock, so a nested run of the thread fails
+	// instead of waiting for itself.
+	r.nctx.Context = withHeld(r.nctx.Context, lock)
+	dr.ctx = r.nctx.Context
 	if dr.mode == DurabilityAsync {
 		dr.q = make(chan func() error, 64)
 		dr.qdone = make(chan struct{})
 		go dr.drain()
 	}
+	opened := false
+	defer func() {
+		if !opened {
+			// An error, or a panic of a stream consumer's loop (open
+			// emits the input checkpoint's event).
+			dr.stopQueue()
+			if dr.saved && dr.mode != DurabilityExit && len(r.cur) > 0 && dr.queueErr() == nil {
+				// The input was saved and the run ends here (its stream's
+				// consumer stopped): its step counts as failed.
+				_ = d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, failedMark())
+			}
+			dr.lock.release()
+		}
+	}()
 	st, err := dr.open(in)
 	if err != nil {
-		dr.stopQueue()
 		return nil, in, err
 	}
+	opened = true
 	return dr, st, nil
+}
+
+// abort ends a run that did not reach finish (a panic through the run):
+// its background saves are waited for and its thread's lock released.
+func (dr *durableRun[S]) abort() {
+	if dr.finished {
+		return
+	}
+	dr.finished = true
+	dr.stopQueue()
+	if dr.mode != DurabilityExit && dr.cpID != "" && len(dr.r.cur) > 0 && dr.queueErr() == nil {
+		// The run ended here: its step counts as failed.
+		_ = dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, failedMark())
+	}
+	dr.d.forget(dr.thread)
+	dr.lock.release()
+}
+
+// forget drops what this process remembers of thread.
+func (d *durable[S]) forget(thread string) {
+	d.mu.Lock()
+	delete(d.cache, thread)
+	d.mu.Unlock()
 }
 
 func (dr *durableRun[S]) open(in S) (S, error) {
@@ -275,20 +355,25 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		// the thread's latest and hide its pending interrupts.
 		return in, errors.New("graph: Resume cannot be combined with FromCheckpoint")
 	}
+	if len(r.cfg.resume) > 0 && !isZero(&in) {
+		return in, fmt.Errorf("graph: Resume and ResumeID continue thread %q where it paused, so the input must be the zero state; change the state with UpdateState instead", dr.thread)
+	}
 	cp, err := d.cp.Get(dr.ctx, dr.thread, r.cfg.from)
 	if errors.Is(err, state.ErrNotFound) {
 		if r.cfg.from != "" {
 			return in, fmt.Errorf("graph: thread %q has no checkpoint %q to start from: %w", dr.thread, r.cfg.from, err)
 		}
 		if len(r.cfg.resume) > 0 {
-			return in, fmt.Errorf("graph: thread %q has nothing to resume (it has no checkpoint)", dr.thread)
+			return in, fmt.Errorf("%w: thread %q has nothing to resume (it has no checkpoint); start it with its input and no Resume", ErrNoPendingInterrupt, dr.thread)
 		}
 		r.state = in
+		dr.input = !isZero(&in)
 		r.stamp++
 		if err := r.routeFrom(&c.entry, START, &r.state); err != nil {
 			return in, err
 		}
 		r.cur, r.next = r.next, r.cur[:0]
+		dr.brk = dr.breaksBefore()
 		if err := dr.checkpoint(sourceInput, "", nil, 0, true); err != nil {
 			return in, err
 		}
@@ -301,11 +386,9 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 	if err != nil {
 		return in, err
 	}
-	var ex extra
-	if len(cp.Extra) > 0 {
-		if err := json.Unmarshal(cp.Extra, &ex); err != nil {
-			return in, c.corrupt(dr.thread, cp.ID, fmt.Errorf("bookkeeping: %w", err))
-		}
+	ex, err := c.extraOf(dr.thread, cp)
+	if err != nil {
+		return in, err
 	}
 	if len(ex.Joins) > 0 {
 		if len(ex.Joins) != len(r.joinSeen) {
@@ -314,6 +397,10 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		copy(r.joinSeen, ex.Joins)
 	}
 	dr.cpID, dr.since, dr.full = cp.ID, ex.Since, ex.Full
+	dr.idBase = cp.ID
+	if ex.Origin != "" {
+		dr.idBase = ex.Origin
+	}
 	dr.base = cp.ID
 	if r.cfg.from != "" {
 		latest, err := d.cp.Get(dr.ctx, dr.thread, "")
@@ -328,12 +415,56 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 	r.seq.limit = r.limit
 	r.state = st
 
-	if len(cp.Next) == 0 {
-		if len(r.cfg.resume) > 0 {
-			return in, fmt.Errorf("graph: thread %q has no pending interrupt to resume (its run finished at checkpoint %s)", dr.thread, cp.ID)
+	// What the checkpoint's next step left: saved writes, interrupts,
+	// answers. A fork re-runs the step on its own branch and reads none.
+	var ws []state.TaskWrites
+	if len(cp.Next) > 0 && r.cfg.from == "" {
+		ws, err = d.cp.Writes(dr.ctx, dr.thread, cp.ID)
+		if err != nil {
+			return in, fmt.Errorf("graph: load writes of thread %q checkpoint %s: %w", dr.thread, cp.ID, err)
 		}
-		// New input on a finished thread: its non-zero fields are written
-		// onto the saved state through the reducers.
+	}
+	var pending []string
+	failed := false
+	for _, w := range ws {
+		if w.Task == failedTask {
+			failed = isFailedMark(w)
+			continue
+		}
+		if !w.Running {
+			for _, it := range w.Interrupts {
+				pending = append(pending, it.ID)
+			}
+		}
+	}
+	breaks := breakPending(dr.thread, cp.ID, cp.Step, ex.Break)
+
+	if len(cp.Next) == 0 && r.cfg.from != "" && isZero(&in) && len(r.cfg.resume) == 0 {
+		// Replaying a checkpoint with no next step: there is nothing to
+		// run and nothing to save; the run returns its state.
+		r.cur = r.cur[:0]
+		dr.replayed = true
+		return st, nil
+	}
+	if len(cp.Next) == 0 || (!isZero(&in) && len(r.cfg.resume) == 0) {
+		if len(cp.Next) == 0 && len(r.cfg.resume) > 0 {
+			return in, fmt.Errorf("%w: thread %q has no pending interrupt to resume (its run finished at checkpoint %s); give it new input without Resume", ErrNoPendingInterrupt, dr.thread, cp.ID)
+		}
+		if len(cp.Next) > 0 && r.cfg.from == "" && (len(pending) > 0 || len(breaks) > 0) {
+			ids := pending
+			for _, b := range breaks {
+				ids = append(ids, b.ID)
+			}
+			return in, fmt.Errorf("%w: thread %q is paused at step %d (checkpoint %s) waiting for input on %v, so it takes no new input: answer with graph.Resume(value) or graph.ResumeID(id, value) and the zero state as input, change the state with UpdateState, or delete the thread with DeleteThread", ErrPaused, dr.thread, cp.Step, cp.ID, ids)
+		}
+		if len(cp.Next) > 0 && r.cfg.from == "" && !failed {
+			return in, fmt.Errorf("%w: thread %q stopped at step %d (checkpoint %s) without a run ending in an error, so it takes no new input: a run of it may be in progress in another process (retry when it is done), or one crashed (continue it by passing the zero state as input); or start from a past checkpoint with FromCheckpoint", ErrUnfinished, dr.thread, cp.Step, cp.ID)
+		}
+		// New input: on a finished thread, on a thread whose last run
+		// failed or crashed (its unfinished step is dropped; its saved
+		// writes stay in the history), or onto a past checkpoint (a fork).
+		// The input's non-zero fields are written onto the saved state
+		// through the reducers and the run starts again from START.
 		var zero S
 		delta, err := c.plan.EncodeWrites(&zero, &in)
 		if err != nil {
@@ -344,11 +475,13 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 			return in, fmt.Errorf("graph: input for thread %q: %w", dr.thread, err)
 		}
 		r.state = merged
+		dr.input = !isZero(&in)
 		r.stamp++
 		if err := r.routeFrom(&c.entry, START, &r.state); err != nil {
 			return in, err
 		}
 		r.cur, r.next = r.next, r.cur[:0]
+		dr.brk = dr.breaksBefore()
 		if err := dr.checkpoint(sourceInput, cp.ID, delta, len(delta), false); err != nil {
 			return in, err
 		}
@@ -356,9 +489,6 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 	}
 
 	// Unfinished work: continue it.
-	if !isZero(&in) {
-		return in, fmt.Errorf("graph: thread %q has unfinished work at step %d (checkpoint %s); continue it by passing the zero state, or start from a past checkpoint with FromCheckpoint", dr.thread, cp.Step, cp.ID)
-	}
 	tasks := make([]task[S], len(cp.Next))
 	for i, t := range cp.Next {
 		ni, ok := c.byName[t.Node]
@@ -384,12 +514,10 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		dr.resumed = true
 		return st, nil
 	}
-	ws, err := d.cp.Writes(dr.ctx, dr.thread, cp.ID)
-	if err != nil {
-		return in, fmt.Errorf("graph: load writes of thread %q checkpoint %s: %w", dr.thread, cp.ID, err)
-	}
-	var pending []string
 	for _, w := range ws {
+		if w.Task == failedTask {
+			continue
+		}
 		if w.Task < 0 || w.Task >= len(tasks) {
 			return in, c.corrupt(dr.thread, cp.ID, fmt.Errorf("writes for task %d of %d", w.Task, len(tasks)))
 		}
@@ -403,15 +531,9 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 			dr.loaded[w.Task] = w.Memos
 			dr.loadedCP = cp.ID
 		}
-		if w.Running {
-			// The task was still running: it runs again, its side effects'
-			// results at hand.
-			continue
-		}
-		if len(w.Interrupts) > 0 {
-			for _, it := range w.Interrupts {
-				pending = append(pending, it.ID)
-			}
+		if w.Running || len(w.Interrupts) > 0 {
+			// Still running or waiting for an answer: the task runs again,
+			// its side effects' results and answers at hand.
 			continue
 		}
 		t := &tasks[w.Task]
@@ -423,19 +545,47 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		if err != nil {
 			return in, c.corrupt(dr.thread, cp.ID, err)
 		}
+		marked, err := c.writtenIn(w.Writes)
+		if err != nil {
+			return in, c.corrupt(dr.thread, cp.ID, err)
+		}
+		var route *cmdRoute
+		for _, m := range w.Memos {
+			if m.Key == routeKey {
+				if route, err = decodeRoute[S](c, m.Value); err != nil {
+					return in, c.corrupt(dr.thread, cp.ID, err)
+				}
+			}
+		}
+		if marked != nil || route != nil {
+			t.ext = &taskExt{marked: marked, cmd: route}
+		}
 		t.out, t.done = out, true
 	}
 	answered := 0
 	for _, rv := range r.cfg.resume {
 		id := rv.id
 		if id == "" {
-			if len(pending) != 1 {
-				return in, fmt.Errorf("graph: thread %q has %d pending interrupts %v; answer each with ResumeID", dr.thread, len(pending), pending)
+			switch {
+			case len(pending) == 1:
+				id = pending[0]
+			case len(pending) == 0 && len(breaks) > 0:
+				// A breakpoint takes no value: Resume(value) continues the
+				// run and the value is ignored.
+				answered++
+				continue
+			case len(pending) == 0:
+				return in, fmt.Errorf("%w: thread %q has no pending interrupt at step %d (checkpoint %s): its last run stopped there without one (it failed or crashed, or UpdateState replaced the pause); continue it with the zero state and no Resume", ErrNoPendingInterrupt, dr.thread, cp.Step, cp.ID)
+			default:
+				return in, fmt.Errorf("graph: thread %q has %d pending interrupts %v; answer each with graph.ResumeID(id, value)", dr.thread, len(pending), pending)
 			}
-			id = pending[0]
 		}
 		if !slices.Contains(pending, id) {
-			return in, fmt.Errorf("graph: resume value for interrupt %q, which is not pending on thread %q (pending: %v)", id, dr.thread, pending)
+			if slices.ContainsFunc(breaks, func(p Pending) bool { return p.ID == id }) {
+				answered++
+				continue
+			}
+			return in, fmt.Errorf("%w: resume value for interrupt %q, which is not pending on thread %q (pending: %v)", ErrNoPendingInterrupt, id, dr.thread, pending)
 		}
 		b, err := json.Marshal(rv.value)
 		if err != nil {
@@ -445,11 +595,72 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		answered++
 	}
 	if len(pending) > 0 && answered == 0 {
-		return in, fmt.Errorf("graph: thread %q is waiting for input on interrupts %v; pass graph.Resume(value) or graph.ResumeID(id, value)", dr.thread, pending)
+		return in, fmt.Errorf("%w: thread %q is waiting for input on interrupts %v; pass graph.Resume(value) or graph.ResumeID(id, value)", ErrPaused, dr.thread, pending)
 	}
 	r.cur = append(r.cur[:0], tasks...)
 	dr.resumed = true
 	return st, nil
+}
+
+// failedTask is the task index of the entry that marks a checkpoint's step
+// as failed (a run ended with an error while the step had work left).
+const failedTask = -1
+
+const failedKey = "\x00graph:failed"
+
+func failedMark() state.TaskWrites {
+	return state.TaskWrites{Task: failedTask, Running: true, Memos: []state.Memo{{Key: failedKey, Value: []byte("true")}}, CreatedAt: time.Now().UTC()}
+}
+
+func isFailedMark(w state.TaskWrites) bool {
+	return w.Task == failedTask && len(w.Memos) == 1 && w.Memos[0].Key == failedKey
+}
+
+// extraOf decodes a checkpoint's bookkeeping.
+func (c *Compiled[S]) extraOf(thread string, cp state.Checkpoint) (extra, error) {
+	var ex extra
+	if len(cp.Extra) > 0 {
+		if err := json.Unmarshal(cp.Extra, &ex); err != nil {
+			return ex, c.corrupt(thread, cp.ID, fmt.Errorf("bookkeeping: %w", err))
+		}
+	}
+	return ex, nil
+}
+
+// writtenIn returns the indexes of the fields encoded writes set: on replay
+// every field a node's saved writes name counts as written by it, equal
+// value or not.
+func (c *Compiled[S]) writtenIn(b []byte) ([]int, error) {
+	names, err := state.WriteFields(b)
+	if err != nil || len(names) == 0 {
+		return nil, err
+	}
+	return c.plan.FieldIndexes(names)
+}
+
+// breaksBefore lists the breakpoints before the nodes of r.cur, the next
+// step, which pause the run before it.
+func (dr *durableRun[S]) breaksBefore() []string {
+	var out []string
+	for _, t := range dr.r.cur {
+		n := int(t.node)
+		name := dr.r.c.nodes[n].name
+		if (dr.r.c.nodes[n].breakBefore || dr.before[n]) && !slices.Contains(out, string(InterruptBefore)+":"+name) {
+			out = append(out, string(InterruptBefore)+":"+name)
+		}
+	}
+	return out
+}
+
+// breakPending is the pending breakpoints recorded in a checkpoint's
+// bookkeeping, with the ids the run reported.
+func breakPending(thread, cpID string, step int, brk []string) []Pending {
+	var out []Pending
+	for _, b := range brk {
+		kind, node, _ := strings.Cut(b, ":")
+		out = append(out, Pending{ID: interruptID(thread, cpID, -1, b, 0), Kind: InterruptKind(kind), Node: node, Step: step})
+	}
+	return out
 }
 
 // checkpoint records a step boundary: r.state, r.cur as the next tasks.
@@ -480,12 +691,17 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 		cp.Snapshot, cp.Delta = b, nil
 		dr.full, dr.since = len(b), 0
 	}
-	ex := extra{Since: dr.since, Full: dr.full}
+	ex := extra{Since: dr.since, Full: dr.full, Break: dr.brk, Origin: dr.origin, Upd: source == sourceUpdate}
+	dr.brk, dr.origin = nil, ""
 	if len(r.joinSeen) > 0 {
 		ex.Joins = slices.Clone(r.joinSeen)
 	}
 	cp.Extra, _ = json.Marshal(ex)
 	dr.cpID = cp.ID
+	dr.idBase = cp.ID
+	if ex.Origin != "" {
+		dr.idBase = ex.Origin
+	}
 	dr.taskW = dr.taskW[:0]
 	switch dr.mode {
 	case DurabilityExit:
@@ -496,11 +712,16 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 	case DurabilityAsync:
 		dr.enqueue(func() error { return dr.d.cp.Put(dr.sctx, cp) })
 		dr.base = cp.ID
+		dr.saved = true
 	default:
 		if err := dr.d.cp.Put(dr.sctx, cp); err != nil {
+			if errors.Is(err, state.ErrConflict) {
+				return fmt.Errorf("graph: thread %q was changed by another run (another process, or a Compiled over another checkpointer value) while this run was at step %d; this run's progress was not saved and nothing was overwritten: %w", dr.thread, r.step, err)
+			}
 			return fmt.Errorf("graph: save checkpoint of thread %q at step %d: %w", dr.thread, r.step, err)
 		}
 		dr.base = cp.ID
+		dr.saved = true
 	}
 	if r.kinds&EventCheckpoint != 0 && !r.emit(Event[S]{Kind: EventCheckpoint, Step: r.step, Checkpoint: cp.ID}) {
 		return errStopped
@@ -515,13 +736,22 @@ func (dr *durableRun[S]) enqueue(op func() error) {
 func (dr *durableRun[S]) drain() {
 	defer close(dr.qdone)
 	for op := range dr.q {
-		if dr.qerr != nil {
+		if dr.queueErr() != nil {
 			continue
 		}
 		if err := op(); err != nil {
+			dr.qmu.Lock()
 			dr.qerr = fmt.Errorf("graph: background save for thread %q: %w", dr.thread, err)
+			dr.qmu.Unlock()
 		}
 	}
+}
+
+// queueErr is the first failure of a background save, if any.
+func (dr *durableRun[S]) queueErr() error {
+	dr.qmu.Lock()
+	defer dr.qmu.Unlock()
+	return dr.qerr
 }
 
 func (dr *durableRun[S]) stopQueue() {
@@ -575,10 +805,24 @@ func (dr *durableRun[S]) boundary() error {
 			hit = append(hit, n)
 		}
 	}
+	if dr.q != nil {
+		// A background save failed (another run saved first, the store is
+		// gone): stop now rather than compute what cannot be saved.
+		if err := dr.queueErr(); err != nil {
+			return err
+		}
+	}
 	parent := dr.cpID
 	r.step++
 	cur := r.cur
 	r.cur = r.next
+	if len(hit) > 0 && len(r.next) > 0 {
+		for _, n := range hit {
+			dr.brk = append(dr.brk, string(InterruptAfter)+":"+r.c.nodes[n].name)
+		}
+	} else {
+		dr.brk = dr.breaksBefore()
+	}
 	err := dr.checkpoint(sourceLoop, parent, nil, grew, false)
 	r.cur = cur
 	r.step--
@@ -609,7 +853,7 @@ func (dr *durableRun[S]) interruptState(i int) *interruptState {
 		}
 	}
 	is := &tm.is
-	is.thread, is.cpID, is.task, is.step, is.answers, is.memo = dr.thread, dr.cpID, i, dr.r.step, dr.answers, m
+	is.thread, is.cpID, is.task, is.step, is.answers, is.memo = dr.thread, dr.idBase, i, dr.r.step, dr.answers, m
 	return is
 }
 
@@ -675,11 +919,19 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 		// The node runs again on resume: keep its side effects' results.
 		w.Memos = memos
 	} else {
-		b, err := r.c.plan.EncodeWrites(r.input(t), &t.out)
+		b, err := r.c.plan.EncodeWritesMarked(r.input(t), &t.out, t.ext.marks())
 		if err != nil {
 			return fmt.Errorf("graph: node %q at step %d: %w", w.Node, r.step, err)
 		}
 		w.Writes = b
+		if cmd := t.ext.route(); cmd != nil {
+			// Where its Command goes, for a resumed step to route it.
+			m, err := encodeRoute[S](r.c, cmd)
+			if err != nil {
+				return fmt.Errorf("graph: node %q at step %d: %w", w.Node, r.step, err)
+			}
+			w.Memos = append(w.Memos, m)
+		}
 		dr.mu.Lock()
 		for len(dr.taskW) <= i {
 			dr.taskW = append(dr.taskW, nil)
@@ -740,11 +992,31 @@ func (dr *durableRun[S]) interrupted() error {
 // state for the next run in this process.
 func (dr *durableRun[S]) finish(final S, err error) error {
 	d := dr.d
+	if dr.finished {
+		return err
+	}
+	dr.finished = true
+	defer dr.lock.release()
+	// A run that ended with an error (not a pause, not a lost race) while
+	// its step had work left marks that step's checkpoint as failed, so the
+	// thread takes new input; an unmarked unfinished step may be a run in
+	// progress elsewhere, and new input waits for it.
+	failed := err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, state.ErrConflict) && len(dr.r.cur) > 0 && !dr.replayed
+	marker := failedMark()
 	switch dr.mode {
 	case DurabilityAsync:
 		dr.stopQueue()
 		if dr.qerr != nil && err == nil {
 			err = dr.qerr
+		}
+		if failed && dr.qerr == nil {
+			// Best effort: without the mark the thread asks for the zero
+			// state before new input.
+			_ = d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, marker)
+		}
+	case DurabilitySync:
+		if failed {
+			_ = d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, marker)
 		}
 	case DurabilityExit:
 		if dr.exitCP != nil {
@@ -775,6 +1047,9 @@ func (dr *durableRun[S]) finish(final S, err error) error {
 					}
 					eerr = d.cp.PutWrites(sctx, dr.thread, cp.ID, dr.exitRun[i])
 				}
+				if failed && eerr == nil && len(cp.Next) > 0 {
+					eerr = d.cp.PutWrites(sctx, dr.thread, cp.ID, marker)
+				}
 			}
 			if eerr != nil {
 				eerr = fmt.Errorf("graph: save thread %q at exit: %w", dr.thread, eerr)
@@ -786,7 +1061,7 @@ func (dr *durableRun[S]) finish(final S, err error) error {
 			}
 		}
 	}
-	if err == nil {
+	if err == nil && !dr.replayed {
 		d.mu.Lock()
 		if len(d.cache) >= cacheThreads {
 			for k := range d.cache {
@@ -796,10 +1071,8 @@ func (dr *durableRun[S]) finish(final S, err error) error {
 		}
 		d.cache[dr.thread] = cachedState[S]{id: dr.cpID, st: final}
 		d.mu.Unlock()
-	} else {
-		d.mu.Lock()
-		delete(d.cache, dr.thread)
-		d.mu.Unlock()
+	} else if err != nil {
+		d.forget(dr.thread)
 	}
 	return err
 }
@@ -883,19 +1156,32 @@ func (d *durable[S]) derive(ctx context.Context, c *Compiled[S], thread string, 
 	switch child.Source {
 	case sourceFork:
 		return ps, nil
-	case sourceUpdate:
-		out, err := c.plan.ApplyWrites(ps, child.Delta)
+	case sourceUpdate, sourceInput:
+		ex, err := c.extraOf(thread, child)
 		if err != nil {
-			return ps, c.corrupt(thread, child.ID, err)
+			return ps, err
 		}
-		return out, nil
-	case sourceInput:
+		if child.Source == sourceUpdate && !ex.Upd {
+			// An update saved before updates went through the reducers:
+			// its writes are relative to the parent's state.
+			out, err := c.plan.ApplyWrites(ps, child.Delta)
+			if err != nil {
+				return ps, c.corrupt(thread, child.ID, err)
+			}
+			return out, nil
+		}
 		var zero S
 		out, err := c.plan.ApplyWrites(zero, child.Delta)
 		if err != nil {
 			return ps, c.corrupt(thread, child.ID, err)
 		}
-		merged, err := c.plan.Merge(ps, []state.Write[S]{{Node: inputNode, In: &zero, Out: &out}})
+		var marked []int
+		if child.Source == sourceUpdate {
+			if marked, err = c.writtenIn(child.Delta); err != nil {
+				return ps, c.corrupt(thread, child.ID, err)
+			}
+		}
+		merged, err := c.plan.Merge(ps, []state.Write[S]{{Node: inputNode, In: &zero, Out: &out, Marked: marked}})
 		if err != nil {
 			return ps, c.corrupt(thread, child.ID, err)
 		}
@@ -933,10 +1219,17 @@ func (d *durable[S]) derive(ctx context.Context, c *Compiled[S], thread string, 
 			if err != nil {
 				return ps, c.corrupt(thread, parent.ID, err)
 			}
+			marked, err := c.writtenIn(w.Writes)
+			if err != nil {
+				return ps, c.corrupt(thread, parent.ID, err)
+			}
 			outs[i] = out
-			writes[i] = state.Write[S]{Node: t.Node, In: &ins[i], Out: &outs[i]}
+			writes[i] = state.Write[S]{Node: t.Node, In: &ins[i], Out: &outs[i], Marked: marked}
 		}
 		if len(parent.Next) == 1 && parent.Next[0].Input == nil {
+			if c.custom {
+				c.plan.ReduceOne(&ins[0], &outs[0], writes[0].Marked)
+			}
 			return outs[0], nil
 		}
 		merged, err := c.plan.Merge(base, writes)

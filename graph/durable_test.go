@@ -169,7 +169,10 @@ func TestInterruptAndResume(t *testing.T) {
 	if _, err := c.Invoke(ctx, D{}, graph.Thread("h"), graph.ResumeID("bogus", "yes")); err == nil || !strings.Contains(err.Error(), `"bogus"`) || !strings.Contains(err.Error(), "not pending") {
 		t.Fatalf("bogus id: %v", err)
 	}
-	if _, err := c.Invoke(ctx, D{Log: []string{"x"}}, graph.Thread("h"), graph.Resume("yes")); err == nil || !strings.Contains(err.Error(), "unfinished work") {
+	if _, err := c.Invoke(ctx, D{Log: []string{"x"}}, graph.Thread("h"), graph.Resume("yes")); err == nil || !strings.Contains(err.Error(), "zero state") {
+		t.Fatalf("input while paused: %v", err)
+	}
+	if _, err := c.Invoke(ctx, D{Log: []string{"x"}}, graph.Thread("h")); !errors.Is(err, graph.ErrPaused) || !strings.Contains(err.Error(), it.ID) || !strings.Contains(err.Error(), "graph.Resume") {
 		t.Fatalf("input while paused: %v", err)
 	}
 
@@ -334,8 +337,9 @@ func TestUpdateStateAndFork(t *testing.T) {
 		t.Fatalf("original branch: %+v", orig)
 	}
 
-	// Update as node a: routing continues at b.
-	id, err := c.UpdateState(ctx, "tt", "a", D{Log: []string{"a", "b", "c", "edited"}, Approved: "by hand"})
+	// Update as node a: routing continues at b. The update goes through
+	// the reducers: Log appends.
+	id, err := c.UpdateState(ctx, "tt", "a", D{Log: []string{"edited"}, Approved: "by hand"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,10 +137,17 @@ type RouteError struct {
 	To       string
 	Declared []string
 	Step     int
+	// Command: the target came from a Command; Declared are the node's
+	// Goto targets.
+	Command bool
 }
 
 // Error names the edge and the declared targets.
 func (e *RouteError) Error() string {
+	if e.Command {
+		return fmt.Sprintf("graph: node %q returned a Command to %q at step %d, which is not among its declared Goto targets [%s]",
+			e.From, e.To, e.Step, strings.Join(e.Declared, ", "))
+	}
 	return fmt.Sprintf("graph: router of %q returned %q at step %d, which is not among its declared targets [%s]",
 		e.From, e.To, e.Step, strings.Join(e.Declared, ", "))
 }

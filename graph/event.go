@@ -2,7 +2,12 @@ package graph
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // EventKind is a bit set of event kinds; a Stream caller picks the kinds it
@@ -90,7 +95,7 @@ type sink struct {
 // taskInfo is what node code can learn about the task it runs in.
 type taskInfo struct {
 	idx    int
-	names  *[]string
+	static *taskStatic
 	step   int
 	limit  int
 	task   int
@@ -98,9 +103,96 @@ type taskInfo struct {
 	prefix string
 	intr   *interruptState
 	done   <-chan struct{}
+	// ext holds what a node reported beyond its result (MarkWritten, a
+	// Command), allocated only when it does.
+	ext atomic.Pointer[taskExt]
 }
 
-func (t *taskInfo) name() string { return (*t.names)[t.idx] }
+// taskStatic is what all tasks of one compiled graph share.
+type taskStatic struct {
+	names  []string
+	fields fieldIndexer
+}
+
+// taskExt is what a node reported about its run beside its result.
+type taskExt struct {
+	mu     sync.Mutex
+	marked []int
+	// cmd is the routing of a Command the node returned.
+	cmd *cmdRoute
+}
+
+func (e *taskExt) marks() []int {
+	if e == nil {
+		return nil
+	}
+	return e.marked
+}
+
+func (e *taskExt) route() *cmdRoute {
+	if e == nil {
+		return nil
+	}
+	return e.cmd
+}
+
+// extOf returns t's taskExt, making it if needed.
+func (t *taskInfo) extOf() *taskExt {
+	if e := t.ext.Load(); e != nil {
+		return e
+	}
+	t.ext.CompareAndSwap(nil, new(taskExt))
+	return t.ext.Load()
+}
+
+// sub reports whether the task belongs to a graph run as a node of
+// another.
+func (t *taskInfo) sub() bool { return t.prefix != "" }
+
+func (t *taskInfo) name() string { return t.static.names[t.idx] }
+
+// fieldIndexer finds a state field by name (a *state.Plan).
+type fieldIndexer interface {
+	FieldIndex(name string) int
+}
+
+// ErrUnknownField is matched (errors.Is) by the error MarkWritten returns
+// for a name that is not a field of the state.
+var ErrUnknownField = errors.New("graph: unknown state field")
+
+// MarkWritten marks fields of the state (by Go name, as state.Plan names
+// them) as written by the node running with ctx, even where the node
+// returns them unchanged. A field counts as written when its value differs
+// from the node's input (see the package doc, "Semantics"); a mark makes an
+// equal value a write too, so two nodes of one step that both set a field
+// without reducer to the same value conflict, and the field's reducer sees
+// the write. Call it before the node returns; marks of a failed attempt
+// are dropped with it. Outside a node
+// MarkWritten does nothing; an unknown name is an error matching
+// ErrUnknownField and marks nothing.
+func MarkWritten(ctx context.Context, fields ...string) error {
+	t := taskFrom(ctx)
+	if t == nil || t.static.fields == nil {
+		return nil
+	}
+	idx := make([]int, 0, len(fields))
+	for _, f := range fields {
+		i := t.static.fields.FieldIndex(f)
+		if i < 0 {
+			return fmt.Errorf("%w: node %q marked field %q as written", ErrUnknownField, t.prefix+t.name(), f)
+		}
+		idx = append(idx, i)
+	}
+	e := t.extOf()
+	e.mu.Lock()
+	for _, i := range idx {
+		if !slices.Contains(e.marked, i) {
+			e.marked = append(e.marked, i)
+		}
+	}
+	e.mu.Unlock()
+	return nil
+}
 
 type taskKey struct{}
 

@@ -209,7 +209,8 @@ func ExampleWithRetry() {
 	g.AddNode("flaky", func(_ context.Context, s Chat) (Chat, error) {
 		attempts++
 		if attempts < 3 {
-			return s, errors.New("temporarily unavailable")
+			// Only transient failures are retried by default.
+			return s, graph.Retryable(errors.New("temporarily unavailable"))
 		}
 		s.Messages = append(s.Messages, "ok")
 		return s, nil

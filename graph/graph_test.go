@@ -22,6 +22,9 @@ func TestMain(m *testing.M) {
 	if db := os.Getenv(crashEnv); db != "" {
 		os.Exit(crashChild(db))
 	}
+	if db := os.Getenv(overlapEnv); db != "" {
+		os.Exit(overlapChild(db))
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -366,7 +369,7 @@ func TestSiblingFailureCancelsOthers(t *testing.T) {
 
 func TestRetryCounts(t *testing.T) {
 	var calls atomic.Int32
-	transient := errors.New("transient")
+	transient := graph.Retryable(errors.New("transient"))
 	g := graph.New[S]()
 	g.AddNode("flaky", func(_ context.Context, s S) (S, error) {
 		if calls.Add(1) < 3 {
@@ -405,7 +408,7 @@ func TestRetryCounts(t *testing.T) {
 func TestRetryAttemptsExact(t *testing.T) {
 	var calls atomic.Int32
 	g := graph.New[S]()
-	g.AddNode("always", func(_ context.Context, s S) (S, error) { calls.Add(1); return s, errors.New("down") },
+	g.AddNode("always", func(_ context.Context, s S) (S, error) { calls.Add(1); return s, graph.Retryable(errors.New("down")) },
 		graph.WithRetry(graph.RetryPolicy{MaxAttempts: 3, InitialInterval: time.Microsecond}))
 	g.AddEdge(graph.START, "always").AddEdge("always", graph.END)
 	_, err := mustCompile(t, g).Invoke(context.Background(), S{})

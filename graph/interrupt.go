@@ -19,6 +19,22 @@ var ErrInterrupted = errors.New("graph: run interrupted")
 // (a graph compiled without WithCheckpointer).
 var ErrNoCheckpointer = errors.New("graph: Interrupt needs a graph compiled WithCheckpointer and a run with Thread")
 
+// ErrPaused is matched (errors.Is) by the error a run of a paused thread
+// gets when it does not answer the pause: new input, or no Resume for a
+// pending Interrupt. The message lists the pending ids and what to call.
+var ErrPaused = errors.New("graph: thread is paused for input")
+
+// ErrNoPendingInterrupt is matched (errors.Is) by the error a run with
+// Resume or ResumeID gets when the thread has nothing to resume, or not
+// the named interrupt.
+var ErrNoPendingInterrupt = errors.New("graph: no such pending interrupt")
+
+// ErrUnfinished is matched (errors.Is) by the error a run with new input
+// gets on a thread whose last step is unfinished but did not fail in a run
+// that ended: a run of it may be in progress in another process, or one
+// crashed. Pass the zero state to continue it.
+var ErrUnfinished = errors.New("graph: thread has unfinished work")
+
 // InterruptKind says what paused a run.
 type InterruptKind string
 

@@ -52,8 +52,9 @@ var ErrOnceKey = errors.New("graph: bad Once key")
 //
 // A crash after fn returned but before its result was saved runs fn again
 // on resume; give the outside system an idempotency key if that window
-// matters. Forks (FromCheckpoint) and steps re-run after UpdateState start
-// from a new checkpoint and run their side effects again.
+// matters. Forks (FromCheckpoint, UpdateState with AtCheckpoint or asNode)
+// start from a new checkpoint and run their side effects again; an
+// UpdateState that keeps the pending step keeps its saved results.
 func Once[T any](ctx context.Context, key string, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
 	t := taskFrom(ctx)

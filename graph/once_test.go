@@ -301,7 +301,7 @@ func TestOnceWithoutCheckpointerRunsEveryTime(t *testing.T) {
 func TestOnceErrorsAndRetries(t *testing.T) {
 	ctx := context.Background()
 	var charges, attempts atomic.Int32
-	down := errors.New("down")
+	down := graph.Retryable(errors.New("down"))
 	g := graph.New[Pay]()
 	g.AddNode("pay", func(ctx context.Context, s Pay) (Pay, error) {
 		a := attempts.Add(1)

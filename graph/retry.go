@@ -22,8 +22,9 @@ type RetryPolicy struct {
 	// Jitter randomises each wait by up to this fraction of it, in [0, 1]
 	// (default 0: no jitter).
 	Jitter float64
-	// RetryIf decides which errors are retried. The default retries every
-	// error except panics, interrupts and cancellation of the run.
+	// RetryIf decides which errors are retried (default DefaultRetryIf).
+	// Panics, interrupts, ErrNoCheckpointer and the run's own cancellation
+	// are never retried, whatever RetryIf says.
 	RetryIf func(error) bool
 }
 
@@ -76,14 +77,63 @@ func (p *RetryPolicy) wait(attempt int) time.Duration {
 
 func (p *RetryPolicy) retryable(err error) bool {
 	var pe *PanicError
-	if errors.As(err, &pe) || isInterrupt(err) {
+	var pc *parentCommand
+	if errors.As(err, &pe) || isInterrupt(err) || errors.Is(err, ErrNoCheckpointer) || errors.As(err, &pc) {
 		return false
 	}
 	if p.RetryIf != nil {
 		return p.RetryIf(err)
 	}
-	return !errors.Is(err, context.Canceled)
+	return DefaultRetryIf(err)
 }
+
+// DefaultRetryIf is the retry filter of a RetryPolicy without RetryIf. It
+// is conservative: it retries only failures that are likely to pass on a
+// second try, and never programming errors. Retried are
+//   - a node's own timeout (*TimeoutError) and a deadline inside the node
+//     (an error matching context.DeadlineExceeded while the run goes on);
+//   - an error marked with Retryable;
+//   - an error with a Timeout() bool or Temporary() bool method that
+//     returns true (net.Error, and the transient kinds of package llm:
+//     rate limits, timeouts, connection failures, 5xx responses).
+//
+// Everything else fails the node at once: bad input, bad requests,
+// authentication, panics, context.Canceled, ErrNoCheckpointer.
+func DefaultRetryIf(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var re *retryableError
+	if errors.As(err, &re) {
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var to interface{ Timeout() bool }
+	if errors.As(err, &to) && to.Timeout() {
+		return true
+	}
+	var tmp interface{ Temporary() bool }
+	if errors.As(err, &tmp) && tmp.Temporary() {
+		return true
+	}
+	return false
+}
+
+// Retryable marks err as transient, so DefaultRetryIf retries it. It
+// returns nil for nil; the result unwraps to err.
+func Retryable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &retryableError{err: err}
+}
+
+type retryableError struct{ err error }
+
+func (e *retryableError) Error() string { return e.err.Error() }
+func (e *retryableError) Unwrap() error { return e.err }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {

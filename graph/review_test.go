@@ -59,7 +59,7 @@ func TestRetryReplaysAnsweredInterrupt(t *testing.T) {
 			return s, err
 		}
 		if attempts.Add(1) == 1 {
-			return s, errors.New("flaky")
+			return s, graph.Retryable(errors.New("flaky"))
 		}
 		s.Approved = ans
 		return s, nil

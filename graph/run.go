@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -56,6 +57,9 @@ type task[S any] struct {
 	out  S
 	err  error
 	intr *Pending
+	// ext is what the node reported beside its result: fields it marked
+	// as written, its Command's routing (nil for most tasks).
+	ext *taskExt
 }
 
 // noOptions is the configuration of runs given no options; never written.
@@ -88,6 +92,7 @@ type run[S any] struct {
 	pooled *[]task[S]
 	par    *parallelState[S]
 	d      *durableRun[S]
+	tr     *traceState
 }
 
 var errStopped = errors.New("graph: stream consumer stopped")
@@ -95,8 +100,11 @@ var errStopped = errors.New("graph: stream consumer stopped")
 // parallelState is what only steps with several tasks need, allocated on
 // the first such step.
 type parallelState[S any] struct {
-	writes    []state.Write[S]
-	slots     []slot
+	writes []state.Write[S]
+	slots  []slot
+	// in is the step's input state, which routers read with their own
+	// task's writes applied.
+	in        S
 	writesBuf [8]state.Write[S]
 	markBuf   [16]int32
 	wg        sync.WaitGroup
@@ -127,7 +135,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	}
 	r.maxSteps = r.limit
 	r.seq.done = r.done
-	r.seq.names = &c.names
+	r.seq.static = &c.static
 	r.seq.limit = r.limit
 	if parent := taskFrom(ctx); parent != nil {
 		// A subgraph: its nodes' events flow into the outer run's stream.
@@ -213,8 +221,12 @@ func (r *run[S]) emit(ev Event[S]) bool {
 	return true
 }
 
-func (r *run[S]) exec(in S) (S, error) {
+func (r *run[S]) exec(in S) (xout S, xerr error) {
 	c := r.c
+	if c.tracer != nil {
+		r.nctx.Context = r.startTrace(r.nctx.Context, c.tracer)
+		defer func() { r.endTrace(xerr) }()
+	}
 	if r.pooled != nil {
 		// Task buffers hold no state a node can keep, so they are reused.
 		defer func() {
@@ -229,14 +241,23 @@ func (r *run[S]) exec(in S) (S, error) {
 		if err != nil {
 			return in, err
 		}
+		// Released on every way out: finish, or abort when a panic
+		// unwinds the run.
+		defer d.abort()
 		r.d = d
 		r.state = st
 		resuming = d.resumed
+		if d.input && r.kinds&EventState != 0 && !r.emit(Event[S]{Kind: EventState, Step: r.step, Node: START, State: st}) {
+			return st, d.finish(st, errStopped)
+		}
 	} else {
 		if r.cfg.thread != "" || r.cfg.from != "" || len(r.cfg.resume) > 0 || len(r.cfg.breakBefore)+len(r.cfg.breakAfter) > 0 {
 			return in, errors.New("graph: Thread, FromCheckpoint, Resume, BreakBefore and BreakAfter need a graph compiled with WithCheckpointer")
 		}
 		r.state = in
+		if r.kinds&EventState != 0 && !isZero(&in) && !r.emit(Event[S]{Kind: EventState, Step: r.step, Node: START, State: in}) {
+			return in, errStopped
+		}
 		if c.entry.simple && len(c.entry.static) == 1 {
 			r.cur = append(r.cur[:0], task[S]{node: int32(c.entry.static[0])})
 		} else {
@@ -283,6 +304,9 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 			}
 		}
 		resuming = false
+		if r.tr != nil {
+			r.traceStep()
+		}
 		if r.kinds&EventNodeStart != 0 {
 			for i := range r.cur {
 				if r.cur[i].done {
@@ -297,6 +321,9 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 			// One node: run it here, take its result as the state.
 			n := &c.nodes[r.cur[0].node]
 			r.seq.idx, r.seq.step = int(r.cur[0].node), r.step
+			if r.seq.ext.Load() != nil {
+				r.seq.ext.Store(nil)
+			}
 			var out S
 			var err error
 			if n.retry == nil && n.timeout == 0 {
@@ -311,12 +338,18 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 				r.state = st
 				return st, err
 			}
-			if r.kinds&EventNodeEnd != 0 && !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: n.name, State: out, Written: c.plan.WrittenNames(&st, &out)}) {
+			ext := r.seq.ext.Load()
+			marked := ext.marks()
+			if r.kinds&EventNodeEnd != 0 && !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: n.name, State: out, Written: c.writtenNames(st, out, marked)}) {
 				r.state = out
 				return out, errStopped
 			}
+			if c.custom {
+				out = c.reduceOne(st, out, marked)
+			}
 			st = out
-			if n.simple {
+			r.cur[0].ext = ext
+			if n.simple && ext.route() == nil {
 				// One successor at most: move the task along.
 				if r.kinds&EventState != 0 && !r.emit(Event[S]{Kind: EventState, Step: r.step, State: st}) {
 					r.state = st
@@ -384,10 +417,28 @@ func (r *run[S]) parallel() error {
 			todo++
 		}
 	}
+	var runErr error
 	if todo > 0 {
-		if err := r.runTasks(); err != nil {
-			return err
+		runErr = r.runTasks()
+		if runErr == errStopped {
+			return runErr
 		}
+	}
+	// Every task that finished is reported, in task (declaration) order,
+	// also when a sibling failed or interrupted.
+	if r.kinds&EventNodeEnd != 0 {
+		for i := range r.cur {
+			t := &r.cur[i]
+			if t.err != nil || t.intr != nil {
+				continue
+			}
+			if !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: c.nodes[t.node].name, Task: i, State: t.out, Written: c.plan.WrittenNames(r.input(t), &t.out, t.ext.marks()...)}) {
+				return errStopped
+			}
+		}
+	}
+	if runErr != nil {
+		return runErr
 	}
 	if r.d != nil {
 		if err := r.d.interrupted(); err != nil {
@@ -402,14 +453,6 @@ func (r *run[S]) parallel() error {
 			}
 		}
 	}
-	if r.kinds&EventNodeEnd != 0 {
-		for i := range r.cur {
-			t := &r.cur[i]
-			if !r.emit(Event[S]{Kind: EventNodeEnd, Step: r.step, Node: c.nodes[t.node].name, Task: i, State: t.out, Written: c.plan.WrittenNames(r.input(t), &t.out)}) {
-				return errStopped
-			}
-		}
-	}
 	return r.mergeStep()
 }
 
@@ -418,17 +461,23 @@ func (r *run[S]) parallel() error {
 func (r *run[S]) mergeStep() error {
 	c := r.c
 	if len(r.cur) == 1 && !r.cur[0].send {
-		r.state = r.cur[0].out
+		t := &r.cur[0]
+		out := t.out
+		if c.custom {
+			out = c.reduceOne(r.state, out, t.ext.marks())
+		}
+		r.state = out
 		return nil
 	}
 	p := r.parState()
+	p.in = r.state
 	if cap(p.writes) < len(r.cur) {
 		p.writes = make([]state.Write[S], 0, len(r.cur))
 	}
 	p.writes = p.writes[:0]
 	for i := range r.cur {
 		t := &r.cur[i]
-		p.writes = append(p.writes, state.Write[S]{Node: c.nodes[t.node].name, In: r.input(t), Out: &t.out})
+		p.writes = append(p.writes, state.Write[S]{Node: c.nodes[t.node].name, In: r.input(t), Out: &t.out, Marked: t.ext.marks()})
 	}
 	merged, err := c.plan.Merge(r.state, p.writes)
 	if err != nil {
@@ -457,7 +506,7 @@ func (r *run[S]) runTasks() error {
 			continue
 		}
 		sl := &slots[i]
-		sl.info = taskInfo{idx: int(t.node), names: &c.names, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done}
+		sl.info = taskInfo{idx: int(t.node), static: &c.static, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done}
 		if r.d != nil {
 			sl.info.intr = r.d.interruptState(i)
 		} else if r.seq.intr != nil {
@@ -526,6 +575,41 @@ func (r *run[S]) runTasks() error {
 	return nil
 }
 
+// reduceOne is the state after a step whose single writer took in to out:
+// out with the custom reducers applied. Values in and out, so the caller's
+// copies of the state do not escape to the heap.
+//
+//go:noinline
+func (c *Compiled[S]) reduceOne(in, out S, marked []int) S {
+	c.plan.ReduceOne(&in, &out, marked)
+	return out
+}
+
+// writtenNames names the fields a node that took in to out wrote. Values,
+// for the same reason as reduceOne.
+//
+//go:noinline
+func (c *Compiled[S]) writtenNames(in, out S, marked []int) []string {
+	return c.plan.WrittenNames(&in, &out, marked...)
+}
+
+// routerView is the state the routers of task t's node read after a step
+// of several tasks: the step's input with t's writes applied through the
+// reducers.
+func (r *run[S]) routerView(t *task[S]) (S, error) {
+	p := r.par
+	in := &p.in
+	if t.send {
+		in = &t.in
+	}
+	ws := [1]state.Write[S]{{Node: r.c.nodes[t.node].name, In: in, Out: &t.out, Marked: t.ext.marks()}}
+	v, err := r.c.plan.Merge(p.in, ws[:])
+	if err != nil {
+		return v, &MergeError{Step: r.step, Err: err}
+	}
+	return v, nil
+}
+
 func (r *run[S]) parState() *parallelState[S] {
 	if r.par == nil {
 		p := new(parallelState[S])
@@ -542,6 +626,7 @@ func (r *run[S]) runTask(i int) {
 	t := &r.cur[i]
 	n := &r.c.nodes[t.node]
 	out, err := r.call(ctx, n, *r.input(t))
+	t.ext = p.slots[i].info.ext.Load()
 	if err != nil {
 		if intr := interruptOf(err); intr != nil {
 			t.intr = intr
@@ -586,7 +671,11 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 		}
 	}
 	for {
-		out, err := r.once(ctx, n, in)
+		octx := ctx
+		if r.tr != nil && attempt > 1 {
+			octx = context.WithValue(ctx, attemptKey{}, attempt)
+		}
+		out, err := r.once(octx, n, in)
 		if err == nil {
 			return out, nil
 		}
@@ -601,6 +690,9 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 		}
 		attempt++
 		retryOnce(ctx)
+		if t := taskFrom(ctx); t != nil {
+			t.ext.Store(nil)
+		}
 		if counter != nil {
 			counter.mu.Lock()
 			counter.calls = calls
@@ -610,6 +702,11 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 }
 
 func (r *run[S]) once(ctx context.Context, n *cnode[S], in S) (out S, err error) {
+	if r.tr != nil {
+		var sp Span
+		ctx, sp = r.startTask(ctx, n)
+		defer func() { sp.End(err) }()
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			err = &PanicError{Value: v, Stack: debug.Stack()}
@@ -703,15 +800,55 @@ func (r *run[S]) routeFrom(n *cnode[S], name string, st *S) error {
 	return nil
 }
 
-// routeStep puts in r.next, in node order, the tasks that the edges of the
-// step's nodes trigger, reading the merged state st.
+// routeCmd adds to r.next the tasks a Command of node n's task names.
+func (r *run[S]) routeCmd(n *cnode[S], cmd *cmdRoute) error {
+	for _, to := range cmd.gotos {
+		i := slices.Index(n.gotoT, to)
+		if i < 0 {
+			return &RouteError{From: n.name, To: to, Declared: n.gotoT, Step: r.step, Command: true}
+		}
+		if n.gotoIdx[i] >= 0 {
+			r.trigger(n.gotoIdx[i])
+		}
+	}
+	sends, _ := cmd.sends.([]Send[S])
+	for _, s := range sends {
+		i := slices.Index(n.gotoT, s.Node)
+		if i < 0 || n.gotoIdx[i] < 0 {
+			return &RouteError{From: n.name, To: s.Node, Declared: n.gotoT, Step: r.step, Command: true}
+		}
+		in := s.State
+		r.c.plan.Isolate(&in)
+		r.next = append(r.next, task[S]{node: int32(n.gotoIdx[i]), send: true, in: in})
+	}
+	return nil
+}
+
+// routeStep puts in r.next, in node order, the tasks that the edges (and
+// Commands) of the step's tasks trigger; st is the merged state.
 func (r *run[S]) routeStep(st *S) error {
 	c := r.c
 	r.stamp++
 	r.next = r.next[:0]
 	for i := range r.cur {
-		if err := r.routeFrom(&c.nodes[r.cur[i].node], c.nodes[r.cur[i].node].name, st); err != nil {
+		n := &c.nodes[r.cur[i].node]
+		view := st
+		if len(r.cur) > 1 && len(n.conds) > 0 {
+			// A router sees the step's input with its own node's
+			// writes applied, never a sibling's.
+			v, err := r.routerView(&r.cur[i])
+			if err != nil {
+				return err
+			}
+			view = &v
+		}
+		if err := r.routeFrom(n, n.name, view); err != nil {
 			return err
+		}
+		if cmd := r.cur[i].ext.route(); cmd != nil {
+			if err := r.routeCmd(n, cmd); err != nil {
+				return err
+			}
 		}
 	}
 	sortTasks(r.next)

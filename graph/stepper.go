@@ -348,7 +348,7 @@ func (s *Stepper[S]) RunTask(ctx context.Context, req TaskRequest) (TaskResult, 
 	if answers == nil {
 		answers = map[string]json.RawMessage{}
 	}
-	info := taskInfo{idx: idx, names: &c.names, step: req.Step, limit: limit, task: req.Task, done: ctx.Done(),
+	info := taskInfo{idx: idx, static: &c.static, step: req.Step, limit: limit, task: req.Task, done: ctx.Done(),
 		intr: &interruptState{thread: req.Run, cpID: "step-" + strconv.Itoa(req.Step), task: req.Task, step: req.Step, answers: answers, memo: memo}}
 	nctx := nodeCtx{Context: ctx, t: &info}
 	r := &run[S]{c: c, cfg: &noOptions, step: req.Step, limit: limit}

@@ -230,7 +230,7 @@ func TestStepperRetryFollowsThePolicyAndKeepsOnceResults(t *testing.T) {
 			return s, err
 		}
 		if calls.Add(1) < 3 {
-			return s, errors.New("transient")
+			return s, graph.Retryable(errors.New("transient"))
 		}
 		s.Count = v
 		return s, nil

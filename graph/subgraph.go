@@ -18,7 +18,15 @@ var errNilSubgraph = errors.New("graph: Subgraph needs a compiled inner graph an
 // task. Parallel interrupts inside one subgraph are raised one at a time.
 func (c *Compiled[S]) AsNode(opts ...RunOption) NodeFunc[S] {
 	return func(ctx context.Context, s S) (S, error) {
-		return c.Invoke(ctx, s, opts...)
+		out, err := c.Invoke(ctx, s, opts...)
+		if err != nil {
+			st, ok, perr := takeParentCommand[S, S](ctx, err)
+			if ok {
+				return st, nil
+			}
+			return out, perr
+		}
+		return out, nil
 	}
 }
 
@@ -32,7 +40,11 @@ func Subgraph[P, C any](inner *Compiled[C], in func(P) C, out func(P, C) P, opts
 		}
 		res, err := inner.Invoke(ctx, in(p), opts...)
 		if err != nil {
-			return p, err
+			st, ok, perr := takeParentCommand[P, C](ctx, err)
+			if !ok {
+				return p, perr
+			}
+			res = st
 		}
 		return out(p, res), nil
 	}

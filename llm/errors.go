@@ -140,6 +140,20 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// Temporary reports whether the failure is transient, so that a retry may
+// succeed: rate limits, timeouts, connection failures, 500, 502 and 503
+// responses. Generic retry filters (such as the graph package's default)
+// read it.
+func (e *Error) Temporary() bool {
+	for k := e.Kind; k != ""; k = k.Parent() {
+		switch k {
+		case ErrRateLimit, ErrTimeout, ErrAPIConnection, ErrInternalServer, ErrBadGateway, ErrServiceUnavailable:
+			return true
+		}
+	}
+	return false
+}
+
 // Is reports whether target is e's Kind, one of its parents, or ErrAPI,
 // which every *Error matches (LiteLLM's APIError catch-all).
 func (e *Error) Is(target error) bool {

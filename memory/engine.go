@@ -94,6 +94,8 @@ type Config struct {
 	// stores; more is a [*LimitError] before anything is embedded. 0 means
 	// [DefaultMaxRetainFacts]; negative: no limit.
 	MaxRetainFacts int
+	// Tracer, when set, observes every recall (see Tracer).
+	Tracer Tracer
 }
 
 // Default arm floors; see [Config].
@@ -138,13 +140,14 @@ type Engine struct {
 
 	tokMu    sync.Mutex
 	tokCache map[string]textInfo
+	tracer   Tracer
 }
 
 // New validates cfg and returns an engine.
 func New(cfg Config) (*Engine, error) {
 	e := &Engine{store: cfg.Store, emb: cfg.Embedder, ext: cfg.Extractor, model: cfg.Model,
 		rerank: cfg.Reranker, tokens: cfg.Tokens, now: cfg.Now, alpha: cfg.RecencyAlpha,
-		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost,
+		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost, tracer: cfg.Tracer,
 		serverFusion: cfg.ServerFusion, kwSeeds: cfg.KeywordSeeds, noDetect: cfg.NoEntityDetection,
 		expand: cfg.ExpandQueries, normalize: cfg.NormalizeFacts}
 	if (e.expand || e.normalize) && e.model == nil {

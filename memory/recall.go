@@ -160,6 +160,10 @@ type RecallResult struct {
 	Entities []string
 	// Candidates is how many distinct memories the arms returned.
 	Candidates int
+	// ArmCandidates is how many of them each arm found (indexed by Arm);
+	// a store that fuses on its side may leave arms it cannot tell apart
+	// at 0.
+	ArmCandidates [NumArms]int
 	// Tokens is the total token count of the hits' text.
 	Tokens int
 }
@@ -172,7 +176,12 @@ type Reranker interface {
 
 // Recall finds the memories of bank relevant to query. See the package
 // documentation for the pipeline.
-func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOptions) (RecallResult, error) {
+func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOptions) (rres RecallResult, rerr error) {
+	if e.tracer != nil {
+		var sp Span
+		ctx, sp = e.tracer.StartRecall(ctx, RecallInfo{Bank: bank, Query: query, Options: opts})
+		defer func() { sp.End(rres, rerr) }()
+	}
 	if bank == "" {
 		return RecallResult{}, fmt.Errorf("%w: recall: bank is empty", ErrInvalid)
 	}
@@ -296,6 +305,11 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	hits := make([]*Hit, len(store))
 	for i := range store {
 		hits[i] = &store[i]
+		for a, rank := range store[i].Ranks {
+			if rank > 0 {
+				out.ArmCandidates[a]++
+			}
+		}
 	}
 	out.Candidates = len(hits)
 	if e.rerank != nil && len(hits) > 0 {

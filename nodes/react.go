@@ -44,6 +44,10 @@ type ReActConfig struct {
 	Checkpointer state.Checkpointer
 	// CompileOptions are added to Compile (interrupts, durability...).
 	CompileOptions []graph.CompileOption
+	// Tracer, when set, traces the agent's runs, steps and node tasks
+	// (graph.WithTracer), e.g. telemetry's Graph("react"). The model,
+	// tools and memory get their hooks where they are built.
+	Tracer graph.Tracer
 }
 
 // ReActGraph builds the ReAct agent's graph over any state embedding
@@ -126,6 +130,9 @@ func CompileReAct[S any, P interface {
 	opts := []graph.CompileOption{graph.WithStepLimit(max(graph.DefaultStepLimit, 2*iters+4))}
 	if cfg.Checkpointer != nil {
 		opts = append(opts, graph.WithCheckpointer(cfg.Checkpointer))
+	}
+	if cfg.Tracer != nil {
+		opts = append(opts, graph.WithTracer(cfg.Tracer))
 	}
 	opts = append(opts, cfg.CompileOptions...)
 	return g.Compile(opts...)

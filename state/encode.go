@@ -243,10 +243,16 @@ type writesDoc struct {
 // value. Unchanged fields are left out, so a long conversation's writes stay
 // the size of its newest messages.
 func (p *Plan[S]) EncodeWrites(in, out *S) ([]byte, error) {
+	return p.EncodeWritesMarked(in, out, nil)
+}
+
+// EncodeWritesMarked is EncodeWrites that also encodes the fields in marked
+// (indexes, as Write.Marked) when their value did not change.
+func (p *Plan[S]) EncodeWritesMarked(in, out *S, marked []int) ([]byte, error) {
 	var doc writesDoc
 	for i := range p.fields {
 		f := &p.fields[i]
-		if !p.Wrote(i, in, out) {
+		if !p.WroteOrMarked(i, in, out, marked) {
 			continue
 		}
 		vin, vout := f.value(unsafe.Pointer(in)), f.value(unsafe.Pointer(out))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"unsafe"
 )
@@ -62,7 +63,11 @@ type customReducer struct {
 // name; a field of an embedded struct by its promoted name). When several
 // nodes of one step write the field, the merged value starts as the step's
 // input value and becomes fn(acc, write) for each writer's new value, in
-// declaration order. T must be the field's type and fn not nil.
+// declaration order. It is applied whenever the field is written, by one
+// node or several, so a delta reducer works: a node writes only what is
+// new (a suffix, an item to insert) and fn combines it with acc, which
+// starts as the step's input value. T must be the field's type and fn not
+// nil.
 func WithReducer[T any](field string, fn func(acc, write T) T) Option {
 	return func(c *planConfig) {
 		if c.custom == nil {
@@ -93,7 +98,44 @@ type field struct {
 	index  int
 	offset uintptr
 	size   uintptr
+	cmp    cmpKind
 	custom func(acc, w unsafe.Pointer)
+}
+
+// cmpKind is how a field's old and new values are compared once their
+// bytes differ.
+type cmpKind uint8
+
+const (
+	// cmpBytes: the bytes are the value (integers, booleans).
+	cmpBytes cmpKind = iota
+	cmpFloat32
+	cmpFloat64
+	cmpString
+	cmpSlice
+	cmpMap
+	// cmpDeep: reflect.DeepEqual of the two values (structs, arrays,
+	// pointers, interfaces, and anything holding them).
+	cmpDeep
+)
+
+func cmpOf(t reflect.Type) cmpKind {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return cmpBytes
+	case reflect.Float32:
+		return cmpFloat32
+	case reflect.Float64:
+		return cmpFloat64
+	case reflect.String:
+		return cmpString
+	case reflect.Slice:
+		return cmpSlice
+	case reflect.Map:
+		return cmpMap
+	}
+	return cmpDeep
 }
 
 // Plan is the merge plan of a state type S, worked out once by NewPlan.
@@ -102,6 +144,7 @@ type Plan[S any] struct {
 	typ    reflect.Type
 	fields []field
 	byName map[string]int
+	custom bool
 }
 
 // PlanError lists every problem NewPlan found in a state type.
@@ -132,7 +175,7 @@ func NewPlan[S any](opts ...Option) (*Plan[S], error) {
 	var problems []string
 	for _, lf := range leafFields(t) {
 		sf := lf.sf
-		f := field{FieldInfo: FieldInfo{Name: lf.name, Type: sf.Type}, index: len(p.fields), offset: lf.offset, size: sf.Type.Size()}
+		f := field{FieldInfo: FieldInfo{Name: lf.name, Type: sf.Type}, index: len(p.fields), offset: lf.offset, size: sf.Type.Size(), cmp: cmpOf(sf.Type)}
 		tag, hasTag := sf.Tag.Lookup("reduce")
 		if hasTag {
 			switch tag {
@@ -169,6 +212,7 @@ func NewPlan[S any](opts ...Option) (*Plan[S], error) {
 			}
 			f.Reducer = Custom
 			f.custom = cr.fn
+			p.custom = true
 		}
 		p.byName[lf.name] = len(p.fields)
 		p.fields = append(p.fields, f)
@@ -267,21 +311,76 @@ func (p *Plan[S]) FieldIndex(name string) int {
 	return -1
 }
 
-func (f *field) raw(s unsafe.Pointer) []byte {
-	return unsafe.Slice((*byte)(unsafe.Add(s, f.offset)), f.size)
-}
-
 func (f *field) value(s unsafe.Pointer) reflect.Value {
 	return reflect.NewAt(f.Type, unsafe.Add(s, f.offset)).Elem()
 }
 
-// Wrote reports whether field i of out differs from in: a field counts as
-// written when it was assigned a different value (for slices and maps: a
-// different header, i.e. appended to or replaced). Maps and pointed-to
-// values mutated in place are not detected; nodes replace them instead.
+// Wrote reports whether node output out wrote field i, given the node's
+// input in. The rule is by value and the same for every kind of field: a
+// field is written when its value in out differs from its value in in.
+// Numbers and booleans compare by value (a float NaN counts as unchanged
+// only when its bits are), strings by content, slices and arrays element by
+// element (a nil slice and an empty one differ), maps by their keys and
+// values (a nil map and an empty one differ), structs field by field,
+// pointers and interfaces by what they point to (reflect.DeepEqual).
+// Setting a field to the value it already has is not a write; a node that
+// means it as one says so with a mark (see Write.Marked). Values mutated in
+// place (a map or a pointed-to value of the input changed instead of
+// replaced) look unchanged; nodes replace them instead.
+//
+// Comparing costs no allocation for numbers, booleans, strings and slices
+// or maps whose length or identity changed, and nothing at all for a field
+// whose bytes are unchanged.
 func (p *Plan[S]) Wrote(i int, in, out *S) bool {
-	f := &p.fields[i]
-	return !bytes.Equal(f.raw(unsafe.Pointer(in)), f.raw(unsafe.Pointer(out)))
+	return p.fields[i].wrote(unsafe.Pointer(in), unsafe.Pointer(out))
+}
+
+func (f *field) wrote(in, out unsafe.Pointer) bool {
+	a, b := unsafe.Add(in, f.offset), unsafe.Add(out, f.offset)
+	if bytes.Equal(unsafe.Slice((*byte)(a), f.size), unsafe.Slice((*byte)(b), f.size)) {
+		return false
+	}
+	switch f.cmp {
+	case cmpBytes:
+		return true
+	case cmpFloat32:
+		return *(*float32)(a) != *(*float32)(b)
+	case cmpFloat64:
+		return *(*float64)(a) != *(*float64)(b)
+	case cmpString:
+		return *(*string)(a) != *(*string)(b)
+	case cmpSlice:
+		ha, hb := (*sliceHeader)(a), (*sliceHeader)(b)
+		if ha.len != hb.len || (ha.data == nil) != (hb.data == nil) {
+			return true
+		}
+		if ha.data == hb.data || ha.len == 0 {
+			// Same elements (only the capacity differs), or both empty
+			// and both non-nil.
+			return false
+		}
+	case cmpMap:
+		ma, mb := *(*unsafe.Pointer)(a), *(*unsafe.Pointer)(b)
+		if (ma == nil) != (mb == nil) {
+			return true
+		}
+		va, vb := reflect.NewAt(f.Type, a).Elem(), reflect.NewAt(f.Type, b).Elem()
+		if va.Len() != vb.Len() {
+			return true
+		}
+	}
+	// Pointers to the two fields: boxing a pointer allocates nothing, and
+	// DeepEqual compares what they point to.
+	return !reflect.DeepEqual(reflect.NewAt(f.Type, a).Interface(), reflect.NewAt(f.Type, b).Interface())
+}
+
+// WroteOrMarked reports whether field i was written (Wrote) or is listed in
+// marked, a node's explicit marks.
+func (p *Plan[S]) WroteOrMarked(i int, in, out *S, marked []int) bool {
+	if len(marked) > 0 && slices.Contains(marked, i) {
+		return true
+	}
+	return p.Wrote(i, in, out)
 }
 
 // Written appends to dst the indexes of the fields out changed relative to in.
@@ -294,15 +393,43 @@ func (p *Plan[S]) Written(dst []int, in, out *S) []int {
 	return dst
 }
 
-// WrittenNames returns the names of the fields out changed relative to in.
-func (p *Plan[S]) WrittenNames(in, out *S) []string {
+// WrittenNames returns the names of the fields out changed relative to in,
+// and of the fields in marked (indexes, as a Write's Marked), in field
+// order.
+func (p *Plan[S]) WrittenNames(in, out *S, marked ...int) []string {
 	var names []string
 	for i := range p.fields {
-		if p.Wrote(i, in, out) {
+		if p.WroteOrMarked(i, in, out, marked) {
 			names = append(names, p.fields[i].Name)
 		}
 	}
 	return names
+}
+
+// HasCustom reports whether any field has a reducer registered with
+// WithReducer. Without one, a step with a single writer takes the
+// writer's result as it is.
+func (p *Plan[S]) HasCustom() bool { return p.custom }
+
+// ReduceOne applies the custom reducers (WithReducer) of the fields the
+// single writer of a step wrote: for each such field, out's value becomes
+// fn(in's value, out's value). Other fields are left as out has them. It is
+// what Merge does with one write, for the fields that differ.
+func (p *Plan[S]) ReduceOne(in, out *S, marked []int) {
+	if !p.custom {
+		return
+	}
+	for i := range p.fields {
+		f := &p.fields[i]
+		if f.Reducer != Custom || !p.WroteOrMarked(i, in, out, marked) {
+			continue
+		}
+		// acc starts as the input's value; the write is out's.
+		acc := reflect.New(f.Type)
+		acc.Elem().Set(f.value(unsafe.Pointer(in)))
+		f.custom(acc.UnsafePointer(), unsafe.Add(unsafe.Pointer(out), f.offset))
+		f.value(unsafe.Pointer(out)).Set(acc.Elem())
+	}
 }
 
 // Isolate prepares a snapshot that several nodes will read at once: every
@@ -330,6 +457,11 @@ type Write[S any] struct {
 	Node string
 	In   *S
 	Out  *S
+	// Marked lists fields (by index, see FieldIndex) the node wrote even
+	// where their value did not change, so an equal write still counts: it
+	// conflicts with another writer of a field without reducer and goes
+	// through the field's reducer.
+	Marked []int
 }
 
 // ConflictError reports a field written by several nodes of one step when the
@@ -354,9 +486,11 @@ func quoteAll(ss []string) []string {
 }
 
 // Merge combines the writes of one step onto base, field by field, in the
-// order of writes (declaration order). A field written by one node takes that
-// node's contribution; several writers go through the field's reducer. Base
-// is not modified.
+// order of writes (declaration order). A field without reducer written by
+// one node takes that node's value, and is a *ConflictError when several
+// wrote it; a field with a reducer goes through it (a custom reducer even
+// for one writer). Which fields a write wrote is decided by Wrote, plus its
+// Marked fields. Base is not modified.
 func (p *Plan[S]) Merge(base S, writes []Write[S]) (S, error) {
 	result := base
 	rp := unsafe.Pointer(&result)
@@ -366,7 +500,7 @@ func (p *Plan[S]) Merge(base S, writes []Write[S]) (S, error) {
 		f := &p.fields[fi]
 		writers = writers[:0]
 		for wi := range writes {
-			if p.Wrote(fi, writes[wi].In, writes[wi].Out) {
+			if p.WroteOrMarked(fi, writes[wi].In, writes[wi].Out, writes[wi].Marked) {
 				writers = append(writers, wi)
 			}
 		}
@@ -383,12 +517,11 @@ func (p *Plan[S]) Merge(base S, writes []Write[S]) (S, error) {
 				return base, &ConflictError{Field: f.Name, Nodes: nodes}
 			}
 			w := writes[writers[0]]
-			copy(f.raw(rp), f.raw(unsafe.Pointer(w.Out)))
+			// A typed copy, so the garbage collector sees the pointers.
+			f.value(rp).Set(f.value(unsafe.Pointer(w.Out)))
 		case Custom:
-			if len(writers) == 1 {
-				copy(f.raw(rp), f.raw(unsafe.Pointer(writes[writers[0]].Out)))
-				continue
-			}
+			// Applied for one writer too: the value starts as base's (the
+			// step's input) and takes each write in order.
 			for _, wi := range writers {
 				f.custom(unsafe.Add(rp, f.offset), unsafe.Add(unsafe.Pointer(writes[wi].Out), f.offset))
 			}
@@ -459,4 +592,29 @@ func (p *Plan[S]) Merge(base S, writes []Write[S]) (S, error) {
 		}
 	}
 	return result, nil
+}
+
+// CopyFields sets the fields listed in idx (indexes, see FieldIndex) of dst
+// to their values in src.
+func (p *Plan[S]) CopyFields(dst, src *S, idx []int) {
+	for _, i := range idx {
+		f := &p.fields[i]
+		f.value(unsafe.Pointer(dst)).Set(f.value(unsafe.Pointer(src)))
+	}
+}
+
+// FieldIndexes returns the indexes of the named fields, or an error naming
+// the first name that is not a field.
+func (p *Plan[S]) FieldIndexes(names []string) ([]int, error) {
+	out := make([]int, 0, len(names))
+	for _, n := range names {
+		i, ok := p.byName[n]
+		if !ok {
+			return nil, fmt.Errorf("state: %s has no field %q", p.typ, n)
+		}
+		if !slices.Contains(out, i) {
+			out = append(out, i)
+		}
+	}
+	return out, nil
 }

@@ -190,7 +190,7 @@ func TestServerNodeErrorComesBackAsGraphError(t *testing.T) {
 	c := dial(t)
 	gb := graph.New[S]()
 	gb.AddNode("ok", add("ok"))
-	gb.AddNode("bad", func(context.Context, S) (S, error) { return S{}, errors.New("disk full") },
+	gb.AddNode("bad", func(context.Context, S) (S, error) { return S{}, graph.Retryable(errors.New("disk full")) },
 		graph.WithRetry(graph.RetryPolicy{MaxAttempts: 2, InitialInterval: 10 * time.Millisecond}))
 	gb.AddEdge(graph.START, "ok").AddEdge("ok", "bad").AddEdge("bad", graph.END)
 	cg, _ := gb.Compile()
@@ -230,7 +230,7 @@ func TestServerOnceSurvivesRetries(t *testing.T) {
 			return s, err
 		}
 		if calls.Add(1) < 3 {
-			return s, errors.New("gateway timeout")
+			return s, graph.Retryable(errors.New("gateway timeout"))
 		}
 		s.Count = v
 		return s, nil

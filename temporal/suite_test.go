@@ -200,7 +200,7 @@ func TestSuiteRetryPolicyBecomesActivityRetries(t *testing.T) {
 			return s, err
 		}
 		if calls.Add(1) < 3 {
-			return s, errors.New("try again")
+			return s, graph.Retryable(errors.New("try again"))
 		}
 		s.Answer = "ok"
 		return s, nil
@@ -234,7 +234,7 @@ func TestSuiteNodeFailureEndsTheRunWithTheNodeError(t *testing.T) {
 		msg      string
 	}{
 		{"no policy", func(context.Context, S) (S, error) { return S{}, errors.New("broken") }, nil, 1, 1, "broken"},
-		{"policy runs out", func(context.Context, S) (S, error) { return S{}, errors.New("still broken") },
+		{"policy runs out", func(context.Context, S) (S, error) { return S{}, graph.Retryable(errors.New("still broken")) },
 			[]graph.NodeOption{graph.WithRetry(graph.RetryPolicy{MaxAttempts: 2, InitialInterval: time.Millisecond})}, 2, 2, "still broken"},
 		{"RetryIf refuses", func(context.Context, S) (S, error) { return S{}, errors.New("fatal: no") },
 			[]graph.NodeOption{graph.WithRetry(graph.RetryPolicy{MaxAttempts: 5, RetryIf: func(err error) bool { return !strings.HasPrefix(err.Error(), "fatal") }})}, 1, 1, "fatal: no"},

@@ -29,6 +29,8 @@ type Config struct {
 	// model, before the text is parsed. 0 means DefaultMaxArgumentBytes
 	// (1 MiB). At least 2.
 	MaxArgumentBytes int
+	// Tracer, when set, observes every call (see Tracer).
+	Tracer Tracer
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -257,6 +259,9 @@ func (r *Registry) LLMTools(opts ...ExportOption) ([]llms.Tool, error) {
 func (r *Registry) Execute(ctx context.Context, call llm.ToolCall) Result {
 	t, ok := r.Lookup(call.Name)
 	cfg := r.config()
+	if cfg.Tracer != nil {
+		return r.tracedExecute(ctx, cfg, t, call)
+	}
 	if !ok {
 		return r.unknown(call, cfg.MaxOutputBytes)
 	}
@@ -285,6 +290,9 @@ func (r *Registry) unknown(call llm.ToolCall, maxOutput int) Result {
 func (r *Registry) RunTurn(ctx context.Context, calls []llm.ToolCall) ([]Result, error) {
 	tn := &turn{r: r, cfg: r.config(), ctx: ctx, calls: calls,
 		results: make([]Result, len(calls)), done: make([]atomic.Bool, len(calls))}
+	if tn.cfg.Tracer != nil {
+		tn.spans = make([]Span, len(calls))
+	}
 	tn.pending.Add(len(calls))
 	for range min(tn.cfg.MaxConcurrency, len(calls)) {
 		go tn.work()
@@ -309,6 +317,7 @@ type turn struct {
 	done    []atomic.Bool
 	next    atomic.Int64
 	pending sync.WaitGroup
+	spans   []Span // with Config.Tracer only
 }
 
 // answer records the result of call i unless it is answered already.
@@ -317,6 +326,9 @@ func (tn *turn) answer(i int, res Result) bool {
 		return false
 	}
 	tn.results[i] = res
+	if tn.spans != nil {
+		tn.spans[i].End(res)
+	}
 	tn.pending.Done()
 	return true
 }
@@ -333,6 +345,10 @@ func (tn *turn) work() {
 // run runs call i and reports whether this worker should go on.
 func (tn *turn) run(i int) (goOn bool) {
 	call := tn.calls[i]
+	ctx := tn.ctx
+	if tn.spans != nil {
+		ctx = tn.startSpan(ctx, i)
+	}
 	t, ok := tn.r.Lookup(call.Name)
 	if !ok {
 		tn.answer(i, tn.r.unknown(call, tn.cfg.MaxOutputBytes))
@@ -345,7 +361,7 @@ func (tn *turn) run(i int) (goOn bool) {
 		tn.answer(i, t.finish(call, start, "", err, maxOutput))
 		return true
 	}
-	callCtx, cancel := context.WithTimeout(tn.ctx, timeout)
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	stop := context.AfterFunc(callCtx, func() {
 		if tn.answer(i, t.finish(call, start, "", t.stopped(tn.ctx, timeout), maxOutput)) {

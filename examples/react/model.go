@@ -144,9 +144,13 @@ func answerFromMemory(msgs []llm.Message) string {
 		if m.Role != llm.RoleSystem || !strings.Contains(m.Content, "memories") {
 			continue
 		}
+		// Recalled memories are whole retained turns; quote the sentence
+		// that answers.
 		for _, line := range strings.Split(m.Content, "\n") {
-			if strings.Contains(line, "Seoul") && strings.Contains(line, "celsius") {
-				return "You told me: " + strings.TrimPrefix(line, "- ")
+			for _, sentence := range strings.SplitAfter(line, ". ") {
+				if strings.Contains(sentence, "Seoul") && strings.Contains(sentence, "celsius") {
+					return "You told me: " + strings.TrimSpace(sentence)
+				}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"cmp"
 	"container/list"
 	"context"
 	"crypto/sha256"
@@ -312,6 +313,9 @@ func (c *call) fromCache(ctx context.Context, key string) (*llm.Response, bool, 
 	resp.CacheHit = true
 	resp.Cost = 0
 	c.end = r.clock.Now()
+	if len(r.services) > 0 {
+		r.emit(ctx, &CacheHit{At: c.end, Group: cmp.Or(c.req.Model, r.cfg.DefaultGroup), Model: resp.Model})
+	}
 	if c.stream != nil {
 		// a caller that stops reading (ErrStopStream) still got a whole reply
 		if err := c.stream.deliverWhole(ctx, resp); err != nil && !errors.Is(err, llm.ErrStopStream) {

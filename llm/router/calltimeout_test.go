@@ -23,7 +23,7 @@ func slowModel(d time.Duration) *fake {
 }
 
 // Issue 17.10: a caller's own short timeout (Request.Timeout 5ms against a
-// healthy 20ms deployment; 100ms here, to stay clear of a loaded machine)
+// healthy 20ms deployment; 1.5s here, to stay clear of a loaded machine)
 // cooled the shared deployment down and failed the
 // next normal caller. Only failures attributable to the deployment count.
 func TestCallerTimeoutDoesNotCoolDeployment(t *testing.T) {
@@ -40,8 +40,10 @@ func TestCallerTimeoutDoesNotCoolDeployment(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := slowModel(100 * time.Millisecond)
-			cfg := Config{Deployments: []Deployment{dep("g", "a", a), dep("g", "b", slowModel(100*time.Millisecond))},
+			// The model takes far longer than the callers' 5 ms, so a late
+			// timer on a loaded machine cannot let a short call succeed.
+			a := slowModel(1500 * time.Millisecond)
+			cfg := Config{Deployments: []Deployment{dep("g", "a", a), dep("g", "b", slowModel(1500*time.Millisecond))},
 				AllowedFails: Int(0), Strategy: LatencyBased}
 			if tc.cfg != nil {
 				tc.cfg(&cfg)
