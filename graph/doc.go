@@ -113,4 +113,13 @@
 //   - Interrupt without a checkpointer fails at once (ErrNoCheckpointer) and is never retried.
 //   - The default retry filter retries only transient errors (DefaultRetryIf), not everything but a list of programming errors.
 //   - A Command's targets are declared with Goto and checked; a Parent Command makes the parent node's result the subgraph's state so far with the update.
+//
+// # Stepping
+//
+// A Stepper (Compiled.Stepper) runs the same graph one step at a time on
+// encoded values, for an executor outside this process: Start and Next do
+// the routing, joins and merge as pure, deterministic functions (fit for a
+// workflow engine's deterministic code), and RunTask runs one node attempt
+// wherever the executor runs user code. Module
+// github.com/jedisos/jedisos/temporal drives graphs on Temporal this way.
 package graph

@@ -587,7 +587,7 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 			}
 			return in, fmt.Errorf("%w: resume value for interrupt %q, which is not pending on thread %q (pending: %v)", ErrNoPendingInterrupt, id, dr.thread, pending)
 		}
-		b, err := json.Marshal(rv.value)
+		b, err := state.EncodeValue("resume value", rv.value)
 		if err != nil {
 			return in, fmt.Errorf("graph: resume value for interrupt %q cannot be encoded: %w", id, err)
 		}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/jedisos/jedisos/state"
 )
 
 // ErrInterrupted is matched (errors.Is) by every *InterruptedError.
@@ -192,7 +194,7 @@ func Interrupt[T any](ctx context.Context, payload any) (T, error) {
 		}
 		return v, nil
 	}
-	b, err := json.Marshal(payload)
+	b, err := state.EncodeValue("interrupt payload", payload)
 	if err != nil {
 		return zero, fmt.Errorf("graph: interrupt payload of node %q cannot be encoded: %w", node, err)
 	}

@@ -94,7 +94,7 @@ func Once[T any](ctx context.Context, key string, fn func(context.Context) (T, e
 		m.mu.Unlock()
 		return v, err
 	}
-	b, err := json.Marshal(v)
+	b, err := state.EncodeValue("Once result", v)
 	if err != nil {
 		return zero, fmt.Errorf("graph: result of Once %q of node %q (%T) cannot be encoded, so it cannot be saved: %w", key, node, v, err)
 	}

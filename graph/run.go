@@ -385,33 +385,10 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 			r.state = st
 			return st, errStopped
 		}
-		r.stamp++
-		r.next = r.next[:0]
-		for i := range r.cur {
-			n := &c.nodes[r.cur[i].node]
-			view := &st
-			if len(r.cur) > 1 && len(n.conds) > 0 {
-				// A router sees the step's input with its own node's
-				// writes applied, never a sibling's.
-				v, err := r.routerView(&r.cur[i])
-				if err != nil {
-					r.state = st
-					return st, err
-				}
-				view = &v
-			}
-			if err := r.routeFrom(n, n.name, view); err != nil {
-				r.state = st
-				return st, err
-			}
-			if cmd := r.cur[i].ext.route(); cmd != nil {
-				if err := r.routeCmd(n, cmd); err != nil {
-					r.state = st
-					return st, err
-				}
-			}
+		if err := r.routeStep(&st); err != nil {
+			r.state = st
+			return st, err
 		}
-		sortTasks(r.next)
 		if r.d != nil {
 			r.state = st
 			if err := r.d.boundary(); err != nil {
@@ -476,6 +453,13 @@ func (r *run[S]) parallel() error {
 			}
 		}
 	}
+	return r.mergeStep()
+}
+
+// mergeStep merges the results of the step's tasks into r.state in task
+// order.
+func (r *run[S]) mergeStep() error {
+	c := r.c
 	if len(r.cur) == 1 && !r.cur[0].send {
 		t := &r.cur[0]
 		out := t.out
@@ -837,6 +821,37 @@ func (r *run[S]) routeCmd(n *cnode[S], cmd *cmdRoute) error {
 		r.c.plan.Isolate(&in)
 		r.next = append(r.next, task[S]{node: int32(n.gotoIdx[i]), send: true, in: in})
 	}
+	return nil
+}
+
+// routeStep puts in r.next, in node order, the tasks that the edges (and
+// Commands) of the step's tasks trigger; st is the merged state.
+func (r *run[S]) routeStep(st *S) error {
+	c := r.c
+	r.stamp++
+	r.next = r.next[:0]
+	for i := range r.cur {
+		n := &c.nodes[r.cur[i].node]
+		view := st
+		if len(r.cur) > 1 && len(n.conds) > 0 {
+			// A router sees the step's input with its own node's
+			// writes applied, never a sibling's.
+			v, err := r.routerView(&r.cur[i])
+			if err != nil {
+				return err
+			}
+			view = &v
+		}
+		if err := r.routeFrom(n, n.name, view); err != nil {
+			return err
+		}
+		if cmd := r.cur[i].ext.route(); cmd != nil {
+			if err := r.routeCmd(n, cmd); err != nil {
+				return err
+			}
+		}
+	}
+	sortTasks(r.next)
 	return nil
 }
 

@@ -47,7 +47,7 @@ func TestParallelStepRetryAndSubgraph(t *testing.T) {
 	g.AddNode("a", func(_ context.Context, s gstate) (gstate, error) { return gstate{Log: []string{"a"}}, nil })
 	g.AddNode("flaky", func(_ context.Context, s gstate) (gstate, error) {
 		if tries.Add(1) == 1 {
-			return s, errors.New("first try fails")
+			return s, graph.Retryable(errors.New("first try fails"))
 		}
 		return gstate{Log: []string{"flaky"}}, nil
 	}, graph.WithRetry(graph.RetryPolicy{MaxAttempts: 2, InitialInterval: time.Millisecond}))

@@ -452,3 +452,30 @@ func TestRoundTripAndSync(t *testing.T) {
 		t.Fatalf("synced tool: %q %v", res.Content, res.Err)
 	}
 }
+
+// A request body over the server's limit is refused before it is decoded.
+func TestServerRequestLimit(t *testing.T) {
+	srv := mcp.NewServer(localRegistry(t), mcp.ServerOptions{MaxRequestBytes: 64 << 10})
+	hs := httptest.NewServer(srv.Handler())
+	defer func() { hs.CloseClientConnections(); hs.Close() }()
+	ctx := context.Background()
+	cs, err := sdk.NewClient(&sdk.Implementation{Name: "c", Version: "1"}, nil).Connect(ctx, &sdk.StreamableClientTransport{Endpoint: hs.URL, MaxRetries: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	big := strings.Repeat("x", 100<<10)
+	if _, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "get_weather", Arguments: map[string]any{"city": big}}); err == nil {
+		t.Fatal("a 100 KiB request passed a 64 KiB limit")
+	}
+	// A normal call on a new session still works.
+	cs2, err := sdk.NewClient(&sdk.Implementation{Name: "c", Version: "1"}, nil).Connect(ctx, &sdk.StreamableClientTransport{Endpoint: hs.URL, MaxRetries: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs2.Close()
+	res, err := cs2.CallTool(ctx, &sdk.CallToolParams{Name: "get_weather", Arguments: map[string]any{"city": "Seoul"}})
+	if err != nil || res.IsError {
+		t.Fatalf("normal call: %+v %v", res, err)
+	}
+}

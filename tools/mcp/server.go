@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 
@@ -21,15 +22,24 @@ type ServerOptions struct {
 	Version string
 	// Instructions, when set, tell clients how to use the server's tools.
 	Instructions string
+	// MaxRequestBytes bounds one request a client sends (one HTTP body, one
+	// stdio line): larger ones are refused before they are decoded. 0
+	// means DefaultMaxRequestBytes. The registry's argument limit
+	// (tools.Config.MaxArgumentBytes) still applies to each call.
+	MaxRequestBytes int
 }
+
+// DefaultMaxRequestBytes is the default ServerOptions.MaxRequestBytes.
+const DefaultMaxRequestBytes = 4 << 20
 
 // Server offers the tools of a tools.Registry to MCP clients. Each call is
 // validated and run by the registry, with its limits (timeout, output size,
 // argument size), and a failed call is an IsError result whose text tells
 // the caller what was wrong, as it would tell a model.
 type Server struct {
-	reg *tools.Registry
-	srv *sdk.Server
+	reg      *tools.Registry
+	srv      *sdk.Server
+	maxBytes int
 
 	mu      sync.Mutex
 	offered map[string]*tools.Tool
@@ -49,7 +59,10 @@ func NewServer(reg *tools.Registry, opts ServerOptions) *Server {
 	if opts.Instructions != "" {
 		so = &sdk.ServerOptions{Instructions: opts.Instructions}
 	}
-	s := &Server{reg: reg, srv: sdk.NewServer(&sdk.Implementation{Name: opts.Name, Version: opts.Version}, so), offered: map[string]*tools.Tool{}}
+	if opts.MaxRequestBytes <= 0 {
+		opts.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	s := &Server{reg: reg, srv: sdk.NewServer(&sdk.Implementation{Name: opts.Name, Version: opts.Version}, so), offered: map[string]*tools.Tool{}, maxBytes: opts.MaxRequestBytes}
 	s.Sync()
 	return s
 }
@@ -106,11 +119,23 @@ func (s *Server) call(ctx context.Context, name string, args json.RawMessage) *s
 // ServeStdio serves the tools over this process's stdin and stdout until
 // ctx ends or the client closes the session.
 func (s *Server) ServeStdio(ctx context.Context) error {
-	return s.srv.Run(ctx, &sdk.StdioTransport{})
+	return s.srv.Run(ctx, &sdk.StdioTransport{MaxLineLength: s.maxBytes})
 }
 
 // Handler serves the tools over MCP's streamable HTTP transport; mount it
-// at the endpoint's path.
+// at the endpoint's path. A request body over ServerOptions.MaxRequestBytes
+// is refused (413) before it is decoded.
 func (s *Server) Handler() http.Handler {
-	return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s.srv }, nil)
+	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s.srv }, nil)
+	limit := int64(s.maxBytes)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			http.Error(w, fmt.Sprintf("request body of %d bytes is over the server's limit of %d bytes (ServerOptions.MaxRequestBytes)", r.ContentLength, limit), http.StatusRequestEntityTooLarge)
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -1,0 +1,97 @@
+package temporal
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	sdktemporal "go.temporal.io/sdk/temporal"
+
+	"github.com/jedisos/jedisos/graph"
+	"github.com/jedisos/jedisos/state"
+)
+
+// runTask is the activity: one attempt of one node task.
+func (g *Graph[S]) runTask(ctx context.Context, req graph.TaskRequest) (graph.TaskResult, error) {
+	info := activity.GetInfo(ctx)
+	req.Attempt = int(info.Attempt)
+	// Once results saved by an earlier attempt of this activity.
+	if activity.HasHeartbeatDetails(ctx) {
+		var saved []state.Memo
+		if err := activity.GetHeartbeatDetails(ctx, &saved); err == nil {
+			req.Memos = mergeMemos(req.Memos, saved)
+		}
+	}
+	var mu sync.Mutex
+	last := req.Memos
+	req.SaveMemos = func(m []state.Memo) error {
+		mu.Lock()
+		last = m
+		mu.Unlock()
+		activity.RecordHeartbeat(ctx, m)
+		return nil
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	if hb := info.HeartbeatTimeout; hb > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(max(hb/3, 10*time.Millisecond))
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					mu.Lock()
+					m := last
+					mu.Unlock()
+					activity.RecordHeartbeat(ctx, m)
+				}
+			}
+		}()
+	}
+	res, err := g.st.RunTask(ctx, req)
+	close(stop)
+	wg.Wait()
+	if err == nil {
+		return res, nil
+	}
+	var te *graph.TaskError
+	if !errors.As(err, &te) {
+		// A request the graph cannot run (an unknown node, a state that
+		// does not decode): no retry mends it.
+		return res, sdktemporal.NewNonRetryableApplicationError(err.Error(), ErrTypeRun, nil, failure{Node: req.Node, Step: req.Step, Message: err.Error()})
+	}
+	typ := ErrTypeNode
+	var pe *graph.PanicError
+	if errors.As(err, &pe) {
+		typ = ErrTypePanic
+	}
+	return res, sdktemporal.NewApplicationErrorWithOptions(te.Err.Error(), typ, sdktemporal.ApplicationErrorOptions{
+		NonRetryable:   !te.Retry,
+		NextRetryDelay: te.Backoff,
+		Details:        []any{failure{Node: te.Node, Step: te.Step, Attempts: te.Attempt, Message: te.Err.Error()}},
+	})
+}
+
+// mergeMemos adds to a the memos of b whose keys a lacks.
+func mergeMemos(a, b []state.Memo) []state.Memo {
+	if len(b) == 0 {
+		return a
+	}
+	have := make(map[string]bool, len(a))
+	for _, m := range a {
+		have[m.Key] = true
+	}
+	out := append([]state.Memo(nil), a...)
+	for _, m := range b {
+		if !have[m.Key] {
+			out = append(out, m)
+		}
+	}
+	return out
+}

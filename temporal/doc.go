@@ -1,0 +1,50 @@
+// Package temporal runs jedisos graphs as Temporal workflows.
+//
+// New turns a graph.Compiled into a Graph: Register puts its workflow and
+// its activity on a Temporal worker, and Start (or Invoke) runs it through a
+// Temporal client. The nodes stay the same Go functions.
+//
+// One run is one workflow execution. Each step's node tasks are activities
+// (the tasks of a parallel step are scheduled together and run in parallel
+// on whatever workers poll the task queue); the superstep loop, the merge of
+// the step's writes and the routing run in the workflow, through the
+// deterministic graph.Stepper, so Temporal's history holds every step and a
+// run survives the crash of any worker or of the client: another worker
+// replays the history and carries on, and nodes that finished are not run
+// again.
+//
+// What maps onto what:
+//
+//   - a node's RetryPolicy becomes the activity's retry: the wait before each
+//     attempt is the policy's (jitter included, sent as the failure's next
+//     retry delay), and an attempt that the policy would not retry (the last
+//     one, a panic, an error RetryIf refuses) fails the activity for good.
+//     Attempts lost to a crashed or stopped worker are retried by Temporal
+//     too (Options.MaxAttempts bounds them) and count as attempts;
+//   - a node's timeout bounds each attempt inside the activity (a
+//     *graph.TimeoutError) and, with Options.TimeoutGrace added, is the
+//     activity's start-to-close timeout;
+//   - an activity heartbeats while its node runs, so a worker that dies is
+//     noticed within Options.HeartbeatTimeout;
+//   - graph.Once results are saved in the activity's heartbeat details, so a
+//     retried attempt gets them back, and in the workflow, so the re-run of
+//     an interrupted task does;
+//   - graph.Interrupt pauses the workflow: the pending interrupts are in
+//     Status, and Run.Resume (a workflow update) answers them; the
+//     interrupted tasks run again with the answers while the step's other
+//     finished tasks keep their results;
+//   - the run's state, step, pending interrupts and progress events are a
+//     workflow query: Run.Status, and Run.Stream, which follows the run with
+//     graph.Event values like graph.Compiled.Stream;
+//   - a long run continues as new at a step boundary when Temporal suggests
+//     it (or every Options.ContinueAsNewEvery steps), carrying its position.
+//
+// Routers and reducers run inside the workflow and must be deterministic
+// (no clock, randomness or I/O), as graph already asks. Emit and EmitToken
+// calls inside nodes are not carried to Stream. The checkpointer,
+// breakpoints and durability options of the compiled graph are not used:
+// Temporal is what makes the run durable.
+//
+// Package devserver starts a real Temporal server in-process with SQLite
+// persistence, for tests and for trying this out offline.
+package temporal
