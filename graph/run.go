@@ -685,7 +685,7 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 		if n.retry == nil || attempt >= n.retry.attempts() || !n.retry.retryable(err) || ctx.Err() != nil {
 			return in, &NodeError{Node: n.name, Step: r.step, Attempts: attempt, Err: err}
 		}
-		if serr := sleepCtx(ctx, n.retry.wait(attempt)); serr != nil {
+		if serr := SleepContext(ctx, n.retry.wait(attempt)); serr != nil {
 			return in, &NodeError{Node: n.name, Step: r.step, Attempts: attempt, Err: err}
 		}
 		attempt++

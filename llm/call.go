@@ -95,7 +95,7 @@ func (c *caller) run(ctx context.Context, req *Request, do func(context.Context,
 	}
 	sleep := c.retry.sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = SleepContext
 	}
 	var wait time.Duration
 	for attempt := 1; ; attempt++ {

@@ -110,7 +110,9 @@ func (rc *retryConfig) retries(e *Error) int {
 	return rc.n
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// SleepContext waits d, or until ctx ends (then it returns ctx.Err()). A
+// d of zero or less returns at once. Package router waits this way too.
+func SleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/jedisos/jedisos/llm"
 )
 
 // Clock is the Router's source of time. The default is the system clock;
@@ -28,17 +30,7 @@ func (systemClock) Now() time.Time { return time.Now() }
 
 // Sleep waits on a timer or the context.
 func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return llm.SleepContext(ctx, d)
 }
 
 // AfterFunc uses time.AfterFunc.
