@@ -56,10 +56,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -68,6 +66,7 @@ import (
 
 	"github.com/jedisos/jedisos/state"
 	"github.com/jedisos/jedisos/state/internal/rowsum"
+	"github.com/jedisos/jedisos/state/internal/timecol"
 )
 
 // SchemaVersion is the version of the tables this package writes.
@@ -247,24 +246,6 @@ func (s *Store) wrap(op string, err error) error {
 	return fmt.Errorf("postgres checkpointer: %s %s: %w", op, s.where, err)
 }
 
-// zeroTime stands for the zero time.Time in the created columns, which hold
-// nanoseconds since 1970 (as in the SQLite store).
-const zeroTime = math.MinInt64
-
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return zeroTime
-	}
-	return t.UnixNano()
-}
-
-func fromUnixNano(n int64) time.Time {
-	if n == zeroTime {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
 // checkText refuses strings a text column cannot hold unchanged.
 func checkText(fields ...string) error {
 	for i := 0; i+1 < len(fields); i += 2 {
@@ -301,7 +282,7 @@ func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
 		}
 		next = b
 	}
-	created := unixNano(cp.CreatedAt)
+	created := timecol.UnixNano(cp.CreatedAt)
 	sum := rowsum.Checkpoint(cp.ThreadID, cp.ID, 0, cp.ParentID, int64(cp.Step), cp.Source, created, cp.Snapshot, cp.Delta, next, cp.Extra)
 	base := state.ExpectedBase(cp)
 	head := `UPDATE jedisos_threads SET head = $2, n = n + 1 WHERE thread = $1 AND head = $12 RETURNING n`
@@ -372,7 +353,7 @@ func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w 
 			return fmt.Errorf("postgres checkpointer: %w", err)
 		}
 	}
-	created := unixNano(w.CreatedAt)
+	created := timecol.UnixNano(w.CreatedAt)
 	sum := rowsum.Writes(threadID, checkpointID, int64(w.Task), w.Node, w.Writes, intr, res, created, memos, w.Running)
 	_, err = s.pool.Exec(ctx, `INSERT INTO jedisos_writes (thread, cp, task, node, writes, interrupts, resumed, created, memos, running, sum)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -403,7 +384,7 @@ func (s *Store) scan(thread string, row pgx.Row) (state.Checkpoint, error) {
 	if rowsum.Checkpoint(thread, cp.ID, 0, cp.ParentID, step, cp.Source, created, cp.Snapshot, cp.Delta, next, cp.Extra) != sum {
 		return state.Checkpoint{}, &state.CorruptError{ThreadID: thread, CheckpointID: cp.ID, Err: fmt.Errorf("%s: the row fails its checksum", s.where)}
 	}
-	cp.CreatedAt = fromUnixNano(created)
+	cp.CreatedAt = timecol.FromUnixNano(created)
 	if len(next) > 0 {
 		if err := jsonUnmarshal(next, &cp.Next); err != nil {
 			return state.Checkpoint{}, &state.CorruptError{ThreadID: thread, CheckpointID: cp.ID, Err: fmt.Errorf("next tasks: %w", err)}
@@ -465,7 +446,7 @@ func (s *Store) Writes(ctx context.Context, threadID, checkpointID string) ([]st
 		if rowsum.Writes(threadID, checkpointID, int64(task), w.Node, w.Writes, intr, res, created, memos, w.Running) != sum {
 			return nil, corrupt("the writes of task %d fail their checksum", w.Task)
 		}
-		w.CreatedAt = fromUnixNano(created)
+		w.CreatedAt = timecol.FromUnixNano(created)
 		if len(memos) > 0 {
 			if err := jsonUnmarshal(memos, &w.Memos); err != nil {
 				return nil, corrupt("side-effect results of task %d: %v", w.Task, err)

@@ -59,6 +59,7 @@ import (
 
 	"github.com/jedisos/jedisos/state"
 	"github.com/jedisos/jedisos/state/internal/rowsum"
+	"github.com/jedisos/jedisos/state/internal/timecol"
 )
 
 // ErrLocked is matched (errors.Is) when the database stayed locked by
@@ -566,24 +567,6 @@ func (s *Store) wrap(op string, err error) error {
 	return fmt.Errorf("sqlite checkpointer: %s %s: %w", op, s.path, err)
 }
 
-// zeroTime stands for the zero time.Time in the created columns, which hold
-// nanoseconds since 1970 (the zero time is out of their range).
-const zeroTime = math.MinInt64
-
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return zeroTime
-	}
-	return t.UnixNano()
-}
-
-func fromUnixNano(n int64) time.Time {
-	if n == zeroTime {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
 func nullable(b []byte) any {
 	if b == nil {
 		return nil
@@ -655,7 +638,7 @@ func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
 		return &state.StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 	}
 	n++
-	created := unixNano(cp.CreatedAt)
+	created := timecol.UnixNano(cp.CreatedAt)
 	sum := rowsum.Checkpoint(cp.ThreadID, cp.ID, n, cp.ParentID, int64(cp.Step), cp.Source, created, cp.Snapshot, cp.Delta, next, cp.Extra)
 	res, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (thread, id, parent, step, source, created, snapshot, delta, next, extra, n, sum)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread, id) DO NOTHING`,
@@ -733,7 +716,7 @@ func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w 
 	if s.v1 {
 		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, op, s.path)
 	}
-	created := unixNano(w.CreatedAt)
+	created := timecol.UnixNano(w.CreatedAt)
 	sum := rowsum.Writes(threadID, checkpointID, int64(w.Task), w.Node, w.Writes, intr, res, created, memos, w.Running)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -799,7 +782,7 @@ func (s *Store) scan(thread, want string, row interface{ Scan(...any) error }, p
 	case seq > s.cpLegacy:
 		return state.Checkpoint{}, 0, s.corrupt(thread, id, "row %d has no checksum", seq)
 	}
-	cp.CreatedAt = fromUnixNano(created)
+	cp.CreatedAt = timecol.FromUnixNano(created)
 	if len(next) > 0 {
 		if err := json.Unmarshal(next, &cp.Next); err != nil {
 			return state.Checkpoint{}, 0, &state.CorruptError{ThreadID: thread, CheckpointID: id, Err: fmt.Errorf("next tasks: %w", err)}
@@ -978,7 +961,7 @@ func (s *Store) writes(ctx context.Context, threadID, checkpointID string, last 
 		case seq > s.wLegacy:
 			return nil, false, s.corrupt(threadID, checkpointID, "writes row %d (task %d) has no checksum", seq, w.Task)
 		}
-		w.CreatedAt = fromUnixNano(created)
+		w.CreatedAt = timecol.FromUnixNano(created)
 		w.Running = running != 0
 		if len(memos) > 0 {
 			if err := json.Unmarshal(memos, &w.Memos); err != nil {
