@@ -190,3 +190,21 @@ func ExpectedBase(cp Checkpoint) string {
 	}
 	return cp.ParentID
 }
+
+// StepSaver is an optional interface of a Checkpointer: it saves the writes
+// of the tasks that closed a step together with the checkpoint those writes
+// lead to, as one atomic operation (for a SQL store, one transaction and one
+// durable flush instead of two). The graph uses it, when the checkpointer
+// has it, for the checkpoint at the end of a step whose last task's writes
+// were not saved yet; without it the graph calls PutWrites, then Put.
+//
+// A crash can therefore never leave a step's checkpoint without the writes
+// it was made from, nor those writes saved without their checkpoint.
+type StepSaver interface {
+	// PutStep saves each of writes against checkpoint parentID of thread
+	// cp.ThreadID, as PutWrites would (each replacing an earlier entry for
+	// its task), and cp, as Put would, all or nothing: when Put would fail
+	// (cp does not build on the thread's latest checkpoint, or its id
+	// exists) nothing is saved and the error matches ErrConflict.
+	PutStep(ctx context.Context, parentID string, writes []TaskWrites, cp Checkpoint) error
+}
