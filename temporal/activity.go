@@ -2,6 +2,7 @@ package temporal
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -14,8 +15,25 @@ import (
 )
 
 // runTask is the activity: one attempt of one node task.
-func (g *Graph[S]) runTask(ctx context.Context, req graph.TaskRequest) (graph.TaskResult, error) {
+func (g *Graph[S]) runTask(ctx context.Context, req graph.TaskRequest) (taskOutput, error) {
 	info := activity.GetInfo(ctx)
+	var evMu sync.Mutex
+	var events []wireEvent
+	req.OnEvent = func(ev graph.NodeEvent) bool {
+		we := wireEvent{Kind: ev.Kind, Step: ev.Step, Node: ev.Node, Task: ev.Task, Token: ev.Token}
+		if ev.Kind == graph.EventCustom {
+			b, err := json.Marshal(ev.Payload)
+			if err != nil {
+				activity.GetLogger(ctx).Warn("jedisos: an Emit payload cannot be encoded; the event is dropped", "node", ev.Node, "step", ev.Step, "error", err)
+				return false
+			}
+			we.Payload = b
+		}
+		evMu.Lock()
+		events = append(events, we)
+		evMu.Unlock()
+		return ctx.Err() == nil
+	}
 	req.Attempt = int(info.Attempt)
 	// Once results saved by an earlier attempt of this activity.
 	if activity.HasHeartbeatDetails(ctx) {
@@ -54,9 +72,12 @@ func (g *Graph[S]) runTask(ctx context.Context, req graph.TaskRequest) (graph.Ta
 			}
 		}()
 	}
-	res, err := g.st.RunTask(ctx, req)
+	tres, err := g.st.RunTask(ctx, req)
 	close(stop)
 	wg.Wait()
+	evMu.Lock()
+	res := taskOutput{TaskResult: tres, Events: events}
+	evMu.Unlock()
 	if err == nil {
 		return res, nil
 	}

@@ -35,6 +35,23 @@ type Input struct {
 	From *graph.StepState `json:"from,omitempty"`
 	// Events counts the events of the runs before this one.
 	Events int `json:"events,omitempty"`
+	// NodeEvents are the kinds of node-raised events (graph.EventCustom,
+	// graph.EventToken) carried to Stream; nil means both.
+	NodeEvents *graph.EventKind `json:"node_events,omitempty"`
+	// BreakBefore and BreakAfter are the run's own breakpoints, besides
+	// the compiled graph's (as graph.BreakBefore and graph.BreakAfter).
+	BreakBefore []string `json:"break_before,omitempty"`
+	BreakAfter  []string `json:"break_after,omitempty"`
+	// Resumed says the run continues from a breakpoint after a step, so
+	// the breakpoints before the step at From are not asked again.
+	Resumed bool `json:"resumed,omitempty"`
+}
+
+// taskOutput is what the activity returns: the task's result and the
+// events its node raised, in order.
+type taskOutput struct {
+	graph.TaskResult
+	Events []wireEvent `json:"node_events,omitempty"`
 }
 
 // wireEvent is a graph.Event with the state encoded.
@@ -46,6 +63,8 @@ type wireEvent struct {
 	Written    []string        `json:"written,omitempty"`
 	State      json.RawMessage `json:"state,omitempty"`
 	Interrupts []graph.Pending `json:"interrupts,omitempty"`
+	Payload    json.RawMessage `json:"payload,omitempty"`
+	Token      string          `json:"token,omitempty"`
 }
 
 // Phase says where a run is.
