@@ -209,7 +209,10 @@ func (r *Run[S]) Result(ctx context.Context) (S, error) {
 // Stream follows the run and yields its events as the workflow records
 // them: EventNodeStart when a node's activity is scheduled, EventNodeEnd
 // when it finished (Written names the fields it changed; State is left
-// zero), EventState with the merged state after each step, and
+// zero), EventCustom and EventToken for the node's Emit and EmitToken
+// calls (before its EventNodeEnd; a Payload is the json.RawMessage of
+// what the node emitted), EventState with the merged state after each
+// step, and
 // EventInterrupt when the run waits for Resume (the stream goes on after
 // it). It ends when the run ends, with the run's error as the last item if
 // it failed. Events are read by polling a query every
