@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -72,11 +73,40 @@ func (g *Graph[S]) runTask(ctx context.Context, req graph.TaskRequest) (taskOutp
 			}
 		}()
 	}
+	key := fmt.Sprintf("%s/%d", info.ActivityID, info.Attempt)
+	if req.Events != 0 && g.opts.EventFlushInterval > 0 {
+		// While the node runs, what it emitted is signalled to the
+		// workflow every EventFlushInterval, so Stream shows it before the
+		// node ends; a node quicker than that sends no signal at all.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(g.opts.EventFlushInterval)
+			defer t.Stop()
+			sent := 0
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+				evMu.Lock()
+				batch := eventBatch{Step: req.Step, Task: req.Task, Key: key, From: sent, Events: events[sent:len(events):len(events)]}
+				evMu.Unlock()
+				if len(batch.Events) == 0 {
+					continue
+				}
+				if signal(ctx, info, batch) {
+					sent += len(batch.Events)
+				}
+			}
+		}()
+	}
 	tres, err := g.st.RunTask(ctx, req)
 	close(stop)
 	wg.Wait()
 	evMu.Lock()
-	res := taskOutput{TaskResult: tres, Events: events}
+	res := taskOutput{TaskResult: tres, Events: events, Key: key}
 	evMu.Unlock()
 	if err == nil {
 		return res, nil
@@ -97,6 +127,22 @@ func (g *Graph[S]) runTask(ctx context.Context, req graph.TaskRequest) (taskOutp
 		NextRetryDelay: te.Backoff,
 		Details:        []any{failure{Node: te.Node, Step: te.Step, Attempts: te.Attempt, Message: te.Err.Error()}},
 	})
+}
+
+// signal sends a batch of events to the activity's workflow and reports
+// whether it was taken. Without a client (the SDK's test environment) it
+// reports false: the events then come with the result only.
+func signal(ctx context.Context, info activity.Info, b eventBatch) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	c := activity.GetClient(ctx)
+	if c == nil {
+		return false
+	}
+	return c.SignalWorkflow(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, SignalEvents, b) == nil
 }
 
 // mergeMemos adds to a the memos of b whose keys a lacks.

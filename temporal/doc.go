@@ -53,8 +53,13 @@
 //   - Emit and EmitToken events travel in the activity's result and reach
 //     Stream in the order graph.Compiled.Stream yields them: after the
 //     node's start, before the step's node-end and state events (node ends
-//     of a parallel step in task order). They arrive when the node's
-//     activity finishes, not while it runs; NodeEvents narrows the kinds
+//     of a parallel step in task order). While the node runs, its activity
+//     signals the workflow (SignalEvents) with what it emitted every
+//     Options.EventFlushInterval, one batch per signal, so tokens of a long
+//     model call stream as it runs; what is left comes with the activity's
+//     result, so a node quicker than the interval costs no signal. Signals
+//     are Temporal's own durable, ordered channel into a workflow, and
+//     batching bounds the history they add. NodeEvents narrows the kinds
 //     carried (graph.Listening tells the nodes), and an Emit payload
 //     arrives as its JSON encoding (json.RawMessage);
 //

@@ -315,3 +315,56 @@ func TestServerBreakpointsPauseAsInProcess(t *testing.T) {
 		t.Fatalf("unknown breakpoint node: %v", err)
 	}
 }
+
+// A long-running node's tokens reach Stream while it runs: the node
+// finishes only once the stream has shown its first token.
+func TestServerTokensArriveWhileTheNodeRuns(t *testing.T) {
+	ctx := ctxT(t)
+	c := dial(t)
+	seen := make(chan struct{})
+	g0 := graph.New[R]()
+	g0.AddNode("slow", func(ctx context.Context, s R) (R, error) {
+		graph.EmitToken(ctx, "first")
+		select {
+		case <-seen:
+		case <-time.After(30 * time.Second):
+			return s, errors.New("the stream never showed the token while the node ran")
+		case <-ctx.Done():
+			return s, ctx.Err()
+		}
+		graph.EmitToken(ctx, "last")
+		s.Log = append(s.Log, "slow")
+		return s, nil
+	})
+	g0.AddEdge(graph.START, "slow").AddEdge("slow", graph.END)
+	cg, err := g0.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGraph(t, cg, "live", jt.Options{PollInterval: 20 * time.Millisecond, EventFlushInterval: 50 * time.Millisecond})
+	tq := startWorker(t, c, g.Register)
+	run, err := g.Start(ctx, c, wfOpts(tq, "live"), R{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for ev, err := range run.Stream(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, evLine(ev))
+		if ev.Kind == graph.EventToken && ev.Token == "first" {
+			close(seen)
+		}
+	}
+	want := []string{
+		"node-start step=0 node=slow task=0",
+		`token step=0 node=slow task=0 token="first"`,
+		`token step=0 node=slow task=0 token="last"`,
+		"node-end step=0 node=slow task=0 written=[Log]",
+		`state step=0 node= task=0 state={"Log":["slow"],"Hello":""}`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("stream\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -12,7 +12,20 @@ const (
 	QueryStatus = "jedisos.status"
 	// UpdateResume is the update that answers pending interrupts.
 	UpdateResume = "jedisos.resume"
+	// SignalEvents is the signal by which a node's activity sends the
+	// events its node raised so far while it runs.
+	SignalEvents = "jedisos.events"
 )
+
+// eventBatch is a SignalEvents payload: the events of one attempt of one
+// task from index From on.
+type eventBatch struct {
+	Step   int         `json:"step"`
+	Task   int         `json:"task"`
+	Key    string      `json:"key"`
+	From   int         `json:"from"`
+	Events []wireEvent `json:"events"`
+}
 
 // Error types of the failures a run ends with (ApplicationError.Type()).
 const (
@@ -52,6 +65,9 @@ type Input struct {
 type taskOutput struct {
 	graph.TaskResult
 	Events []wireEvent `json:"node_events,omitempty"`
+	// Key names the attempt (activity id and attempt number), whose
+	// events signalled earlier are a prefix of Events.
+	Key string `json:"key,omitempty"`
 }
 
 // wireEvent is a graph.Event with the state encoded.

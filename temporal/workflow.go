@@ -184,15 +184,57 @@ func (g *Graph[S]) step(ctx workflow.Context, w *wfRun, runID string) ([]graph.T
 		reqs[i].Events = w.kinds
 		todo[i] = i
 	}
+	sig := workflow.GetSignalChannel(ctx, SignalEvents)
 	for {
 		sctx, cancel := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
 		var first error
+		// live: per running task, the attempt whose signalled events are
+		// shown and how many of them.
+		type live struct {
+			key   string
+			shown int
+		}
+		shown := map[int]*live{}
+		take := func(b eventBatch) {
+			if b.Step != pos.Step || w.running[b.Task] == "" {
+				return // a late batch of a task no longer running
+			}
+			l := shown[b.Task]
+			if l == nil || l.key != b.Key {
+				l = &live{key: b.Key}
+				shown[b.Task] = l
+			}
+			for j, ev := range b.Events {
+				if b.From+j == l.shown {
+					if w.kinds&ev.Kind != 0 {
+						w.add(ev)
+					}
+					l.shown++
+				}
+			}
+		}
+		drain := func() {
+			var b eventBatch
+			for sig.ReceiveAsync(&b) {
+				take(b)
+				b = eventBatch{}
+			}
+		}
+		drain()
+		sel.AddReceive(sig, func(c workflow.ReceiveChannel, _ bool) {
+			var b eventBatch
+			c.Receive(ctx, &b)
+			take(b)
+		})
+		completed := 0
 		for _, i := range todo {
 			w.add(wireEvent{Kind: graph.EventNodeStart, Step: pos.Step, Node: pos.Tasks[i].Node, Task: i})
 			w.running[i] = pos.Tasks[i].Node
 			f := workflow.ExecuteActivity(g.activityOptions(sctx, pos.Tasks[i].Node), g.activity, reqs[i])
 			sel.AddFuture(f, func(f workflow.Future) {
+				completed++
+				drain()
 				delete(w.running, i)
 				var res taskOutput
 				if err := f.Get(ctx, &res); err != nil {
@@ -203,14 +245,18 @@ func (g *Graph[S]) step(ctx workflow.Context, w *wfRun, runID string) ([]graph.T
 					return
 				}
 				results[i] = res.TaskResult
-				for _, ev := range res.Events {
+				evs := res.Events
+				if l := shown[i]; l != nil && l.key == res.Key {
+					evs = evs[min(l.shown, len(evs)):]
+				}
+				for _, ev := range evs {
 					if w.kinds&ev.Kind != 0 {
 						w.add(ev)
 					}
 				}
 			})
 		}
-		for range todo {
+		for completed < len(todo) {
 			sel.Select(ctx)
 		}
 		cancel()
