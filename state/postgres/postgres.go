@@ -30,6 +30,14 @@
 // only for the statement, and keeps the rule in the data itself, so it also
 // holds against writers that bypass this package's process.
 //
+// PutStep (state.StepSaver) saves a step's last task writes and its
+// checkpoint in one statement too: the same compare-and-set, with the
+// checkpoint and the writes both inserted from the head row it returned,
+// so a step costs one round trip and one commit (one WAL flush), and a
+// crash or a conflict leaves either both saved or neither. Statements go
+// through pgx's statement cache, so each is parsed and planned once per
+// connection.
+//
 // # Storage
 //
 // The store keeps what the graph gives it: a full snapshot now and then and,
@@ -39,6 +47,10 @@
 // its columns as the SQLite store; a row that fails it is reported as a
 // *state.CorruptError naming the thread and the checkpoint. (A checkpoint's
 // position in its thread is assigned by the server and is not covered.)
+// Where the server has LZ4 (PostgreSQL 14 and later built with it), Open
+// has the large columns compressed with it instead of the default pglz,
+// which spends about 0.45 ms on a 10 KB value that does not compress;
+// stored rows are not rewritten and read the same either way.
 // Strings that PostgreSQL cannot store in a text column (invalid UTF-8, NUL
 // bytes) are refused before anything is sent, naming the field.
 //
