@@ -76,9 +76,17 @@ func TestPutStep(t *testing.T) {
 	if latest, _ := s.Get(ctx, "t", ""); latest.ID != "c2" {
 		t.Fatalf("head %q after a failed PutStep", latest.ID)
 	}
+	// A running task's entry (no writes, nil) next to a finished one.
+	c6 := state.Checkpoint{ThreadID: "t", ID: "c6", ParentID: "c2", Step: 2, Source: "loop", CreatedAt: now}
+	if err := s.PutStep(ctx, "c2", []state.TaskWrites{{Task: 1, Node: "b", Running: true, Memos: []state.Memo{{Key: "m", Value: []byte(`1`)}}}, {Task: 0, Node: "a", Writes: []byte(`{"n":3}`)}}, c6); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Writes(ctx, "t", "c2"); err != nil || len(got) != 2 || got[0].Task != 0 || string(got[0].Writes) != `{"n":3}` || got[1].Writes != nil || !got[1].Running || len(got[1].Memos) != 1 {
+		t.Fatalf("writes of c2 %+v, %v", got, err)
+	}
 	// No writes is a Put.
-	c5 := state.Checkpoint{ThreadID: "t", ID: "c5", ParentID: "c2", Step: 2, Source: "update", CreatedAt: now, Delta: []byte(`{}`)}
-	if err := s.PutStep(ctx, "c2", nil, c5); err != nil {
+	c5 := state.Checkpoint{ThreadID: "t", ID: "c5", ParentID: "c6", Step: 3, Source: "update", CreatedAt: now, Delta: []byte(`{}`)}
+	if err := s.PutStep(ctx, "c6", nil, c5); err != nil {
 		t.Fatal(err)
 	}
 	if latest, _ := s.Get(ctx, "t", ""); latest.ID != "c5" || !bytes.Equal(latest.Delta, []byte(`{}`)) {
