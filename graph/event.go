@@ -86,10 +86,12 @@ type nodeEvent struct {
 	token   string
 }
 
-// sink carries node-raised events to the goroutine that yields them.
+// sink carries node-raised events to the goroutine that yields them, or,
+// when fn is set, hands each to fn (a stepped task's TaskRequest.OnEvent).
 type sink struct {
 	kinds EventKind
 	ch    chan nodeEvent
+	fn    func(nodeEvent) bool
 }
 
 // taskInfo is what node code can learn about the task it runs in.
@@ -244,6 +246,9 @@ func emit(ctx context.Context, ev nodeEvent) bool {
 		return true
 	}
 	ev.node, ev.step, ev.task = t.prefix+t.name(), t.step, t.task
+	if t.sink.fn != nil {
+		return t.sink.fn(ev)
+	}
 	select {
 	case t.sink.ch <- ev:
 		return true

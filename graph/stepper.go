@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,8 +31,12 @@ import (
 // the step limit are those of Invoke: a run driven through a Stepper ends in
 // the state Invoke returns.
 //
-// The checkpointer, breakpoints and durability modes of the compiled graph
-// are not used: the driver is what makes the run durable.
+// A node's Command (Goto, Send) and MarkWritten travel in its TaskResult
+// and Next routes and merges them as Invoke does; Emit and EmitToken reach
+// the driver through TaskRequest.OnEvent. Breakpoints (WithInterruptBefore,
+// WithInterruptAfter) are reported by BreaksBefore and BreaksAfter for the
+// driver to pause at. The checkpointer and durability modes of the compiled
+// graph are not used: the driver is what makes the run durable.
 type Stepper[S any] struct {
 	c *Compiled[S]
 }
@@ -91,13 +96,44 @@ type TaskRequest struct {
 	// each time one is added, before Once returns: where the driver keeps
 	// them for the task's next attempt. An error fails that Once call.
 	SaveMemos func([]state.Memo) error `json:"-"`
+	// Events are the event kinds the driver streams: Listening reports
+	// them to the node, and each Emit or EmitToken of a kind in Events is
+	// handed to OnEvent. With no kinds or no OnEvent, Emit and EmitToken
+	// do nothing, as in Invoke.
+	Events EventKind `json:"events,omitempty"`
+	// OnEvent receives the node's Emit and EmitToken events, on the
+	// goroutine that called them and in their order; what it returns is
+	// what Emit returns (false: the run is stopping).
+	OnEvent func(NodeEvent) bool `json:"-"`
+}
+
+// NodeEvent is an event a node raised with Emit or EmitToken during a
+// stepped task (TaskRequest.OnEvent).
+type NodeEvent struct {
+	// Kind is EventCustom or EventToken.
+	Kind EventKind
+	// Node is the node that raised it; a subgraph's nodes are named
+	// "outer/inner", as in Stream.
+	Node string
+	// Step and Task locate the task.
+	Step int
+	Task int
+	// Payload is what the node passed to Emit.
+	Payload any
+	// Token is the chunk passed to EmitToken.
+	Token string
 }
 
 // TaskResult is what one task did. It encodes to JSON.
 type TaskResult struct {
-	// Writes are the node's encoded writes (the fields it changed); empty
-	// when it was interrupted.
+	// Writes are the node's encoded writes: the fields it changed and
+	// those it marked with MarkWritten; empty when it was interrupted.
 	Writes json.RawMessage `json:"writes,omitempty"`
+	// Goto and Send are the routing of the Command the node returned:
+	// the nodes (or END) it named, and its fan-out tasks with their own
+	// encoded inputs. Next routes them as Invoke does.
+	Goto []string   `json:"goto,omitempty"`
+	Send []StepTask `json:"send,omitempty"`
 	// Interrupt is the request for input the node raised, if any: the task
 	// must run again, with an answer in TaskRequest.Answers.
 	Interrupt *Pending `json:"interrupt,omitempty"`
@@ -290,8 +326,32 @@ func (s *Stepper[S]) Next(p StepState, results []TaskResult) (StepState, error) 
 			}
 			in = ct.in
 		}
-		if ct.out, err = c.plan.ApplyWrites(in, results[i].Writes); err != nil {
+		res := &results[i]
+		if ct.out, err = c.plan.ApplyWrites(in, res.Writes); err != nil {
 			return p, fmt.Errorf("graph: step %d task %d (node %q) writes: %w", p.Step, i, t.Node, err)
+		}
+		// Every field the writes name counts as written by the task, equal
+		// value or not: that is how a MarkWritten mark travels.
+		marked, err := c.writtenIn(res.Writes)
+		if err != nil {
+			return p, fmt.Errorf("graph: step %d task %d (node %q) writes: %w", p.Step, i, t.Node, err)
+		}
+		var route *cmdRoute
+		if len(res.Goto) > 0 || len(res.Send) > 0 {
+			route = &cmdRoute{gotos: res.Goto}
+			if len(res.Send) > 0 {
+				sends := make([]Send[S], len(res.Send))
+				for j, sd := range res.Send {
+					sends[j].Node = sd.Node
+					if sends[j].State, err = c.plan.DecodeState(sd.Input); err != nil {
+						return p, fmt.Errorf("graph: step %d task %d (node %q) Command send to %q: %w", p.Step, i, t.Node, sd.Node, err)
+					}
+				}
+				route.sends = sends
+			}
+		}
+		if marked != nil || route != nil {
+			ct.ext = &taskExt{marked: marked, cmd: route}
 		}
 	}
 	if err := r.mergeStep(); err != nil {
@@ -350,6 +410,11 @@ func (s *Stepper[S]) RunTask(ctx context.Context, req TaskRequest) (TaskResult, 
 	}
 	info := taskInfo{idx: idx, static: &c.static, step: req.Step, limit: limit, task: req.Task, done: ctx.Done(),
 		intr: &interruptState{thread: req.Run, cpID: "step-" + strconv.Itoa(req.Step), task: req.Task, step: req.Step, answers: answers, memo: memo}}
+	if fn := req.OnEvent; fn != nil && req.Events&(EventCustom|EventToken) != 0 {
+		info.sink = &sink{kinds: req.Events, fn: func(ev nodeEvent) bool {
+			return fn(NodeEvent{Kind: ev.kind, Node: ev.node, Step: ev.step, Task: ev.task, Payload: ev.payload, Token: ev.token})
+		}}
+	}
 	nctx := nodeCtx{Context: ctx, t: &info}
 	r := &run[S]{c: c, cfg: &noOptions, step: req.Step, limit: limit}
 	out, err := r.once(&nctx, n, in)
@@ -365,11 +430,91 @@ func (s *Stepper[S]) RunTask(ctx context.Context, req TaskRequest) (TaskResult, 
 		}
 		return TaskResult{Memos: memos}, te
 	}
-	w, err := c.plan.EncodeWrites(&in, &out)
+	ext := info.ext.Load()
+	w, err := c.plan.EncodeWritesMarked(&in, &out, ext.marks())
 	if err != nil {
 		return TaskResult{Memos: memos}, &TaskError{Node: n.name, Step: req.Step, Attempt: attempt, Err: fmt.Errorf("encode writes: %w", err)}
 	}
-	return TaskResult{Writes: w, Memos: memos}, nil
+	res := TaskResult{Writes: w, Memos: memos}
+	if cmd := ext.route(); cmd != nil {
+		res.Goto = cmd.gotos
+		sends, _ := cmd.sends.([]Send[S])
+		for i := range sends {
+			b, err := c.plan.EncodeState(&sends[i].State)
+			if err != nil {
+				return TaskResult{Memos: memos}, &TaskError{Node: n.name, Step: req.Step, Attempt: attempt, Err: fmt.Errorf("encode Command send to %q: %w", sends[i].Node, err)}
+			}
+			res.Send = append(res.Send, StepTask{Node: sends[i].Node, Input: b})
+		}
+	}
+	return res, nil
+}
+
+// BreaksBefore returns the breakpoints the step at p hits before it runs:
+// its nodes compiled WithInterruptBefore and those named in nodes (a run's
+// own, as BreakBefore), each once, in task order. A driver pauses the run
+// there as a run with a checkpointer pauses, and when resumed runs the
+// step without asking again. The ids derive from run and the step, so they
+// are stable across replays. An unknown node name is an error.
+func (s *Stepper[S]) BreaksBefore(run string, p *StepState, nodes ...string) ([]Pending, error) {
+	extra, err := s.nodeSet("BreakBefore", nodes)
+	if err != nil {
+		return nil, err
+	}
+	return s.breaks(run, InterruptBefore, p.Step, p.Tasks, extra, func(n *cnode[S]) bool { return n.breakBefore }), nil
+}
+
+// BreaksAfter returns the breakpoints the finished step done hits: its
+// nodes compiled WithInterruptAfter and those named in nodes (as
+// BreakAfter), each once, in task order, when next, the position after
+// the step, has work left. The run pauses at next (Pending.Step is
+// next.Step); resumed, it runs next's step without asking BreaksBefore, as
+// a run with a checkpointer does. An unknown node name is an error.
+func (s *Stepper[S]) BreaksAfter(run string, done, next *StepState, nodes ...string) ([]Pending, error) {
+	extra, err := s.nodeSet("BreakAfter", nodes)
+	if err != nil {
+		return nil, err
+	}
+	if next.Done() {
+		return nil, nil
+	}
+	return s.breaks(run, InterruptAfter, next.Step, done.Tasks, extra, func(n *cnode[S]) bool { return n.breakAfter }), nil
+}
+
+// nodeSet checks that nodes are the graph's.
+func (s *Stepper[S]) nodeSet(what string, nodes []string) ([]bool, error) {
+	if len(nodes) == 0 {
+		return nil, nil
+	}
+	set := make([]bool, len(s.c.nodes))
+	for _, name := range nodes {
+		i, ok := s.c.byName[name]
+		if !ok {
+			return nil, fmt.Errorf("graph: %s names unknown node %q", what, name)
+		}
+		set[i] = true
+	}
+	return set, nil
+}
+
+func (s *Stepper[S]) breaks(run string, kind InterruptKind, step int, tasks []StepTask, extra []bool, compiled func(*cnode[S]) bool) []Pending {
+	var out []Pending
+	cp := "step-" + strconv.Itoa(step)
+	for _, t := range tasks {
+		i, ok := s.c.byName[t.Node]
+		if !ok {
+			continue
+		}
+		n := &s.c.nodes[i]
+		if !compiled(n) && (extra == nil || !extra[i]) {
+			continue
+		}
+		if slices.ContainsFunc(out, func(p Pending) bool { return p.Node == n.name }) {
+			continue
+		}
+		out = append(out, Pending{ID: interruptID(run, cp, -1, string(kind)+":"+n.name, 0), Kind: kind, Node: n.name, Step: step})
+	}
+	return out
 }
 
 // memoFunc adapts TaskRequest.SaveMemos to the Once saver.

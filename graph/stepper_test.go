@@ -367,3 +367,170 @@ func TestStepperRejectsBadInput(t *testing.T) {
 		t.Fatalf("Stepper of an unencodable state: %v", err)
 	}
 }
+
+// A Command's goto (END included) and Send fan-out, with each branch's own
+// input, travel in TaskResult and route the stepped run as Invoke routes.
+func TestStepperCarriesCommandsAsInvoke(t *testing.T) {
+	g := graph.New[R]()
+	g.AddCommandNode("pick", func(_ context.Context, s R) (graph.Command[R], error) {
+		s.Log = append(s.Log, "pick")
+		switch s.Hello {
+		case "both":
+			return graph.Command[R]{State: s, Goto: []string{"y", "x"}}, nil
+		case "send":
+			return graph.Command[R]{State: s, Send: []graph.Send[R]{{Node: "x", State: R{Hello: "1"}}, {Node: "x", State: R{Hello: "2"}}}}, nil
+		case "end":
+			return graph.Command[R]{State: s, Goto: []string{graph.END}}, nil
+		case "bad":
+			return graph.Command[R]{State: s, Goto: []string{"nowhere"}}, nil
+		}
+		return graph.Command[R]{State: s, Goto: []string{"x"}}, nil
+	}, graph.Goto("x", "y", graph.END))
+	g.AddNode("x", func(_ context.Context, s R) (R, error) { s.Log = append(s.Log, "x"+s.Hello); return s, nil })
+	g.AddNode("y", appendR("y"))
+	g.AddEdge(graph.START, "pick").AddEdge("x", graph.END).AddEdge("y", graph.END)
+	c := mustCompile(t, g)
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"", []string{"pick", "x"}},
+		{"both", []string{"pick", "xboth", "y"}},
+		{"send", []string{"pick", "x1", "x2"}},
+		{"end", []string{"pick"}},
+		{"bad", nil},
+	} {
+		out := sameAsInvoke(t, c, R{Hello: tc.in})
+		if tc.want != nil && !slices.Equal(out.Log, tc.want) {
+			t.Fatalf("%q: %v, want %v", tc.in, out.Log, tc.want)
+		}
+	}
+	// The routing is in the result, encoded.
+	st, _ := c.Stepper()
+	enc, _ := st.Encode(R{Hello: "send"})
+	pos, err := st.Start(enc, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.RunTask(context.Background(), st.Request("r", &pos, 0))
+	if err != nil || len(res.Send) != 2 || res.Send[0].Node != "x" || !strings.Contains(string(res.Send[1].Input), `"2"`) {
+		t.Fatalf("result %+v %v", res, err)
+	}
+	next, err := st.Next(pos, []graph.TaskResult{res})
+	if err != nil || len(next.Tasks) != 2 || next.Tasks[0].Node != "x" || len(next.Tasks[0].Input) == 0 {
+		t.Fatalf("next %+v %v", next, err)
+	}
+}
+
+// A MarkWritten mark makes an unchanged value a write in Next's merge, as
+// in Invoke: two parallel nodes setting Hello to its value conflict.
+func TestStepperCarriesMarkWritten(t *testing.T) {
+	set := func(ctx context.Context, s R) (R, error) {
+		s.Hello = "world"
+		return s, graph.MarkWritten(ctx, "Hello")
+	}
+	g := graph.New[R]()
+	g.AddNode("a", set).AddNode("b", set)
+	g.AddEdge(graph.START, "a").AddEdge(graph.START, "b").AddEdge("a", graph.END).AddEdge("b", graph.END)
+	c := mustCompile(t, g)
+	_, _, err := stepDrive(t, c, R{Hello: "world"}, nil)
+	var ce *state.ConflictError
+	if !errors.As(err, &ce) || ce.Field != "Hello" {
+		t.Fatalf("err %v, want a conflict on Hello", err)
+	}
+	st, _ := c.Stepper()
+	enc, _ := st.Encode(R{Hello: "world"})
+	pos, _ := st.Start(enc, 0)
+	res, err := st.RunTask(context.Background(), st.Request("r", &pos, 0))
+	if err != nil || !slices.Equal(st.Written(res), []string{"Hello"}) {
+		t.Fatalf("written %v %v", st.Written(res), err)
+	}
+}
+
+// Emit and EmitToken reach OnEvent in order, for the kinds asked, and
+// Listening says so; without OnEvent they do nothing.
+func TestStepperHandsNodeEventsToOnEvent(t *testing.T) {
+	g := graph.New[R]()
+	g.AddNode("talk", func(ctx context.Context, s R) (R, error) {
+		if graph.Listening(ctx, graph.EventToken) {
+			s.Log = append(s.Log, "listening")
+		}
+		graph.Emit(ctx, map[string]int{"n": 1})
+		graph.EmitToken(ctx, "he")
+		graph.EmitToken(ctx, "llo")
+		return s, nil
+	})
+	g.AddEdge(graph.START, "talk").AddEdge("talk", graph.END)
+	c := mustCompile(t, g)
+	st, _ := c.Stepper()
+	enc, _ := st.Encode(R{})
+	pos, _ := st.Start(enc, 0)
+	for _, kinds := range []graph.EventKind{graph.EventCustom | graph.EventToken, graph.EventToken, 0} {
+		var got []string
+		req := st.Request("r", &pos, 0)
+		req.Events = kinds
+		req.OnEvent = func(ev graph.NodeEvent) bool {
+			got = append(got, fmt.Sprintf("%v %s %d %d %v %q", ev.Kind, ev.Node, ev.Step, ev.Task, ev.Payload, ev.Token))
+			return true
+		}
+		res, err := st.RunTask(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		if kinds&graph.EventCustom != 0 {
+			want = append(want, `custom talk 0 0 map[n:1] ""`)
+		}
+		if kinds&graph.EventToken != 0 {
+			want = append(want, `token talk 0 0 <nil> "he"`, `token talk 0 0 <nil> "llo"`)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("kinds %v: events %q, want %q", kinds, got, want)
+		}
+		if listened := strings.Contains(string(res.Writes), "listening"); listened != (kinds&graph.EventToken != 0) {
+			t.Fatalf("kinds %v: writes %s", kinds, res.Writes)
+		}
+	}
+}
+
+// BreaksBefore and BreaksAfter report the compiled breakpoints and a run's
+// own, once per node, with stable ids; an unknown name is an error.
+func TestStepperReportsBreakpoints(t *testing.T) {
+	g := graph.New[S]()
+	g.AddNode("a", appendNode("a")).AddNode("b", appendNode("b")).AddNode("c", appendNode("c"))
+	g.AddEdge(graph.START, "a").AddEdge("a", "b").AddEdge("a", "c").AddEdge("b", graph.END).AddEdge("c", graph.END)
+	c := mustCompile(t, g, graph.WithCheckpointer(state.NewMemory()), graph.WithInterruptBefore("b"), graph.WithInterruptAfter("a"))
+	st, _ := c.Stepper()
+	enc, _ := st.Encode(S{})
+	pos, _ := st.Start(enc, 0)
+	if br, err := st.BreaksBefore("r", &pos); err != nil || len(br) != 0 {
+		t.Fatalf("before a: %v %v", br, err)
+	}
+	res, err := st.RunTask(context.Background(), st.Request("r", &pos, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := st.Next(pos, []graph.TaskResult{res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := st.BreaksAfter("r", &pos, &next)
+	if err != nil || len(after) != 1 || after[0].Kind != graph.InterruptAfter || after[0].Node != "a" || after[0].Step != 1 || after[0].ID == "" {
+		t.Fatalf("after a: %+v %v", after, err)
+	}
+	again, _ := st.BreaksAfter("r", &pos, &next)
+	if again[0].ID != after[0].ID {
+		t.Fatalf("ids differ: %s %s", again[0].ID, after[0].ID)
+	}
+	before, err := st.BreaksBefore("r", &next, "c", "b")
+	if err != nil || len(before) != 2 || before[0].Node != "b" || before[1].Node != "c" || before[0].Kind != graph.InterruptBefore || before[0].ID == after[0].ID {
+		t.Fatalf("before b, c: %+v %v", before, err)
+	}
+	if _, err := st.BreaksBefore("r", &next, "zz"); err == nil || !strings.Contains(err.Error(), `"zz"`) {
+		t.Fatalf("unknown node: %v", err)
+	}
+	done := graph.StepState{Step: 2}
+	if br, _ := st.BreaksAfter("r", &next, &done, "b"); len(br) != 0 {
+		t.Fatalf("after the last step: %v", br)
+	}
+}

@@ -24,6 +24,21 @@ func (cs Callbacks) Input(ctx context.Context, info *CallInfo) error {
 	return nil
 }
 
+// Begin runs every OnInput in order, like Input. When one returns an
+// error, Begin stops there and returns it together with the callbacks whose
+// OnInput ran, the rejecting one included (ran is nil otherwise). The
+// caller ends the rejected call for exactly those with ran.Failure, so
+// that each OnInput gets its OnFailure and the callbacks after the
+// rejecting one see nothing of the call.
+func (cs Callbacks) Begin(ctx context.Context, info *CallInfo) (ran Callbacks, err error) {
+	for i, c := range cs {
+		if err := safeInput(ctx, c, info); err != nil {
+			return cs[:i+1], err
+		}
+	}
+	return nil, nil
+}
+
 func safeInput(ctx context.Context, c Callback, info *CallInfo) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -133,11 +148,11 @@ func (c *caller) once(ctx context.Context, req *Request, do func(context.Context
 	if len(c.callbacks) > 0 {
 		r := *req
 		info = &CallInfo{Model: c.model, Provider: c.provider, Attempt: attempt, Wait: wait, Request: &r, Start: start}
-		if err := c.callbacks.Input(ctx, info); err != nil {
+		if ran, err := c.callbacks.Begin(ctx, info); err != nil {
 			e := &Error{Kind: ErrBadRequest, Provider: c.provider, Model: c.model,
 				Message: c.red.scrub((&rejection{err}).Error()), Err: &rejection{err}}
 			info.End = time.Now()
-			c.callbacks.Failure(ctx, info, e)
+			ran.Failure(ctx, info, e)
 			return nil, e
 		}
 		if info.Request != nil {

@@ -30,6 +30,13 @@ type CallInfo struct {
 // Callback observes calls. Input runs before the call and may modify
 // info.Request or reject the call by returning an error. The others observe.
 // Several callbacks run in order; a panicking callback never breaks the call.
+//
+// Every OnInput is matched by exactly one OnSuccess or OnFailure with the
+// same info, so a callback may open something in OnInput (a span, a
+// timer) and close it there: when an input callback rejects the call, the
+// callbacks before it and the rejecting one get OnFailure with the call's
+// error, and the callbacks after it are not called at all. This holds for
+// a single model and for each attempt of a Router.
 type Callback interface {
 	OnInput(ctx context.Context, info *CallInfo) error
 	OnSuccess(ctx context.Context, info *CallInfo, resp *Response)

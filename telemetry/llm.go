@@ -218,6 +218,10 @@ func (t *Telemetry) routerEvent(ctx context.Context, e router.Event) {
 func errorType(err error) string {
 	var e *llm.Error
 	switch {
+	case errors.Is(err, llm.ErrRejected):
+		// an input callback refused the call (on a single model, an
+		// ErrBadRequest *llm.Error; in a Router, the rejection itself)
+		return "rejected"
 	case errors.As(err, &e):
 		return string(e.Kind)
 	case errors.Is(err, context.DeadlineExceeded):

@@ -2,6 +2,7 @@ package telemetry_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -507,4 +508,58 @@ func TestRouterCacheHitsAndFallbacks(t *testing.T) {
 		}
 	}
 	t.Fatal("no jedisos.router.cache.hits metric")
+}
+
+// An input callback after telemetry's rejects the call: the chat span
+// telemetry opened in OnInput is still ended, with error status, the
+// rejection's message and error.type "rejected", on a Router attempt and
+// on a single model.
+func TestRejectedCallEndsChatSpan(t *testing.T) {
+	policy := errors.New("blocked by policy: the prompt names a customer")
+	reject := llm.CallbackFuncs{Input: func(context.Context, *llm.CallInfo) error { return policy }}
+	for _, tc := range []struct {
+		name string
+		make func(tel *telemetry.Telemetry, srv *llmtest.Server) (llm.Completer, error)
+		want string
+	}{
+		{"router", func(tel *telemetry.Telemetry, srv *llmtest.Server) (llm.Completer, error) {
+			return router.New(router.Config{
+				Deployments: []router.Deployment{{Group: "g", ID: "d", Params: llm.Params{Model: "gpt-4o-mini", APIBase: srv.APIBase(), APIKey: keyA}}},
+				Callbacks:   []llm.Callback{tel.LLM(), reject},
+			})
+		}, "router: input callback rejected the call to deployment d: " + policy.Error()},
+		{"model", func(tel *telemetry.Telemetry, srv *llmtest.Server) (llm.Completer, error) {
+			return llm.New("gpt-4o-mini", llm.WithAPIBase(srv.APIBase()), llm.WithAPIKey(keyA),
+				llm.WithCallbacks(tel.LLM(), reject))
+		}, "BadRequestError (openai gpt-4o-mini): rejected by an input callback: " + policy.Error()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exp := tracetest.NewInMemoryExporter()
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+			tel := telemetry.New(telemetry.Options{TracerProvider: tp})
+			srv := llmtest.NewOpenAI(t)
+			m, err := tc.make(tel, srv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = m.Complete(context.Background(), &llm.Request{Model: "g", Messages: []llm.Message{llm.User("hi")}})
+			if !errors.Is(err, policy) || !errors.Is(err, llm.ErrRejected) {
+				t.Fatalf("err %v", err)
+			}
+			if srv.Count() != 0 {
+				t.Fatal("a rejected call reached the provider")
+			}
+			spans := exp.GetSpans()
+			if len(spans) != 1 || spans[0].Name != "chat gpt-4o-mini" {
+				t.Fatalf("exported spans %v, want the one chat span", texts(spans))
+			}
+			sp := spans[0]
+			if sp.EndTime.IsZero() || sp.Status.Code != codes.Error || sp.Status.Description != tc.want {
+				t.Fatalf("span status %+v (end %v), want error %q", sp.Status, sp.EndTime, tc.want)
+			}
+			if et := attrs(sp)["error.type"]; et.AsString() != "rejected" {
+				t.Fatalf("error.type %q", et.AsString())
+			}
+		})
+	}
 }

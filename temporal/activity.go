@@ -2,7 +2,9 @@ package temporal
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -14,8 +16,25 @@ import (
 )
 
 // runTask is the activity: one attempt of one node task.
-func (g *Graph[S]) runTask(ctx context.Context, req graph.TaskRequest) (graph.TaskResult, error) {
+func (g *Graph[S]) runTask(ctx context.Context, req graph.TaskRequest) (taskOutput, error) {
 	info := activity.GetInfo(ctx)
+	var evMu sync.Mutex
+	var events []wireEvent
+	req.OnEvent = func(ev graph.NodeEvent) bool {
+		we := wireEvent{Kind: ev.Kind, Step: ev.Step, Node: ev.Node, Task: ev.Task, Token: ev.Token}
+		if ev.Kind == graph.EventCustom {
+			b, err := json.Marshal(ev.Payload)
+			if err != nil {
+				activity.GetLogger(ctx).Warn("jedisos: an Emit payload cannot be encoded; the event is dropped", "node", ev.Node, "step", ev.Step, "error", err)
+				return false
+			}
+			we.Payload = b
+		}
+		evMu.Lock()
+		events = append(events, we)
+		evMu.Unlock()
+		return ctx.Err() == nil
+	}
 	req.Attempt = int(info.Attempt)
 	// Once results saved by an earlier attempt of this activity.
 	if activity.HasHeartbeatDetails(ctx) {
@@ -54,9 +73,41 @@ func (g *Graph[S]) runTask(ctx context.Context, req graph.TaskRequest) (graph.Ta
 			}
 		}()
 	}
-	res, err := g.st.RunTask(ctx, req)
+	key := fmt.Sprintf("%s/%d", info.ActivityID, info.Attempt)
+	if req.Events != 0 && g.opts.EventFlushInterval > 0 {
+		// While the node runs, what it emitted is signalled to the
+		// workflow every EventFlushInterval, so Stream shows it before the
+		// node ends; a node quicker than that sends no signal at all.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(g.opts.EventFlushInterval)
+			defer t.Stop()
+			sent := 0
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+				evMu.Lock()
+				batch := eventBatch{Step: req.Step, Task: req.Task, Key: key, From: sent, Events: events[sent:len(events):len(events)]}
+				evMu.Unlock()
+				if len(batch.Events) == 0 {
+					continue
+				}
+				if signal(ctx, info, batch) {
+					sent += len(batch.Events)
+				}
+			}
+		}()
+	}
+	tres, err := g.st.RunTask(ctx, req)
 	close(stop)
 	wg.Wait()
+	evMu.Lock()
+	res := taskOutput{TaskResult: tres, Events: events, Key: key}
+	evMu.Unlock()
 	if err == nil {
 		return res, nil
 	}
@@ -76,6 +127,22 @@ func (g *Graph[S]) runTask(ctx context.Context, req graph.TaskRequest) (graph.Ta
 		NextRetryDelay: te.Backoff,
 		Details:        []any{failure{Node: te.Node, Step: te.Step, Attempts: te.Attempt, Message: te.Err.Error()}},
 	})
+}
+
+// signal sends a batch of events to the activity's workflow and reports
+// whether it was taken. Without a client (the SDK's test environment) it
+// reports false: the events then come with the result only.
+func signal(ctx context.Context, info activity.Info, b eventBatch) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	c := activity.GetClient(ctx)
+	if c == nil {
+		return false
+	}
+	return c.SignalWorkflow(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, SignalEvents, b) == nil
 }
 
 // mergeMemos adds to a the memos of b whose keys a lacks.

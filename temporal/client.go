@@ -22,6 +22,25 @@ func StepLimit(n int) StartOption {
 	return func(in *Input) { in.StepLimit = n }
 }
 
+// NodeEvents sets the kinds of events raised inside nodes (graph.EventCustom,
+// graph.EventToken) that the run carries to Stream; the default is both,
+// NodeEvents(0) carries none. graph.Listening reports them to the nodes.
+func NodeEvents(kinds graph.EventKind) StartOption {
+	return func(in *Input) { in.NodeEvents = &kinds }
+}
+
+// BreakBefore pauses this run before the named nodes run, besides the
+// compiled graph's WithInterruptBefore nodes (as graph.BreakBefore).
+func BreakBefore(nodes ...string) StartOption {
+	return func(in *Input) { in.BreakBefore = append(in.BreakBefore, nodes...) }
+}
+
+// BreakAfter pauses this run after the named nodes ran, besides the
+// compiled graph's WithInterruptAfter nodes (as graph.BreakAfter).
+func BreakAfter(nodes ...string) StartOption {
+	return func(in *Input) { in.BreakAfter = append(in.BreakAfter, nodes...) }
+}
+
 // Start starts a run of the graph with input in, under the workflow options
 // opts (ID and TaskQueue, at least). The run goes on in Temporal whatever
 // happens to the caller; the returned Run follows it.
@@ -52,6 +71,13 @@ func (g *Graph[S]) Input(in S, opts ...StartOption) (Input, error) {
 	}
 	if ri.StepLimit < 0 {
 		return Input{}, fmt.Errorf("StepLimit(%d): the limit must be positive", ri.StepLimit)
+	}
+	var none graph.StepState
+	if _, err := g.st.BreaksBefore("", &none, ri.BreakBefore...); err != nil {
+		return Input{}, err
+	}
+	if _, err := g.st.BreaksAfter("", &none, &none, ri.BreakAfter...); err != nil {
+		return Input{}, err
 	}
 	return ri, nil
 }
@@ -183,7 +209,10 @@ func (r *Run[S]) Result(ctx context.Context) (S, error) {
 // Stream follows the run and yields its events as the workflow records
 // them: EventNodeStart when a node's activity is scheduled, EventNodeEnd
 // when it finished (Written names the fields it changed; State is left
-// zero), EventState with the merged state after each step, and
+// zero), EventCustom and EventToken for the node's Emit and EmitToken
+// calls (before its EventNodeEnd; a Payload is the json.RawMessage of
+// what the node emitted), EventState with the merged state after each
+// step, and
 // EventInterrupt when the run waits for Resume (the stream goes on after
 // it). It ends when the run ends, with the run's error as the last item if
 // it failed. Events are read by polling a query every
@@ -200,7 +229,10 @@ func (r *Run[S]) Stream(ctx context.Context) iter.Seq2[graph.Event[S], error] {
 				return
 			}
 			for _, we := range p.Events {
-				ev := graph.Event[S]{Kind: we.Kind, Step: we.Step, Node: we.Node, Task: we.Task, Written: we.Written, Interrupts: we.Interrupts}
+				ev := graph.Event[S]{Kind: we.Kind, Step: we.Step, Node: we.Node, Task: we.Task, Written: we.Written, Interrupts: we.Interrupts, Token: we.Token}
+				if len(we.Payload) > 0 {
+					ev.Payload = we.Payload
+				}
 				if len(we.State) > 0 {
 					if ev.State, err = r.g.st.Decode(we.State); err != nil {
 						yield(graph.Event[S]{}, fmt.Errorf("temporal: run %q event state: %w", r.id, err))

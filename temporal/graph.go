@@ -43,6 +43,11 @@ type Options struct {
 	// PollInterval is how often Stream asks the run for new events
 	// (default 100ms).
 	PollInterval time.Duration
+	// EventFlushInterval is how often a running node's Emit and EmitToken
+	// events are signalled to its workflow, in one batch, so Stream shows
+	// them while the node runs (default 250ms; negative: only when the node
+	// ends). Each batch is one event in the run's history.
+	EventFlushInterval time.Duration
 }
 
 // Graph is a compiled graph made into a Temporal workflow and activity.
@@ -106,6 +111,9 @@ func New[S any](c *graph.Compiled[S], name string, opts Options) (*Graph[S], err
 	}
 	if opts.PollInterval == 0 {
 		opts.PollInterval = 100 * time.Millisecond
+	}
+	if opts.EventFlushInterval == 0 {
+		opts.EventFlushInterval = 250 * time.Millisecond
 	}
 	return &Graph[S]{name: name, activity: name + ".task", st: st, opts: opts}, nil
 }

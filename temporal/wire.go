@@ -12,7 +12,20 @@ const (
 	QueryStatus = "jedisos.status"
 	// UpdateResume is the update that answers pending interrupts.
 	UpdateResume = "jedisos.resume"
+	// SignalEvents is the signal by which a node's activity sends the
+	// events its node raised so far while it runs.
+	SignalEvents = "jedisos.events"
 )
+
+// eventBatch is a SignalEvents payload: the events of one attempt of one
+// task from index From on.
+type eventBatch struct {
+	Step   int         `json:"step"`
+	Task   int         `json:"task"`
+	Key    string      `json:"key"`
+	From   int         `json:"from"`
+	Events []wireEvent `json:"events"`
+}
 
 // Error types of the failures a run ends with (ApplicationError.Type()).
 const (
@@ -35,6 +48,26 @@ type Input struct {
 	From *graph.StepState `json:"from,omitempty"`
 	// Events counts the events of the runs before this one.
 	Events int `json:"events,omitempty"`
+	// NodeEvents are the kinds of node-raised events (graph.EventCustom,
+	// graph.EventToken) carried to Stream; nil means both.
+	NodeEvents *graph.EventKind `json:"node_events,omitempty"`
+	// BreakBefore and BreakAfter are the run's own breakpoints, besides
+	// the compiled graph's (as graph.BreakBefore and graph.BreakAfter).
+	BreakBefore []string `json:"break_before,omitempty"`
+	BreakAfter  []string `json:"break_after,omitempty"`
+	// Resumed says the run continues from a breakpoint after a step, so
+	// the breakpoints before the step at From are not asked again.
+	Resumed bool `json:"resumed,omitempty"`
+}
+
+// taskOutput is what the activity returns: the task's result and the
+// events its node raised, in order.
+type taskOutput struct {
+	graph.TaskResult
+	Events []wireEvent `json:"node_events,omitempty"`
+	// Key names the attempt (activity id and attempt number), whose
+	// events signalled earlier are a prefix of Events.
+	Key string `json:"key,omitempty"`
 }
 
 // wireEvent is a graph.Event with the state encoded.
@@ -46,6 +79,8 @@ type wireEvent struct {
 	Written    []string        `json:"written,omitempty"`
 	State      json.RawMessage `json:"state,omitempty"`
 	Interrupts []graph.Pending `json:"interrupts,omitempty"`
+	Payload    json.RawMessage `json:"payload,omitempty"`
+	Token      string          `json:"token,omitempty"`
 }
 
 // Phase says where a run is.

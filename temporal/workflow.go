@@ -25,6 +25,7 @@ type wfRun struct {
 	events  []wireEvent
 	answers map[string]json.RawMessage
 	fresh   int // answers accepted since the last re-run
+	kinds   graph.EventKind
 }
 
 func (w *wfRun) add(ev wireEvent) { w.events = append(w.events, ev) }
@@ -52,9 +53,11 @@ func (w *wfRun) validate(answers map[string]json.RawMessage) error {
 	if len(w.pending) == 0 {
 		return errors.New("temporal: the run has no pending interrupt")
 	}
+	breaks := !slices.ContainsFunc(w.pending, func(p graph.Pending) bool { return p.Kind == graph.InterruptNode })
 	for id := range answers {
 		if id == "" {
-			if len(w.pending) != 1 {
+			// A breakpoint takes no value: any resume continues the run.
+			if len(w.pending) != 1 && !breaks {
 				return fmt.Errorf("temporal: %d interrupts are pending; answer them by id", len(w.pending))
 			}
 			continue
@@ -94,6 +97,10 @@ func (g *Graph[S]) workflow(ctx workflow.Context, in Input) (json.RawMessage, er
 		w.phase, w.errMsg = PhaseFailed, err.Error()
 		return nil, runFailure(err)
 	}
+	w.kinds = graph.EventCustom | graph.EventToken
+	if in.NodeEvents != nil {
+		w.kinds = *in.NodeEvents & (graph.EventCustom | graph.EventToken)
+	}
 	var err error
 	if in.From != nil {
 		w.pos = *in.From
@@ -102,11 +109,24 @@ func (g *Graph[S]) workflow(ctx workflow.Context, in Input) (json.RawMessage, er
 	}
 	runID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	steps := 0
+	resumed := in.Resumed
 	for !w.pos.Done() {
 		if steps > 0 && (g.opts.ContinueAsNewEvery > 0 && steps >= g.opts.ContinueAsNewEvery || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) {
 			pos := w.pos
-			return nil, workflow.NewContinueAsNewError(ctx, g.name, Input{From: &pos, Events: w.base + len(w.events)})
+			next := in
+			next.State, next.From, next.Events, next.Resumed = nil, &pos, w.base+len(w.events), resumed
+			return nil, workflow.NewContinueAsNewError(ctx, g.name, next)
 		}
+		if !resumed {
+			br, err := g.st.BreaksBefore(runID, &w.pos, in.BreakBefore...)
+			if err != nil {
+				return fail(err)
+			}
+			if err := w.pause(ctx, br); err != nil {
+				return fail(err)
+			}
+		}
+		resumed = false
 		results, err := g.step(ctx, w, runID)
 		if err != nil {
 			return fail(err)
@@ -116,11 +136,38 @@ func (g *Graph[S]) workflow(ctx workflow.Context, in Input) (json.RawMessage, er
 			return fail(err)
 		}
 		w.add(wireEvent{Kind: graph.EventState, Step: w.pos.Step, State: next.State})
+		after, err := g.st.BreaksAfter(runID, &w.pos, &next, in.BreakAfter...)
+		if err != nil {
+			return fail(err)
+		}
 		w.pos = next
 		steps++
+		if len(after) > 0 {
+			if err := w.pause(ctx, after); err != nil {
+				return fail(err)
+			}
+			resumed = true
+		}
 	}
 	w.phase = PhaseDone
 	return w.pos.State, nil
+}
+
+// pause waits at breakpoints br (none: it returns at once) until a resume
+// update continues the run.
+func (w *wfRun) pause(ctx workflow.Context, br []graph.Pending) error {
+	if len(br) == 0 {
+		return nil
+	}
+	w.pending = br
+	w.phase = PhaseInterrupted
+	w.add(wireEvent{Kind: graph.EventInterrupt, Step: br[0].Step, Interrupts: slices.Clone(br)})
+	w.fresh = 0
+	if err := workflow.Await(ctx, func() bool { return w.fresh > 0 }); err != nil {
+		return err
+	}
+	w.phase, w.pending = PhaseRunning, nil
+	return nil
 }
 
 // step runs the tasks of the step at w.pos as parallel activities, waits
@@ -134,19 +181,62 @@ func (g *Graph[S]) step(ctx workflow.Context, w *wfRun, runID string) ([]graph.T
 	todo := make([]int, n)
 	for i := range n {
 		reqs[i] = g.st.Request(runID, pos, i)
+		reqs[i].Events = w.kinds
 		todo[i] = i
 	}
+	sig := workflow.GetSignalChannel(ctx, SignalEvents)
 	for {
 		sctx, cancel := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
 		var first error
+		// live: per running task, the attempt whose signalled events are
+		// shown and how many of them.
+		type live struct {
+			key   string
+			shown int
+		}
+		shown := map[int]*live{}
+		take := func(b eventBatch) {
+			if b.Step != pos.Step || w.running[b.Task] == "" {
+				return // a late batch of a task no longer running
+			}
+			l := shown[b.Task]
+			if l == nil || l.key != b.Key {
+				l = &live{key: b.Key}
+				shown[b.Task] = l
+			}
+			for j, ev := range b.Events {
+				if b.From+j == l.shown {
+					if w.kinds&ev.Kind != 0 {
+						w.add(ev)
+					}
+					l.shown++
+				}
+			}
+		}
+		drain := func() {
+			var b eventBatch
+			for sig.ReceiveAsync(&b) {
+				take(b)
+				b = eventBatch{}
+			}
+		}
+		drain()
+		sel.AddReceive(sig, func(c workflow.ReceiveChannel, _ bool) {
+			var b eventBatch
+			c.Receive(ctx, &b)
+			take(b)
+		})
+		completed := 0
 		for _, i := range todo {
 			w.add(wireEvent{Kind: graph.EventNodeStart, Step: pos.Step, Node: pos.Tasks[i].Node, Task: i})
 			w.running[i] = pos.Tasks[i].Node
 			f := workflow.ExecuteActivity(g.activityOptions(sctx, pos.Tasks[i].Node), g.activity, reqs[i])
 			sel.AddFuture(f, func(f workflow.Future) {
+				completed++
+				drain()
 				delete(w.running, i)
-				var res graph.TaskResult
+				var res taskOutput
 				if err := f.Get(ctx, &res); err != nil {
 					if first == nil {
 						first = err
@@ -154,16 +244,30 @@ func (g *Graph[S]) step(ctx workflow.Context, w *wfRun, runID string) ([]graph.T
 					}
 					return
 				}
-				results[i] = res
-				if res.Interrupt == nil {
-					w.add(wireEvent{Kind: graph.EventNodeEnd, Step: pos.Step, Node: pos.Tasks[i].Node, Task: i, Written: g.st.Written(res)})
+				results[i] = res.TaskResult
+				evs := res.Events
+				if l := shown[i]; l != nil && l.key == res.Key {
+					evs = evs[min(l.shown, len(evs)):]
+				}
+				for _, ev := range evs {
+					if w.kinds&ev.Kind != 0 {
+						w.add(ev)
+					}
 				}
 			})
 		}
-		for range todo {
+		for completed < len(todo) {
 			sel.Select(ctx)
 		}
 		cancel()
+		// Every task that finished is reported, in task order, as
+		// graph.Compiled.Stream reports them (also when a sibling failed
+		// or was interrupted).
+		for _, i := range todo {
+			if r := &results[i]; (r.Writes != nil || r.Goto != nil || r.Send != nil) && r.Interrupt == nil {
+				w.add(wireEvent{Kind: graph.EventNodeEnd, Step: pos.Step, Node: pos.Tasks[i].Node, Task: i, Written: g.st.Written(*r)})
+			}
+		}
 		if first != nil {
 			return nil, first
 		}

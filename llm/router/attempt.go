@@ -272,10 +272,14 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 	if len(r.callbacks) > 0 {
 		info = &llm.CallInfo{Group: g.name, Deployment: d.id, Model: d.modelName, Provider: d.provider,
 			Attempt: c.attempts, FallbackDepth: depth, Wait: wait, Request: &req, Start: start}
-		if err := r.callbacks.Input(ctx, info); err != nil {
+		if ran, err := r.callbacks.Begin(ctx, info); err != nil {
 			r.release(g, d, c.tokens, true)
 			c.stop = true
-			return nil, fmt.Errorf("router: input callback rejected the call to deployment %s: %w", d.id, err)
+			out := &rejected{deployment: d.id, err: err}
+			// the callbacks that saw the attempt start see it end
+			info.End = r.clock.Now()
+			ran.Failure(ctx, info, out)
+			return nil, out
 		}
 		if info.Request != &req && info.Request != nil {
 			// a callback replaced the request: send its version to this
@@ -297,7 +301,7 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 	if c.stream != nil {
 		req.Stream = c.stream.begin(d, info, cancel, d.streamTimeout, start)
 	}
-	resp, abandoned, err := r.invoke(actx, g, d, &req)
+	resp, abandoned, err := c.invoke(actx, g, d, &req, info)
 	if stopTimer != nil {
 		stopTimer()
 	}
@@ -348,6 +352,50 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 		r.callbacks.Failure(ctx, info, out)
 	}
 	return nil, out
+}
+
+// rejected is the error of an attempt an input callback refused: it
+// matches llm.ErrRejected and the callback's own error.
+type rejected struct {
+	deployment string
+	err        error
+}
+
+func (e *rejected) Error() string {
+	return "router: input callback rejected the call to deployment " + e.deployment + ": " + e.err.Error()
+}
+
+func (e *rejected) Unwrap() []error { return []error{llm.ErrRejected, e.err} }
+
+// invoke runs the attempt's Completer through r.invoke. When the Completer
+// panics, the attempt's deployment slot is released and the callbacks that
+// saw the attempt start (info) get OnFailure before the panic goes on to
+// the caller.
+func (c *call) invoke(ctx context.Context, g *group, d *deployment, req *llm.Request, info *llm.CallInfo) (resp *llm.Response, abandoned bool, err error) {
+	r := c.r
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		p := recover() // nil when the Completer called runtime.Goexit
+		r.release(g, d, c.tokens, false)
+		if info != nil {
+			msg := "the model's goroutine exited"
+			if p != nil {
+				msg = fmt.Sprintf("the model panicked: %v", p)
+			}
+			info.End = r.clock.Now()
+			r.callbacks.Failure(ctx, info, &llm.Error{Kind: llm.ErrAPI, Provider: d.provider, Model: d.modelName,
+				Deployment: d.id, Message: msg})
+		}
+		if p != nil {
+			panic(p)
+		}
+	}()
+	resp, abandoned, err = r.invoke(ctx, g, d, req)
+	returned = true
+	return resp, abandoned, err
 }
 
 // classify turns an attempt's failure into the call's error and the

@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/jedisos/jedisos/graph"
+	"github.com/jedisos/jedisos/state"
 	"github.com/jedisos/jedisos/state/postgres"
 )
 
@@ -145,23 +149,64 @@ type Blob struct {
 // (each commit waits for its WAL flush: nothing acknowledged is lost if
 // the server crashes); "commit-async" sets synchronous_commit=off for the
 // store's sessions (a server crash may lose the last few hundred
-// milliseconds of acknowledged commits, never consistency).
+// milliseconds of acknowledged commits, never consistency). round-trips/op
+// counts the messages the client sent the server per step (each waits for
+// the server's answer).
 func BenchmarkPostgresStep10KB(b *testing.B) {
-	b.Run("commit-flush", func(b *testing.B) { step10KB(b, need(b)) })
-	b.Run("commit-async", func(b *testing.B) { step10KB(b, need(b)+"&synchronous_commit=off") })
+	b.Run("commit-flush", func(b *testing.B) { stepBench(b, need(b), 10*1024) })
+	b.Run("commit-async", func(b *testing.B) { stepBench(b, need(b)+"&synchronous_commit=off", 10*1024) })
 }
 
-func step10KB(b *testing.B, dsn string) {
-	ctx := context.Background()
-	store, err := postgres.Open(ctx, dsn)
+// BenchmarkPostgresStep1KB is BenchmarkPostgresStep10KB with a 1 KB state.
+func BenchmarkPostgresStep1KB(b *testing.B) {
+	b.Run("commit-flush", func(b *testing.B) { stepBench(b, need(b), 1024) })
+	b.Run("commit-async", func(b *testing.B) { stepBench(b, need(b)+"&synchronous_commit=off", 1024) })
+}
+
+// countingConn counts the writes to a connection: one per round trip for
+// the store's requests (a request, a batch or a pipeline goes out in one
+// write and then waits for the answer).
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.n.Add(1)
+	return c.Conn.Write(p)
+}
+
+// openCounting opens a store whose connections count their writes in n.
+func openCounting(tb testing.TB, dsn string, n *atomic.Int64) *postgres.Store {
+	tb.Helper()
+	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
+	dial := cfg.ConnConfig.DialFunc
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{c, n}, nil
+	}
+	store, err := postgres.OpenConfig(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return store
+}
+
+func stepBench(b *testing.B, dsn string, size int) {
+	ctx := context.Background()
+	var sent atomic.Int64
+	store := openCounting(b, dsn, &sent)
 	defer store.Close()
 	r := rand.New(rand.NewPCG(3, 4))
 	pages := make([]string, 16)
 	for i := range pages {
-		pages[i] = text(r, 10*1024)
+		pages[i] = text(r, size)
 	}
 	target := 0
 	g := graph.New[Blob]()
@@ -183,10 +228,52 @@ func step10KB(b *testing.B, dsn string) {
 	}
 	target = b.N
 	b.ResetTimer()
-	out, err := c.Invoke(ctx, Blob{Data: strings.Repeat("x", 10*1024)}, graph.Thread(fmt.Sprintf("steps-%d", b.N)))
+	sent.Store(0)
+	out, err := c.Invoke(ctx, Blob{Data: strings.Repeat("x", size)}, graph.Thread(fmt.Sprintf("steps-%d", b.N)))
 	b.StopTimer()
-	if err != nil || out.Steps != b.N || len(out.Data) != 10*1024 {
+	if err != nil || out.Steps != b.N || len(out.Data) != size {
 		b.Fatalf("steps %d of %d, %v", out.Steps, b.N, err)
+	}
+	b.ReportMetric(float64(sent.Load())/float64(b.N), "round-trips/op")
+}
+
+// BenchmarkPostgresSaveStep10KB measures the store alone saving one step
+// of a 10 KB state (the closing task's writes and the step's checkpoint),
+// as two calls (PutWrites, then Put: two statements, two commits) and as
+// one PutStep (one statement, one commit), commits waiting for the WAL
+// flush.
+func BenchmarkPostgresSaveStep10KB(b *testing.B) {
+	for _, mode := range []string{"putwrites+put", "putstep"} {
+		b.Run(mode, func(b *testing.B) {
+			ctx := context.Background()
+			var sent atomic.Int64
+			store := openCounting(b, need(b), &sent)
+			defer store.Close()
+			r := rand.New(rand.NewPCG(5, 6))
+			data := []byte(`{"Data":"` + text(r, 10*1024) + `"}`)
+			next := []state.Task{{Node: "edit"}}
+			if err := store.Put(ctx, state.Checkpoint{ThreadID: "t", ID: "c0000000000", Source: "input", Snapshot: data, Next: next}); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			sent.Store(0)
+			for i := range b.N {
+				parent, id := fmt.Sprintf("c%010d", i), fmt.Sprintf("c%010d", i+1)
+				w := state.TaskWrites{Task: 0, Node: "edit", Writes: data}
+				cp := state.Checkpoint{ThreadID: "t", ID: id, ParentID: parent, Step: i + 1, Source: "loop", Next: next}
+				var err error
+				if mode == "putstep" {
+					err = store.PutStep(ctx, parent, []state.TaskWrites{w}, cp)
+				} else if err = store.PutWrites(ctx, "t", parent, w); err == nil {
+					err = store.Put(ctx, cp)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(sent.Load())/float64(b.N), "round-trips/op")
+		})
 	}
 }
 

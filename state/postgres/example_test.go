@@ -59,3 +59,32 @@ func ExampleOpen() {
 	// <nil> true
 	// true
 }
+
+// PutStep saves what the last task of a step wrote and the checkpoint the
+// step ends with in one statement: both or neither.
+func ExampleStore_PutStep() {
+	ctx := context.Background()
+	store, err := postgres.Open(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+	defer store.DeleteThread(ctx, "putstep")
+
+	start := state.Checkpoint{ThreadID: "putstep", ID: "0001", Source: "input", Snapshot: []byte(`{"n":0}`), Next: []state.Task{{Node: "count"}}}
+	if err := store.Put(ctx, start); err != nil {
+		panic(err)
+	}
+	writes := []state.TaskWrites{{Task: 0, Node: "count", Writes: []byte(`{"n":1}`)}}
+	step := state.Checkpoint{ThreadID: "putstep", ID: "0002", ParentID: "0001", Step: 1, Source: "loop"}
+	fmt.Println(store.PutStep(ctx, "0001", writes, step))
+
+	// A second run that also built on 0001 saves nothing.
+	other := state.Checkpoint{ThreadID: "putstep", ID: "0003", ParentID: "0001", Step: 1, Source: "loop"}
+	err = store.PutStep(ctx, "0001", []state.TaskWrites{{Task: 0, Node: "count", Writes: []byte(`{"n":7}`)}}, other)
+	saved, _ := store.Writes(ctx, "putstep", "0001")
+	fmt.Println(errors.Is(err, state.ErrConflict), string(saved[0].Writes))
+	// Output:
+	// <nil>
+	// true {"n":1}
+}
