@@ -194,12 +194,12 @@ func ExpectedBase(cp Checkpoint) string {
 // StepSaver is an optional interface of a Checkpointer: it saves the writes
 // of the tasks that closed a step together with the checkpoint those writes
 // lead to, as one atomic operation (for a SQL store, one transaction and one
-// durable flush instead of two). The graph uses it, when the checkpointer
-// has it, for the checkpoint at the end of a step whose last task's writes
-// were not saved yet; without it the graph calls PutWrites, then Put.
-//
-// A crash can therefore never leave a step's checkpoint without the writes
-// it was made from, nor those writes saved without their checkpoint.
+// durable flush instead of two). The SQLite and PostgreSQL stores implement
+// it. It is for a driver of steps that holds a step's last writes until
+// the step's checkpoint is ready: saved through PutStep, a crash can never
+// leave that checkpoint without the writes it was made from, nor those
+// writes saved without their checkpoint. The graph package does not call it
+// yet; it saves each task's writes as the task ends, then the checkpoint.
 type StepSaver interface {
 	// PutStep saves each of writes against checkpoint parentID of thread
 	// cp.ThreadID, as PutWrites would (each replacing an earlier entry for

@@ -1,8 +1,23 @@
 // Package sqlite is the embedded default Checkpointer: checkpoints and task
 // writes in one SQLite file, through modernc.org/sqlite (pure Go, no cgo).
 //
-// Every Put and PutWrites is one transaction in WAL mode, so a process killed
-// at any moment leaves every checkpoint saved before it intact. A database
+// Every Put, PutWrites and PutStep is one transaction in WAL mode, so a
+// process killed at any moment leaves every checkpoint saved before it
+// intact. The write path's statements are prepared once per Store.
+//
+// # Durability settings
+//
+// The file is opened with journal_mode=WAL and synchronous=NORMAL: a commit
+// is written to the write-ahead log before Put returns, and the log is
+// synced to disk at checkpoints of the log, not at every commit. What that
+// guarantees: a process crash (panic, kill -9, OOM) loses nothing that was
+// acknowledged, since the operating system still holds the written log; a
+// power loss or kernel crash can lose the last commits before the log was
+// synced (never corrupting the file or an older checkpoint). Where even
+// that is not acceptable, open the file yourself with synchronous=FULL
+// (every commit synced, one fsync per commit) — or use the PostgreSQL
+// store. PutStep saves a step's last writes and its checkpoint in one
+// commit instead of two. A database
 // locked by another writer for longer than the busy timeout, or opened read
 // only, gives an error matching ErrLocked or ErrReadOnly and naming the file.
 //
@@ -95,6 +110,9 @@ type Store struct {
 	db   *sql.DB
 	path string
 	busy time.Duration
+	// st holds the statements of the write path, prepared once at Open
+	// (nil for a store opened read-only).
+	st *stmts
 	// v1: a file of schema version 1 opened read-only (no checksums, no
 	// head rows); memos: its writes table has the memos and running
 	// columns.
@@ -104,7 +122,10 @@ type Store struct {
 	cpLegacy, wLegacy int64
 }
 
-var _ state.Checkpointer = (*Store)(nil)
+var (
+	_ state.Checkpointer = (*Store)(nil)
+	_ state.StepSaver    = (*Store)(nil)
+)
 
 // SchemaVersion is the version of the file layout this package writes, kept
 // in the file's meta table. Version 1 is a file without a meta table, from
@@ -238,6 +259,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+	}
+	if err == nil && !s.v1 {
+		err = s.prepare()
 	}
 	if err != nil {
 		db.Close()
@@ -521,7 +545,12 @@ func (s *Store) columns(q querier, table string) (map[string]bool, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.st != nil {
+		s.st.close()
+	}
+	return s.db.Close()
+}
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
@@ -590,8 +619,20 @@ type rowQuerier interface {
 func (s *Store) head(ctx context.Context, q rowQuerier, thread string) (string, int64, error) {
 	var id, any sql.NullString
 	var n, sum sql.NullInt64
-	err := s.scanErr(thread, "", q.QueryRowContext(ctx, `SELECT (SELECT head FROM threads WHERE thread = ?), (SELECT n FROM threads WHERE thread = ?),
-		(SELECT sum FROM threads WHERE thread = ?), (SELECT id FROM checkpoints WHERE thread = ? LIMIT 1)`, thread, thread, thread, thread).Scan(&id, &n, &sum, &any))
+	var row *sql.Row
+	switch {
+	case s.st == nil:
+		row = q.QueryRowContext(ctx, sqlHead, thread, thread, thread, thread)
+	case q == s.db:
+		row = s.st.head.QueryRowContext(ctx, thread, thread, thread, thread)
+	default:
+		if tx, ok := q.(*sql.Tx); ok {
+			row = tx.StmtContext(ctx, s.st.head).QueryRowContext(ctx, thread, thread, thread, thread)
+		} else {
+			row = q.QueryRowContext(ctx, sqlHead, thread, thread, thread, thread)
+		}
+	}
+	err := s.scanErr(thread, "", row.Scan(&id, &n, &sum, &any))
 	if err != nil {
 		return "", 0, s.readErr(fmt.Sprintf("read the head of thread %q in", thread), err)
 	}
@@ -609,6 +650,14 @@ func (s *Store) head(ctx context.Context, q rowQuerier, thread string) (string, 
 // Put saves a checkpoint and makes it the thread's head in one
 // transaction, if the head is still the checkpoint's base.
 func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
+	return s.PutStep(ctx, "", nil, cp)
+}
+
+// PutStep saves the writes of the tasks that closed a step, against
+// checkpoint parentID, and the checkpoint cp they lead to, in one
+// transaction (one commit): all or nothing, with Put's compare-and-set on
+// the thread's head. It implements state.StepSaver.
+func (s *Store) PutStep(ctx context.Context, parentID string, writes []state.TaskWrites, cp state.Checkpoint) error {
 	if cp.ThreadID == "" || cp.ID == "" {
 		return fmt.Errorf("sqlite checkpointer: checkpoint needs a thread id and an id (got %q, %q)", cp.ThreadID, cp.ID)
 	}
@@ -620,6 +669,12 @@ func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
 		}
 		next = b
 	}
+	rows := make([]writesRow, len(writes))
+	for i := range writes {
+		if err := rows[i].encode(cp.ThreadID, parentID, writes[i]); err != nil {
+			return err
+		}
+	}
 	op := fmt.Sprintf("save checkpoint %s of thread %q in", cp.ID, cp.ThreadID)
 	if s.v1 {
 		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, op, s.path)
@@ -629,6 +684,21 @@ func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
 		return s.wrap(op, err)
 	}
 	defer tx.Rollback()
+	if err := s.putTx(ctx, tx, cp, next, op); err != nil {
+		return err
+	}
+	if err := s.writesTx(ctx, tx, rows); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(op, err)
+	}
+	return nil
+}
+
+// putTx inserts checkpoint cp and moves the thread's head to it, in tx, if
+// the head is cp's base.
+func (s *Store) putTx(ctx context.Context, tx *sql.Tx, cp state.Checkpoint, next []byte, op string) error {
 	latest, n, err := s.head(ctx, tx, cp.ThreadID)
 	if err != nil {
 		return err
@@ -640,8 +710,7 @@ func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
 	n++
 	created := timecol.UnixNano(cp.CreatedAt)
 	sum := rowsum.Checkpoint(cp.ThreadID, cp.ID, n, cp.ParentID, int64(cp.Step), cp.Source, created, cp.Snapshot, cp.Delta, next, cp.Extra)
-	res, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (thread, id, parent, step, source, created, snapshot, delta, next, extra, n, sum)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread, id) DO NOTHING`,
+	res, err := tx.StmtContext(ctx, s.st.insCheckpoint).ExecContext(ctx,
 		cp.ThreadID, cp.ID, cp.ParentID, cp.Step, cp.Source, created, nullable(cp.Snapshot), nullable(cp.Delta), nullable(next), nullable(cp.Extra), n, sum)
 	if err != nil {
 		return s.wrap(op, err)
@@ -650,12 +719,8 @@ func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
 		// The id exists already.
 		return &state.StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO threads (thread, head, n, sum) VALUES (?, ?, ?, ?)
-		ON CONFLICT (thread) DO UPDATE SET head = excluded.head, n = excluded.n, sum = excluded.sum`,
+	if _, err := tx.StmtContext(ctx, s.st.upHead).ExecContext(ctx,
 		cp.ThreadID, cp.ID, n, rowsum.Head(cp.ThreadID, cp.ID, n)); err != nil {
-		return s.wrap(op, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return s.wrap(op, err)
 	}
 	return nil
@@ -691,61 +756,95 @@ func (s *Store) DeleteThread(ctx context.Context, threadID string) error {
 // PutWrites saves one task's writes, and the count of the checkpoint's
 // task writes, in one transaction.
 func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w state.TaskWrites) error {
-	var intr, res, memos []byte
+	var row [1]writesRow
+	if err := row[0].encode(threadID, checkpointID, w); err != nil {
+		return err
+	}
+	if s.v1 {
+		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, row[0].op, s.path)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(row[0].op, err)
+	}
+	defer tx.Rollback()
+	if err := s.writesTx(ctx, tx, row[:]); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(row[0].op, err)
+	}
+	return nil
+}
+
+// writesRow is one task's writes, encoded for the writes table.
+type writesRow struct {
+	thread, cp       string
+	w                state.TaskWrites
+	intr, res, memos []byte
+	running          int
+	created, sum     int64
+	op               string
+}
+
+// encode encodes w, saved against checkpoint cp of thread.
+func (r *writesRow) encode(thread, cp string, w state.TaskWrites) error {
 	var err error
+	*r = writesRow{thread: thread, cp: cp, w: w}
 	if len(w.Memos) > 0 {
-		if memos, err = state.EncodeValue(fmt.Sprintf("the side-effect results of task %d", w.Task), w.Memos); err != nil {
+		if r.memos, err = state.EncodeValue(fmt.Sprintf("the side-effect results of task %d", w.Task), w.Memos); err != nil {
 			return fmt.Errorf("sqlite checkpointer: %w", err)
 		}
 	}
 	if len(w.Interrupts) > 0 {
-		if intr, err = state.EncodeValue(fmt.Sprintf("the interrupts of task %d", w.Task), w.Interrupts); err != nil {
+		if r.intr, err = state.EncodeValue(fmt.Sprintf("the interrupts of task %d", w.Task), w.Interrupts); err != nil {
 			return fmt.Errorf("sqlite checkpointer: %w", err)
 		}
 	}
 	if len(w.Resumed) > 0 {
-		if res, err = state.EncodeValue(fmt.Sprintf("the resume values of task %d", w.Task), w.Resumed); err != nil {
+		if r.res, err = state.EncodeValue(fmt.Sprintf("the resume values of task %d", w.Task), w.Resumed); err != nil {
 			return fmt.Errorf("sqlite checkpointer: %w", err)
 		}
 	}
-	running := 0
 	if w.Running {
-		running = 1
+		r.running = 1
 	}
-	op := fmt.Sprintf("save writes of task %d of checkpoint %s (thread %q) in", w.Task, checkpointID, threadID)
-	if s.v1 {
-		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, op, s.path)
+	r.op = fmt.Sprintf("save writes of task %d of checkpoint %s (thread %q) in", w.Task, cp, thread)
+	r.created = timecol.UnixNano(w.CreatedAt)
+	r.sum = rowsum.Writes(thread, cp, int64(w.Task), w.Node, w.Writes, r.intr, r.res, r.created, r.memos, w.Running)
+	return nil
+}
+
+// writesTx saves rows in tx, then the count of task writes of each
+// checkpoint they belong to.
+func (s *Store) writesTx(ctx context.Context, tx *sql.Tx, rows []writesRow) error {
+	if len(rows) == 0 {
+		return nil
 	}
-	created := timecol.UnixNano(w.CreatedAt)
-	sum := rowsum.Writes(threadID, checkpointID, int64(w.Task), w.Node, w.Writes, intr, res, created, memos, w.Running)
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(op, err)
+	ins := tx.StmtContext(ctx, s.st.insWrites)
+	for i := range rows {
+		r := &rows[i]
+		res, err := ins.ExecContext(ctx, r.thread, r.cp, r.w.Task, r.w.Node, nullable(r.w.Writes), nullable(r.intr), nullable(r.res), r.created, nullable(r.memos), r.running, r.sum, r.thread, r.cp)
+		if err != nil {
+			return s.wrap(r.op, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return fmt.Errorf("sqlite checkpointer: writes for checkpoint %q of thread %q: %w", r.cp, r.thread, state.ErrNotFound)
+		}
 	}
-	defer tx.Rollback()
-	res2, err := tx.ExecContext(ctx, `INSERT INTO writes (thread, cp, task, node, writes, interrupts, resumed, created, memos, running, sum)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM checkpoints WHERE thread = ? AND id = ?)
-		ON CONFLICT (thread, cp, task) DO UPDATE SET node = excluded.node, writes = excluded.writes,
-			interrupts = excluded.interrupts, resumed = excluded.resumed, created = excluded.created,
-			memos = excluded.memos, running = excluded.running, sum = excluded.sum`,
-		threadID, checkpointID, w.Task, w.Node, nullable(w.Writes), nullable(intr), nullable(res), created, nullable(memos), running, sum, threadID, checkpointID)
-	if err != nil {
-		return s.wrap(op, err)
-	}
-	if n, err := res2.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("sqlite checkpointer: writes for checkpoint %q of thread %q: %w", checkpointID, threadID, state.ErrNotFound)
-	}
-	var tasks int64
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM writes WHERE thread = ? AND cp = ?`, threadID, checkpointID).Scan(&tasks); err != nil {
-		return s.wrap(op, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO written (thread, cp, tasks, sum) VALUES (?, ?, ?, ?)
-		ON CONFLICT (thread, cp) DO UPDATE SET tasks = excluded.tasks, sum = excluded.sum`,
-		threadID, checkpointID, tasks, rowsum.Written(threadID, checkpointID, tasks)); err != nil {
-		return s.wrap(op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return s.wrap(op, err)
+	for i := range rows {
+		r := &rows[i]
+		if i > 0 && r.thread == rows[i-1].thread && r.cp == rows[i-1].cp {
+			continue
+		}
+		var tasks int64
+		if err := tx.StmtContext(ctx, s.st.count).QueryRowContext(ctx, r.thread, r.cp).Scan(&tasks); err != nil {
+			return s.wrap(r.op, err)
+		}
+		if _, err := tx.StmtContext(ctx, s.st.upWritten).ExecContext(ctx,
+			r.thread, r.cp, tasks, rowsum.Written(r.thread, r.cp, tasks)); err != nil {
+			return s.wrap(r.op, err)
+		}
 	}
 	return nil
 }
@@ -1116,4 +1215,57 @@ func (s *Store) list(ctx context.Context, threadID string, opts state.ListOption
 		return nil, true, nil // saved since the first read
 	}
 	return nil, false, s.corrupt(threadID, latest, "the thread has a head but no readable checkpoints")
+}
+
+// Statements of the write path, prepared once per Store: SQLite would
+// otherwise parse each statement again on every call.
+const (
+	sqlHead = `SELECT (SELECT head FROM threads WHERE thread = ?), (SELECT n FROM threads WHERE thread = ?),
+		(SELECT sum FROM threads WHERE thread = ?), (SELECT id FROM checkpoints WHERE thread = ? LIMIT 1)`
+	sqlInsCheckpoint = `INSERT INTO checkpoints (thread, id, parent, step, source, created, snapshot, delta, next, extra, n, sum)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread, id) DO NOTHING`
+	sqlUpHead = `INSERT INTO threads (thread, head, n, sum) VALUES (?, ?, ?, ?)
+		ON CONFLICT (thread) DO UPDATE SET head = excluded.head, n = excluded.n, sum = excluded.sum`
+	sqlInsWrites = `INSERT INTO writes (thread, cp, task, node, writes, interrupts, resumed, created, memos, running, sum)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM checkpoints WHERE thread = ? AND id = ?)
+		ON CONFLICT (thread, cp, task) DO UPDATE SET node = excluded.node, writes = excluded.writes,
+			interrupts = excluded.interrupts, resumed = excluded.resumed, created = excluded.created,
+			memos = excluded.memos, running = excluded.running, sum = excluded.sum`
+	sqlCount     = `SELECT COUNT(*) FROM writes WHERE thread = ? AND cp = ?`
+	sqlUpWritten = `INSERT INTO written (thread, cp, tasks, sum) VALUES (?, ?, ?, ?)
+		ON CONFLICT (thread, cp) DO UPDATE SET tasks = excluded.tasks, sum = excluded.sum`
+)
+
+// stmts are the prepared statements of the write path.
+type stmts struct {
+	head, insCheckpoint, upHead, insWrites, count, upWritten *sql.Stmt
+}
+
+// prepare prepares the write path's statements.
+func (s *Store) prepare() error {
+	st := &stmts{}
+	for _, p := range []struct {
+		to  **sql.Stmt
+		sql string
+	}{
+		{&st.head, sqlHead}, {&st.insCheckpoint, sqlInsCheckpoint}, {&st.upHead, sqlUpHead},
+		{&st.insWrites, sqlInsWrites}, {&st.count, sqlCount}, {&st.upWritten, sqlUpWritten},
+	} {
+		stmt, err := s.db.Prepare(p.sql)
+		if err != nil {
+			st.close()
+			return s.wrap("prepare the statements of", err)
+		}
+		*p.to = stmt
+	}
+	s.st = st
+	return nil
+}
+
+func (st *stmts) close() {
+	for _, p := range []*sql.Stmt{st.head, st.insCheckpoint, st.upHead, st.insWrites, st.count, st.upWritten} {
+		if p != nil {
+			p.Close()
+		}
+	}
 }
