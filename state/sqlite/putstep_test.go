@@ -3,10 +3,12 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jedisos/jedisos/state"
+	"github.com/jedisos/jedisos/state/sqlite"
 )
 
 // TestPutStep: the closing writes and the step's checkpoint are saved in
@@ -65,5 +67,26 @@ func TestPutStep(t *testing.T) {
 	}
 	if latest, _ := s.Get(ctx, "t", ""); latest.ID != "c2" {
 		t.Fatalf("latest after a failed PutStep = %s, want c2", latest.ID)
+	}
+}
+
+// TestSyncEveryCommit: the option reaches SQLite (synchronous=FULL is 2).
+func TestSyncEveryCommit(t *testing.T) {
+	for _, tc := range []struct {
+		opts []sqlite.Option
+		want int
+	}{{nil, 1}, {[]sqlite.Option{sqlite.SyncEveryCommit()}, 2}} {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "cp.db"), tc.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := s.DB().QueryRow("PRAGMA synchronous").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if got != tc.want {
+			t.Fatalf("PRAGMA synchronous = %d, want %d", got, tc.want)
+		}
 	}
 }

@@ -14,9 +14,8 @@
 // acknowledged, since the operating system still holds the written log; a
 // power loss or kernel crash can lose the last commits before the log was
 // synced (never corrupting the file or an older checkpoint). Where even
-// that is not acceptable, open the file yourself with synchronous=FULL
-// (every commit synced, one fsync per commit) — or use the PostgreSQL
-// store. PutStep saves a step's last writes and its checkpoint in one
+// that is not acceptable, open it with SyncEveryCommit (synchronous=FULL:
+// every commit synced, one fsync per commit), or use the PostgreSQL store. PutStep saves a step's last writes and its checkpoint in one
 // commit instead of two. A database
 // locked by another writer for longer than the busy timeout, or opened read
 // only, gives an error matching ErrLocked or ErrReadOnly and naming the file.
@@ -90,6 +89,15 @@ type Option func(*config)
 type config struct {
 	busy     time.Duration
 	readOnly bool
+	syncFull bool
+}
+
+// SyncEveryCommit syncs the write-ahead log to disk at every commit
+// (synchronous=FULL): a power loss then loses nothing acknowledged either,
+// for one fsync per commit. The default (synchronous=NORMAL) already loses
+// nothing acknowledged on a process crash.
+func SyncEveryCommit() Option {
+	return func(c *config) { c.syncFull = true }
 }
 
 // BusyTimeout sets how long a write waits for another connection's lock
@@ -232,7 +240,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 		q.Add("mode", "ro")
 	} else {
 		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "synchronous(NORMAL)")
+		if cfg.syncFull {
+			q.Add("_pragma", "synchronous(FULL)")
+		} else {
+			q.Add("_pragma", "synchronous(NORMAL)")
+		}
 		// Transactions take the write lock at BEGIN: a Put's check of the
 		// head and its insert see no other writer in between, and no
 		// transaction fails half way on a lock upgrade.
