@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jedisos/jedisos/graph"
+	"github.com/jedisos/jedisos/state"
 )
 
 type benchState struct {
@@ -21,7 +22,9 @@ func incr(_ context.Context, s benchState) (benchState, error) {
 	return s, nil
 }
 
-func linear10(b testing.TB) *graph.Compiled[benchState] {
+func linear10(b testing.TB) *graph.Compiled[benchState] { return linear10Opts(b) }
+
+func linear10Opts(b testing.TB, opts ...graph.CompileOption) *graph.Compiled[benchState] {
 	g := graph.New[benchState]()
 	prev := graph.START
 	for i := range 10 {
@@ -31,7 +34,7 @@ func linear10(b testing.TB) *graph.Compiled[benchState] {
 		prev = name
 	}
 	g.AddEdge(prev, graph.END)
-	c, err := g.Compile()
+	c, err := g.Compile(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,4 +133,29 @@ func BenchmarkFanOut8Plain(b *testing.B) {
 			b.Fatalf("got %d", s.Counter)
 		}
 	}
+}
+
+// BenchmarkCheckpointed10 is Linear10 compiled with the in-memory
+// checkpointer under the default (sync) durability: each of the ten steps
+// saves its task's writes and a checkpoint. Each run is a new thread, as a
+// new conversation would be; the thread is deleted after the run so the
+// store does not grow with b.N.
+func BenchmarkCheckpointed10(b *testing.B) {
+	store := state.NewMemory()
+	c := linear10Opts(b, graph.WithCheckpointer(store))
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		th := "t" + strconv.Itoa(i)
+		out, err := c.Invoke(ctx, benchState{Messages: []string{"hello"}}, graph.Thread(th))
+		if err != nil || out.Counter != 0 || len(out.Messages) != 1 {
+			b.Fatalf("got %+v, %v", out, err)
+		}
+		if err := store.DeleteThread(ctx, th); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10, "ns/step")
 }

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 
 	"github.com/jedisos/jedisos/state"
 )
@@ -230,6 +229,16 @@ type durableRun[S any] struct {
 	answers map[string]json.RawMessage
 	before  map[int]bool
 	after   map[int]bool
+
+	// nextBuf and extraBuf are reused for each checkpoint's Next and Extra.
+	nextBuf  []state.Task
+	extraBuf []byte
+	// steps is the store as a state.StepSaver under DurabilitySync, when
+	// it is one; held are the writes of the tasks that closed the current
+	// step, saved with the step's checkpoint by PutStep (or by PutWrites
+	// when the step ends without one, see flushHeld).
+	steps state.StepSaver
+	held  []state.TaskWrites
 
 	mu     sync.Mutex
 	taskW  [][]byte
@@ -666,12 +675,14 @@ func breakPending(thread, cpID string, step int, brk []string) []Pending {
 // checkpoint records a step boundary: r.state, r.cur as the next tasks.
 func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew int, forceFull bool) error {
 	r, c := dr.r, dr.r.c
-	id, err := uuid.NewV7()
-	if err != nil {
-		return fmt.Errorf("graph: checkpoint id: %w", err)
-	}
-	cp := state.Checkpoint{ThreadID: dr.thread, ID: id.String(), ParentID: parent, Base: dr.base, Step: r.step, Source: source, CreatedAt: time.Now().UTC(), Delta: delta}
-	for _, t := range r.cur {
+	now := time.Now()
+	cp := state.Checkpoint{ThreadID: dr.thread, ID: newCheckpointID(now), ParentID: parent, Base: dr.base, Step: r.step, Source: source, CreatedAt: now.UTC(), Delta: delta}
+	// Next and Extra are built in the run's buffers: a store copies what it
+	// keeps before Put returns, and the queued and exit saves below copy
+	// them first.
+	next := dr.nextBuf[:0]
+	for i := range r.cur {
+		t := &r.cur[i]
 		task := state.Task{Node: c.nodes[t.node].name}
 		if t.send {
 			b, err := c.plan.EncodeState(&t.in)
@@ -680,7 +691,11 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 			}
 			task.Input = b
 		}
-		cp.Next = append(cp.Next, task)
+		next = append(next, task)
+	}
+	dr.nextBuf = next
+	if len(next) > 0 {
+		cp.Next = next
 	}
 	dr.since += grew
 	if forceFull || dr.since >= dr.d.ratio*dr.full {
@@ -694,9 +709,10 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 	ex := extra{Since: dr.since, Full: dr.full, Break: dr.brk, Origin: dr.origin, Upd: source == sourceUpdate}
 	dr.brk, dr.origin = nil, ""
 	if len(r.joinSeen) > 0 {
-		ex.Joins = slices.Clone(r.joinSeen)
+		ex.Joins = r.joinSeen
 	}
-	cp.Extra, _ = json.Marshal(ex)
+	dr.extraBuf = appendExtra(dr.extraBuf[:0], ex)
+	cp.Extra = dr.extraBuf
 	dr.cpID = cp.ID
 	dr.idBase = cp.ID
 	if ex.Origin != "" {
@@ -705,16 +721,27 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 	dr.taskW = dr.taskW[:0]
 	switch dr.mode {
 	case DurabilityExit:
-		dr.exitCP = &cp
+		ecp := ownCheckpoint(cp)
+		dr.exitCP = &ecp
 		dr.exitSt = r.state
 		dr.exitW = dr.exitW[:0]
 		clear(dr.exitRun)
 	case DurabilityAsync:
-		dr.enqueue(func() error { return dr.d.cp.Put(dr.sctx, cp) })
+		// A copy made here, so only this branch moves a checkpoint to the
+		// heap.
+		qcp := ownCheckpoint(cp)
+		dr.enqueue(func() error { return dr.d.cp.Put(dr.sctx, qcp) })
 		dr.base = cp.ID
 		dr.saved = true
 	default:
-		if err := dr.d.cp.Put(dr.sctx, cp); err != nil {
+		var err error
+		if held := dr.held; len(held) > 0 && dr.steps != nil && source == sourceLoop {
+			dr.held = held[:0]
+			err = dr.steps.PutStep(dr.sctx, parent, held, cp)
+		} else {
+			err = dr.d.cp.Put(dr.sctx, cp)
+		}
+		if err != nil {
 			if errors.Is(err, state.ErrConflict) {
 				return fmt.Errorf("graph: thread %q was changed by another run (another process, or a Compiled over another checkpointer value) while this run was at step %d; this run's progress was not saved and nothing was overwritten: %w", dr.thread, r.step, err)
 			}
@@ -727,6 +754,14 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 		return errStopped
 	}
 	return nil
+}
+
+// ownCheckpoint returns cp with its own copies of the run's reused
+// buffers, for a save that happens after the run moved on.
+func ownCheckpoint(cp state.Checkpoint) state.Checkpoint {
+	cp.Next = slices.Clone(cp.Next)
+	cp.Extra = slices.Clone(cp.Extra)
+	return cp
 }
 
 func (dr *durableRun[S]) enqueue(op func() error) {
@@ -1031,7 +1066,7 @@ func (dr *durableRun[S]) finish(final S, err error) error {
 				var ex extra
 				_ = json.Unmarshal(cp.Extra, &ex)
 				ex.Full, ex.Since = len(b), 0
-				cp.Extra, _ = json.Marshal(ex)
+				cp.Extra = appendExtra(nil, ex)
 				sctx := dr.sctx
 				eerr = d.cp.Put(sctx, cp)
 				for _, w := range dr.exitW {

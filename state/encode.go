@@ -249,8 +249,10 @@ func (p *Plan[S]) EncodeWrites(in, out *S) ([]byte, error) {
 // EncodeWritesMarked is EncodeWrites that also encodes the fields in marked
 // (indexes, as Write.Marked) when their value did not change.
 func (p *Plan[S]) EncodeWritesMarked(in, out *S, marked []int) ([]byte, error) {
-	var doc writesDoc
-	for i := range p.fields {
+	// The document is {"set":{...},"append":{...}}, each object's keys in
+	// sorted order (as encoding/json writes a map), written directly.
+	var set, app []namedRaw
+	for _, i := range p.sorted {
 		f := &p.fields[i]
 		if !p.WroteOrMarked(i, in, out, marked) {
 			continue
@@ -261,22 +263,58 @@ func (p *Plan[S]) EncodeWritesMarked(in, out *S, marked []int) ([]byte, error) {
 			if err != nil {
 				return nil, fmt.Errorf("state: encode field %s: %w", f.Name, err)
 			}
-			if doc.Append == nil {
-				doc.Append = map[string]json.RawMessage{}
-			}
-			doc.Append[f.Name] = b
+			app = append(app, namedRaw{f.key, b})
 			continue
 		}
 		b, err := marshalExact(vout, p.typ.Name()+"."+f.Name, 0)
 		if err != nil {
 			return nil, fmt.Errorf("state: encode field %s: %w", f.Name, err)
 		}
-		if doc.Set == nil {
-			doc.Set = map[string]json.RawMessage{}
-		}
-		doc.Set[f.Name] = b
+		set = append(set, namedRaw{f.key, b})
 	}
-	return json.Marshal(doc)
+	if len(set) == 0 && len(app) == 0 {
+		return []byte(noWrites), nil
+	}
+	n := len(`{"set":{},"append":{}}`)
+	for _, e := range set {
+		n += len(e.key) + len(e.raw) + 2
+	}
+	for _, e := range app {
+		n += len(e.key) + len(e.raw) + 2
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	b = appendObject(b, `"set":`, set)
+	if len(set) > 0 && len(app) > 0 {
+		b = append(b, ',')
+	}
+	b = appendObject(b, `"append":`, app)
+	return append(b, '}'), nil
+}
+
+// noWrites is the encoding of a task that wrote nothing.
+const noWrites = "{}"
+
+type namedRaw struct {
+	key string // quoted
+	raw []byte
+}
+
+func appendObject(b []byte, name string, es []namedRaw) []byte {
+	if len(es) == 0 {
+		return b
+	}
+	b = append(b, name...)
+	b = append(b, '{')
+	for i, e := range es {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, e.key...)
+		b = append(b, ':')
+		b = append(b, e.raw...)
+	}
+	return append(b, '}')
 }
 
 func samePrefix(in, out reflect.Value) bool {

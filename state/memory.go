@@ -16,9 +16,97 @@ type Memory struct {
 }
 
 type memThread struct {
-	order  []string // checkpoint ids in creation order
-	cps    map[string]Checkpoint
-	writes map[string]map[int]TaskWrites
+	cps   []memCP          // in creation order
+	index map[string]int32 // checkpoint id -> position in cps
+	ws    []memWrite       // every task entry, linked per checkpoint
+	// bytes and tasks are the unused tails of the thread's current arena
+	// chunks: what a save keeps is copied into them, so a step's save does
+	// not allocate once per byte field.
+	bytes []byte
+	tasks []Task
+}
+
+type memCP struct {
+	cp     Checkpoint
+	wfirst int32 // first entry in ws, -1 for none
+}
+
+type memWrite struct {
+	w    TaskWrites
+	next int32 // next entry of the same checkpoint, -1 for none
+}
+
+const (
+	arenaBytes = 8 << 10
+	arenaTasks = 128
+)
+
+// keep copies b into the thread's arena; nil stays nil.
+func (t *memThread) keep(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	if len(b) > arenaBytes/4 {
+		return slices.Clone(b)
+	}
+	if len(b) > cap(t.bytes)-len(t.bytes) {
+		// Chunks grow from small, so a short thread stays small.
+		t.bytes = make([]byte, 0, max(min(2*cap(t.bytes), arenaBytes), 512, len(b)))
+	}
+	n := len(t.bytes)
+	t.bytes = append(t.bytes, b...)
+	return t.bytes[n : n+len(b) : n+len(b)]
+}
+
+func (t *memThread) keepCheckpoint(cp Checkpoint) Checkpoint {
+	cp.Snapshot = t.keep(cp.Snapshot)
+	cp.Extra = t.keep(cp.Extra)
+	cp.Delta = t.keep(cp.Delta)
+	n := len(cp.Next)
+	if n > arenaTasks/4 {
+		next := make([]Task, n)
+		for i, tk := range cp.Next {
+			next[i] = Task{Node: tk.Node, Input: t.keep(tk.Input)}
+		}
+		cp.Next = next
+		return cp
+	}
+	if n > cap(t.tasks)-len(t.tasks) {
+		t.tasks = make([]Task, 0, max(min(2*cap(t.tasks), arenaTasks), 8, n))
+	}
+	at := len(t.tasks)
+	for _, tk := range cp.Next {
+		t.tasks = append(t.tasks, Task{Node: tk.Node, Input: t.keep(tk.Input)})
+	}
+	cp.Next = t.tasks[at : at+n : at+n]
+	return cp
+}
+
+func (t *memThread) keepInterrupts(in []Interrupt) []Interrupt {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]Interrupt, len(in))
+	for i, it := range in {
+		out[i] = Interrupt{ID: it.ID, Node: it.Node, Payload: t.keep(it.Payload)}
+	}
+	return out
+}
+
+func (t *memThread) keepWrites(w TaskWrites) TaskWrites {
+	w.Writes = t.keep(w.Writes)
+	w.Interrupts = t.keepInterrupts(w.Interrupts)
+	w.Resumed = t.keepInterrupts(w.Resumed)
+	if len(w.Memos) > 0 {
+		ms := make([]Memo, len(w.Memos))
+		for i, m := range w.Memos {
+			ms[i] = Memo{Key: m.Key, Value: t.keep(m.Value)}
+		}
+		w.Memos = ms
+	} else {
+		w.Memos = nil
+	}
+	return w
 }
 
 // NewMemory returns an empty in-memory store.
@@ -63,33 +151,87 @@ func (m *Memory) Put(ctx context.Context, cp Checkpoint) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if cp.ThreadID == "" || cp.ID == "" {
-		return fmt.Errorf("state: memory store: checkpoint needs a thread id and an id (got %q, %q)", cp.ThreadID, cp.ID)
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.threads == nil {
-		m.threads = map[string]*memThread{}
+	t, err := m.canPut(cp)
+	if err != nil {
+		return err
+	}
+	m.put(t, cp)
+	return nil
+}
+
+// canPut checks cp as Put would and returns its thread, created if needed
+// (but only added to the store by put).
+func (m *Memory) canPut(cp Checkpoint) (*memThread, error) {
+	if cp.ThreadID == "" || cp.ID == "" {
+		return nil, fmt.Errorf("state: memory store: checkpoint needs a thread id and an id (got %q, %q)", cp.ThreadID, cp.ID)
 	}
 	t := m.threads[cp.ThreadID]
 	latest := ""
-	if t != nil && len(t.order) > 0 {
-		latest = t.order[len(t.order)-1]
+	if t != nil && len(t.cps) > 0 {
+		latest = t.cps[len(t.cps)-1].cp.ID
 	}
 	if base := ExpectedBase(cp); base != latest {
-		return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
+		return nil, &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 	}
 	if t == nil {
-		t = &memThread{cps: map[string]Checkpoint{}, writes: map[string]map[int]TaskWrites{}}
-		m.threads[cp.ThreadID] = t
+		// Room for a short thread's checkpoints and writes up front.
+		return &memThread{index: make(map[string]int32, 16), cps: make([]memCP, 0, 16), ws: make([]memWrite, 0, 16)}, nil
 	}
-	if _, ok := t.cps[cp.ID]; ok {
-		return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: ExpectedBase(cp), Latest: latest}
+	if _, ok := t.index[cp.ID]; ok {
+		return nil, &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: ExpectedBase(cp), Latest: latest}
 	}
-	t.order = append(t.order, cp.ID)
+	return t, nil
+}
+
+func (m *Memory) put(t *memThread, cp Checkpoint) {
+	if m.threads == nil {
+		m.threads = map[string]*memThread{}
+	}
+	m.threads[cp.ThreadID] = t
 	cp.Base = ""
-	t.cps[cp.ID] = cloneCheckpoint(cp)
+	t.index[cp.ID] = int32(len(t.cps))
+	t.cps = append(t.cps, memCP{cp: t.keepCheckpoint(cp), wfirst: -1})
+}
+
+// PutStep saves writes against checkpoint parentID and cp, all or nothing
+// (see StepSaver).
+func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrites, cp Checkpoint) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.canPut(cp)
+	if err != nil {
+		return err
+	}
+	if len(writes) > 0 {
+		if _, ok := t.index[parentID]; !ok {
+			return fmt.Errorf("state: memory store: writes for checkpoint %q of thread %q: %w", parentID, cp.ThreadID, ErrNotFound)
+		}
+		for _, w := range writes {
+			t.putWrites(t.index[parentID], w)
+		}
+	}
+	m.put(t, cp)
 	return nil
+}
+
+// putWrites saves w against the checkpoint at position at, replacing an
+// earlier entry for the same task.
+func (t *memThread) putWrites(at int32, w TaskWrites) {
+	w = t.keepWrites(w)
+	c := &t.cps[at]
+	for i := c.wfirst; i >= 0; i = t.ws[i].next {
+		if t.ws[i].w.Task == w.Task {
+			t.ws[i].w = w
+			return
+		}
+	}
+	t.ws = append(t.ws, memWrite{w: w, next: c.wfirst})
+	c.wfirst = int32(len(t.ws) - 1)
 }
 
 // DeleteThread removes a thread and everything saved for it.
@@ -114,13 +256,11 @@ func (m *Memory) PutWrites(ctx context.Context, threadID, checkpointID string, w
 	if t == nil {
 		return fmt.Errorf("state: memory store: writes for thread %q: %w", threadID, ErrNotFound)
 	}
-	if _, ok := t.cps[checkpointID]; !ok {
+	at, ok := t.index[checkpointID]
+	if !ok {
 		return fmt.Errorf("state: memory store: writes for checkpoint %q of thread %q: %w", checkpointID, threadID, ErrNotFound)
 	}
-	if t.writes[checkpointID] == nil {
-		t.writes[checkpointID] = map[int]TaskWrites{}
-	}
-	t.writes[checkpointID][w.Task] = cloneWrites(w)
+	t.putWrites(at, w)
 	return nil
 }
 
@@ -132,17 +272,17 @@ func (m *Memory) Get(ctx context.Context, threadID, checkpointID string) (Checkp
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	t := m.threads[threadID]
-	if t == nil || len(t.order) == 0 {
+	if t == nil || len(t.cps) == 0 {
 		return Checkpoint{}, fmt.Errorf("state: memory store: thread %q: %w", threadID, ErrNotFound)
 	}
-	if checkpointID == "" {
-		checkpointID = t.order[len(t.order)-1]
+	at := int32(len(t.cps) - 1)
+	if checkpointID != "" {
+		var ok bool
+		if at, ok = t.index[checkpointID]; !ok {
+			return Checkpoint{}, fmt.Errorf("state: memory store: checkpoint %q of thread %q: %w", checkpointID, threadID, ErrNotFound)
+		}
 	}
-	cp, ok := t.cps[checkpointID]
-	if !ok {
-		return Checkpoint{}, fmt.Errorf("state: memory store: checkpoint %q of thread %q: %w", checkpointID, threadID, ErrNotFound)
-	}
-	return cloneCheckpoint(cp), nil
+	return cloneCheckpoint(t.cps[at].cp), nil
 }
 
 // Writes returns the task writes saved against a checkpoint, by task.
@@ -156,9 +296,13 @@ func (m *Memory) Writes(ctx context.Context, threadID, checkpointID string) ([]T
 	if t == nil {
 		return nil, nil
 	}
+	at, ok := t.index[checkpointID]
+	if !ok {
+		return nil, nil
+	}
 	var out []TaskWrites
-	for _, w := range t.writes[checkpointID] {
-		out = append(out, cloneWrites(w))
+	for i := t.cps[at].wfirst; i >= 0; i = t.ws[i].next {
+		out = append(out, cloneWrites(t.ws[i].w))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Task < out[j].Task })
 	return out, nil
@@ -175,19 +319,20 @@ func (m *Memory) List(ctx context.Context, threadID string, opts ListOptions) ([
 	if t == nil {
 		t = &memThread{}
 	}
-	end := len(t.order)
+	end := len(t.cps)
 	if opts.Before != "" {
-		end = slices.Index(t.order, opts.Before)
-		if end < 0 {
+		at, ok := t.index[opts.Before]
+		if !ok {
 			return nil, fmt.Errorf("state: memory store: checkpoint %q of thread %q: %w", opts.Before, threadID, ErrNotFound)
 		}
+		end = int(at)
 	}
 	var out []Checkpoint
 	for i := end - 1; i >= 0; i-- {
 		if opts.Limit > 0 && len(out) >= opts.Limit {
 			break
 		}
-		out = append(out, cloneCheckpoint(t.cps[t.order[i]]))
+		out = append(out, cloneCheckpoint(t.cps[i].cp))
 	}
 	return out, nil
 }

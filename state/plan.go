@@ -2,9 +2,11 @@ package state
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
+	"sort"
 	"strings"
 	"unsafe"
 )
@@ -100,6 +102,8 @@ type field struct {
 	size   uintptr
 	cmp    cmpKind
 	custom func(acc, w unsafe.Pointer)
+	// key is the field's name as a JSON string.
+	key string
 }
 
 // cmpKind is how a field's old and new values are compared once their
@@ -143,6 +147,8 @@ func cmpOf(t reflect.Type) cmpKind {
 type Plan[S any] struct {
 	typ    reflect.Type
 	fields []field
+	// sorted lists the fields' indexes in the order of their names.
+	sorted []int
 	byName map[string]int
 	custom bool
 }
@@ -225,6 +231,12 @@ func NewPlan[S any](opts ...Option) (*Plan[S], error) {
 	if len(problems) > 0 {
 		return nil, &PlanError{Type: t.String(), Problems: problems}
 	}
+	for i := range p.fields {
+		k, _ := json.Marshal(p.fields[i].Name)
+		p.fields[i].key = string(k)
+		p.sorted = append(p.sorted, i)
+	}
+	sort.SliceStable(p.sorted, func(a, b int) bool { return p.fields[p.sorted[a]].Name < p.fields[p.sorted[b]].Name })
 	return p, nil
 }
 

@@ -486,4 +486,65 @@ func Run(t *testing.T, open func(t *testing.T) state.Checkpointer) {
 			t.Fatalf("store kept the caller's buffer: %q", got.Snapshot)
 		}
 	})
+
+	t.Run("StepSaver", func(t *testing.T) {
+		s := open(t)
+		ss, ok := s.(state.StepSaver)
+		if !ok {
+			t.Skipf("%T does not implement state.StepSaver", s)
+		}
+		if err := s.Put(ctx, cp("t", "c1", "", 0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutWrites(ctx, "t", "c1", state.TaskWrites{Task: 1, Node: "b", Running: true, Memos: []state.Memo{{Key: "k", Value: []byte(`1`)}}, CreatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		buf := []byte(`{"set":{"A":2}}`)
+		ws := []state.TaskWrites{
+			{Task: 1, Node: "b", Writes: buf, CreatedAt: at},
+			{Task: 0, Node: "a", Writes: []byte(`{}`), CreatedAt: at},
+		}
+		c2 := cp("t", "c2", "c1", 1)
+		c2.Next = []state.Task{{Node: "c", Input: []byte(`{"A":3}`)}}
+		c2.Extra = []byte(`{"s":4}`)
+		if err := ss.PutStep(ctx, "c1", ws, c2); err != nil {
+			t.Fatal(err)
+		}
+		buf[0], c2.Next[0].Input[0] = 'X', 'X'
+		got, err := s.Get(ctx, "t", "")
+		if err != nil || got.ID != "c2" || got.ParentID != "c1" || got.Step != 1 || len(got.Next) != 1 || got.Next[0].Node != "c" || string(got.Next[0].Input) != `{"A":3}` || string(got.Extra) != `{"s":4}` {
+			t.Fatalf("latest after PutStep = %+v, %v", got, err)
+		}
+		saved, err := s.Writes(ctx, "t", "c1")
+		if err != nil || len(saved) != 2 || saved[0].Task != 0 || string(saved[0].Writes) != `{}` ||
+			saved[1].Task != 1 || saved[1].Running || string(saved[1].Writes) != `{"set":{"A":2}}` || len(saved[1].Memos) != 0 {
+			t.Fatalf("writes after PutStep = %+v, %v", saved, err)
+		}
+		// A step that does not build on the latest checkpoint saves nothing,
+		// not even its writes.
+		stale := cp("t", "c3", "c1", 2)
+		err = ss.PutStep(ctx, "c1", []state.TaskWrites{{Task: 0, Node: "a", Writes: []byte(`{"set":{"A":9}}`), CreatedAt: at}}, stale)
+		if !errors.Is(err, state.ErrConflict) {
+			t.Fatalf("stale PutStep: %v, want ErrConflict", err)
+		}
+		saved, _ = s.Writes(ctx, "t", "c1")
+		if len(saved) != 2 || string(saved[0].Writes) != `{}` {
+			t.Fatalf("a refused PutStep changed the writes: %+v", saved)
+		}
+		if _, err := s.Get(ctx, "t", "c3"); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("refused checkpoint readable: %v", err)
+		}
+		// An existing id is refused too.
+		again := cp("t", "c2", "c2", 3)
+		if err := ss.PutStep(ctx, "c2", nil, again); !errors.Is(err, state.ErrConflict) {
+			t.Fatalf("PutStep with an existing id: %v, want ErrConflict", err)
+		}
+		// No writes: a plain Put.
+		if err := ss.PutStep(ctx, "c2", nil, cp("t", "c4", "c2", 2)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Get(ctx, "t", ""); err != nil || got.ID != "c4" {
+			t.Fatalf("latest = %+v, %v", got, err)
+		}
+	})
 }

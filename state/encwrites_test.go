@@ -1,0 +1,89 @@
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+	"unsafe"
+)
+
+type encWritesState struct {
+	Zeta     string
+	Alpha    int `reduce:"sum"`
+	Messages []string
+	Tags     map[string]string `reduce:"merge"`
+	Note     string
+}
+
+// The writes document is written directly; it must be byte for byte what
+// encoding/json writes for the same document, and decode back.
+func TestEncodeWritesMatchesEncodingJSON(t *testing.T) {
+	p, err := NewPlan[encWritesState]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := encWritesState{Zeta: "z", Messages: []string{"a"}, Note: "n"}
+	cases := []struct {
+		name string
+		out  encWritesState
+		mark []int
+	}{
+		{"nothing", in, nil},
+		{"set only", encWritesState{Zeta: "<&>", Alpha: 3, Messages: []string{"a"}, Note: "n"}, nil},
+		{"append only", encWritesState{Zeta: "z", Messages: []string{"a", "b", "c"}, Note: "n"}, nil},
+		{"both", encWritesState{Zeta: "y", Alpha: 1, Messages: []string{"a", "é"}, Tags: map[string]string{"k": "v"}, Note: "m"}, nil},
+		{"replaced slice", encWritesState{Zeta: "z", Messages: []string{"x"}, Note: "n"}, nil},
+		{"marked unchanged", in, []int{p.FieldIndex("Note")}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := p.EncodeWritesMarked(&in, &tc.out, tc.mark)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := referenceWrites(t, p, &in, &tc.out, tc.mark)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("got  %s\nwant %s", got, want)
+			}
+			back, err := p.ApplyWrites(in, got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, _ := p.EncodeWritesMarked(&in, &back, tc.mark)
+			if !bytes.Equal(again, got) {
+				t.Fatalf("applied writes encode to %s, want %s", again, got)
+			}
+		})
+	}
+}
+
+// referenceWrites builds the document with maps and encoding/json.
+func referenceWrites(t *testing.T, p *Plan[encWritesState], in, out *encWritesState, marked []int) []byte {
+	var doc writesDoc
+	for i := range p.fields {
+		f := &p.fields[i]
+		if !p.WroteOrMarked(i, in, out, marked) {
+			continue
+		}
+		vin, vout := f.value(unsafe.Pointer(in)), f.value(unsafe.Pointer(out))
+		if f.Type.Kind() == reflect.Slice && !vout.IsNil() && vout.Len() >= vin.Len() && vin.Len() > 0 && samePrefix(vin, vout) {
+			b, _ := json.Marshal(vout.Slice(vin.Len(), vout.Len()).Interface())
+			if doc.Append == nil {
+				doc.Append = map[string]json.RawMessage{}
+			}
+			doc.Append[f.Name] = b
+			continue
+		}
+		b, _ := json.Marshal(vout.Interface())
+		if doc.Set == nil {
+			doc.Set = map[string]json.RawMessage{}
+		}
+		doc.Set[f.Name] = b
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
