@@ -238,6 +238,8 @@ type durableRun[S any] struct {
 	// when the step ends without one, see flushHeld).
 	steps state.StepSaver
 	held  []state.TaskWrites
+	// ended counts the tasks of the current step that ended.
+	ended int
 
 	mu     sync.Mutex
 	taskW  [][]byte
@@ -276,6 +278,9 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 	dr := &durableRun[S]{d: d, r: r, ctx: r.nctx.Context, sctx: context.WithoutCancel(r.nctx.Context), thread: cfg.thread, mode: d.mode, answers: map[string]json.RawMessage{}}
 	if cfg.durSet {
 		dr.mode = cfg.durability
+	}
+	if ss, ok := d.cp.(state.StepSaver); ok && dr.mode == DurabilitySync {
+		dr.steps = ss
 	}
 	for _, name := range cfg.breakBefore {
 		i, ok := c.byName[name]
@@ -341,7 +346,8 @@ func (dr *durableRun[S]) abort() {
 	}
 	dr.finished = true
 	dr.stopQueue()
-	if dr.mode != DurabilityExit && dr.cpID != "" && len(dr.r.cur) > 0 && dr.queueErr() == nil {
+	flushErr := dr.flushHeld()
+	if dr.mode != DurabilityExit && dr.cpID != "" && len(dr.r.cur) > 0 && dr.queueErr() == nil && flushErr == nil {
 		// The run ended here: its step counts as failed.
 		_ = dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, failedMark())
 	}
@@ -718,6 +724,7 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 		dr.idBase = ex.Origin
 	}
 	dr.taskW = dr.taskW[:0]
+	dr.ended = 0
 	switch dr.mode {
 	case DurabilityExit:
 		ecp := ownCheckpoint(cp)
@@ -985,8 +992,49 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 		dr.enqueue(func() error { return dr.d.cp.PutWrites(dr.sctx, dr.thread, id, wc) })
 		dr.mu.Unlock()
 	default:
+		if dr.steps != nil && t.intr == nil && dr.closesStep() {
+			// The last task of the step to end: its writes are saved with
+			// the step's checkpoint, in one operation (flushHeld saves them
+			// if the step ends another way).
+			dr.mu.Lock()
+			dr.held = append(dr.held, w)
+			dr.mu.Unlock()
+			return nil
+		}
 		if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {
 			return fmt.Errorf("graph: save writes of node %q (thread %q, step %d): %w", w.Node, dr.thread, r.step, err)
+		}
+	}
+	return nil
+}
+
+// closesStep counts a task of the current step as ended and reports
+// whether it was the step's last one to run.
+func (dr *durableRun[S]) closesStep() bool {
+	todo := 0
+	for i := range dr.r.cur {
+		if !dr.r.cur[i].done {
+			todo++
+		}
+	}
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	dr.ended++
+	return dr.ended == todo
+}
+
+// flushHeld saves the held writes of the step's closing task when the step
+// ends without its checkpoint (an error, a panic, an interrupt of a
+// sibling, a cancelled run, a stopped stream), so a resumed run does not
+// run that task again.
+func (dr *durableRun[S]) flushHeld() error {
+	dr.mu.Lock()
+	held := dr.held
+	dr.held = nil
+	dr.mu.Unlock()
+	for _, w := range held {
+		if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {
+			return fmt.Errorf("graph: save writes of node %q (thread %q, step %d): %w", w.Node, dr.thread, dr.r.step, err)
 		}
 	}
 	return nil
@@ -1035,6 +1083,13 @@ func (dr *durableRun[S]) finish(final S, err error) error {
 	// its step had work left marks that step's checkpoint as failed, so the
 	// thread takes new input; an unmarked unfinished step may be a run in
 	// progress elsewhere, and new input waits for it.
+	if ferr := dr.flushHeld(); ferr != nil {
+		if err == nil {
+			err = ferr
+		} else {
+			err = errors.Join(err, ferr)
+		}
+	}
 	failed := err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, state.ErrConflict) && len(dr.r.cur) > 0 && !dr.replayed
 	marker := failedMark()
 	switch dr.mode {

@@ -343,6 +343,18 @@ func (s *racingStore) Put(ctx context.Context, cp state.Checkpoint) error {
 	if err := s.Memory.Put(ctx, cp); err != nil {
 		return err
 	}
+	return s.race(ctx, cp)
+}
+
+// PutStep saves a step's checkpoint with its writes: a Put too.
+func (s *racingStore) PutStep(ctx context.Context, parent string, ws []state.TaskWrites, cp state.Checkpoint) error {
+	if err := s.Memory.PutStep(ctx, parent, ws, cp); err != nil {
+		return err
+	}
+	return s.race(ctx, cp)
+}
+
+func (s *racingStore) race(ctx context.Context, cp state.Checkpoint) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.puts++

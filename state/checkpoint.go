@@ -159,6 +159,10 @@ type ListOptions struct {
 // checkpoint (see Checkpoint.Base), so two runs writing one thread at once,
 // in one process or several, never interleave or overwrite each other; the
 // later one gets an error matching ErrConflict.
+//
+// A store copies what it keeps: the slices of a Checkpoint and of
+// TaskWrites belong to the caller once the call returns (the graph reuses
+// its buffers from step to step).
 type Checkpointer interface {
 	// Put saves a checkpoint as the thread's new latest one, atomically
 	// checking that the thread's latest is cp.Base (or cp.ParentID when Base
@@ -194,12 +198,18 @@ func ExpectedBase(cp Checkpoint) string {
 // StepSaver is an optional interface of a Checkpointer: it saves the writes
 // of the tasks that closed a step together with the checkpoint those writes
 // lead to, as one atomic operation (for a SQL store, one transaction and one
-// durable flush instead of two). The SQLite and PostgreSQL stores implement
-// it. It is for a driver of steps that holds a step's last writes until
-// the step's checkpoint is ready: saved through PutStep, a crash can never
-// leave that checkpoint without the writes it was made from, nor those
-// writes saved without their checkpoint. The graph package does not call it
-// yet; it saves each task's writes as the task ends, then the checkpoint.
+// durable flush instead of two). Memory and the SQLite and PostgreSQL stores
+// implement it. Under DurabilitySync the graph holds the writes of the last
+// task of a step to end and saves them with the step's checkpoint through
+// PutStep; when the step ends another way (an error, a panic, an interrupt
+// of a sibling, a cancelled run, a stream the consumer stopped) it saves
+// them with PutWrites first, so a resumed run does not run that task again.
+// Saved through PutStep, a crash can never leave the checkpoint without the
+// writes it was made from, nor those writes saved without their checkpoint.
+//
+// A wrapper that embeds a store type to change Put or PutWrites (to count
+// or fail calls) must give PutStep the same treatment, or embed the store
+// as a state.Checkpointer, which hides PutStep.
 type StepSaver interface {
 	// PutStep saves each of writes against checkpoint parentID of thread
 	// cp.ThreadID, as PutWrites would (each replacing an earlier entry for

@@ -485,6 +485,28 @@ func Run(t *testing.T, open func(t *testing.T) state.Checkpointer) {
 		if string(got.Snapshot) != "abc" {
 			t.Fatalf("store kept the caller's buffer: %q", got.Snapshot)
 		}
+		// The graph reuses its Next, Extra and writes buffers step to step.
+		c2 := cp("t", "c2", "c", 1)
+		next := []state.Task{{Node: "n1", Input: []byte(`{"A":1}`)}, {Node: "n2"}}
+		c2.Next, c2.Extra = next, []byte(`{"s":1}`)
+		if err := s.Put(ctx, c2); err != nil {
+			t.Fatal(err)
+		}
+		w := state.TaskWrites{Task: 0, Node: "n1", Writes: []byte(`{"set":{"A":2}}`), CreatedAt: at}
+		if err := s.PutWrites(ctx, "t", "c2", w); err != nil {
+			t.Fatal(err)
+		}
+		next[0] = state.Task{Node: "XX", Input: []byte(`{"A":9}`)}
+		next[1].Node = "YY"
+		c2.Extra[2], w.Writes[2] = 'X', 'X'
+		got, _ = s.Get(ctx, "t", "c2")
+		if len(got.Next) != 2 || got.Next[0].Node != "n1" || string(got.Next[0].Input) != `{"A":1}` || got.Next[1].Node != "n2" || string(got.Extra) != `{"s":1}` {
+			t.Fatalf("store kept the caller's Next or Extra: %+v", got)
+		}
+		ws, _ := s.Writes(ctx, "t", "c2")
+		if len(ws) != 1 || string(ws[0].Writes) != `{"set":{"A":2}}` {
+			t.Fatalf("store kept the caller's writes buffer: %+v", ws)
+		}
 	})
 
 	t.Run("StepSaver", func(t *testing.T) {
