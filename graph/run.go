@@ -89,7 +89,7 @@ type run[S any] struct {
 
 	yield  func(Event[S], error) bool
 	sink   *sink
-	pooled *[]task[S]
+	pooled *runBufs[S]
 	par    *parallelState[S]
 	d      *durableRun[S]
 	tr     *traceState
@@ -97,8 +97,9 @@ type run[S any] struct {
 
 var errStopped = errors.New("graph: stream consumer stopped")
 
-// parallelState is what only steps with several tasks need, allocated on
-// the first such step.
+// parallelState is what only steps with several tasks need: part of the
+// run's pooled buffers when the graph has steps of several tasks, else
+// allocated on the first such step.
 type parallelState[S any] struct {
 	writes []state.Write[S]
 	slots  []slot
@@ -110,6 +111,24 @@ type parallelState[S any] struct {
 	wg        sync.WaitGroup
 	cancel    context.CancelFunc
 	failed    atomic.Int32 // 1 + index of the task whose failure cancelled the step
+	// claimed counts the step's task indexes handed out to workers; spare
+	// counts the workers started and not yet claiming.
+	claimed atomic.Int32
+	spare   atomic.Int32
+	// running is set while workers of a step may still run: a run that
+	// unwinds then leaves its buffers to the garbage collector.
+	running bool
+	// r is the run the state belongs to, and work its worker method value,
+	// made once so starting a worker allocates nothing.
+	r    *run[S]
+	work func()
+}
+
+// runBufs are the buffers of a run of a graph with steps of several tasks,
+// reused by later runs: they hold nothing a node can keep.
+type runBufs[S any] struct {
+	tasks []task[S]
+	par   parallelState[S]
 }
 
 // slot is a parallel task's context: what its node can learn about it.
@@ -152,13 +171,15 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	if c.width <= len(r.buf[0]) {
 		r.cur, r.next = r.buf[0][:0], r.buf[1][:0]
 	} else {
-		bp, _ := c.taskBufs.Get().(*[]task[S])
+		bp, _ := c.taskBufs.Get().(*runBufs[S])
 		if bp == nil {
-			b := make([]task[S], 2*c.width)
-			bp = &b
+			bp = &runBufs[S]{tasks: make([]task[S], 2*c.width)}
+			bp.par.writes = bp.par.writesBuf[:0]
+			bp.par.work = bp.par.worker
 		}
-		r.pooled = bp
-		b := *bp
+		bp.par.r = r
+		r.pooled, r.par = bp, &bp.par
+		b := bp.tasks
 		r.cur, r.next = b[:0:c.width], b[c.width:c.width]
 	}
 	if len(c.joins) > 0 {
@@ -210,6 +231,26 @@ func (c *Compiled[S]) Stream(ctx context.Context, in S, opts ...RunOption) iter.
 	}
 }
 
+// release returns the run's pooled buffers, cleared, unless workers of a
+// step may still use them (a panic unwinding the run mid-step).
+func (r *run[S]) release() {
+	bp := r.pooled
+	r.pooled, r.cur, r.next, r.par, r.mark = nil, nil, nil, nil, nil
+	p := &bp.par
+	if p.running {
+		return
+	}
+	clear(bp.tasks)
+	var zero S
+	p.in = zero
+	clear(p.writes[:cap(p.writes)])
+	clear(p.writesBuf[:])
+	p.writes = p.writes[:0]
+	clear(p.markBuf[:])
+	p.slots, p.cancel, p.r = nil, nil, nil
+	r.c.taskBufs.Put(bp)
+}
+
 func (r *run[S]) emit(ev Event[S]) bool {
 	if r.stopped {
 		return false
@@ -229,11 +270,7 @@ func (r *run[S]) exec(in S) (xout S, xerr error) {
 	}
 	if r.pooled != nil {
 		// Task buffers hold no state a node can keep, so they are reused.
-		defer func() {
-			clear(*r.pooled)
-			c.taskBufs.Put(r.pooled)
-			r.pooled, r.cur, r.next = nil, nil, nil
-		}()
+		defer r.release()
 	}
 	resuming := false
 	if c.dur != nil {
@@ -499,7 +536,6 @@ func (r *run[S]) runTasks() error {
 	slots := make([]slot, len(r.cur))
 	p.slots = slots
 	p.cancel = cancel
-	inline := -1
 	for i := range r.cur {
 		t := &r.cur[i]
 		if t.done {
@@ -513,18 +549,21 @@ func (r *run[S]) runTasks() error {
 			sl.info.intr = r.seq.intr.child(r.step, i)
 		}
 		sl.ctx = nodeCtx{Context: sctx, t: &sl.info}
-		if inline < 0 && !r.pump {
-			inline = i
-			continue
-		}
-		p.wg.Add(1)
-		go r.runTask(i)
 	}
-	if inline >= 0 {
-		p.wg.Add(1)
-		r.runTask(inline)
+	// The tasks are handed out to workers in task order: the caller and
+	// goroutines started one at a time, each before a task is run while
+	// tasks are left, so every task has a worker however long the others
+	// block, and a step of quick tasks needs few goroutines.
+	if p.work == nil {
+		p.work = p.worker
 	}
+	p.claimed.Store(0)
+	p.spare.Store(0)
+	p.running = true
 	if r.pump {
+		p.spare.Store(1)
+		p.wg.Add(1)
+		go p.work()
 		finished := make(chan struct{})
 		go func() { p.wg.Wait(); close(finished) }()
 	pump:
@@ -540,11 +579,14 @@ func (r *run[S]) runTasks() error {
 				break pump
 			}
 		}
+		p.running = false
 		if r.stopped {
 			return errStopped
 		}
 	} else {
+		r.work()
 		p.wg.Wait()
+		p.running = false
 	}
 	// Report the failure that cancelled the step, else the first failure in
 	// task order that is not a cancellation.
@@ -614,14 +656,44 @@ func (r *run[S]) parState() *parallelState[S] {
 	if r.par == nil {
 		p := new(parallelState[S])
 		p.writes = p.writesBuf[:0]
+		p.r = r
 		r.par = p
 	}
 	return r.par
 }
 
+// worker runs tasks of the step on a goroutine of its own.
+func (p *parallelState[S]) worker() {
+	p.spare.Add(-1)
+	p.r.work()
+	p.wg.Done()
+}
+
+// work claims the step's tasks in order and runs them until none is left.
+// Before running one while others are unclaimed, it starts a worker unless
+// one started already waits to claim.
+func (r *run[S]) work() {
+	p := r.par
+	n := int32(len(r.cur))
+	for {
+		i := p.claimed.Add(1) - 1
+		if i >= n {
+			return
+		}
+		if r.cur[i].done {
+			continue
+		}
+		if i+1 < n && p.spare.Load() == 0 {
+			p.spare.Add(1)
+			p.wg.Add(1)
+			go p.work()
+		}
+		r.runTask(int(i))
+	}
+}
+
 func (r *run[S]) runTask(i int) {
 	p := r.par
-	defer p.wg.Done()
 	ctx, cancel := &p.slots[i].ctx, p.cancel
 	t := &r.cur[i]
 	n := &r.c.nodes[t.node]
