@@ -71,6 +71,7 @@ type run[S any] struct {
 	done  <-chan struct{}
 	nctx  nodeCtx
 	seq   taskInfo
+	seqSt taskStep
 	state S
 	step  int
 	// limit is the step at which the run stops: the step it started at
@@ -137,6 +138,13 @@ type slot struct {
 	ctx  nodeCtx
 }
 
+// stepSlots are the slots of a step of up to 8 tasks and what they share,
+// in one allocation.
+type stepSlots struct {
+	shared taskStep
+	slots  [8]slot
+}
+
 func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], error) {
 	r := &run[S]{c: c, done: ctx.Done(), limit: c.stepLimit}
 	r.cfg = &noOptions
@@ -153,6 +161,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 		r.limit = r.cfg.stepLimit
 	}
 	r.maxSteps = r.limit
+	r.seq.taskStep = &r.seqSt
 	r.seq.done = r.done
 	r.seq.static = &c.static
 	r.seq.limit = r.limit
@@ -533,7 +542,15 @@ func (r *run[S]) runTasks() error {
 	// Fresh slots every step: a context a node derived from its own (a
 	// timer, a worker's cancel) may still read it after the node returned,
 	// so a slot must never be rewritten for a later step.
-	slots := make([]slot, len(r.cur))
+	var slots []slot
+	var shared *taskStep
+	if len(r.cur) <= len(stepSlots{}.slots) {
+		b := new(stepSlots)
+		slots, shared = b.slots[:len(r.cur)], &b.shared
+	} else {
+		slots, shared = make([]slot, len(r.cur)), new(taskStep)
+	}
+	*shared = taskStep{static: &c.static, step: r.step, limit: r.limit, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done}
 	p.slots = slots
 	p.cancel = cancel
 	for i := range r.cur {
@@ -542,7 +559,7 @@ func (r *run[S]) runTasks() error {
 			continue
 		}
 		sl := &slots[i]
-		sl.info = taskInfo{idx: int(t.node), static: &c.static, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done}
+		sl.info.taskStep, sl.info.idx, sl.info.task = shared, int(t.node), i
 		if r.d != nil {
 			sl.info.intr = r.d.interruptState(i)
 		} else if r.seq.intr != nil {
