@@ -116,6 +116,10 @@ type parallelState[S any] struct {
 	// counts the workers started and not yet claiming.
 	claimed atomic.Int32
 	spare   atomic.Int32
+	// first holds the slots for the run's first step of several tasks
+	// (fresh for every run); high is the most tasks a step had.
+	first *stepSlots
+	high  int
 	// running is set while workers of a step may still run: a run that
 	// unwinds then leaves its buffers to the garbage collector.
 	running bool
@@ -123,6 +127,13 @@ type parallelState[S any] struct {
 	// made once so starting a worker allocates nothing.
 	r    *run[S]
 	work func()
+}
+
+// runSlots is a run allocated with the slots of its first step of several
+// tasks.
+type runSlots[S any] struct {
+	r     run[S]
+	first stepSlots
 }
 
 // runBufs are the buffers of a run of a graph with steps of several tasks,
@@ -146,7 +157,17 @@ type stepSlots struct {
 }
 
 func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], error) {
-	r := &run[S]{c: c, done: ctx.Done(), limit: c.stepLimit}
+	var r *run[S]
+	var first *stepSlots
+	if c.width > 1 {
+		// The first step of several tasks takes its slots from the
+		// run's own allocation.
+		rs := new(runSlots[S])
+		r, first = &rs.r, &rs.first
+	} else {
+		r = new(run[S])
+	}
+	r.c, r.done, r.limit = c, ctx.Done(), c.stepLimit
 	r.cfg = &noOptions
 	if len(opts) > 0 {
 		r.cfg = new(runConfig)
@@ -186,7 +207,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 			bp.par.writes = bp.par.writesBuf[:0]
 			bp.par.work = bp.par.worker
 		}
-		bp.par.r = r
+		bp.par.r, bp.par.first = r, first
 		r.pooled, r.par = bp, &bp.par
 		b := bp.tasks
 		r.cur, r.next = b[:0:c.width], b[c.width:c.width]
@@ -244,19 +265,23 @@ func (c *Compiled[S]) Stream(ctx context.Context, in S, opts ...RunOption) iter.
 // step may still use them (a panic unwinding the run mid-step).
 func (r *run[S]) release() {
 	bp := r.pooled
-	r.pooled, r.cur, r.next, r.par, r.mark = nil, nil, nil, nil, nil
 	p := &bp.par
+	// Only the entries the run's steps used hold anything.
+	high := max(p.high, len(r.cur), len(r.next), 1)
+	r.pooled, r.cur, r.next, r.par, r.mark = nil, nil, nil, nil, nil
 	if p.running {
 		return
 	}
-	clear(bp.tasks)
+	w := len(bp.tasks) / 2
+	clear(bp.tasks[:min(high, w)])
+	clear(bp.tasks[w : w+min(high, w)])
 	var zero S
 	p.in = zero
-	clear(p.writes[:cap(p.writes)])
-	clear(p.writesBuf[:])
+	clear(p.writes[:min(high, cap(p.writes))])
+	clear(p.writesBuf[:min(high, len(p.writesBuf))])
 	p.writes = p.writes[:0]
 	clear(p.markBuf[:])
-	p.slots, p.cancel, p.r = nil, nil, nil
+	p.slots, p.cancel, p.r, p.first, p.high = nil, nil, nil, nil, 0
 	r.c.taskBufs.Put(bp)
 }
 
@@ -538,6 +563,7 @@ func (r *run[S]) runTasks() error {
 	sctx, cancel := context.WithCancel(&r.nctx)
 	defer cancel()
 	p := r.parState()
+	p.high = max(p.high, len(r.cur))
 	p.failed.Store(0)
 	// Fresh slots every step: a context a node derived from its own (a
 	// timer, a worker's cancel) may still read it after the node returned,
@@ -545,7 +571,12 @@ func (r *run[S]) runTasks() error {
 	var slots []slot
 	var shared *taskStep
 	if len(r.cur) <= len(stepSlots{}.slots) {
-		b := new(stepSlots)
+		b := p.first
+		if b != nil {
+			p.first = nil
+		} else {
+			b = new(stepSlots)
+		}
 		slots, shared = b.slots[:len(r.cur)], &b.shared
 	} else {
 		slots, shared = make([]slot, len(r.cur)), new(taskStep)
