@@ -146,3 +146,34 @@ func TestParallelBuffersReusedAcrossRuns(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A step of 8 parallel branches allocates a bounded, small number of
+// objects: no closure or goroutine record per task.
+func TestParallelStepAllocs(t *testing.T) {
+	type P struct {
+		N int `reduce:"sum"`
+	}
+	g := graph.New[P]()
+	for i := range 8 {
+		name := "b" + strconv.Itoa(i)
+		g.AddNode(name, func(_ context.Context, s P) (P, error) {
+			s.N++
+			return s, nil
+		})
+		g.AddEdge(graph.START, name).AddEdge(name, graph.END)
+	}
+	c := mustCompile(t, g)
+	ctx := context.Background()
+	var out P
+	var err error
+	allocs := testing.AllocsPerRun(200, func() {
+		out, err = c.Invoke(ctx, P{})
+	})
+	if err != nil || out.N != 8 {
+		t.Fatalf("N = %d, err = %v", out.N, err)
+	}
+	if allocs > 6 {
+		t.Fatalf("%.1f allocations per run of 8 branches, want at most 6", allocs)
+	}
+	t.Logf("%.1f allocations per run", allocs)
+}
