@@ -96,18 +96,25 @@ type sink struct {
 
 // taskInfo is what node code can learn about the task it runs in.
 type taskInfo struct {
-	idx    int
-	static *taskStatic
-	step   int
-	limit  int
-	task   int
-	sink   *sink
-	prefix string
-	intr   *interruptState
-	done   <-chan struct{}
+	// taskStep is what the task shares with the other tasks of its step.
+	*taskStep
+	idx  int
+	task int
+	intr *interruptState
 	// ext holds what a node reported beyond its result (MarkWritten, a
 	// Command), allocated only when it does.
 	ext atomic.Pointer[taskExt]
+}
+
+// taskStep is what the tasks of one step share; a step of several tasks
+// has its own, never rewritten once its tasks run.
+type taskStep struct {
+	static *taskStatic
+	step   int
+	limit  int
+	sink   *sink
+	prefix string
+	done   <-chan struct{}
 }
 
 // taskStatic is what all tasks of one compiled graph share.

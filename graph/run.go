@@ -71,6 +71,7 @@ type run[S any] struct {
 	done  <-chan struct{}
 	nctx  nodeCtx
 	seq   taskInfo
+	seqSt taskStep
 	state S
 	step  int
 	// limit is the step at which the run stops: the step it started at
@@ -89,7 +90,7 @@ type run[S any] struct {
 
 	yield  func(Event[S], error) bool
 	sink   *sink
-	pooled *[]task[S]
+	pooled *runBufs[S]
 	par    *parallelState[S]
 	d      *durableRun[S]
 	tr     *traceState
@@ -97,8 +98,9 @@ type run[S any] struct {
 
 var errStopped = errors.New("graph: stream consumer stopped")
 
-// parallelState is what only steps with several tasks need, allocated on
-// the first such step.
+// parallelState is what only steps with several tasks need: part of the
+// run's pooled buffers when the graph has steps of several tasks, else
+// allocated on the first such step.
 type parallelState[S any] struct {
 	writes []state.Write[S]
 	slots  []slot
@@ -110,6 +112,35 @@ type parallelState[S any] struct {
 	wg        sync.WaitGroup
 	cancel    context.CancelFunc
 	failed    atomic.Int32 // 1 + index of the task whose failure cancelled the step
+	// claimed counts the step's task indexes handed out to workers; spare
+	// counts the workers started and not yet claiming.
+	claimed atomic.Int32
+	spare   atomic.Int32
+	// first holds the slots for the run's first step of several tasks
+	// (fresh for every run); high is the most tasks a step had.
+	first *stepSlots
+	high  int
+	// running is set while workers of a step may still run: a run that
+	// unwinds then leaves its buffers to the garbage collector.
+	running bool
+	// r is the run the state belongs to, and work its worker method value,
+	// made once so starting a worker allocates nothing.
+	r    *run[S]
+	work func()
+}
+
+// runSlots is a run allocated with the slots of its first step of several
+// tasks.
+type runSlots[S any] struct {
+	r     run[S]
+	first stepSlots
+}
+
+// runBufs are the buffers of a run of a graph with steps of several tasks,
+// reused by later runs: they hold nothing a node can keep.
+type runBufs[S any] struct {
+	tasks []task[S]
+	par   parallelState[S]
 }
 
 // slot is a parallel task's context: what its node can learn about it.
@@ -118,8 +149,25 @@ type slot struct {
 	ctx  nodeCtx
 }
 
+// stepSlots are the slots of a step of up to 8 tasks and what they share,
+// in one allocation.
+type stepSlots struct {
+	shared taskStep
+	slots  [8]slot
+}
+
 func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], error) {
-	r := &run[S]{c: c, done: ctx.Done(), limit: c.stepLimit}
+	var r *run[S]
+	var first *stepSlots
+	if c.width > 1 {
+		// The first step of several tasks takes its slots from the
+		// run's own allocation.
+		rs := new(runSlots[S])
+		r, first = &rs.r, &rs.first
+	} else {
+		r = new(run[S])
+	}
+	r.c, r.done, r.limit = c, ctx.Done(), c.stepLimit
 	r.cfg = &noOptions
 	if len(opts) > 0 {
 		r.cfg = new(runConfig)
@@ -134,6 +182,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 		r.limit = r.cfg.stepLimit
 	}
 	r.maxSteps = r.limit
+	r.seq.taskStep = &r.seqSt
 	r.seq.done = r.done
 	r.seq.static = &c.static
 	r.seq.limit = r.limit
@@ -152,13 +201,15 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	if c.width <= len(r.buf[0]) {
 		r.cur, r.next = r.buf[0][:0], r.buf[1][:0]
 	} else {
-		bp, _ := c.taskBufs.Get().(*[]task[S])
+		bp, _ := c.taskBufs.Get().(*runBufs[S])
 		if bp == nil {
-			b := make([]task[S], 2*c.width)
-			bp = &b
+			bp = &runBufs[S]{tasks: make([]task[S], 2*c.width)}
+			bp.par.writes = bp.par.writesBuf[:0]
+			bp.par.work = bp.par.worker
 		}
-		r.pooled = bp
-		b := *bp
+		bp.par.r, bp.par.first = r, first
+		r.pooled, r.par = bp, &bp.par
+		b := bp.tasks
 		r.cur, r.next = b[:0:c.width], b[c.width:c.width]
 	}
 	if len(c.joins) > 0 {
@@ -210,6 +261,30 @@ func (c *Compiled[S]) Stream(ctx context.Context, in S, opts ...RunOption) iter.
 	}
 }
 
+// release returns the run's pooled buffers, cleared, unless workers of a
+// step may still use them (a panic unwinding the run mid-step).
+func (r *run[S]) release() {
+	bp := r.pooled
+	p := &bp.par
+	// Only the entries the run's steps used hold anything.
+	high := max(p.high, len(r.cur), len(r.next), 1)
+	r.pooled, r.cur, r.next, r.par, r.mark = nil, nil, nil, nil, nil
+	if p.running {
+		return
+	}
+	w := len(bp.tasks) / 2
+	clear(bp.tasks[:min(high, w)])
+	clear(bp.tasks[w : w+min(high, w)])
+	var zero S
+	p.in = zero
+	clear(p.writes[:min(high, cap(p.writes))])
+	clear(p.writesBuf[:min(high, len(p.writesBuf))])
+	p.writes = p.writes[:0]
+	clear(p.markBuf[:])
+	p.slots, p.cancel, p.r, p.first, p.high = nil, nil, nil, nil, 0
+	r.c.taskBufs.Put(bp)
+}
+
 func (r *run[S]) emit(ev Event[S]) bool {
 	if r.stopped {
 		return false
@@ -229,11 +304,7 @@ func (r *run[S]) exec(in S) (xout S, xerr error) {
 	}
 	if r.pooled != nil {
 		// Task buffers hold no state a node can keep, so they are reused.
-		defer func() {
-			clear(*r.pooled)
-			c.taskBufs.Put(r.pooled)
-			r.pooled, r.cur, r.next = nil, nil, nil
-		}()
+		defer r.release()
 	}
 	resuming := false
 	if c.dur != nil {
@@ -492,39 +563,55 @@ func (r *run[S]) runTasks() error {
 	sctx, cancel := context.WithCancel(&r.nctx)
 	defer cancel()
 	p := r.parState()
+	p.high = max(p.high, len(r.cur))
 	p.failed.Store(0)
 	// Fresh slots every step: a context a node derived from its own (a
 	// timer, a worker's cancel) may still read it after the node returned,
 	// so a slot must never be rewritten for a later step.
-	slots := make([]slot, len(r.cur))
+	var slots []slot
+	var shared *taskStep
+	if len(r.cur) <= len(stepSlots{}.slots) {
+		b := p.first
+		if b != nil {
+			p.first = nil
+		} else {
+			b = new(stepSlots)
+		}
+		slots, shared = b.slots[:len(r.cur)], &b.shared
+	} else {
+		slots, shared = make([]slot, len(r.cur)), new(taskStep)
+	}
+	*shared = taskStep{static: &c.static, step: r.step, limit: r.limit, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done}
 	p.slots = slots
 	p.cancel = cancel
-	inline := -1
 	for i := range r.cur {
 		t := &r.cur[i]
 		if t.done {
 			continue
 		}
 		sl := &slots[i]
-		sl.info = taskInfo{idx: int(t.node), static: &c.static, step: r.step, limit: r.limit, task: i, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done}
+		sl.info.taskStep, sl.info.idx, sl.info.task = shared, int(t.node), i
 		if r.d != nil {
 			sl.info.intr = r.d.interruptState(i)
 		} else if r.seq.intr != nil {
 			sl.info.intr = r.seq.intr.child(r.step, i)
 		}
 		sl.ctx = nodeCtx{Context: sctx, t: &sl.info}
-		if inline < 0 && !r.pump {
-			inline = i
-			continue
-		}
-		p.wg.Add(1)
-		go r.runTask(i)
 	}
-	if inline >= 0 {
-		p.wg.Add(1)
-		r.runTask(inline)
+	// The tasks are handed out to workers in task order: the caller and
+	// goroutines started one at a time, each before a task is run while
+	// tasks are left, so every task has a worker however long the others
+	// block, and a step of quick tasks needs few goroutines.
+	if p.work == nil {
+		p.work = p.worker
 	}
+	p.claimed.Store(0)
+	p.spare.Store(0)
+	p.running = true
 	if r.pump {
+		p.spare.Store(1)
+		p.wg.Add(1)
+		go p.work()
 		finished := make(chan struct{})
 		go func() { p.wg.Wait(); close(finished) }()
 	pump:
@@ -540,11 +627,14 @@ func (r *run[S]) runTasks() error {
 				break pump
 			}
 		}
+		p.running = false
 		if r.stopped {
 			return errStopped
 		}
 	} else {
+		r.work()
 		p.wg.Wait()
+		p.running = false
 	}
 	// Report the failure that cancelled the step, else the first failure in
 	// task order that is not a cancellation.
@@ -614,14 +704,44 @@ func (r *run[S]) parState() *parallelState[S] {
 	if r.par == nil {
 		p := new(parallelState[S])
 		p.writes = p.writesBuf[:0]
+		p.r = r
 		r.par = p
 	}
 	return r.par
 }
 
+// worker runs tasks of the step on a goroutine of its own.
+func (p *parallelState[S]) worker() {
+	p.spare.Add(-1)
+	p.r.work()
+	p.wg.Done()
+}
+
+// work claims the step's tasks in order and runs them until none is left.
+// Before running one while others are unclaimed, it starts a worker unless
+// one started already waits to claim.
+func (r *run[S]) work() {
+	p := r.par
+	n := int32(len(r.cur))
+	for {
+		i := p.claimed.Add(1) - 1
+		if i >= n {
+			return
+		}
+		if r.cur[i].done {
+			continue
+		}
+		if i+1 < n && p.spare.Load() == 0 {
+			p.spare.Add(1)
+			p.wg.Add(1)
+			go p.work()
+		}
+		r.runTask(int(i))
+	}
+}
+
 func (r *run[S]) runTask(i int) {
 	p := r.par
-	defer p.wg.Done()
 	ctx, cancel := &p.slots[i].ctx, p.cancel
 	t := &r.cur[i]
 	n := &r.c.nodes[t.node]
