@@ -232,6 +232,8 @@ type durableRun[S any] struct {
 	// nextBuf and extraBuf are reused for each checkpoint's Next and Extra.
 	nextBuf  []state.Task
 	extraBuf []byte
+	// idBuf is the unused tail of the chunk checkpoint ids are made in.
+	idBuf []byte
 	// steps is the store as a state.StepSaver under DurabilitySync, when
 	// it is one; held are the writes of the tasks that closed the current
 	// step, saved with the step's checkpoint by PutStep (or by PutWrites
@@ -681,7 +683,9 @@ func breakPending(thread, cpID string, step int, brk []string) []Pending {
 func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew int, forceFull bool) error {
 	r, c := dr.r, dr.r.c
 	now := time.Now()
-	cp := state.Checkpoint{ThreadID: dr.thread, ID: newCheckpointID(now), ParentID: parent, Base: dr.base, Step: r.step, Source: source, CreatedAt: now.UTC(), Delta: delta}
+	var id string
+	id, dr.idBuf = newCheckpointID(now, dr.idBuf)
+	cp := state.Checkpoint{ThreadID: dr.thread, ID: id, ParentID: parent, Base: dr.base, Step: r.step, Source: source, CreatedAt: now.UTC(), Delta: delta}
 	// Next and Extra are built in the run's buffers: a store copies what it
 	// keeps before Put returns, and the queued and exit saves below copy
 	// them first.
@@ -879,12 +883,18 @@ func (dr *durableRun[S]) boundary() error {
 	return nil
 }
 
-func (dr *durableRun[S]) interruptState(i int) *interruptState {
-	// One allocation for the task's interrupt state and its memo table.
-	tm := &struct {
-		is interruptState
-		m  taskMemo
-	}{}
+// taskState is a durable task's interrupt state and memo table, kept
+// together (and, for a step of up to 8 tasks, with the step's slots).
+type taskState struct {
+	is interruptState
+	m  taskMemo
+}
+
+// interruptState returns task i's interrupt state, in tm when not nil.
+func (dr *durableRun[S]) interruptState(i int, tm *taskState) *interruptState {
+	if tm == nil {
+		tm = new(taskState)
+	}
 	m := &tm.m
 	m.task, m.node, m.saver = i, dr.r.c.nodes[dr.r.cur[i].node].name, dr
 	if ms := dr.loaded[i]; len(ms) > 0 && dr.loadedCP == dr.cpID {

@@ -2,11 +2,13 @@ package graph
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 )
@@ -17,15 +19,16 @@ import (
 // order they were made, as checkpoint ids must within a thread; the random
 // bits keep ids made by different processes apart. Made here rather than
 // by uuid.NewV7, which reads its random bits through an io.Reader and so
-// allocates twice per id.
+// allocates twice per id; the text is uuid.UUID's, checked in its tests.
 var idClock struct {
 	sync.Mutex
 	last int64 // milliseconds<<12 | counter of the last id
 }
 
-// newCheckpointID returns a new version 7 UUID as a string, and the time
-// it carries.
-func newCheckpointID(now time.Time) string {
+// newCheckpointID returns a new version 7 UUID for the time now, as a
+// string made in buf (the unused tail of a chunk of ids; a new chunk when it
+// is too short), and what remains of buf.
+func newCheckpointID(now time.Time, buf []byte) (string, []byte) {
 	t := now.UnixMilli() << 12
 	idClock.Lock()
 	if t <= idClock.last {
@@ -40,7 +43,23 @@ func newCheckpointID(now time.Time) string {
 	u[7] = byte(t)
 	binary.BigEndian.PutUint64(u[8:], rand.Uint64())
 	u[8] = u[8]&0x3f | 0x80
-	return u.String()
+	const n = 36
+	if len(buf) < n {
+		buf = make([]byte, 16*n)
+	}
+	b := buf[:n:n]
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:])
+	// The chunk's bytes are never written again: a string over them is
+	// immutable.
+	return unsafe.String(&b[0], n), buf[n:]
 }
 
 // appendExtra appends the JSON encoding of ex, as encoding/json writes it,

@@ -156,6 +156,24 @@ type stepSlots struct {
 	slots  [8]slot
 }
 
+// durableSlots are the slots of a durable step of up to 4 tasks with their
+// interrupt states, in one allocation.
+type durableSlots struct {
+	shared taskStep
+	slots  [4]slot
+	states [4]taskState
+}
+
+// durableSlot is durableSlots for a step of one task.
+type durableSlot struct {
+	shared taskStep
+	slots  [1]slot
+	states [1]taskState
+}
+
+// noCancel is the cancel of a step whose one task has no siblings.
+func noCancel() {}
+
 func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], error) {
 	var r *run[S]
 	var first *stepSlots
@@ -560,8 +578,22 @@ func (r *run[S]) mergeStep() error {
 
 func (r *run[S]) runTasks() error {
 	c := r.c
-	sctx, cancel := context.WithCancel(&r.nctx)
-	defer cancel()
+	todo := 0
+	for i := range r.cur {
+		if !r.cur[i].done {
+			todo++
+		}
+	}
+	var sctx context.Context = &r.nctx
+	cancel := noCancel
+	if todo > 1 || r.pump {
+		// Siblings to cancel when one fails (or a stream consumer that
+		// stops): a context of the step's own.
+		var stop context.CancelFunc
+		sctx, stop = context.WithCancel(&r.nctx)
+		defer stop()
+		cancel = stop
+	}
 	p := r.parState()
 	p.high = max(p.high, len(r.cur))
 	p.failed.Store(0)
@@ -570,7 +602,16 @@ func (r *run[S]) runTasks() error {
 	// so a slot must never be rewritten for a later step.
 	var slots []slot
 	var shared *taskStep
-	if len(r.cur) <= len(stepSlots{}.slots) {
+	var states []taskState
+	if r.d != nil && len(r.cur) == 1 {
+		b := new(durableSlot)
+		slots, shared, states = b.slots[:], &b.shared, b.states[:]
+	} else if r.d != nil && len(r.cur) <= len(durableSlots{}.states) {
+		// A durable step's tasks' interrupt states come in the same
+		// allocation.
+		b := new(durableSlots)
+		slots, shared, states = b.slots[:len(r.cur)], &b.shared, b.states[:len(r.cur)]
+	} else if len(r.cur) <= len(stepSlots{}.slots) {
 		b := p.first
 		if b != nil {
 			p.first = nil
@@ -592,7 +633,11 @@ func (r *run[S]) runTasks() error {
 		sl := &slots[i]
 		sl.info.taskStep, sl.info.idx, sl.info.task = shared, int(t.node), i
 		if r.d != nil {
-			sl.info.intr = r.d.interruptState(i)
+			var tm *taskState
+			if states != nil {
+				tm = &states[i]
+			}
+			sl.info.intr = r.d.interruptState(i, tm)
 		} else if r.seq.intr != nil {
 			sl.info.intr = r.seq.intr.child(r.step, i)
 		}

@@ -177,7 +177,7 @@ func (m *Memory) canPut(cp Checkpoint) (*memThread, error) {
 	}
 	if t == nil {
 		// Room for a short thread's checkpoints and writes up front.
-		return &memThread{index: make(map[string]int32, 16), cps: make([]memCP, 0, 16), ws: make([]memWrite, 0, 16)}, nil
+		return &memThread{index: make(map[string]int32, 8), cps: make([]memCP, 0, 8), ws: make([]memWrite, 0, 8)}, nil
 	}
 	if _, ok := t.index[cp.ID]; ok {
 		return nil, &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: ExpectedBase(cp), Latest: latest}
