@@ -13,6 +13,7 @@ import (
 	lgg "github.com/smallnest/langgraphgo/graph"
 
 	"github.com/jedisos/jedisos/graph"
+	"github.com/jedisos/jedisos/state"
 )
 
 // State is the workload's state. For jedisos, Counter sums parallel writes.
@@ -358,6 +359,66 @@ func BenchmarkFanOut8(b *testing.B) {
 		for b.Loop() {
 			out, err := r.Invoke(ctx, fresh())
 			check(b, out, err, 8)
+		}
+	})
+}
+
+// BenchmarkCheckpointed10 is Linear10 saving a checkpoint at every step in
+// an in-memory store, one new thread per run: jedisos with state.Memory
+// under its default sync durability (the thread deleted after each run so
+// the store does not grow with b.N), langgraphgo with its checkpointable
+// graph on its default configuration (memory store, save after each node,
+// the last 10 checkpoints kept, a new store per run).
+func BenchmarkCheckpointed10(b *testing.B) {
+	ctx := context.Background()
+	b.Run("impl=jedisos", func(b *testing.B) {
+		store := state.NewMemory()
+		g := graph.New[State]()
+		prev := graph.START
+		for i := range 10 {
+			g.AddNode(nodeName("n", i), noop).AddEdge(prev, nodeName("n", i))
+			prev = nodeName("n", i)
+		}
+		g.AddEdge(prev, graph.END)
+		c, err := g.Compile(graph.WithCheckpointer(store))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			th := nodeName("t", i)
+			out, err := c.Invoke(ctx, fresh(), graph.Thread(th))
+			check(b, out, err, 0)
+			if err := store.DeleteThread(ctx, th); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=langgraphgo", func(b *testing.B) {
+		g := lgg.NewCheckpointableStateGraph[State]()
+		for i := range 10 {
+			g.AddNode(nodeName("n", i), "", noop)
+			if i > 0 {
+				g.AddEdge(nodeName("n", i-1), nodeName("n", i))
+			}
+		}
+		g.SetEntryPoint("n0")
+		g.AddEdge("n9", lgg.END)
+		lr, err := g.CompileListenable()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			// A fresh store per run, as jedisos deletes its thread: the
+			// store does not grow with b.N.
+			r := lgg.NewCheckpointableRunnable(lr, lgg.CheckpointConfig{Store: lgg.NewMemoryCheckpointStore(), AutoSave: true, MaxCheckpoints: 10})
+			out, err := r.InvokeWithConfig(ctx, fresh(), &lgg.Config{Configurable: map[string]any{"thread_id": nodeName("t", i)}})
+			check(b, out, err, 0)
 		}
 	})
 }
