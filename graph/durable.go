@@ -1101,7 +1101,10 @@ func (dr *durableRun[S]) finish(final S, err error) error {
 		}
 	}
 	failed := err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, state.ErrConflict) && len(dr.r.cur) > 0 && !dr.replayed
-	marker := failedMark()
+	var marker state.TaskWrites
+	if failed {
+		marker = failedMark()
+	}
 	switch dr.mode {
 	case DurabilityAsync:
 		dr.stopQueue()
