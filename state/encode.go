@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -251,70 +252,116 @@ func (p *Plan[S]) EncodeWrites(in, out *S) ([]byte, error) {
 func (p *Plan[S]) EncodeWritesMarked(in, out *S, marked []int) ([]byte, error) {
 	// The document is {"set":{...},"append":{...}}, each object's keys in
 	// sorted order (as encoding/json writes a map), written directly.
-	var set, app []namedRaw
+	var kindsBuf [32]uint8
+	kinds := kindsBuf[:0]
+	if len(p.fields) > len(kindsBuf) {
+		kinds = make([]uint8, 0, len(p.fields))
+	}
+	const (
+		unwritten = iota
+		set
+		appended
+	)
+	nset, napp := 0, 0
 	for _, i := range p.sorted {
 		f := &p.fields[i]
-		if !p.WroteOrMarked(i, in, out, marked) {
+		k := uint8(unwritten)
+		if p.WroteOrMarked(i, in, out, marked) {
+			vin, vout := f.value(unsafe.Pointer(in)), f.value(unsafe.Pointer(out))
+			if f.Type.Kind() == reflect.Slice && !vout.IsNil() && vout.Len() >= vin.Len() && vin.Len() > 0 && samePrefix(vin, vout) {
+				k = appended
+				napp++
+			} else {
+				k = set
+				nset++
+			}
+		}
+		kinds = append(kinds, k)
+	}
+	if nset == 0 && napp == 0 {
+		return []byte(noWrites), nil
+	}
+	b := make([]byte, 0, 64)
+	b = append(b, '{')
+	for _, want := range [2]uint8{set, appended} {
+		if (want == set && nset == 0) || (want == appended && napp == 0) {
 			continue
 		}
-		vin, vout := f.value(unsafe.Pointer(in)), f.value(unsafe.Pointer(out))
-		if f.Type.Kind() == reflect.Slice && !vout.IsNil() && vout.Len() >= vin.Len() && vin.Len() > 0 && samePrefix(vin, vout) {
-			b, err := marshalExact(vout.Slice(vin.Len(), vout.Len()), p.typ.Name()+"."+f.Name, vin.Len())
+		if want == set {
+			b = append(b, `"set":{`...)
+		} else {
+			if nset > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `"append":{`...)
+		}
+		first := true
+		for j, i := range p.sorted {
+			if kinds[j] != want {
+				continue
+			}
+			f := &p.fields[i]
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(b, f.key...)
+			b = append(b, ':')
+			vout := f.value(unsafe.Pointer(out))
+			var err error
+			if want == appended {
+				n := f.value(unsafe.Pointer(in)).Len()
+				b, err = appendExact(b, vout.Slice(n, vout.Len()), p.typ.Name()+"."+f.Name, n)
+			} else {
+				b, err = appendExact(b, vout, p.typ.Name()+"."+f.Name, 0)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("state: encode field %s: %w", f.Name, err)
 			}
-			app = append(app, namedRaw{f.key, b})
-			continue
 		}
-		b, err := marshalExact(vout, p.typ.Name()+"."+f.Name, 0)
-		if err != nil {
-			return nil, fmt.Errorf("state: encode field %s: %w", f.Name, err)
-		}
-		set = append(set, namedRaw{f.key, b})
+		b = append(b, '}')
 	}
-	if len(set) == 0 && len(app) == 0 {
-		return []byte(noWrites), nil
-	}
-	n := len(`{"set":{},"append":{}}`)
-	for _, e := range set {
-		n += len(e.key) + len(e.raw) + 2
-	}
-	for _, e := range app {
-		n += len(e.key) + len(e.raw) + 2
-	}
-	b := make([]byte, 0, n)
-	b = append(b, '{')
-	b = appendObject(b, `"set":`, set)
-	if len(set) > 0 && len(app) > 0 {
-		b = append(b, ',')
-	}
-	b = appendObject(b, `"append":`, app)
 	return append(b, '}'), nil
 }
 
 // noWrites is the encoding of a task that wrote nothing.
 const noWrites = "{}"
 
-type namedRaw struct {
-	key string // quoted
-	raw []byte
+// appendExact appends what marshalExact returns for v. Integers, booleans
+// and strings of plain ASCII are written directly, as encoding/json writes
+// them; everything else goes through marshalExact.
+func appendExact(b []byte, v reflect.Value, path string, off int) ([]byte, error) {
+	t := v.Type()
+	if t.Implements(jsonMarshaler) || t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+		return appendMarshaled(b, v, path, off)
+	}
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.AppendInt(b, v.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.AppendUint(b, v.Uint(), 10), nil
+	case reflect.Bool:
+		return strconv.AppendBool(b, v.Bool()), nil
+	case reflect.String:
+		str := v.String()
+		for i := 0; i < len(str); i++ {
+			if c := str[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return appendMarshaled(b, v, path, off)
+			}
+		}
+		b = append(b, '"')
+		b = append(b, str...)
+		return append(b, '"'), nil
+	}
+	return appendMarshaled(b, v, path, off)
 }
 
-func appendObject(b []byte, name string, es []namedRaw) []byte {
-	if len(es) == 0 {
-		return b
+func appendMarshaled(b []byte, v reflect.Value, path string, off int) ([]byte, error) {
+	j, err := marshalExact(v, path, off)
+	if err != nil {
+		return nil, err
 	}
-	b = append(b, name...)
-	b = append(b, '{')
-	for i, e := range es {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, e.key...)
-		b = append(b, ':')
-		b = append(b, e.raw...)
-	}
-	return append(b, '}')
+	return append(b, j...), nil
 }
 
 func samePrefix(in, out reflect.Value) bool {

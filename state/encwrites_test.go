@@ -3,8 +3,11 @@ package state
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -14,6 +17,27 @@ type encWritesState struct {
 	Messages []string
 	Tags     map[string]string `reduce:"merge"`
 	Note     string
+	Level    level
+	Ratio    float64
+	Done     bool
+	Big      uint64
+	At       time.Time
+	Small    int8
+}
+
+// level has its own JSON form: written through MarshalJSON, never as an
+// integer.
+type level int
+
+func (l level) MarshalJSON() ([]byte, error) { return json.Marshal(fmt.Sprintf("L%d", int(l))) }
+
+func (l *level) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	_, err := fmt.Sscanf(s, "L%d", (*int)(l))
+	return err
 }
 
 // The writes document is written directly; it must be byte for byte what
@@ -35,6 +59,9 @@ func TestEncodeWritesMatchesEncodingJSON(t *testing.T) {
 		{"both", encWritesState{Zeta: "y", Alpha: 1, Messages: []string{"a", "é"}, Tags: map[string]string{"k": "v"}, Note: "m"}, nil},
 		{"replaced slice", encWritesState{Zeta: "z", Messages: []string{"x"}, Note: "n"}, nil},
 		{"marked unchanged", in, []int{p.FieldIndex("Note")}},
+		{"scalars", encWritesState{Zeta: "z", Messages: []string{"a"}, Note: "n", Level: 3, Ratio: 1e21, Done: true, Big: 1 << 63, Small: -5,
+			At: time.Date(2026, 12, 3, 8, 0, 0, 5, time.UTC)}, nil},
+		{"strings that need escapes", encWritesState{Zeta: "tab\there \"q\" \\ \u2028 한국어 \x01", Messages: []string{"a", "<b>", "ok"}, Note: "n"}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,4 +113,19 @@ func referenceWrites(t *testing.T, p *Plan[encWritesState], in, out *encWritesSt
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A string that is not valid UTF-8 is still refused, naming the field.
+func TestEncodeWritesRefusesInvalidUTF8(t *testing.T) {
+	p, err := NewPlan[encWritesState]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := encWritesState{Messages: []string{"a"}}
+	for _, out := range []encWritesState{{Zeta: "ok\xff"}, {Messages: []string{"a", "b\xfe"}}} {
+		_, err := p.EncodeWritesMarked(&in, &out, nil)
+		if !errors.Is(err, ErrInvalidUTF8) {
+			t.Fatalf("%+v: err %v, want ErrInvalidUTF8", out, err)
+		}
+	}
 }
