@@ -153,10 +153,14 @@ func (x *searcher) semantic() []scored {
 	sims := (*x.simsBuf)[:len(b.entries)]
 	// one kernel call per block of slots; free slots are scored too
 	// (their vectors are zero or stale) and skipped below
-	const block = 256
-	for lo := 0; lo < len(sims); lo += block {
-		hi := min(lo+block, len(sims))
-		dotRows(x.q, b.vecs[lo*x.dim:hi*x.dim], x.dim, sims[lo:hi])
+	if idx, val, ok := sparseDims(x.q); ok && b.cols != nil {
+		colScan(b.cols, x.dim, idx, val, sims)
+	} else {
+		const block = 256
+		for lo := 0; lo < len(sims); lo += block {
+			hi := min(lo+block, len(sims))
+			dotRows(x.q, b.vecs[lo*x.dim:hi*x.dim], x.dim, sims[lo:hi])
+		}
 	}
 	for i := range b.entries {
 		e := &b.entries[i]
@@ -290,12 +294,17 @@ func (x *searcher) entity(seeds, kwSeeds []scored) []scored {
 	tp := touchedPool.Get().(*[]int32)
 	touched := (*tp)[:0]
 	defer func() { *tp = touched[:0]; touchedPool.Put(tp) }()
+	window := EntityWindow(x.req.Limit)
 	for _, e := range ents {
 		slots := b.ents[e.key]
 		if len(slots) == 0 {
 			continue
 		}
 		w := e.w * IDF(len(slots), total)
+		if len(slots) > window {
+			// a common entity: only its newest memories (the list's tail)
+			slots = slots[len(slots)-window:]
+		}
 		for _, slot := range slots {
 			if acc[slot] == 0 {
 				touched = append(touched, slot)
@@ -304,12 +313,19 @@ func (x *searcher) entity(seeds, kwSeeds []scored) []scored {
 		}
 	}
 	// Score: weighted entity IDF first; cosine (in [-1, 1]) scaled far
-	// below the smallest IDF step breaks ties.
+	// below the smallest IDF step breaks ties. A memory whose IDF sum is
+	// more than 2e-3 below the Limit-th best cannot make the cut whatever
+	// its cosine, so when there are many, that sum (floor) spares their
+	// cosines.
+	floor := x.req.MinEntityScore
+	if x.plain && len(touched) > 2*x.req.Limit { // every touched slot is live
+		floor = max(floor, kthLargest(acc, touched, x.req.Limit, x.req.MinEntityScore)-2e-3)
+	}
 	tk := newTopK(x.req.Limit, make([]scored, 0, min(x.req.Limit, len(touched))))
 	for _, slot := range touched {
 		sc := acc[slot]
 		acc[slot] = 0
-		if sc < x.req.MinEntityScore || !tk.wouldKeep(sc+1e-3) || !x.match(slot) {
+		if sc < floor || !tk.wouldKeep(sc+1e-3) || !x.match(slot) {
 			continue
 		}
 		tk.push(scored{slot: slot, score: sc + 1e-3*x.cos(slot), id: b.entries[slot].m.ID})
@@ -317,6 +333,60 @@ func (x *searcher) entity(seeds, kwSeeds []scored) []scored {
 	*accp = acc
 	accPool.Put(accp)
 	return tk.sorted()
+}
+
+// EntityWindow is how many memories of one entity the embedded store's
+// entity arm visits for a request of this per-arm limit: an entity
+// carried by more memories counts only for the newest of them (the last
+// stored), so a common entity costs the same in a bank of a thousand
+// memories as in one of a million. Rarer entities are visited whole.
+func EntityWindow(limit int) int { return limit }
+
+var valsPool = sync.Pool{New: func() any { return new([]float64) }}
+
+// kthLargest returns the k-th largest of acc[s] (s in slots) among those
+// >= atLeast, or atLeast when fewer than k are.
+func kthLargest(acc []float64, slots []int32, k int, atLeast float64) float64 {
+	vp := valsPool.Get().(*[]float64)
+	defer valsPool.Put(vp)
+	vals := (*vp)[:0]
+	defer func() { *vp = vals[:0] }()
+	for _, s := range slots {
+		if v := acc[s]; v >= atLeast {
+			vals = append(vals, v)
+		}
+	}
+	if len(vals) < k {
+		return atLeast
+	}
+	// quickselect for the k-th largest
+	lo, hi, want := 0, len(vals)-1, k-1
+	for lo < hi {
+		p := vals[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for vals[i] > p {
+				i++
+			}
+			for vals[j] < p {
+				j--
+			}
+			if i <= j {
+				vals[i], vals[j] = vals[j], vals[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case want <= j:
+			hi = j
+		case want >= i:
+			lo = i
+		default:
+			return vals[want]
+		}
+	}
+	return vals[want]
 }
 
 func (x *searcher) temporal() []scored {

@@ -26,10 +26,17 @@ type posting struct {
 type bankIndex struct {
 	entries []entry
 	vecs    []float32 // slot-major, normalised
+	// cols is a second copy of vecs, column by column in blocks of
+	// colBlock slots (see setCol), that lets the exact semantic scan of a
+	// sparse query (the offline embedder's) read only its non-zero
+	// dimensions. It is kept only while the bank has no graph.
+	cols []float32
 	byID    map[string]int32
 	free    []int32
 	terms   map[uint32][]posting
-	ents    map[string][]int32
+	// ents lists, per entity key, the slots of the memories carrying it
+	// in the order they were stored (newest last).
+	ents map[string][]int32
 	graph   *hnsw.Graph[int32]
 	// stale holds the slots of memories removed since the graph was
 	// built: their nodes stay in the graph, as the HNSW package's Delete
@@ -106,6 +113,9 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 		b.vecs = append(b.vecs, make([]float32, dim)...)
 	}
 	copy(b.vec(slot, dim), m.Vector)
+	if b.graph == nil {
+		b.setCol(slot, dim, m.Vector)
+	}
 	e := &b.entries[slot]
 	*e = entry{m: *m, alive: true}
 	e.m.Vector = nil
@@ -148,6 +158,7 @@ func (b *bankIndex) buildGraph(dim int) {
 	}
 	g.Add(nodes...)
 	b.graph = g
+	b.cols = nil // searches of a bank with a graph do not scan columns
 	b.free = append(b.free, b.stale...)
 	b.stale = nil
 }
@@ -173,7 +184,7 @@ func (b *bankIndex) remove(id string) {
 		}
 	}
 	for _, k := range e.ents {
-		b.ents[k] = dropSlot(b.ents[k], slot)
+		b.ents[k] = dropSlotOrdered(b.ents[k], slot)
 		if len(b.ents[k]) == 0 {
 			delete(b.ents, k)
 		}
@@ -205,6 +216,17 @@ func dropSlot(ss []int32, slot int32) []int32 {
 		if ss[i] == slot {
 			ss[i] = ss[len(ss)-1]
 			return ss[:len(ss)-1]
+		}
+	}
+	return ss
+}
+
+// dropSlotOrdered removes slot from ss keeping the others in order: the
+// entity arm reads a posting list's tail as its newest memories.
+func dropSlotOrdered(ss []int32, slot int32) []int32 {
+	for i := len(ss) - 1; i >= 0; i-- {
+		if ss[i] == slot {
+			return append(ss[:i], ss[i+1:]...)
 		}
 	}
 	return ss

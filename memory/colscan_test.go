@@ -1,0 +1,69 @@
+package memory
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestColScanSameBits: the column scan of a sparse query gives, for every
+// slot, the bits of the row dot product, for dimensions that are and are
+// not multiples of 8 and slot counts around the block size, with the
+// AVX2 kernel and without it.
+func TestColScanSameBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	for _, avx := range []bool{true, false} {
+		saved := useAVX2
+		useAVX2 = useAVX2 && avx
+		for _, dim := range []int{4, 8, 12, 256, 259} {
+			for _, n := range []int{1, 255, 256, 257, 700} {
+				b := newBankIndex()
+				rows := make([]float32, n*dim)
+				for s := range n {
+					v := rows[s*dim : (s+1)*dim]
+					for d := range v {
+						if r.IntN(3) > 0 {
+							v[d] = float32(r.NormFloat64())
+						}
+					}
+					b.setCol(int32(s), dim, v)
+				}
+				q := make([]float32, dim)
+				for range max(1, dim/5) {
+					q[r.IntN(dim)] = float32(r.NormFloat64())
+				}
+				idx, val, ok := sparseDims(q)
+				if !ok {
+					t.Fatalf("dim %d: query with %d of %d dimensions set not sparse", dim, len(idx), dim)
+				}
+				got := make([]float32, n)
+				colScan(b.cols, dim, idx, val, got)
+				for s := range got {
+					want := dot(q, rows[s*dim:(s+1)*dim])
+					if math.Float32bits(got[s]) != math.Float32bits(want) {
+						t.Fatalf("avx %v, dim %d, n %d, slot %d: column scan %v, dot %v", avx, dim, n, s, got[s], want)
+					}
+				}
+			}
+		}
+		useAVX2 = saved
+	}
+}
+
+func TestSparseDims(t *testing.T) {
+	q := make([]float32, 16)
+	q[3], q[9] = 0.5, -0.25
+	idx, val, ok := sparseDims(q)
+	if !ok || len(idx) != 2 || idx[0] != 3 || idx[1] != 9 || val[0] != 0.5 || val[1] != -0.25 {
+		t.Fatalf("sparseDims = %v %v %v", idx, val, ok)
+	}
+	for d := range 5 {
+		q[d] = 1
+	}
+	if _, _, ok := sparseDims(q); ok {
+		t.Fatal("6 of 16 dimensions set: want the row scan")
+	}
+	if _, _, ok := sparseDims(make([]float32, 16)); ok {
+		t.Fatal("zero query: want the row scan")
+	}
+}
