@@ -30,14 +30,14 @@ type bankIndex struct {
 	// colBlock slots (see setCol), that lets the exact semantic scan of a
 	// sparse query (the offline embedder's) read only its non-zero
 	// dimensions. It is kept only while the bank has no graph.
-	cols []float32
-	byID    map[string]int32
-	free    []int32
-	terms   map[uint32][]posting
+	cols  []float32
+	byID  map[string]int32
+	free  []int32
+	terms map[uint32][]posting
 	// ents lists, per entity key, the slots of the memories carrying it
 	// in the order they were stored (newest last).
-	ents map[string][]int32
-	graph   *hnsw.Graph[int32]
+	ents  map[string][]int32
+	graph *hnsw.Graph[int32]
 	// stale holds the slots of memories removed since the graph was
 	// built: their nodes stay in the graph, as the HNSW package's Delete
 	// and re-Add of a key can leave the graph unsearchable (a nil node
