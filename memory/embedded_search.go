@@ -78,7 +78,11 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 	for a := range arms {
 		total += len(arms[a])
 	}
-	res.Candidates = make([]Candidate, 0, total)
+	if cp, _ := candPool.Get().(*[]Candidate); cp != nil && cap(*cp) >= total {
+		res.Candidates = (*cp)[:0]
+	} else {
+		res.Candidates = make([]Candidate, 0, total)
+	}
 	// pos[slot] is 1 + the slot's candidate index, 0 until it has one
 	posp := posPool.Get().(*[]int32)
 	if len(*posp) < len(b.entries) {
@@ -108,6 +112,25 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 		}
 	}
 	return res, nil
+}
+
+// candPool holds candidate slices the engine is done with (see
+// candidateRecycler), so a recall does not allocate its candidates anew.
+var candPool sync.Pool
+
+// candidateRecycler is a store that takes back the Candidates of a
+// SearchResult once its caller no longer reads them.
+type candidateRecycler interface {
+	recycleCandidates(cs []Candidate)
+}
+
+// recycleCandidates implements candidateRecycler. The slice keeps
+// pointing at the store's memories until reused; they are read only.
+func (s *EmbeddedStore) recycleCandidates(cs []Candidate) {
+	if cap(cs) > 0 {
+		cs = cs[:0]
+		candPool.Put(&cs)
+	}
 }
 
 type searcher struct {
@@ -365,10 +388,10 @@ func kthLargest(acc []float64, slots []int32, k int, atLeast float64) float64 {
 		p := vals[(lo+hi)/2]
 		i, j := lo, hi
 		for i <= j {
-			for vals[i] > p {
+			for i < hi && vals[i] > p {
 				i++
 			}
-			for vals[j] < p {
+			for j > lo && vals[j] < p {
 				j--
 			}
 			if i <= j {
