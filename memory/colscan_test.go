@@ -67,3 +67,30 @@ func TestSparseDims(t *testing.T) {
 		t.Fatal("zero query: want the row scan")
 	}
 }
+
+// TestDotSparseSameBits: the dot product over a vector's non-zero
+// dimensions has the bits of the full one.
+func TestDotSparseSameBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 4))
+	for _, dim := range []int{4, 8, 12, 256, 259} {
+		for range 200 {
+			q, v := make([]float32, dim), make([]float32, dim)
+			for d := range q {
+				q[d] = float32(r.NormFloat64())
+			}
+			for range max(1, dim/5) {
+				v[r.IntN(dim)] = float32(r.NormFloat64())
+			}
+			sp := sparseVec(v)
+			if sp == nil {
+				t.Fatalf("dim %d: sparse vector not kept", dim)
+			}
+			if got, want := dotSparse(q, sp), dot(q, v); math.Float32bits(got) != math.Float32bits(want) {
+				t.Fatalf("dim %d: sparse dot %v, dot %v", dim, got, want)
+			}
+		}
+	}
+	if sparseVec(make([]float32, 8)) != nil || sparseVec([]float32{1, 1, 1, 0, 0, 0, 0, 0}) != nil {
+		t.Fatal("zero or dense vector kept as sparse")
+	}
+}

@@ -157,6 +157,9 @@ func (x *searcher) cos(slot int32) float64 {
 	if x.sims != nil {
 		return float64(x.sims[slot])
 	}
+	if sp := x.b.entries[slot].sp; sp != nil {
+		return float64(dotSparse(x.q, sp))
+	}
 	return float64(dot(x.q, x.b.vec(slot, x.dim)))
 }
 
@@ -263,11 +266,19 @@ func (x *searcher) keyword() []scored {
 			acc[p.slot] += w * float64(p.w)
 		}
 	}
+	// Postings point at live memories only, so without a filter every
+	// touched slot matches; there, a score below the Limit-th best cannot
+	// make the cut (floor), which spares the heap the many ties of a
+	// common term.
+	floor := x.req.MinKeywordScore
+	if x.plain && len(touched) > 2*x.req.Limit {
+		floor = max(floor, kthLargest(acc, touched, x.req.Limit, x.req.MinKeywordScore))
+	}
 	tk := newTopK(x.req.Limit, make([]scored, 0, min(x.req.Limit, len(touched))))
 	for _, slot := range touched {
 		sc := acc[slot]
 		acc[slot] = 0
-		if sc <= 0 || sc < x.req.MinKeywordScore || !tk.wouldKeep(sc) || !x.match(slot) {
+		if sc <= 0 || sc < floor || !tk.wouldKeep(sc) || (!x.plain && !x.match(slot)) {
 			continue
 		}
 		tk.push(scored{slot: slot, score: sc, id: b.entries[slot].m.ID})
@@ -348,7 +359,7 @@ func (x *searcher) entity(seeds, kwSeeds []scored) []scored {
 	for _, slot := range touched {
 		sc := acc[slot]
 		acc[slot] = 0
-		if sc < floor || !tk.wouldKeep(sc+1e-3) || !x.match(slot) {
+		if sc < floor || !tk.wouldKeep(sc+1e-3) || (!x.plain && !x.match(slot)) {
 			continue
 		}
 		tk.push(scored{slot: slot, score: sc + 1e-3*x.cos(slot), id: b.entries[slot].m.ID})

@@ -15,6 +15,54 @@ type entry struct {
 	hasTime    bool
 	start, end int64 // unix nanoseconds of When()
 	ents       []string
+	// sp is the non-zero part of the vector when it has few (see
+	// sparseVec), kept in banks that may get a graph: searches there score
+	// slots one by one, and sp is a fraction of the row to read.
+	sp []spDim
+}
+
+// spDim is one non-zero dimension of a vector.
+type spDim struct {
+	d uint32
+	v float32
+}
+
+// sparseVec returns the non-zero dimensions of v, increasing, when they
+// are at most a quarter of them; nil otherwise.
+func sparseVec(v []float32) []spDim {
+	n := 0
+	for _, x := range v {
+		if x != 0 {
+			n++
+		}
+	}
+	if n == 0 || n > len(v)/4 {
+		return nil
+	}
+	sp := make([]spDim, 0, n)
+	for d, x := range v {
+		if x != 0 {
+			sp = append(sp, spDim{uint32(d), x})
+		}
+	}
+	return sp
+}
+
+// dotSparse is dot(q, v) for the vector v whose non-zero dimensions are
+// sp, with the same bits: each product goes to dotGo's lane for its
+// dimension, lanes sum in increasing dimension and reduce in dotGo's
+// order; the products of zeros it skips change no sum.
+func dotSparse(q []float32, sp []spDim) float32 {
+	var s [8]float32
+	main := uint32(len(q) - len(q)%8)
+	for _, e := range sp {
+		l := 0
+		if e.d < main {
+			l = int(e.d % 8)
+		}
+		s[l] += float32(q[e.d] * e.v)
+	}
+	return (s[0] + s[4]) + (s[1] + s[5]) + (s[2] + s[6]) + (s[3] + s[7])
 }
 
 type posting struct {
@@ -119,6 +167,9 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 	e := &b.entries[slot]
 	*e = entry{m: *m, alive: true}
 	e.m.Vector = nil
+	if hnswThreshold > 0 || b.graph != nil {
+		e.sp = sparseVec(m.Vector)
+	}
 	if s, en, ok := m.When(); ok {
 		e.hasTime, e.start, e.end = true, s.UnixNano(), en.UnixNano()
 		b.indexTime(slot, e)
