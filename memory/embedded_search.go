@@ -188,13 +188,20 @@ func (x *searcher) semantic() []scored {
 			dotRows(x.q, b.vecs[lo*x.dim:hi*x.dim], x.dim, sims[lo:hi])
 		}
 	}
+	// Without a filter, the Limit-th best cosine of the live slots is a
+	// floor below which none can make the cut: the heap then sees about
+	// Limit slots instead of every improvement of a random order.
+	floor := minSim
+	if x.plain && len(b.byID) > 2*x.req.Limit {
+		floor = max(floor, kthLargestSim(b, sims, x.req.Limit, minSim))
+	}
 	for i := range b.entries {
 		e := &b.entries[i]
 		if !e.alive {
 			continue
 		}
 		sc := float64(sims[i])
-		if sc < minSim || !tk.wouldKeep(sc) {
+		if sc < floor || !tk.wouldKeep(sc) {
 			continue
 		}
 		if !x.plain && !x.req.Filter.Match(&e.m) {
@@ -378,6 +385,22 @@ func EntityWindow(limit int) int { return limit }
 
 var valsPool = sync.Pool{New: func() any { return new([]float64) }}
 
+// kthLargestSim returns the k-th largest of sims over b's live slots
+// among those >= atLeast, or atLeast when fewer than k are.
+func kthLargestSim(b *bankIndex, sims []float32, k int, atLeast float64) float64 {
+	vp := valsPool.Get().(*[]float64)
+	defer valsPool.Put(vp)
+	vals := (*vp)[:0]
+	defer func() { *vp = vals[:0] }()
+	all := len(b.byID) == len(b.entries) // no free slot
+	for i := range b.entries {
+		if v := float64(sims[i]); v >= atLeast && (all || b.entries[i].alive) {
+			vals = append(vals, v)
+		}
+	}
+	return kthOf(vals, k, atLeast)
+}
+
 // kthLargest returns the k-th largest of acc[s] (s in slots) among those
 // >= atLeast, or atLeast when fewer than k are.
 func kthLargest(acc []float64, slots []int32, k int, atLeast float64) float64 {
@@ -390,8 +413,14 @@ func kthLargest(acc []float64, slots []int32, k int, atLeast float64) float64 {
 			vals = append(vals, v)
 		}
 	}
+	return kthOf(vals, k, atLeast)
+}
+
+// kthOf returns the k-th largest of vals (reordering them), or orElse
+// when there are fewer than k.
+func kthOf(vals []float64, k int, orElse float64) float64 {
 	if len(vals) < k {
-		return atLeast
+		return orElse
 	}
 	// quickselect for the k-th largest
 	lo, hi, want := 0, len(vals)-1, k-1

@@ -572,6 +572,14 @@ func cmpCand(a, b cand) int {
 	return strings.Compare(a.m.ID, b.m.ID)
 }
 
+// candBefore reports whether a sorts before b (cmpCand(a, b) < 0).
+func candBefore(a, b *cand) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.m.ID < b.m.ID
+}
+
 // collectSorted is how many of the best candidates Recall sorts before
 // collect (which sorts the rest only if it needs them): more than the
 // hits a default 4096-token result holds.
@@ -590,10 +598,10 @@ func sortCandsTop(cs []cand, n int) {
 		p := cs[lo+(hi-lo)/2]
 		i, j := lo, hi
 		for i <= j {
-			for i < hi && cmpCand(cs[i], p) < 0 {
+			for i < hi && candBefore(&cs[i], &p) {
 				i++
 			}
-			for j > lo && cmpCand(cs[j], p) > 0 {
+			for j > lo && candBefore(&p, &cs[j]) {
 				j--
 			}
 			if i <= j {
