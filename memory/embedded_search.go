@@ -103,9 +103,10 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 			if i < 0 {
 				i = len(res.Candidates)
 				pos[h.slot] = int32(i + 1)
-				m := b.entries[h.slot].m
-				m.Sparse = SparseVector{}
-				res.Candidates = append(res.Candidates, Candidate{Memory: m})
+				res.Candidates = append(res.Candidates, Candidate{})
+				c := &res.Candidates[i]
+				c.Memory = b.entries[h.slot].m
+				c.Memory.Sparse = SparseVector{}
 			}
 			res.Candidates[i].Ranks[a] = r + 1
 			res.Candidates[i].Scores[a] = h.score
@@ -498,11 +499,23 @@ func (x *searcher) temporal() []scored {
 			if d < dlo || d > dhi {
 				continue
 			}
-			for _, slot := range b.days[d] {
+			rs := b.days[d]
+			for i := range rs {
+				r := &rs[i]
 				// a span covering several days is seen once: on its
 				// first day inside the window
-				if first := max(dayNum(b.entries[slot].start), dlo); first == d {
-					consider(slot)
+				if first := max(dayNum(r.start), dlo); first != d || r.start > hi || r.end < lo {
+					continue
+				}
+				if !x.plain || x.q == nil || x.sims != nil || r.sp == nil {
+					consider(r.slot)
+					continue
+				}
+				// the common case in a bank with a graph: the bucket
+				// holds all the arm needs until a hit enters the heap
+				// (an indexed memory is live)
+				if sc := float64(dotSparse(x.q, r.sp)); tk.wouldKeep(sc) {
+					tk.push(scored{slot: r.slot, score: sc, id: b.entries[r.slot].m.ID})
 				}
 			}
 			if k == 0 {

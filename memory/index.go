@@ -95,7 +95,7 @@ type bankIndex struct {
 	stale []int32
 	// days indexes timed memories by the UTC days their span covers
 	// (spans up to maxIndexedSpan days); longer spans sit in long.
-	days map[int64][]int32
+	days map[int64][]dayRec
 	long []int32
 }
 
@@ -112,6 +112,14 @@ func dayNum(ns int64) int64 {
 	return d
 }
 
+// dayRec is a memory in a day bucket, with what the temporal arm reads
+// of it, so that a bucket is read in order rather than slot by slot.
+type dayRec struct {
+	slot       int32
+	start, end int64
+	sp         []spDim // the entry's sp
+}
+
 func (b *bankIndex) indexTime(slot int32, e *entry) {
 	d0, d1 := dayNum(e.start), dayNum(e.end)
 	if d1-d0 > maxIndexedSpan {
@@ -119,8 +127,18 @@ func (b *bankIndex) indexTime(slot int32, e *entry) {
 		return
 	}
 	for d := d0; d <= d1; d++ {
-		b.days[d] = append(b.days[d], slot)
+		b.days[d] = append(b.days[d], dayRec{slot: slot, start: e.start, end: e.end, sp: e.sp})
 	}
+}
+
+func dropDayRec(rs []dayRec, slot int32) []dayRec {
+	for i := range rs {
+		if rs[i].slot == slot {
+			rs[i] = rs[len(rs)-1]
+			return rs[:len(rs)-1]
+		}
+	}
+	return rs
 }
 
 func (b *bankIndex) unindexTime(slot int32, e *entry) {
@@ -130,7 +148,7 @@ func (b *bankIndex) unindexTime(slot int32, e *entry) {
 		return
 	}
 	for d := d0; d <= d1; d++ {
-		b.days[d] = dropSlot(b.days[d], slot)
+		b.days[d] = dropDayRec(b.days[d], slot)
 		if len(b.days[d]) == 0 {
 			delete(b.days, d)
 		}
@@ -138,7 +156,7 @@ func (b *bankIndex) unindexTime(slot int32, e *entry) {
 }
 
 func newBankIndex() *bankIndex {
-	return &bankIndex{byID: map[string]int32{}, terms: map[uint32][]posting{}, ents: map[string][]int32{}, days: map[int64][]int32{}}
+	return &bankIndex{byID: map[string]int32{}, terms: map[uint32][]posting{}, ents: map[string][]int32{}, days: map[int64][]dayRec{}}
 }
 
 func (b *bankIndex) vec(slot int32, dim int) []float32 {
