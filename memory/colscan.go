@@ -9,17 +9,20 @@ const colBlock = 256
 // colAccPool holds the eight lane accumulators of colScan.
 var colAccPool = sync.Pool{New: func() any { return new([8 * colBlock]float32) }}
 
-// setCol writes slot's vector v into the column copy: block slot/colBlock
-// holds dim columns of colBlock floats, column d holding dimension d of
-// the block's slots.
+// setCol writes slot's vector v into the column copy: column d holds
+// dimension d of every slot, in slot order, grown colBlock slots at a
+// time, so a scan streams through the columns it reads.
 func (b *bankIndex) setCol(slot int32, dim int, v []float32) {
-	blk, lane := int(slot)/colBlock, int(slot)%colBlock
-	if need := (blk + 1) * dim * colBlock; len(b.cols) < need {
-		b.cols = append(b.cols, make([]float32, need-len(b.cols))...)
+	if b.cols == nil {
+		b.cols = make([][]float32, dim)
 	}
-	base := blk * dim * colBlock
+	for int(slot) >= len(b.cols[0]) {
+		for d := range b.cols {
+			b.cols[d] = append(b.cols[d], make([]float32, colBlock)...)
+		}
+	}
 	for d, x := range v[:dim] {
-		b.cols[base+d*colBlock+lane] = x
+		b.cols[d][slot] = x
 	}
 }
 
@@ -48,7 +51,7 @@ func sparseDims(q []float32) (idx []int32, val []float32, ok bool) {
 // (the tail of a dimension not a multiple of 8 to lane 0), each lane sums
 // its products in increasing d (the skipped products are zeros, which
 // change no sum), and the lanes are reduced in dotGo's order.
-func colScan(cols []float32, dim int, idx []int32, val []float32, out []float32) {
+func colScan(cols [][]float32, dim int, idx []int32, val []float32, out []float32) {
 	accp := colAccPool.Get().(*[8 * colBlock]float32)
 	defer colAccPool.Put(accp)
 	acc := accp[:]
@@ -70,14 +73,13 @@ func colScan(cols []float32, dim int, idx []int32, val []float32, out []float32)
 				}
 			}
 		}
-		base := (lo / colBlock) * dim * colBlock
 		for k, d := range idx {
 			l := 0
 			if int(d) < main {
 				l = int(d) % 8
 			}
 			a := acc[l*colBlock : (l+1)*colBlock]
-			col := cols[base+int(d)*colBlock : base+(int(d)+1)*colBlock]
+			col := cols[d][lo : lo+colBlock]
 			if !axpyAsm(a, col, val[k]) {
 				q := val[k]
 				for i := range a {

@@ -74,11 +74,11 @@ type posting struct {
 type bankIndex struct {
 	entries []entry
 	vecs    []float32 // slot-major, normalised
-	// cols is a second copy of vecs, column by column in blocks of
-	// colBlock slots (see setCol), that lets the exact semantic scan of a
-	// sparse query (the offline embedder's) read only its non-zero
-	// dimensions. It is kept only while the bank has no graph.
-	cols  []float32
+	// cols is a second copy of vecs, one column per dimension (see
+	// setCol), that lets the exact semantic scan of a sparse query (the
+	// offline embedder's) read only its non-zero dimensions. It is kept
+	// only while the bank has no graph.
+	cols  [][]float32
 	byID  map[string]int32
 	free  []int32
 	terms map[uint32][]posting
