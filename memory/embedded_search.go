@@ -208,7 +208,7 @@ func (x *searcher) semantic() []scored {
 		if !x.plain && !x.req.Filter.Match(&e.m) {
 			continue
 		}
-		tk.push(scored{slot: int32(i), score: sc, id: e.m.ID})
+		tk.push(b.hit(int32(i), sc))
 	}
 	x.sims = sims
 	return tk.sorted()
@@ -240,7 +240,7 @@ func (x *searcher) semanticHNSW() ([]scored, bool) {
 		if sc < float64(x.req.MinSimilarity) {
 			continue
 		}
-		tk.push(scored{slot: n.Key, score: sc, id: x.b.entries[n.Key].m.ID})
+		tk.push(x.b.hit(n.Key, sc))
 	}
 	// Removed memories keep their nodes until the graph is rebuilt, so
 	// even without a filter the neighbours may hold too few live ones.
@@ -289,7 +289,7 @@ func (x *searcher) keyword() []scored {
 		if sc <= 0 || sc < floor || !tk.wouldKeep(sc) || (!x.plain && !x.match(slot)) {
 			continue
 		}
-		tk.push(scored{slot: slot, score: sc, id: b.entries[slot].m.ID})
+		tk.push(b.hit(slot, sc))
 	}
 	*accp = acc
 	accPool.Put(accp)
@@ -370,7 +370,7 @@ func (x *searcher) entity(seeds, kwSeeds []scored) []scored {
 		if sc < floor || !tk.wouldKeep(sc+1e-3) || (!x.plain && !x.match(slot)) {
 			continue
 		}
-		tk.push(scored{slot: slot, score: sc + 1e-3*x.cos(slot), id: b.entries[slot].m.ID})
+		tk.push(b.hit(slot, sc+1e-3*x.cos(slot)))
 	}
 	*accp = acc
 	accPool.Put(accp)
@@ -480,7 +480,7 @@ func (x *searcher) temporal() []scored {
 		if !tk.wouldKeep(sc) || (!x.plain && !x.req.Filter.Match(&e.m)) {
 			return
 		}
-		tk.push(scored{slot: slot, score: sc, id: e.m.ID})
+		tk.push(b.hit(slot, sc))
 	}
 	dlo, dhi := dayNum(lo), dayNum(hi)
 	if lo == math.MinInt64 || hi == math.MaxInt64 || dhi-dlo > int64(len(b.days)) {
@@ -515,7 +515,7 @@ func (x *searcher) temporal() []scored {
 				// holds all the arm needs until a hit enters the heap
 				// (an indexed memory is live)
 				if sc := float64(dotSparse(x.q, r.sp)); tk.wouldKeep(sc) {
-					tk.push(scored{slot: r.slot, score: sc, id: b.entries[r.slot].m.ID})
+					tk.push(b.hit(r.slot, sc))
 				}
 			}
 			if k == 0 {

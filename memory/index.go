@@ -10,6 +10,7 @@ import (
 // vector (needed to unindex it) but not the dense one, which lives in the
 // bank's flat vector array.
 type entry struct {
+	idKey      uint64 // idKey(m.ID), next to it
 	m          Memory
 	alive      bool
 	hasTime    bool
@@ -159,6 +160,12 @@ func newBankIndex() *bankIndex {
 	return &bankIndex{byID: map[string]int32{}, terms: map[uint32][]posting{}, ents: map[string][]int32{}, days: map[int64][]dayRec{}}
 }
 
+// hit is slot's arm hit with this score.
+func (b *bankIndex) hit(slot int32, score float64) scored {
+	e := &b.entries[slot]
+	return scored{slot: slot, score: score, id: e.m.ID, key: e.idKey}
+}
+
 func (b *bankIndex) vec(slot int32, dim int) []float32 {
 	return b.vecs[int(slot)*dim : int(slot+1)*dim]
 }
@@ -183,7 +190,7 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 		b.setCol(slot, dim, m.Vector)
 	}
 	e := &b.entries[slot]
-	*e = entry{m: *m, alive: true}
+	*e = entry{m: *m, alive: true, idKey: idKey(m.ID)}
 	e.m.Vector = nil
 	if hnswThreshold > 0 || b.graph != nil {
 		e.sp = sparseVec(m.Vector)
