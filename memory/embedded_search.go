@@ -286,7 +286,7 @@ func (x *searcher) keyword() []scored {
 	for _, slot := range touched {
 		sc := acc[slot]
 		acc[slot] = 0
-		if sc <= 0 || sc < floor || !tk.wouldKeep(sc) || (!x.plain && !x.match(slot)) {
+		if sc <= 0 || sc < floor || !tk.wouldKeepKey(sc, b.keys[slot]) || (!x.plain && !x.match(slot)) {
 			continue
 		}
 		tk.push(b.hit(slot, sc))
@@ -389,68 +389,90 @@ var valsPool = sync.Pool{New: func() any { return new([]float64) }}
 // kthLargestSim returns the k-th largest of sims over b's live slots
 // among those >= atLeast, or atLeast when fewer than k are.
 func kthLargestSim(b *bankIndex, sims []float32, k int, atLeast float64) float64 {
-	vp := valsPool.Get().(*[]float64)
-	defer valsPool.Put(vp)
-	vals := (*vp)[:0]
-	defer func() { *vp = vals[:0] }()
+	h := newKth(k)
+	defer h.done()
 	all := len(b.byID) == len(b.entries) // no free slot
 	for i := range b.entries {
 		if v := float64(sims[i]); v >= atLeast && (all || b.entries[i].alive) {
-			vals = append(vals, v)
+			h.add(v)
 		}
 	}
-	return kthOf(vals, k, atLeast)
+	return h.kth(atLeast)
 }
 
 // kthLargest returns the k-th largest of acc[s] (s in slots) among those
 // >= atLeast, or atLeast when fewer than k are.
 func kthLargest(acc []float64, slots []int32, k int, atLeast float64) float64 {
-	vp := valsPool.Get().(*[]float64)
-	defer valsPool.Put(vp)
-	vals := (*vp)[:0]
-	defer func() { *vp = vals[:0] }()
+	h := newKth(k)
+	defer h.done()
 	for _, s := range slots {
 		if v := acc[s]; v >= atLeast {
-			vals = append(vals, v)
+			h.add(v)
 		}
 	}
-	return kthOf(vals, k, atLeast)
+	return h.kth(atLeast)
 }
 
-// kthOf returns the k-th largest of vals (reordering them), or orElse
-// when there are fewer than k.
-func kthOf(vals []float64, k int, orElse float64) float64 {
-	if len(vals) < k {
+// kthHeap keeps the k largest values seen in a min-heap: one comparison
+// for most values of a long list.
+type kthHeap struct {
+	k  int
+	h  []float64
+	vp *[]float64
+}
+
+func newKth(k int) kthHeap {
+	vp := valsPool.Get().(*[]float64)
+	return kthHeap{k: k, h: (*vp)[:0], vp: vp}
+}
+
+func (t *kthHeap) done() {
+	*t.vp = t.h[:0]
+	valsPool.Put(t.vp)
+}
+
+func (t *kthHeap) add(v float64) {
+	h := t.h
+	if len(h) < t.k {
+		h = append(h, v)
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if h[p] <= h[i] {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		t.h = h
+		return
+	}
+	if !(v > h[0]) {
+		return
+	}
+	h[0] = v
+	for i, n := 0, len(h); ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && h[r] < h[l] {
+			m = r
+		}
+		if h[i] <= h[m] {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// kth is the k-th largest value added, or orElse when fewer were.
+func (t *kthHeap) kth(orElse float64) float64 {
+	if len(t.h) < t.k {
 		return orElse
 	}
-	// quickselect for the k-th largest
-	lo, hi, want := 0, len(vals)-1, k-1
-	for lo < hi {
-		p := vals[(lo+hi)/2]
-		i, j := lo, hi
-		for i <= j {
-			for i < hi && vals[i] > p {
-				i++
-			}
-			for j > lo && vals[j] < p {
-				j--
-			}
-			if i <= j {
-				vals[i], vals[j] = vals[j], vals[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case want <= j:
-			hi = j
-		case want >= i:
-			lo = i
-		default:
-			return vals[want]
-		}
-	}
-	return vals[want]
+	return t.h[0]
 }
 
 func (x *searcher) temporal() []scored {

@@ -10,7 +10,6 @@ import (
 // vector (needed to unindex it) but not the dense one, which lives in the
 // bank's flat vector array.
 type entry struct {
-	idKey      uint64 // idKey(m.ID), next to it
 	m          Memory
 	alive      bool
 	hasTime    bool
@@ -74,6 +73,9 @@ type posting struct {
 // bankIndex holds one bank's memories and indexes.
 type bankIndex struct {
 	entries []entry
+	// keys holds idKey of each slot's memory id, apart from the entries
+	// so that ties are weighed without reading them
+	keys []uint64
 	vecs    []float32 // slot-major, normalised
 	// cols is a second copy of vecs, one column per dimension (see
 	// setCol), that lets the exact semantic scan of a sparse query (the
@@ -162,8 +164,7 @@ func newBankIndex() *bankIndex {
 
 // hit is slot's arm hit with this score.
 func (b *bankIndex) hit(slot int32, score float64) scored {
-	e := &b.entries[slot]
-	return scored{slot: slot, score: score, id: e.m.ID, key: e.idKey}
+	return scored{slot: slot, score: score, id: b.entries[slot].m.ID, key: b.keys[slot]}
 }
 
 func (b *bankIndex) vec(slot int32, dim int) []float32 {
@@ -183,6 +184,7 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 	} else {
 		slot = int32(len(b.entries))
 		b.entries = append(b.entries, entry{})
+		b.keys = append(b.keys, 0)
 		b.vecs = append(b.vecs, make([]float32, dim)...)
 	}
 	copy(b.vec(slot, dim), m.Vector)
@@ -190,7 +192,8 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 		b.setCol(slot, dim, m.Vector)
 	}
 	e := &b.entries[slot]
-	*e = entry{m: *m, alive: true, idKey: idKey(m.ID)}
+	*e = entry{m: *m, alive: true}
+	b.keys[slot] = idKey(m.ID)
 	e.m.Vector = nil
 	if hnswThreshold > 0 || b.graph != nil {
 		e.sp = sparseVec(m.Vector)

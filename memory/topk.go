@@ -48,6 +48,19 @@ func (t *topK) wouldKeep(score float64) bool {
 	return len(t.h) < t.k || score >= t.h[0].score
 }
 
+// wouldKeepKey is wouldKeep for a hit whose id key is known: a tie with
+// the worst kept hit whose id sorts after it is refused as well.
+func (t *topK) wouldKeepKey(score float64, key uint64) bool {
+	if len(t.h) < t.k || score > t.h[0].score {
+		return true
+	}
+	if score < t.h[0].score {
+		return false
+	}
+	r := t.h[0].key
+	return key == 0 || r == 0 || key <= r
+}
+
 func (t *topK) push(s scored) {
 	if len(t.h) < t.k {
 		t.h = append(t.h, s)

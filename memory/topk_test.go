@@ -58,3 +58,25 @@ func TestIDKeyOrder(t *testing.T) {
 		}
 	}
 }
+
+// Refusing with wouldKeepKey keeps the same hits as pushing everything:
+// it only turns away ties whose id sorts after the worst kept one.
+func TestWouldKeepKey(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 1))
+	all, some := newTopK(20, nil), newTopK(20, nil)
+	refused := 0
+	for i := range 2000 {
+		id := fmt.Sprintf("%08x", r.Uint32())
+		s := scored{slot: int32(i), score: float64(r.IntN(4)), id: id, key: idKey(id)}
+		all.push(s)
+		if some.wouldKeepKey(s.score, s.key) {
+			some.push(s)
+		} else {
+			refused++
+		}
+	}
+	a, b := all.sorted(), some.sorted()
+	if refused == 0 || !slices.EqualFunc(a, b, func(x, y scored) bool { return x.id == y.id && x.score == y.score }) {
+		t.Fatalf("refused %d; with every push %v, with refusals %v", refused, a, b)
+	}
+}
