@@ -76,7 +76,7 @@ type bankIndex struct {
 	// keys holds idKey of each slot's memory id, apart from the entries
 	// so that ties are weighed without reading them
 	keys []uint64
-	vecs    []float32 // slot-major, normalised
+	vecs []float32 // slot-major, normalised
 	// cols is a second copy of vecs, one column per dimension (see
 	// setCol), that lets the exact semantic scan of a sparse query (the
 	// offline embedder's) read only its non-zero dimensions. It is kept
