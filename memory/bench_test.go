@@ -171,7 +171,7 @@ func BenchmarkRecallHNSW(b *testing.B) {
 func benchRecallLarge(b *testing.B, n int) {
 	bb := benchBankOf(b, n, 1)
 	benchRecall(b, bb.e, memory.BudgetMid)
-	b.ReportMetric(float64(bb.bytes)/float64(n), "bytes/memory")
+	b.ReportMetric(float64(bb.bytes)/float64(n), "B/memory")
 	b.ReportMetric(bb.build.Seconds(), "build-s")
 }
 

@@ -26,3 +26,17 @@ func dotRowsAsm(q, rows []float32, dim int, out []float32) bool {
 	dotRowsAVX2(&q[0], &rows[0], dim, n, &out[0])
 	return true
 }
+
+// axpyAVX2 sets a[i] += q*x[i] for i < n; n is a positive multiple of 32.
+//
+//go:noescape
+func axpyAVX2(a, x *float32, q float32, n int)
+
+func axpyAsm(a, x []float32, q float32) bool {
+	n := len(a)
+	if !useAVX2 || n == 0 || n%32 != 0 || len(x) < n {
+		return false
+	}
+	axpyAVX2(&a[0], &x[0], q, n)
+	return true
+}

@@ -88,3 +88,33 @@ one_inner:
 done:
 	VZEROUPPER
 	RET
+
+// func axpyAVX2(a, x *float32, q float32, n int)
+// a[i] += q*x[i] for i < n, n a positive multiple of 32: the product is
+// rounded before the add (no fused multiply-add), as in the pure-Go loop.
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
+	MOVQ         a+0(FP), DI
+	MOVQ         x+8(FP), SI
+	VBROADCASTSS q+16(FP), Y0
+	MOVQ         n+24(FP), CX
+	SHLQ         $2, CX
+	XORQ         AX, AX
+
+axpy_loop:
+	VMULPS  (SI)(AX*1), Y0, Y1
+	VMULPS  32(SI)(AX*1), Y0, Y2
+	VMULPS  64(SI)(AX*1), Y0, Y3
+	VMULPS  96(SI)(AX*1), Y0, Y4
+	VADDPS  (DI)(AX*1), Y1, Y1
+	VADDPS  32(DI)(AX*1), Y2, Y2
+	VADDPS  64(DI)(AX*1), Y3, Y3
+	VADDPS  96(DI)(AX*1), Y4, Y4
+	VMOVUPS Y1, (DI)(AX*1)
+	VMOVUPS Y2, 32(DI)(AX*1)
+	VMOVUPS Y3, 64(DI)(AX*1)
+	VMOVUPS Y4, 96(DI)(AX*1)
+	ADDQ    $128, AX
+	CMPQ    AX, CX
+	JLT     axpy_loop
+	VZEROUPPER
+	RET

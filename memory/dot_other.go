@@ -2,4 +2,9 @@
 
 package memory
 
+// useAVX2 is false: there is no vector kernel on this platform or build.
+var useAVX2 = false
+
 func dotRowsAsm(q, rows []float32, dim int, out []float32) bool { return false }
+
+func axpyAsm(a, x []float32, q float32) bool { return false }

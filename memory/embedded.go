@@ -38,6 +38,14 @@ type EmbeddedOptions struct {
 // It keeps per bank a flat array of normalised vectors, an inverted index
 // for BM25, and an entity index, so a recall touches no more of the
 // corpus than its arms need. It is safe for concurrent use.
+//
+// A bank without an HNSW graph also keeps its vectors column by column
+// (another 4 bytes per dimension per memory), so the exact semantic scan
+// of a query with few non-zero dimensions, such as [OfflineEmbedder]'s,
+// reads only those columns. A bank that may get a graph keeps instead the
+// non-zero dimensions of each vector that has few (8 bytes each), which
+// its arms read to score memories one by one. Both give the scores of
+// the full dot product, to the bit.
 type EmbeddedStore struct {
 	mu     sync.RWMutex
 	opts   EmbeddedOptions

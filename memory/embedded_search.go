@@ -78,7 +78,11 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 	for a := range arms {
 		total += len(arms[a])
 	}
-	res.Candidates = make([]Candidate, 0, total)
+	if cp, _ := candPool.Get().(*[]Candidate); cp != nil && cap(*cp) >= total {
+		res.Candidates = (*cp)[:0]
+	} else {
+		res.Candidates = make([]Candidate, 0, total)
+	}
 	// pos[slot] is 1 + the slot's candidate index, 0 until it has one
 	posp := posPool.Get().(*[]int32)
 	if len(*posp) < len(b.entries) {
@@ -99,15 +103,35 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 			if i < 0 {
 				i = len(res.Candidates)
 				pos[h.slot] = int32(i + 1)
-				m := b.entries[h.slot].m
-				m.Sparse = SparseVector{}
-				res.Candidates = append(res.Candidates, Candidate{Memory: m})
+				res.Candidates = append(res.Candidates, Candidate{})
+				c := &res.Candidates[i]
+				c.Memory = b.entries[h.slot].m
+				c.Memory.Sparse = SparseVector{}
 			}
 			res.Candidates[i].Ranks[a] = r + 1
 			res.Candidates[i].Scores[a] = h.score
 		}
 	}
 	return res, nil
+}
+
+// candPool holds candidate slices the engine is done with (see
+// candidateRecycler), so a recall does not allocate its candidates anew.
+var candPool sync.Pool
+
+// candidateRecycler is a store that takes back the Candidates of a
+// SearchResult once its caller no longer reads them.
+type candidateRecycler interface {
+	recycleCandidates(cs []Candidate)
+}
+
+// recycleCandidates implements candidateRecycler. The slice keeps
+// pointing at the store's memories until reused; they are read only.
+func (s *EmbeddedStore) recycleCandidates(cs []Candidate) {
+	if cap(cs) > 0 {
+		cs = cs[:0]
+		candPool.Put(&cs)
+	}
 }
 
 type searcher struct {
@@ -134,6 +158,9 @@ func (x *searcher) cos(slot int32) float64 {
 	if x.sims != nil {
 		return float64(x.sims[slot])
 	}
+	if sp := x.b.entries[slot].sp; sp != nil {
+		return float64(dotSparse(x.q, sp))
+	}
 	return float64(dot(x.q, x.b.vec(slot, x.dim)))
 }
 
@@ -153,10 +180,21 @@ func (x *searcher) semantic() []scored {
 	sims := (*x.simsBuf)[:len(b.entries)]
 	// one kernel call per block of slots; free slots are scored too
 	// (their vectors are zero or stale) and skipped below
-	const block = 256
-	for lo := 0; lo < len(sims); lo += block {
-		hi := min(lo+block, len(sims))
-		dotRows(x.q, b.vecs[lo*x.dim:hi*x.dim], x.dim, sims[lo:hi])
+	if idx, val, ok := sparseDims(x.q); ok && b.cols != nil {
+		colScan(b.cols, x.dim, idx, val, sims)
+	} else {
+		const block = 256
+		for lo := 0; lo < len(sims); lo += block {
+			hi := min(lo+block, len(sims))
+			dotRows(x.q, b.vecs[lo*x.dim:hi*x.dim], x.dim, sims[lo:hi])
+		}
+	}
+	// Without a filter, the Limit-th best cosine of the live slots is a
+	// floor below which none can make the cut: the heap then sees about
+	// Limit slots instead of every improvement of a random order.
+	floor := minSim
+	if x.plain && len(b.byID) > 2*x.req.Limit {
+		floor = max(floor, kthLargestSim(b, sims, x.req.Limit, minSim))
 	}
 	for i := range b.entries {
 		e := &b.entries[i]
@@ -164,13 +202,13 @@ func (x *searcher) semantic() []scored {
 			continue
 		}
 		sc := float64(sims[i])
-		if sc < minSim || !tk.wouldKeep(sc) {
+		if sc < floor || !tk.wouldKeep(sc) {
 			continue
 		}
 		if !x.plain && !x.req.Filter.Match(&e.m) {
 			continue
 		}
-		tk.push(scored{slot: int32(i), score: sc, id: e.m.ID})
+		tk.push(b.hit(int32(i), sc))
 	}
 	x.sims = sims
 	return tk.sorted()
@@ -202,7 +240,7 @@ func (x *searcher) semanticHNSW() ([]scored, bool) {
 		if sc < float64(x.req.MinSimilarity) {
 			continue
 		}
-		tk.push(scored{slot: n.Key, score: sc, id: x.b.entries[n.Key].m.ID})
+		tk.push(x.b.hit(n.Key, sc))
 	}
 	// Removed memories keep their nodes until the graph is rebuilt, so
 	// even without a filter the neighbours may hold too few live ones.
@@ -236,14 +274,22 @@ func (x *searcher) keyword() []scored {
 			acc[p.slot] += w * float64(p.w)
 		}
 	}
+	// Postings point at live memories only, so without a filter every
+	// touched slot matches; there, a score below the Limit-th best cannot
+	// make the cut (floor), which spares the heap the many ties of a
+	// common term.
+	floor := x.req.MinKeywordScore
+	if x.plain && len(touched) > 2*x.req.Limit {
+		floor = max(floor, kthLargest(acc, touched, x.req.Limit, x.req.MinKeywordScore))
+	}
 	tk := newTopK(x.req.Limit, make([]scored, 0, min(x.req.Limit, len(touched))))
 	for _, slot := range touched {
 		sc := acc[slot]
 		acc[slot] = 0
-		if sc <= 0 || sc < x.req.MinKeywordScore || !tk.wouldKeep(sc) || !x.match(slot) {
+		if sc <= 0 || sc < floor || !tk.wouldKeepKey(sc, b.keys[slot]) || (!x.plain && !x.match(slot)) {
 			continue
 		}
-		tk.push(scored{slot: slot, score: sc, id: b.entries[slot].m.ID})
+		tk.push(b.hit(slot, sc))
 	}
 	*accp = acc
 	accPool.Put(accp)
@@ -290,12 +336,17 @@ func (x *searcher) entity(seeds, kwSeeds []scored) []scored {
 	tp := touchedPool.Get().(*[]int32)
 	touched := (*tp)[:0]
 	defer func() { *tp = touched[:0]; touchedPool.Put(tp) }()
+	window := EntityWindow(x.req.Limit)
 	for _, e := range ents {
 		slots := b.ents[e.key]
 		if len(slots) == 0 {
 			continue
 		}
 		w := e.w * IDF(len(slots), total)
+		if len(slots) > window {
+			// a common entity: only its newest memories (the list's tail)
+			slots = slots[len(slots)-window:]
+		}
 		for _, slot := range slots {
 			if acc[slot] == 0 {
 				touched = append(touched, slot)
@@ -304,19 +355,124 @@ func (x *searcher) entity(seeds, kwSeeds []scored) []scored {
 		}
 	}
 	// Score: weighted entity IDF first; cosine (in [-1, 1]) scaled far
-	// below the smallest IDF step breaks ties.
+	// below the smallest IDF step breaks ties. A memory whose IDF sum is
+	// more than 2e-3 below the Limit-th best cannot make the cut whatever
+	// its cosine, so when there are many, that sum (floor) spares their
+	// cosines.
+	floor := x.req.MinEntityScore
+	if x.plain && len(touched) > 2*x.req.Limit { // every touched slot is live
+		floor = max(floor, kthLargest(acc, touched, x.req.Limit, x.req.MinEntityScore)-2e-3)
+	}
 	tk := newTopK(x.req.Limit, make([]scored, 0, min(x.req.Limit, len(touched))))
 	for _, slot := range touched {
 		sc := acc[slot]
 		acc[slot] = 0
-		if sc < x.req.MinEntityScore || !tk.wouldKeep(sc+1e-3) || !x.match(slot) {
+		if sc < floor || !tk.wouldKeep(sc+1e-3) || (!x.plain && !x.match(slot)) {
 			continue
 		}
-		tk.push(scored{slot: slot, score: sc + 1e-3*x.cos(slot), id: b.entries[slot].m.ID})
+		tk.push(b.hit(slot, sc+1e-3*x.cos(slot)))
 	}
 	*accp = acc
 	accPool.Put(accp)
 	return tk.sorted()
+}
+
+// EntityWindow is how many memories of one entity the embedded store's
+// entity arm visits for a request of this per-arm limit: an entity
+// carried by more memories counts only for the newest of them (the last
+// stored), so a common entity costs the same in a bank of a thousand
+// memories as in one of a million. Rarer entities are visited whole.
+func EntityWindow(limit int) int { return limit }
+
+var valsPool = sync.Pool{New: func() any { return new([]float64) }}
+
+// kthLargestSim returns the k-th largest of sims over b's live slots
+// among those >= atLeast, or atLeast when fewer than k are.
+func kthLargestSim(b *bankIndex, sims []float32, k int, atLeast float64) float64 {
+	h := newKth(k)
+	defer h.done()
+	all := len(b.byID) == len(b.entries) // no free slot
+	for i := range b.entries {
+		if v := float64(sims[i]); v >= atLeast && (all || b.entries[i].alive) {
+			h.add(v)
+		}
+	}
+	return h.kth(atLeast)
+}
+
+// kthLargest returns the k-th largest of acc[s] (s in slots) among those
+// >= atLeast, or atLeast when fewer than k are.
+func kthLargest(acc []float64, slots []int32, k int, atLeast float64) float64 {
+	h := newKth(k)
+	defer h.done()
+	for _, s := range slots {
+		if v := acc[s]; v >= atLeast {
+			h.add(v)
+		}
+	}
+	return h.kth(atLeast)
+}
+
+// kthHeap keeps the k largest values seen in a min-heap: one comparison
+// for most values of a long list.
+type kthHeap struct {
+	k  int
+	h  []float64
+	vp *[]float64
+}
+
+func newKth(k int) kthHeap {
+	vp := valsPool.Get().(*[]float64)
+	return kthHeap{k: k, h: (*vp)[:0], vp: vp}
+}
+
+func (t *kthHeap) done() {
+	*t.vp = t.h[:0]
+	valsPool.Put(t.vp)
+}
+
+func (t *kthHeap) add(v float64) {
+	h := t.h
+	if len(h) < t.k {
+		h = append(h, v)
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if h[p] <= h[i] {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		t.h = h
+		return
+	}
+	if !(v > h[0]) {
+		return
+	}
+	h[0] = v
+	for i, n := 0, len(h); ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && h[r] < h[l] {
+			m = r
+		}
+		if h[i] <= h[m] {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// kth is the k-th largest value added, or orElse when fewer were.
+func (t *kthHeap) kth(orElse float64) float64 {
+	if len(t.h) < t.k {
+		return orElse
+	}
+	return t.h[0]
 }
 
 func (x *searcher) temporal() []scored {
@@ -346,7 +502,7 @@ func (x *searcher) temporal() []scored {
 		if !tk.wouldKeep(sc) || (!x.plain && !x.req.Filter.Match(&e.m)) {
 			return
 		}
-		tk.push(scored{slot: slot, score: sc, id: e.m.ID})
+		tk.push(b.hit(slot, sc))
 	}
 	dlo, dhi := dayNum(lo), dayNum(hi)
 	if lo == math.MinInt64 || hi == math.MaxInt64 || dhi-dlo > int64(len(b.days)) {
@@ -365,11 +521,23 @@ func (x *searcher) temporal() []scored {
 			if d < dlo || d > dhi {
 				continue
 			}
-			for _, slot := range b.days[d] {
+			rs := b.days[d]
+			for i := range rs {
+				r := &rs[i]
 				// a span covering several days is seen once: on its
 				// first day inside the window
-				if first := max(dayNum(b.entries[slot].start), dlo); first == d {
-					consider(slot)
+				if first := max(dayNum(r.start), dlo); first != d || r.start > hi || r.end < lo {
+					continue
+				}
+				if !x.plain || x.q == nil || x.sims != nil || r.sp == nil {
+					consider(r.slot)
+					continue
+				}
+				// the common case in a bank with a graph: the bucket
+				// holds all the arm needs until a hit enters the heap
+				// (an indexed memory is live)
+				if sc := float64(dotSparse(x.q, r.sp)); tk.wouldKeep(sc) {
+					tk.push(b.hit(r.slot, sc))
 				}
 			}
 			if k == 0 {

@@ -15,6 +15,54 @@ type entry struct {
 	hasTime    bool
 	start, end int64 // unix nanoseconds of When()
 	ents       []string
+	// sp is the non-zero part of the vector when it has few (see
+	// sparseVec), kept in banks that may get a graph: searches there score
+	// slots one by one, and sp is a fraction of the row to read.
+	sp []spDim
+}
+
+// spDim is one non-zero dimension of a vector.
+type spDim struct {
+	d uint32
+	v float32
+}
+
+// sparseVec returns the non-zero dimensions of v, increasing, when they
+// are at most a quarter of them; nil otherwise.
+func sparseVec(v []float32) []spDim {
+	n := 0
+	for _, x := range v {
+		if x != 0 {
+			n++
+		}
+	}
+	if n == 0 || n > len(v)/4 {
+		return nil
+	}
+	sp := make([]spDim, 0, n)
+	for d, x := range v {
+		if x != 0 {
+			sp = append(sp, spDim{uint32(d), x})
+		}
+	}
+	return sp
+}
+
+// dotSparse is dot(q, v) for the vector v whose non-zero dimensions are
+// sp, with the same bits: each product goes to dotGo's lane for its
+// dimension, lanes sum in increasing dimension and reduce in dotGo's
+// order; the products of zeros it skips change no sum.
+func dotSparse(q []float32, sp []spDim) float32 {
+	var s [8]float32
+	main := uint32(len(q) - len(q)%8)
+	for _, e := range sp {
+		l := 0
+		if e.d < main {
+			l = int(e.d % 8)
+		}
+		s[l] += float32(q[e.d] * e.v)
+	}
+	return (s[0] + s[4]) + (s[1] + s[5]) + (s[2] + s[6]) + (s[3] + s[7])
 }
 
 type posting struct {
@@ -25,12 +73,22 @@ type posting struct {
 // bankIndex holds one bank's memories and indexes.
 type bankIndex struct {
 	entries []entry
-	vecs    []float32 // slot-major, normalised
-	byID    map[string]int32
-	free    []int32
-	terms   map[uint32][]posting
-	ents    map[string][]int32
-	graph   *hnsw.Graph[int32]
+	// keys holds idKey of each slot's memory id, apart from the entries
+	// so that ties are weighed without reading them
+	keys []uint64
+	vecs []float32 // slot-major, normalised
+	// cols is a second copy of vecs, one column per dimension (see
+	// setCol), that lets the exact semantic scan of a sparse query (the
+	// offline embedder's) read only its non-zero dimensions. It is kept
+	// only while the bank has no graph.
+	cols  [][]float32
+	byID  map[string]int32
+	free  []int32
+	terms map[uint32][]posting
+	// ents lists, per entity key, the slots of the memories carrying it
+	// in the order they were stored (newest last).
+	ents  map[string][]int32
+	graph *hnsw.Graph[int32]
 	// stale holds the slots of memories removed since the graph was
 	// built: their nodes stay in the graph, as the HNSW package's Delete
 	// and re-Add of a key can leave the graph unsearchable (a nil node
@@ -40,7 +98,7 @@ type bankIndex struct {
 	stale []int32
 	// days indexes timed memories by the UTC days their span covers
 	// (spans up to maxIndexedSpan days); longer spans sit in long.
-	days map[int64][]int32
+	days map[int64][]dayRec
 	long []int32
 }
 
@@ -57,6 +115,14 @@ func dayNum(ns int64) int64 {
 	return d
 }
 
+// dayRec is a memory in a day bucket, with what the temporal arm reads
+// of it, so that a bucket is read in order rather than slot by slot.
+type dayRec struct {
+	slot       int32
+	start, end int64
+	sp         []spDim // the entry's sp
+}
+
 func (b *bankIndex) indexTime(slot int32, e *entry) {
 	d0, d1 := dayNum(e.start), dayNum(e.end)
 	if d1-d0 > maxIndexedSpan {
@@ -64,8 +130,18 @@ func (b *bankIndex) indexTime(slot int32, e *entry) {
 		return
 	}
 	for d := d0; d <= d1; d++ {
-		b.days[d] = append(b.days[d], slot)
+		b.days[d] = append(b.days[d], dayRec{slot: slot, start: e.start, end: e.end, sp: e.sp})
 	}
+}
+
+func dropDayRec(rs []dayRec, slot int32) []dayRec {
+	for i := range rs {
+		if rs[i].slot == slot {
+			rs[i] = rs[len(rs)-1]
+			return rs[:len(rs)-1]
+		}
+	}
+	return rs
 }
 
 func (b *bankIndex) unindexTime(slot int32, e *entry) {
@@ -75,7 +151,7 @@ func (b *bankIndex) unindexTime(slot int32, e *entry) {
 		return
 	}
 	for d := d0; d <= d1; d++ {
-		b.days[d] = dropSlot(b.days[d], slot)
+		b.days[d] = dropDayRec(b.days[d], slot)
 		if len(b.days[d]) == 0 {
 			delete(b.days, d)
 		}
@@ -83,7 +159,12 @@ func (b *bankIndex) unindexTime(slot int32, e *entry) {
 }
 
 func newBankIndex() *bankIndex {
-	return &bankIndex{byID: map[string]int32{}, terms: map[uint32][]posting{}, ents: map[string][]int32{}, days: map[int64][]int32{}}
+	return &bankIndex{byID: map[string]int32{}, terms: map[uint32][]posting{}, ents: map[string][]int32{}, days: map[int64][]dayRec{}}
+}
+
+// hit is slot's arm hit with this score.
+func (b *bankIndex) hit(slot int32, score float64) scored {
+	return scored{slot: slot, score: score, id: b.entries[slot].m.ID, key: b.keys[slot]}
 }
 
 func (b *bankIndex) vec(slot int32, dim int) []float32 {
@@ -103,12 +184,20 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 	} else {
 		slot = int32(len(b.entries))
 		b.entries = append(b.entries, entry{})
+		b.keys = append(b.keys, 0)
 		b.vecs = append(b.vecs, make([]float32, dim)...)
 	}
 	copy(b.vec(slot, dim), m.Vector)
+	if b.graph == nil {
+		b.setCol(slot, dim, m.Vector)
+	}
 	e := &b.entries[slot]
 	*e = entry{m: *m, alive: true}
+	b.keys[slot] = idKey(m.ID)
 	e.m.Vector = nil
+	if hnswThreshold > 0 || b.graph != nil {
+		e.sp = sparseVec(m.Vector)
+	}
 	if s, en, ok := m.When(); ok {
 		e.hasTime, e.start, e.end = true, s.UnixNano(), en.UnixNano()
 		b.indexTime(slot, e)
@@ -148,6 +237,7 @@ func (b *bankIndex) buildGraph(dim int) {
 	}
 	g.Add(nodes...)
 	b.graph = g
+	b.cols = nil // searches of a bank with a graph do not scan columns
 	b.free = append(b.free, b.stale...)
 	b.stale = nil
 }
@@ -173,7 +263,7 @@ func (b *bankIndex) remove(id string) {
 		}
 	}
 	for _, k := range e.ents {
-		b.ents[k] = dropSlot(b.ents[k], slot)
+		b.ents[k] = dropSlotOrdered(b.ents[k], slot)
 		if len(b.ents[k]) == 0 {
 			delete(b.ents, k)
 		}
@@ -205,6 +295,17 @@ func dropSlot(ss []int32, slot int32) []int32 {
 		if ss[i] == slot {
 			ss[i] = ss[len(ss)-1]
 			return ss[:len(ss)-1]
+		}
+	}
+	return ss
+}
+
+// dropSlotOrdered removes slot from ss keeping the others in order: the
+// entity arm reads a posting list's tail as its newest memories.
+func dropSlotOrdered(ss []int32, slot int32) []int32 {
+	for i := len(ss) - 1; i >= 0; i-- {
+		if ss[i] == slot {
+			return append(ss[:i], ss[i+1:]...)
 		}
 	}
 	return ss

@@ -253,9 +253,21 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	// results; a Hit (with its copy of the memory) is made only for
 	// those returned.
 	var store []cand
+	var recycle func([]Candidate)
 	var at map[string]int
 	if len(variants) > 1 {
 		at = map[string]int{}
+	}
+	// the stores' candidates go back to the store once the hits (copies)
+	// are made
+	if r, ok := e.store.(candidateRecycler); ok {
+		var done [][]Candidate
+		defer func() {
+			for _, cs := range done {
+				r.recycleCandidates(cs)
+			}
+		}()
+		recycle = func(cs []Candidate) { done = append(done, cs) }
 	}
 	for vi, v := range variants {
 		req, ents, err := e.searchRequest(ctx, bank, v, vi == 0 && content != query, query, window, use, &opts)
@@ -268,6 +280,9 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		res, err := e.store.Search(ctx, req)
 		if err != nil {
 			return RecallResult{}, fmt.Errorf("recall: %w", err)
+		}
+		if recycle != nil {
+			recycle(res.Candidates)
 		}
 		store = slices.Grow(store, len(res.Candidates))
 		// Arms that ran only to serve another arm (seeding, ordering) do not vote.
@@ -382,7 +397,9 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			h.score *= 1 + e.tboost*share
 		}
 	}
-	sortCands(hits)
+	// Only the best are sorted now; collect sorts the rest if it gets
+	// there.
+	sortCandsTop(hits, collectSorted)
 	maxTok := opts.MaxTokens
 	if maxTok == 0 {
 		maxTok = 4096
@@ -435,6 +452,12 @@ func (e *Engine) collect(cands []cand, facts bool, limit, maxTok int) ([]Hit, in
 	total := 0
 	full := false
 	for ci := range cands {
+		if ci == collectSorted {
+			if full && !anySource(cands[ci:], facts) {
+				break // nothing after a full result changes it
+			}
+			sortCands(cands[ci:])
+		}
 		c := &cands[ci]
 		m := c.m
 		text := m.Text
@@ -536,16 +559,81 @@ func (e *Engine) info(text string, withKey bool) (int, string) {
 
 const tokenCacheSize = 1 << 17
 
-func sortCands(cs []cand) {
-	slices.SortFunc(cs, func(a, b cand) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
+func sortCands(cs []cand) { slices.SortFunc(cs, cmpCand) }
+
+// cmpCand orders candidates best first: higher score, then smaller id.
+func cmpCand(a, b cand) int {
+	switch {
+	case a.score > b.score:
+		return -1
+	case a.score < b.score:
+		return 1
+	}
+	return strings.Compare(a.m.ID, b.m.ID)
+}
+
+// candBefore reports whether a sorts before b (cmpCand(a, b) < 0).
+func candBefore(a, b *cand) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.m.ID < b.m.ID
+}
+
+// collectSorted is how many of the best candidates Recall sorts before
+// collect (which sorts the rest only if it needs them): more than the
+// hits a default 4096-token result holds.
+const collectSorted = 384
+
+// sortCandsTop moves the n best candidates to the front, sorted, leaving
+// the rest after them in no order (all of cs sorted when n >= len(cs)).
+func sortCandsTop(cs []cand, n int) {
+	if n >= len(cs) {
+		sortCands(cs)
+		return
+	}
+	// quickselect: cs[:n] are the n best
+	lo, hi := 0, len(cs)-1
+	for lo < hi {
+		p := cs[lo+(hi-lo)/2]
+		i, j := lo, hi
+		for i <= j {
+			for i < hi && candBefore(&cs[i], &p) {
+				i++
+			}
+			for j > lo && candBefore(&p, &cs[j]) {
+				j--
+			}
+			if i <= j {
+				cs[i], cs[j] = cs[j], cs[i]
+				i++
+				j--
+			}
 		}
-		return strings.Compare(a.m.ID, b.m.ID)
-	})
+		switch {
+		case n-1 <= j:
+			hi = j
+		case n-1 >= i:
+			lo = i
+		default:
+			lo = hi
+		}
+	}
+	sortCands(cs[:n])
+}
+
+// anySource reports whether collect, once full, still has work in cs: a
+// fact of a longer content to add to its hit's Matched.
+func anySource(cs []cand, facts bool) bool {
+	if facts {
+		return false
+	}
+	for i := range cs {
+		if cs[i].m.Source != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // searchRequest builds the store request for one query text. embedFull

@@ -56,7 +56,9 @@ const SeedEntityWeight = 0.5
 //     and [SeedEntityWeight] / r for an entity carried by the seed ranked
 //     r (an entity seeded several ways counts with its largest weight),
 //     IDF as in [IDF] over the bank's
-//     memories carrying the entity; ties broken by cosine to Dense;
+//     memories carrying the entity; ties broken by cosine to Dense (the
+//     embedded store visits only the newest [EntityWindow] memories of
+//     an entity carried by more);
 //   - temporal: memories whose [Memory.When] overlaps Window, ranked by
 //     cosine to Dense (by closeness to the window's middle when Dense is
 //     empty).

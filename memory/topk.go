@@ -5,6 +5,8 @@ type scored struct {
 	slot  int32
 	score float64
 	id    string
+	// key is idKey(id) (or 0, which only makes ties slower to break)
+	key uint64
 }
 
 // better orders hits best first: higher score, then smaller id.
@@ -12,7 +14,24 @@ func better(a, b *scored) bool {
 	if a.score != b.score {
 		return a.score > b.score
 	}
+	if a.key != b.key && a.key != 0 && b.key != 0 {
+		return a.key < b.key
+	}
 	return a.id < b.id
+}
+
+// idKey is the first eight bytes of id, big-endian, zero-padded: where
+// two keys differ they order as the ids do, so ties of score are
+// mostly broken without reading the ids.
+func idKey(id string) uint64 {
+	var k uint64
+	for i := 0; i < 8; i++ {
+		k <<= 8
+		if i < len(id) {
+			k |= uint64(id[i])
+		}
+	}
+	return k
 }
 
 // topK keeps the k best hits in a min-heap whose root is the worst kept.
@@ -27,6 +46,19 @@ func newTopK(k int, buf []scored) topK { return topK{k: k, h: buf[:0]} }
 // it lets callers skip work for hopeless hits.
 func (t *topK) wouldKeep(score float64) bool {
 	return len(t.h) < t.k || score >= t.h[0].score
+}
+
+// wouldKeepKey is wouldKeep for a hit whose id key is known: a tie with
+// the worst kept hit whose id sorts after it is refused as well.
+func (t *topK) wouldKeepKey(score float64, key uint64) bool {
+	if len(t.h) < t.k || score > t.h[0].score {
+		return true
+	}
+	if score < t.h[0].score {
+		return false
+	}
+	r := t.h[0].key
+	return key == 0 || r == 0 || key <= r
 }
 
 func (t *topK) push(s scored) {
