@@ -75,7 +75,11 @@
 // sibling failed or the step ended in an interrupt.
 //
 // Resume. With a checkpointer each finished task's writes are saved as it
-// finishes. Continuing a thread (the zero state as input) re-runs only the
+// finishes; under DurabilitySync the last task of a step to finish, on a
+// store that is a state.StepSaver, has its writes saved with the step's
+// checkpoint in one PutStep (and with PutWrites if the step ends without a
+// checkpoint), so a crash between the two can only make that task run
+// again. Continuing a thread (the zero state as input) re-runs only the
 // tasks of its unfinished step that saved no writes (failed, crashed or
 // interrupted ones), each from its start, with its Once results and
 // answers replayed; finished ones are not run again. New input on a
