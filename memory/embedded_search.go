@@ -486,7 +486,10 @@ func (x *searcher) temporal() []scored {
 		hi = w.End.UnixNano()
 	}
 	mid := lo/2 + hi/2
-	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
+	// Scores often rise along the scan (a bank stored in time order), so
+	// the best are gathered behind a rising floor rather than in a heap
+	// that each would replace the worst of.
+	tk := newFloorTop(x.req.Limit)
 	consider := func(slot int32) {
 		e := &b.entries[slot]
 		if !e.alive || !e.hasTime || e.start > hi || e.end < lo {

@@ -115,3 +115,92 @@ func (t *topK) sorted() []scored {
 	t.h = out[:0]
 	return out
 }
+
+// floorTop collects the best k of a stream of hits when many of them would
+// enter a heap, as happens when a scan meets scores in rising order: hits
+// at or above a floor are appended, and when the buffer is full the floor
+// is raised to the k-th best score seen and the buffer cut to the hits at
+// or above it. sorted then gives what a topK of k fed the same hits gives.
+type floorTop struct {
+	k     int
+	buf   []scored
+	vals  []float64
+	floor float64
+	set   bool
+	full  int // the length at which the floor is raised next
+}
+
+func newFloorTop(k int) floorTop {
+	return floorTop{k: k, buf: make([]scored, 0, 2*k+64), full: 4*k + 64}
+}
+
+// wouldKeep reports whether a hit of score could be among the best k.
+func (f *floorTop) wouldKeep(score float64) bool { return !f.set || score >= f.floor }
+
+func (f *floorTop) push(s scored) {
+	if f.k <= 0 {
+		return
+	}
+	f.buf = append(f.buf, s)
+	if len(f.buf) >= f.full {
+		f.raise()
+	}
+}
+
+func (f *floorTop) raise() {
+	f.vals = f.vals[:0]
+	for i := range f.buf {
+		f.vals = append(f.vals, f.buf[i].score)
+	}
+	f.floor, f.set = kthOf(f.vals, f.k), true
+	n := 0
+	for _, s := range f.buf {
+		if s.score >= f.floor {
+			f.buf[n] = s
+			n++
+		}
+	}
+	f.buf = f.buf[:n]
+	// Many ties at the floor: raise again only once the buffer doubled.
+	f.full = max(4*f.k+64, 2*n)
+}
+
+func (f *floorTop) sorted() []scored {
+	tk := newTopK(f.k, make([]scored, 0, f.k))
+	for i := range f.buf {
+		tk.push(f.buf[i])
+	}
+	return tk.sorted()
+}
+
+// kthOf returns the k-th largest of vs (1 <= k <= len(vs)),
+// reordering vs.
+func kthOf(vs []float64, k int) float64 {
+	lo, hi, want := 0, len(vs)-1, k-1
+	for lo < hi {
+		p := vs[lo+(hi-lo)/2]
+		i, j := lo, hi
+		for i <= j {
+			for vs[i] > p {
+				i++
+			}
+			for vs[j] < p {
+				j--
+			}
+			if i <= j {
+				vs[i], vs[j] = vs[j], vs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case want <= j:
+			hi = j
+		case want >= i:
+			lo = i
+		default:
+			return vs[want]
+		}
+	}
+	return vs[want]
+}
