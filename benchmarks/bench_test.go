@@ -41,7 +41,7 @@ func nodeName(p string, i int) string { return p + strconv.Itoa(i) }
 
 // ---- jedisos ----
 
-func jedisosLinear10(b *testing.B) *graph.Compiled[State] {
+func jedisosLinear10(b *testing.B, opts ...graph.CompileOption) *graph.Compiled[State] {
 	g := graph.New[State]()
 	prev := graph.START
 	for i := range 10 {
@@ -49,7 +49,7 @@ func jedisosLinear10(b *testing.B) *graph.Compiled[State] {
 		prev = nodeName("n", i)
 	}
 	g.AddEdge(prev, graph.END)
-	c, err := g.Compile()
+	c, err := g.Compile(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -90,14 +90,7 @@ func jedisosFanOut8(b *testing.B) *graph.Compiled[State] {
 
 func lggLinear10(b *testing.B) *lgg.StateRunnable[State] {
 	g := lgg.NewStateGraph[State]()
-	for i := range 10 {
-		g.AddNode(nodeName("n", i), "", noop)
-		if i > 0 {
-			g.AddEdge(nodeName("n", i-1), nodeName("n", i))
-		}
-	}
-	g.SetEntryPoint("n0")
-	g.AddEdge("n9", lgg.END)
+	lggAddLinear10(g, func(name string, fn func(context.Context, State) (State, error)) { g.AddNode(name, "", fn) })
 	r, err := g.Compile()
 	if err != nil {
 		b.Fatal(err)
@@ -120,6 +113,19 @@ func lggLoop100(b *testing.B) *lgg.StateRunnable[State] {
 		b.Fatal(err)
 	}
 	return r
+}
+
+// lggAddLinear10 adds Linear10's ten nodes (through addNode, which for a
+// listenable graph is its own AddNode) and edges to g.
+func lggAddLinear10(g *lgg.StateGraph[State], addNode func(name string, fn func(context.Context, State) (State, error))) {
+	for i := range 10 {
+		addNode(nodeName("n", i), noop)
+		if i > 0 {
+			g.AddEdge(nodeName("n", i-1), nodeName("n", i))
+		}
+	}
+	g.SetEntryPoint("n0")
+	g.AddEdge("n9", lgg.END)
 }
 
 // lggFanOut8 needs a no-op entry node: a langgraphgo graph has one entry
@@ -373,17 +379,7 @@ func BenchmarkCheckpointed10(b *testing.B) {
 	ctx := context.Background()
 	b.Run("impl=jedisos", func(b *testing.B) {
 		store := state.NewMemory()
-		g := graph.New[State]()
-		prev := graph.START
-		for i := range 10 {
-			g.AddNode(nodeName("n", i), noop).AddEdge(prev, nodeName("n", i))
-			prev = nodeName("n", i)
-		}
-		g.AddEdge(prev, graph.END)
-		c, err := g.Compile(graph.WithCheckpointer(store))
-		if err != nil {
-			b.Fatal(err)
-		}
+		c := jedisosLinear10(b, graph.WithCheckpointer(store))
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -398,14 +394,7 @@ func BenchmarkCheckpointed10(b *testing.B) {
 	})
 	b.Run("impl=langgraphgo", func(b *testing.B) {
 		g := lgg.NewCheckpointableStateGraph[State]()
-		for i := range 10 {
-			g.AddNode(nodeName("n", i), "", noop)
-			if i > 0 {
-				g.AddEdge(nodeName("n", i-1), nodeName("n", i))
-			}
-		}
-		g.SetEntryPoint("n0")
-		g.AddEdge("n9", lgg.END)
+		lggAddLinear10(g.StateGraph, func(name string, fn func(context.Context, State) (State, error)) { g.AddNode(name, "", fn) })
 		lr, err := g.CompileListenable()
 		if err != nil {
 			b.Fatal(err)

@@ -41,7 +41,9 @@ func linear10Opts(b testing.TB, opts ...graph.CompileOption) *graph.Compiled[ben
 	return c
 }
 
-func loop100(b testing.TB) *graph.Compiled[benchState] {
+func loop100(b testing.TB) *graph.Compiled[benchState] { return loop100Opts(b) }
+
+func loop100Opts(b testing.TB, opts ...graph.CompileOption) *graph.Compiled[benchState] {
 	g := graph.New[benchState]()
 	g.AddNode("A", incr)
 	g.AddEdge(graph.START, "A")
@@ -51,7 +53,7 @@ func loop100(b testing.TB) *graph.Compiled[benchState] {
 		}
 		return graph.END
 	}, "A", graph.END)
-	c, err := g.Compile()
+	c, err := g.Compile(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -137,27 +139,10 @@ func BenchmarkFanOut8Plain(b *testing.B) {
 
 // BenchmarkCheckpointed10 is Linear10 compiled with the in-memory
 // checkpointer under the default (sync) durability: each of the ten steps
-// saves its task's writes and a checkpoint. Each run is a new thread, as a
-// new conversation would be; the thread is deleted after the run so the
-// store does not grow with b.N.
+// saves its task's writes and a checkpoint.
 func BenchmarkCheckpointed10(b *testing.B) {
 	store := state.NewMemory()
-	c := linear10Opts(b, graph.WithCheckpointer(store))
-	ctx := context.Background()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		th := "t" + strconv.Itoa(i)
-		out, err := c.Invoke(ctx, benchState{Messages: []string{"hello"}}, graph.Thread(th))
-		if err != nil || out.Counter != 0 || len(out.Messages) != 1 {
-			b.Fatalf("got %+v, %v", out, err)
-		}
-		if err := store.DeleteThread(ctx, th); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10, "ns/step")
+	benchCheckpointed(b, store, linear10Opts(b, graph.WithCheckpointer(store)), 10, 0)
 }
 
 // BenchmarkCheckpointedLoop100 is Loop100 with the in-memory checkpointer:
@@ -165,19 +150,14 @@ func BenchmarkCheckpointed10(b *testing.B) {
 // ns/step than in Checkpointed10.
 func BenchmarkCheckpointedLoop100(b *testing.B) {
 	store := state.NewMemory()
-	g := graph.New[benchState]()
-	g.AddNode("A", incr)
-	g.AddEdge(graph.START, "A")
-	g.AddConditionalEdge("A", func(s benchState) string {
-		if s.Counter < 100 {
-			return "A"
-		}
-		return graph.END
-	}, "A", graph.END)
-	c, err := g.Compile(graph.WithCheckpointer(store))
-	if err != nil {
-		b.Fatal(err)
-	}
+	benchCheckpointed(b, store, loop100Opts(b, graph.WithCheckpointer(store)), 100, 100)
+}
+
+// benchCheckpointed runs c, a graph of steps saved steps that leaves
+// Counter at counter, on a new thread each time, as a new conversation
+// would be; the thread is deleted after the run so the store does not grow
+// with b.N. It reports the time per step.
+func benchCheckpointed(b *testing.B, store *state.Memory, c *graph.Compiled[benchState], steps, counter int) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0
@@ -185,12 +165,12 @@ func BenchmarkCheckpointedLoop100(b *testing.B) {
 		i++
 		th := "t" + strconv.Itoa(i)
 		out, err := c.Invoke(ctx, benchState{Messages: []string{"hello"}}, graph.Thread(th))
-		if err != nil || out.Counter != 100 {
+		if err != nil || out.Counter != counter || len(out.Messages) != 1 {
 			b.Fatalf("got %+v, %v", out, err)
 		}
 		if err := store.DeleteThread(ctx, th); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100, "ns/step")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(steps), "ns/step")
 }

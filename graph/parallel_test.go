@@ -12,55 +12,24 @@ import (
 	"github.com/jedisos/jedisos/graph"
 )
 
-// Every branch of a step gets a goroutine of its own when it needs one:
-// branches that each wait for all the others to start all finish.
-func TestParallelBranchesRunTogether(t *testing.T) {
-	type P struct {
-		N int `reduce:"sum"`
-	}
-	const n = 12
-	for round := range 3 {
-		var started atomic.Int32
-		all := make(chan struct{})
-		g := graph.New[P]()
-		for i := range n {
-			name := "b" + strconv.Itoa(i)
-			g.AddNode(name, func(ctx context.Context, s P) (P, error) {
-				if started.Add(1) == n {
-					close(all)
-				}
-				select {
-				case <-all:
-				case <-time.After(5 * time.Second):
-					return s, errors.New("the other branches did not start")
-				}
-				s.N++
-				return s, nil
-			})
-			g.AddEdge(graph.START, name).AddEdge(name, graph.END)
-		}
-		out, err := mustCompile(t, g).Invoke(context.Background(), P{})
-		if err != nil || out.N != n {
-			t.Fatalf("round %d: N = %d, err = %v; want %d, nil", round, out.N, err, n)
-		}
-	}
+// barrierState is the state of barrierGraph.
+type barrierState struct {
+	N int `reduce:"sum"`
 }
 
-// The same holds in a Stream, where the caller pumps events instead of
-// running tasks.
-func TestParallelBranchesRunTogetherStream(t *testing.T) {
-	type P struct {
-		N int `reduce:"sum"`
-	}
-	const n = 5
+// barrierGraph has n branches from START, each of which (after emitting
+// its name when emit is set) waits until all n have started.
+func barrierGraph(t *testing.T, n int, emit bool) *graph.Compiled[barrierState] {
 	var started atomic.Int32
 	all := make(chan struct{})
-	g := graph.New[P]()
+	g := graph.New[barrierState]()
 	for i := range n {
 		name := "b" + strconv.Itoa(i)
-		g.AddNode(name, func(ctx context.Context, s P) (P, error) {
-			graph.Emit(ctx, name)
-			if started.Add(1) == n {
+		g.AddNode(name, func(ctx context.Context, s barrierState) (barrierState, error) {
+			if emit {
+				graph.Emit(ctx, name)
+			}
+			if started.Add(1) == int32(n) {
 				close(all)
 			}
 			select {
@@ -73,9 +42,29 @@ func TestParallelBranchesRunTogetherStream(t *testing.T) {
 		})
 		g.AddEdge(graph.START, name).AddEdge(name, graph.END)
 	}
+	return mustCompile(t, g)
+}
+
+// Every branch of a step gets a goroutine of its own when it needs one:
+// branches that each wait for all the others to start all finish.
+func TestParallelBranchesRunTogether(t *testing.T) {
+	const n = 12
+	for round := range 3 {
+		out, err := barrierGraph(t, n, false).Invoke(context.Background(), barrierState{})
+		if err != nil || out.N != n {
+			t.Fatalf("round %d: N = %d, err = %v; want %d, nil", round, out.N, err, n)
+		}
+	}
+}
+
+// The same holds in a Stream, where the caller pumps events instead of
+// running tasks.
+func TestParallelBranchesRunTogetherStream(t *testing.T) {
+	const n = 5
+	c := barrierGraph(t, n, true)
 	customs := 0
-	var last P
-	for ev, err := range mustCompile(t, g).Stream(context.Background(), P{}) {
+	var last barrierState
+	for ev, err := range c.Stream(context.Background(), barrierState{}) {
 		if err != nil {
 			t.Fatal(err)
 		}

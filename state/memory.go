@@ -41,12 +41,13 @@ const (
 	arenaTasks = 128
 )
 
-// keep copies b into the thread's arena; nil stays nil.
+// keep copies b into the thread's arena (a fresh copy for a nil t: what
+// a reader is given); nil stays nil.
 func (t *memThread) keep(b []byte) []byte {
 	if b == nil {
 		return nil
 	}
-	if len(b) > arenaBytes/4 {
+	if t == nil || len(b) > arenaBytes/4 {
 		return slices.Clone(b)
 	}
 	if len(b) > cap(t.bytes)-len(t.bytes) {
@@ -63,7 +64,7 @@ func (t *memThread) keepCheckpoint(cp Checkpoint) Checkpoint {
 	cp.Extra = t.keep(cp.Extra)
 	cp.Delta = t.keep(cp.Delta)
 	n := len(cp.Next)
-	if n > arenaTasks/4 {
+	if t == nil || n > arenaTasks/4 {
 		next := make([]Task, n)
 		for i, tk := range cp.Next {
 			next[i] = Task{Node: tk.Node, Input: t.keep(tk.Input)}
@@ -112,87 +113,14 @@ func (t *memThread) keepWrites(w TaskWrites) TaskWrites {
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory { return &Memory{} }
 
-func cloneCheckpoint(cp Checkpoint) Checkpoint {
-	cp.Snapshot = slices.Clone(cp.Snapshot)
-	cp.Extra = slices.Clone(cp.Extra)
-	cp.Delta = slices.Clone(cp.Delta)
-	next := make([]Task, len(cp.Next))
-	for i, t := range cp.Next {
-		next[i] = Task{Node: t.Node, Input: slices.Clone(t.Input)}
-	}
-	cp.Next = next
-	return cp
-}
+// cloneCheckpoint and cloneWrites copy what a reader is given.
+func cloneCheckpoint(cp Checkpoint) Checkpoint { return (*memThread)(nil).keepCheckpoint(cp) }
 
-func cloneWrites(w TaskWrites) TaskWrites {
-	w.Writes = slices.Clone(w.Writes)
-	in := make([]Interrupt, len(w.Interrupts))
-	for i, it := range w.Interrupts {
-		in[i] = Interrupt{ID: it.ID, Node: it.Node, Payload: slices.Clone(it.Payload)}
-	}
-	w.Interrupts = in
-	res := make([]Interrupt, len(w.Resumed))
-	for i, it := range w.Resumed {
-		res[i] = Interrupt{ID: it.ID, Node: it.Node, Payload: slices.Clone(it.Payload)}
-	}
-	w.Resumed = res
-	if w.Memos != nil {
-		ms := make([]Memo, len(w.Memos))
-		for i, m := range w.Memos {
-			ms[i] = Memo{Key: m.Key, Value: slices.Clone(m.Value)}
-		}
-		w.Memos = ms
-	}
-	return w
-}
+func cloneWrites(w TaskWrites) TaskWrites { return (*memThread)(nil).keepWrites(w) }
 
 // Put saves a checkpoint.
 func (m *Memory) Put(ctx context.Context, cp Checkpoint) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, err := m.canPut(cp)
-	if err != nil {
-		return err
-	}
-	m.put(t, cp)
-	return nil
-}
-
-// canPut checks cp as Put would and returns its thread, created if needed
-// (but only added to the store by put).
-func (m *Memory) canPut(cp Checkpoint) (*memThread, error) {
-	if cp.ThreadID == "" || cp.ID == "" {
-		return nil, fmt.Errorf("state: memory store: checkpoint needs a thread id and an id (got %q, %q)", cp.ThreadID, cp.ID)
-	}
-	t := m.threads[cp.ThreadID]
-	latest := ""
-	if t != nil && len(t.cps) > 0 {
-		latest = t.cps[len(t.cps)-1].cp.ID
-	}
-	if base := ExpectedBase(cp); base != latest {
-		return nil, &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
-	}
-	if t == nil {
-		// Room for a short thread's checkpoints and writes up front.
-		return &memThread{index: make(map[string]int32, 8), cps: make([]memCP, 0, 8), ws: make([]memWrite, 0, 8)}, nil
-	}
-	if _, ok := t.index[cp.ID]; ok {
-		return nil, &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: ExpectedBase(cp), Latest: latest}
-	}
-	return t, nil
-}
-
-func (m *Memory) put(t *memThread, cp Checkpoint) {
-	if m.threads == nil {
-		m.threads = map[string]*memThread{}
-	}
-	m.threads[cp.ThreadID] = t
-	cp.Base = ""
-	t.index[cp.ID] = int32(len(t.cps))
-	t.cps = append(t.cps, memCP{cp: t.keepCheckpoint(cp), wfirst: -1})
+	return m.PutStep(ctx, "", nil, cp)
 }
 
 // PutStep saves writes against checkpoint parentID and cp, all or nothing
@@ -201,21 +129,42 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if cp.ThreadID == "" || cp.ID == "" {
+		return fmt.Errorf("state: memory store: checkpoint needs a thread id and an id (got %q, %q)", cp.ThreadID, cp.ID)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t, err := m.canPut(cp)
-	if err != nil {
-		return err
+	t := m.threads[cp.ThreadID]
+	latest := ""
+	if t != nil && len(t.cps) > 0 {
+		latest = t.cps[len(t.cps)-1].cp.ID
+	}
+	base := ExpectedBase(cp)
+	if base != latest {
+		return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
+	}
+	if t == nil {
+		// Room for a short thread's checkpoints and writes up front.
+		t = &memThread{index: make(map[string]int32, 8), cps: make([]memCP, 0, 8), ws: make([]memWrite, 0, 8)}
+	} else if _, ok := t.index[cp.ID]; ok {
+		return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 	}
 	if len(writes) > 0 {
-		if _, ok := t.index[parentID]; !ok {
+		at, ok := t.index[parentID]
+		if !ok {
 			return fmt.Errorf("state: memory store: writes for checkpoint %q of thread %q: %w", parentID, cp.ThreadID, ErrNotFound)
 		}
 		for _, w := range writes {
-			t.putWrites(t.index[parentID], w)
+			t.putWrites(at, w)
 		}
 	}
-	m.put(t, cp)
+	if m.threads == nil {
+		m.threads = map[string]*memThread{}
+	}
+	m.threads[cp.ThreadID] = t
+	cp.Base = ""
+	t.index[cp.ID] = int32(len(t.cps))
+	t.cps = append(t.cps, memCP{cp: t.keepCheckpoint(cp), wfirst: -1})
 	return nil
 }
 
