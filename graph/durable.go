@@ -240,8 +240,8 @@ type durableRun[S any] struct {
 	// when the step ends without one, see flushHeld).
 	steps state.StepSaver
 	held  []state.TaskWrites
-	// ended counts the tasks of the current step that ended.
-	ended int
+	// ended counts the tasks of the current step that ended, of todo.
+	ended, todo int
 
 	mu     sync.Mutex
 	taskW  [][]byte
@@ -884,7 +884,7 @@ func (dr *durableRun[S]) boundary() error {
 }
 
 // taskState is a durable task's interrupt state and memo table, kept
-// together (and, for a step of up to 8 tasks, with the step's slots).
+// together (and, for a step of one task, with the step's slot).
 type taskState struct {
 	is interruptState
 	m  taskMemo
@@ -1021,16 +1021,19 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 // closesStep counts a task of the current step as ended and reports
 // whether it was the step's last one to run.
 func (dr *durableRun[S]) closesStep() bool {
-	todo := 0
-	for i := range dr.r.cur {
-		if !dr.r.cur[i].done {
-			todo++
-		}
-	}
 	dr.mu.Lock()
 	defer dr.mu.Unlock()
+	if dr.ended == 0 {
+		// The step's first task to end counts the tasks it runs.
+		dr.todo = 0
+		for i := range dr.r.cur {
+			if !dr.r.cur[i].done {
+				dr.todo++
+			}
+		}
+	}
 	dr.ended++
-	return dr.ended == todo
+	return dr.ended == dr.todo
 }
 
 // flushHeld saves the held writes of the step's closing task when the step
@@ -1089,17 +1092,13 @@ func (dr *durableRun[S]) finish(final S, err error) error {
 	}
 	dr.finished = true
 	defer dr.lock.release()
+	if ferr := dr.flushHeld(); ferr != nil {
+		err = errors.Join(err, ferr)
+	}
 	// A run that ended with an error (not a pause, not a lost race) while
 	// its step had work left marks that step's checkpoint as failed, so the
 	// thread takes new input; an unmarked unfinished step may be a run in
 	// progress elsewhere, and new input waits for it.
-	if ferr := dr.flushHeld(); ferr != nil {
-		if err == nil {
-			err = ferr
-		} else {
-			err = errors.Join(err, ferr)
-		}
-	}
 	failed := err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, state.ErrConflict) && len(dr.r.cur) > 0 && !dr.replayed
 	var marker state.TaskWrites
 	if failed {

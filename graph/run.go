@@ -156,15 +156,8 @@ type stepSlots struct {
 	slots  [8]slot
 }
 
-// durableSlots are the slots of a durable step of up to 4 tasks with their
-// interrupt states, in one allocation.
-type durableSlots struct {
-	shared taskStep
-	slots  [4]slot
-	states [4]taskState
-}
-
-// durableSlot is durableSlots for a step of one task.
+// durableSlot is the slot of a durable step of one task with its
+// interrupt state, in one allocation.
 type durableSlot struct {
 	shared taskStep
 	slots  [1]slot
@@ -604,13 +597,10 @@ func (r *run[S]) runTasks() error {
 	var shared *taskStep
 	var states []taskState
 	if r.d != nil && len(r.cur) == 1 {
+		// A durable step of one task: its interrupt state comes in the
+		// same allocation.
 		b := new(durableSlot)
 		slots, shared, states = b.slots[:], &b.shared, b.states[:]
-	} else if r.d != nil && len(r.cur) <= len(durableSlots{}.states) {
-		// A durable step's tasks' interrupt states come in the same
-		// allocation.
-		b := new(durableSlots)
-		slots, shared, states = b.slots[:len(r.cur)], &b.shared, b.states[:len(r.cur)]
 	} else if len(r.cur) <= len(stepSlots{}.slots) {
 		b := p.first
 		if b != nil {
@@ -647,9 +637,6 @@ func (r *run[S]) runTasks() error {
 	// goroutines started one at a time, each before a task is run while
 	// tasks are left, so every task has a worker however long the others
 	// block, and a step of quick tasks needs few goroutines.
-	if p.work == nil {
-		p.work = p.worker
-	}
 	p.claimed.Store(0)
 	p.spare.Store(0)
 	p.running = true
@@ -749,7 +736,7 @@ func (r *run[S]) parState() *parallelState[S] {
 	if r.par == nil {
 		p := new(parallelState[S])
 		p.writes = p.writesBuf[:0]
-		p.r = r
+		p.r, p.work = r, p.worker
 		r.par = p
 	}
 	return r.par
