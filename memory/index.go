@@ -134,24 +134,14 @@ func (b *bankIndex) indexTime(slot int32, e *entry) {
 	}
 }
 
-func dropDayRec(rs []dayRec, slot int32) []dayRec {
-	for i := range rs {
-		if rs[i].slot == slot {
-			rs[i] = rs[len(rs)-1]
-			return rs[:len(rs)-1]
-		}
-	}
-	return rs
-}
-
 func (b *bankIndex) unindexTime(slot int32, e *entry) {
 	d0, d1 := dayNum(e.start), dayNum(e.end)
 	if d1-d0 > maxIndexedSpan {
-		b.long = dropSlot(b.long, slot)
+		b.long = dropFirst(b.long, slot, slotOf)
 		return
 	}
 	for d := d0; d <= d1; d++ {
-		b.days[d] = dropDayRec(b.days[d], slot)
+		b.days[d] = dropFirst(b.days[d], slot, dayRecSlot)
 		if len(b.days[d]) == 0 {
 			delete(b.days, d)
 		}
@@ -257,7 +247,7 @@ func (b *bankIndex) remove(id string) {
 	}
 	e := &b.entries[slot]
 	for _, t := range e.m.Sparse.Indices {
-		b.terms[t] = dropPosting(b.terms[t], slot)
+		b.terms[t] = dropFirst(b.terms[t], slot, postingSlot)
 		if len(b.terms[t]) == 0 {
 			delete(b.terms, t)
 		}
@@ -280,25 +270,21 @@ func (b *bankIndex) remove(id string) {
 	}
 }
 
-func dropPosting(ps []posting, slot int32) []posting {
-	for i := range ps {
-		if ps[i].slot == slot {
-			ps[i] = ps[len(ps)-1]
-			return ps[:len(ps)-1]
+// dropFirst removes the first element of xs whose slot (as slotOf reads
+// it) is slot, moving the last element into its place.
+func dropFirst[T any](xs []T, slot int32, slotOf func(*T) int32) []T {
+	for i := range xs {
+		if slotOf(&xs[i]) == slot {
+			xs[i] = xs[len(xs)-1]
+			return xs[:len(xs)-1]
 		}
 	}
-	return ps
+	return xs
 }
 
-func dropSlot(ss []int32, slot int32) []int32 {
-	for i := range ss {
-		if ss[i] == slot {
-			ss[i] = ss[len(ss)-1]
-			return ss[:len(ss)-1]
-		}
-	}
-	return ss
-}
+func dayRecSlot(r *dayRec) int32   { return r.slot }
+func postingSlot(p *posting) int32 { return p.slot }
+func slotOf(s *int32) int32        { return *s }
 
 // dropSlotOrdered removes slot from ss keeping the others in order: the
 // entity arm reads a posting list's tail as its newest memories.

@@ -1,5 +1,7 @@
 package memory
 
+import "math"
+
 // scored is one arm hit inside a store: a slot and its score.
 type scored struct {
 	slot  int32
@@ -124,7 +126,6 @@ func (t *topK) sorted() []scored {
 type floorTop struct {
 	k     int
 	buf   []scored
-	vals  []float64
 	floor float64
 	set   bool
 	full  int // the length at which the floor is raised next
@@ -148,11 +149,12 @@ func (f *floorTop) push(s scored) {
 }
 
 func (f *floorTop) raise() {
-	f.vals = f.vals[:0]
+	h := newKth(f.k)
 	for i := range f.buf {
-		f.vals = append(f.vals, f.buf[i].score)
+		h.add(f.buf[i].score)
 	}
-	f.floor, f.set = kthOf(f.vals, f.k), true
+	f.floor, f.set = h.kth(math.Inf(-1)), true
+	h.done()
 	n := 0
 	for _, s := range f.buf {
 		if s.score >= f.floor {
@@ -171,36 +173,4 @@ func (f *floorTop) sorted() []scored {
 		tk.push(f.buf[i])
 	}
 	return tk.sorted()
-}
-
-// kthOf returns the k-th largest of vs (1 <= k <= len(vs)),
-// reordering vs.
-func kthOf(vs []float64, k int) float64 {
-	lo, hi, want := 0, len(vs)-1, k-1
-	for lo < hi {
-		p := vs[lo+(hi-lo)/2]
-		i, j := lo, hi
-		for i <= j {
-			for vs[i] > p {
-				i++
-			}
-			for vs[j] < p {
-				j--
-			}
-			if i <= j {
-				vs[i], vs[j] = vs[j], vs[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case want <= j:
-			hi = j
-		case want >= i:
-			lo = i
-		default:
-			return vs[want]
-		}
-	}
-	return vs[want]
 }
