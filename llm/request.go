@@ -195,6 +195,12 @@ func JSONSchemaFormat(name string, schema any) *ResponseFormat {
 
 // Completer is anything that completes a Request: a provider Model, a Router,
 // a scripted test model.
+//
+// Complete must not keep req, or change it, once it has returned: a Router
+// passes each attempt its own copy of the caller's request and reuses that
+// copy for a later call. A Completer that wants the request later (a test
+// model recording what it was sent) keeps a copy (*req); the slices and
+// maps in it are the caller's and are never reused.
 type Completer interface {
 	Complete(ctx context.Context, req *Request) (*Response, error)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jedisos/jedisos/llm"
@@ -265,13 +266,18 @@ func (c *call) noDeployment(g *group, rs reasons, now time.Time) error {
 func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, wait time.Duration, start time.Time) (*llm.Response, error) {
 	r := c.r
 	c.attempts++
-	req := *c.req
+	// The attempt's copy of the request comes from a pool and goes back to
+	// it once the Completer has returned (Completer's contract: it does not
+	// keep req). A copy callbacks can see (CallInfo.Request) or that an
+	// abandoned call still holds is left to the garbage collector.
+	req := attemptReqs.Get().(*llm.Request)
+	*req = *c.req
 	req.Model = d.modelName
 	req.Timeout = 0
 	var info *llm.CallInfo
 	if len(r.callbacks) > 0 {
 		info = &llm.CallInfo{Group: g.name, Deployment: d.id, Model: d.modelName, Provider: d.provider,
-			Attempt: c.attempts, FallbackDepth: depth, Wait: wait, Request: &req, Start: start}
+			Attempt: c.attempts, FallbackDepth: depth, Wait: wait, Request: req, Start: start}
 		if ran, err := r.callbacks.Begin(ctx, info); err != nil {
 			r.release(g, d, c.tokens, true)
 			c.stop = true
@@ -281,10 +287,10 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 			ran.Failure(ctx, info, out)
 			return nil, out
 		}
-		if info.Request != &req && info.Request != nil {
+		if info.Request != req && info.Request != nil {
 			// a callback replaced the request: send its version to this
 			// deployment
-			req = *info.Request
+			*req = *info.Request
 			req.Model = d.modelName
 			req.Timeout = 0
 		}
@@ -301,7 +307,11 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 	if c.stream != nil {
 		req.Stream = c.stream.begin(d, info, cancel, d.streamTimeout, start)
 	}
-	resp, abandoned, err := c.invoke(actx, g, d, &req, info)
+	resp, abandoned, err := c.invoke(actx, g, d, req, info)
+	if info == nil && !abandoned {
+		*req = llm.Request{}
+		attemptReqs.Put(req)
+	}
 	if stopTimer != nil {
 		stopTimer()
 	}
@@ -353,6 +363,9 @@ func (c *call) attempt(ctx context.Context, g *group, d *deployment, depth int, 
 	}
 	return nil, out
 }
+
+// attemptReqs holds the attempts' request copies for reuse.
+var attemptReqs = sync.Pool{New: func() any { return new(llm.Request) }}
 
 // rejected is the error of an attempt an input callback refused: it
 // matches llm.ErrRejected and the callback's own error.
