@@ -240,11 +240,15 @@ type durableRun[S any] struct {
 	// when the step ends without one, see flushHeld).
 	steps state.StepSaver
 	held  []state.TaskWrites
+	// heldBufs are the pooled buffers of held's writes, released once
+	// they are saved.
+	heldBufs []*[]byte
 	// ended counts the tasks of the current step that ended, of todo.
 	ended, todo int
 
-	mu     sync.Mutex
-	taskW  [][]byte
+	mu sync.Mutex
+	// taskN are the sizes of the current step's tasks' writes, by task.
+	taskN  []int
 	intrs  []*interruptState
 	exitCP *state.Checkpoint
 	exitW  []state.TaskWrites
@@ -727,7 +731,7 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 	if ex.Origin != "" {
 		dr.idBase = ex.Origin
 	}
-	dr.taskW = dr.taskW[:0]
+	dr.taskN = dr.taskN[:0]
 	dr.ended = 0
 	switch dr.mode {
 	case DurabilityExit:
@@ -748,6 +752,7 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 		if held := dr.held; len(held) > 0 && dr.steps != nil && source == sourceLoop {
 			dr.held = held[:0]
 			err = dr.steps.PutStep(dr.sctx, parent, held, cp)
+			dr.heldBufs = releaseWBufs(dr.heldBufs)
 		} else {
 			err = dr.d.cp.Put(dr.sctx, cp)
 		}
@@ -842,8 +847,8 @@ func (dr *durableRun[S]) boundary() error {
 	grew := 0
 	var hit []int
 	for i, t := range r.cur {
-		if i < len(dr.taskW) {
-			grew += len(dr.taskW[i])
+		if i < len(dr.taskN) {
+			grew += dr.taskN[i]
 		}
 		n := int(t.node)
 		if (r.c.nodes[n].breakAfter || dr.after[n]) && !slices.Contains(hit, n) {
@@ -951,6 +956,14 @@ func (dr *durableRun[S]) saveRunning(i int, node string, memos []state.Memo) err
 func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 	r := dr.r
 	w := state.TaskWrites{Task: i, Node: r.c.nodes[t.node].name, CreatedAt: time.Now().UTC()}
+	// bp is the pooled buffer of w's writes, released when taskDone
+	// returns unless the writes are held for the step's checkpoint.
+	var bp *[]byte
+	defer func() {
+		if bp != nil {
+			releaseWBuf(bp)
+		}
+	}()
 	var memos []state.Memo
 	if is != nil && is.memo != nil {
 		m := is.memo
@@ -970,9 +983,19 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 		// The node runs again on resume: keep its side effects' results.
 		w.Memos = memos
 	} else {
-		b, err := r.c.plan.EncodeWritesMarked(r.input(t), &t.out, t.ext.marks())
+		// Under DurabilitySync the writes are encoded in a pooled buffer,
+		// released once their save returned (a store copies what it keeps).
+		var dst []byte
+		if dr.mode != DurabilityExit && dr.mode != DurabilityAsync {
+			bp = wbufs.Get().(*[]byte)
+			dst = (*bp)[:0]
+		}
+		b, err := r.c.plan.AppendWritesMarked(dst, r.input(t), &t.out, t.ext.marks())
 		if err != nil {
 			return fmt.Errorf("graph: node %q at step %d: %w", w.Node, r.step, err)
+		}
+		if bp != nil {
+			*bp = b
 		}
 		w.Writes = b
 		if cmd := t.ext.route(); cmd != nil {
@@ -984,10 +1007,10 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 			w.Memos = append(w.Memos, m)
 		}
 		dr.mu.Lock()
-		for len(dr.taskW) <= i {
-			dr.taskW = append(dr.taskW, nil)
+		for len(dr.taskN) <= i {
+			dr.taskN = append(dr.taskN, 0)
 		}
-		dr.taskW[i] = b
+		dr.taskN[i] = len(b)
 		dr.mu.Unlock()
 	}
 	switch dr.mode {
@@ -1008,6 +1031,10 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 			// if the step ends another way).
 			dr.mu.Lock()
 			dr.held = append(dr.held, w)
+			if bp != nil {
+				dr.heldBufs = append(dr.heldBufs, bp)
+				bp = nil // released when saved
+			}
 			dr.mu.Unlock()
 			return nil
 		}
@@ -1042,15 +1069,39 @@ func (dr *durableRun[S]) closesStep() bool {
 // run that task again.
 func (dr *durableRun[S]) flushHeld() error {
 	dr.mu.Lock()
-	held := dr.held
-	dr.held = nil
+	held, bufs := dr.held, dr.heldBufs
+	dr.held, dr.heldBufs = nil, nil
 	dr.mu.Unlock()
+	defer releaseWBufs(bufs)
 	for _, w := range held {
 		if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {
 			return fmt.Errorf("graph: save writes of node %q (thread %q, step %d): %w", w.Node, dr.thread, dr.r.step, err)
 		}
 	}
 	return nil
+}
+
+// wbufs holds the buffers task writes are encoded in under DurabilitySync.
+var wbufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledWrites is the largest buffer wbufs keeps.
+const maxPooledWrites = 64 << 10
+
+// releaseWBuf gives a writes buffer back to wbufs once its save returned.
+func releaseWBuf(bp *[]byte) {
+	if cap(*bp) <= maxPooledWrites {
+		*bp = (*bp)[:0]
+		wbufs.Put(bp)
+	}
+}
+
+// releaseWBufs releases bufs and returns the emptied slice.
+func releaseWBufs(bufs []*[]byte) []*[]byte {
+	for i, bp := range bufs {
+		releaseWBuf(bp)
+		bufs[i] = nil
+	}
+	return bufs[:0]
 }
 
 func cmpStr(a, b string) int {

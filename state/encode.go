@@ -250,6 +250,12 @@ func (p *Plan[S]) EncodeWrites(in, out *S) ([]byte, error) {
 // EncodeWritesMarked is EncodeWrites that also encodes the fields in marked
 // (indexes, as Write.Marked) when their value did not change.
 func (p *Plan[S]) EncodeWritesMarked(in, out *S, marked []int) ([]byte, error) {
+	return p.AppendWritesMarked(nil, in, out, marked)
+}
+
+// AppendWritesMarked is EncodeWritesMarked that appends the document to
+// dst (which may be nil) and returns the extended buffer.
+func (p *Plan[S]) AppendWritesMarked(dst []byte, in, out *S, marked []int) ([]byte, error) {
 	// The document is {"set":{...},"append":{...}}, each object's keys in
 	// sorted order (as encoding/json writes a map), written directly.
 	var kindsBuf [32]uint8
@@ -279,9 +285,12 @@ func (p *Plan[S]) EncodeWritesMarked(in, out *S, marked []int) ([]byte, error) {
 		kinds = append(kinds, k)
 	}
 	if nset == 0 && napp == 0 {
-		return []byte(noWrites), nil
+		return append(dst, noWrites...), nil
 	}
-	b := make([]byte, 0, 64)
+	b := dst
+	if b == nil {
+		b = make([]byte, 0, 64)
+	}
 	b = append(b, '{')
 	for _, want := range [2]uint8{set, appended} {
 		if (want == set && nset == 0) || (want == appended && napp == 0) {
@@ -311,9 +320,9 @@ func (p *Plan[S]) EncodeWritesMarked(in, out *S, marked []int) ([]byte, error) {
 			var err error
 			if want == appended {
 				n := f.value(unsafe.Pointer(in)).Len()
-				b, err = appendExact(b, vout.Slice(n, vout.Len()), p.typ.Name()+"."+f.Name, n)
+				b, err = appendExact(b, vout.Slice(n, vout.Len()), f.path, n, f.marshals)
 			} else {
-				b, err = appendExact(b, vout, p.typ.Name()+"."+f.Name, 0)
+				b, err = appendExact(b, vout, f.path, 0, f.marshals)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("state: encode field %s: %w", f.Name, err)
@@ -327,12 +336,18 @@ func (p *Plan[S]) EncodeWritesMarked(in, out *S, marked []int) ([]byte, error) {
 // noWrites is the encoding of a task that wrote nothing.
 const noWrites = "{}"
 
-// appendExact appends what marshalExact returns for v. Integers, booleans
-// and strings of plain ASCII are written directly, as encoding/json writes
-// them; everything else goes through marshalExact.
-func appendExact(b []byte, v reflect.Value, path string, off int) ([]byte, error) {
-	t := v.Type()
-	if t.Implements(jsonMarshaler) || t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+// marshals reports whether t or a pointer to t has its own JSON or text
+// encoding.
+func marshals(t reflect.Type) bool {
+	return t.Implements(jsonMarshaler) || t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(textMarshaler)
+}
+
+// appendExact appends what marshalExact returns for v, whose type marshals
+// (marshals(v.Type())) or not. Integers, booleans and strings of plain
+// ASCII are written directly, as encoding/json writes them; everything
+// else goes through marshalExact.
+func appendExact(b []byte, v reflect.Value, path string, off int, marshaler bool) ([]byte, error) {
+	if marshaler {
 		return appendMarshaled(b, v, path, off)
 	}
 	switch v.Kind() {

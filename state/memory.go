@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sort"
 	"sync"
@@ -16,9 +17,18 @@ type Memory struct {
 }
 
 type memThread struct {
-	cps   []memCP          // in creation order
-	index map[string]int32 // checkpoint id -> position in cps
-	ws    []memWrite       // every task entry, linked per checkpoint
+	id  string
+	cps segs[memCP]    // in creation order
+	ws  segs[memWrite] // every task entry, linked per checkpoint
+	// index maps checkpoint ids to positions in cps for the first indexed
+	// entries: a save that builds on the head and ids that only grow need
+	// no lookup, so the index is caught up (under imu, as readers may do
+	// it concurrently) only when an older checkpoint is asked for.
+	imu     sync.Mutex
+	index   map[string]int32
+	indexed int32
+	// maxID is the greatest checkpoint id saved: a new id above it is new.
+	maxID string
 	// bytes and tasks are the unused tails of the thread's current arena
 	// chunks: what a save keeps is copied into them, so a step's save does
 	// not allocate once per byte field.
@@ -26,6 +36,8 @@ type memThread struct {
 	tasks []Task
 }
 
+// memCP is a saved checkpoint; its ThreadID and Base are not kept (the
+// thread's id is its key, and Base is only for the save's check).
 type memCP struct {
 	cp     Checkpoint
 	wfirst int32 // first entry in ws, -1 for none
@@ -34,6 +46,61 @@ type memCP struct {
 type memWrite struct {
 	w    TaskWrites
 	next int32 // next entry of the same checkpoint, -1 for none
+}
+
+// segs is an append-only list kept in segments that double in size, so
+// growing it never copies what it holds.
+type segs[T any] struct {
+	n    int32
+	segs [][]T
+}
+
+// seg0Bits is log2 of the first segment's size.
+const seg0Bits = 3
+
+// segOf returns the segment of element i and its offset there.
+func segOf(i int32) (int, int32) {
+	u := uint32(i) + 1<<seg0Bits
+	k := bits.Len32(u) - seg0Bits - 1
+	return k, int32(u - 1<<(k+seg0Bits))
+}
+
+func (s *segs[T]) len() int32 { return s.n }
+
+func (s *segs[T]) at(i int32) *T {
+	k, off := segOf(i)
+	return &s.segs[k][off]
+}
+
+// push appends v and returns its position.
+func (s *segs[T]) push(v T) int32 {
+	k, off := segOf(s.n)
+	if k == len(s.segs) {
+		s.segs = append(s.segs, make([]T, 1<<(k+seg0Bits)))
+	}
+	s.segs[k][off] = v
+	s.n++
+	return s.n - 1
+}
+
+// head is the position of the thread's latest checkpoint, -1 for none.
+func (t *memThread) head() int32 { return t.cps.len() - 1 }
+
+// find returns the position of checkpoint id.
+func (t *memThread) find(id string) (int32, bool) {
+	if h := t.head(); h >= 0 && t.cps.at(h).cp.ID == id {
+		return h, true
+	}
+	t.imu.Lock()
+	defer t.imu.Unlock()
+	if t.index == nil {
+		t.index = make(map[string]int32, t.cps.len())
+	}
+	for ; t.indexed < t.cps.len(); t.indexed++ {
+		t.index[t.cps.at(t.indexed).cp.ID] = t.indexed
+	}
+	at, ok := t.index[id]
+	return at, ok
 }
 
 const (
@@ -113,8 +180,14 @@ func (t *memThread) keepWrites(w TaskWrites) TaskWrites {
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory { return &Memory{} }
 
-// cloneCheckpoint and cloneWrites copy what a reader is given.
-func cloneCheckpoint(cp Checkpoint) Checkpoint { return (*memThread)(nil).keepCheckpoint(cp) }
+// reader returns a copy of the checkpoint at position at, for a reader.
+func (t *memThread) reader(at int32) Checkpoint {
+	cp := (*memThread)(nil).keepCheckpoint(t.cps.at(at).cp)
+	cp.ThreadID = t.id
+	return cp
+}
+
+// cloneWrites copies what a reader is given.
 
 func cloneWrites(w TaskWrites) TaskWrites { return (*memThread)(nil).keepWrites(w) }
 
@@ -136,21 +209,22 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 	defer m.mu.Unlock()
 	t := m.threads[cp.ThreadID]
 	latest := ""
-	if t != nil && len(t.cps) > 0 {
-		latest = t.cps[len(t.cps)-1].cp.ID
+	if t != nil && t.head() >= 0 {
+		latest = t.cps.at(t.head()).cp.ID
 	}
 	base := ExpectedBase(cp)
 	if base != latest {
 		return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 	}
 	if t == nil {
-		// Room for a short thread's checkpoints and writes up front.
-		t = &memThread{index: make(map[string]int32, 8), cps: make([]memCP, 0, 8), ws: make([]memWrite, 0, 8)}
-	} else if _, ok := t.index[cp.ID]; ok {
-		return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
+		t = &memThread{id: cp.ThreadID}
+	} else if cp.ID <= t.maxID {
+		if _, ok := t.find(cp.ID); ok {
+			return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
+		}
 	}
 	if len(writes) > 0 {
-		at, ok := t.index[parentID]
+		at, ok := t.find(parentID)
 		if !ok {
 			return fmt.Errorf("state: memory store: writes for checkpoint %q of thread %q: %w", parentID, cp.ThreadID, ErrNotFound)
 		}
@@ -162,9 +236,10 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 		m.threads = map[string]*memThread{}
 	}
 	m.threads[cp.ThreadID] = t
-	cp.Base = ""
-	t.index[cp.ID] = int32(len(t.cps))
-	t.cps = append(t.cps, memCP{cp: t.keepCheckpoint(cp), wfirst: -1})
+	kept := t.keepCheckpoint(cp)
+	kept.ThreadID, kept.Base = "", ""
+	t.maxID = max(t.maxID, cp.ID)
+	t.cps.push(memCP{cp: kept, wfirst: -1})
 	return nil
 }
 
@@ -172,15 +247,14 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 // earlier entry for the same task.
 func (t *memThread) putWrites(at int32, w TaskWrites) {
 	w = t.keepWrites(w)
-	c := &t.cps[at]
-	for i := c.wfirst; i >= 0; i = t.ws[i].next {
-		if t.ws[i].w.Task == w.Task {
-			t.ws[i].w = w
+	c := t.cps.at(at)
+	for i := c.wfirst; i >= 0; i = t.ws.at(i).next {
+		if e := t.ws.at(i); e.w.Task == w.Task {
+			e.w = w
 			return
 		}
 	}
-	t.ws = append(t.ws, memWrite{w: w, next: c.wfirst})
-	c.wfirst = int32(len(t.ws) - 1)
+	c.wfirst = t.ws.push(memWrite{w: w, next: c.wfirst})
 }
 
 // DeleteThread removes a thread and everything saved for it.
@@ -205,7 +279,7 @@ func (m *Memory) PutWrites(ctx context.Context, threadID, checkpointID string, w
 	if t == nil {
 		return fmt.Errorf("state: memory store: writes for thread %q: %w", threadID, ErrNotFound)
 	}
-	at, ok := t.index[checkpointID]
+	at, ok := t.find(checkpointID)
 	if !ok {
 		return fmt.Errorf("state: memory store: writes for checkpoint %q of thread %q: %w", checkpointID, threadID, ErrNotFound)
 	}
@@ -221,17 +295,17 @@ func (m *Memory) Get(ctx context.Context, threadID, checkpointID string) (Checkp
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	t := m.threads[threadID]
-	if t == nil || len(t.cps) == 0 {
+	if t == nil || t.head() < 0 {
 		return Checkpoint{}, fmt.Errorf("state: memory store: thread %q: %w", threadID, ErrNotFound)
 	}
-	at := int32(len(t.cps) - 1)
+	at := t.head()
 	if checkpointID != "" {
 		var ok bool
-		if at, ok = t.index[checkpointID]; !ok {
+		if at, ok = t.find(checkpointID); !ok {
 			return Checkpoint{}, fmt.Errorf("state: memory store: checkpoint %q of thread %q: %w", checkpointID, threadID, ErrNotFound)
 		}
 	}
-	return cloneCheckpoint(t.cps[at].cp), nil
+	return t.reader(at), nil
 }
 
 // Writes returns the task writes saved against a checkpoint, by task.
@@ -245,13 +319,13 @@ func (m *Memory) Writes(ctx context.Context, threadID, checkpointID string) ([]T
 	if t == nil {
 		return nil, nil
 	}
-	at, ok := t.index[checkpointID]
+	at, ok := t.find(checkpointID)
 	if !ok {
 		return nil, nil
 	}
 	var out []TaskWrites
-	for i := t.cps[at].wfirst; i >= 0; i = t.ws[i].next {
-		out = append(out, cloneWrites(t.ws[i].w))
+	for i := t.cps.at(at).wfirst; i >= 0; i = t.ws.at(i).next {
+		out = append(out, cloneWrites(t.ws.at(i).w))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Task < out[j].Task })
 	return out, nil
@@ -268,9 +342,9 @@ func (m *Memory) List(ctx context.Context, threadID string, opts ListOptions) ([
 	if t == nil {
 		t = &memThread{}
 	}
-	end := len(t.cps)
+	end := int(t.cps.len())
 	if opts.Before != "" {
-		at, ok := t.index[opts.Before]
+		at, ok := t.find(opts.Before)
 		if !ok {
 			return nil, fmt.Errorf("state: memory store: checkpoint %q of thread %q: %w", opts.Before, threadID, ErrNotFound)
 		}
@@ -281,7 +355,7 @@ func (m *Memory) List(ctx context.Context, threadID string, opts ListOptions) ([
 		if opts.Limit > 0 && len(out) >= opts.Limit {
 			break
 		}
-		out = append(out, cloneCheckpoint(t.cps[i].cp))
+		out = append(out, t.reader(int32(i)))
 	}
 	return out, nil
 }

@@ -104,6 +104,11 @@ type field struct {
 	custom func(acc, w unsafe.Pointer)
 	// key is the field's name as a JSON string.
 	key string
+	// path names the field in encoding errors (Type.Field).
+	path string
+	// marshals is set when the field's type (or a pointer to it) has its
+	// own JSON or text encoding.
+	marshals bool
 }
 
 // cmpKind is how a field's old and new values are compared once their
@@ -181,7 +186,8 @@ func NewPlan[S any](opts ...Option) (*Plan[S], error) {
 	var problems []string
 	for _, lf := range leafFields(t) {
 		sf := lf.sf
-		f := field{FieldInfo: FieldInfo{Name: lf.name, Type: sf.Type}, index: len(p.fields), offset: lf.offset, size: sf.Type.Size(), cmp: cmpOf(sf.Type)}
+		f := field{FieldInfo: FieldInfo{Name: lf.name, Type: sf.Type}, index: len(p.fields), offset: lf.offset, size: sf.Type.Size(), cmp: cmpOf(sf.Type),
+			path: t.Name() + "." + lf.name, marshals: marshals(sf.Type)}
 		tag, hasTag := sf.Tag.Lookup("reduce")
 		if hasTag {
 			switch tag {

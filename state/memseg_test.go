@@ -1,0 +1,106 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// segOf maps every position to a distinct slot, segment k holding
+// 8<<k elements in order.
+func TestSegOf(t *testing.T) {
+	var s segs[int32]
+	for i := int32(0); i < 5000; i++ {
+		if got := s.push(i * 3); got != i {
+			t.Fatalf("push %d returned position %d", i, got)
+		}
+	}
+	for k, seg := range s.segs {
+		if len(seg) != 8<<k {
+			t.Fatalf("segment %d holds %d, want %d", k, len(seg), 8<<k)
+		}
+	}
+	for i := int32(0); i < 5000; i++ {
+		if got := *s.at(i); got != i*3 {
+			t.Fatalf("at(%d) = %d, want %d", i, got, i*3)
+		}
+	}
+	if k, off := segOf(7); k != 0 || off != 7 {
+		t.Fatalf("segOf(7) = %d, %d", k, off)
+	}
+	if k, off := segOf(8); k != 1 || off != 0 {
+		t.Fatalf("segOf(8) = %d, %d", k, off)
+	}
+	if k, off := segOf(23); k != 1 || off != 15 {
+		t.Fatalf("segOf(23) = %d, %d", k, off)
+	}
+	if k, off := segOf(24); k != 2 || off != 0 {
+		t.Fatalf("segOf(24) = %d, %d", k, off)
+	}
+}
+
+// Ids that do not grow (a caller's own, or a clock that stepped back)
+// are still checked for duplicates, and every checkpoint and its writes
+// can be read by id, also by readers racing to build the index.
+func TestMemoryIdsInAnyOrder(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	ids := []string{"m", "c", "x", "a", "q"}
+	prev := ""
+	for i, id := range ids {
+		cp := Checkpoint{ThreadID: "t", ID: id, ParentID: prev, Step: i, Snapshot: []byte(fmt.Sprintf(`{"n":%d}`, i))}
+		var err error
+		if prev == "" {
+			err = m.Put(ctx, cp)
+		} else {
+			err = m.PutStep(ctx, prev, []TaskWrites{{Task: 0, Node: "n", Writes: []byte(id)}}, cp)
+		}
+		if err != nil {
+			t.Fatalf("save %q: %v", id, err)
+		}
+		prev = id
+	}
+	for _, dup := range []string{"m", "c", "a", "q"} {
+		err := m.Put(ctx, Checkpoint{ThreadID: "t", ID: dup, ParentID: "q"})
+		if !errors.Is(err, ErrConflict) {
+			t.Fatalf("duplicate id %q saved again: %v", dup, err)
+		}
+	}
+	var wg sync.WaitGroup
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, id := range ids {
+				cp, err := m.Get(ctx, "t", id)
+				if err != nil || cp.ID != id || cp.Step != i || cp.ThreadID != "t" || string(cp.Snapshot) != fmt.Sprintf(`{"n":%d}`, i) {
+					t.Errorf("Get %q: %+v, %v", id, cp, err)
+				}
+			}
+			for i, id := range ids[:len(ids)-1] {
+				ws, err := m.Writes(ctx, "t", id)
+				if err != nil || len(ws) != 1 || string(ws[0].Writes) != ids[i+1] {
+					t.Errorf("Writes %q: %+v, %v", id, ws, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	list, err := m.List(ctx, "t", ListOptions{Before: "x"})
+	if err != nil || len(list) != 2 || list[0].ID != "c" || list[1].ID != "m" || list[0].ThreadID != "t" {
+		t.Fatalf("List before x: %+v, %v", list, err)
+	}
+	// writes for an older checkpoint, found through the index
+	if err := m.PutWrites(ctx, "t", "c", TaskWrites{Task: 1, Node: "late", Writes: []byte("L")}); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := m.Writes(ctx, "t", "c")
+	if err != nil || len(ws) != 2 || ws[1].Node != "late" {
+		t.Fatalf("writes of c: %+v, %v", ws, err)
+	}
+	if err := m.PutWrites(ctx, "t", "nope", TaskWrites{Task: 0}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("writes for a missing checkpoint: %v", err)
+	}
+}
