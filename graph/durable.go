@@ -751,6 +751,9 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 		var err error
 		if held := dr.held; len(held) > 0 && dr.steps != nil && source == sourceLoop {
 			dr.held = held[:0]
+			for i := range held {
+				held[i].CreatedAt = cp.CreatedAt
+			}
 			err = dr.steps.PutStep(dr.sctx, parent, held, cp)
 			dr.heldBufs = releaseWBufs(dr.heldBufs)
 		} else {
@@ -955,7 +958,9 @@ func (dr *durableRun[S]) saveRunning(i int, node string, memos []state.Memo) err
 // crash or an interrupt later in the step does not run it again.
 func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 	r := dr.r
-	w := state.TaskWrites{Task: i, Node: r.c.nodes[t.node].name, CreatedAt: time.Now().UTC()}
+	// CreatedAt is set when w is saved: held writes take the time of the
+	// checkpoint they are saved with.
+	w := state.TaskWrites{Task: i, Node: r.c.nodes[t.node].name}
 	// bp is the pooled buffer of w's writes, released when taskDone
 	// returns unless the writes are held for the step's checkpoint.
 	var bp *[]byte
@@ -1015,10 +1020,12 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 	}
 	switch dr.mode {
 	case DurabilityExit:
+		w.CreatedAt = time.Now().UTC()
 		dr.mu.Lock()
 		dr.exitW = append(dr.exitW, w)
 		dr.mu.Unlock()
 	case DurabilityAsync:
+		w.CreatedAt = time.Now().UTC()
 		// A copy made here, so only this branch moves an entry to the heap.
 		id, wc := dr.cpID, w
 		dr.mu.Lock()
@@ -1038,6 +1045,7 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 			dr.mu.Unlock()
 			return nil
 		}
+		w.CreatedAt = time.Now().UTC()
 		if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {
 			return fmt.Errorf("graph: save writes of node %q (thread %q, step %d): %w", w.Node, dr.thread, r.step, err)
 		}
@@ -1074,6 +1082,7 @@ func (dr *durableRun[S]) flushHeld() error {
 	dr.mu.Unlock()
 	defer releaseWBufs(bufs)
 	for _, w := range held {
+		w.CreatedAt = time.Now().UTC()
 		if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {
 			return fmt.Errorf("graph: save writes of node %q (thread %q, step %d): %w", w.Node, dr.thread, dr.r.step, err)
 		}

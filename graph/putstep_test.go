@@ -80,6 +80,10 @@ func TestStepSaverOneSavePerStep(t *testing.T) {
 		if len(ws) != 1 || ws[0].Node != []string{"c", "b", "a"}[i] {
 			t.Fatalf("writes of checkpoint %d: %+v", cp.Step, ws)
 		}
+		// saved with the next checkpoint, the writes carry its time
+		if ws[0].CreatedAt.IsZero() || !ws[0].CreatedAt.Equal(h[i].CreatedAt) {
+			t.Fatalf("writes of checkpoint %d created %v, the checkpoint saved with them %v", cp.Step, ws[0].CreatedAt, h[i].CreatedAt)
+		}
 	}
 	// The same graph on a store that only has the Checkpointer methods.
 	plain := &struct{ state.Checkpointer }{state.NewMemory()}

@@ -7,19 +7,29 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
+	"unsafe"
 )
 
 // Memory is an in-memory Checkpointer, for tests and short-lived programs.
-// The zero value is ready to use.
+// The zero value is ready to use. Times are given back in UTC.
 type Memory struct {
 	mu      sync.RWMutex
 	threads map[string]*memThread
 }
 
+// memThread holds one thread. Its records hold no pointers (strings and
+// bytes are refs into the thread's arena), so saving one copies plain
+// memory and the garbage collector never scans them.
 type memThread struct {
-	id  string
-	cps segs[memCP]    // in creation order
-	ws  segs[memWrite] // every task entry, linked per checkpoint
+	id    string
+	cps   segs[memCP]    // in creation order
+	ws    segs[memWrite] // every task entry, linked per checkpoint
+	tasks segs[memTask]  // the checkpoints' Next lists
+	// more holds the rare parts of task entries (interrupts, answers,
+	// Once results), by memWrite.more.
+	more []memMore
+	a    arena
 	// index maps checkpoint ids to positions in cps for the first indexed
 	// entries: a save that builds on the head and ids that only grow need
 	// no lookup, so the index is caught up (under imu, as readers may do
@@ -29,23 +39,121 @@ type memThread struct {
 	indexed int32
 	// maxID is the greatest checkpoint id saved: a new id above it is new.
 	maxID string
-	// bytes and tasks are the unused tails of the thread's current arena
-	// chunks: what a save keeps is copied into them, so a step's save does
-	// not allocate once per byte field.
-	bytes []byte
-	tasks []Task
 }
 
-// memCP is a saved checkpoint; its ThreadID and Base are not kept (the
-// thread's id is its key, and Base is only for the save's check).
 type memCP struct {
-	cp     Checkpoint
-	wfirst int32 // first entry in ws, -1 for none
+	id, parent, source     ref
+	snapshot, delta, extra ref
+	step                   int64
+	at                     stamp
+	next0, nnext           int32 // Next is tasks[next0 : next0+nnext]
+	wfirst                 int32 // first entry in ws, -1 for none
 }
+
+type memTask struct{ node, input ref }
 
 type memWrite struct {
-	w    TaskWrites
-	next int32 // next entry of the same checkpoint, -1 for none
+	task         int64
+	node, writes ref
+	at           stamp
+	running      bool
+	next         int32 // next entry of the same checkpoint, -1 for none
+	more         int32 // entry in more, -1 for none
+}
+
+type memMore struct {
+	interrupts, resumed []Interrupt
+	memos               []Memo
+}
+
+// stamp is a time without its location or monotonic reading.
+type stamp struct {
+	sec  int64
+	nsec int32
+}
+
+func stampOf(t time.Time) stamp { return stamp{t.Unix(), int32(t.Nanosecond())} }
+
+func (s stamp) time() time.Time { return time.Unix(s.sec, int64(s.nsec)).UTC() }
+
+// ref locates bytes in a thread's arena: chunk c, from off, n long; c is
+// noChunk for nil.
+type ref struct{ c, off, n uint32 }
+
+const noChunk = ^uint32(0)
+
+// arena keeps a thread's bytes in chunks that are only ever appended to,
+// so what was kept never moves or changes.
+type arena struct {
+	chunks [][]byte
+	cur    int // the chunk small values are appended to
+	// first is the first chunk and hdr room for the first chunk headers.
+	first [512]byte
+	hdr   [4][]byte
+}
+
+const arenaBytes = 8 << 10
+
+// reserve makes room for n bytes in one chunk (a chunk of its own for a
+// large n) and returns a filler that copies values into it.
+func (a *arena) reserve(n int) filler {
+	if a.chunks == nil {
+		a.chunks, a.cur = append(a.hdr[:0], a.first[:0]), 0
+	}
+	if n > arenaBytes/4 {
+		a.chunks = append(a.chunks, make([]byte, n))
+		return filler{chunk: a.chunks[len(a.chunks)-1], c: uint32(len(a.chunks) - 1)}
+	}
+	if n > cap(a.chunks[a.cur])-len(a.chunks[a.cur]) {
+		// Chunks grow from small, so a short thread stays small.
+		last := cap(a.chunks[a.cur])
+		a.chunks = append(a.chunks, make([]byte, 0, max(min(2*last, arenaBytes), 512, n)))
+		a.cur = len(a.chunks) - 1
+	}
+	c := a.chunks[a.cur]
+	a.chunks[a.cur] = c[:len(c)+n]
+	return filler{chunk: c[:len(c)+n], c: uint32(a.cur), off: uint32(len(c))}
+}
+
+// filler copies values into room an arena reserved, in order.
+type filler struct {
+	chunk  []byte
+	c, off uint32
+}
+
+func (f *filler) put(b []byte) ref {
+	if b == nil {
+		return ref{c: noChunk}
+	}
+	r := ref{c: f.c, off: f.off, n: uint32(len(b))}
+	f.off += uint32(copy(f.chunk[f.off:], b))
+	return r
+}
+
+func (f *filler) putString(s string) ref {
+	r := ref{c: f.c, off: f.off, n: uint32(len(s))}
+	f.off += uint32(copy(f.chunk[f.off:], s))
+	return r
+}
+
+// bytes returns the kept bytes, which the caller must not change.
+func (a *arena) bytes(r ref) []byte {
+	if r.c == noChunk {
+		return nil
+	}
+	return a.chunks[r.c][r.off : r.off+r.n : r.off+r.n]
+}
+
+// clone returns a copy of the kept bytes, for a reader.
+func (a *arena) clone(r ref) []byte { return slices.Clone(a.bytes(r)) }
+
+// str returns the kept bytes as a string (they never change).
+func (a *arena) str(r ref) string {
+	b := a.bytes(r)
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // segs is an append-only list kept in segments that double in size, so
@@ -53,6 +161,10 @@ type memWrite struct {
 type segs[T any] struct {
 	n    int32
 	segs [][]T
+	// first is the first segment and hdr room for the first segment
+	// headers, so a short list needs no allocation of its own.
+	first [1 << seg0Bits]T
+	hdr   [4][]T
 }
 
 // seg0Bits is log2 of the first segment's size.
@@ -76,7 +188,11 @@ func (s *segs[T]) at(i int32) *T {
 func (s *segs[T]) push(v T) int32 {
 	k, off := segOf(s.n)
 	if k == len(s.segs) {
-		s.segs = append(s.segs, make([]T, 1<<(k+seg0Bits)))
+		if k == 0 {
+			s.segs = append(s.hdr[:0], s.first[:])
+		} else {
+			s.segs = append(s.segs, make([]T, 1<<(k+seg0Bits)))
+		}
 	}
 	s.segs[k][off] = v
 	s.n++
@@ -88,7 +204,7 @@ func (t *memThread) head() int32 { return t.cps.len() - 1 }
 
 // find returns the position of checkpoint id.
 func (t *memThread) find(id string) (int32, bool) {
-	if h := t.head(); h >= 0 && t.cps.at(h).cp.ID == id {
+	if h := t.head(); h >= 0 && t.a.str(t.cps.at(h).id) == id {
 		return h, true
 	}
 	t.imu.Lock()
@@ -97,99 +213,118 @@ func (t *memThread) find(id string) (int32, bool) {
 		t.index = make(map[string]int32, t.cps.len())
 	}
 	for ; t.indexed < t.cps.len(); t.indexed++ {
-		t.index[t.cps.at(t.indexed).cp.ID] = t.indexed
+		t.index[t.a.str(t.cps.at(t.indexed).id)] = t.indexed
 	}
 	at, ok := t.index[id]
 	return at, ok
 }
 
-const (
-	arenaBytes = 8 << 10
-	arenaTasks = 128
-)
-
-// keep copies b into the thread's arena (a fresh copy for a nil t: what
-// a reader is given); nil stays nil.
-func (t *memThread) keep(b []byte) []byte {
-	if b == nil {
-		return nil
+// keepCheckpoint saves cp (its Base and ThreadID aside) as the thread's
+// newest checkpoint.
+func (t *memThread) keepCheckpoint(cp Checkpoint) {
+	n := len(cp.ID) + len(cp.ParentID) + len(cp.Source) + len(cp.Snapshot) + len(cp.Delta) + len(cp.Extra)
+	for _, tk := range cp.Next {
+		n += len(tk.Node) + len(tk.Input)
 	}
-	if t == nil || len(b) > arenaBytes/4 {
-		return slices.Clone(b)
+	f := t.a.reserve(n)
+	rec := memCP{id: f.putString(cp.ID), parent: f.putString(cp.ParentID), source: f.putString(cp.Source),
+		snapshot: f.put(cp.Snapshot), delta: f.put(cp.Delta), extra: f.put(cp.Extra),
+		step: int64(cp.Step), at: stampOf(cp.CreatedAt), next0: t.tasks.len(), nnext: int32(len(cp.Next)), wfirst: -1}
+	if cp.Next == nil {
+		rec.nnext = -1
 	}
-	if len(b) > cap(t.bytes)-len(t.bytes) {
-		// Chunks grow from small, so a short thread stays small.
-		t.bytes = make([]byte, 0, max(min(2*cap(t.bytes), arenaBytes), 512, len(b)))
+	for _, tk := range cp.Next {
+		t.tasks.push(memTask{node: f.putString(tk.Node), input: f.put(tk.Input)})
 	}
-	n := len(t.bytes)
-	t.bytes = append(t.bytes, b...)
-	return t.bytes[n : n+len(b) : n+len(b)]
+	t.cps.push(rec)
 }
 
-func (t *memThread) keepCheckpoint(cp Checkpoint) Checkpoint {
-	cp.Snapshot = t.keep(cp.Snapshot)
-	cp.Extra = t.keep(cp.Extra)
-	cp.Delta = t.keep(cp.Delta)
-	n := len(cp.Next)
-	if t == nil || n > arenaTasks/4 {
-		next := make([]Task, n)
-		for i, tk := range cp.Next {
-			next[i] = Task{Node: tk.Node, Input: t.keep(tk.Input)}
+// checkpoint returns a reader's copy of the checkpoint at position at.
+func (t *memThread) checkpoint(at int32) Checkpoint {
+	rec := t.cps.at(at)
+	cp := Checkpoint{ThreadID: t.id, ID: t.a.str(rec.id), ParentID: t.a.str(rec.parent), Source: t.a.str(rec.source),
+		Step: int(rec.step), CreatedAt: rec.at.time(),
+		Snapshot: t.a.clone(rec.snapshot), Delta: t.a.clone(rec.delta), Extra: t.a.clone(rec.extra)}
+	if rec.nnext >= 0 {
+		cp.Next = make([]Task, rec.nnext)
+		for i := range cp.Next {
+			tk := t.tasks.at(rec.next0 + int32(i))
+			cp.Next[i] = Task{Node: t.a.str(tk.node), Input: t.a.clone(tk.input)}
 		}
-		cp.Next = next
-		return cp
 	}
-	if n > cap(t.tasks)-len(t.tasks) {
-		t.tasks = make([]Task, 0, max(min(2*cap(t.tasks), arenaTasks), 8, n))
-	}
-	at := len(t.tasks)
-	for _, tk := range cp.Next {
-		t.tasks = append(t.tasks, Task{Node: tk.Node, Input: t.keep(tk.Input)})
-	}
-	cp.Next = t.tasks[at : at+n : at+n]
 	return cp
 }
 
-func (t *memThread) keepInterrupts(in []Interrupt) []Interrupt {
+// writes returns a reader's copy of task entry i.
+func (t *memThread) writes(i int32) TaskWrites {
+	rec := t.ws.at(i)
+	w := TaskWrites{Task: int(rec.task), Node: t.a.str(rec.node), Writes: t.a.clone(rec.writes), Running: rec.running, CreatedAt: rec.at.time()}
+	if rec.more >= 0 {
+		m := &t.more[rec.more]
+		w.Interrupts, w.Resumed, w.Memos = cloneInterrupts(m.interrupts), cloneInterrupts(m.resumed), cloneMemos(m.memos)
+	}
+	return w
+}
+
+func cloneInterrupts(in []Interrupt) []Interrupt {
 	if len(in) == 0 {
 		return nil
 	}
 	out := make([]Interrupt, len(in))
 	for i, it := range in {
-		out[i] = Interrupt{ID: it.ID, Node: it.Node, Payload: t.keep(it.Payload)}
+		out[i] = Interrupt{ID: it.ID, Node: it.Node, Payload: slices.Clone(it.Payload)}
 	}
 	return out
 }
 
-func (t *memThread) keepWrites(w TaskWrites) TaskWrites {
-	w.Writes = t.keep(w.Writes)
-	w.Interrupts = t.keepInterrupts(w.Interrupts)
-	w.Resumed = t.keepInterrupts(w.Resumed)
-	if len(w.Memos) > 0 {
-		ms := make([]Memo, len(w.Memos))
-		for i, m := range w.Memos {
-			ms[i] = Memo{Key: m.Key, Value: t.keep(m.Value)}
-		}
-		w.Memos = ms
-	} else {
-		w.Memos = nil
+func cloneMemos(in []Memo) []Memo {
+	if len(in) == 0 {
+		return nil
 	}
-	return w
+	out := make([]Memo, len(in))
+	for i, m := range in {
+		out[i] = Memo{Key: m.Key, Value: slices.Clone(m.Value)}
+	}
+	return out
+}
+
+// putWrites saves w against the checkpoint at position at, replacing an
+// earlier entry for the same task.
+func (t *memThread) putWrites(at int32, w TaskWrites) {
+	f := t.a.reserve(len(w.Node) + len(w.Writes))
+	rec := memWrite{task: int64(w.Task), node: f.putString(w.Node), writes: f.put(w.Writes), at: stampOf(w.CreatedAt),
+		running: w.Running, more: -1}
+	c := t.cps.at(at)
+	var old *memWrite
+	for i := c.wfirst; i >= 0; i = t.ws.at(i).next {
+		if e := t.ws.at(i); e.task == rec.task {
+			old = e
+			break
+		}
+	}
+	if len(w.Interrupts) > 0 || len(w.Resumed) > 0 || len(w.Memos) > 0 {
+		m := memMore{interrupts: cloneInterrupts(w.Interrupts), resumed: cloneInterrupts(w.Resumed), memos: cloneMemos(w.Memos)}
+		if old != nil && old.more >= 0 {
+			rec.more = old.more
+			t.more[rec.more] = m
+		} else {
+			rec.more = int32(len(t.more))
+			t.more = append(t.more, m)
+		}
+	} else if old != nil && old.more >= 0 {
+		t.more[old.more] = memMore{}
+	}
+	if old != nil {
+		rec.next = old.next
+		*old = rec
+		return
+	}
+	rec.next = c.wfirst
+	c.wfirst = t.ws.push(rec)
 }
 
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory { return &Memory{} }
-
-// reader returns a copy of the checkpoint at position at, for a reader.
-func (t *memThread) reader(at int32) Checkpoint {
-	cp := (*memThread)(nil).keepCheckpoint(t.cps.at(at).cp)
-	cp.ThreadID = t.id
-	return cp
-}
-
-// cloneWrites copies what a reader is given.
-
-func cloneWrites(w TaskWrites) TaskWrites { return (*memThread)(nil).keepWrites(w) }
 
 // Put saves a checkpoint.
 func (m *Memory) Put(ctx context.Context, cp Checkpoint) error {
@@ -210,20 +345,23 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 	t := m.threads[cp.ThreadID]
 	latest := ""
 	if t != nil && t.head() >= 0 {
-		latest = t.cps.at(t.head()).cp.ID
+		latest = t.a.str(t.cps.at(t.head()).id)
 	}
 	base := ExpectedBase(cp)
 	if base != latest {
 		return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 	}
-	if t == nil {
-		t = &memThread{id: cp.ThreadID}
-	} else if cp.ID <= t.maxID {
+	if t != nil && cp.ID <= t.maxID {
 		if _, ok := t.find(cp.ID); ok {
 			return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 		}
 	}
 	if len(writes) > 0 {
+		// parentID is the head (base checked above) unless it was given
+		// apart from cp's own parent
+		if t == nil {
+			return fmt.Errorf("state: memory store: writes for checkpoint %q of thread %q: %w", parentID, cp.ThreadID, ErrNotFound)
+		}
 		at, ok := t.find(parentID)
 		if !ok {
 			return fmt.Errorf("state: memory store: writes for checkpoint %q of thread %q: %w", parentID, cp.ThreadID, ErrNotFound)
@@ -232,29 +370,16 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 			t.putWrites(at, w)
 		}
 	}
-	if m.threads == nil {
-		m.threads = map[string]*memThread{}
-	}
-	m.threads[cp.ThreadID] = t
-	kept := t.keepCheckpoint(cp)
-	kept.ThreadID, kept.Base = "", ""
-	t.maxID = max(t.maxID, cp.ID)
-	t.cps.push(memCP{cp: kept, wfirst: -1})
-	return nil
-}
-
-// putWrites saves w against the checkpoint at position at, replacing an
-// earlier entry for the same task.
-func (t *memThread) putWrites(at int32, w TaskWrites) {
-	w = t.keepWrites(w)
-	c := t.cps.at(at)
-	for i := c.wfirst; i >= 0; i = t.ws.at(i).next {
-		if e := t.ws.at(i); e.w.Task == w.Task {
-			e.w = w
-			return
+	if t == nil {
+		t = &memThread{id: cp.ThreadID}
+		if m.threads == nil {
+			m.threads = map[string]*memThread{}
 		}
+		m.threads[cp.ThreadID] = t
 	}
-	c.wfirst = t.ws.push(memWrite{w: w, next: c.wfirst})
+	t.keepCheckpoint(cp)
+	t.maxID = max(t.maxID, cp.ID)
+	return nil
 }
 
 // DeleteThread removes a thread and everything saved for it.
@@ -305,7 +430,7 @@ func (m *Memory) Get(ctx context.Context, threadID, checkpointID string) (Checkp
 			return Checkpoint{}, fmt.Errorf("state: memory store: checkpoint %q of thread %q: %w", checkpointID, threadID, ErrNotFound)
 		}
 	}
-	return t.reader(at), nil
+	return t.checkpoint(at), nil
 }
 
 // Writes returns the task writes saved against a checkpoint, by task.
@@ -325,7 +450,7 @@ func (m *Memory) Writes(ctx context.Context, threadID, checkpointID string) ([]T
 	}
 	var out []TaskWrites
 	for i := t.cps.at(at).wfirst; i >= 0; i = t.ws.at(i).next {
-		out = append(out, cloneWrites(t.ws.at(i).w))
+		out = append(out, t.writes(i))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Task < out[j].Task })
 	return out, nil
@@ -340,7 +465,10 @@ func (m *Memory) List(ctx context.Context, threadID string, opts ListOptions) ([
 	defer m.mu.RUnlock()
 	t := m.threads[threadID]
 	if t == nil {
-		t = &memThread{}
+		if opts.Before != "" {
+			return nil, fmt.Errorf("state: memory store: checkpoint %q of thread %q: %w", opts.Before, threadID, ErrNotFound)
+		}
+		return nil, nil
 	}
 	end := int(t.cps.len())
 	if opts.Before != "" {
@@ -355,7 +483,7 @@ func (m *Memory) List(ctx context.Context, threadID string, opts ListOptions) ([
 		if opts.Limit > 0 && len(out) >= opts.Limit {
 			break
 		}
-		out = append(out, t.reader(int32(i)))
+		out = append(out, t.checkpoint(int32(i)))
 	}
 	return out, nil
 }

@@ -1,11 +1,14 @@
 package state
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 )
 
 // segOf maps every position to a distinct slot, segment k holding
@@ -102,5 +105,73 @@ func TestMemoryIdsInAnyOrder(t *testing.T) {
 	}
 	if err := m.PutWrites(ctx, "t", "nope", TaskWrites{Task: 0}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("writes for a missing checkpoint: %v", err)
+	}
+}
+
+// Every byte field reads back as saved (nil stays nil, empty stays
+// empty) across arena chunks and values that get chunks of their own.
+func TestMemoryArenaRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	r := rand.New(rand.NewPCG(1, 2))
+	val := func() []byte {
+		switch r.IntN(5) {
+		case 0:
+			return nil
+		case 1:
+			return []byte{}
+		case 2:
+			return bytes.Repeat([]byte{byte('a' + r.IntN(26))}, 2000+r.IntN(6000))
+		}
+		b := make([]byte, r.IntN(300))
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		return b
+	}
+	var saved []Checkpoint
+	var savedW []TaskWrites
+	prev := ""
+	for i := 0; i < 300; i++ {
+		cp := Checkpoint{ThreadID: "t", ID: fmt.Sprintf("%04d", i), ParentID: prev, Step: i, Source: "loop",
+			CreatedAt: time.Unix(1700000000+int64(i), int64(i)*1000).In(time.FixedZone("KST", 9*3600)),
+			Snapshot: val(), Delta: val(), Extra: val()}
+		for j := r.IntN(4); j > 0; j-- {
+			cp.Next = append(cp.Next, Task{Node: fmt.Sprintf("n%d", j), Input: val()})
+		}
+		var ws []TaskWrites
+		if prev != "" {
+			ws = []TaskWrites{{Task: i % 3, Node: "w", Writes: val(), CreatedAt: cp.CreatedAt}}
+		}
+		if err := m.PutStep(ctx, prev, ws, cp); err != nil {
+			t.Fatal(err)
+		}
+		saved = append(saved, cp)
+		savedW = append(savedW, ws...)
+		prev = cp.ID
+	}
+	same := func(a, b []byte) bool { return (a == nil) == (b == nil) && bytes.Equal(a, b) }
+	for i, want := range saved {
+		got, err := m.Get(ctx, "t", want.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != want.ID || got.ParentID != want.ParentID || got.Step != want.Step || got.Source != want.Source ||
+			!got.CreatedAt.Equal(want.CreatedAt) || got.CreatedAt.Location() != time.UTC ||
+			!same(got.Snapshot, want.Snapshot) || !same(got.Delta, want.Delta) || !same(got.Extra, want.Extra) || len(got.Next) != len(want.Next) {
+			t.Fatalf("checkpoint %d reads back different", i)
+		}
+		for j := range want.Next {
+			if got.Next[j].Node != want.Next[j].Node || !same(got.Next[j].Input, want.Next[j].Input) {
+				t.Fatalf("checkpoint %d task %d reads back different", i, j)
+			}
+		}
+		if i > 0 {
+			ws, err := m.Writes(ctx, "t", saved[i-1].ID)
+			w := savedW[i-1]
+			if err != nil || len(ws) != 1 || ws[0].Task != w.Task || !same(ws[0].Writes, w.Writes) || !ws[0].CreatedAt.Equal(w.CreatedAt) {
+				t.Fatalf("writes of checkpoint %d read back different: %v", i-1, err)
+			}
+		}
 	}
 }
