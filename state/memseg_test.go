@@ -135,7 +135,7 @@ func TestMemoryArenaRoundTrip(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		cp := Checkpoint{ThreadID: "t", ID: fmt.Sprintf("%04d", i), ParentID: prev, Step: i, Source: "loop",
 			CreatedAt: time.Unix(1700000000+int64(i), int64(i)*1000).In(time.FixedZone("KST", 9*3600)),
-			Snapshot: val(), Delta: val(), Extra: val()}
+			Snapshot:  val(), Delta: val(), Extra: val()}
 		for j := r.IntN(4); j > 0; j-- {
 			cp.Next = append(cp.Next, Task{Node: fmt.Sprintf("n%d", j), Input: val()})
 		}
