@@ -2,7 +2,6 @@ package graph
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
 	"strconv"
@@ -48,19 +47,22 @@ func newCheckpointID(now time.Time, buf []byte) (string, []byte) {
 		buf = make([]byte, 16*n)
 	}
 	b := buf[:n:n]
-	hex.Encode(b[0:8], u[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], u[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], u[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], u[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], u[10:])
+	// uuid.UUID's text: 8-4-4-4-12 hex digits
+	o := 0
+	for i, x := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[o] = '-'
+			o++
+		}
+		b[o], b[o+1] = hexDigits[x>>4], hexDigits[x&0x0f]
+		o += 2
+	}
 	// The chunk's bytes are never written again: a string over them is
 	// immutable.
 	return unsafe.String(&b[0], n), buf[n:]
 }
+
+const hexDigits = "0123456789abcdef"
 
 // appendExtra appends the JSON encoding of ex, as encoding/json writes it,
 // without reflection for the fields every step sets.

@@ -323,6 +323,19 @@ func (t *memThread) putWrites(at int32, w TaskWrites) {
 	c.wfirst = t.ws.push(rec)
 }
 
+// memNotFound is the store's ErrNotFound, its text made only when asked
+// for (a run on a new thread gets one from Get every time).
+type memNotFound struct{ what, id, thread string }
+
+func (e *memNotFound) Error() string {
+	if e.id == "" && e.what != "checkpoint" && e.what != "writes for checkpoint" {
+		return fmt.Sprintf("state: memory store: %s %q: %v", e.what, e.thread, ErrNotFound)
+	}
+	return fmt.Sprintf("state: memory store: %s %q of thread %q: %v", e.what, e.id, e.thread, ErrNotFound)
+}
+
+func (e *memNotFound) Unwrap() error { return ErrNotFound }
+
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory { return &Memory{} }
 
@@ -360,11 +373,11 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 		// parentID is the head (base checked above) unless it was given
 		// apart from cp's own parent
 		if t == nil {
-			return fmt.Errorf("state: memory store: writes for checkpoint %q of thread %q: %w", parentID, cp.ThreadID, ErrNotFound)
+			return &memNotFound{what: "writes for checkpoint", id: parentID, thread: cp.ThreadID}
 		}
 		at, ok := t.find(parentID)
 		if !ok {
-			return fmt.Errorf("state: memory store: writes for checkpoint %q of thread %q: %w", parentID, cp.ThreadID, ErrNotFound)
+			return &memNotFound{what: "writes for checkpoint", id: parentID, thread: cp.ThreadID}
 		}
 		for _, w := range writes {
 			t.putWrites(at, w)
@@ -402,11 +415,11 @@ func (m *Memory) PutWrites(ctx context.Context, threadID, checkpointID string, w
 	defer m.mu.Unlock()
 	t := m.threads[threadID]
 	if t == nil {
-		return fmt.Errorf("state: memory store: writes for thread %q: %w", threadID, ErrNotFound)
+		return &memNotFound{what: "writes for thread", thread: threadID}
 	}
 	at, ok := t.find(checkpointID)
 	if !ok {
-		return fmt.Errorf("state: memory store: writes for checkpoint %q of thread %q: %w", checkpointID, threadID, ErrNotFound)
+		return &memNotFound{what: "writes for checkpoint", id: checkpointID, thread: threadID}
 	}
 	t.putWrites(at, w)
 	return nil
@@ -421,13 +434,13 @@ func (m *Memory) Get(ctx context.Context, threadID, checkpointID string) (Checkp
 	defer m.mu.RUnlock()
 	t := m.threads[threadID]
 	if t == nil || t.head() < 0 {
-		return Checkpoint{}, fmt.Errorf("state: memory store: thread %q: %w", threadID, ErrNotFound)
+		return Checkpoint{}, &memNotFound{what: "thread", thread: threadID}
 	}
 	at := t.head()
 	if checkpointID != "" {
 		var ok bool
 		if at, ok = t.find(checkpointID); !ok {
-			return Checkpoint{}, fmt.Errorf("state: memory store: checkpoint %q of thread %q: %w", checkpointID, threadID, ErrNotFound)
+			return Checkpoint{}, &memNotFound{what: "checkpoint", id: checkpointID, thread: threadID}
 		}
 	}
 	return t.checkpoint(at), nil
@@ -466,7 +479,7 @@ func (m *Memory) List(ctx context.Context, threadID string, opts ListOptions) ([
 	t := m.threads[threadID]
 	if t == nil {
 		if opts.Before != "" {
-			return nil, fmt.Errorf("state: memory store: checkpoint %q of thread %q: %w", opts.Before, threadID, ErrNotFound)
+			return nil, &memNotFound{what: "checkpoint", id: opts.Before, thread: threadID}
 		}
 		return nil, nil
 	}
@@ -474,7 +487,7 @@ func (m *Memory) List(ctx context.Context, threadID string, opts ListOptions) ([
 	if opts.Before != "" {
 		at, ok := t.find(opts.Before)
 		if !ok {
-			return nil, fmt.Errorf("state: memory store: checkpoint %q of thread %q: %w", opts.Before, threadID, ErrNotFound)
+			return nil, &memNotFound{what: "checkpoint", id: opts.Before, thread: threadID}
 		}
 		end = int(at)
 	}

@@ -175,3 +175,31 @@ func TestMemoryArenaRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// The store's not-found errors match ErrNotFound and name what is missing.
+func TestMemoryNotFoundMessages(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	if err := m.Put(ctx, Checkpoint{ThreadID: "t", ID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	_, errThread := m.Get(ctx, "nope", "")
+	_, errCP := m.Get(ctx, "t", "c9")
+	_, errList := m.List(ctx, "t", ListOptions{Before: "c8"})
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{errThread, `state: memory store: thread "nope": state: checkpoint not found`},
+		{errCP, `state: memory store: checkpoint "c9" of thread "t": state: checkpoint not found`},
+		{errList, `state: memory store: checkpoint "c8" of thread "t": state: checkpoint not found`},
+		{m.PutWrites(ctx, "nope", "c1", TaskWrites{}), `state: memory store: writes for thread "nope": state: checkpoint not found`},
+		{m.PutWrites(ctx, "t", "c7", TaskWrites{}), `state: memory store: writes for checkpoint "c7" of thread "t": state: checkpoint not found`},
+		{m.PutStep(ctx, "c6", []TaskWrites{{}}, Checkpoint{ThreadID: "t", ID: "c2", ParentID: "c1"}), `state: memory store: writes for checkpoint "c6" of thread "t": state: checkpoint not found`},
+	}
+	for i, c := range cases {
+		if !errors.Is(c.err, ErrNotFound) || c.err.Error() != c.want {
+			t.Errorf("case %d: %v, want %q", i, c.err, c.want)
+		}
+	}
+}
