@@ -88,7 +88,7 @@ type arena struct {
 	chunks [][]byte
 	cur    int // the chunk small values are appended to
 	// first is the first chunk and hdr room for the first chunk headers.
-	first [512]byte
+	first [1024]byte
 	hdr   [4][]byte
 }
 
@@ -168,7 +168,7 @@ type segs[T any] struct {
 }
 
 // seg0Bits is log2 of the first segment's size.
-const seg0Bits = 3
+const seg0Bits = 4
 
 // segOf returns the segment of element i and its offset there.
 func segOf(i int32) (int, int32) {
@@ -222,14 +222,37 @@ func (t *memThread) find(id string) (int32, bool) {
 // keepCheckpoint saves cp (its Base and ThreadID aside) as the thread's
 // newest checkpoint.
 func (t *memThread) keepCheckpoint(cp Checkpoint) {
-	n := len(cp.ID) + len(cp.ParentID) + len(cp.Source) + len(cp.Snapshot) + len(cp.Delta) + len(cp.Extra)
+	// A parent that is the head and a source like the head's share the
+	// head's bytes.
+	var head *memCP
+	if h := t.head(); h >= 0 {
+		head = t.cps.at(h)
+	}
+	sameParent := head != nil && t.a.str(head.id) == cp.ParentID
+	sameSource := head != nil && t.a.str(head.source) == cp.Source
+	n := len(cp.ID) + len(cp.Snapshot) + len(cp.Delta) + len(cp.Extra)
+	if !sameParent {
+		n += len(cp.ParentID)
+	}
+	if !sameSource {
+		n += len(cp.Source)
+	}
 	for _, tk := range cp.Next {
 		n += len(tk.Node) + len(tk.Input)
 	}
 	f := t.a.reserve(n)
-	rec := memCP{id: f.putString(cp.ID), parent: f.putString(cp.ParentID), source: f.putString(cp.Source),
-		snapshot: f.put(cp.Snapshot), delta: f.put(cp.Delta), extra: f.put(cp.Extra),
+	rec := memCP{id: f.putString(cp.ID), snapshot: f.put(cp.Snapshot), delta: f.put(cp.Delta), extra: f.put(cp.Extra),
 		step: int64(cp.Step), at: stampOf(cp.CreatedAt), next0: t.tasks.len(), nnext: int32(len(cp.Next)), wfirst: -1}
+	if sameParent {
+		rec.parent = head.id
+	} else {
+		rec.parent = f.putString(cp.ParentID)
+	}
+	if sameSource {
+		rec.source = head.source
+	} else {
+		rec.source = f.putString(cp.Source)
+	}
 	if cp.Next == nil {
 		rec.nnext = -1
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // segOf maps every position to a distinct slot, segment k holding
-// 8<<k elements in order.
+// 16<<k elements in order.
 func TestSegOf(t *testing.T) {
 	var s segs[int32]
 	for i := int32(0); i < 5000; i++ {
@@ -21,8 +21,8 @@ func TestSegOf(t *testing.T) {
 		}
 	}
 	for k, seg := range s.segs {
-		if len(seg) != 8<<k {
-			t.Fatalf("segment %d holds %d, want %d", k, len(seg), 8<<k)
+		if len(seg) != 16<<k {
+			t.Fatalf("segment %d holds %d, want %d", k, len(seg), 16<<k)
 		}
 	}
 	for i := int32(0); i < 5000; i++ {
@@ -30,17 +30,17 @@ func TestSegOf(t *testing.T) {
 			t.Fatalf("at(%d) = %d, want %d", i, got, i*3)
 		}
 	}
-	if k, off := segOf(7); k != 0 || off != 7 {
-		t.Fatalf("segOf(7) = %d, %d", k, off)
+	if k, off := segOf(15); k != 0 || off != 15 {
+		t.Fatalf("segOf(15) = %d, %d", k, off)
 	}
-	if k, off := segOf(8); k != 1 || off != 0 {
-		t.Fatalf("segOf(8) = %d, %d", k, off)
+	if k, off := segOf(16); k != 1 || off != 0 {
+		t.Fatalf("segOf(16) = %d, %d", k, off)
 	}
-	if k, off := segOf(23); k != 1 || off != 15 {
-		t.Fatalf("segOf(23) = %d, %d", k, off)
+	if k, off := segOf(47); k != 1 || off != 31 {
+		t.Fatalf("segOf(47) = %d, %d", k, off)
 	}
-	if k, off := segOf(24); k != 2 || off != 0 {
-		t.Fatalf("segOf(24) = %d, %d", k, off)
+	if k, off := segOf(48); k != 2 || off != 0 {
+		t.Fatalf("segOf(48) = %d, %d", k, off)
 	}
 }
 
