@@ -48,21 +48,38 @@ func newCheckpointID(now time.Time, buf []byte) (string, []byte) {
 	}
 	b := buf[:n:n]
 	// uuid.UUID's text: 8-4-4-4-12 hex digits
-	o := 0
-	for i, x := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[o] = '-'
-			o++
-		}
-		b[o], b[o+1] = hexDigits[x>>4], hexDigits[x&0x0f]
-		o += 2
-	}
+	a := (*[n]byte)(b)
+	// unrolled, so each write is to a constant place
+	a[0], a[1] = hexPairs[u[0]][0], hexPairs[u[0]][1]
+	a[2], a[3] = hexPairs[u[1]][0], hexPairs[u[1]][1]
+	a[4], a[5] = hexPairs[u[2]][0], hexPairs[u[2]][1]
+	a[6], a[7] = hexPairs[u[3]][0], hexPairs[u[3]][1]
+	a[9], a[10] = hexPairs[u[4]][0], hexPairs[u[4]][1]
+	a[11], a[12] = hexPairs[u[5]][0], hexPairs[u[5]][1]
+	a[14], a[15] = hexPairs[u[6]][0], hexPairs[u[6]][1]
+	a[16], a[17] = hexPairs[u[7]][0], hexPairs[u[7]][1]
+	a[19], a[20] = hexPairs[u[8]][0], hexPairs[u[8]][1]
+	a[21], a[22] = hexPairs[u[9]][0], hexPairs[u[9]][1]
+	a[24], a[25] = hexPairs[u[10]][0], hexPairs[u[10]][1]
+	a[26], a[27] = hexPairs[u[11]][0], hexPairs[u[11]][1]
+	a[28], a[29] = hexPairs[u[12]][0], hexPairs[u[12]][1]
+	a[30], a[31] = hexPairs[u[13]][0], hexPairs[u[13]][1]
+	a[32], a[33] = hexPairs[u[14]][0], hexPairs[u[14]][1]
+	a[34], a[35] = hexPairs[u[15]][0], hexPairs[u[15]][1]
+	a[8], a[13], a[18], a[23] = '-', '-', '-', '-'
 	// The chunk's bytes are never written again: a string over them is
 	// immutable.
 	return unsafe.String(&b[0], n), buf[n:]
 }
 
-const hexDigits = "0123456789abcdef"
+// hexPairs holds each byte's two lower-case hex digits.
+var hexPairs = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = [2]byte{digits[i>>4], digits[i&0x0f]}
+	}
+	return t
+}()
 
 // appendExtra appends the JSON encoding of ex, as encoding/json writes it,
 // without reflection for the fields every step sets.
