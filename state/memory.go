@@ -186,6 +186,12 @@ func (s *segs[T]) at(i int32) *T {
 
 // push appends v and returns its position.
 func (s *segs[T]) push(v T) int32 {
+	*s.grow() = v
+	return s.n - 1
+}
+
+// grow appends a zero element and returns it, to be filled in place.
+func (s *segs[T]) grow() *T {
 	k, off := segOf(s.n)
 	if k == len(s.segs) {
 		if k == 0 {
@@ -194,9 +200,8 @@ func (s *segs[T]) push(v T) int32 {
 			s.segs = append(s.segs, make([]T, 1<<(k+seg0Bits)))
 		}
 	}
-	s.segs[k][off] = v
 	s.n++
-	return s.n - 1
+	return &s.segs[k][off]
 }
 
 // head is the position of the thread's latest checkpoint, -1 for none.
@@ -221,7 +226,7 @@ func (t *memThread) find(id string) (int32, bool) {
 
 // keepCheckpoint saves cp (its Base and ThreadID aside) as the thread's
 // newest checkpoint.
-func (t *memThread) keepCheckpoint(cp Checkpoint) {
+func (t *memThread) keepCheckpoint(cp *Checkpoint) {
 	// A parent that is the head and a source like the head's share the
 	// head's bytes.
 	var head *memCP
@@ -241,8 +246,9 @@ func (t *memThread) keepCheckpoint(cp Checkpoint) {
 		n += len(tk.Node) + len(tk.Input)
 	}
 	f := t.a.reserve(n)
-	rec := memCP{id: f.putString(cp.ID), snapshot: f.put(cp.Snapshot), delta: f.put(cp.Delta), extra: f.put(cp.Extra),
-		step: int64(cp.Step), at: stampOf(cp.CreatedAt), next0: t.tasks.len(), nnext: int32(len(cp.Next)), wfirst: -1}
+	rec := t.cps.grow()
+	rec.id, rec.snapshot, rec.delta, rec.extra = f.putString(cp.ID), f.put(cp.Snapshot), f.put(cp.Delta), f.put(cp.Extra)
+	rec.step, rec.at, rec.next0, rec.nnext, rec.wfirst = int64(cp.Step), stampOf(cp.CreatedAt), t.tasks.len(), int32(len(cp.Next)), -1
 	if sameParent {
 		rec.parent = head.id
 	} else {
@@ -256,10 +262,10 @@ func (t *memThread) keepCheckpoint(cp Checkpoint) {
 	if cp.Next == nil {
 		rec.nnext = -1
 	}
-	for _, tk := range cp.Next {
-		t.tasks.push(memTask{node: f.putString(tk.Node), input: f.put(tk.Input)})
+	for i := range cp.Next {
+		tk := t.tasks.grow()
+		tk.node, tk.input = f.putString(cp.Next[i].Node), f.put(cp.Next[i].Input)
 	}
-	t.cps.push(rec)
 }
 
 // checkpoint returns a reader's copy of the checkpoint at position at.
@@ -313,7 +319,7 @@ func cloneMemos(in []Memo) []Memo {
 
 // putWrites saves w against the checkpoint at position at, replacing an
 // earlier entry for the same task.
-func (t *memThread) putWrites(at int32, w TaskWrites) {
+func (t *memThread) putWrites(at int32, w *TaskWrites) {
 	f := t.a.reserve(len(w.Node) + len(w.Writes))
 	rec := memWrite{task: int64(w.Task), node: f.putString(w.Node), writes: f.put(w.Writes), at: stampOf(w.CreatedAt),
 		running: w.Running, more: -1}
@@ -383,7 +389,10 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 	if t != nil && t.head() >= 0 {
 		latest = t.a.str(t.cps.at(t.head()).id)
 	}
-	base := ExpectedBase(cp)
+	base := cp.Base // ExpectedBase, without copying cp
+	if base == "" {
+		base = cp.ParentID
+	}
 	if base != latest {
 		return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 	}
@@ -402,8 +411,8 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 		if !ok {
 			return &memNotFound{what: "writes for checkpoint", id: parentID, thread: cp.ThreadID}
 		}
-		for _, w := range writes {
-			t.putWrites(at, w)
+		for i := range writes {
+			t.putWrites(at, &writes[i])
 		}
 	}
 	if t == nil {
@@ -413,7 +422,7 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 		}
 		m.threads[cp.ThreadID] = t
 	}
-	t.keepCheckpoint(cp)
+	t.keepCheckpoint(&cp)
 	t.maxID = max(t.maxID, cp.ID)
 	return nil
 }
@@ -444,7 +453,7 @@ func (m *Memory) PutWrites(ctx context.Context, threadID, checkpointID string, w
 	if !ok {
 		return &memNotFound{what: "writes for checkpoint", id: checkpointID, thread: threadID}
 	}
-	t.putWrites(at, w)
+	t.putWrites(at, &w)
 	return nil
 }
 
