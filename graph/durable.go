@@ -257,11 +257,21 @@ type durableRun[S any] struct {
 	loadedCP string
 	exitRun  map[int]state.TaskWrites
 
-	q     chan func() error
+	// q is the queue of background saves under DurabilityAsync (see
+	// drain); qerr its first failure.
+	q     chan state.BatchOp
 	qdone chan struct{}
 	qmu   sync.Mutex
 	qerr  error
 }
+
+// asyncQueue is how many saves the background writer of a run under
+// DurabilityAsync holds: a run that gets that far ahead of its saves waits
+// for the writer. It bounds the memory of the queue: each save holds one
+// checkpoint (its snapshot, at most one encoded state, when it has one) or
+// one task's writes, so the queue holds at most asyncQueue of those, plus
+// the batch the writer is saving (at most asyncQueue more).
+const asyncQueue = 256
 
 func (c *Compiled[S]) corrupt(thread, id string, err error) error {
 	return &state.CorruptError{ThreadID: thread, CheckpointID: id, Err: err}
@@ -314,7 +324,7 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 	r.nctx.Context = withHeld(r.nctx.Context, lock)
 	dr.ctx = r.nctx.Context
 	if dr.mode == DurabilityAsync {
-		dr.q = make(chan func() error, 64)
+		dr.q = make(chan state.BatchOp, asyncQueue)
 		dr.qdone = make(chan struct{})
 		go dr.drain()
 	}
@@ -739,8 +749,7 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 	case DurabilityAsync:
 		// A copy made here, so only this branch moves a checkpoint to the
 		// heap.
-		qcp := ownCheckpoint(cp)
-		dr.enqueue(func() error { return dr.d.cp.Put(dr.sctx, qcp) })
+		dr.enqueue(state.BatchOp{Kind: state.OpPut, Checkpoint: ownCheckpoint(cp)})
 		dr.base = cp.ID
 		dr.saved = true
 	default:
@@ -774,21 +783,41 @@ func ownCheckpoint(cp state.Checkpoint) state.Checkpoint {
 	return cp
 }
 
-func (dr *durableRun[S]) enqueue(op func() error) {
+// enqueue queues a background save; it waits while the queue is full.
+func (dr *durableRun[S]) enqueue(op state.BatchOp) {
 	dr.q <- op
 }
 
+// drain is the background writer: it takes the next queued save together
+// with every other save already queued and saves them as one batch (one
+// transaction for a state.BatchSaver, one call each otherwise), in queue
+// order. After the first failure it saves nothing more.
 func (dr *durableRun[S]) drain() {
 	defer close(dr.qdone)
+	batch := make([]state.BatchOp, 0, asyncQueue)
 	for op := range dr.q {
-		if dr.queueErr() != nil {
-			continue
+		batch = append(batch[:0], op)
+	more:
+		for len(batch) < cap(batch) {
+			select {
+			case op, ok := <-dr.q:
+				if !ok {
+					break more
+				}
+				batch = append(batch, op)
+			default:
+				break more
+			}
 		}
-		if err := op(); err != nil {
-			dr.qmu.Lock()
-			dr.qerr = fmt.Errorf("graph: background save for thread %q: %w", dr.thread, err)
-			dr.qmu.Unlock()
+		if dr.queueErr() == nil {
+			if _, err := state.SaveBatch(dr.sctx, dr.d.cp, batch); err != nil {
+				dr.qmu.Lock()
+				dr.qerr = fmt.Errorf("graph: background save for thread %q: %w", dr.thread, err)
+				dr.qmu.Unlock()
+			}
 		}
+		// The saved ops' buffers are not kept past their save.
+		clear(batch)
 	}
 }
 
@@ -934,9 +963,8 @@ func (dr *durableRun[S]) saveRunning(i int, node string, memos []state.Memo) err
 		dr.mu.Unlock()
 	case DurabilityAsync:
 		// A copy made here, so only this branch moves an entry to the heap.
-		id, wc := dr.cpID, w
 		dr.mu.Lock()
-		dr.enqueue(func() error { return dr.d.cp.PutWrites(dr.sctx, dr.thread, id, wc) })
+		dr.enqueue(state.BatchOp{Kind: state.OpPutWrites, ThreadID: dr.thread, CheckpointID: dr.cpID, Writes: []state.TaskWrites{w}})
 		dr.mu.Unlock()
 	default:
 		if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {
@@ -997,9 +1025,8 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 		dr.mu.Unlock()
 	case DurabilityAsync:
 		// A copy made here, so only this branch moves an entry to the heap.
-		id, wc := dr.cpID, w
 		dr.mu.Lock()
-		dr.enqueue(func() error { return dr.d.cp.PutWrites(dr.sctx, dr.thread, id, wc) })
+		dr.enqueue(state.BatchOp{Kind: state.OpPutWrites, ThreadID: dr.thread, CheckpointID: dr.cpID, Writes: []state.TaskWrites{w}})
 		dr.mu.Unlock()
 	default:
 		if dr.steps != nil && t.intr == nil && dr.closesStep() {
