@@ -1,9 +1,10 @@
 // Package sqlite is the embedded default Checkpointer: checkpoints and task
 // writes in one SQLite file, through modernc.org/sqlite (pure Go, no cgo).
 //
-// Every Put, PutWrites and PutStep is one transaction in WAL mode, so a
-// process killed at any moment leaves every checkpoint saved before it
-// intact. The write path's statements are prepared once per Store.
+// Every Put, PutWrites, PutStep and SaveBatch is one transaction in WAL
+// mode, so a process killed at any moment leaves every checkpoint saved
+// before it intact. The write path's statements are prepared once per
+// Store and bound once per transaction.
 //
 // # Durability settings
 //
@@ -15,10 +16,29 @@
 // power loss or kernel crash can lose the last commits before the log was
 // synced (never corrupting the file or an older checkpoint). Where even
 // that is not acceptable, open it with SyncEveryCommit (synchronous=FULL:
-// every commit synced, one fsync per commit), or use the PostgreSQL store. PutStep saves a step's last writes and its checkpoint in one
-// commit instead of two. A database
-// locked by another writer for longer than the busy timeout, or opened read
-// only, gives an error matching ErrLocked or ErrReadOnly and naming the file.
+// every commit synced, one fsync per commit), or use the PostgreSQL store.
+// PutStep saves a step's last writes and its checkpoint in one commit
+// instead of two, and SaveBatch (the graph's background writer under
+// DurabilityAsync) a whole batch of saves in one. A database locked by
+// another writer for longer than the busy timeout, or opened read only,
+// gives an error matching ErrLocked or ErrReadOnly and naming the file.
+//
+// The other settings are SQLite's defaults, kept on purpose:
+// wal_autocheckpoint=1000 (the commit that brings the log past 1,000 pages
+// copies it into the database file and syncs both, so about one step in a
+// hundred pays for that), journal_size_limit=-1 (the log is not truncated
+// after a checkpoint, so later commits overwrite it in place, which on
+// ext4 costs a third of appending), 4 KiB pages, no mmap, the default page
+// cache. Measured with one-task graph steps of 1 KB and 10 KB states, a
+// larger cache, mmap, a ten times larger wal_autocheckpoint or none, 1 KiB
+// or 8 KiB pages made no difference or were slower: a commit's cost is its
+// statements and the write and lock system calls for the pages it dirties
+// (two writes per page to the log, about six fcntl locks per transaction),
+// not reads or checkpoints. Files created by this version store the
+// threads and written tables WITHOUT ROWID and number checkpoints without
+// AUTOINCREMENT (a step's commit then writes about 8 pages instead of 10);
+// files created before keep their layout and are read and written by the
+// same code.
 //
 // # Many writers
 //
@@ -146,7 +166,7 @@ const SchemaVersion = 2
 
 const schema = `
 CREATE TABLE IF NOT EXISTS checkpoints (
-	seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+	seq      INTEGER PRIMARY KEY,
 	thread   TEXT NOT NULL,
 	id       TEXT NOT NULL,
 	parent   TEXT NOT NULL,
@@ -182,14 +202,14 @@ CREATE TABLE IF NOT EXISTS threads (
 	head   TEXT NOT NULL,
 	n      INTEGER NOT NULL,
 	sum    INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS written (
 	thread TEXT NOT NULL,
 	cp     TEXT NOT NULL,
 	tasks  INTEGER NOT NULL,
 	sum    INTEGER NOT NULL,
 	PRIMARY KEY (thread, cp)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
 	value INTEGER NOT NULL,
@@ -679,11 +699,11 @@ func (s *Store) PutStep(ctx context.Context, parentID string, writes []state.Tas
 		return err
 	}
 	if s.v1 {
-		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, e.op, s.path)
+		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, e.name(), s.path)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return s.wrap(e.op, err)
+		return s.wrap(e.name(), err)
 	}
 	defer tx.Rollback()
 	t := saveTx{s: s, tx: tx}
@@ -691,7 +711,7 @@ func (s *Store) PutStep(ctx context.Context, parentID string, writes []state.Tas
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return s.wrap(e.op, err)
+		return s.wrap(e.name(), err)
 	}
 	return nil
 }
@@ -717,7 +737,7 @@ func (s *Store) SaveBatch(ctx context.Context, ops []state.BatchOp) (int, error)
 		if len(enc) == 0 {
 			return 0, failed
 		}
-		return 0, fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, enc[0].op, s.path)
+		return 0, fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, enc[0].name(), s.path)
 	}
 	for len(enc) > 0 {
 		n, err := s.batchTx(ctx, enc)
@@ -740,7 +760,7 @@ func (s *Store) SaveBatch(ctx context.Context, ops []state.BatchOp) (int, error)
 func (s *Store) batchTx(ctx context.Context, enc []encodedOp) (int, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, s.wrap(enc[0].op, err)
+		return 0, s.wrap(enc[0].name(), err)
 	}
 	defer tx.Rollback()
 	t := saveTx{s: s, tx: tx, batch: true}
@@ -753,7 +773,7 @@ func (s *Store) batchTx(ctx context.Context, enc []encodedOp) (int, error) {
 		return 0, err
 	}
 	if err := tx.Commit(); err != nil {
-		return len(enc), s.wrap(enc[len(enc)-1].op, err)
+		return len(enc), s.wrap(enc[len(enc)-1].name(), err)
 	}
 	return len(enc), nil
 }
@@ -763,7 +783,6 @@ type encodedOp struct {
 	cp   *state.Checkpoint // nil: writes only
 	next []byte
 	rows []writesRow
-	op   string
 }
 
 // encodeOp checks and encodes op into e.
@@ -784,7 +803,6 @@ func (s *Store) encodeOp(op *state.BatchOp, e *encodedOp) error {
 			e.next = b
 		}
 		e.cp, thread = cp, cp.ThreadID
-		e.op = fmt.Sprintf("save checkpoint %s of thread %q in", cp.ID, cp.ThreadID)
 	default:
 		return fmt.Errorf("sqlite checkpointer: batch op of unknown kind %d", uint8(op.Kind))
 	}
@@ -799,13 +817,18 @@ func (s *Store) encodeOp(op *state.BatchOp, e *encodedOp) error {
 			return err
 		}
 	}
-	if e.cp == nil {
-		if len(e.rows) == 0 {
-			return nil
-		}
-		e.op = e.rows[0].op
-	}
 	return nil
+}
+
+// name names the op in errors.
+func (e *encodedOp) name() string {
+	switch {
+	case e.cp != nil:
+		return fmt.Sprintf("save checkpoint %s of thread %q in", e.cp.ID, e.cp.ThreadID)
+	case len(e.rows) > 0:
+		return e.rows[0].name()
+	}
+	return "save nothing in"
 }
 
 // saveTx is one write transaction: the write path's statements, bound to
@@ -843,7 +866,7 @@ func (t *saveTx) stmt(ctx context.Context, bound **sql.Stmt, st *sql.Stmt) *sql.
 // apply saves one op in the transaction.
 func (t *saveTx) apply(ctx context.Context, e *encodedOp) error {
 	if e.cp != nil {
-		if err := t.put(ctx, e.cp, e.next, e.op); err != nil {
+		if err := t.put(ctx, e); err != nil {
 			return err
 		}
 	}
@@ -852,8 +875,8 @@ func (t *saveTx) apply(ctx context.Context, e *encodedOp) error {
 
 // put inserts checkpoint cp and moves the thread's head to it if the head
 // is cp's base.
-func (t *saveTx) put(ctx context.Context, cp *state.Checkpoint, next []byte, op string) error {
-	s := t.s
+func (t *saveTx) put(ctx context.Context, e *encodedOp) error {
+	s, cp, next := t.s, e.cp, e.next
 	at := -1
 	for i := range t.heads {
 		if t.heads[i].thread == cp.ThreadID {
@@ -881,7 +904,7 @@ func (t *saveTx) put(ctx context.Context, cp *state.Checkpoint, next []byte, op 
 	res, err := t.stmt(ctx, &t.insCheckpoint, s.st.insCheckpoint).ExecContext(ctx,
 		cp.ThreadID, cp.ID, cp.ParentID, cp.Step, cp.Source, created, nullable(cp.Snapshot), nullable(cp.Delta), nullable(next), nullable(cp.Extra), n, sum)
 	if err != nil {
-		return s.wrap(op, err)
+		return s.wrap(e.name(), err)
 	}
 	if k, err := res.RowsAffected(); err == nil && k == 0 {
 		// The id exists already.
@@ -895,12 +918,12 @@ func (t *saveTx) put(ctx context.Context, cp *state.Checkpoint, next []byte, op 
 		t.heads[at].id, t.heads[at].n = cp.ID, n
 		return nil
 	}
-	return t.writeHead(ctx, cp.ThreadID, cp.ID, n, op)
+	return t.writeHead(ctx, cp.ThreadID, cp.ID, n)
 }
 
-func (t *saveTx) writeHead(ctx context.Context, thread, id string, n int64, op string) error {
+func (t *saveTx) writeHead(ctx context.Context, thread, id string, n int64) error {
 	if _, err := t.stmt(ctx, &t.upHead, t.s.st.upHead).ExecContext(ctx, thread, id, n, rowsum.Head(thread, id, n)); err != nil {
-		return t.s.wrap(op, err)
+		return t.s.wrap(fmt.Sprintf("save checkpoint %s of thread %q in", id, thread), err)
 	}
 	return nil
 }
@@ -917,7 +940,7 @@ func (t *saveTx) writes(ctx context.Context, rows []writesRow) error {
 		r := &rows[i]
 		res, err := ins.ExecContext(ctx, r.thread, r.cp, r.w.Task, r.w.Node, nullable(r.w.Writes), nullable(r.intr), nullable(r.res), r.created, nullable(r.memos), r.running, r.sum, r.thread, r.cp)
 		if err != nil {
-			return s.wrap(r.op, err)
+			return s.wrap(r.name(), err)
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 0 {
 			return fmt.Errorf("sqlite checkpointer: writes for checkpoint %q of thread %q: %w", r.cp, r.thread, state.ErrNotFound)
@@ -934,7 +957,7 @@ func (t *saveTx) writes(ctx context.Context, rows []writesRow) error {
 			}
 			continue
 		}
-		if err := t.writeCount(ctx, r.thread, r.cp, r.op); err != nil {
+		if err := t.writeCount(ctx, r.thread, r.cp); err != nil {
 			return err
 		}
 	}
@@ -942,13 +965,13 @@ func (t *saveTx) writes(ctx context.Context, rows []writesRow) error {
 }
 
 // writeCount writes the count of checkpoint cp's task writes.
-func (t *saveTx) writeCount(ctx context.Context, thread, cp, op string) error {
+func (t *saveTx) writeCount(ctx context.Context, thread, cp string) error {
 	var tasks int64
 	if err := t.stmt(ctx, &t.count, t.s.st.count).QueryRowContext(ctx, thread, cp).Scan(&tasks); err != nil {
-		return t.s.wrap(op, err)
+		return t.s.wrap(fmt.Sprintf("save writes of checkpoint %s (thread %q) in", cp, thread), err)
 	}
 	if _, err := t.stmt(ctx, &t.upWritten, t.s.st.upWritten).ExecContext(ctx, thread, cp, tasks, rowsum.Written(thread, cp, tasks)); err != nil {
-		return t.s.wrap(op, err)
+		return t.s.wrap(fmt.Sprintf("save writes of checkpoint %s (thread %q) in", cp, thread), err)
 	}
 	return nil
 }
@@ -957,12 +980,12 @@ func (t *saveTx) writeCount(ctx context.Context, thread, cp, op string) error {
 // each checkpoint's count of task writes.
 func (t *saveTx) flush(ctx context.Context) error {
 	for _, h := range t.heads {
-		if err := t.writeHead(ctx, h.thread, h.id, h.n, fmt.Sprintf("save checkpoint %s of thread %q in", h.id, h.thread)); err != nil {
+		if err := t.writeHead(ctx, h.thread, h.id, h.n); err != nil {
 			return err
 		}
 	}
 	for _, c := range t.counts {
-		if err := t.writeCount(ctx, c.thread, c.cp, fmt.Sprintf("save writes of checkpoint %s (thread %q) in", c.cp, c.thread)); err != nil {
+		if err := t.writeCount(ctx, c.thread, c.cp); err != nil {
 			return err
 		}
 	}
@@ -999,26 +1022,24 @@ func (s *Store) DeleteThread(ctx context.Context, threadID string) error {
 // PutWrites saves one task's writes, and the count of the checkpoint's
 // task writes, in one transaction.
 func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w state.TaskWrites) error {
-	var e encodedOp
-	e.rows = make([]writesRow, 1)
-	if err := e.rows[0].encode(threadID, checkpointID, w); err != nil {
+	var row [1]writesRow
+	if err := row[0].encode(threadID, checkpointID, w); err != nil {
 		return err
 	}
-	op := e.rows[0].op
 	if s.v1 {
-		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, op, s.path)
+		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, row[0].name(), s.path)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return s.wrap(op, err)
+		return s.wrap(row[0].name(), err)
 	}
 	defer tx.Rollback()
 	t := saveTx{s: s, tx: tx}
-	if err := t.writes(ctx, e.rows); err != nil {
+	if err := t.writes(ctx, row[:]); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return s.wrap(op, err)
+		return s.wrap(row[0].name(), err)
 	}
 	return nil
 }
@@ -1030,7 +1051,11 @@ type writesRow struct {
 	intr, res, memos []byte
 	running          int
 	created, sum     int64
-	op               string
+}
+
+// name names the save of r in errors.
+func (r *writesRow) name() string {
+	return fmt.Sprintf("save writes of task %d of checkpoint %s (thread %q) in", r.w.Task, r.cp, r.thread)
 }
 
 // encode encodes w, saved against checkpoint cp of thread.
@@ -1055,7 +1080,6 @@ func (r *writesRow) encode(thread, cp string, w state.TaskWrites) error {
 	if w.Running {
 		r.running = 1
 	}
-	r.op = fmt.Sprintf("save writes of task %d of checkpoint %s (thread %q) in", w.Task, cp, thread)
 	r.created = timecol.UnixNano(w.CreatedAt)
 	r.sum = rowsum.Writes(thread, cp, int64(w.Task), w.Node, w.Writes, r.intr, r.res, r.created, r.memos, w.Running)
 	return nil
