@@ -259,19 +259,58 @@ type durableRun[S any] struct {
 
 	// q is the queue of background saves under DurabilityAsync (see
 	// drain); qerr its first failure.
-	q     chan state.BatchOp
+	q     *saveQueue
 	qdone chan struct{}
 	qmu   sync.Mutex
 	qerr  error
 }
 
-// asyncQueue is how many saves the background writer of a run under
-// DurabilityAsync holds: a run that gets that far ahead of its saves waits
-// for the writer. It bounds the memory of the queue: each save holds one
-// checkpoint (its snapshot, at most one encoded state, when it has one) or
-// one task's writes, so the queue holds at most asyncQueue of those, plus
-// the batch the writer is saving (at most asyncQueue more).
-const asyncQueue = 256
+// saveQueue holds the background saves of a run under DurabilityAsync
+// that its writer (drain) has not taken yet.
+type saveQueue struct {
+	mu sync.Mutex
+	// wake wakes the writer; room wakes a run waiting for room.
+	wake, room sync.Cond
+	ops        []state.BatchOp
+	bytes      int
+	closed     bool
+}
+
+// The bounds of a run's queue of background saves: a run that gets this
+// far ahead of its writer waits for it. They bound the queue's memory: at
+// most asyncQueueOps saves holding at most asyncQueueBytes of encoded
+// states, writes and bookkeeping (one save larger than that alone waits
+// for an empty queue and is queued alone), plus as much again in the batch
+// the writer is saving: for a run of 1 KB states about 4,000 steps, of
+// 100 KB states about 80. Under DurabilityAsync a crash loses what is
+// queued; everything is saved before the run returns.
+const (
+	asyncQueueOps   = 8192
+	asyncQueueBytes = 8 << 20
+)
+
+// opBytes is about how many bytes op holds.
+func opBytes(op *state.BatchOp) int {
+	cp := &op.Checkpoint
+	n := 256 + len(cp.Snapshot) + len(cp.Delta) + len(cp.Extra)
+	for _, t := range cp.Next {
+		n += 32 + len(t.Node) + len(t.Input)
+	}
+	for i := range op.Writes {
+		w := &op.Writes[i]
+		n += 128 + len(w.Writes)
+		for _, m := range w.Memos {
+			n += 32 + len(m.Key) + len(m.Value)
+		}
+		for _, it := range w.Interrupts {
+			n += 48 + len(it.Payload)
+		}
+		for _, it := range w.Resumed {
+			n += 48 + len(it.Payload)
+		}
+	}
+	return n
+}
 
 func (c *Compiled[S]) corrupt(thread, id string, err error) error {
 	return &state.CorruptError{ThreadID: thread, CheckpointID: id, Err: err}
@@ -324,9 +363,11 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 	r.nctx.Context = withHeld(r.nctx.Context, lock)
 	dr.ctx = r.nctx.Context
 	if dr.mode == DurabilityAsync {
-		dr.q = make(chan state.BatchOp, asyncQueue)
+		q := &saveQueue{}
+		q.wake.L, q.room.L = &q.mu, &q.mu
+		dr.q = q
 		dr.qdone = make(chan struct{})
-		go dr.drain()
+		go dr.drain(q)
 	}
 	opened := false
 	defer func() {
@@ -785,30 +826,37 @@ func ownCheckpoint(cp state.Checkpoint) state.Checkpoint {
 
 // enqueue queues a background save; it waits while the queue is full.
 func (dr *durableRun[S]) enqueue(op state.BatchOp) {
-	dr.q <- op
+	q, n := dr.q, opBytes(&op)
+	q.mu.Lock()
+	for len(q.ops) > 0 && (len(q.ops) >= asyncQueueOps || q.bytes+n > asyncQueueBytes) {
+		q.room.Wait()
+	}
+	q.ops = append(q.ops, op)
+	q.bytes += n
+	q.mu.Unlock()
+	q.wake.Signal()
 }
 
-// drain is the background writer: it takes the next queued save together
-// with every other save already queued and saves them as one batch (one
-// transaction for a state.BatchSaver, one call each otherwise), in queue
-// order. After the first failure it saves nothing more.
-func (dr *durableRun[S]) drain() {
+// drain is the background writer: it takes every save queued so far and
+// saves them as one batch (one transaction for a state.BatchSaver, one
+// call each otherwise), in queue order. After the first failure it saves
+// nothing more, but goes on taking what is queued until the queue closes.
+func (dr *durableRun[S]) drain(q *saveQueue) {
 	defer close(dr.qdone)
-	batch := make([]state.BatchOp, 0, asyncQueue)
-	for op := range dr.q {
-		batch = append(batch[:0], op)
-	more:
-		for len(batch) < cap(batch) {
-			select {
-			case op, ok := <-dr.q:
-				if !ok {
-					break more
-				}
-				batch = append(batch, op)
-			default:
-				break more
-			}
+	var batch []state.BatchOp
+	for {
+		q.mu.Lock()
+		for len(q.ops) == 0 && !q.closed {
+			q.wake.Wait()
 		}
+		if len(q.ops) == 0 {
+			q.mu.Unlock()
+			return
+		}
+		batch, q.ops = q.ops, batch[:0]
+		q.bytes = 0
+		q.mu.Unlock()
+		q.room.Broadcast()
 		if dr.queueErr() == nil {
 			if _, err := state.SaveBatch(dr.sctx, dr.d.cp, batch); err != nil {
 				dr.qmu.Lock()
@@ -829,8 +877,11 @@ func (dr *durableRun[S]) queueErr() error {
 }
 
 func (dr *durableRun[S]) stopQueue() {
-	if dr.q != nil {
-		close(dr.q)
+	if q := dr.q; q != nil {
+		q.mu.Lock()
+		q.closed = true
+		q.mu.Unlock()
+		q.wake.Signal()
 		<-dr.qdone
 		dr.q = nil
 	}

@@ -842,10 +842,23 @@ type saveTx struct {
 
 	head, insCheckpoint, upHead, insWrites, count, upWritten *sql.Stmt
 
-	// heads are the threads' heads as the ops so far left them; counts
-	// the checkpoints whose count of task writes is to be written.
-	heads  []txHead
-	counts []cpKey
+	// heads are the threads' heads as the ops so far left them.
+	heads []txHead
+	// counts are the checkpoints whose count of task writes is to be
+	// written, in the order first met (countAt: their positions); fresh
+	// the checkpoints the batch created.
+	counts  []txCount
+	countAt map[cpKey]int
+	fresh   map[cpKey]bool
+}
+
+// txCount is a checkpoint whose count of task writes a batch changed: the
+// tasks it saved writes of, which are all the checkpoint has when the
+// batch created it (fresh).
+type txCount struct {
+	key   cpKey
+	fresh bool
+	tasks []int
 }
 
 type txHead struct {
@@ -916,6 +929,14 @@ func (t *saveTx) put(ctx context.Context, e *encodedOp) error {
 			at = len(t.heads) - 1
 		}
 		t.heads[at].id, t.heads[at].n = cp.ID, n
+		if s.wLegacy == 0 {
+			// No writes row can name a checkpoint before it exists (a
+			// file with rows from before that rule counts them).
+			if t.fresh == nil {
+				t.fresh = map[cpKey]bool{}
+			}
+			t.fresh[cpKey{cp.ThreadID, cp.ID}] = true
+		}
 		return nil
 	}
 	return t.writeHead(ctx, cp.ThreadID, cp.ID, n)
@@ -948,27 +969,45 @@ func (t *saveTx) writes(ctx context.Context, rows []writesRow) error {
 	}
 	for i := range rows {
 		r := &rows[i]
+		if t.batch {
+			t.noteWrite(r)
+			continue
+		}
 		if i > 0 && r.thread == rows[i-1].thread && r.cp == rows[i-1].cp {
 			continue
 		}
-		if t.batch {
-			if !slices.Contains(t.counts, cpKey{r.thread, r.cp}) {
-				t.counts = append(t.counts, cpKey{r.thread, r.cp})
-			}
-			continue
-		}
-		if err := t.writeCount(ctx, r.thread, r.cp); err != nil {
+		if err := t.writeCount(ctx, r.thread, r.cp, -1); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeCount writes the count of checkpoint cp's task writes.
-func (t *saveTx) writeCount(ctx context.Context, thread, cp string) error {
-	var tasks int64
-	if err := t.stmt(ctx, &t.count, t.s.st.count).QueryRowContext(ctx, thread, cp).Scan(&tasks); err != nil {
-		return t.s.wrap(fmt.Sprintf("save writes of checkpoint %s (thread %q) in", cp, thread), err)
+// noteWrite records, for flush, that a batch saved r.
+func (t *saveTx) noteWrite(r *writesRow) {
+	k := cpKey{r.thread, r.cp}
+	at, ok := t.countAt[k]
+	if !ok {
+		if t.countAt == nil {
+			t.countAt = map[cpKey]int{}
+		}
+		at = len(t.counts)
+		t.countAt[k] = at
+		t.counts = append(t.counts, txCount{key: k, fresh: t.fresh[k]})
+	}
+	if c := &t.counts[at]; c.fresh && !slices.Contains(c.tasks, r.w.Task) {
+		c.tasks = append(c.tasks, r.w.Task)
+	}
+}
+
+// writeCount writes the count of checkpoint cp's task writes: known (when
+// not negative), or counted.
+func (t *saveTx) writeCount(ctx context.Context, thread, cp string, known int) error {
+	tasks := int64(known)
+	if known < 0 {
+		if err := t.stmt(ctx, &t.count, t.s.st.count).QueryRowContext(ctx, thread, cp).Scan(&tasks); err != nil {
+			return t.s.wrap(fmt.Sprintf("save writes of checkpoint %s (thread %q) in", cp, thread), err)
+		}
 	}
 	if _, err := t.stmt(ctx, &t.upWritten, t.s.st.upWritten).ExecContext(ctx, thread, cp, tasks, rowsum.Written(thread, cp, tasks)); err != nil {
 		return t.s.wrap(fmt.Sprintf("save writes of checkpoint %s (thread %q) in", cp, thread), err)
@@ -985,7 +1024,11 @@ func (t *saveTx) flush(ctx context.Context) error {
 		}
 	}
 	for _, c := range t.counts {
-		if err := t.writeCount(ctx, c.thread, c.cp); err != nil {
+		known := -1
+		if c.fresh {
+			known = len(c.tasks)
+		}
+		if err := t.writeCount(ctx, c.key.thread, c.key.cp, known); err != nil {
 			return err
 		}
 	}
