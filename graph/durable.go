@@ -282,7 +282,7 @@ type saveQueue struct {
 // states, writes and bookkeeping (one save larger than that alone waits
 // for an empty queue and is queued alone), plus as much again in the batch
 // the writer is saving: for a run of 1 KB states about 4,000 steps, of
-// 100 KB states about 80. Under DurabilityAsync a crash loses what is
+// 100 KB states 40 to 80. Under DurabilityAsync a crash loses what is
 // queued; everything is saved before the run returns.
 const (
 	asyncQueueOps   = 8192
@@ -824,12 +824,21 @@ func ownCheckpoint(cp state.Checkpoint) state.Checkpoint {
 	return cp
 }
 
-// enqueue queues a background save; it waits while the queue is full.
+// enqueue queues a background save; it waits while the queue is full. A
+// save queued after the run stopped its queue is not saved (it would
+// otherwise wait forever).
 func (dr *durableRun[S]) enqueue(op state.BatchOp) {
 	q, n := dr.q, opBytes(&op)
+	if q == nil {
+		return
+	}
 	q.mu.Lock()
-	for len(q.ops) > 0 && (len(q.ops) >= asyncQueueOps || q.bytes+n > asyncQueueBytes) {
+	for len(q.ops) > 0 && !q.closed && (len(q.ops) >= asyncQueueOps || q.bytes+n > asyncQueueBytes) {
 		q.room.Wait()
+	}
+	if q.closed {
+		q.mu.Unlock()
+		return
 	}
 	q.ops = append(q.ops, op)
 	q.bytes += n
@@ -882,6 +891,7 @@ func (dr *durableRun[S]) stopQueue() {
 		q.closed = true
 		q.mu.Unlock()
 		q.wake.Signal()
+		q.room.Broadcast()
 		<-dr.qdone
 		dr.q = nil
 	}
