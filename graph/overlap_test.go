@@ -354,6 +354,12 @@ func (s *racingStore) PutStep(ctx context.Context, parent string, ws []state.Tas
 	return s.race(ctx, cp)
 }
 
+// SaveBatch saves each op through the methods above: the background saves
+// race too.
+func (s *racingStore) SaveBatch(ctx context.Context, ops []state.BatchOp) (int, error) {
+	return applyOps(ctx, s, ops)
+}
+
 func (s *racingStore) race(ctx context.Context, cp state.Checkpoint) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -41,6 +41,24 @@ func (s *countingStore) PutStep(ctx context.Context, parent string, ws []state.T
 	return s.Memory.PutStep(ctx, parent, ws, cp)
 }
 
+// SaveBatch saves each op through the methods above, so they count the
+// background saves of DurabilityAsync too.
+func (s *countingStore) SaveBatch(ctx context.Context, ops []state.BatchOp) (int, error) {
+	return applyOps(ctx, s, ops)
+}
+
+// applyOps saves ops one by one through cp's own methods: the SaveBatch of
+// a wrapper whose Put, PutWrites or PutStep change what the store it
+// embeds does.
+func applyOps(ctx context.Context, cp state.Checkpointer, ops []state.BatchOp) (int, error) {
+	for i := range ops {
+		if err := ops[i].Apply(ctx, cp); err != nil {
+			return i, err
+		}
+	}
+	return len(ops), nil
+}
+
 func logAppend(name string, runs *atomic.Int32) graph.NodeFunc[U] {
 	return func(_ context.Context, s U) (U, error) {
 		runs.Add(1)

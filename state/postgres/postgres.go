@@ -34,9 +34,12 @@
 // checkpoint in one statement too: the same compare-and-set, with the
 // checkpoint and the writes both inserted from the head row it returned,
 // so a step costs one round trip and one commit (one WAL flush), and a
-// crash or a conflict leaves either both saved or neither. Statements go
-// through pgx's statement cache, so each is parsed and planned once per
-// connection.
+// crash or a conflict leaves either both saved or neither. SaveBatch
+// (state.BatchSaver, used by the graph's background writer under
+// DurabilityAsync) sends the statements of a whole batch of saves in one
+// round trip inside one transaction, so the batch costs one commit.
+// Statements go through pgx's statement cache, so each is parsed and
+// planned once per connection.
 //
 // # Storage
 //
@@ -385,22 +388,64 @@ func (s *Store) stale(ctx context.Context, cp state.Checkpoint, base string) err
 	return &state.StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 }
 
+// save is one save as one statement, and what its outcome means.
+type save struct {
+	sql  string
+	args []any
+	// result is the save's error for the statement's outcome: a *refused
+	// for a checkpoint the compare-and-set refused (see resolve).
+	result func(tag pgconn.CommandTag, err error) error
+}
+
+// refused is a checkpoint save that the thread's head refused.
+type refused struct {
+	cp   state.Checkpoint
+	base string
+}
+
+func (r *refused) Error() string { return "postgres checkpointer: checkpoint refused" }
+
+// resolve turns a *refused into the *state.StaleError naming the thread's
+// head as it is now.
+func (s *Store) resolve(ctx context.Context, err error) error {
+	var r *refused
+	if errors.As(err, &r) {
+		return s.stale(ctx, r.cp, r.base)
+	}
+	return err
+}
+
+// exec runs sv on the pool.
+func (s *Store) exec(ctx context.Context, sv save) error {
+	tag, err := s.pool.Exec(ctx, sv.sql, sv.args...)
+	return s.resolve(ctx, sv.result(tag, err))
+}
+
 // Put saves a checkpoint as the thread's new head, in one statement that
 // checks the head is still the checkpoint's base.
 func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
-	ins, base, err := s.checkpointInsert(cp)
+	sv, err := s.putSave(cp)
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `WITH h AS (`+ins.head+`) `+ins.insert, ins.args...)
-	switch {
-	case isCode(err, "23505"): // unique_violation: the id exists already
-	case err != nil:
-		return s.wrap(fmt.Sprintf("save checkpoint %s of thread %q in", cp.ID, cp.ThreadID), err)
-	case tag.RowsAffected() == 1:
-		return nil
+	return s.exec(ctx, sv)
+}
+
+func (s *Store) putSave(cp state.Checkpoint) (save, error) {
+	ins, base, err := s.checkpointInsert(cp)
+	if err != nil {
+		return save{}, err
 	}
-	return s.stale(ctx, cp, base)
+	return save{sql: `WITH h AS (` + ins.head + `) ` + ins.insert, args: ins.args, result: func(tag pgconn.CommandTag, err error) error {
+		switch {
+		case isCode(err, "23505"): // unique_violation: the id exists already
+		case err != nil:
+			return s.wrap(fmt.Sprintf("save checkpoint %s of thread %q in", cp.ID, cp.ThreadID), err)
+		case tag.RowsAffected() == 1:
+			return nil
+		}
+		return &refused{cp: cp, base: base}
+	}}, nil
 }
 
 // DeleteThread removes a thread's head, checkpoints and writes in one
@@ -469,23 +514,33 @@ const upsertWrites = ` ON CONFLICT (thread, cp, task) DO UPDATE SET node = EXCLU
 
 // PutWrites saves one task's writes, replacing an earlier entry of the task.
 func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w state.TaskWrites) error {
-	if err := checkText("thread id", threadID, "checkpoint id", checkpointID); err != nil {
+	sv, err := s.writesSave(threadID, checkpointID, w)
+	if err != nil {
 		return err
+	}
+	return s.exec(ctx, sv)
+}
+
+func (s *Store) writesSave(threadID, checkpointID string, w state.TaskWrites) (save, error) {
+	if err := checkText("thread id", threadID, "checkpoint id", checkpointID); err != nil {
+		return save{}, err
 	}
 	r, err := encodeWrites(threadID, checkpointID, w)
 	if err != nil {
-		return err
+		return save{}, err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO jedisos_writes (thread, cp, task, node, writes, interrupts, resumed, created, memos, running, sum)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`+upsertWrites,
-		threadID, checkpointID, r.task, r.node, r.writes, r.intr, r.res, r.created, r.memo, r.running, r.sum)
-	if isCode(err, "23503") { // foreign_key_violation: no such checkpoint
-		return fmt.Errorf("postgres checkpointer: writes for checkpoint %q of thread %q: %w", checkpointID, threadID, state.ErrNotFound)
-	}
-	if err != nil {
-		return s.wrap(fmt.Sprintf("save writes of task %d of checkpoint %s (thread %q) in", w.Task, checkpointID, threadID), err)
-	}
-	return nil
+	return save{sql: `INSERT INTO jedisos_writes (thread, cp, task, node, writes, interrupts, resumed, created, memos, running, sum)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)` + upsertWrites,
+		args: []any{threadID, checkpointID, r.task, r.node, r.writes, r.intr, r.res, r.created, r.memo, r.running, r.sum},
+		result: func(_ pgconn.CommandTag, err error) error {
+			if isCode(err, "23503") { // foreign_key_violation: no such checkpoint
+				return fmt.Errorf("postgres checkpointer: writes for checkpoint %q of thread %q: %w", checkpointID, threadID, state.ErrNotFound)
+			}
+			if err != nil {
+				return s.wrap(fmt.Sprintf("save writes of task %d of checkpoint %s (thread %q) in", w.Task, checkpointID, threadID), err)
+			}
+			return nil
+		}}, nil
 }
 
 var _ state.StepSaver = (*Store)(nil)
@@ -502,18 +557,26 @@ var _ state.StepSaver = (*Store)(nil)
 // state.ErrNotFound. Of two entries for one task the later one is kept, as
 // two PutWrites calls would.
 func (s *Store) PutStep(ctx context.Context, parentID string, writes []state.TaskWrites, cp state.Checkpoint) error {
-	if len(writes) == 0 {
-		return s.Put(ctx, cp)
-	}
-	if err := checkText("parent checkpoint id", parentID); err != nil {
+	sv, err := s.stepSave(parentID, writes, cp)
+	if err != nil {
 		return err
 	}
+	return s.exec(ctx, sv)
+}
+
+func (s *Store) stepSave(parentID string, writes []state.TaskWrites, cp state.Checkpoint) (save, error) {
+	if len(writes) == 0 {
+		return s.putSave(cp)
+	}
+	if err := checkText("parent checkpoint id", parentID); err != nil {
+		return save{}, err
+	}
 	if parentID == "" {
-		return fmt.Errorf("postgres checkpointer: the writes of the step before checkpoint %q of thread %q need the id of the checkpoint they were made against", cp.ID, cp.ThreadID)
+		return save{}, fmt.Errorf("postgres checkpointer: the writes of the step before checkpoint %q of thread %q need the id of the checkpoint they were made against", cp.ID, cp.ThreadID)
 	}
 	ins, base, err := s.checkpointInsert(cp)
 	if err != nil {
-		return err
+		return save{}, err
 	}
 	// One row per task, the later entry winning: one statement cannot
 	// update the same row twice.
@@ -522,7 +585,7 @@ func (s *Store) PutStep(ctx context.Context, parentID string, writes []state.Tas
 	for _, w := range writes {
 		r, err := encodeWrites(cp.ThreadID, parentID, w)
 		if err != nil {
-			return err
+			return save{}, err
 		}
 		if i, ok := at[w.Task]; ok {
 			rows[i] = r
@@ -540,23 +603,115 @@ func (s *Store) PutStep(ctx context.Context, parentID string, writes []state.Tas
 		created[i], sum[i], running[i] = r.created, r.sum, r.running
 	}
 	args := append(ins.args, parentID, task, node, wr, intr, res, created, memo, running, sum)
-	tag, err := s.pool.Exec(ctx, `WITH h AS (`+ins.head+`), c AS (`+ins.insert+`)
+	return save{sql: `WITH h AS (` + ins.head + `), c AS (` + ins.insert + `)
 		INSERT INTO jedisos_writes (thread, cp, task, node, writes, interrupts, resumed, created, memos, running, sum)
 		SELECT $1, $13, w.* FROM h, unnest($14::integer[], $15::text[], $16::bytea[], $17::bytea[], $18::bytea[], $19::bigint[], $20::bytea[], $21::boolean[], $22::bigint[])
-			AS w (task, node, writes, interrupts, resumed, created, memos, running, sum)`+upsertWrites, args...)
-	switch {
-	case isCode(err, "23505"): // unique_violation: the id exists already
-	case isCode(err, "23503"): // foreign_key_violation: no such parent
-		return fmt.Errorf("postgres checkpointer: writes for checkpoint %q of thread %q: %w", parentID, cp.ThreadID, state.ErrNotFound)
-	case err != nil:
-		return s.wrap(fmt.Sprintf("save checkpoint %s of thread %q with the writes of its step in", cp.ID, cp.ThreadID), err)
-	case tag.RowsAffected() == int64(n):
-		return nil
-	case tag.RowsAffected() != 0:
-		// Cannot happen: the writes come from the one head row.
-		return s.wrap(fmt.Sprintf("save checkpoint %s of thread %q: %d of %d writes saved in", cp.ID, cp.ThreadID, tag.RowsAffected(), n), errors.New("unexpected row count"))
+			AS w (task, node, writes, interrupts, resumed, created, memos, running, sum)` + upsertWrites, args: args,
+		result: func(tag pgconn.CommandTag, err error) error {
+			switch {
+			case isCode(err, "23505"): // unique_violation: the id exists already
+			case isCode(err, "23503"): // foreign_key_violation: no such parent
+				return fmt.Errorf("postgres checkpointer: writes for checkpoint %q of thread %q: %w", parentID, cp.ThreadID, state.ErrNotFound)
+			case err != nil:
+				return s.wrap(fmt.Sprintf("save checkpoint %s of thread %q with the writes of its step in", cp.ID, cp.ThreadID), err)
+			case tag.RowsAffected() == int64(n):
+				return nil
+			case tag.RowsAffected() != 0:
+				// Cannot happen: the writes come from the one head row.
+				return s.wrap(fmt.Sprintf("save checkpoint %s of thread %q: %d of %d writes saved in", cp.ID, cp.ThreadID, tag.RowsAffected(), n), errors.New("unexpected row count"))
+			}
+			return &refused{cp: cp, base: base}
+		}}, nil
+}
+
+var _ state.BatchSaver = (*Store)(nil)
+
+// SaveBatch applies ops in order in one transaction (one round trip for
+// all the statements, one commit), stopping at the first that fails: the
+// ops before it are saved, it and the ones after it are not (see
+// state.BatchSaver). Each op is the statement its own call runs, so it
+// gets the same checks against the thread as the ops before it left it.
+// When an op fails the transaction is rolled back and the ops before it
+// are saved again in a new one.
+func (s *Store) SaveBatch(ctx context.Context, ops []state.BatchOp) (int, error) {
+	saves := make([][]save, 0, len(ops))
+	var failed error
+	for i := range ops {
+		sv, err := s.opSaves(&ops[i])
+		if err != nil {
+			failed = err
+			break
+		}
+		saves = append(saves, sv)
 	}
-	return s.stale(ctx, cp, base)
+	for len(saves) > 0 {
+		n, err := s.batchTx(ctx, saves)
+		if n == len(saves) {
+			if err != nil {
+				return 0, err // the commit failed
+			}
+			break
+		}
+		saves, failed = saves[:n], err
+	}
+	return len(saves), s.resolve(ctx, failed)
+}
+
+// opSaves is the statements of op.
+func (s *Store) opSaves(op *state.BatchOp) ([]save, error) {
+	switch op.Kind {
+	case state.OpPutWrites:
+		out := make([]save, 0, len(op.Writes))
+		for _, w := range op.Writes {
+			sv, err := s.writesSave(op.ThreadID, op.CheckpointID, w)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sv)
+		}
+		return out, nil
+	case state.OpPut:
+		sv, err := s.putSave(op.Checkpoint)
+		return []save{sv}, err
+	case state.OpPutStep:
+		sv, err := s.stepSave(op.CheckpointID, op.Writes, op.Checkpoint)
+		return []save{sv}, err
+	}
+	return nil, fmt.Errorf("postgres checkpointer: batch op of unknown kind %d", uint8(op.Kind))
+}
+
+// batchTx runs saves in one transaction and commits it. It returns
+// len(saves) and the commit's error, or the position of the op that failed
+// and its error, having rolled everything back.
+func (s *Store) batchTx(ctx context.Context, saves [][]save) (int, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, s.wrap("save a batch in", err)
+	}
+	defer tx.Rollback(ctx)
+	b := &pgx.Batch{}
+	for _, op := range saves {
+		for _, sv := range op {
+			b.Queue(sv.sql, sv.args...)
+		}
+	}
+	br := tx.SendBatch(ctx, b)
+	for i, op := range saves {
+		for _, sv := range op {
+			tag, err := br.Exec()
+			if err := sv.result(tag, err); err != nil {
+				br.Close()
+				return i, err
+			}
+		}
+	}
+	if err := br.Close(); err != nil {
+		return len(saves), s.wrap("save a batch in", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return len(saves), s.wrap("save a batch in", err)
+	}
+	return len(saves), nil
 }
 
 const cpCols = `c.id, c.parent, c.step, c.source, c.created, c.snapshot, c.delta, c.next, c.extra, c.sum`

@@ -1,9 +1,10 @@
 // Package sqlite is the embedded default Checkpointer: checkpoints and task
 // writes in one SQLite file, through modernc.org/sqlite (pure Go, no cgo).
 //
-// Every Put, PutWrites and PutStep is one transaction in WAL mode, so a
-// process killed at any moment leaves every checkpoint saved before it
-// intact. The write path's statements are prepared once per Store.
+// Every Put, PutWrites, PutStep and SaveBatch is one transaction in WAL
+// mode, so a process killed at any moment leaves every checkpoint saved
+// before it intact. The write path's statements are prepared once per
+// Store and bound once per transaction.
 //
 // # Durability settings
 //
@@ -15,10 +16,29 @@
 // power loss or kernel crash can lose the last commits before the log was
 // synced (never corrupting the file or an older checkpoint). Where even
 // that is not acceptable, open it with SyncEveryCommit (synchronous=FULL:
-// every commit synced, one fsync per commit), or use the PostgreSQL store. PutStep saves a step's last writes and its checkpoint in one
-// commit instead of two. A database
-// locked by another writer for longer than the busy timeout, or opened read
-// only, gives an error matching ErrLocked or ErrReadOnly and naming the file.
+// every commit synced, one fsync per commit), or use the PostgreSQL store.
+// PutStep saves a step's last writes and its checkpoint in one commit
+// instead of two, and SaveBatch (the graph's background writer under
+// DurabilityAsync) a whole batch of saves in one. A database locked by
+// another writer for longer than the busy timeout, or opened read only,
+// gives an error matching ErrLocked or ErrReadOnly and naming the file.
+//
+// The other settings are SQLite's defaults, kept on purpose:
+// wal_autocheckpoint=1000 (the commit that brings the log past 1,000 pages
+// copies it into the database file and syncs both, so about one step in a
+// hundred pays for that), journal_size_limit=-1 (the log is not truncated
+// after a checkpoint, so later commits overwrite it in place, which on
+// ext4 costs a third of appending), 4 KiB pages, no mmap, the default page
+// cache. Measured with one-task graph steps of 1 KB and 10 KB states, a
+// larger cache, mmap, a ten times larger wal_autocheckpoint or none, 1 KiB
+// or 8 KiB pages made no difference or were slower: a commit's cost is its
+// statements and the write and lock system calls for the pages it dirties
+// (two writes per page to the log, about six fcntl locks per transaction),
+// not reads or checkpoints. Files created by this version store the
+// threads and written tables WITHOUT ROWID and number checkpoints without
+// AUTOINCREMENT (a step's commit then writes about 8 pages instead of 10);
+// files created before keep their layout and are read and written by the
+// same code.
 //
 // # Many writers
 //
@@ -41,8 +61,9 @@
 // error matching state.ErrCorrupt at Open or at the read that meets the
 // damage. In tests of 300 and 3,000 random single-bit flips of a 76 KB
 // file (TestBitFlips) every read returned exactly what was saved or such an
-// error; the store without these checks returned a different state after
-// 120 of 300 flips.
+// error, and so did 3,000 flips of the same data in the 64 KB file of the
+// current layout (see Durability settings); the store without these checks
+// returned a different state after 120 of 300 flips.
 //
 // # Older files
 //
@@ -66,6 +87,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,6 +155,7 @@ type Store struct {
 var (
 	_ state.Checkpointer = (*Store)(nil)
 	_ state.StepSaver    = (*Store)(nil)
+	_ state.BatchSaver   = (*Store)(nil)
 )
 
 // SchemaVersion is the version of the file layout this package writes, kept
@@ -144,7 +167,7 @@ const SchemaVersion = 2
 
 const schema = `
 CREATE TABLE IF NOT EXISTS checkpoints (
-	seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+	seq      INTEGER PRIMARY KEY,
 	thread   TEXT NOT NULL,
 	id       TEXT NOT NULL,
 	parent   TEXT NOT NULL,
@@ -180,14 +203,14 @@ CREATE TABLE IF NOT EXISTS threads (
 	head   TEXT NOT NULL,
 	n      INTEGER NOT NULL,
 	sum    INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS written (
 	thread TEXT NOT NULL,
 	cp     TEXT NOT NULL,
 	tasks  INTEGER NOT NULL,
 	sum    INTEGER NOT NULL,
 	PRIMARY KEY (thread, cp)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
 	value INTEGER NOT NULL,
@@ -629,21 +652,22 @@ type rowQuerier interface {
 // the head row and whether the thread has any checkpoint, so a thread whose
 // head row is missing is told from one being created meanwhile.
 func (s *Store) head(ctx context.Context, q rowQuerier, thread string) (string, int64, error) {
+	if s.st != nil && q == s.db {
+		return s.headIn(ctx, s.st.head, thread)
+	}
+	return s.headRow(thread, q.QueryRowContext(ctx, sqlHead, thread, thread, thread, thread))
+}
+
+// headIn is head through the prepared statement st (bound to a
+// transaction or not).
+func (s *Store) headIn(ctx context.Context, st *sql.Stmt, thread string) (string, int64, error) {
+	return s.headRow(thread, st.QueryRowContext(ctx, thread, thread, thread, thread))
+}
+
+// headRow reads and checks the result of sqlHead.
+func (s *Store) headRow(thread string, row *sql.Row) (string, int64, error) {
 	var id, any sql.NullString
 	var n, sum sql.NullInt64
-	var row *sql.Row
-	switch {
-	case s.st == nil:
-		row = q.QueryRowContext(ctx, sqlHead, thread, thread, thread, thread)
-	case q == s.db:
-		row = s.st.head.QueryRowContext(ctx, thread, thread, thread, thread)
-	default:
-		if tx, ok := q.(*sql.Tx); ok {
-			row = tx.StmtContext(ctx, s.st.head).QueryRowContext(ctx, thread, thread, thread, thread)
-		} else {
-			row = q.QueryRowContext(ctx, sqlHead, thread, thread, thread, thread)
-		}
-	}
 	err := s.scanErr(thread, "", row.Scan(&id, &n, &sum, &any))
 	if err != nil {
 		return "", 0, s.readErr(fmt.Sprintf("read the head of thread %q in", thread), err)
@@ -670,70 +694,344 @@ func (s *Store) Put(ctx context.Context, cp state.Checkpoint) error {
 // transaction (one commit): all or nothing, with Put's compare-and-set on
 // the thread's head. It implements state.StepSaver.
 func (s *Store) PutStep(ctx context.Context, parentID string, writes []state.TaskWrites, cp state.Checkpoint) error {
-	if cp.ThreadID == "" || cp.ID == "" {
-		return fmt.Errorf("sqlite checkpointer: checkpoint needs a thread id and an id (got %q, %q)", cp.ThreadID, cp.ID)
+	op := state.BatchOp{Kind: state.OpPutStep, CheckpointID: parentID, Writes: writes, Checkpoint: cp}
+	var e encodedOp
+	if err := s.encodeOp(&op, &e); err != nil {
+		return err
 	}
-	var next []byte
-	if len(cp.Next) > 0 {
-		b, err := state.EncodeValue("the next tasks of checkpoint "+cp.ID, cp.Next)
-		if err != nil {
-			return fmt.Errorf("sqlite checkpointer: %w", err)
-		}
-		next = b
-	}
-	rows := make([]writesRow, len(writes))
-	for i := range writes {
-		if err := rows[i].encode(cp.ThreadID, parentID, writes[i]); err != nil {
-			return err
-		}
-	}
-	op := fmt.Sprintf("save checkpoint %s of thread %q in", cp.ID, cp.ThreadID)
 	if s.v1 {
-		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, op, s.path)
+		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, e.name(), s.path)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return s.wrap(op, err)
+		return s.wrap(e.name(), err)
 	}
 	defer tx.Rollback()
-	if err := s.putTx(ctx, tx, cp, next, op); err != nil {
-		return err
-	}
-	if err := s.writesTx(ctx, tx, rows); err != nil {
+	t := saveTx{s: s, tx: tx}
+	if err := t.apply(ctx, &e); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return s.wrap(op, err)
+		return s.wrap(e.name(), err)
 	}
 	return nil
 }
 
-// putTx inserts checkpoint cp and moves the thread's head to it, in tx, if
-// the head is cp's base.
-func (s *Store) putTx(ctx context.Context, tx *sql.Tx, cp state.Checkpoint, next []byte, op string) error {
-	latest, n, err := s.head(ctx, tx, cp.ThreadID)
-	if err != nil {
-		return err
+// SaveBatch applies ops in order in one transaction (one commit),
+// stopping at the first that fails: the ops before it are saved, it and
+// the ones after it are not (see state.BatchSaver). Each op gets the
+// checks its own call makes, against the thread as the ops before it
+// left it. It implements state.BatchSaver.
+func (s *Store) SaveBatch(ctx context.Context, ops []state.BatchOp) (int, error) {
+	if len(ops) == 0 {
+		return 0, nil
 	}
-	base := state.ExpectedBase(cp)
+	enc := make([]encodedOp, len(ops))
+	var failed error
+	for i := range ops {
+		if err := s.encodeOp(&ops[i], &enc[i]); err != nil {
+			enc, failed = enc[:i], err
+			break
+		}
+	}
+	if s.v1 {
+		if len(enc) == 0 {
+			return 0, failed
+		}
+		return 0, fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, enc[0].name(), s.path)
+	}
+	for len(enc) > 0 {
+		n, err := s.batchTx(ctx, enc)
+		if n == len(enc) {
+			if err != nil {
+				return 0, err // the commit failed
+			}
+			break
+		}
+		// Op n failed: the transaction was rolled back, so the ops before
+		// it are saved again, in a new one, and op n's error stands.
+		enc, failed = enc[:n], err
+	}
+	return len(enc), failed
+}
+
+// batchTx applies enc in one transaction and commits it. It returns
+// len(enc) and the commit's error, or the position of the op that failed
+// and its error, having rolled everything back.
+func (s *Store) batchTx(ctx context.Context, enc []encodedOp) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, s.wrap(enc[0].name(), err)
+	}
+	defer tx.Rollback()
+	t := saveTx{s: s, tx: tx, batch: true}
+	for i := range enc {
+		if err := t.apply(ctx, &enc[i]); err != nil {
+			return i, err
+		}
+	}
+	if err := t.flush(ctx); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return len(enc), s.wrap(enc[len(enc)-1].name(), err)
+	}
+	return len(enc), nil
+}
+
+// encodedOp is a BatchOp encoded for the store's tables.
+type encodedOp struct {
+	cp   *state.Checkpoint // nil: writes only
+	next []byte
+	rows []writesRow
+}
+
+// encodeOp checks and encodes op into e.
+func (s *Store) encodeOp(op *state.BatchOp, e *encodedOp) error {
+	thread := op.ThreadID
+	switch op.Kind {
+	case state.OpPutWrites:
+	case state.OpPut, state.OpPutStep:
+		cp := &op.Checkpoint
+		if cp.ThreadID == "" || cp.ID == "" {
+			return fmt.Errorf("sqlite checkpointer: checkpoint needs a thread id and an id (got %q, %q)", cp.ThreadID, cp.ID)
+		}
+		if len(cp.Next) > 0 {
+			b, err := state.EncodeValue("the next tasks of checkpoint "+cp.ID, cp.Next)
+			if err != nil {
+				return fmt.Errorf("sqlite checkpointer: %w", err)
+			}
+			e.next = b
+		}
+		e.cp, thread = cp, cp.ThreadID
+	default:
+		return fmt.Errorf("sqlite checkpointer: batch op of unknown kind %d", uint8(op.Kind))
+	}
+	if op.Kind == state.OpPut {
+		return nil
+	}
+	if len(op.Writes) > 0 {
+		e.rows = make([]writesRow, len(op.Writes))
+	}
+	for i := range op.Writes {
+		if err := e.rows[i].encode(thread, op.CheckpointID, op.Writes[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// name names the op in errors.
+func (e *encodedOp) name() string {
+	switch {
+	case e.cp != nil:
+		return fmt.Sprintf("save checkpoint %s of thread %q in", e.cp.ID, e.cp.ThreadID)
+	case len(e.rows) > 0:
+		return e.rows[0].name()
+	}
+	return "save nothing in"
+}
+
+// saveTx is one write transaction: the write path's statements, bound to
+// it when first used, and, for a batch, the heads and the counts of task
+// writes its ops changed, written once at the end (flush) instead of once
+// per op.
+type saveTx struct {
+	s     *Store
+	tx    *sql.Tx
+	batch bool
+
+	head, insCheckpoint, upHead, insWrites, count, upWritten *sql.Stmt
+
+	// heads are the threads' heads as the ops so far left them.
+	heads []txHead
+	// counts are the checkpoints whose count of task writes is to be
+	// written, in the order first met (countAt: their positions); fresh
+	// the checkpoints the batch created.
+	counts  []txCount
+	countAt map[cpKey]int
+	fresh   map[cpKey]bool
+}
+
+// txCount is a checkpoint whose count of task writes a batch changed: the
+// tasks it saved writes of, which are all the checkpoint has when the
+// batch created it (fresh).
+type txCount struct {
+	key   cpKey
+	fresh bool
+	tasks []int
+}
+
+type txHead struct {
+	thread, id string
+	n          int64
+}
+
+type cpKey struct{ thread, cp string }
+
+// stmt returns *bound, binding st to the transaction first.
+func (t *saveTx) stmt(ctx context.Context, bound **sql.Stmt, st *sql.Stmt) *sql.Stmt {
+	if *bound == nil {
+		*bound = t.tx.StmtContext(ctx, st)
+	}
+	return *bound
+}
+
+// apply saves one op in the transaction.
+func (t *saveTx) apply(ctx context.Context, e *encodedOp) error {
+	if e.cp != nil {
+		if err := t.put(ctx, e); err != nil {
+			return err
+		}
+	}
+	return t.writes(ctx, e.rows)
+}
+
+// put inserts checkpoint cp and moves the thread's head to it if the head
+// is cp's base.
+func (t *saveTx) put(ctx context.Context, e *encodedOp) error {
+	s, cp, next := t.s, e.cp, e.next
+	at := -1
+	for i := range t.heads {
+		if t.heads[i].thread == cp.ThreadID {
+			at = i
+			break
+		}
+	}
+	var latest string
+	var n int64
+	if at >= 0 {
+		latest, n = t.heads[at].id, t.heads[at].n
+	} else {
+		var err error
+		if latest, n, err = s.headIn(ctx, t.stmt(ctx, &t.head, s.st.head), cp.ThreadID); err != nil {
+			return err
+		}
+	}
+	base := state.ExpectedBase(*cp)
 	if latest != base {
 		return &state.StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 	}
 	n++
 	created := timecol.UnixNano(cp.CreatedAt)
 	sum := rowsum.Checkpoint(cp.ThreadID, cp.ID, n, cp.ParentID, int64(cp.Step), cp.Source, created, cp.Snapshot, cp.Delta, next, cp.Extra)
-	res, err := tx.StmtContext(ctx, s.st.insCheckpoint).ExecContext(ctx,
+	res, err := t.stmt(ctx, &t.insCheckpoint, s.st.insCheckpoint).ExecContext(ctx,
 		cp.ThreadID, cp.ID, cp.ParentID, cp.Step, cp.Source, created, nullable(cp.Snapshot), nullable(cp.Delta), nullable(next), nullable(cp.Extra), n, sum)
 	if err != nil {
-		return s.wrap(op, err)
+		return s.wrap(e.name(), err)
 	}
 	if k, err := res.RowsAffected(); err == nil && k == 0 {
 		// The id exists already.
 		return &state.StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 	}
-	if _, err := tx.StmtContext(ctx, s.st.upHead).ExecContext(ctx,
-		cp.ThreadID, cp.ID, n, rowsum.Head(cp.ThreadID, cp.ID, n)); err != nil {
-		return s.wrap(op, err)
+	if t.batch {
+		if at < 0 {
+			t.heads = append(t.heads, txHead{thread: cp.ThreadID})
+			at = len(t.heads) - 1
+		}
+		t.heads[at].id, t.heads[at].n = cp.ID, n
+		if s.wLegacy == 0 {
+			// No writes row can name a checkpoint before it exists (a
+			// file with rows from before that rule counts them).
+			if t.fresh == nil {
+				t.fresh = map[cpKey]bool{}
+			}
+			t.fresh[cpKey{cp.ThreadID, cp.ID}] = true
+		}
+		return nil
+	}
+	return t.writeHead(ctx, cp.ThreadID, cp.ID, n)
+}
+
+func (t *saveTx) writeHead(ctx context.Context, thread, id string, n int64) error {
+	if _, err := t.stmt(ctx, &t.upHead, t.s.st.upHead).ExecContext(ctx, thread, id, n, rowsum.Head(thread, id, n)); err != nil {
+		return t.s.wrap(fmt.Sprintf("save checkpoint %s of thread %q in", id, thread), err)
+	}
+	return nil
+}
+
+// writes saves rows, then (at once, or at flush for a batch) the count of
+// task writes of each checkpoint they belong to.
+func (t *saveTx) writes(ctx context.Context, rows []writesRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	s := t.s
+	ins := t.stmt(ctx, &t.insWrites, s.st.insWrites)
+	for i := range rows {
+		r := &rows[i]
+		res, err := ins.ExecContext(ctx, r.thread, r.cp, r.w.Task, r.w.Node, nullable(r.w.Writes), nullable(r.intr), nullable(r.res), r.created, nullable(r.memos), r.running, r.sum, r.thread, r.cp)
+		if err != nil {
+			return s.wrap(r.name(), err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return fmt.Errorf("sqlite checkpointer: writes for checkpoint %q of thread %q: %w", r.cp, r.thread, state.ErrNotFound)
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		if t.batch {
+			t.noteWrite(r)
+			continue
+		}
+		if i > 0 && r.thread == rows[i-1].thread && r.cp == rows[i-1].cp {
+			continue
+		}
+		if err := t.writeCount(ctx, r.thread, r.cp, -1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noteWrite records, for flush, that a batch saved r.
+func (t *saveTx) noteWrite(r *writesRow) {
+	k := cpKey{r.thread, r.cp}
+	at, ok := t.countAt[k]
+	if !ok {
+		if t.countAt == nil {
+			t.countAt = map[cpKey]int{}
+		}
+		at = len(t.counts)
+		t.countAt[k] = at
+		t.counts = append(t.counts, txCount{key: k, fresh: t.fresh[k]})
+	}
+	if c := &t.counts[at]; c.fresh && !slices.Contains(c.tasks, r.w.Task) {
+		c.tasks = append(c.tasks, r.w.Task)
+	}
+}
+
+// writeCount writes the count of checkpoint cp's task writes: known (when
+// not negative), or counted.
+func (t *saveTx) writeCount(ctx context.Context, thread, cp string, known int) error {
+	tasks := int64(known)
+	if known < 0 {
+		if err := t.stmt(ctx, &t.count, t.s.st.count).QueryRowContext(ctx, thread, cp).Scan(&tasks); err != nil {
+			return t.s.wrap(fmt.Sprintf("save writes of checkpoint %s (thread %q) in", cp, thread), err)
+		}
+	}
+	if _, err := t.stmt(ctx, &t.upWritten, t.s.st.upWritten).ExecContext(ctx, thread, cp, tasks, rowsum.Written(thread, cp, tasks)); err != nil {
+		return t.s.wrap(fmt.Sprintf("save writes of checkpoint %s (thread %q) in", cp, thread), err)
+	}
+	return nil
+}
+
+// flush writes what a batch's ops left for the end: each thread's head and
+// each checkpoint's count of task writes.
+func (t *saveTx) flush(ctx context.Context) error {
+	for _, h := range t.heads {
+		if err := t.writeHead(ctx, h.thread, h.id, h.n); err != nil {
+			return err
+		}
+	}
+	for _, c := range t.counts {
+		known := -1
+		if c.fresh {
+			known = len(c.tasks)
+		}
+		if err := t.writeCount(ctx, c.key.thread, c.key.cp, known); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -773,18 +1071,19 @@ func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w 
 		return err
 	}
 	if s.v1 {
-		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, row[0].op, s.path)
+		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, row[0].name(), s.path)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return s.wrap(row[0].op, err)
+		return s.wrap(row[0].name(), err)
 	}
 	defer tx.Rollback()
-	if err := s.writesTx(ctx, tx, row[:]); err != nil {
+	t := saveTx{s: s, tx: tx}
+	if err := t.writes(ctx, row[:]); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return s.wrap(row[0].op, err)
+		return s.wrap(row[0].name(), err)
 	}
 	return nil
 }
@@ -796,7 +1095,11 @@ type writesRow struct {
 	intr, res, memos []byte
 	running          int
 	created, sum     int64
-	op               string
+}
+
+// name names the save of r in errors.
+func (r *writesRow) name() string {
+	return fmt.Sprintf("save writes of task %d of checkpoint %s (thread %q) in", r.w.Task, r.cp, r.thread)
 }
 
 // encode encodes w, saved against checkpoint cp of thread.
@@ -821,43 +1124,8 @@ func (r *writesRow) encode(thread, cp string, w state.TaskWrites) error {
 	if w.Running {
 		r.running = 1
 	}
-	r.op = fmt.Sprintf("save writes of task %d of checkpoint %s (thread %q) in", w.Task, cp, thread)
 	r.created = timecol.UnixNano(w.CreatedAt)
 	r.sum = rowsum.Writes(thread, cp, int64(w.Task), w.Node, w.Writes, r.intr, r.res, r.created, r.memos, w.Running)
-	return nil
-}
-
-// writesTx saves rows in tx, then the count of task writes of each
-// checkpoint they belong to.
-func (s *Store) writesTx(ctx context.Context, tx *sql.Tx, rows []writesRow) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	ins := tx.StmtContext(ctx, s.st.insWrites)
-	for i := range rows {
-		r := &rows[i]
-		res, err := ins.ExecContext(ctx, r.thread, r.cp, r.w.Task, r.w.Node, nullable(r.w.Writes), nullable(r.intr), nullable(r.res), r.created, nullable(r.memos), r.running, r.sum, r.thread, r.cp)
-		if err != nil {
-			return s.wrap(r.op, err)
-		}
-		if n, err := res.RowsAffected(); err == nil && n == 0 {
-			return fmt.Errorf("sqlite checkpointer: writes for checkpoint %q of thread %q: %w", r.cp, r.thread, state.ErrNotFound)
-		}
-	}
-	for i := range rows {
-		r := &rows[i]
-		if i > 0 && r.thread == rows[i-1].thread && r.cp == rows[i-1].cp {
-			continue
-		}
-		var tasks int64
-		if err := tx.StmtContext(ctx, s.st.count).QueryRowContext(ctx, r.thread, r.cp).Scan(&tasks); err != nil {
-			return s.wrap(r.op, err)
-		}
-		if _, err := tx.StmtContext(ctx, s.st.upWritten).ExecContext(ctx,
-			r.thread, r.cp, tasks, rowsum.Written(r.thread, r.cp, tasks)); err != nil {
-			return s.wrap(r.op, err)
-		}
-	}
 	return nil
 }
 

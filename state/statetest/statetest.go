@@ -569,4 +569,114 @@ func Run(t *testing.T, open func(t *testing.T) state.Checkpointer) {
 			t.Fatalf("latest = %+v, %v", got, err)
 		}
 	})
+
+	t.Run("BatchSaver", func(t *testing.T) {
+		s := open(t)
+		bs, ok := s.(state.BatchSaver)
+		if !ok {
+			t.Skipf("%T does not implement state.BatchSaver", s)
+		}
+		if n, err := bs.SaveBatch(ctx, nil); n != 0 || err != nil {
+			t.Fatalf("empty batch: %d, %v", n, err)
+		}
+		w := func(task int, node, writes string) state.TaskWrites {
+			return state.TaskWrites{Task: task, Node: node, Writes: []byte(writes), CreatedAt: at}
+		}
+		buf := []byte(`{"set":{"A":1}}`)
+		c2 := cp("t", "c2", "c1", 1)
+		c2.Next = []state.Task{{Node: "b", Input: []byte(`{"B":1}`)}}
+		// Each op builds on the ones before it in the same batch: c2 on c1,
+		// writes against checkpoints the batch saved, a later entry for a
+		// task replacing an earlier one.
+		ops := []state.BatchOp{
+			{Kind: state.OpPut, Checkpoint: cp("t", "c1", "", 0)},
+			{Kind: state.OpPutWrites, ThreadID: "t", CheckpointID: "c1", Writes: []state.TaskWrites{w(1, "b", `{"run":1}`)}},
+			{Kind: state.OpPut, Checkpoint: cp("u", "u1", "", 0)},
+			{Kind: state.OpPutStep, CheckpointID: "c1", Writes: []state.TaskWrites{{Task: 0, Node: "a", Writes: buf, CreatedAt: at}, w(1, "b", `{"run":2}`)}, Checkpoint: c2},
+			{Kind: state.OpPutWrites, ThreadID: "t", CheckpointID: "c2", Writes: []state.TaskWrites{w(0, "b", `{"x":1}`), w(0, "b", `{"x":2}`)}},
+			{Kind: state.OpPutStep, CheckpointID: "c2", Checkpoint: cp("t", "c3", "c2", 2)},
+		}
+		n, err := bs.SaveBatch(ctx, ops)
+		if n != len(ops) || err != nil {
+			t.Fatalf("SaveBatch = %d, %v; want %d, nil", n, err, len(ops))
+		}
+		buf[0], c2.Next[0].Input[0] = 'X', 'X'
+		list, err := s.List(ctx, "t", state.ListOptions{})
+		if err != nil || len(list) != 3 || list[0].ID != "c3" || list[1].ID != "c2" || list[2].ID != "c1" {
+			t.Fatalf("history after the batch: %+v, %v", list, err)
+		}
+		if string(list[1].Next[0].Input) != `{"B":1}` {
+			t.Fatalf("store kept the caller's buffer: %+v", list[1].Next)
+		}
+		if got, err := s.Get(ctx, "u", ""); err != nil || got.ID != "u1" {
+			t.Fatalf("other thread: %+v, %v", got, err)
+		}
+		ws, err := s.Writes(ctx, "t", "c1")
+		if err != nil || len(ws) != 2 || ws[0].Task != 0 || string(ws[0].Writes) != `{"set":{"A":1}}` || ws[1].Task != 1 || string(ws[1].Writes) != `{"run":2}` {
+			t.Fatalf("writes of c1: %+v, %v", ws, err)
+		}
+		ws, err = s.Writes(ctx, "t", "c2")
+		if err != nil || len(ws) != 1 || string(ws[0].Writes) != `{"x":2}` {
+			t.Fatalf("writes of c2: %+v, %v", ws, err)
+		}
+
+		// A failure in the middle: the ops before it are saved, it and the
+		// ones after it are not, and its error is the one its own call
+		// gives.
+		ops = []state.BatchOp{
+			{Kind: state.OpPutWrites, ThreadID: "t", CheckpointID: "c3", Writes: []state.TaskWrites{w(0, "a", `{"y":1}`)}},
+			{Kind: state.OpPut, Checkpoint: cp("t", "c4", "c3", 3)},
+			{Kind: state.OpPut, Checkpoint: cp("t", "stale", "c3", 3)},
+			{Kind: state.OpPutWrites, ThreadID: "t", CheckpointID: "c4", Writes: []state.TaskWrites{w(0, "a", `{"z":1}`)}},
+			{Kind: state.OpPut, Checkpoint: cp("t", "c5", "c4", 4)},
+		}
+		n, err = bs.SaveBatch(ctx, ops)
+		var se *state.StaleError
+		if n != 2 || !errors.Is(err, state.ErrConflict) || !errors.As(err, &se) || se.CheckpointID != "stale" || se.Latest != "c4" {
+			t.Fatalf("batch with a stale op = %d, %v; want 2 and the stale op's conflict", n, err)
+		}
+		if got, err := s.Get(ctx, "t", ""); err != nil || got.ID != "c4" {
+			t.Fatalf("latest after a failed batch = %+v, %v; want c4", got, err)
+		}
+		if ws, err := s.Writes(ctx, "t", "c3"); err != nil || len(ws) != 1 || string(ws[0].Writes) != `{"y":1}` {
+			t.Fatalf("writes before the failure: %+v, %v", ws, err)
+		}
+		if ws, err := s.Writes(ctx, "t", "c4"); err != nil || len(ws) != 0 {
+			t.Fatalf("writes after the failure were saved: %+v, %v", ws, err)
+		}
+		for _, id := range []string{"stale", "c5"} {
+			if _, err := s.Get(ctx, "t", id); !errors.Is(err, state.ErrNotFound) {
+				t.Fatalf("checkpoint %s of a failed batch readable: %v", id, err)
+			}
+		}
+
+		// A PutStep whose writes name a missing checkpoint saves nothing of
+		// itself: not its checkpoint either.
+		ops = []state.BatchOp{
+			{Kind: state.OpPut, Checkpoint: cp("v", "v1", "", 0)},
+			{Kind: state.OpPutStep, CheckpointID: "missing", Writes: []state.TaskWrites{w(0, "a", `{}`)}, Checkpoint: cp("v", "v2", "v1", 1)},
+		}
+		n, err = bs.SaveBatch(ctx, ops)
+		if n != 1 || !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("batch with writes for a missing checkpoint = %d, %v; want 1, ErrNotFound", n, err)
+		}
+		if got, err := s.Get(ctx, "v", ""); err != nil || got.ID != "v1" {
+			t.Fatalf("latest of v = %+v, %v; want v1", got, err)
+		}
+		// An existing id is refused, and a first op's failure saves nothing.
+		n, err = bs.SaveBatch(ctx, []state.BatchOp{
+			{Kind: state.OpPut, Checkpoint: cp("v", "v1", "v1", 1)},
+			{Kind: state.OpPut, Checkpoint: cp("v", "v3", "v1", 1)},
+		})
+		if n != 0 || !errors.Is(err, state.ErrConflict) {
+			t.Fatalf("batch with an existing id = %d, %v; want 0, ErrConflict", n, err)
+		}
+		if _, err := s.Get(ctx, "v", "v3"); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("op after the failed first op saved: %v", err)
+		}
+		// What a batch saved is what the same calls one by one save.
+		if got, err := s.Get(ctx, "t", "c2"); err != nil || got.ParentID != "c1" || got.Step != 1 || got.Source != "loop" || !got.CreatedAt.Equal(at.Add(time.Second)) {
+			t.Fatalf("checkpoint saved by a batch: %+v, %v", got, err)
+		}
+	})
 }
