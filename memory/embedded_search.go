@@ -1,9 +1,11 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -508,6 +510,9 @@ func (x *searcher) temporal() []scored {
 		tk.push(b.hit(slot, sc))
 	}
 	dlo, dhi := dayNum(lo), dayNum(hi)
+	if x.q == nil {
+		return x.temporalNear(lo, hi, mid, dlo, dayNum(mid), dhi)
+	}
 	if lo == math.MinInt64 || hi == math.MaxInt64 || dhi-dlo > int64(len(b.days)) {
 		// open or very wide window: a scan is cheaper than the buckets
 		for i := range b.entries {
@@ -515,9 +520,7 @@ func (x *searcher) temporal() []scored {
 		}
 		return tk.sorted()
 	}
-	// Visit days from the window's middle outwards, so that without a
-	// query vector (closeness ranking) the best candidates come first and
-	// most later ones fail wouldKeep without touching the heap.
+	// Visit days from the window's middle outwards.
 	dmid := dayNum(mid)
 	for k := int64(0); dmid-k >= dlo || dmid+k <= dhi; k++ {
 		for _, d := range [2]int64{dmid - k, dmid + k} {
@@ -552,4 +555,91 @@ func (x *searcher) temporal() []scored {
 		consider(slot)
 	}
 	return tk.sorted()
+}
+
+// temporalNear is the temporal arm without a query vector over the day
+// buckets of a window [lo, hi] (days dlo..dhi, dmid holding its middle
+// mid): memories ranked by closeness of their span's middle to mid. A
+// bucket is sorted by span middles, so the closeness falls on both sides
+// of mid's place in it: each side is read only until a record cannot
+// make the cut, and the rest of the bucket is never touched.
+func (x *searcher) temporalNear(lo, hi, mid, dlo, dmid, dhi int64) []scored {
+	b := x.b
+	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
+	fmid := float64(mid)
+	// take reports whether the walk goes on past r: false once r, and so
+	// every record after it on its side, scores below the cut.
+	take := func(d int64, r *dayRec) bool {
+		sc := -math.Abs(float64(spanMid(r.start, r.end)) - fmid)
+		if !tk.wouldKeep(sc) {
+			return false
+		}
+		// a span covering several days is seen once: on its first day
+		// inside the window
+		if first := max(dayNum(r.start), dlo); first != d || r.start > hi || r.end < lo {
+			return true
+		}
+		if !x.plain && !x.req.Filter.Match(&b.entries[r.slot].m) {
+			return true
+		}
+		tk.push(b.hit(r.slot, sc))
+		return true
+	}
+	visit := func(d int64, rs []dayRec) {
+		p := dayAt(rs, mid)
+		for i := p; i < len(rs) && take(d, &rs[i]); i++ {
+		}
+		for i := p - 1; i >= 0 && take(d, &rs[i]); i-- {
+		}
+	}
+	// Days nearest the middle first, so the cut rises early: counted out
+	// from dmid, or, for an open or wide window, the bank's days in it
+	// sorted by distance.
+	if lo == math.MinInt64 || hi == math.MaxInt64 || dhi-dlo > int64(len(b.days)) {
+		days := make([]int64, 0, len(b.days))
+		for d := range b.days {
+			if d >= dlo && d <= dhi {
+				days = append(days, d)
+			}
+		}
+		slices.SortFunc(days, func(a, c int64) int {
+			return cmp.Or(cmp.Compare(absDiff(a, dmid), absDiff(c, dmid)), cmp.Compare(a, c))
+		})
+		for _, d := range days {
+			visit(d, b.days[d])
+		}
+	} else {
+		for k := int64(0); dmid-k >= dlo || dmid+k <= dhi; k++ {
+			for _, d := range [2]int64{dmid - k, dmid + k} {
+				if d < dlo || d > dhi {
+					continue
+				}
+				if rs := b.days[d]; len(rs) > 0 {
+					visit(d, rs)
+				}
+				if k == 0 {
+					break
+				}
+			}
+		}
+	}
+	for _, slot := range b.long {
+		e := &b.entries[slot]
+		if !e.alive || !e.hasTime || e.start > hi || e.end < lo {
+			continue
+		}
+		sc := -math.Abs(float64(spanMid(e.start, e.end)) - fmid)
+		if !tk.wouldKeep(sc) || (!x.plain && !x.req.Filter.Match(&e.m)) {
+			continue
+		}
+		tk.push(b.hit(slot, sc))
+	}
+	return tk.sorted()
+}
+
+func absDiff(a, b int64) uint64 {
+	if a < b {
+		return uint64(b - a)
+	}
+	return uint64(a - b)
 }

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"math/rand"
+	"slices"
 
 	"github.com/coder/hnsw"
 )
@@ -117,10 +118,31 @@ func dayNum(ns int64) int64 {
 
 // dayRec is a memory in a day bucket, with what the temporal arm reads
 // of it, so that a bucket is read in order rather than slot by slot.
+// A bucket is sorted by the middle of the spans (spanMid), so the arm's
+// ranking by closeness to a window's middle reads only the records
+// around it.
 type dayRec struct {
 	slot       int32
 	start, end int64
 	sp         []spDim // the entry's sp
+}
+
+// spanMid is the middle of a span as the temporal arm computes it.
+func spanMid(start, end int64) int64 { return start/2 + end/2 }
+
+// dayAt returns the index of the first record of rs whose span middle
+// is not below mid.
+func dayAt(rs []dayRec, mid int64) int {
+	lo, hi := 0, len(rs)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if spanMid(rs[h].start, rs[h].end) < mid {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
 }
 
 func (b *bankIndex) indexTime(slot int32, e *entry) {
@@ -129,8 +151,17 @@ func (b *bankIndex) indexTime(slot int32, e *entry) {
 		b.long = append(b.long, slot)
 		return
 	}
+	mid := spanMid(e.start, e.end)
+	r := dayRec{slot: slot, start: e.start, end: e.end, sp: e.sp}
 	for d := d0; d <= d1; d++ {
-		b.days[d] = append(b.days[d], dayRec{slot: slot, start: e.start, end: e.end, sp: e.sp})
+		rs := b.days[d]
+		// after the records of the same middle: memories stored in time
+		// order are appended
+		i := len(rs)
+		if i > 0 && spanMid(rs[i-1].start, rs[i-1].end) > mid {
+			i = dayAt(rs, mid+1)
+		}
+		b.days[d] = slices.Insert(rs, i, r)
 	}
 }
 
@@ -140,10 +171,19 @@ func (b *bankIndex) unindexTime(slot int32, e *entry) {
 		b.long = dropFirst(b.long, slot, slotOf)
 		return
 	}
+	mid := spanMid(e.start, e.end)
 	for d := d0; d <= d1; d++ {
-		b.days[d] = dropFirst(b.days[d], slot, dayRecSlot)
-		if len(b.days[d]) == 0 {
+		rs := b.days[d]
+		for i := dayAt(rs, mid); i < len(rs) && spanMid(rs[i].start, rs[i].end) == mid; i++ {
+			if rs[i].slot == slot {
+				rs = slices.Delete(rs, i, i+1)
+				break
+			}
+		}
+		if len(rs) == 0 {
 			delete(b.days, d)
+		} else {
+			b.days[d] = rs
 		}
 	}
 }
@@ -282,7 +322,6 @@ func dropFirst[T any](xs []T, slot int32, slotOf func(*T) int32) []T {
 	return xs
 }
 
-func dayRecSlot(r *dayRec) int32   { return r.slot }
 func postingSlot(p *posting) int32 { return p.slot }
 func slotOf(s *int32) int32        { return *s }
 
