@@ -3,6 +3,7 @@ package memory
 import (
 	"math/rand"
 	"slices"
+	"time"
 
 	"github.com/coder/hnsw"
 )
@@ -11,9 +12,15 @@ import (
 // vector (needed to unindex it) but not the dense one, which lives in the
 // bank's flat vector array.
 type entry struct {
-	m          Memory
-	alive      bool
-	hasTime    bool
+	// m is never changed once stored (a replacement gets a new Memory),
+	// so a search may hand out pointers to it that stay valid and
+	// unchanged after the store's lock is released.
+	m       *Memory
+	alive   bool
+	hasTime bool
+	// nanosExact says start and end stand for When() exactly in the
+	// engine's arithmetic (see exactNanos).
+	nanosExact bool
 	start, end int64 // unix nanoseconds of When()
 	ents       []string
 	// sp is the non-zero part of the vector when it has few (see
@@ -74,9 +81,10 @@ type posting struct {
 // bankIndex holds one bank's memories and indexes.
 type bankIndex struct {
 	entries []entry
-	// keys holds idKey of each slot's memory id, apart from the entries
-	// so that ties are weighed without reading them
-	keys []uint64
+	// keys holds each slot's memory id and its idKey, apart from the
+	// entries so that the arms make hits and weigh ties without reading
+	// them
+	keys []slotKey
 	vecs []float32 // slot-major, normalised
 	// cols is a second copy of vecs, one column per dimension (see
 	// setCol), that lets the exact semantic scan of a sparse query (the
@@ -192,9 +200,30 @@ func newBankIndex() *bankIndex {
 	return &bankIndex{byID: map[string]int32{}, terms: map[uint32][]posting{}, ents: map[string][]int32{}, days: map[int64][]dayRec{}}
 }
 
+// exactNanos reports whether t's unix nanoseconds can stand for t in
+// the engine's time arithmetic: t carries no monotonic reading (so
+// comparisons and differences use the wall clock) and lies within
+// [nanosMin, nanosMax), so differences of two such times, or of one and
+// a reference time in that range, neither overflow nor saturate.
+func exactNanos(t time.Time) bool {
+	return t == t.Round(0) && !t.Before(nanosMin) && t.Before(nanosMax)
+}
+
+var (
+	nanosMin = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	nanosMax = time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// slotKey is a slot's memory id and its idKey.
+type slotKey struct {
+	key uint64
+	id  string
+}
+
 // hit is slot's arm hit with this score.
 func (b *bankIndex) hit(slot int32, score float64) scored {
-	return scored{slot: slot, score: score, id: b.entries[slot].m.ID, key: b.keys[slot]}
+	k := &b.keys[slot]
+	return scored{slot: slot, score: score, id: k.id, key: k.key}
 }
 
 func (b *bankIndex) vec(slot int32, dim int) []float32 {
@@ -214,7 +243,7 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 	} else {
 		slot = int32(len(b.entries))
 		b.entries = append(b.entries, entry{})
-		b.keys = append(b.keys, 0)
+		b.keys = append(b.keys, slotKey{})
 		b.vecs = append(b.vecs, make([]float32, dim)...)
 	}
 	copy(b.vec(slot, dim), m.Vector)
@@ -222,14 +251,17 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 		b.setCol(slot, dim, m.Vector)
 	}
 	e := &b.entries[slot]
-	*e = entry{m: *m, alive: true}
-	b.keys[slot] = idKey(m.ID)
-	e.m.Vector = nil
+	stored := new(Memory)
+	*stored = *m
+	stored.Vector = nil
+	*e = entry{m: stored, alive: true}
+	b.keys[slot] = slotKey{idKey(m.ID), m.ID}
 	if hnswThreshold > 0 || b.graph != nil {
 		e.sp = sparseVec(m.Vector)
 	}
 	if s, en, ok := m.When(); ok {
 		e.hasTime, e.start, e.end = true, s.UnixNano(), en.UnixNano()
+		e.nanosExact = exactNanos(s) && exactNanos(en)
 		b.indexTime(slot, e)
 	}
 	for _, name := range m.Entities {

@@ -3,10 +3,12 @@ package memory
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -258,9 +260,20 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	if len(variants) > 1 {
 		at = map[string]int{}
 	}
-	// the stores' candidates go back to the store once the hits (copies)
-	// are made
-	if r, ok := e.store.(candidateRecycler); ok {
+	cs, direct := e.store.(candSearcher)
+	if direct {
+		// the store's cands point at memories it never changes; the
+		// slice goes back to the pool once the hits (copies) are made
+		sp := candsPool.Get().(*[]cand)
+		store = (*sp)[:0]
+		defer func() {
+			clear(store[:cap(store)]) // hold no memory the store dropped
+			*sp = store[:0]
+			candsPool.Put(sp)
+		}()
+	} else if r, ok := e.store.(candidateRecycler); ok {
+		// the stores' candidates go back to the store once the hits
+		// (copies) are made
 		var done [][]Candidate
 		defer func() {
 			for _, cs := range done {
@@ -268,6 +281,48 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			}
 		}()
 		recycle = func(cs []Candidate) { done = append(done, cs) }
+	}
+	// add scores the candidate h of a variant (its rank in the store's
+	// fused order i) and appends it to store at n, or adds its RRF to the
+	// earlier variant's candidate of the same memory; it returns the new
+	// length of store.
+	add := func(h cand, n int, fused bool, fusedScore float64, i int) int {
+		for a := Arm(0); a < NumArms; a++ {
+			if !use[a] {
+				h.ranks[a] = 0
+			}
+		}
+		if fused {
+			// the store's fused score; its position only when it gave none
+			h.rrf = fusedScore
+			if h.rrf <= 0 {
+				h.rrf = 1 / float64(RRFK+i+1)
+			}
+		} else {
+			for a := Arm(0); a < NumArms; a++ {
+				if h.ranks[a] > 0 {
+					h.rrf += 1 / float64(RRFK+h.ranks[a])
+				}
+			}
+			if h.rrf == 0 {
+				return n // found only by an arm the caller switched off
+			}
+		}
+		if at != nil {
+			if j, ok := at[h.m.ID]; ok {
+				store[j].rrf += h.rrf
+				store[j].score = store[j].rrf
+				return n
+			}
+			at[h.m.ID] = n
+		}
+		h.score = h.rrf
+		if n == len(store) {
+			store = append(store, h)
+		} else {
+			store[n] = h
+		}
+		return n + 1
 	}
 	for vi, v := range variants {
 		req, ents, err := e.searchRequest(ctx, bank, v, vi == 0 && content != query, query, window, use, &opts)
@@ -277,6 +332,19 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		if vi == 0 {
 			out.Entities = ents
 		}
+		// Arms that ran only to serve another arm (seeding, ordering) do not vote.
+		if direct {
+			n := len(store)
+			if store, err = cs.searchCands(ctx, req, store); err != nil {
+				return RecallResult{}, fmt.Errorf("recall: %w", err)
+			}
+			end := len(store)
+			for i := n; i < end; i++ {
+				n = add(store[i], n, false, 0, i)
+			}
+			store = store[:n]
+			continue
+		}
 		res, err := e.store.Search(ctx, req)
 		if err != nil {
 			return RecallResult{}, fmt.Errorf("recall: %w", err)
@@ -285,41 +353,9 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			recycle(res.Candidates)
 		}
 		store = slices.Grow(store, len(res.Candidates))
-		// Arms that ran only to serve another arm (seeding, ordering) do not vote.
 		for i := range res.Candidates {
 			c := &res.Candidates[i]
-			h := cand{m: &c.Memory, ranks: c.Ranks}
-			for a := Arm(0); a < NumArms; a++ {
-				if !use[a] {
-					h.ranks[a] = 0
-				}
-			}
-			if res.Fused {
-				// the store's fused score; its position only when it gave none
-				h.rrf = c.Fused
-				if h.rrf <= 0 {
-					h.rrf = 1 / float64(RRFK+i+1)
-				}
-			} else {
-				for a := Arm(0); a < NumArms; a++ {
-					if h.ranks[a] > 0 {
-						h.rrf += 1 / float64(RRFK+h.ranks[a])
-					}
-				}
-				if h.rrf == 0 {
-					continue // found only by an arm the caller switched off
-				}
-			}
-			if at != nil {
-				if j, ok := at[h.m.ID]; ok {
-					store[j].rrf += h.rrf
-					store[j].score = store[j].rrf
-					continue
-				}
-				at[h.m.ID] = len(store)
-			}
-			h.score = h.rrf
-			store = append(store, h)
+			add(cand{m: &c.Memory, ranks: c.Ranks}, len(store), res.Fused, c.Fused, i)
 		}
 	}
 	hits := store
@@ -355,11 +391,18 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		if out.Window != nil && !out.Window.End.IsZero() && out.Window.End.Before(now) {
 			ref = out.Window.End
 		}
+		refNanos, refExact := ref.UnixNano(), exactNanos(ref)
 		for i := range hits {
 			h := &hits[i]
 			r := 0.1
-			if _, end, ok := h.m.When(); ok {
-				r = recency(ref.Sub(end))
+			switch {
+			case h.timed == timeNone:
+			case h.timed == timeNanos && refExact:
+				r = recency(time.Duration(refNanos - h.end))
+			default:
+				if _, end, ok := h.m.When(); ok {
+					r = recency(ref.Sub(end))
+				}
 			}
 			if h.score >= 0 {
 				h.score *= 1 + e.alpha*r
@@ -373,10 +416,25 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		// memory that only falls inside the window keeps its temporal
 		// rank but is not lifted over memories the query's words found,
 		// unless the query is nothing but its time.
+		// the window in unix nanoseconds, where they stand for it exactly
+		wlo, whi := int64(math.MinInt64), int64(math.MaxInt64)
+		wExact := true
+		if w := out.Window; !w.Start.IsZero() {
+			wlo, wExact = w.Start.UnixNano(), exactNanos(w.Start)
+		}
+		if w := out.Window; !w.End.IsZero() {
+			whi, wExact = w.End.UnixNano(), wExact && exactNanos(w.End)
+		}
 		for i := range hits {
 			h := &hits[i]
-			s, en, ok := h.m.When()
-			if !ok || !out.Window.Overlaps(s, en) || h.score <= 0 {
+			if h.score <= 0 || h.timed == timeNone {
+				continue
+			}
+			if h.timed == timeNanos && wExact {
+				if h.start > whi || h.end < wlo {
+					continue
+				}
+			} else if s, en, ok := h.m.When(); !ok || !out.Window.Overlaps(s, en) {
 				continue
 			}
 			share := 1.0
@@ -411,21 +469,27 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	return out, nil
 }
 
+// candsPool holds the engine's candidate slices between recalls.
+var candsPool = sync.Pool{New: func() any { return new([]cand) }}
+
 // cand is one fused candidate: the store's memory (read only) and its
 // scores and ranks.
 type cand struct {
 	m          *Memory
 	rrf, score float64
 	ranks      [NumArms]int
+	// start and end are m.When() in unix nanoseconds when timed is
+	// timeNanos (see exactNanos), so scoring need not read m.
+	start, end int64
+	timed      uint8
 }
 
-// hit makes the Hit returned for c: a copy of its memory the caller owns,
-// without vectors.
-func (c *cand) hit() Hit {
-	m := c.m.Clone()
-	m.Vector, m.Sparse = nil, SparseVector{}
-	return Hit{Memory: m, Score: c.score, RRF: c.rrf, Ranks: c.ranks}
-}
+// What a cand knows of its memory's time.
+const (
+	timeUnknown uint8 = iota // ask m.When()
+	timeNone                 // m.When() is not ok
+	timeNanos                // start and end hold it
+)
 
 // collect walks the sorted candidates and makes the hits returned: with
 // facts, each candidate as it is; otherwise one hit per retained content
@@ -508,17 +572,52 @@ func (e *Engine) collect(cands []cand, facts bool, limit, maxTok int) ([]Hit, in
 		}
 		kept = append(kept, keep{c: c, text: text, tokens: n})
 	}
+	// A hit's memory is a copy the caller owns, without vectors. The
+	// hits' slices are cut from one allocation per element type,
+	// each with its own capacity, so that every hit still owns its copy.
+	var nstr, nlinks int
+	for i := range kept {
+		m := kept[i].c.m
+		nstr += len(m.Entities) + len(m.Tags) + 1 + len(kept[i].matched)
+		nlinks += len(m.Links)
+	}
+	strs := make([]string, 0, nstr)
+	var links []Link
+	if nlinks > 0 {
+		links = make([]Link, 0, nlinks)
+	}
 	hits := make([]Hit, len(kept))
 	for i := range kept {
 		k := &kept[i]
 		h := &hits[i]
-		*h = k.c.hit()
+		src := k.c.m
+		h.Memory = *src
+		h.Score, h.RRF, h.Ranks = k.c.score, k.c.rrf, k.c.ranks
+		m := &h.Memory
+		m.Vector, m.Sparse = nil, SparseVector{}
+		m.Entities, strs = cut(strs, src.Entities)
+		m.Tags, strs = cut(strs, src.Tags)
+		m.Links, links = cut(links, src.Links)
+		if src.Metadata != nil {
+			m.Metadata = maps.Clone(src.Metadata)
+		}
 		h.Text, h.Tokens, h.Duplicates = k.text, k.tokens, k.duplicates
-		h.Matched = make([]string, 1, 1+len(k.matched))
-		h.Matched[0] = k.c.m.Text
-		h.Matched = append(h.Matched, k.matched...)
+		n := len(strs)
+		strs = append(append(strs, src.Text), k.matched...)
+		h.Matched = strs[n:len(strs):len(strs)]
 	}
 	return hits, total
+}
+
+// cut appends xs to slab, which has the room, and returns the copy (nil
+// for nil, as slices.Clone) capped at its length, and the grown slab.
+func cut[T any](slab, xs []T) ([]T, []T) {
+	if xs == nil {
+		return nil, slab
+	}
+	n := len(slab)
+	slab = append(slab, xs...)
+	return slab[n:len(slab):len(slab)], slab
 }
 
 // textInfo is what recall needs to know of a returned text, cached by

@@ -1,6 +1,9 @@
 package memory
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // scored is one arm hit inside a store: a slot and its score.
 type scored struct {
@@ -107,15 +110,24 @@ func (t *topK) down(i int) {
 }
 
 // sorted empties the heap into a best-first slice (reusing its storage).
+// better is a total order over hits of distinct ids, so any sort gives
+// the one order; pdqsort beats draining the heap.
 func (t *topK) sorted() []scored {
 	out := t.h
-	for n := len(out) - 1; n > 0; n-- {
-		out[0], out[n] = out[n], out[0]
-		t.h = out[:n]
-		t.down(0)
-	}
+	slices.SortFunc(out, cmpScored)
 	t.h = out[:0]
 	return out
+}
+
+// cmpScored orders hits as better does.
+func cmpScored(a, b scored) int {
+	switch {
+	case better(&a, &b):
+		return -1
+	case better(&b, &a):
+		return 1
+	}
+	return 0
 }
 
 // floorTop collects the best k of a stream of hits when many of them would
