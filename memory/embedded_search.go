@@ -249,16 +249,14 @@ func (x *searcher) semantic() []scored {
 	if x.plain && len(b.byID) > 2*x.req.Limit {
 		floor = max(floor, kthLargestSim(b, sims, x.req.Limit, minSim))
 	}
-	for i := range b.entries {
-		e := &b.entries[i]
-		if !e.alive {
-			continue
-		}
-		sc := float64(sims[i])
+	// the cosines first: they are contiguous, the entries are not
+	for i, s := range sims {
+		sc := float64(s)
 		if sc < floor || !tk.wouldKeep(sc) {
 			continue
 		}
-		if !x.plain && !x.req.Filter.Match(e.m) {
+		e := &b.entries[i]
+		if !e.alive || (!x.plain && !x.req.Filter.Match(e.m)) {
 			continue
 		}
 		tk.push(b.hit(int32(i), sc))

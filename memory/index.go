@@ -19,7 +19,7 @@ type entry struct {
 	alive   bool
 	hasTime bool
 	// nanosExact says start and end stand for When() exactly in the
-	// engine's arithmetic (see exactNanos).
+	// engine's arithmetic (see inNanosRange).
 	nanosExact bool
 	start, end int64 // unix nanoseconds of When()
 	ents       []string
@@ -200,14 +200,12 @@ func newBankIndex() *bankIndex {
 	return &bankIndex{byID: map[string]int32{}, terms: map[uint32][]posting{}, ents: map[string][]int32{}, days: map[int64][]dayRec{}}
 }
 
-// exactNanos reports whether t's unix nanoseconds can stand for t in
-// the engine's time arithmetic: t carries no monotonic reading (so
-// comparisons and differences use the wall clock) and lies within
-// [nanosMin, nanosMax), so differences of two such times, or of one and
-// a reference time in that range, neither overflow nor saturate.
-func exactNanos(t time.Time) bool {
-	return t == t.Round(0) && !t.Before(nanosMin) && t.Before(nanosMax)
-}
+// inNanosRange reports whether t's unix nanoseconds can stand for t in
+// the engine's time arithmetic with a stored time (which carries no
+// monotonic reading, so comparisons and differences use the wall clock):
+// t lies within [nanosMin, nanosMax), so differences of two such times
+// neither overflow nor saturate.
+func inNanosRange(t time.Time) bool { return !t.Before(nanosMin) && t.Before(nanosMax) }
 
 var (
 	nanosMin = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -254,14 +252,19 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 	stored := new(Memory)
 	*stored = *m
 	stored.Vector = nil
+	// wall clock only, as a store file or Qdrant keeps them: a reading
+	// of this process's monotonic clock means nothing to the next one
+	stored.OccurredStart = stored.OccurredStart.Round(0)
+	stored.OccurredEnd = stored.OccurredEnd.Round(0)
+	stored.MentionedAt = stored.MentionedAt.Round(0)
 	*e = entry{m: stored, alive: true}
 	b.keys[slot] = slotKey{idKey(m.ID), m.ID}
 	if hnswThreshold > 0 || b.graph != nil {
 		e.sp = sparseVec(m.Vector)
 	}
-	if s, en, ok := m.When(); ok {
+	if s, en, ok := stored.When(); ok {
 		e.hasTime, e.start, e.end = true, s.UnixNano(), en.UnixNano()
-		e.nanosExact = exactNanos(s) && exactNanos(en)
+		e.nanosExact = inNanosRange(s) && inNanosRange(en)
 		b.indexTime(slot, e)
 	}
 	for _, name := range m.Entities {

@@ -391,7 +391,7 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		if out.Window != nil && !out.Window.End.IsZero() && out.Window.End.Before(now) {
 			ref = out.Window.End
 		}
-		refNanos, refExact := ref.UnixNano(), exactNanos(ref)
+		refNanos, refExact := ref.UnixNano(), inNanosRange(ref)
 		for i := range hits {
 			h := &hits[i]
 			r := 0.1
@@ -420,10 +420,10 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		wlo, whi := int64(math.MinInt64), int64(math.MaxInt64)
 		wExact := true
 		if w := out.Window; !w.Start.IsZero() {
-			wlo, wExact = w.Start.UnixNano(), exactNanos(w.Start)
+			wlo, wExact = w.Start.UnixNano(), inNanosRange(w.Start)
 		}
 		if w := out.Window; !w.End.IsZero() {
-			whi, wExact = w.End.UnixNano(), wExact && exactNanos(w.End)
+			whi, wExact = w.End.UnixNano(), wExact && inNanosRange(w.End)
 		}
 		for i := range hits {
 			h := &hits[i]
@@ -479,7 +479,7 @@ type cand struct {
 	rrf, score float64
 	ranks      [NumArms]int
 	// start and end are m.When() in unix nanoseconds when timed is
-	// timeNanos (see exactNanos), so scoring need not read m.
+	// timeNanos (see inNanosRange), so scoring need not read m.
 	start, end int64
 	timed      uint8
 }

@@ -1,9 +1,6 @@
 package memory
 
-import (
-	"math"
-	"slices"
-)
+import "math"
 
 // scored is one arm hit inside a store: a slot and its score.
 type scored struct {
@@ -110,24 +107,15 @@ func (t *topK) down(i int) {
 }
 
 // sorted empties the heap into a best-first slice (reusing its storage).
-// better is a total order over hits of distinct ids, so any sort gives
-// the one order; pdqsort beats draining the heap.
 func (t *topK) sorted() []scored {
 	out := t.h
-	slices.SortFunc(out, cmpScored)
+	for n := len(out) - 1; n > 0; n-- {
+		out[0], out[n] = out[n], out[0]
+		t.h = out[:n]
+		t.down(0)
+	}
 	t.h = out[:0]
 	return out
-}
-
-// cmpScored orders hits as better does.
-func cmpScored(a, b scored) int {
-	switch {
-	case better(&a, &b):
-		return -1
-	case better(&b, &a):
-		return 1
-	}
-	return 0
 }
 
 // floorTop collects the best k of a stream of hits when many of them would
