@@ -113,3 +113,45 @@ func TestDirectCandidatesSameAsCopies(t *testing.T) {
 		}
 	}
 }
+
+// RecallOptions.NoLinks gives the same hits with their memories' Links
+// left out, and nothing else changed.
+func TestRecallNoLinks(t *testing.T) {
+	ctx := context.Background()
+	e, err := memory.New(memory.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	at := time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)
+	var items []memory.RetainItem
+	for i := range 30 {
+		items = append(items, memory.RetainItem{Content: fmt.Sprintf("Mina cooked dish %d for Jun in Busan.", i),
+			Options: memory.RetainOptions{Timestamp: at.Add(time.Duration(i) * time.Minute)}})
+	}
+	if _, err := e.RetainBatch(ctx, "b", items); err != nil {
+		t.Fatal(err)
+	}
+	with, err := e.Recall(ctx, "b", "What did Mina cook for Jun?", memory.RecallOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := e.Recall(ctx, "b", "What did Mina cook for Jun?", memory.RecallOptions{NoLinks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := 0
+	for i := range with.Hits {
+		links += len(with.Hits[i].Memory.Links)
+		if without.Hits[i].Memory.Links != nil {
+			t.Fatalf("hit %d keeps %d links with NoLinks", i, len(without.Hits[i].Memory.Links))
+		}
+		with.Hits[i].Memory.Links = nil
+	}
+	if links == 0 {
+		t.Fatal("no hit has links: the bank was meant to link its memories")
+	}
+	if !reflect.DeepEqual(with, without) {
+		t.Fatal("NoLinks changed more than the links")
+	}
+}

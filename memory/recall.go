@@ -94,6 +94,11 @@ type RecallOptions struct {
 	// NoExpansion skips the model's query expansion for this call (see
 	// Config.ExpandQueries).
 	NoExpansion bool
+	// NoLinks leaves the hits' memories without their Links, for a
+	// caller that does not follow them: a retained fact links to up to
+	// 3 x MaxLinksPerKind others, and copying those for each of a
+	// result's hundreds of hits is most of what a recall allocates.
+	NoLinks bool
 }
 
 // Hit is one recalled memory.
@@ -465,7 +470,7 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			maxTok = math.MaxInt
 		}
 	}
-	out.Hits, out.Tokens = e.collect(hits, opts.Facts, opts.MaxResults, maxTok)
+	out.Hits, out.Tokens = e.collect(hits, opts.Facts, !opts.NoLinks, opts.MaxResults, maxTok)
 	return out, nil
 }
 
@@ -497,22 +502,15 @@ const (
 // whose terms are those of a kept hit (a near-duplicate: same words, other
 // case, order, punctuation, particles or stop words). It stops at limit
 // hits (0: none) or before maxTok tokens would be exceeded, and returns
-// the hits and their tokens.
-func (e *Engine) collect(cands []cand, facts bool, limit, maxTok int) ([]Hit, int) {
+// the hits and their tokens. With links, the hits' memories keep their
+// Links.
+func (e *Engine) collect(cands []cand, facts, links bool, limit, maxTok int) ([]Hit, int) {
 	// First pass: which candidates are kept, with their text, tokens and
 	// folded facts; the hits themselves are made once, at their number.
-	type keep struct {
-		c          *cand
-		text       string
-		tokens     int
-		matched    []string
-		duplicates []string
-	}
-	var kept []keep
-	var bySource, byTerms map[string]int // index into kept
-	if !facts {
-		bySource, byTerms = map[string]int{}, map[string]int{}
-	}
+	sc := collectPool.Get().(*collectScratch)
+	defer sc.done()
+	kept := sc.kept[:0]
+	bySource, byTerms := sc.bySource, sc.byTerms // index into kept
 	total := 0
 	full := false
 	for ci := range cands {
@@ -570,8 +568,9 @@ func (e *Engine) collect(cands []cand, facts bool, limit, maxTok int) ([]Hit, in
 		if !facts && dk != "" {
 			byTerms[dk] = len(kept)
 		}
-		kept = append(kept, keep{c: c, text: text, tokens: n})
+		kept = append(kept, collectKeep{c: c, text: text, tokens: n})
 	}
+	sc.kept = kept
 	// A hit's memory is a copy the caller owns, without vectors. The
 	// hits' slices are cut from one allocation per element type,
 	// each with its own capacity, so that every hit still owns its copy.
@@ -579,12 +578,14 @@ func (e *Engine) collect(cands []cand, facts bool, limit, maxTok int) ([]Hit, in
 	for i := range kept {
 		m := kept[i].c.m
 		nstr += len(m.Entities) + len(m.Tags) + 1 + len(kept[i].matched)
-		nlinks += len(m.Links)
+		if links {
+			nlinks += len(m.Links)
+		}
 	}
 	strs := make([]string, 0, nstr)
-	var links []Link
+	var linkSlab []Link
 	if nlinks > 0 {
-		links = make([]Link, 0, nlinks)
+		linkSlab = make([]Link, 0, nlinks)
 	}
 	hits := make([]Hit, len(kept))
 	for i := range kept {
@@ -597,7 +598,11 @@ func (e *Engine) collect(cands []cand, facts bool, limit, maxTok int) ([]Hit, in
 		m.Vector, m.Sparse = nil, SparseVector{}
 		m.Entities, strs = cut(strs, src.Entities)
 		m.Tags, strs = cut(strs, src.Tags)
-		m.Links, links = cut(links, src.Links)
+		if links {
+			m.Links, linkSlab = cut(linkSlab, src.Links)
+		} else {
+			m.Links = nil
+		}
 		if src.Metadata != nil {
 			m.Metadata = maps.Clone(src.Metadata)
 		}
@@ -607,6 +612,39 @@ func (e *Engine) collect(cands []cand, facts bool, limit, maxTok int) ([]Hit, in
 		h.Matched = strs[n:len(strs):len(strs)]
 	}
 	return hits, total
+}
+
+// collectKeep is a candidate collect keeps.
+type collectKeep struct {
+	c          *cand
+	text       string
+	tokens     int
+	matched    []string
+	duplicates []string
+}
+
+// collectScratch is what collect needs while it walks, kept between
+// recalls.
+type collectScratch struct {
+	kept              []collectKeep
+	bySource, byTerms map[string]int
+}
+
+var collectPool = sync.Pool{New: func() any {
+	return &collectScratch{bySource: map[string]int{}, byTerms: map[string]int{}}
+}}
+
+// done empties sc (its kept lists now belong to hits) and pools it,
+// unless it grew for a very large result.
+func (sc *collectScratch) done() {
+	if len(sc.kept) > 4096 {
+		return
+	}
+	clear(sc.kept)
+	sc.kept = sc.kept[:0]
+	clear(sc.bySource)
+	clear(sc.byTerms)
+	collectPool.Put(sc)
 }
 
 // cut appends xs to slab, which has the room, and returns the copy (nil
