@@ -155,3 +155,59 @@ func TestRecallNoLinks(t *testing.T) {
 		t.Fatal("NoLinks changed more than the links")
 	}
 }
+
+// byteCounter counts a text's bytes as its tokens.
+type byteCounter struct{}
+
+func (byteCounter) CountTokens(s string) int { return len(s) }
+
+// Each engine over a shared store counts tokens with its own counter,
+// whichever engine recalled a memory first and in which mode (what an
+// engine computed of a memory's text is kept with the memory).
+func TestRecallTokensPerEngine(t *testing.T) {
+	ctx := context.Background()
+	s := memory.NewEmbeddedStore()
+	a, err := memory.New(memory.Config{Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := memory.New(memory.Config{Store: s, Tokens: byteCounter{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for i := range 20 {
+		if _, err := a.Retain(ctx, "b", fmt.Sprintf("Mina went to Busan on trip %d. She liked the market there.", i), memory.RetainOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := memory.CL100K
+	for round := range 3 {
+		for _, e := range []struct {
+			name  string
+			e     *memory.Engine
+			count func(string) int
+		}{{"cl100k", a, cl.CountTokens}, {"bytes", b, byteCounter{}.CountTokens}} {
+			for _, facts := range []bool{false, true} {
+				res, err := e.e.Recall(ctx, "b", "Mina Busan market", memory.RecallOptions{Facts: facts, MaxResults: 50})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(res.Hits) == 0 {
+					t.Fatal("no hits")
+				}
+				total := 0
+				for _, h := range res.Hits {
+					if want := e.count(h.Text); h.Tokens != want {
+						t.Fatalf("round %d, %s, facts %v: %q has %d tokens, want %d", round, e.name, facts, h.Text, h.Tokens, want)
+					}
+					total += h.Tokens
+				}
+				if res.Tokens != total {
+					t.Fatalf("round %d, %s: result tokens %d, hits sum to %d", round, e.name, res.Tokens, total)
+				}
+			}
+		}
+	}
+}

@@ -50,7 +50,7 @@ func (s *EmbeddedStore) searchCands(ctx context.Context, req SearchRequest, out 
 		eachCandidate(b, arms, func(slot int32, i int, a Arm, r int, _ float64) {
 			if base+i == len(out) {
 				e := &b.entries[slot]
-				c := cand{m: e.m, timed: timeUnknown}
+				c := cand{m: e.m, aux: e.aux, timed: timeUnknown}
 				switch {
 				case !e.hasTime:
 					c.timed = timeNone

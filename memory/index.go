@@ -3,6 +3,7 @@ package memory
 import (
 	"math/rand"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/hnsw"
@@ -15,7 +16,10 @@ type entry struct {
 	// m is never changed once stored (a replacement gets a new Memory),
 	// so a search may hand out pointers to it that stay valid and
 	// unchanged after the store's lock is released.
-	m       *Memory
+	m *Memory
+	// aux is the engines' scratch for m (see memAux), beside it in one
+	// storedMemory.
+	aux     *atomic.Pointer[memAux]
 	alive   bool
 	hasTime bool
 	// nanosExact says start and end stand for When() exactly in the
@@ -212,6 +216,13 @@ var (
 	nanosMax = time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
+// storedMemory is a memory as the index holds it, with the engines'
+// scratch for it.
+type storedMemory struct {
+	Memory
+	aux atomic.Pointer[memAux]
+}
+
 // slotKey is a slot's memory id and its idKey.
 type slotKey struct {
 	key uint64
@@ -249,7 +260,8 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 		b.setCol(slot, dim, m.Vector)
 	}
 	e := &b.entries[slot]
-	stored := new(Memory)
+	sm := new(storedMemory)
+	stored := &sm.Memory
 	*stored = *m
 	stored.Vector = nil
 	// wall clock only, as a store file or Qdrant keeps them: a reading
@@ -257,7 +269,7 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 	stored.OccurredStart = stored.OccurredStart.Round(0)
 	stored.OccurredEnd = stored.OccurredEnd.Round(0)
 	stored.MentionedAt = stored.MentionedAt.Round(0)
-	*e = entry{m: stored, alive: true}
+	*e = entry{m: stored, aux: &sm.aux, alive: true}
 	b.keys[slot] = slotKey{idKey(m.ID), m.ID}
 	if hnswThreshold > 0 || b.graph != nil {
 		e.sp = sparseVec(m.Vector)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -483,6 +484,9 @@ type cand struct {
 	m          *Memory
 	rrf, score float64
 	ranks      [NumArms]int
+	// aux, when not nil, is where collect keeps what it computed of m
+	// for the recalls after this one (the embedded store's memories).
+	aux *atomic.Pointer[memAux]
 	// start and end are m.When() in unix nanoseconds when timed is
 	// timeNanos (see inNanosRange), so scoring need not read m.
 	start, end int64
@@ -543,7 +547,7 @@ func (e *Engine) collect(cands []cand, facts, links bool, limit, maxTok int) ([]
 		if full {
 			continue
 		}
-		n, dk := e.info(text, !facts)
+		n, dk := e.candInfo(c, text, facts)
 		if !facts && dk != "" {
 			if g, ok := byTerms[dk]; ok {
 				kept[g].duplicates = append(kept[g].duplicates, m.ID)
@@ -667,6 +671,51 @@ type textInfo struct {
 	// particles and stop words aside). Computed on first use.
 	key    string
 	hasKey bool
+}
+
+// memAux is what an engine's collect computed of a stored memory's text
+// (the whole content's with its term key, or the fact's own with
+// Facts), kept with the memory so that the recalls after the first read
+// it without looking the text up. A memory holds one, the last engine's
+// to recall it, and drops it with itself when removed or replaced.
+type memAux struct {
+	owner       *auxOwner
+	whole, fact textInfo
+}
+
+// auxOwner tells one engine's memAux records from another's: their
+// token counters may differ.
+type auxOwner struct{ _ byte }
+
+// candInfo is info for c's text (text: see collect), from or into c's
+// memAux when it has one.
+func (e *Engine) candInfo(c *cand, text string, facts bool) (int, string) {
+	if c.aux == nil {
+		return e.info(text, !facts)
+	}
+	a := c.aux.Load()
+	if a != nil && a.owner == e.auxOwner {
+		if ti := &a.whole; !facts && ti.hasKey {
+			return ti.tokens, ti.key
+		}
+		if ti := &a.fact; facts && ti.hasKey {
+			return ti.tokens, ""
+		}
+	}
+	n, k := e.info(text, !facts)
+	na := &memAux{owner: e.auxOwner}
+	if a != nil && a.owner == e.auxOwner {
+		*na = *a
+	}
+	// hasKey marks a computed record (a fact's is kept without its key)
+	if facts {
+		na.fact = textInfo{tokens: n, hasKey: true}
+	} else {
+		na.whole = textInfo{tokens: n, key: k, hasKey: true}
+	}
+	// a lost race stores the same values
+	c.aux.Store(na)
+	return n, k
 }
 
 // info returns the token count of text and, when withKey, its term key.
