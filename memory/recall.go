@@ -758,14 +758,6 @@ func cmpCand(a, b cand) int {
 	return strings.Compare(a.m.ID, b.m.ID)
 }
 
-// candBefore reports whether a sorts before b (cmpCand(a, b) < 0).
-func candBefore(a, b *cand) bool {
-	if a.score != b.score {
-		return a.score > b.score
-	}
-	return a.m.ID < b.m.ID
-}
-
 // collectSorted is how many of the best candidates Recall sorts before
 // collect (which sorts the rest only if it needs them): more than the
 // hits a default 4096-token result holds.
@@ -773,25 +765,70 @@ const collectSorted = 384
 
 // sortCandsTop moves the n best candidates to the front, sorted, leaving
 // the rest after them in no order (all of cs sorted when n >= len(cs)).
+// It orders small keys (score, index) rather than the candidates, and
+// moves each candidate once.
 func sortCandsTop(cs []cand, n int) {
-	if n >= len(cs) {
-		sortCands(cs)
+	if len(cs) < 2 {
 		return
 	}
-	// quickselect: cs[:n] are the n best
-	lo, hi := 0, len(cs)-1
+	sp := candSortPool.Get().(*candSortBufs)
+	defer candSortPool.Put(sp)
+	ks := slices.Grow(sp.keys[:0], len(cs))[:len(cs)]
+	for i := range cs {
+		ks[i] = candKey{score: cs[i].score, i: int32(i)}
+	}
+	cmp := func(a, b candKey) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return strings.Compare(cs[a.i].m.ID, cs[b.i].m.ID)
+	}
+	if n < len(cs) {
+		selectKeys(ks, n, cmp)
+		slices.SortFunc(ks[:n], cmp)
+	} else {
+		slices.SortFunc(ks, cmp)
+	}
+	tmp := append(sp.cands[:0], cs...)
+	for i, k := range ks {
+		cs[i] = tmp[k.i]
+	}
+	clear(tmp) // hold no memory
+	sp.keys, sp.cands = ks[:0], tmp[:0]
+}
+
+// candKey is what sortCandsTop orders a candidate by, and its index.
+type candKey struct {
+	score float64
+	i     int32
+}
+
+type candSortBufs struct {
+	keys  []candKey
+	cands []cand
+}
+
+var candSortPool = sync.Pool{New: func() any { return new(candSortBufs) }}
+
+// selectKeys moves the n first of ks in cmp's order (0 < n < len(ks)) to
+// the front, in no order (quickselect).
+func selectKeys(ks []candKey, n int, cmp func(a, b candKey) int) {
+	lo, hi := 0, len(ks)-1
 	for lo < hi {
-		p := cs[lo+(hi-lo)/2]
+		p := ks[lo+(hi-lo)/2]
 		i, j := lo, hi
 		for i <= j {
-			for i < hi && candBefore(&cs[i], &p) {
+			for i < hi && cmp(ks[i], p) < 0 {
 				i++
 			}
-			for j > lo && candBefore(&p, &cs[j]) {
+			for j > lo && cmp(p, ks[j]) < 0 {
 				j--
 			}
 			if i <= j {
-				cs[i], cs[j] = cs[j], cs[i]
+				ks[i], ks[j] = ks[j], ks[i]
 				i++
 				j--
 			}
@@ -805,7 +842,6 @@ func sortCandsTop(cs []cand, n int) {
 			lo = hi
 		}
 	}
-	sortCands(cs[:n])
 }
 
 // anySource reports whether collect, once full, still has work in cs: a
