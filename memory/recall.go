@@ -141,21 +141,22 @@ func (h Hit) FoundBy() []Arm {
 
 // Provenance formats the arms and ranks, e.g. "semantic#1 keyword#4".
 func (h Hit) Provenance() string {
-	var b strings.Builder
+	var buf [96]byte // four arms with ranks of up to 12 digits: one allocation
+	b := buf[:0]
 	for a := Arm(0); a < NumArms; a++ {
 		if h.Ranks[a] > 0 {
-			if b.Len() > 0 {
-				b.WriteByte(' ')
+			if len(b) > 0 {
+				b = append(b, ' ')
 			}
-			b.WriteString(a.String())
-			b.WriteByte('#')
-			b.WriteString(strconv.Itoa(h.Ranks[a]))
+			b = append(b, a.String()...)
+			b = append(b, '#')
+			b = strconv.AppendInt(b, int64(h.Ranks[a]), 10)
 		}
 	}
-	if b.Len() == 0 {
+	if len(b) == 0 {
 		return "fused"
 	}
-	return b.String()
+	return string(b)
 }
 
 // RecallResult is the outcome of a recall.
