@@ -353,7 +353,7 @@ func (s *EmbeddedStore) Count(ctx context.Context, bank string, f Filter) (int, 
 	}
 	n := 0
 	for i := range b.entries {
-		if e := &b.entries[i]; e.alive && f.Match(&e.m) {
+		if e := &b.entries[i]; e.alive && f.Match(e.m) {
 			n++
 		}
 	}
@@ -397,7 +397,7 @@ func (s *EmbeddedStore) Compact() error {
 			if !e.alive {
 				continue
 			}
-			m := e.m
+			m := *e.m
 			m.Vector = b.vec(int32(i), s.dim)
 			batch = append(batch, m)
 			if len(batch) == 1024 {

@@ -1,9 +1,11 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -19,30 +21,109 @@ var (
 // concurrently under one read lock; the entity arm follows the semantic
 // arm, whose top hits seed it.
 func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchResult, error) {
+	var res SearchResult
+	err := s.searchArms(ctx, &req, func(b *bankIndex, arms *[NumArms][]scored, total int) {
+		if cp, _ := candPool.Get().(*[]Candidate); cp != nil && cap(*cp) >= total {
+			res.Candidates = (*cp)[:0]
+		} else {
+			res.Candidates = make([]Candidate, 0, total)
+		}
+		eachCandidate(b, arms, func(slot int32, i int, a Arm, r int, sc float64) {
+			if i == len(res.Candidates) {
+				res.Candidates = append(res.Candidates, Candidate{Memory: *b.entries[slot].m})
+				res.Candidates[i].Memory.Sparse = SparseVector{}
+			}
+			res.Candidates[i].Ranks[a] = r
+			res.Candidates[i].Scores[a] = sc
+		})
+	})
+	return res, err
+}
+
+// searchCands implements candSearcher: the candidates of Search as cands
+// appended to out, pointing at the stored memories (which stay unchanged:
+// see entry.m), with their arm ranks.
+func (s *EmbeddedStore) searchCands(ctx context.Context, req SearchRequest, out []cand) ([]cand, error) {
+	err := s.searchArms(ctx, &req, func(b *bankIndex, arms *[NumArms][]scored, total int) {
+		out = slices.Grow(out, total)
+		base := len(out)
+		eachCandidate(b, arms, func(slot int32, i int, a Arm, r int, _ float64) {
+			if base+i == len(out) {
+				e := &b.entries[slot]
+				c := cand{m: e.m, aux: e.aux, timed: timeUnknown}
+				switch {
+				case !e.hasTime:
+					c.timed = timeNone
+				case e.nanosExact:
+					c.timed, c.start, c.end = timeNanos, e.start, e.end
+				}
+				out = append(out, c)
+			}
+			out[base+i].ranks[a] = r
+		})
+	})
+	return out, err
+}
+
+// eachCandidate calls fn for every hit of every arm, in arm order then
+// rank order, with the index i of the hit's memory among the distinct
+// memories in order of first appearance (fn sees a new memory's first
+// hit with i = the number seen before), and its 1-based rank r.
+func eachCandidate(b *bankIndex, arms *[NumArms][]scored, fn func(slot int32, i int, a Arm, r int, sc float64)) {
+	// pos[slot] is 1 + the slot's candidate index, 0 until it has one
+	posp := posPool.Get().(*[]int32)
+	if len(*posp) < len(b.entries) {
+		*posp = make([]int32, len(b.entries))
+	}
+	pos := *posp
+	n := 0
+	for a := Arm(0); a < NumArms; a++ {
+		for r, h := range arms[a] {
+			i := int(pos[h.slot]) - 1
+			if i < 0 {
+				i = n
+				n++
+				pos[h.slot] = int32(n)
+			}
+			fn(h.slot, i, a, r+1, h.score)
+		}
+	}
+	for a := range arms {
+		for _, h := range arms[a] {
+			pos[h.slot] = 0
+		}
+	}
+	posPool.Put(posp)
+}
+
+// searchArms runs req's arms under the store's read lock and, unless the
+// bank is missing or empty, calls done with them (and their total length)
+// before the lock is released.
+func (s *EmbeddedStore) searchArms(ctx context.Context, req *SearchRequest, done func(b *bankIndex, arms *[NumArms][]scored, total int)) error {
 	if err := req.Validate(); err != nil {
-		return SearchResult{}, err
+		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return SearchResult{}, err
+		return err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return SearchResult{}, ErrClosed
+		return ErrClosed
 	}
 	var q []float32
 	if len(req.Dense) > 0 {
 		if s.dim != 0 && len(req.Dense) != s.dim {
-			return SearchResult{}, fmt.Errorf("%w: search: query vector has %d dimensions, store has %d", ErrDimension, len(req.Dense), s.dim)
+			return fmt.Errorf("%w: search: query vector has %d dimensions, store has %d", ErrDimension, len(req.Dense), s.dim)
 		}
 		q = append([]float32(nil), req.Dense...)
 		normalize(q)
 	}
 	b := s.banks[req.Bank]
 	if b == nil || len(b.byID) == 0 {
-		return SearchResult{}, nil
+		return nil
 	}
-	x := searcher{b: b, dim: s.dim, req: &req, q: q, plain: filterEmpty(&req.Filter)}
+	x := searcher{b: b, dim: s.dim, req: req, q: q, plain: filterEmpty(&req.Filter)}
 	var arms [NumArms][]scored
 	var wg sync.WaitGroup
 	kwSeeds := req.KeywordSeeds > 0 && req.Sparse.Len() > 0
@@ -72,47 +153,12 @@ func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchRe
 	if req.SkipSemantic {
 		arms[ArmSemantic] = nil
 	}
-
-	var res SearchResult
 	total := 0
 	for a := range arms {
 		total += len(arms[a])
 	}
-	if cp, _ := candPool.Get().(*[]Candidate); cp != nil && cap(*cp) >= total {
-		res.Candidates = (*cp)[:0]
-	} else {
-		res.Candidates = make([]Candidate, 0, total)
-	}
-	// pos[slot] is 1 + the slot's candidate index, 0 until it has one
-	posp := posPool.Get().(*[]int32)
-	if len(*posp) < len(b.entries) {
-		*posp = make([]int32, len(b.entries))
-	}
-	pos := *posp
-	defer func() {
-		for a := range arms {
-			for _, h := range arms[a] {
-				pos[h.slot] = 0
-			}
-		}
-		posPool.Put(posp)
-	}()
-	for a := Arm(0); a < NumArms; a++ {
-		for r, h := range arms[a] {
-			i := int(pos[h.slot]) - 1
-			if i < 0 {
-				i = len(res.Candidates)
-				pos[h.slot] = int32(i + 1)
-				res.Candidates = append(res.Candidates, Candidate{})
-				c := &res.Candidates[i]
-				c.Memory = b.entries[h.slot].m
-				c.Memory.Sparse = SparseVector{}
-			}
-			res.Candidates[i].Ranks[a] = r + 1
-			res.Candidates[i].Scores[a] = h.score
-		}
-	}
-	return res, nil
+	done(b, &arms, total)
+	return nil
 }
 
 // candPool holds candidate slices the engine is done with (see
@@ -123,6 +169,13 @@ var candPool sync.Pool
 // SearchResult once its caller no longer reads them.
 type candidateRecycler interface {
 	recycleCandidates(cs []Candidate)
+}
+
+// candSearcher is a store that can append a search's candidates to the
+// engine's cands directly, pointing at memories it never changes, rather
+// than copying each memory into a Candidate.
+type candSearcher interface {
+	searchCands(ctx context.Context, req SearchRequest, out []cand) ([]cand, error)
 }
 
 // recycleCandidates implements candidateRecycler. The slice keeps
@@ -148,7 +201,7 @@ type searcher struct {
 
 func (x *searcher) match(slot int32) bool {
 	e := &x.b.entries[slot]
-	return e.alive && (x.plain || x.req.Filter.Match(&e.m))
+	return e.alive && (x.plain || x.req.Filter.Match(e.m))
 }
 
 func (x *searcher) cos(slot int32) float64 {
@@ -196,16 +249,14 @@ func (x *searcher) semantic() []scored {
 	if x.plain && len(b.byID) > 2*x.req.Limit {
 		floor = max(floor, kthLargestSim(b, sims, x.req.Limit, minSim))
 	}
-	for i := range b.entries {
-		e := &b.entries[i]
-		if !e.alive {
-			continue
-		}
-		sc := float64(sims[i])
+	// the cosines first: they are contiguous, the entries are not
+	for i, s := range sims {
+		sc := float64(s)
 		if sc < floor || !tk.wouldKeep(sc) {
 			continue
 		}
-		if !x.plain && !x.req.Filter.Match(&e.m) {
+		e := &b.entries[i]
+		if !e.alive || (!x.plain && !x.req.Filter.Match(e.m)) {
 			continue
 		}
 		tk.push(b.hit(int32(i), sc))
@@ -286,7 +337,7 @@ func (x *searcher) keyword() []scored {
 	for _, slot := range touched {
 		sc := acc[slot]
 		acc[slot] = 0
-		if sc <= 0 || sc < floor || !tk.wouldKeepKey(sc, b.keys[slot]) || (!x.plain && !x.match(slot)) {
+		if sc <= 0 || sc < floor || !tk.wouldKeepKey(sc, b.keys[slot].key) || (!x.plain && !x.match(slot)) {
 			continue
 		}
 		tk.push(b.hit(slot, sc))
@@ -502,12 +553,15 @@ func (x *searcher) temporal() []scored {
 			d := float64(e.start/2+e.end/2) - float64(mid)
 			sc = -math.Abs(d)
 		}
-		if !tk.wouldKeep(sc) || (!x.plain && !x.req.Filter.Match(&e.m)) {
+		if !tk.wouldKeep(sc) || (!x.plain && !x.req.Filter.Match(e.m)) {
 			return
 		}
 		tk.push(b.hit(slot, sc))
 	}
 	dlo, dhi := dayNum(lo), dayNum(hi)
+	if x.q == nil {
+		return x.temporalNear(lo, hi, mid, dlo, dayNum(mid), dhi)
+	}
 	if lo == math.MinInt64 || hi == math.MaxInt64 || dhi-dlo > int64(len(b.days)) {
 		// open or very wide window: a scan is cheaper than the buckets
 		for i := range b.entries {
@@ -515,9 +569,7 @@ func (x *searcher) temporal() []scored {
 		}
 		return tk.sorted()
 	}
-	// Visit days from the window's middle outwards, so that without a
-	// query vector (closeness ranking) the best candidates come first and
-	// most later ones fail wouldKeep without touching the heap.
+	// Visit days from the window's middle outwards.
 	dmid := dayNum(mid)
 	for k := int64(0); dmid-k >= dlo || dmid+k <= dhi; k++ {
 		for _, d := range [2]int64{dmid - k, dmid + k} {
@@ -552,4 +604,91 @@ func (x *searcher) temporal() []scored {
 		consider(slot)
 	}
 	return tk.sorted()
+}
+
+// temporalNear is the temporal arm without a query vector over the day
+// buckets of a window [lo, hi] (days dlo..dhi, dmid holding its middle
+// mid): memories ranked by closeness of their span's middle to mid. A
+// bucket is sorted by span middles, so the closeness falls on both sides
+// of mid's place in it: each side is read only until a record cannot
+// make the cut, and the rest of the bucket is never touched.
+func (x *searcher) temporalNear(lo, hi, mid, dlo, dmid, dhi int64) []scored {
+	b := x.b
+	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
+	fmid := float64(mid)
+	// take reports whether the walk goes on past r: false once r, and so
+	// every record after it on its side, scores below the cut.
+	take := func(d int64, r *dayRec) bool {
+		sc := -math.Abs(float64(spanMid(r.start, r.end)) - fmid)
+		if !tk.wouldKeep(sc) {
+			return false
+		}
+		// a span covering several days is seen once: on its first day
+		// inside the window
+		if first := max(dayNum(r.start), dlo); first != d || r.start > hi || r.end < lo {
+			return true
+		}
+		if !x.plain && !x.req.Filter.Match(b.entries[r.slot].m) {
+			return true
+		}
+		tk.push(b.hit(r.slot, sc))
+		return true
+	}
+	visit := func(d int64, rs []dayRec) {
+		p := dayAt(rs, mid)
+		for i := p; i < len(rs) && take(d, &rs[i]); i++ {
+		}
+		for i := p - 1; i >= 0 && take(d, &rs[i]); i-- {
+		}
+	}
+	// Days nearest the middle first, so the cut rises early: counted out
+	// from dmid, or, for an open or wide window, the bank's days in it
+	// sorted by distance.
+	if lo == math.MinInt64 || hi == math.MaxInt64 || dhi-dlo > int64(len(b.days)) {
+		days := make([]int64, 0, len(b.days))
+		for d := range b.days {
+			if d >= dlo && d <= dhi {
+				days = append(days, d)
+			}
+		}
+		slices.SortFunc(days, func(a, c int64) int {
+			return cmp.Or(cmp.Compare(absDiff(a, dmid), absDiff(c, dmid)), cmp.Compare(a, c))
+		})
+		for _, d := range days {
+			visit(d, b.days[d])
+		}
+	} else {
+		for k := int64(0); dmid-k >= dlo || dmid+k <= dhi; k++ {
+			for _, d := range [2]int64{dmid - k, dmid + k} {
+				if d < dlo || d > dhi {
+					continue
+				}
+				if rs := b.days[d]; len(rs) > 0 {
+					visit(d, rs)
+				}
+				if k == 0 {
+					break
+				}
+			}
+		}
+	}
+	for _, slot := range b.long {
+		e := &b.entries[slot]
+		if !e.alive || !e.hasTime || e.start > hi || e.end < lo {
+			continue
+		}
+		sc := -math.Abs(float64(spanMid(e.start, e.end)) - fmid)
+		if !tk.wouldKeep(sc) || (!x.plain && !x.req.Filter.Match(e.m)) {
+			continue
+		}
+		tk.push(b.hit(slot, sc))
+	}
+	return tk.sorted()
+}
+
+func absDiff(a, b int64) uint64 {
+	if a < b {
+		return uint64(b - a)
+	}
+	return uint64(a - b)
 }

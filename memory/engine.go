@@ -140,6 +140,8 @@ type Engine struct {
 
 	tokMu    sync.Mutex
 	tokCache map[string]textInfo
+	// auxOwner marks the memAux records this engine made.
+	auxOwner *auxOwner
 	tracer   Tracer
 }
 
@@ -149,7 +151,7 @@ func New(cfg Config) (*Engine, error) {
 		rerank: cfg.Reranker, tokens: cfg.Tokens, now: cfg.Now, alpha: cfg.RecencyAlpha,
 		minSim: cfg.MinSimilarity, seeds: cfg.EntitySeeds, tboost: cfg.TemporalBoost, tracer: cfg.Tracer,
 		serverFusion: cfg.ServerFusion, kwSeeds: cfg.KeywordSeeds, noDetect: cfg.NoEntityDetection,
-		expand: cfg.ExpandQueries, normalize: cfg.NormalizeFacts}
+		expand: cfg.ExpandQueries, normalize: cfg.NormalizeFacts, auxOwner: new(auxOwner)}
 	if (e.expand || e.normalize) && e.model == nil {
 		return nil, fmt.Errorf("%w: config ExpandQueries and NormalizeFacts need a Model", ErrInvalid)
 	}

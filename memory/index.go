@@ -2,6 +2,9 @@ package memory
 
 import (
 	"math/rand"
+	"slices"
+	"sync/atomic"
+	"time"
 
 	"github.com/coder/hnsw"
 )
@@ -10,9 +13,18 @@ import (
 // vector (needed to unindex it) but not the dense one, which lives in the
 // bank's flat vector array.
 type entry struct {
-	m          Memory
-	alive      bool
-	hasTime    bool
+	// m is never changed once stored (a replacement gets a new Memory),
+	// so a search may hand out pointers to it that stay valid and
+	// unchanged after the store's lock is released.
+	m *Memory
+	// aux is the engines' scratch for m (see memAux), beside it in one
+	// storedMemory.
+	aux     *atomic.Pointer[memAux]
+	alive   bool
+	hasTime bool
+	// nanosExact says start and end stand for When() exactly in the
+	// engine's arithmetic (see inNanosRange).
+	nanosExact bool
 	start, end int64 // unix nanoseconds of When()
 	ents       []string
 	// sp is the non-zero part of the vector when it has few (see
@@ -73,9 +85,10 @@ type posting struct {
 // bankIndex holds one bank's memories and indexes.
 type bankIndex struct {
 	entries []entry
-	// keys holds idKey of each slot's memory id, apart from the entries
-	// so that ties are weighed without reading them
-	keys []uint64
+	// keys holds each slot's memory id and its idKey, apart from the
+	// entries so that the arms make hits and weigh ties without reading
+	// them
+	keys []slotKey
 	vecs []float32 // slot-major, normalised
 	// cols is a second copy of vecs, one column per dimension (see
 	// setCol), that lets the exact semantic scan of a sparse query (the
@@ -117,10 +130,31 @@ func dayNum(ns int64) int64 {
 
 // dayRec is a memory in a day bucket, with what the temporal arm reads
 // of it, so that a bucket is read in order rather than slot by slot.
+// A bucket is sorted by the middle of the spans (spanMid), so the arm's
+// ranking by closeness to a window's middle reads only the records
+// around it.
 type dayRec struct {
 	slot       int32
 	start, end int64
 	sp         []spDim // the entry's sp
+}
+
+// spanMid is the middle of a span as the temporal arm computes it.
+func spanMid(start, end int64) int64 { return start/2 + end/2 }
+
+// dayAt returns the index of the first record of rs whose span middle
+// is not below mid.
+func dayAt(rs []dayRec, mid int64) int {
+	lo, hi := 0, len(rs)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if spanMid(rs[h].start, rs[h].end) < mid {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
 }
 
 func (b *bankIndex) indexTime(slot int32, e *entry) {
@@ -129,8 +163,17 @@ func (b *bankIndex) indexTime(slot int32, e *entry) {
 		b.long = append(b.long, slot)
 		return
 	}
+	mid := spanMid(e.start, e.end)
+	r := dayRec{slot: slot, start: e.start, end: e.end, sp: e.sp}
 	for d := d0; d <= d1; d++ {
-		b.days[d] = append(b.days[d], dayRec{slot: slot, start: e.start, end: e.end, sp: e.sp})
+		rs := b.days[d]
+		// after the records of the same middle: memories stored in time
+		// order are appended
+		i := len(rs)
+		if i > 0 && spanMid(rs[i-1].start, rs[i-1].end) > mid {
+			i = dayAt(rs, mid+1)
+		}
+		b.days[d] = slices.Insert(rs, i, r)
 	}
 }
 
@@ -140,10 +183,19 @@ func (b *bankIndex) unindexTime(slot int32, e *entry) {
 		b.long = dropFirst(b.long, slot, slotOf)
 		return
 	}
+	mid := spanMid(e.start, e.end)
 	for d := d0; d <= d1; d++ {
-		b.days[d] = dropFirst(b.days[d], slot, dayRecSlot)
-		if len(b.days[d]) == 0 {
+		rs := b.days[d]
+		for i := dayAt(rs, mid); i < len(rs) && spanMid(rs[i].start, rs[i].end) == mid; i++ {
+			if rs[i].slot == slot {
+				rs = slices.Delete(rs, i, i+1)
+				break
+			}
+		}
+		if len(rs) == 0 {
 			delete(b.days, d)
+		} else {
+			b.days[d] = rs
 		}
 	}
 }
@@ -152,9 +204,35 @@ func newBankIndex() *bankIndex {
 	return &bankIndex{byID: map[string]int32{}, terms: map[uint32][]posting{}, ents: map[string][]int32{}, days: map[int64][]dayRec{}}
 }
 
+// inNanosRange reports whether t's unix nanoseconds can stand for t in
+// the engine's time arithmetic with a stored time (which carries no
+// monotonic reading, so comparisons and differences use the wall clock):
+// t lies within [nanosMin, nanosMax), so differences of two such times
+// neither overflow nor saturate.
+func inNanosRange(t time.Time) bool { return !t.Before(nanosMin) && t.Before(nanosMax) }
+
+var (
+	nanosMin = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	nanosMax = time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// storedMemory is a memory as the index holds it, with the engines'
+// scratch for it.
+type storedMemory struct {
+	Memory
+	aux atomic.Pointer[memAux]
+}
+
+// slotKey is a slot's memory id and its idKey.
+type slotKey struct {
+	key uint64
+	id  string
+}
+
 // hit is slot's arm hit with this score.
 func (b *bankIndex) hit(slot int32, score float64) scored {
-	return scored{slot: slot, score: score, id: b.entries[slot].m.ID, key: b.keys[slot]}
+	k := &b.keys[slot]
+	return scored{slot: slot, score: score, id: k.id, key: k.key}
 }
 
 func (b *bankIndex) vec(slot int32, dim int) []float32 {
@@ -174,7 +252,7 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 	} else {
 		slot = int32(len(b.entries))
 		b.entries = append(b.entries, entry{})
-		b.keys = append(b.keys, 0)
+		b.keys = append(b.keys, slotKey{})
 		b.vecs = append(b.vecs, make([]float32, dim)...)
 	}
 	copy(b.vec(slot, dim), m.Vector)
@@ -182,14 +260,23 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 		b.setCol(slot, dim, m.Vector)
 	}
 	e := &b.entries[slot]
-	*e = entry{m: *m, alive: true}
-	b.keys[slot] = idKey(m.ID)
-	e.m.Vector = nil
+	sm := new(storedMemory)
+	stored := &sm.Memory
+	*stored = *m
+	stored.Vector = nil
+	// wall clock only, as a store file or Qdrant keeps them: a reading
+	// of this process's monotonic clock means nothing to the next one
+	stored.OccurredStart = stored.OccurredStart.Round(0)
+	stored.OccurredEnd = stored.OccurredEnd.Round(0)
+	stored.MentionedAt = stored.MentionedAt.Round(0)
+	*e = entry{m: stored, aux: &sm.aux, alive: true}
+	b.keys[slot] = slotKey{idKey(m.ID), m.ID}
 	if hnswThreshold > 0 || b.graph != nil {
 		e.sp = sparseVec(m.Vector)
 	}
-	if s, en, ok := m.When(); ok {
+	if s, en, ok := stored.When(); ok {
 		e.hasTime, e.start, e.end = true, s.UnixNano(), en.UnixNano()
+		e.nanosExact = inNanosRange(s) && inNanosRange(en)
 		b.indexTime(slot, e)
 	}
 	for _, name := range m.Entities {
@@ -282,7 +369,6 @@ func dropFirst[T any](xs []T, slot int32, slotOf func(*T) int32) []T {
 	return xs
 }
 
-func dayRecSlot(r *dayRec) int32   { return r.slot }
 func postingSlot(p *posting) int32 { return p.slot }
 func slotOf(s *int32) int32        { return *s }
 

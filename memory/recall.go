@@ -3,10 +3,13 @@ package memory
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -92,6 +95,11 @@ type RecallOptions struct {
 	// NoExpansion skips the model's query expansion for this call (see
 	// Config.ExpandQueries).
 	NoExpansion bool
+	// NoLinks leaves the hits' memories without their Links, for a
+	// caller that does not follow them: a retained fact links to up to
+	// 3 x MaxLinksPerKind others, and copying those for each of a
+	// result's hundreds of hits is most of what a recall allocates.
+	NoLinks bool
 }
 
 // Hit is one recalled memory.
@@ -133,21 +141,22 @@ func (h Hit) FoundBy() []Arm {
 
 // Provenance formats the arms and ranks, e.g. "semantic#1 keyword#4".
 func (h Hit) Provenance() string {
-	var b strings.Builder
+	var buf [96]byte // four arms with ranks of up to 12 digits: one allocation
+	b := buf[:0]
 	for a := Arm(0); a < NumArms; a++ {
 		if h.Ranks[a] > 0 {
-			if b.Len() > 0 {
-				b.WriteByte(' ')
+			if len(b) > 0 {
+				b = append(b, ' ')
 			}
-			b.WriteString(a.String())
-			b.WriteByte('#')
-			b.WriteString(strconv.Itoa(h.Ranks[a]))
+			b = append(b, a.String()...)
+			b = append(b, '#')
+			b = strconv.AppendInt(b, int64(h.Ranks[a]), 10)
 		}
 	}
-	if b.Len() == 0 {
+	if len(b) == 0 {
 		return "fused"
 	}
-	return b.String()
+	return string(b)
 }
 
 // RecallResult is the outcome of a recall.
@@ -258,9 +267,20 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	if len(variants) > 1 {
 		at = map[string]int{}
 	}
-	// the stores' candidates go back to the store once the hits (copies)
-	// are made
-	if r, ok := e.store.(candidateRecycler); ok {
+	cs, direct := e.store.(candSearcher)
+	if direct {
+		// the store's cands point at memories it never changes; the
+		// slice goes back to the pool once the hits (copies) are made
+		sp := candsPool.Get().(*[]cand)
+		store = (*sp)[:0]
+		defer func() {
+			clear(store[:cap(store)]) // hold no memory the store dropped
+			*sp = store[:0]
+			candsPool.Put(sp)
+		}()
+	} else if r, ok := e.store.(candidateRecycler); ok {
+		// the stores' candidates go back to the store once the hits
+		// (copies) are made
 		var done [][]Candidate
 		defer func() {
 			for _, cs := range done {
@@ -268,6 +288,48 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			}
 		}()
 		recycle = func(cs []Candidate) { done = append(done, cs) }
+	}
+	// add scores the candidate h of a variant (its rank in the store's
+	// fused order i) and appends it to store at n, or adds its RRF to the
+	// earlier variant's candidate of the same memory; it returns the new
+	// length of store.
+	add := func(h cand, n int, fused bool, fusedScore float64, i int) int {
+		for a := Arm(0); a < NumArms; a++ {
+			if !use[a] {
+				h.ranks[a] = 0
+			}
+		}
+		if fused {
+			// the store's fused score; its position only when it gave none
+			h.rrf = fusedScore
+			if h.rrf <= 0 {
+				h.rrf = 1 / float64(RRFK+i+1)
+			}
+		} else {
+			for a := Arm(0); a < NumArms; a++ {
+				if h.ranks[a] > 0 {
+					h.rrf += 1 / float64(RRFK+h.ranks[a])
+				}
+			}
+			if h.rrf == 0 {
+				return n // found only by an arm the caller switched off
+			}
+		}
+		if at != nil {
+			if j, ok := at[h.m.ID]; ok {
+				store[j].rrf += h.rrf
+				store[j].score = store[j].rrf
+				return n
+			}
+			at[h.m.ID] = n
+		}
+		h.score = h.rrf
+		if n == len(store) {
+			store = append(store, h)
+		} else {
+			store[n] = h
+		}
+		return n + 1
 	}
 	for vi, v := range variants {
 		req, ents, err := e.searchRequest(ctx, bank, v, vi == 0 && content != query, query, window, use, &opts)
@@ -277,6 +339,19 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		if vi == 0 {
 			out.Entities = ents
 		}
+		// Arms that ran only to serve another arm (seeding, ordering) do not vote.
+		if direct {
+			n := len(store)
+			if store, err = cs.searchCands(ctx, req, store); err != nil {
+				return RecallResult{}, fmt.Errorf("recall: %w", err)
+			}
+			end := len(store)
+			for i := n; i < end; i++ {
+				n = add(store[i], n, false, 0, i)
+			}
+			store = store[:n]
+			continue
+		}
 		res, err := e.store.Search(ctx, req)
 		if err != nil {
 			return RecallResult{}, fmt.Errorf("recall: %w", err)
@@ -285,41 +360,9 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			recycle(res.Candidates)
 		}
 		store = slices.Grow(store, len(res.Candidates))
-		// Arms that ran only to serve another arm (seeding, ordering) do not vote.
 		for i := range res.Candidates {
 			c := &res.Candidates[i]
-			h := cand{m: &c.Memory, ranks: c.Ranks}
-			for a := Arm(0); a < NumArms; a++ {
-				if !use[a] {
-					h.ranks[a] = 0
-				}
-			}
-			if res.Fused {
-				// the store's fused score; its position only when it gave none
-				h.rrf = c.Fused
-				if h.rrf <= 0 {
-					h.rrf = 1 / float64(RRFK+i+1)
-				}
-			} else {
-				for a := Arm(0); a < NumArms; a++ {
-					if h.ranks[a] > 0 {
-						h.rrf += 1 / float64(RRFK+h.ranks[a])
-					}
-				}
-				if h.rrf == 0 {
-					continue // found only by an arm the caller switched off
-				}
-			}
-			if at != nil {
-				if j, ok := at[h.m.ID]; ok {
-					store[j].rrf += h.rrf
-					store[j].score = store[j].rrf
-					continue
-				}
-				at[h.m.ID] = len(store)
-			}
-			h.score = h.rrf
-			store = append(store, h)
+			add(cand{m: &c.Memory, ranks: c.Ranks}, len(store), res.Fused, c.Fused, i)
 		}
 	}
 	hits := store
@@ -355,11 +398,18 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		if out.Window != nil && !out.Window.End.IsZero() && out.Window.End.Before(now) {
 			ref = out.Window.End
 		}
+		refNanos, refExact := ref.UnixNano(), inNanosRange(ref)
 		for i := range hits {
 			h := &hits[i]
 			r := 0.1
-			if _, end, ok := h.m.When(); ok {
-				r = recency(ref.Sub(end))
+			switch {
+			case h.timed == timeNone:
+			case h.timed == timeNanos && refExact:
+				r = recency(time.Duration(refNanos - h.end))
+			default:
+				if _, end, ok := h.m.When(); ok {
+					r = recency(ref.Sub(end))
+				}
 			}
 			if h.score >= 0 {
 				h.score *= 1 + e.alpha*r
@@ -373,10 +423,25 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		// memory that only falls inside the window keeps its temporal
 		// rank but is not lifted over memories the query's words found,
 		// unless the query is nothing but its time.
+		// the window in unix nanoseconds, where they stand for it exactly
+		wlo, whi := int64(math.MinInt64), int64(math.MaxInt64)
+		wExact := true
+		if w := out.Window; !w.Start.IsZero() {
+			wlo, wExact = w.Start.UnixNano(), inNanosRange(w.Start)
+		}
+		if w := out.Window; !w.End.IsZero() {
+			whi, wExact = w.End.UnixNano(), wExact && inNanosRange(w.End)
+		}
 		for i := range hits {
 			h := &hits[i]
-			s, en, ok := h.m.When()
-			if !ok || !out.Window.Overlaps(s, en) || h.score <= 0 {
+			if h.score <= 0 || h.timed == timeNone {
+				continue
+			}
+			if h.timed == timeNanos && wExact {
+				if h.start > whi || h.end < wlo {
+					continue
+				}
+			} else if s, en, ok := h.m.When(); !ok || !out.Window.Overlaps(s, en) {
 				continue
 			}
 			share := 1.0
@@ -407,9 +472,12 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			maxTok = math.MaxInt
 		}
 	}
-	out.Hits, out.Tokens = e.collect(hits, opts.Facts, opts.MaxResults, maxTok)
+	out.Hits, out.Tokens = e.collect(hits, opts.Facts, !opts.NoLinks, opts.MaxResults, maxTok)
 	return out, nil
 }
+
+// candsPool holds the engine's candidate slices between recalls.
+var candsPool = sync.Pool{New: func() any { return new([]cand) }}
 
 // cand is one fused candidate: the store's memory (read only) and its
 // scores and ranks.
@@ -417,15 +485,21 @@ type cand struct {
 	m          *Memory
 	rrf, score float64
 	ranks      [NumArms]int
+	// aux, when not nil, is where collect keeps what it computed of m
+	// for the recalls after this one (the embedded store's memories).
+	aux *atomic.Pointer[memAux]
+	// start and end are m.When() in unix nanoseconds when timed is
+	// timeNanos (see inNanosRange), so scoring need not read m.
+	start, end int64
+	timed      uint8
 }
 
-// hit makes the Hit returned for c: a copy of its memory the caller owns,
-// without vectors.
-func (c *cand) hit() Hit {
-	m := c.m.Clone()
-	m.Vector, m.Sparse = nil, SparseVector{}
-	return Hit{Memory: m, Score: c.score, RRF: c.rrf, Ranks: c.ranks}
-}
+// What a cand knows of its memory's time.
+const (
+	timeUnknown uint8 = iota // ask m.When()
+	timeNone                 // m.When() is not ok
+	timeNanos                // start and end hold it
+)
 
 // collect walks the sorted candidates and makes the hits returned: with
 // facts, each candidate as it is; otherwise one hit per retained content
@@ -433,22 +507,15 @@ func (c *cand) hit() Hit {
 // whose terms are those of a kept hit (a near-duplicate: same words, other
 // case, order, punctuation, particles or stop words). It stops at limit
 // hits (0: none) or before maxTok tokens would be exceeded, and returns
-// the hits and their tokens.
-func (e *Engine) collect(cands []cand, facts bool, limit, maxTok int) ([]Hit, int) {
+// the hits and their tokens. With links, the hits' memories keep their
+// Links.
+func (e *Engine) collect(cands []cand, facts, links bool, limit, maxTok int) ([]Hit, int) {
 	// First pass: which candidates are kept, with their text, tokens and
 	// folded facts; the hits themselves are made once, at their number.
-	type keep struct {
-		c          *cand
-		text       string
-		tokens     int
-		matched    []string
-		duplicates []string
-	}
-	var kept []keep
-	var bySource, byTerms map[string]int // index into kept
-	if !facts {
-		bySource, byTerms = map[string]int{}, map[string]int{}
-	}
+	sc := collectPool.Get().(*collectScratch)
+	defer sc.done()
+	kept := sc.kept[:0]
+	bySource, byTerms := sc.bySource, sc.byTerms // index into kept
 	total := 0
 	full := false
 	for ci := range cands {
@@ -481,7 +548,7 @@ func (e *Engine) collect(cands []cand, facts bool, limit, maxTok int) ([]Hit, in
 		if full {
 			continue
 		}
-		n, dk := e.info(text, !facts)
+		n, dk := e.candInfo(c, text, facts)
 		if !facts && dk != "" {
 			if g, ok := byTerms[dk]; ok {
 				kept[g].duplicates = append(kept[g].duplicates, m.ID)
@@ -506,19 +573,94 @@ func (e *Engine) collect(cands []cand, facts bool, limit, maxTok int) ([]Hit, in
 		if !facts && dk != "" {
 			byTerms[dk] = len(kept)
 		}
-		kept = append(kept, keep{c: c, text: text, tokens: n})
+		kept = append(kept, collectKeep{c: c, text: text, tokens: n})
+	}
+	sc.kept = kept
+	// A hit's memory is a copy the caller owns, without vectors. The
+	// hits' slices are cut from one allocation per element type,
+	// each with its own capacity, so that every hit still owns its copy.
+	var nstr, nlinks int
+	for i := range kept {
+		m := kept[i].c.m
+		nstr += len(m.Entities) + len(m.Tags) + 1 + len(kept[i].matched)
+		if links {
+			nlinks += len(m.Links)
+		}
+	}
+	strs := make([]string, 0, nstr)
+	var linkSlab []Link
+	if nlinks > 0 {
+		linkSlab = make([]Link, 0, nlinks)
 	}
 	hits := make([]Hit, len(kept))
 	for i := range kept {
 		k := &kept[i]
 		h := &hits[i]
-		*h = k.c.hit()
+		src := k.c.m
+		h.Memory = *src
+		h.Score, h.RRF, h.Ranks = k.c.score, k.c.rrf, k.c.ranks
+		m := &h.Memory
+		m.Vector, m.Sparse = nil, SparseVector{}
+		m.Entities, strs = cut(strs, src.Entities)
+		m.Tags, strs = cut(strs, src.Tags)
+		if links {
+			m.Links, linkSlab = cut(linkSlab, src.Links)
+		} else {
+			m.Links = nil
+		}
+		if src.Metadata != nil {
+			m.Metadata = maps.Clone(src.Metadata)
+		}
 		h.Text, h.Tokens, h.Duplicates = k.text, k.tokens, k.duplicates
-		h.Matched = make([]string, 1, 1+len(k.matched))
-		h.Matched[0] = k.c.m.Text
-		h.Matched = append(h.Matched, k.matched...)
+		n := len(strs)
+		strs = append(append(strs, src.Text), k.matched...)
+		h.Matched = strs[n:len(strs):len(strs)]
 	}
 	return hits, total
+}
+
+// collectKeep is a candidate collect keeps.
+type collectKeep struct {
+	c          *cand
+	text       string
+	tokens     int
+	matched    []string
+	duplicates []string
+}
+
+// collectScratch is what collect needs while it walks, kept between
+// recalls.
+type collectScratch struct {
+	kept              []collectKeep
+	bySource, byTerms map[string]int
+}
+
+var collectPool = sync.Pool{New: func() any {
+	return &collectScratch{bySource: map[string]int{}, byTerms: map[string]int{}}
+}}
+
+// done empties sc (its kept lists now belong to hits) and pools it,
+// unless it grew for a very large result.
+func (sc *collectScratch) done() {
+	if len(sc.kept) > 4096 {
+		return
+	}
+	clear(sc.kept)
+	sc.kept = sc.kept[:0]
+	clear(sc.bySource)
+	clear(sc.byTerms)
+	collectPool.Put(sc)
+}
+
+// cut appends xs to slab, which has the room, and returns the copy (nil
+// for nil, as slices.Clone) capped at its length, and the grown slab.
+func cut[T any](slab, xs []T) ([]T, []T) {
+	if xs == nil {
+		return nil, slab
+	}
+	n := len(slab)
+	slab = append(slab, xs...)
+	return slab[n:len(slab):len(slab)], slab
 }
 
 // textInfo is what recall needs to know of a returned text, cached by
@@ -530,6 +672,51 @@ type textInfo struct {
 	// particles and stop words aside). Computed on first use.
 	key    string
 	hasKey bool
+}
+
+// memAux is what an engine's collect computed of a stored memory's text
+// (the whole content's with its term key, or the fact's own with
+// Facts), kept with the memory so that the recalls after the first read
+// it without looking the text up. A memory holds one, the last engine's
+// to recall it, and drops it with itself when removed or replaced.
+type memAux struct {
+	owner       *auxOwner
+	whole, fact textInfo
+}
+
+// auxOwner tells one engine's memAux records from another's: their
+// token counters may differ.
+type auxOwner struct{ _ byte }
+
+// candInfo is info for c's text (text: see collect), from or into c's
+// memAux when it has one.
+func (e *Engine) candInfo(c *cand, text string, facts bool) (int, string) {
+	if c.aux == nil {
+		return e.info(text, !facts)
+	}
+	a := c.aux.Load()
+	if a != nil && a.owner == e.auxOwner {
+		if ti := &a.whole; !facts && ti.hasKey {
+			return ti.tokens, ti.key
+		}
+		if ti := &a.fact; facts && ti.hasKey {
+			return ti.tokens, ""
+		}
+	}
+	n, k := e.info(text, !facts)
+	na := &memAux{owner: e.auxOwner}
+	if a != nil && a.owner == e.auxOwner {
+		*na = *a
+	}
+	// hasKey marks a computed record (a fact's is kept without its key)
+	if facts {
+		na.fact = textInfo{tokens: n, hasKey: true}
+	} else {
+		na.whole = textInfo{tokens: n, key: k, hasKey: true}
+	}
+	// a lost race stores the same values
+	c.aux.Store(na)
+	return n, k
 }
 
 // info returns the token count of text and, when withKey, its term key.
@@ -572,14 +759,6 @@ func cmpCand(a, b cand) int {
 	return strings.Compare(a.m.ID, b.m.ID)
 }
 
-// candBefore reports whether a sorts before b (cmpCand(a, b) < 0).
-func candBefore(a, b *cand) bool {
-	if a.score != b.score {
-		return a.score > b.score
-	}
-	return a.m.ID < b.m.ID
-}
-
 // collectSorted is how many of the best candidates Recall sorts before
 // collect (which sorts the rest only if it needs them): more than the
 // hits a default 4096-token result holds.
@@ -587,25 +766,70 @@ const collectSorted = 384
 
 // sortCandsTop moves the n best candidates to the front, sorted, leaving
 // the rest after them in no order (all of cs sorted when n >= len(cs)).
+// It orders small keys (score, index) rather than the candidates, and
+// moves each candidate once.
 func sortCandsTop(cs []cand, n int) {
-	if n >= len(cs) {
-		sortCands(cs)
+	if len(cs) < 2 {
 		return
 	}
-	// quickselect: cs[:n] are the n best
-	lo, hi := 0, len(cs)-1
+	sp := candSortPool.Get().(*candSortBufs)
+	defer candSortPool.Put(sp)
+	ks := slices.Grow(sp.keys[:0], len(cs))[:len(cs)]
+	for i := range cs {
+		ks[i] = candKey{score: cs[i].score, i: int32(i)}
+	}
+	cmp := func(a, b candKey) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return strings.Compare(cs[a.i].m.ID, cs[b.i].m.ID)
+	}
+	if n < len(cs) {
+		selectKeys(ks, n, cmp)
+		slices.SortFunc(ks[:n], cmp)
+	} else {
+		slices.SortFunc(ks, cmp)
+	}
+	tmp := append(sp.cands[:0], cs...)
+	for i, k := range ks {
+		cs[i] = tmp[k.i]
+	}
+	clear(tmp) // hold no memory
+	sp.keys, sp.cands = ks[:0], tmp[:0]
+}
+
+// candKey is what sortCandsTop orders a candidate by, and its index.
+type candKey struct {
+	score float64
+	i     int32
+}
+
+type candSortBufs struct {
+	keys  []candKey
+	cands []cand
+}
+
+var candSortPool = sync.Pool{New: func() any { return new(candSortBufs) }}
+
+// selectKeys moves the n first of ks in cmp's order (0 < n < len(ks)) to
+// the front, in no order (quickselect).
+func selectKeys(ks []candKey, n int, cmp func(a, b candKey) int) {
+	lo, hi := 0, len(ks)-1
 	for lo < hi {
-		p := cs[lo+(hi-lo)/2]
+		p := ks[lo+(hi-lo)/2]
 		i, j := lo, hi
 		for i <= j {
-			for i < hi && candBefore(&cs[i], &p) {
+			for i < hi && cmp(ks[i], p) < 0 {
 				i++
 			}
-			for j > lo && candBefore(&p, &cs[j]) {
+			for j > lo && cmp(p, ks[j]) < 0 {
 				j--
 			}
 			if i <= j {
-				cs[i], cs[j] = cs[j], cs[i]
+				ks[i], ks[j] = ks[j], ks[i]
 				i++
 				j--
 			}
@@ -619,7 +843,6 @@ func sortCandsTop(cs []cand, n int) {
 			lo = hi
 		}
 	}
-	sortCands(cs[:n])
 }
 
 // anySource reports whether collect, once full, still has work in cs: a

@@ -271,7 +271,10 @@ func parseTime(text string, now time.Time) (TimeRange, string, bool) {
 			}
 		}
 	}
-	tn := tenseOf(lower)
+	// the tense (two regexps) only once a rule matched: most texts have
+	// no time expression
+	var tn tense
+	tnSet := false
 	for _, r := range timeRules {
 		if !hinted(r.hint, lower, &f) {
 			continue
@@ -279,6 +282,9 @@ func parseTime(text string, now time.Time) (TimeRange, string, bool) {
 		m := r.re.FindStringSubmatch(lower)
 		if m == nil {
 			continue
+		}
+		if !tnSet {
+			tn, tnSet = tenseOf(lower), true
 		}
 		if w, ok := r.fn(m, now, tn); ok {
 			return w, m[0], true

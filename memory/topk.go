@@ -1,6 +1,11 @@
 package memory
 
-import "math"
+import (
+	"math"
+	"slices"
+	"strings"
+	"sync"
+)
 
 // scored is one arm hit inside a store: a slot and its score.
 type scored struct {
@@ -107,16 +112,58 @@ func (t *topK) down(i int) {
 }
 
 // sorted empties the heap into a best-first slice (reusing its storage).
+// better is a total order over hits of distinct ids, so any sort gives
+// the one order: the hits are sorted by their scores and id keys, held
+// apart from the hits (which the garbage collector must watch being
+// moved), and then put in that order once.
 func (t *topK) sorted() []scored {
 	out := t.h
-	for n := len(out) - 1; n > 0; n-- {
-		out[0], out[n] = out[n], out[0]
-		t.h = out[:n]
-		t.down(0)
-	}
 	t.h = out[:0]
+	if len(out) < 2 {
+		return out
+	}
+	sp := sortPool.Get().(*sortBufs)
+	defer sortPool.Put(sp)
+	ks := slices.Grow(sp.keys[:0], len(out))[:len(out)]
+	for i := range out {
+		ks[i] = sortKey{score: out[i].score, key: out[i].key, i: int32(i)}
+	}
+	slices.SortFunc(ks, func(a, b sortKey) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		case a.key != b.key && a.key != 0 && b.key != 0:
+			if a.key < b.key {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(out[a.i].id, out[b.i].id)
+	})
+	tmp := append(sp.hits[:0], out...)
+	for i, k := range ks {
+		out[i] = tmp[k.i]
+	}
+	clear(tmp) // hold no ids
+	sp.keys, sp.hits = ks[:0], tmp[:0]
 	return out
 }
+
+// sortKey is what sorted orders a hit by, and the hit's index.
+type sortKey struct {
+	score float64
+	key   uint64
+	i     int32
+}
+
+type sortBufs struct {
+	keys []sortKey
+	hits []scored
+}
+
+var sortPool = sync.Pool{New: func() any { return new(sortBufs) }}
 
 // floorTop collects the best k of a stream of hits when many of them would
 // enter a heap, as happens when a scan meets scores in rising order: hits

@@ -39,6 +39,9 @@ func MemoryRecall[S any, P interface {
 	if cfg.Engine == nil {
 		return nil, ErrNoMemory
 	}
+	// Recalled carries no links: the hits need not copy them
+	opts := cfg.Options
+	opts.NoLinks = true
 	return func(ctx context.Context, s S) (S, error) {
 		a := P(&s).Agent()
 		query := a.LastUser()
@@ -53,7 +56,7 @@ func MemoryRecall[S any, P interface {
 		if bank == "" {
 			return s, ErrNoBank
 		}
-		res, err := cfg.Engine.Recall(ctx, bank, query, cfg.Options)
+		res, err := cfg.Engine.Recall(ctx, bank, query, opts)
 		if err != nil {
 			return s, fmt.Errorf("memory_recall: bank %q: %w", bank, err)
 		}

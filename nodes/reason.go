@@ -176,8 +176,14 @@ func buildMessages(cfg ReasonConfig, a *AgentState, last bool) []llm.Message {
 // FormatMemories is the default memory prompt: one line per memory, best
 // first, under a heading that tells the model what they are.
 func FormatMemories(ms []Recalled) string {
+	const head = "Relevant memories (from earlier conversations; use them if they help):"
+	n := len(head)
+	for _, m := range ms {
+		n += 3 + len(m.Text)
+	}
 	var b strings.Builder
-	b.WriteString("Relevant memories (from earlier conversations; use them if they help):")
+	b.Grow(n)
+	b.WriteString(head)
 	for _, m := range ms {
 		b.WriteString("\n- ")
 		b.WriteString(m.Text)
