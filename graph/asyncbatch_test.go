@@ -46,7 +46,7 @@ func (s *batchStore) SaveBatch(ctx context.Context, ops []state.BatchOp) (int, e
 			}
 		}
 	}
-	return s.Memory.SaveBatch(ctx, ops)
+	return state.SaveBatch(ctx, s.Memory, ops)
 }
 
 func (s *batchStore) Put(ctx context.Context, cp state.Checkpoint) error {

@@ -51,9 +51,11 @@ type BatchOp struct {
 // BatchSaver is an optional interface of a Checkpointer: it saves a
 // sequence of saves in one operation (for a SQL store, one transaction and
 // one commit for all of them). The graph's background writer under
-// DurabilityAsync hands it every save queued since its last one. Memory
-// and the SQLite and PostgreSQL stores implement it; SaveBatch falls back
-// to one call per op for a store that does not.
+// DurabilityAsync hands it every save queued since its last one. The
+// SQLite and PostgreSQL stores implement it; SaveBatch falls back to one
+// call per op for a store that does not. Memory does not: one call per op
+// costs it nothing more, and a test wrapper that embeds *Memory to watch
+// Put sees every save.
 //
 // A wrapper that embeds a store type to change Put, PutWrites or PutStep
 // must give SaveBatch the same treatment, or embed the store as a

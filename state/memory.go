@@ -532,9 +532,3 @@ func (m *Memory) List(ctx context.Context, threadID string, opts ListOptions) ([
 	}
 	return out, nil
 }
-
-// SaveBatch applies ops in order, each as its own call would, stopping at
-// the first that fails (see BatchSaver).
-func (m *Memory) SaveBatch(ctx context.Context, ops []BatchOp) (int, error) {
-	return applyEach(ctx, m, ops)
-}
