@@ -254,12 +254,8 @@ var baseRules = []timeRule{
 	}},
 }
 
-// parseTime returns the window and the matched text.
-func parseTime(text string, now time.Time) (TimeRange, string, bool) {
-	if now.IsZero() {
-		now = time.Now()
-	}
-	lower := strings.ToLower(text)
+// featuresOf finds the cheap hints the rules are filtered by.
+func featuresOf(lower string) features {
 	var f features
 	f.digit = strings.ContainsAny(lower, "0123456789")
 	if f.digit {
@@ -271,6 +267,16 @@ func parseTime(text string, now time.Time) (TimeRange, string, bool) {
 			}
 		}
 	}
+	return f
+}
+
+// parseTime returns the window and the matched text.
+func parseTime(text string, now time.Time) (TimeRange, string, bool) {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	lower := strings.ToLower(text)
+	f := featuresOf(lower)
 	// the tense (two regexps) only once a rule matched: most texts have
 	// no time expression
 	var tn tense

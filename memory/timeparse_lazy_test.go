@@ -16,17 +16,7 @@ func parseTimeEager(text string, now time.Time) (TimeRange, string, bool) {
 		now = time.Now()
 	}
 	lower := strings.ToLower(text)
-	var f features
-	f.digit = strings.ContainsAny(lower, "0123456789")
-	if f.digit {
-		f.hyphen = strings.IndexByte(lower, '-') >= 0
-		for _, m := range monthPrefixes {
-			if strings.Contains(lower, m) {
-				f.month = true
-				break
-			}
-		}
-	}
+	f := featuresOf(lower)
 	tn := tenseOf(lower)
 	for _, r := range timeRules {
 		if !hinted(r.hint, lower, &f) {

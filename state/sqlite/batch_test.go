@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -135,13 +134,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL, sum INTEGER NOT
 func TestPreviousLayout(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v2.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(previousLayout); err != nil {
-		t.Fatal(err)
-	}
+	db := writeSchema(t, path, previousLayout)
 	for _, k := range []string{"version", "checkpoints_unsummed_upto", "writes_unsummed_upto"} {
 		v := int64(0)
 		if k == "version" {

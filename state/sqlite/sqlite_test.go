@@ -148,14 +148,7 @@ INSERT INTO writes (thread, cp, task, node, writes, created) VALUES ('t', 'c1', 
 func TestOlderFile(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(oldSchema); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	writeSchema(t, path, oldSchema).Close()
 
 	ro, err := sqlite.Open(path, sqlite.ReadOnly())
 	if err != nil {
@@ -236,4 +229,18 @@ func TestOlderFile(t *testing.T) {
 	if m := meta(); m != first {
 		t.Fatalf("second open changed the meta table: %s, was %s", m, first)
 	}
+}
+
+// writeSchema creates the database file at path with schema, as an older
+// version of this package would have, and returns it open.
+func writeSchema(t *testing.T, path, schema string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(schema); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
