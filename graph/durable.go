@@ -243,8 +243,8 @@ type durableRun[S any] struct {
 	// heldBufs are the pooled buffers of held's writes, released once
 	// they are saved.
 	heldBufs []*[]byte
-	// ended counts the tasks of the current step that ended, of todo.
-	ended, todo int
+	// ended counts the tasks of the current step that ended, of r.todo.
+	ended int
 
 	mu sync.Mutex
 	// taskN are the sizes of the current step's tasks' writes, by task.
@@ -1080,7 +1080,7 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 		// Under DurabilitySync the writes are encoded in a pooled buffer,
 		// released once their save returned (a store copies what it keeps).
 		var dst []byte
-		if dr.mode != DurabilityExit && dr.mode != DurabilityAsync {
+		if dr.mode == DurabilitySync {
 			bp = wbufs.Get().(*[]byte)
 			dst = (*bp)[:0]
 		}
@@ -1146,17 +1146,8 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 func (dr *durableRun[S]) closesStep() bool {
 	dr.mu.Lock()
 	defer dr.mu.Unlock()
-	if dr.ended == 0 {
-		// The step's first task to end counts the tasks it runs.
-		dr.todo = 0
-		for i := range dr.r.cur {
-			if !dr.r.cur[i].done {
-				dr.todo++
-			}
-		}
-	}
 	dr.ended++
-	return dr.ended == dr.todo
+	return dr.ended == dr.r.todo
 }
 
 // flushHeld saves the held writes of the step's closing task when the step

@@ -92,6 +92,9 @@ type run[S any] struct {
 	sink   *sink
 	pooled *runBufs[S]
 	par    *parallelState[S]
+	// todo is how many tasks of the current step run (those not done in
+	// an earlier run).
+	todo int
 	d      *durableRun[S]
 	tr     *traceState
 }
@@ -215,8 +218,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 		bp, _ := c.taskBufs.Get().(*runBufs[S])
 		if bp == nil {
 			bp = &runBufs[S]{tasks: make([]task[S], 2*c.width)}
-			bp.par.writes = bp.par.writesBuf[:0]
-			bp.par.work = bp.par.worker
+			bp.par.init()
 		}
 		bp.par.r, bp.par.first = r, first
 		r.pooled, r.par = bp, &bp.par
@@ -491,16 +493,16 @@ func (r *run[S]) parallel() error {
 	if len(r.cur) > 1 {
 		c.plan.Isolate(&r.state)
 	}
-	todo := 0
+	r.todo = 0
 	for i := range r.cur {
 		t := &r.cur[i]
 		t.err, t.intr = nil, nil
 		if !t.done {
-			todo++
+			r.todo++
 		}
 	}
 	var runErr error
-	if todo > 0 {
+	if r.todo > 0 {
 		runErr = r.runTasks()
 		if runErr == errStopped {
 			return runErr
@@ -571,15 +573,9 @@ func (r *run[S]) mergeStep() error {
 
 func (r *run[S]) runTasks() error {
 	c := r.c
-	todo := 0
-	for i := range r.cur {
-		if !r.cur[i].done {
-			todo++
-		}
-	}
 	var sctx context.Context = &r.nctx
 	cancel := noCancel
-	if todo > 1 || r.pump {
+	if r.todo > 1 || r.pump {
 		// Siblings to cancel when one fails (or a stream consumer that
 		// stops): a context of the step's own.
 		var stop context.CancelFunc
@@ -735,11 +731,18 @@ func (r *run[S]) routerView(t *task[S]) (S, error) {
 func (r *run[S]) parState() *parallelState[S] {
 	if r.par == nil {
 		p := new(parallelState[S])
-		p.writes = p.writesBuf[:0]
-		p.r, p.work = r, p.worker
+		p.init()
+		p.r = r
 		r.par = p
 	}
 	return r.par
+}
+
+// init readies a new parallelState: its writes in its own buffer, and the
+// worker method value made once, so starting a worker allocates nothing.
+func (p *parallelState[S]) init() {
+	p.writes = p.writesBuf[:0]
+	p.work = p.worker
 }
 
 // worker runs tasks of the step on a goroutine of its own.
