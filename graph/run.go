@@ -95,8 +95,8 @@ type run[S any] struct {
 	// todo is how many tasks of the current step run (those not done in
 	// an earlier run).
 	todo int
-	d      *durableRun[S]
-	tr     *traceState
+	d    *durableRun[S]
+	tr   *traceState
 }
 
 var errStopped = errors.New("graph: stream consumer stopped")
