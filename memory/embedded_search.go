@@ -23,11 +23,7 @@ var (
 func (s *EmbeddedStore) Search(ctx context.Context, req SearchRequest) (SearchResult, error) {
 	var res SearchResult
 	err := s.searchArms(ctx, &req, func(b *bankIndex, arms *[NumArms][]scored, total int) {
-		if cp, _ := candPool.Get().(*[]Candidate); cp != nil && cap(*cp) >= total {
-			res.Candidates = (*cp)[:0]
-		} else {
-			res.Candidates = make([]Candidate, 0, total)
-		}
+		res.Candidates = make([]Candidate, 0, total)
 		eachCandidate(b, arms, func(slot int32, i int, a Arm, r int, sc float64) {
 			if i == len(res.Candidates) {
 				res.Candidates = append(res.Candidates, Candidate{Memory: *b.entries[slot].m})
@@ -161,30 +157,11 @@ func (s *EmbeddedStore) searchArms(ctx context.Context, req *SearchRequest, done
 	return nil
 }
 
-// candPool holds candidate slices the engine is done with (see
-// candidateRecycler), so a recall does not allocate its candidates anew.
-var candPool sync.Pool
-
-// candidateRecycler is a store that takes back the Candidates of a
-// SearchResult once its caller no longer reads them.
-type candidateRecycler interface {
-	recycleCandidates(cs []Candidate)
-}
-
 // candSearcher is a store that can append a search's candidates to the
 // engine's cands directly, pointing at memories it never changes, rather
 // than copying each memory into a Candidate.
 type candSearcher interface {
 	searchCands(ctx context.Context, req SearchRequest, out []cand) ([]cand, error)
-}
-
-// recycleCandidates implements candidateRecycler. The slice keeps
-// pointing at the store's memories until reused; they are read only.
-func (s *EmbeddedStore) recycleCandidates(cs []Candidate) {
-	if cap(cs) > 0 {
-		cs = cs[:0]
-		candPool.Put(&cs)
-	}
 }
 
 type searcher struct {
@@ -537,66 +514,48 @@ func (x *searcher) temporal() []scored {
 		hi = w.End.UnixNano()
 	}
 	mid := lo/2 + hi/2
-	// Scores often rise along the scan (a bank stored in time order), so
-	// the best are gathered behind a rising floor rather than in a heap
-	// that each would replace the worst of.
+	dlo, dhi := dayNum(lo), dayNum(hi)
+	if x.q == nil {
+		return x.temporalNear(lo, hi, mid, dlo, dayNum(mid), dhi)
+	}
+	// Ranked by cosine: the best are gathered behind a rising floor.
 	tk := newFloorTop(x.req.Limit)
 	consider := func(slot int32) {
 		e := &b.entries[slot]
 		if !e.alive || !e.hasTime || e.start > hi || e.end < lo {
 			return
 		}
-		var sc float64
-		if x.q != nil {
-			sc = x.cos(slot)
-		} else {
-			d := float64(e.start/2+e.end/2) - float64(mid)
-			sc = -math.Abs(d)
-		}
+		sc := x.cos(slot)
 		if !tk.wouldKeep(sc) || (!x.plain && !x.req.Filter.Match(e.m)) {
 			return
 		}
 		tk.push(b.hit(slot, sc))
 	}
-	dlo, dhi := dayNum(lo), dayNum(hi)
-	if x.q == nil {
-		return x.temporalNear(lo, hi, mid, dlo, dayNum(mid), dhi)
-	}
-	if lo == math.MinInt64 || hi == math.MaxInt64 || dhi-dlo > int64(len(b.days)) {
+	if b.wideWindow(lo, hi, dlo, dhi) {
 		// open or very wide window: a scan is cheaper than the buckets
 		for i := range b.entries {
 			consider(int32(i))
 		}
 		return tk.sorted()
 	}
-	// Visit days from the window's middle outwards.
-	dmid := dayNum(mid)
-	for k := int64(0); dmid-k >= dlo || dmid+k <= dhi; k++ {
-		for _, d := range [2]int64{dmid - k, dmid + k} {
-			if d < dlo || d > dhi {
+	for d := dlo; d <= dhi; d++ {
+		rs := b.days[d]
+		for i := range rs {
+			r := &rs[i]
+			// a span covering several days is seen once: on its first
+			// day inside the window
+			if first := max(dayNum(r.start), dlo); first != d || r.start > hi || r.end < lo {
 				continue
 			}
-			rs := b.days[d]
-			for i := range rs {
-				r := &rs[i]
-				// a span covering several days is seen once: on its
-				// first day inside the window
-				if first := max(dayNum(r.start), dlo); first != d || r.start > hi || r.end < lo {
-					continue
-				}
-				if !x.plain || x.q == nil || x.sims != nil || r.sp == nil {
-					consider(r.slot)
-					continue
-				}
-				// the common case in a bank with a graph: the bucket
-				// holds all the arm needs until a hit enters the heap
-				// (an indexed memory is live)
-				if sc := float64(dotSparse(x.q, r.sp)); tk.wouldKeep(sc) {
-					tk.push(b.hit(r.slot, sc))
-				}
+			if !x.plain || x.sims != nil || r.sp == nil {
+				consider(r.slot)
+				continue
 			}
-			if k == 0 {
-				break
+			// the common case in a bank with a graph: the bucket holds
+			// all the arm needs until a hit enters the heap (an indexed
+			// memory is live)
+			if sc := float64(dotSparse(x.q, r.sp)); tk.wouldKeep(sc) {
+				tk.push(b.hit(r.slot, sc))
 			}
 		}
 	}
@@ -604,6 +563,13 @@ func (x *searcher) temporal() []scored {
 		consider(slot)
 	}
 	return tk.sorted()
+}
+
+// wideWindow reports whether the window [lo, hi] (days dlo..dhi) is open
+// or spans more days than the bank has buckets: a scan of every memory is
+// then cheaper than visiting the days.
+func (b *bankIndex) wideWindow(lo, hi, dlo, dhi int64) bool {
+	return lo == math.MinInt64 || hi == math.MaxInt64 || dhi-dlo > int64(len(b.days))
 }
 
 // temporalNear is the temporal arm without a query vector over the day
@@ -644,7 +610,7 @@ func (x *searcher) temporalNear(lo, hi, mid, dlo, dmid, dhi int64) []scored {
 	// Days nearest the middle first, so the cut rises early: counted out
 	// from dmid, or, for an open or wide window, the bank's days in it
 	// sorted by distance.
-	if lo == math.MinInt64 || hi == math.MaxInt64 || dhi-dlo > int64(len(b.days)) {
+	if b.wideWindow(lo, hi, dlo, dhi) {
 		days := make([]int64, 0, len(b.days))
 		for d := range b.days {
 			if d >= dlo && d <= dhi {

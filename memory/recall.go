@@ -262,7 +262,6 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	// results; a Hit (with its copy of the memory) is made only for
 	// those returned.
 	var store []cand
-	var recycle func([]Candidate)
 	var at map[string]int
 	if len(variants) > 1 {
 		at = map[string]int{}
@@ -278,16 +277,6 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 			*sp = store[:0]
 			candsPool.Put(sp)
 		}()
-	} else if r, ok := e.store.(candidateRecycler); ok {
-		// the stores' candidates go back to the store once the hits
-		// (copies) are made
-		var done [][]Candidate
-		defer func() {
-			for _, cs := range done {
-				r.recycleCandidates(cs)
-			}
-		}()
-		recycle = func(cs []Candidate) { done = append(done, cs) }
 	}
 	// add scores the candidate h of a variant (its rank in the store's
 	// fused order i) and appends it to store at n, or adds its RRF to the
@@ -355,9 +344,6 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 		res, err := e.store.Search(ctx, req)
 		if err != nil {
 			return RecallResult{}, fmt.Errorf("recall: %w", err)
-		}
-		if recycle != nil {
-			recycle(res.Candidates)
 		}
 		store = slices.Grow(store, len(res.Candidates))
 		for i := range res.Candidates {
