@@ -777,6 +777,7 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 	}
 	dr.extraBuf = appendExtra(dr.extraBuf[:0], ex)
 	cp.Extra = dr.extraBuf
+	prevID, prevBase := dr.cpID, dr.idBase
 	dr.cpID = cp.ID
 	dr.idBase = cp.ID
 	if ex.Origin != "" {
@@ -800,16 +801,21 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 	default:
 		var err error
 		if held := dr.held; len(held) > 0 && dr.steps != nil && source == sourceLoop {
-			dr.held = held[:0]
 			for i := range held {
 				held[i].CreatedAt = cp.CreatedAt
 			}
-			err = dr.steps.PutStep(dr.sctx, parent, held, cp)
-			dr.heldBufs = releaseWBufs(dr.heldBufs)
+			if err = dr.steps.PutStep(dr.sctx, parent, held, cp); err == nil {
+				dr.held = held[:0]
+				dr.heldBufs = releaseWBufs(dr.heldBufs)
+			}
 		} else {
 			err = dr.d.cp.Put(dr.sctx, cp)
 		}
 		if err != nil {
+			// Nothing of the step was saved: the run stays at the
+			// checkpoint it had, where flushHeld saves the held writes
+			// and a failed run leaves its mark.
+			dr.cpID, dr.idBase = prevID, prevBase
 			if errors.Is(err, state.ErrConflict) {
 				return fmt.Errorf("graph: thread %q was changed by another run (another process, or a Compiled over another checkpointer value) while this run was at step %d; this run's progress was not saved and nothing was overwritten: %w", dr.thread, r.step, err)
 			}

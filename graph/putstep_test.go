@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -250,5 +251,52 @@ func TestHeldWritesSavedOnSiblingInterrupt(t *testing.T) {
 	}
 	if aRuns.Load() != 1 || len(out.Log) != 2 || out.Log[0] != "a" || out.Log[1] != "q:yes" {
 		t.Fatalf("a ran %d times, log %v", aRuns.Load(), out.Log)
+	}
+}
+
+// stepFailStore fails its first PutStep as a store that lost its
+// connection would.
+type stepFailStore struct {
+	*state.Memory
+	failed atomic.Bool
+}
+
+func (s *stepFailStore) PutStep(ctx context.Context, parent string, ws []state.TaskWrites, cp state.Checkpoint) error {
+	if !s.failed.Swap(true) {
+		return errors.New("connection reset")
+	}
+	return s.Memory.PutStep(ctx, parent, ws, cp)
+}
+
+// A PutStep that fails leaves the closing task's writes held: they are
+// saved against the step's own checkpoint when the run ends, so the
+// resumed run does not run the task again.
+func TestHeldWritesSavedWhenPutStepFails(t *testing.T) {
+	ctx := context.Background()
+	var aRuns atomic.Int32
+	g := graph.New[U]()
+	g.AddNode("a", logAppend("a", &aRuns)).AddNode("b", logAppend("b", new(atomic.Int32)))
+	g.AddEdge(graph.START, "a").AddEdge("a", "b").AddEdge("b", graph.END)
+	store := &stepFailStore{Memory: state.NewMemory()}
+	c := mustCompile(t, g, graph.WithCheckpointer(store))
+	if _, err := c.Invoke(ctx, U{}, graph.Thread("t")); err == nil || !strings.Contains(err.Error(), "connection reset") {
+		t.Fatalf("first run: %v, want the store's error", err)
+	}
+	h, err := store.List(ctx, "t", state.ListOptions{})
+	if err != nil || len(h) != 1 {
+		t.Fatalf("history after the failed save: %d checkpoints, %v", len(h), err)
+	}
+	// a's writes, and the failed run's mark, on the checkpoint the step
+	// ran from (the one that exists)
+	ws, _ := store.Writes(ctx, "t", h[0].ID)
+	if len(ws) != 2 || !ws[0].Running || ws[1].Node != "a" || string(ws[1].Writes) != `{"set":{"Log":["a"]}}` {
+		t.Fatalf("writes of the step's checkpoint: %+v", ws)
+	}
+	out, err := c.Invoke(ctx, U{}, graph.Thread("t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aRuns.Load() != 1 || len(out.Log) != 2 || out.Log[0] != "a" || out.Log[1] != "b" {
+		t.Fatalf("after resume: a ran %d times, log %v", aRuns.Load(), out.Log)
 	}
 }
