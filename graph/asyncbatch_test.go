@@ -119,13 +119,15 @@ func TestAsyncSavesCoalesce(t *testing.T) {
 		t.Fatalf("%d saves bypassed SaveBatch", store.calls)
 	}
 	// The first batch held the input checkpoint; the saves of the steps
-	// that ran while it waited came together in the next one.
-	if len(store.batches) < 2 || len(store.batches[0]) != 1 || len(store.batches[1]) < 2*8-1 {
+	// that ran while it waited came together in the next one: at least
+	// the writes and checkpoints of the 7 steps done before step 8 opened
+	// the gate (step 8's own may come in time or not).
+	if len(store.batches) < 2 || len(store.batches[0]) != 1 || len(store.batches[1]) < 2*(8-1) {
 		sizes := []int{}
 		for _, b := range store.batches {
 			sizes = append(sizes, len(b))
 		}
-		t.Fatalf("batch sizes %v: want 1, then at least %d", sizes, 2*8-1)
+		t.Fatalf("batch sizes %v: want 1, then at least %d", sizes, 2*(8-1))
 	}
 	// In queue order: the input checkpoint, then each step's task writes
 	// against its checkpoint and the next checkpoint.
