@@ -843,9 +843,6 @@ func ownCheckpoint(cp state.Checkpoint) state.Checkpoint {
 // otherwise wait forever).
 func (dr *durableRun[S]) enqueue(op state.BatchOp) {
 	q, n := dr.q, opBytes(&op)
-	if q == nil {
-		return
-	}
 	q.mu.Lock()
 	for len(q.ops) > 0 && !q.closed && (len(q.ops) >= asyncQueueOps || q.bytes+n > asyncQueueBytes) {
 		q.room.Wait()
@@ -906,8 +903,9 @@ func (dr *durableRun[S]) stopQueue() {
 		q.mu.Unlock()
 		q.wake.Signal()
 		q.room.Broadcast()
+		// dr.q stays set: a task still running (a panic unwound the run
+		// mid-step) may read it, and finds the queue closed
 		<-dr.qdone
-		dr.q = nil
 	}
 }
 
@@ -1139,9 +1137,8 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 			dr.mu.Unlock()
 			return nil
 		}
-		w.CreatedAt = time.Now().UTC()
-		if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {
-			return fmt.Errorf("graph: save writes of node %q (thread %q, step %d): %w", w.Node, dr.thread, r.step, err)
+		if err := dr.putWrites(w); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -1167,10 +1164,19 @@ func (dr *durableRun[S]) flushHeld() error {
 	dr.mu.Unlock()
 	defer releaseWBufs(bufs)
 	for _, w := range held {
-		w.CreatedAt = time.Now().UTC()
-		if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {
-			return fmt.Errorf("graph: save writes of node %q (thread %q, step %d): %w", w.Node, dr.thread, dr.r.step, err)
+		if err := dr.putWrites(w); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// putWrites saves a finished task's writes now, against the run's
+// checkpoint.
+func (dr *durableRun[S]) putWrites(w state.TaskWrites) error {
+	w.CreatedAt = time.Now().UTC()
+	if err := dr.d.cp.PutWrites(dr.sctx, dr.thread, dr.cpID, w); err != nil {
+		return fmt.Errorf("graph: save writes of node %q (thread %q, step %d): %w", w.Node, dr.thread, dr.r.step, err)
 	}
 	return nil
 }

@@ -643,19 +643,15 @@ func (s *Store) corrupt(thread, id, format string, args ...any) error {
 	return &state.CorruptError{ThreadID: thread, CheckpointID: id, Err: fmt.Errorf("%s: "+format, append([]any{s.path}, args...)...)}
 }
 
-type rowQuerier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // head returns the thread's latest checkpoint and its number of
 // checkpoints ("" and 0 for a thread that has none). One statement reads
 // the head row and whether the thread has any checkpoint, so a thread whose
 // head row is missing is told from one being created meanwhile.
-func (s *Store) head(ctx context.Context, q rowQuerier, thread string) (string, int64, error) {
-	if s.st != nil && q == s.db {
+func (s *Store) head(ctx context.Context, thread string) (string, int64, error) {
+	if s.st != nil {
 		return s.headIn(ctx, s.st.head, thread)
 	}
-	return s.headRow(thread, q.QueryRowContext(ctx, sqlHead, thread, thread, thread, thread))
+	return s.headRow(thread, s.db.QueryRowContext(ctx, sqlHead, thread, thread, thread, thread))
 }
 
 // headIn is head through the prepared statement st (bound to a
@@ -1238,7 +1234,7 @@ func (s *Store) Get(ctx context.Context, threadID, checkpointID string) (state.C
 			return state.Checkpoint{}, s.readErr(op, err)
 		}
 		// No head, or a head whose checkpoint the join did not find.
-		latest, headN, err := s.head(ctx, s.db, threadID)
+		latest, headN, err := s.head(ctx, threadID)
 		if err != nil {
 			return state.Checkpoint{}, err
 		}
@@ -1485,7 +1481,7 @@ func (s *Store) list(ctx context.Context, threadID string, opts state.ListOption
 		}
 		return nil, false, nil
 	}
-	latest, _, err := s.head(ctx, s.db, threadID)
+	latest, _, err := s.head(ctx, threadID)
 	switch {
 	case err != nil:
 		return nil, false, err
