@@ -196,6 +196,9 @@ type extra struct {
 type durableRun[S any] struct {
 	d      *durable[S]
 	r      *run[S]
+	// anyBefore and anyAfter are set when some node has a breakpoint
+	// before or after it, of the graph or of the run.
+	anyBefore, anyAfter bool
 	ctx    context.Context
 	sctx   context.Context // for saves: not cancelled with the run
 	thread string
@@ -245,6 +248,11 @@ type durableRun[S any] struct {
 	heldBufs []*[]byte
 	// ended counts the tasks of the current step that ended, of r.todo.
 	ended int
+	// ownW is the run's own buffer for the writes of a step's only task
+	// under DurabilitySync, used while nothing is held: they are saved
+	// (with the step's checkpoint, or at once) before the next step's
+	// task is encoded.
+	ownW []byte
 
 	mu sync.Mutex
 	// taskN are the sizes of the current step's tasks' writes, by task.
@@ -356,6 +364,11 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 			dr.after = map[int]bool{}
 		}
 		dr.after[i] = true
+	}
+	dr.anyBefore, dr.anyAfter = dr.before != nil, dr.after != nil
+	for i := range c.nodes {
+		dr.anyBefore = dr.anyBefore || c.nodes[i].breakBefore
+		dr.anyAfter = dr.anyAfter || c.nodes[i].breakAfter
 	}
 	lock, err := lockThread(dr.ctx, storeKey(d), dr.thread)
 	if err != nil {
@@ -712,9 +725,12 @@ func (c *Compiled[S]) writtenIn(b []byte) ([]int, error) {
 // breaksBefore lists the breakpoints before the nodes of r.cur, the next
 // step, which pause the run before it.
 func (dr *durableRun[S]) breaksBefore() []string {
+	if !dr.anyBefore {
+		return nil
+	}
 	var out []string
-	for _, t := range dr.r.cur {
-		n := int(t.node)
+	for i := range dr.r.cur {
+		n := int(dr.r.cur[i].node)
 		name := dr.r.c.nodes[n].name
 		if (dr.r.c.nodes[n].breakBefore || dr.before[n]) && !slices.Contains(out, string(InterruptBefore)+":"+name) {
 			out = append(out, string(InterruptBefore)+":"+name)
@@ -924,9 +940,12 @@ func (dr *durableRun[S]) pause(kind InterruptKind, nodes []int) error {
 
 // beforeStep is the hook before a step runs: breakpoints before nodes.
 func (dr *durableRun[S]) beforeStep() error {
+	if !dr.anyBefore {
+		return nil
+	}
 	var hit []int
-	for _, t := range dr.r.cur {
-		n := int(t.node)
+	for i := range dr.r.cur {
+		n := int(dr.r.cur[i].node)
 		if (dr.r.c.nodes[n].breakBefore || dr.before[n]) && !slices.Contains(hit, n) {
 			hit = append(hit, n)
 		}
@@ -943,12 +962,12 @@ func (dr *durableRun[S]) boundary() error {
 	r := dr.r
 	grew := 0
 	var hit []int
-	for i, t := range r.cur {
+	for i := range r.cur {
 		if i < len(dr.taskN) {
 			grew += dr.taskN[i]
 		}
-		n := int(t.node)
-		if (r.c.nodes[n].breakAfter || dr.after[n]) && !slices.Contains(hit, n) {
+		n := int(r.cur[i].node)
+		if dr.anyAfter && (r.c.nodes[n].breakAfter || dr.after[n]) && !slices.Contains(hit, n) {
 			hit = append(hit, n)
 		}
 	}
@@ -1082,18 +1101,27 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 		w.Memos = memos
 	} else {
 		// Under DurabilitySync the writes are encoded in a pooled buffer,
-		// released once their save returned (a store copies what it keeps).
+		// released once their save returned (a store copies what it
+		// keeps), or in the run's own for a step of one task.
 		var dst []byte
+		own := false
 		if dr.mode == DurabilitySync {
-			bp = wbufs.Get().(*[]byte)
-			dst = (*bp)[:0]
+			if r.todo == 1 && len(dr.held) == 0 {
+				dst, own = dr.ownW[:0], true
+			} else {
+				bp = wbufs.Get().(*[]byte)
+				dst = (*bp)[:0]
+			}
 		}
 		b, err := r.c.plan.AppendWritesMarked(dst, r.input(t), &t.out, t.ext.marks())
 		if err != nil {
 			return fmt.Errorf("graph: node %q at step %d: %w", w.Node, r.step, err)
 		}
-		if bp != nil {
+		switch {
+		case bp != nil:
 			*bp = b
+		case own && cap(b) <= maxPooledWrites:
+			dr.ownW = b
 		}
 		w.Writes = b
 		if cmd := t.ext.route(); cmd != nil {
@@ -1109,6 +1137,21 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 			dr.taskN = append(dr.taskN, 0)
 		}
 		dr.taskN[i] = len(b)
+		if dr.mode == DurabilitySync && dr.steps != nil {
+			// The last task of the step to end: its writes are saved with
+			// the step's checkpoint, in one operation (flushHeld saves them
+			// if the step ends another way).
+			dr.ended++
+			if dr.ended == r.todo {
+				dr.held = append(dr.held, w)
+				if bp != nil {
+					dr.heldBufs = append(dr.heldBufs, bp)
+					bp = nil // released when saved
+				}
+				dr.mu.Unlock()
+				return nil
+			}
+		}
 		dr.mu.Unlock()
 	}
 	switch dr.mode {
@@ -1124,33 +1167,11 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 		dr.enqueue(state.BatchOp{Kind: state.OpPutWrites, ThreadID: dr.thread, CheckpointID: dr.cpID, Writes: []state.TaskWrites{w}})
 		dr.mu.Unlock()
 	default:
-		if dr.steps != nil && t.intr == nil && dr.closesStep() {
-			// The last task of the step to end: its writes are saved with
-			// the step's checkpoint, in one operation (flushHeld saves them
-			// if the step ends another way).
-			dr.mu.Lock()
-			dr.held = append(dr.held, w)
-			if bp != nil {
-				dr.heldBufs = append(dr.heldBufs, bp)
-				bp = nil // released when saved
-			}
-			dr.mu.Unlock()
-			return nil
-		}
 		if err := dr.putWrites(w); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// closesStep counts a task of the current step as ended and reports
-// whether it was the step's last one to run.
-func (dr *durableRun[S]) closesStep() bool {
-	dr.mu.Lock()
-	defer dr.mu.Unlock()
-	dr.ended++
-	return dr.ended == dr.r.todo
 }
 
 // flushHeld saves the held writes of the step's closing task when the step

@@ -272,14 +272,18 @@ func (p *Plan[S]) AppendWritesMarked(dst []byte, in, out *S, marked []int) ([]by
 	for _, i := range p.sorted {
 		f := &p.fields[i]
 		k := uint8(unwritten)
-		if p.WroteOrMarked(i, in, out, marked) {
-			vin, vout := f.value(unsafe.Pointer(in)), f.value(unsafe.Pointer(out))
-			if f.Type.Kind() == reflect.Slice && !vout.IsNil() && vout.Len() >= vin.Len() && vin.Len() > 0 && samePrefix(vin, vout) {
-				k = appended
-				napp++
-			} else {
-				k = set
+		if (len(marked) > 0 && slices.Contains(marked, i)) || f.wrote(unsafe.Pointer(in), unsafe.Pointer(out)) {
+			k = set
+			if f.kind == reflect.Slice {
+				vin, vout := f.value(unsafe.Pointer(in)), f.value(unsafe.Pointer(out))
+				if !vout.IsNil() && vout.Len() >= vin.Len() && vin.Len() > 0 && samePrefix(vin, vout) {
+					k = appended
+				}
+			}
+			if k == set {
 				nset++
+			} else {
+				napp++
 			}
 		}
 		kinds = append(kinds, k)
@@ -316,6 +320,12 @@ func (p *Plan[S]) AppendWritesMarked(dst []byte, in, out *S, marked []int) ([]by
 			first = false
 			b = append(b, f.key...)
 			b = append(b, ':')
+			if want == set {
+				if nb, ok := f.appendDirect(b, unsafe.Add(unsafe.Pointer(out), f.offset)); ok {
+					b = nb
+					continue
+				}
+			}
 			vout := f.value(unsafe.Pointer(out))
 			var err error
 			if want == appended {
@@ -331,6 +341,62 @@ func (p *Plan[S]) AppendWritesMarked(dst []byte, in, out *S, marked []int) ([]by
 		b = append(b, '}')
 	}
 	return append(b, '}'), nil
+}
+
+// appendDirect appends the field's value at v as appendExact would, when
+// the field is an integer, a boolean or a string of plain ASCII without
+// its own encoding, and reports whether it did.
+func (f *field) appendDirect(b []byte, v unsafe.Pointer) ([]byte, bool) {
+	switch f.enc {
+	case encInt:
+		var x int64
+		switch f.size {
+		case 1:
+			x = int64(*(*int8)(v))
+		case 2:
+			x = int64(*(*int16)(v))
+		case 4:
+			x = int64(*(*int32)(v))
+		default:
+			x = *(*int64)(v)
+		}
+		return strconv.AppendInt(b, x, 10), true
+	case encUint:
+		var x uint64
+		switch f.size {
+		case 1:
+			x = uint64(*(*uint8)(v))
+		case 2:
+			x = uint64(*(*uint16)(v))
+		case 4:
+			x = uint64(*(*uint32)(v))
+		default:
+			x = *(*uint64)(v)
+		}
+		return strconv.AppendUint(b, x, 10), true
+	case encBool:
+		return strconv.AppendBool(b, *(*bool)(v)), true
+	case encString:
+		str := *(*string)(v)
+		if !plainASCII(str) {
+			return b, false
+		}
+		b = append(b, '"')
+		b = append(b, str...)
+		return append(b, '"'), true
+	}
+	return b, false
+}
+
+// plainASCII reports whether encoding/json writes str as it is between
+// quotes (no escapes, no HTML characters, nothing beyond ASCII).
+func plainASCII(str string) bool {
+	for i := 0; i < len(str); i++ {
+		if c := str[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // noWrites is the encoding of a task that wrote nothing.
@@ -359,10 +425,8 @@ func appendExact(b []byte, v reflect.Value, path string, off int, marshaler bool
 		return strconv.AppendBool(b, v.Bool()), nil
 	case reflect.String:
 		str := v.String()
-		for i := 0; i < len(str); i++ {
-			if c := str[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return appendMarshaled(b, v, path, off)
-			}
+		if !plainASCII(str) {
+			return appendMarshaled(b, v, path, off)
 		}
 		b = append(b, '"')
 		b = append(b, str...)

@@ -23,7 +23,17 @@ type encWritesState struct {
 	Big      uint64
 	At       time.Time
 	Small    int8
+	I16      int16
+	I32      int32
+	U8       uint8
+	U16      uint16
+	U32      uint32
+	Kind     plainKind
 }
+
+// plainKind is a named integer without an encoding of its own: written as
+// an integer.
+type plainKind int32
 
 // level has its own JSON form: written through MarshalJSON, never as an
 // integer.
@@ -61,6 +71,7 @@ func TestEncodeWritesMatchesEncodingJSON(t *testing.T) {
 		{"marked unchanged", in, []int{p.FieldIndex("Note")}},
 		{"scalars", encWritesState{Zeta: "z", Messages: []string{"a"}, Note: "n", Level: 3, Ratio: 1e21, Done: true, Big: 1 << 63, Small: -5,
 			At: time.Date(2026, 12, 3, 8, 0, 0, 5, time.UTC)}, nil},
+		{"every integer size", encWritesState{Zeta: "z", Messages: []string{"a"}, Note: "n", Small: -128, I16: -32768, I32: -1 << 31, U8: 255, U16: 65535, U32: 1<<32 - 1, Kind: -7, Big: 1<<64 - 1}, nil},
 		{"strings that need escapes", encWritesState{Zeta: "tab\there \"q\" \\ \u2028 한국어 \x01", Messages: []string{"a", "<b>", "ok"}, Note: "n"}, nil},
 	}
 	for _, tc := range cases {

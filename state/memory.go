@@ -39,6 +39,9 @@ type memThread struct {
 	indexed int32
 	// maxID is the greatest checkpoint id saved: a new id above it is new.
 	maxID string
+	// last is the head's record and lastID its id (the kept bytes).
+	last   *memCP
+	lastID string
 }
 
 type memCP struct {
@@ -209,8 +212,8 @@ func (t *memThread) head() int32 { return t.cps.len() - 1 }
 
 // find returns the position of checkpoint id.
 func (t *memThread) find(id string) (int32, bool) {
-	if h := t.head(); h >= 0 && t.a.str(t.cps.at(h).id) == id {
-		return h, true
+	if t.last != nil && t.lastID == id {
+		return t.head(), true
 	}
 	t.imu.Lock()
 	defer t.imu.Unlock()
@@ -229,11 +232,8 @@ func (t *memThread) find(id string) (int32, bool) {
 func (t *memThread) keepCheckpoint(cp *Checkpoint) {
 	// A parent that is the head and a source like the head's share the
 	// head's bytes.
-	var head *memCP
-	if h := t.head(); h >= 0 {
-		head = t.cps.at(h)
-	}
-	sameParent := head != nil && t.a.str(head.id) == cp.ParentID
+	head := t.last
+	sameParent := head != nil && t.lastID == cp.ParentID
 	sameSource := head != nil && t.a.str(head.source) == cp.Source
 	n := len(cp.ID) + len(cp.Snapshot) + len(cp.Delta) + len(cp.Extra)
 	if !sameParent {
@@ -266,6 +266,7 @@ func (t *memThread) keepCheckpoint(cp *Checkpoint) {
 		tk := t.tasks.grow()
 		tk.node, tk.input = f.putString(cp.Next[i].Node), f.put(cp.Next[i].Input)
 	}
+	t.last, t.lastID = rec, t.a.str(rec.id)
 }
 
 // checkpoint returns a reader's copy of the checkpoint at position at.
@@ -385,9 +386,9 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t := m.threads[cp.ThreadID]
-	latest := ""
-	if t != nil && t.head() >= 0 {
-		latest = t.a.str(t.cps.at(t.head()).id)
+	latest, h := "", int32(-1)
+	if t != nil && t.last != nil {
+		latest, h = t.lastID, t.head()
 	}
 	base := cp.Base // ExpectedBase, without copying cp
 	if base == "" {
@@ -396,18 +397,23 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 	if base != latest {
 		return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 	}
-	if t != nil && cp.ID <= t.maxID {
+	// An id above every saved one is new; below, it is looked up.
+	newest := t == nil || cp.ID > t.maxID
+	if !newest {
 		if _, ok := t.find(cp.ID); ok {
 			return &StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 		}
 	}
 	if len(writes) > 0 {
 		// parentID is the head (base checked above) unless it was given
-		// apart from cp's own parent
+		// apart from cp's own parent.
 		if t == nil {
 			return &memNotFound{what: "writes for checkpoint", id: parentID, thread: cp.ThreadID}
 		}
-		at, ok := t.find(parentID)
+		at, ok := h, h >= 0 && parentID == base
+		if !ok {
+			at, ok = t.find(parentID)
+		}
 		if !ok {
 			return &memNotFound{what: "writes for checkpoint", id: parentID, thread: cp.ThreadID}
 		}
@@ -423,7 +429,10 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 		m.threads[cp.ThreadID] = t
 	}
 	t.keepCheckpoint(&cp)
-	t.maxID = max(t.maxID, cp.ID)
+	if newest {
+		// The kept copy, so the thread holds none of the caller's memory.
+		t.maxID = t.lastID
+	}
 	return nil
 }
 

@@ -109,6 +109,42 @@ type field struct {
 	// marshals is set when the field's type (or a pointer to it) has its
 	// own JSON or text encoding.
 	marshals bool
+	// kind is Type.Kind(), and enc how the field's value is written
+	// without reflection (encReflect: through it).
+	kind reflect.Kind
+	enc  encKind
+}
+
+// encKind is how a field's value is written into encoded writes without
+// going through reflection: as encoding/json writes an integer, a boolean
+// or a string, read straight from the state.
+type encKind uint8
+
+const (
+	encReflect encKind = iota
+	encInt
+	encUint
+	encBool
+	encString
+)
+
+// encOf is the encKind of a field of type t that marshals (has its own
+// encoding) or not.
+func encOf(t reflect.Type, marshals bool) encKind {
+	if marshals {
+		return encReflect
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return encInt
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return encUint
+	case reflect.Bool:
+		return encBool
+	case reflect.String:
+		return encString
+	}
+	return encReflect
 }
 
 // cmpKind is how a field's old and new values are compared once their
@@ -187,7 +223,8 @@ func NewPlan[S any](opts ...Option) (*Plan[S], error) {
 	for _, lf := range leafFields(t) {
 		sf := lf.sf
 		f := field{FieldInfo: FieldInfo{Name: lf.name, Type: sf.Type}, index: len(p.fields), offset: lf.offset, size: sf.Type.Size(), cmp: cmpOf(sf.Type),
-			path: t.Name() + "." + lf.name, marshals: marshals(sf.Type)}
+			path: t.Name() + "." + lf.name, marshals: marshals(sf.Type), kind: sf.Type.Kind()}
+		f.enc = encOf(sf.Type, f.marshals)
 		tag, hasTag := sf.Tag.Lookup("reduce")
 		if hasTag {
 			switch tag {
