@@ -194,15 +194,15 @@ type extra struct {
 }
 
 type durableRun[S any] struct {
-	d      *durable[S]
-	r      *run[S]
+	d *durable[S]
+	r *run[S]
 	// anyBefore and anyAfter are set when some node has a breakpoint
 	// before or after it, of the graph or of the run.
 	anyBefore, anyAfter bool
-	ctx    context.Context
-	sctx   context.Context // for saves: not cancelled with the run
-	thread string
-	mode   Durability
+	ctx                 context.Context
+	sctx                context.Context // for saves: not cancelled with the run
+	thread              string
+	mode                Durability
 
 	cpID string
 	// idBase is the checkpoint the ids of the next step's interrupts are
