@@ -248,6 +248,10 @@ type durableRun[S any] struct {
 	heldBufs []*[]byte
 	// ended counts the tasks of the current step that ended, of r.todo.
 	ended int
+	// slab holds the slots not yet handed out (see slot), of a block of
+	// slabN.
+	slab  []durableSlot
+	slabN int
 	// ownW is the run's own buffer for the writes of a step's only task
 	// under DurabilitySync, used while nothing is held: they are saved
 	// (with the step's checkpoint, or at once) before the next step's
@@ -1002,6 +1006,20 @@ func (dr *durableRun[S]) boundary() error {
 		return e
 	}
 	return nil
+}
+
+// slot returns the slot of a step of one task, never handed out before
+// (a context derived from a node's may outlive its step): slots are
+// allocated in blocks that double up to 16, so a long run of one-task
+// steps allocates for one in 16.
+func (dr *durableRun[S]) slot() *durableSlot {
+	if len(dr.slab) == 0 {
+		dr.slabN = min(max(2*dr.slabN, 2), 16)
+		dr.slab = make([]durableSlot, dr.slabN)
+	}
+	b := &dr.slab[0]
+	dr.slab = dr.slab[1:]
+	return b
 }
 
 // taskState is a durable task's interrupt state and memo table, kept

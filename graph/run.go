@@ -593,9 +593,9 @@ func (r *run[S]) runTasks() error {
 	var shared *taskStep
 	var states []taskState
 	if r.d != nil && len(r.cur) == 1 {
-		// A durable step of one task: its interrupt state comes in the
-		// same allocation.
-		b := new(durableSlot)
+		// A durable step of one task: its interrupt state comes with its
+		// slot.
+		b := r.d.slot()
 		slots, shared, states = b.slots[:], &b.shared, b.states[:]
 	} else if len(r.cur) <= len(stepSlots{}.slots) {
 		b := p.first
@@ -633,10 +633,14 @@ func (r *run[S]) runTasks() error {
 	// goroutines started one at a time, each before a task is run while
 	// tasks are left, so every task has a worker however long the others
 	// block, and a step of quick tasks needs few goroutines.
-	p.claimed.Store(0)
-	p.spare.Store(0)
 	p.running = true
-	if r.pump {
+	if len(r.cur) == 1 && !r.pump {
+		// The only task: run here, with no worker to hand it out.
+		r.runTask(0)
+		p.running = false
+	} else if r.pump {
+		p.claimed.Store(0)
+		p.spare.Store(0)
 		p.spare.Store(1)
 		p.wg.Add(1)
 		go p.work()
@@ -660,6 +664,8 @@ func (r *run[S]) runTasks() error {
 			return errStopped
 		}
 	} else {
+		p.claimed.Store(0)
+		p.spare.Store(0)
 		r.work()
 		p.wg.Wait()
 		p.running = false
