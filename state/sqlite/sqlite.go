@@ -4,7 +4,10 @@
 // Every Put, PutWrites, PutStep and SaveBatch is one transaction in WAL
 // mode, so a process killed at any moment leaves every checkpoint saved
 // before it intact. The write path's statements are prepared once per
-// Store and bound once per transaction.
+// connection and run on it through the driver, in the driver's own
+// transaction: database/sql's transactions start a goroutine each to watch
+// their context, and its statements check and convert every argument
+// again, which together cost about a fifth of a small step.
 //
 // # Durability settings
 //
@@ -82,6 +85,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,9 +144,11 @@ type Store struct {
 	db   *sql.DB
 	path string
 	busy time.Duration
-	// st holds the statements of the write path, prepared once at Open
-	// (nil for a store opened read-only).
+	// st holds the statement that reads a thread's head, prepared once at
+	// Open (nil for a store opened read-only); ws the write path's
+	// statements, prepared on the connection (see inWrite).
 	st *stmts
+	ws writers
 	// v1: a file of schema version 1 opened read-only (no checksums, no
 	// head rows); memos: its writes table has the memos and running
 	// columns.
@@ -581,6 +587,7 @@ func (s *Store) columns(q querier, table string) (map[string]bool, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.ws.closeOn(s.db)
 	if s.st != nil {
 		s.st.close()
 	}
@@ -668,6 +675,12 @@ func (s *Store) headRow(thread string, row *sql.Row) (string, int64, error) {
 	if err != nil {
 		return "", 0, s.readErr(fmt.Sprintf("read the head of thread %q in", thread), err)
 	}
+	return s.headOf(thread, id, any, n, sum)
+}
+
+// headOf checks sqlHead's row: the head id, count and checksum, and the id
+// of any checkpoint of the thread.
+func (s *Store) headOf(thread string, id, any sql.NullString, n, sum sql.NullInt64) (string, int64, error) {
 	switch {
 	case !id.Valid && !any.Valid:
 		return "", 0, nil
@@ -698,19 +711,7 @@ func (s *Store) PutStep(ctx context.Context, parentID string, writes []state.Tas
 	if s.v1 {
 		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, e.name(), s.path)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(e.name(), err)
-	}
-	defer tx.Rollback()
-	t := saveTx{s: s, tx: tx}
-	if err := t.apply(ctx, &e); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return s.wrap(e.name(), err)
-	}
-	return nil
+	return s.inWrite(ctx, e.name(), false, func(t *saveTx) error { return t.apply(&e) })
 }
 
 // SaveBatch applies ops in order in one transaction (one commit),
@@ -755,24 +756,21 @@ func (s *Store) SaveBatch(ctx context.Context, ops []state.BatchOp) (int, error)
 // len(enc) and the commit's error, or the position of the op that failed
 // and its error, having rolled everything back.
 func (s *Store) batchTx(ctx context.Context, enc []encodedOp) (int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, s.wrap(enc[0].name(), err)
-	}
-	defer tx.Rollback()
-	t := saveTx{s: s, tx: tx, batch: true}
-	for i := range enc {
-		if err := t.apply(ctx, &enc[i]); err != nil {
-			return i, err
+	at := len(enc) // the op that failed, or len(enc)
+	err := s.inWrite(ctx, enc[len(enc)-1].name(), true, func(t *saveTx) error {
+		for i := range enc {
+			if err := t.apply(&enc[i]); err != nil {
+				at = i
+				return err
+			}
 		}
-	}
-	if err := t.flush(ctx); err != nil {
-		return 0, err
-	}
-	if err := tx.Commit(); err != nil {
-		return len(enc), s.wrap(enc[len(enc)-1].name(), err)
-	}
-	return len(enc), nil
+		if err := t.flush(); err != nil {
+			at = 0
+			return err
+		}
+		return nil
+	})
+	return at, err
 }
 
 // encodedOp is a BatchOp encoded for the store's tables.
@@ -834,10 +832,9 @@ func (e *encodedOp) name() string {
 // per op.
 type saveTx struct {
 	s     *Store
-	tx    *sql.Tx
+	w     *writer
+	ctx   context.Context
 	batch bool
-
-	head, insCheckpoint, upHead, insWrites, count, upWritten *sql.Stmt
 
 	// heads are the threads' heads as the ops so far left them.
 	heads []txHead
@@ -865,27 +862,19 @@ type txHead struct {
 
 type cpKey struct{ thread, cp string }
 
-// stmt returns *bound, binding st to the transaction first.
-func (t *saveTx) stmt(ctx context.Context, bound **sql.Stmt, st *sql.Stmt) *sql.Stmt {
-	if *bound == nil {
-		*bound = t.tx.StmtContext(ctx, st)
-	}
-	return *bound
-}
-
 // apply saves one op in the transaction.
-func (t *saveTx) apply(ctx context.Context, e *encodedOp) error {
+func (t *saveTx) apply(e *encodedOp) error {
 	if e.cp != nil {
-		if err := t.put(ctx, e); err != nil {
+		if err := t.put(e); err != nil {
 			return err
 		}
 	}
-	return t.writes(ctx, e.rows)
+	return t.writes(e.rows)
 }
 
 // put inserts checkpoint cp and moves the thread's head to it if the head
 // is cp's base.
-func (t *saveTx) put(ctx context.Context, e *encodedOp) error {
+func (t *saveTx) put(e *encodedOp) error {
 	s, cp, next := t.s, e.cp, e.next
 	at := -1
 	for i := range t.heads {
@@ -900,7 +889,7 @@ func (t *saveTx) put(ctx context.Context, e *encodedOp) error {
 		latest, n = t.heads[at].id, t.heads[at].n
 	} else {
 		var err error
-		if latest, n, err = s.headIn(ctx, t.stmt(ctx, &t.head, s.st.head), cp.ThreadID); err != nil {
+		if latest, n, err = t.head(cp.ThreadID); err != nil {
 			return err
 		}
 	}
@@ -911,12 +900,12 @@ func (t *saveTx) put(ctx context.Context, e *encodedOp) error {
 	n++
 	created := timecol.UnixNano(cp.CreatedAt)
 	sum := rowsum.Checkpoint(cp.ThreadID, cp.ID, n, cp.ParentID, int64(cp.Step), cp.Source, created, cp.Snapshot, cp.Delta, next, cp.Extra)
-	res, err := t.stmt(ctx, &t.insCheckpoint, s.st.insCheckpoint).ExecContext(ctx,
-		cp.ThreadID, cp.ID, cp.ParentID, cp.Step, cp.Source, created, nullable(cp.Snapshot), nullable(cp.Delta), nullable(next), nullable(cp.Extra), n, sum)
+	k, err := t.exec(stInsCheckpoint,
+		cp.ThreadID, cp.ID, cp.ParentID, int64(cp.Step), cp.Source, created, nullable(cp.Snapshot), nullable(cp.Delta), nullable(next), nullable(cp.Extra), n, sum)
 	if err != nil {
 		return s.wrap(e.name(), err)
 	}
-	if k, err := res.RowsAffected(); err == nil && k == 0 {
+	if k == 0 {
 		// The id exists already.
 		return &state.StaleError{ThreadID: cp.ThreadID, CheckpointID: cp.ID, Base: base, Latest: latest}
 	}
@@ -936,11 +925,37 @@ func (t *saveTx) put(ctx context.Context, e *encodedOp) error {
 		}
 		return nil
 	}
-	return t.writeHead(ctx, cp.ThreadID, cp.ID, n)
+	return t.writeHead(cp.ThreadID, cp.ID, n)
 }
 
-func (t *saveTx) writeHead(ctx context.Context, thread, id string, n int64) error {
-	if _, err := t.stmt(ctx, &t.upHead, t.s.st.upHead).ExecContext(ctx, thread, id, n, rowsum.Head(thread, id, n)); err != nil {
+// head reads and checks the thread's head in the transaction (see
+// Store.head).
+func (t *saveTx) head(thread string) (string, int64, error) {
+	s := t.s
+	var row [4]driver.Value
+	err := t.queryRow(stHead, row[:], thread, thread, thread, thread)
+	var id, any sql.NullString
+	var n, sum sql.NullInt64
+	if err == nil {
+		id, err = nullString(row[0])
+	}
+	if err == nil {
+		n, err = nullInt(row[1])
+	}
+	if err == nil {
+		sum, err = nullInt(row[2])
+	}
+	if err == nil {
+		any, err = nullString(row[3])
+	}
+	if err = s.scanErr(thread, "", err); err != nil {
+		return "", 0, s.readErr(fmt.Sprintf("read the head of thread %q in", thread), err)
+	}
+	return s.headOf(thread, id, any, n, sum)
+}
+
+func (t *saveTx) writeHead(thread, id string, n int64) error {
+	if _, err := t.exec(stUpHead, thread, id, n, rowsum.Head(thread, id, n)); err != nil {
 		return t.s.wrap(fmt.Sprintf("save checkpoint %s of thread %q in", id, thread), err)
 	}
 	return nil
@@ -948,19 +963,18 @@ func (t *saveTx) writeHead(ctx context.Context, thread, id string, n int64) erro
 
 // writes saves rows, then (at once, or at flush for a batch) the count of
 // task writes of each checkpoint they belong to.
-func (t *saveTx) writes(ctx context.Context, rows []writesRow) error {
+func (t *saveTx) writes(rows []writesRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	s := t.s
-	ins := t.stmt(ctx, &t.insWrites, s.st.insWrites)
 	for i := range rows {
 		r := &rows[i]
-		res, err := ins.ExecContext(ctx, r.thread, r.cp, r.w.Task, r.w.Node, nullable(r.w.Writes), nullable(r.intr), nullable(r.res), r.created, nullable(r.memos), r.running, r.sum, r.thread, r.cp)
+		n, err := t.exec(stInsWrites, r.thread, r.cp, int64(r.w.Task), r.w.Node, nullable(r.w.Writes), nullable(r.intr), nullable(r.res), r.created, nullable(r.memos), int64(r.running), r.sum, r.thread, r.cp)
 		if err != nil {
 			return s.wrap(r.name(), err)
 		}
-		if n, err := res.RowsAffected(); err == nil && n == 0 {
+		if n == 0 {
 			return fmt.Errorf("sqlite checkpointer: writes for checkpoint %q of thread %q: %w", r.cp, r.thread, state.ErrNotFound)
 		}
 	}
@@ -973,7 +987,7 @@ func (t *saveTx) writes(ctx context.Context, rows []writesRow) error {
 		if i > 0 && r.thread == rows[i-1].thread && r.cp == rows[i-1].cp {
 			continue
 		}
-		if err := t.writeCount(ctx, r.thread, r.cp, -1); err != nil {
+		if err := t.writeCount(r.thread, r.cp, -1); err != nil {
 			return err
 		}
 	}
@@ -999,14 +1013,21 @@ func (t *saveTx) noteWrite(r *writesRow) {
 
 // writeCount writes the count of checkpoint cp's task writes: known (when
 // not negative), or counted.
-func (t *saveTx) writeCount(ctx context.Context, thread, cp string, known int) error {
+func (t *saveTx) writeCount(thread, cp string, known int) error {
 	tasks := int64(known)
 	if known < 0 {
-		if err := t.stmt(ctx, &t.count, t.s.st.count).QueryRowContext(ctx, thread, cp).Scan(&tasks); err != nil {
+		var row [1]driver.Value
+		err := t.queryRow(stCount, row[:], thread, cp)
+		if err == nil {
+			var c sql.NullInt64
+			c, err = nullInt(row[0])
+			tasks = c.Int64
+		}
+		if err != nil {
 			return t.s.wrap(fmt.Sprintf("save writes of checkpoint %s (thread %q) in", cp, thread), err)
 		}
 	}
-	if _, err := t.stmt(ctx, &t.upWritten, t.s.st.upWritten).ExecContext(ctx, thread, cp, tasks, rowsum.Written(thread, cp, tasks)); err != nil {
+	if _, err := t.exec(stUpWritten, thread, cp, tasks, rowsum.Written(thread, cp, tasks)); err != nil {
 		return t.s.wrap(fmt.Sprintf("save writes of checkpoint %s (thread %q) in", cp, thread), err)
 	}
 	return nil
@@ -1014,9 +1035,9 @@ func (t *saveTx) writeCount(ctx context.Context, thread, cp string, known int) e
 
 // flush writes what a batch's ops left for the end: each thread's head and
 // each checkpoint's count of task writes.
-func (t *saveTx) flush(ctx context.Context) error {
+func (t *saveTx) flush() error {
 	for _, h := range t.heads {
-		if err := t.writeHead(ctx, h.thread, h.id, h.n); err != nil {
+		if err := t.writeHead(h.thread, h.id, h.n); err != nil {
 			return err
 		}
 	}
@@ -1025,7 +1046,7 @@ func (t *saveTx) flush(ctx context.Context) error {
 		if c.fresh {
 			known = len(c.tasks)
 		}
-		if err := t.writeCount(ctx, c.key.thread, c.key.cp, known); err != nil {
+		if err := t.writeCount(c.key.thread, c.key.cp, known); err != nil {
 			return err
 		}
 	}
@@ -1069,19 +1090,7 @@ func (s *Store) PutWrites(ctx context.Context, threadID, checkpointID string, w 
 	if s.v1 {
 		return fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, row[0].name(), s.path)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(row[0].name(), err)
-	}
-	defer tx.Rollback()
-	t := saveTx{s: s, tx: tx}
-	if err := t.writes(ctx, row[:]); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return s.wrap(row[0].name(), err)
-	}
-	return nil
+	return s.inWrite(ctx, row[0].name(), false, func(t *saveTx) error { return t.writes(row[:]) })
 }
 
 // writesRow is one task's writes, encoded for the writes table.
@@ -1493,8 +1502,9 @@ func (s *Store) list(ctx context.Context, threadID string, opts state.ListOption
 	return nil, false, s.corrupt(threadID, latest, "the thread has a head but no readable checkpoints")
 }
 
-// Statements of the write path, prepared once per Store: SQLite would
-// otherwise parse each statement again on every call.
+// Statements of the write path, prepared once per connection (see
+// writer): SQLite would otherwise parse each statement again on every
+// call.
 const (
 	sqlHead = `SELECT (SELECT head FROM threads WHERE thread = ?), (SELECT n FROM threads WHERE thread = ?),
 		(SELECT sum FROM threads WHERE thread = ?), (SELECT id FROM checkpoints WHERE thread = ? LIMIT 1)`
@@ -1512,36 +1522,20 @@ const (
 		ON CONFLICT (thread, cp) DO UPDATE SET tasks = excluded.tasks, sum = excluded.sum`
 )
 
-// stmts are the prepared statements of the write path.
+// stmts are the statements prepared once per Store outside the write
+// path: the head read of Get and List.
 type stmts struct {
-	head, insCheckpoint, upHead, insWrites, count, upWritten *sql.Stmt
+	head *sql.Stmt
 }
 
-// prepare prepares the write path's statements.
+// prepare prepares the store's statements.
 func (s *Store) prepare() error {
-	st := &stmts{}
-	for _, p := range []struct {
-		to  **sql.Stmt
-		sql string
-	}{
-		{&st.head, sqlHead}, {&st.insCheckpoint, sqlInsCheckpoint}, {&st.upHead, sqlUpHead},
-		{&st.insWrites, sqlInsWrites}, {&st.count, sqlCount}, {&st.upWritten, sqlUpWritten},
-	} {
-		stmt, err := s.db.Prepare(p.sql)
-		if err != nil {
-			st.close()
-			return s.wrap("prepare the statements of", err)
-		}
-		*p.to = stmt
+	head, err := s.db.Prepare(sqlHead)
+	if err != nil {
+		return s.wrap("prepare the statements of", err)
 	}
-	s.st = st
+	s.st = &stmts{head: head}
 	return nil
 }
 
-func (st *stmts) close() {
-	for _, p := range []*sql.Stmt{st.head, st.insCheckpoint, st.upHead, st.insWrites, st.count, st.upWritten} {
-		if p != nil {
-			p.Close()
-		}
-	}
-}
+func (st *stmts) close() { st.head.Close() }
