@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -22,7 +23,8 @@ type EmbeddedOptions struct {
 	// disables it: the semantic arm is then an exact cosine scan. The
 	// index is approximate (about 0.83 recall@10 against the exact scan
 	// on the package's synthetic corpus) and pays off only for large
-	// banks (about 3x faster at 100k memories); building it is slow.
+	// banks (about 3x faster at 100k memories); building it is slow. Not
+	// available on windows, where OpenEmbedded refuses a threshold.
 	HNSWThreshold int
 	// ReadOnly opens an existing file for reading only, under a shared
 	// lock: any number of read-only stores may have a file open at once,
@@ -86,6 +88,9 @@ func NewEmbeddedStore() *EmbeddedStore {
 func OpenEmbedded(opts EmbeddedOptions) (*EmbeddedStore, error) {
 	if opts.HNSWThreshold < 0 {
 		return nil, fmt.Errorf("%w: embedded store: HNSW threshold %d must be >= 0", ErrInvalid, opts.HNSWThreshold)
+	}
+	if opts.HNSWThreshold > 0 && !hnswAvailable {
+		return nil, fmt.Errorf("%w: embedded store: HNSWThreshold %d: this build has no HNSW index (github.com/coder/hnsw does not build on %s); leave it 0 for the exact scan", ErrInvalid, opts.HNSWThreshold, runtime.GOOS)
 	}
 	if opts.ReadOnly && opts.Path == "" {
 		return nil, fmt.Errorf("%w: embedded store: ReadOnly needs a Path", ErrInvalid)

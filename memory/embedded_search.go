@@ -256,19 +256,19 @@ func (x *searcher) semanticHNSW() ([]scored, bool) {
 	// removed memories keep their nodes until the graph is rebuilt and
 	// would take places among the neighbours
 	k += len(x.b.stale)
-	nodes := x.b.graph.Search(x.q, k)
+	slots := x.b.graph.search(x.q, k)
 	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
 	kept := 0
-	for _, n := range nodes {
-		if !x.match(n.Key) {
+	for _, slot := range slots {
+		if !x.match(slot) {
 			continue
 		}
 		kept++
-		sc := x.cos(n.Key)
+		sc := x.cos(slot)
 		if sc < float64(x.req.MinSimilarity) {
 			continue
 		}
-		tk.push(x.b.hit(n.Key, sc))
+		tk.push(x.b.hit(slot, sc))
 	}
 	// Removed memories keep their nodes until the graph is rebuilt, so
 	// even without a filter the neighbours may hold too few live ones.

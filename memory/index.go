@@ -1,12 +1,9 @@
 package memory
 
 import (
-	"math/rand"
 	"slices"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/hnsw"
 )
 
 // entry is one memory slot of a bank index. Its Memory keeps the sparse
@@ -101,7 +98,7 @@ type bankIndex struct {
 	// ents lists, per entity key, the slots of the memories carrying it
 	// in the order they were stored (newest last).
 	ents  map[string][]int32
-	graph *hnsw.Graph[int32]
+	graph annGraph
 	// stale holds the slots of memories removed since the graph was
 	// built: their nodes stay in the graph, as the HNSW package's Delete
 	// and re-Add of a key can leave the graph unsearchable (a nil node
@@ -295,25 +292,22 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 	case b.graph != nil && len(b.stale) > len(b.byID)/2:
 		b.buildGraph(dim) // drops the stale nodes; their slots are reused
 	case b.graph != nil:
-		b.graph.Add(hnsw.MakeNode(slot, append([]float32(nil), b.vec(slot, dim)...)))
+		b.graph.add(slot, append([]float32(nil), b.vec(slot, dim)...))
 	case hnswThreshold > 0 && len(b.byID) >= hnswThreshold:
 		b.buildGraph(dim)
 	}
 }
 
 func (b *bankIndex) buildGraph(dim int) {
-	g := hnsw.NewGraph[int32]()
-	g.Rng = rand.New(rand.NewSource(1))
-	g.M = 32
-	g.EfSearch = 400
-	nodes := make([]hnsw.Node[int32], 0, len(b.byID))
+	slots := make([]int32, 0, len(b.byID))
+	vecs := make([][]float32, 0, len(b.byID))
 	for i := range b.entries {
 		if b.entries[i].alive {
-			nodes = append(nodes, hnsw.MakeNode(int32(i), append([]float32(nil), b.vec(int32(i), dim)...)))
+			slots = append(slots, int32(i))
+			vecs = append(vecs, append([]float32(nil), b.vec(int32(i), dim)...))
 		}
 	}
-	g.Add(nodes...)
-	b.graph = g
+	b.graph = newANNGraph(slots, vecs)
 	b.cols = nil // searches of a bank with a graph do not scan columns
 	b.free = append(b.free, b.stale...)
 	b.stale = nil
