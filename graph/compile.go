@@ -104,8 +104,11 @@ type Compiled[S any] struct {
 	width     int // a hint for the number of tasks in one step
 	taskBufs  sync.Pool
 	dur       *durable[S]
-	src       *Graph[S] // for drawing
-	tracer    Tracer
+	// breaksBefore and breaksAfter are set when some node has a
+	// breakpoint of the graph before or after it.
+	breaksBefore, breaksAfter bool
+	src                       *Graph[S] // for drawing
+	tracer                    Tracer
 }
 
 // Compile validates g and returns the runnable graph. Every problem found —
@@ -303,6 +306,7 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 			add(ProblemUnknownNode, fmt.Sprintf("breakpoint before unknown node %q", name), name)
 		} else {
 			c.nodes[c.byName[name]].breakBefore = true
+			c.breaksBefore = true
 		}
 	}
 	for _, name := range cfg.breakAfter {
@@ -310,6 +314,7 @@ func (g *Graph[S]) Compile(opts ...CompileOption) (*Compiled[S], error) {
 			add(ProblemUnknownNode, fmt.Sprintf("breakpoint after unknown node %q", name), name)
 		} else {
 			c.nodes[c.byName[name]].breakAfter = true
+			c.breaksAfter = true
 		}
 	}
 	if cfg.cp == nil && len(cfg.breakBefore)+len(cfg.breakAfter) > 0 {

@@ -369,11 +369,7 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 		}
 		dr.after[i] = true
 	}
-	dr.anyBefore, dr.anyAfter = dr.before != nil, dr.after != nil
-	for i := range c.nodes {
-		dr.anyBefore = dr.anyBefore || c.nodes[i].breakBefore
-		dr.anyAfter = dr.anyAfter || c.nodes[i].breakAfter
-	}
+	dr.anyBefore, dr.anyAfter = c.breaksBefore || dr.before != nil, c.breaksAfter || dr.after != nil
 	lock, err := lockThread(dr.ctx, storeKey(d), dr.thread)
 	if err != nil {
 		return nil, in, err

@@ -634,13 +634,13 @@ func (r *run[S]) runTasks() error {
 	// tasks are left, so every task has a worker however long the others
 	// block, and a step of quick tasks needs few goroutines.
 	p.running = true
-	if len(r.cur) == 1 && !r.pump {
+	switch {
+	case len(r.cur) == 1 && !r.pump:
 		// The only task: run here, with no worker to hand it out.
 		r.runTask(0)
 		p.running = false
-	} else if r.pump {
+	case r.pump:
 		p.claimed.Store(0)
-		p.spare.Store(0)
 		p.spare.Store(1)
 		p.wg.Add(1)
 		go p.work()
@@ -663,7 +663,7 @@ func (r *run[S]) runTasks() error {
 		if r.stopped {
 			return errStopped
 		}
-	} else {
+	default:
 		p.claimed.Store(0)
 		p.spare.Store(0)
 		r.work()

@@ -330,9 +330,9 @@ func (p *Plan[S]) AppendWritesMarked(dst []byte, in, out *S, marked []int) ([]by
 			var err error
 			if want == appended {
 				n := f.value(unsafe.Pointer(in)).Len()
-				b, err = appendExact(b, vout.Slice(n, vout.Len()), f.path, n, f.marshals)
+				b, err = appendMarshaled(b, vout.Slice(n, vout.Len()), f.path, n)
 			} else {
-				b, err = appendExact(b, vout, f.path, 0, f.marshals)
+				b, err = appendMarshaled(b, vout, f.path, 0)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("state: encode field %s: %w", f.Name, err)
@@ -343,9 +343,9 @@ func (p *Plan[S]) AppendWritesMarked(dst []byte, in, out *S, marked []int) ([]by
 	return append(b, '}'), nil
 }
 
-// appendDirect appends the field's value at v as appendExact would, when
-// the field is an integer, a boolean or a string of plain ASCII without
-// its own encoding, and reports whether it did.
+// appendDirect appends the field's value at v as encoding/json writes it,
+// when the field is an integer, a boolean or a string of plain ASCII
+// without its own encoding, and reports whether it did.
 func (f *field) appendDirect(b []byte, v unsafe.Pointer) ([]byte, bool) {
 	switch f.enc {
 	case encInt:
@@ -408,33 +408,9 @@ func marshals(t reflect.Type) bool {
 	return t.Implements(jsonMarshaler) || t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(textMarshaler)
 }
 
-// appendExact appends what marshalExact returns for v, whose type marshals
-// (marshals(v.Type())) or not. Integers, booleans and strings of plain
-// ASCII are written directly, as encoding/json writes them; everything
-// else goes through marshalExact.
-func appendExact(b []byte, v reflect.Value, path string, off int, marshaler bool) ([]byte, error) {
-	if marshaler {
-		return appendMarshaled(b, v, path, off)
-	}
-	switch v.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.AppendInt(b, v.Int(), 10), nil
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return strconv.AppendUint(b, v.Uint(), 10), nil
-	case reflect.Bool:
-		return strconv.AppendBool(b, v.Bool()), nil
-	case reflect.String:
-		str := v.String()
-		if !plainASCII(str) {
-			return appendMarshaled(b, v, path, off)
-		}
-		b = append(b, '"')
-		b = append(b, str...)
-		return append(b, '"'), nil
-	}
-	return appendMarshaled(b, v, path, off)
-}
-
+// appendMarshaled appends what marshalExact returns for v: a value
+// appendDirect does not write (a slice, a map, a struct, a type with its
+// own encoding, a string that needs escapes).
 func appendMarshaled(b []byte, v reflect.Value, path string, off int) ([]byte, error) {
 	j, err := marshalExact(v, path, off)
 	if err != nil {

@@ -106,11 +106,9 @@ type field struct {
 	key string
 	// path names the field in encoding errors (Type.Field).
 	path string
-	// marshals is set when the field's type (or a pointer to it) has its
-	// own JSON or text encoding.
-	marshals bool
 	// kind is Type.Kind(), and enc how the field's value is written
-	// without reflection (encReflect: through it).
+	// without reflection (encReflect: through it, as for a type with its
+	// own JSON or text encoding).
 	kind reflect.Kind
 	enc  encKind
 }
@@ -223,8 +221,7 @@ func NewPlan[S any](opts ...Option) (*Plan[S], error) {
 	for _, lf := range leafFields(t) {
 		sf := lf.sf
 		f := field{FieldInfo: FieldInfo{Name: lf.name, Type: sf.Type}, index: len(p.fields), offset: lf.offset, size: sf.Type.Size(), cmp: cmpOf(sf.Type),
-			path: t.Name() + "." + lf.name, marshals: marshals(sf.Type), kind: sf.Type.Kind()}
-		f.enc = encOf(sf.Type, f.marshals)
+			path: t.Name() + "." + lf.name, kind: sf.Type.Kind(), enc: encOf(sf.Type, marshals(sf.Type))}
 		tag, hasTag := sf.Tag.Lookup("reduce")
 		if hasTag {
 			switch tag {
