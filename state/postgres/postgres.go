@@ -80,6 +80,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jedisos/jedisos/state"
+	"github.com/jedisos/jedisos/state/internal/batchtx"
 	"github.com/jedisos/jedisos/state/internal/rowsum"
 	"github.com/jedisos/jedisos/state/internal/timecol"
 )
@@ -644,17 +645,8 @@ func (s *Store) SaveBatch(ctx context.Context, ops []state.BatchOp) (int, error)
 		}
 		saves = append(saves, sv)
 	}
-	for len(saves) > 0 {
-		n, err := s.batchTx(ctx, saves)
-		if n == len(saves) {
-			if err != nil {
-				return 0, err // the commit failed
-			}
-			break
-		}
-		saves, failed = saves[:n], err
-	}
-	return len(saves), s.resolve(ctx, failed)
+	n, err := batchtx.Save(saves, failed, func(saves [][]save) (int, error) { return s.batchTx(ctx, saves) })
+	return n, s.resolve(ctx, err)
 }
 
 // opSaves is the statements of op.

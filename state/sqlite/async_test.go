@@ -24,23 +24,8 @@ func TestAsyncHistoryMatchesSync(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
-		g := graph.New[Blob]()
-		g.AddNode("edit", func(_ context.Context, b Blob) (Blob, error) {
-			b.Steps++
-			b.Data = fmt.Sprintf("%0512d", b.Steps)
-			return b, nil
-		})
-		g.AddEdge(graph.START, "edit")
-		g.AddConditionalEdge("edit", func(b Blob) string {
-			if b.Steps < steps {
-				return "edit"
-			}
-			return graph.END
-		}, "edit", graph.END)
-		c, err := g.Compile(graph.WithCheckpointer(s), graph.WithDurability(mode), graph.WithStepLimit(1000))
-		if err != nil {
-			t.Fatal(err)
-		}
+		target := steps
+		c := editLoop(t, s, mode, &target, func(b *Blob) { b.Data = fmt.Sprintf("%0512d", b.Steps) })
 		out, err := c.Invoke(ctx, Blob{}, graph.Thread("t"))
 		if err != nil || out.Steps != steps {
 			t.Fatalf("%s run: %+v, %v", mode, out.Steps, err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/jedisos/jedisos/graph"
@@ -90,41 +89,4 @@ type Blob struct {
 // rewritten by its node at every step, saved under sync durability (the
 // task's writes and the step's checkpoint committed before the next step).
 // One op is one step.
-func BenchmarkSQLiteStep10KB(b *testing.B) {
-	ctx := context.Background()
-	store, err := sqlite.Open(filepath.Join(b.TempDir(), "step.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	r := rand.New(rand.NewPCG(3, 4))
-	pages := make([]string, 16)
-	for i := range pages {
-		pages[i] = text(r, 10*1024)
-	}
-	target := 0
-	g := graph.New[Blob]()
-	g.AddNode("edit", func(_ context.Context, s Blob) (Blob, error) {
-		s.Steps++
-		s.Data = pages[s.Steps%len(pages)]
-		return s, nil
-	})
-	g.AddEdge(graph.START, "edit")
-	g.AddConditionalEdge("edit", func(s Blob) string {
-		if s.Steps < target {
-			return "edit"
-		}
-		return graph.END
-	}, "edit", graph.END)
-	c, err := g.Compile(graph.WithCheckpointer(store), graph.WithDurability(graph.DurabilitySync), graph.WithStepLimit(1<<30))
-	if err != nil {
-		b.Fatal(err)
-	}
-	target = b.N
-	b.ResetTimer()
-	out, err := c.Invoke(ctx, Blob{Data: strings.Repeat("x", 10*1024)}, graph.Thread(fmt.Sprintf("steps-%d", b.N)))
-	b.StopTimer()
-	if err != nil || out.Steps != b.N || len(out.Data) != 10*1024 {
-		b.Fatalf("steps %d of %d, %v", out.Steps, b.N, err)
-	}
-}
+func BenchmarkSQLiteStep10KB(b *testing.B) { benchGraphSteps(b, 10*1024, graph.DurabilitySync) }

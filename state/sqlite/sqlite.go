@@ -98,6 +98,7 @@ import (
 	sqlite3 "modernc.org/sqlite"
 
 	"github.com/jedisos/jedisos/state"
+	"github.com/jedisos/jedisos/state/internal/batchtx"
 	"github.com/jedisos/jedisos/state/internal/rowsum"
 	"github.com/jedisos/jedisos/state/internal/timecol"
 )
@@ -656,15 +657,9 @@ func (s *Store) corrupt(thread, id, format string, args ...any) error {
 // head row is missing is told from one being created meanwhile.
 func (s *Store) head(ctx context.Context, thread string) (string, int64, error) {
 	if s.st != nil {
-		return s.headIn(ctx, s.st.head, thread)
+		return s.headRow(thread, s.st.head.QueryRowContext(ctx, thread, thread, thread, thread))
 	}
 	return s.headRow(thread, s.db.QueryRowContext(ctx, sqlHead, thread, thread, thread, thread))
-}
-
-// headIn is head through the prepared statement st (bound to a
-// transaction or not).
-func (s *Store) headIn(ctx context.Context, st *sql.Stmt, thread string) (string, int64, error) {
-	return s.headRow(thread, st.QueryRowContext(ctx, thread, thread, thread, thread))
 }
 
 // headRow reads and checks the result of sqlHead.
@@ -737,19 +732,7 @@ func (s *Store) SaveBatch(ctx context.Context, ops []state.BatchOp) (int, error)
 		}
 		return 0, fmt.Errorf("%w: %s %s: opened read-only", ErrReadOnly, enc[0].name(), s.path)
 	}
-	for len(enc) > 0 {
-		n, err := s.batchTx(ctx, enc)
-		if n == len(enc) {
-			if err != nil {
-				return 0, err // the commit failed
-			}
-			break
-		}
-		// Op n failed: the transaction was rolled back, so the ops before
-		// it are saved again, in a new one, and op n's error stands.
-		enc, failed = enc[:n], err
-	}
-	return len(enc), failed
+	return batchtx.Save(enc, failed, func(enc []encodedOp) (int, error) { return s.batchTx(ctx, enc) })
 }
 
 // batchTx applies enc in one transaction and commits it. It returns
@@ -835,6 +818,8 @@ type saveTx struct {
 	w     *writer
 	ctx   context.Context
 	batch bool
+	// nv holds a statement's arguments (see args).
+	nv []driver.NamedValue
 
 	// heads are the threads' heads as the ops so far left them.
 	heads []txHead

@@ -34,26 +34,12 @@ func benchGraphSteps(b *testing.B, size int, mode graph.Durability) {
 	}
 	target := 0
 	var last time.Time
-	g := graph.New[Blob]()
-	g.AddNode("edit", func(_ context.Context, s Blob) (Blob, error) {
-		s.Steps++
+	c := editLoop(b, store, mode, &target, func(s *Blob) {
 		s.Data = pages[s.Steps%len(pages)]
 		if s.Steps == target {
 			last = time.Now()
 		}
-		return s, nil
 	})
-	g.AddEdge(graph.START, "edit")
-	g.AddConditionalEdge("edit", func(s Blob) string {
-		if s.Steps < target {
-			return "edit"
-		}
-		return graph.END
-	}, "edit", graph.END)
-	c, err := g.Compile(graph.WithCheckpointer(store), graph.WithDurability(mode), graph.WithStepLimit(1<<30))
-	if err != nil {
-		b.Fatal(err)
-	}
 	target = b.N
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -66,6 +52,31 @@ func benchGraphSteps(b *testing.B, size int, mode graph.Durability) {
 	if mode == graph.DurabilityAsync {
 		b.ReportMetric(float64(last.Sub(start).Nanoseconds())/float64(b.N), "caller-ns/step")
 	}
+}
+
+// editLoop compiles the graph the step benchmarks and tests run on store:
+// node "edit" counts a step, applies edit to the state and loops until
+// Steps reaches *target, under durability mode.
+func editLoop(tb testing.TB, store state.Checkpointer, mode graph.Durability, target *int, edit func(*Blob)) *graph.Compiled[Blob] {
+	tb.Helper()
+	g := graph.New[Blob]()
+	g.AddNode("edit", func(_ context.Context, s Blob) (Blob, error) {
+		s.Steps++
+		edit(&s)
+		return s, nil
+	})
+	g.AddEdge(graph.START, "edit")
+	g.AddConditionalEdge("edit", func(s Blob) string {
+		if s.Steps < *target {
+			return "edit"
+		}
+		return graph.END
+	}, "edit", graph.END)
+	c, err := g.Compile(graph.WithCheckpointer(store), graph.WithDurability(mode), graph.WithStepLimit(1<<30))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
 }
 
 // BenchmarkSQLiteStep1KB is one graph step with a 1 KB state under sync

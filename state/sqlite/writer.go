@@ -25,10 +25,18 @@ const (
 var writeSQL = [nWriteStmts]string{sqlHead, sqlInsCheckpoint, sqlUpHead, sqlInsWrites, sqlCount, sqlUpWritten}
 
 // writer is the write path's statements, prepared on one driver
-// connection.
+// connection, and that connection's transactions.
 type writer struct {
-	conn driver.Conn
-	st   [nWriteStmts]driver.Stmt
+	conn  any // the driver connection, as sql.Conn.Raw gives it
+	begin driver.ConnBeginTx
+	st    [nWriteStmts]stmt
+}
+
+// stmt is a driver statement that runs with a context.
+type stmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
 }
 
 // writers holds the writer of the store's connection; a new connection
@@ -45,16 +53,23 @@ func (ws *writers) of(ctx context.Context, dc any) (*writer, error) {
 	if ws.w != nil && ws.w.conn == dc {
 		return ws.w, nil
 	}
-	conn, ok := dc.(driver.ConnPrepareContext)
-	if !ok {
-		return nil, fmt.Errorf("the driver connection (%T) cannot prepare statements with a context", dc)
+	prep, ok := dc.(driver.ConnPrepareContext)
+	begin, ok2 := dc.(driver.ConnBeginTx)
+	if !ok || !ok2 {
+		return nil, fmt.Errorf("the driver connection (%T) cannot prepare statements or begin transactions with a context", dc)
 	}
-	w := &writer{conn: dc.(driver.Conn)}
+	w := &writer{conn: dc, begin: begin}
 	for i, q := range writeSQL {
-		st, err := conn.PrepareContext(ctx, q)
+		ds, err := prep.PrepareContext(ctx, q)
 		if err != nil {
 			w.close()
 			return nil, err
+		}
+		st, ok := ds.(stmt)
+		if !ok {
+			ds.Close()
+			w.close()
+			return nil, fmt.Errorf("the driver statement (%T) cannot run with a context", ds)
 		}
 		w.st[i] = st
 	}
@@ -117,39 +132,17 @@ func (s *Store) inWrite(ctx context.Context, op string, batch bool, fn func(t *s
 		if err != nil {
 			return s.wrap("prepare the statements of", err)
 		}
-		ok := false
+		panicked := true
 		defer func() {
-			if !ok || errors.Is(err, driver.ErrBadConn) {
-				// A panic, or a connection the pool will discard: its
-				// statements are closed while it is still open.
+			if panicked || errors.Is(err, driver.ErrBadConn) {
+				// The pool discards the connection: its statements are
+				// closed while it is still open.
 				s.ws.drop(w)
 			}
 		}()
-		b, isB := dc.(driver.ConnBeginTx)
-		if !isB {
-			ok = true
-			return fmt.Errorf("sqlite checkpointer: the driver connection (%T) cannot begin a transaction with a context", dc)
-		}
-		tx, err := b.BeginTx(ctx, driver.TxOptions{})
-		if err != nil {
-			ok = true
-			return s.wrap(op, err)
-		}
-		t := saveTx{s: s, w: w, ctx: ctx, batch: batch}
-		if ferr := fn(&t); ferr != nil {
-			tx.Rollback()
-			failed, ok = ferr, true
-			if errors.Is(ferr, driver.ErrBadConn) {
-				return ferr // for the pool to discard the connection
-			}
-			return nil
-		}
-		if err := tx.Commit(); err != nil {
-			ok = true
-			return s.wrap(op, err)
-		}
-		ok = true
-		return nil
+		failed, err = s.writeTx(ctx, w, op, batch, fn)
+		panicked = false
+		return err
 	})
 	if failed != nil {
 		return failed
@@ -157,22 +150,41 @@ func (s *Store) inWrite(ctx context.Context, op string, batch bool, fn func(t *s
 	return err
 }
 
-// args are a statement's arguments, in order.
-func args(vs ...any) []driver.NamedValue {
-	out := make([]driver.NamedValue, len(vs))
-	for i, v := range vs {
-		out[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+// writeTx is inWrite's transaction on w's connection. It returns fn's
+// error apart (err is then nil unless the connection broke, for the pool
+// to discard it).
+func (s *Store) writeTx(ctx context.Context, w *writer, op string, batch bool, fn func(t *saveTx) error) (failed, err error) {
+	tx, err := w.begin.BeginTx(ctx, driver.TxOptions{})
+	if err != nil {
+		return nil, s.wrap(op, err)
 	}
-	return out
+	t := saveTx{s: s, w: w, ctx: ctx, batch: batch}
+	if ferr := fn(&t); ferr != nil {
+		tx.Rollback()
+		if errors.Is(ferr, driver.ErrBadConn) {
+			return ferr, ferr
+		}
+		return ferr, nil
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	return nil, nil
+}
+
+// args returns vs as a statement's arguments, in t's buffer (the driver
+// copies what it binds).
+func (t *saveTx) args(vs []any) []driver.NamedValue {
+	t.nv = t.nv[:0]
+	for i, v := range vs {
+		t.nv = append(t.nv, driver.NamedValue{Ordinal: i + 1, Value: v})
+	}
+	return t.nv
 }
 
 // exec runs write statement i with vs and returns the rows it changed.
 func (t *saveTx) exec(i int, vs ...any) (int64, error) {
-	st, ok := t.w.st[i].(driver.StmtExecContext)
-	if !ok {
-		return 0, fmt.Errorf("the driver statement (%T) cannot run with a context", t.w.st[i])
-	}
-	res, err := st.ExecContext(t.ctx, args(vs...))
+	res, err := t.w.st[i].ExecContext(t.ctx, t.args(vs))
 	if err != nil {
 		return 0, err
 	}
@@ -182,11 +194,7 @@ func (t *saveTx) exec(i int, vs ...any) (int64, error) {
 // queryRow runs write statement i with vs and reads its one row into
 // dest (which must be as long as the row).
 func (t *saveTx) queryRow(i int, dest []driver.Value, vs ...any) error {
-	st, ok := t.w.st[i].(driver.StmtQueryContext)
-	if !ok {
-		return fmt.Errorf("the driver statement (%T) cannot run with a context", t.w.st[i])
-	}
-	rows, err := st.QueryContext(t.ctx, args(vs...))
+	rows, err := t.w.st[i].QueryContext(t.ctx, t.args(vs))
 	if err != nil {
 		return err
 	}
