@@ -78,26 +78,29 @@ type BatchSaver interface {
 func (op *BatchOp) Apply(ctx context.Context, cp Checkpointer) error {
 	switch op.Kind {
 	case OpPutWrites:
-		for _, w := range op.Writes {
-			if err := cp.PutWrites(ctx, op.ThreadID, op.CheckpointID, w); err != nil {
-				return err
-			}
-		}
-		return nil
+		return putEach(ctx, cp, op.ThreadID, op.CheckpointID, op.Writes)
 	case OpPut:
 		return cp.Put(ctx, op.Checkpoint)
 	case OpPutStep:
 		if ss, ok := cp.(StepSaver); ok {
 			return ss.PutStep(ctx, op.CheckpointID, op.Writes, op.Checkpoint)
 		}
-		for _, w := range op.Writes {
-			if err := cp.PutWrites(ctx, op.Checkpoint.ThreadID, op.CheckpointID, w); err != nil {
-				return err
-			}
+		if err := putEach(ctx, cp, op.Checkpoint.ThreadID, op.CheckpointID, op.Writes); err != nil {
+			return err
 		}
 		return cp.Put(ctx, op.Checkpoint)
 	}
 	return fmt.Errorf("state: batch op of unknown kind %d", uint8(op.Kind))
+}
+
+// putEach saves ws against checkpoint id of thread, one PutWrites each.
+func putEach(ctx context.Context, cp Checkpointer, thread, id string, ws []TaskWrites) error {
+	for _, w := range ws {
+		if err := cp.PutWrites(ctx, thread, id, w); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SaveBatch applies ops to cp in order, stopping at the first that fails,
@@ -108,11 +111,6 @@ func SaveBatch(ctx context.Context, cp Checkpointer, ops []BatchOp) (int, error)
 	if bs, ok := cp.(BatchSaver); ok {
 		return bs.SaveBatch(ctx, ops)
 	}
-	return applyEach(ctx, cp, ops)
-}
-
-// applyEach applies ops one call at a time, stopping at the first failure.
-func applyEach(ctx context.Context, cp Checkpointer, ops []BatchOp) (int, error) {
 	for i := range ops {
 		if err := ops[i].Apply(ctx, cp); err != nil {
 			return i, err
