@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -218,11 +219,129 @@ func EncodeValue(what string, v any) ([]byte, error) {
 // valid UTF-8 is an error matching ErrInvalidUTF8 that names the field
 // (e.g. "Chat.Messages[3].Content has byte 0xff at offset 5 of 9").
 func (p *Plan[S]) EncodeState(s *S) ([]byte, error) {
+	return p.AppendState(nil, s)
+}
+
+// AppendState is EncodeState that appends the encoding to dst (which may
+// be nil, or have room for the state's size) and returns the extended
+// buffer. A state whose fields are all integers, booleans, strings and
+// slices of strings, with no encoding of their own and json tags that at
+// most rename them or add omitempty, is written directly, byte for byte as
+// encoding/json writes it; any other state goes through encoding/json.
+func (p *Plan[S]) AppendState(dst []byte, s *S) ([]byte, error) {
+	if p.keys != nil {
+		b := dst
+		if b == nil {
+			b = make([]byte, 0, 64)
+		}
+		if b, ok := p.appendState(b, unsafe.Pointer(s)); ok {
+			return b, nil
+		}
+	}
 	b, err := marshalExact(reflect.ValueOf(s), p.typ.Name(), 0)
 	if err != nil {
 		return nil, fmt.Errorf("state: encode %s: %w", p.typ, err)
 	}
-	return b, nil
+	if dst == nil {
+		return b, nil
+	}
+	return append(dst, b...), nil
+}
+
+// stateKey is a field's key as encoding/json writes it in S's object,
+// with its colon, and whether the field is left out when empty
+// (omitempty).
+type stateKey struct {
+	key       string
+	omitEmpty bool
+}
+
+// directKeys returns the keys of fields, the plan's fields of t (from
+// leaves), when EncodeState can write a t as encoding/json would without
+// going through it: t has no encoding of its own, every field is exported,
+// none is embedded, each is written directly (an integer, a boolean, a
+// string, a slice of strings; see encKind), and its json tag, if any,
+// only renames it with a plain name or adds omitempty. Otherwise it
+// returns nil, and EncodeState uses encoding/json.
+func directKeys(t reflect.Type, leaves []leafField, fields []field) []stateKey {
+	if marshals(t) {
+		return nil
+	}
+	keys := make([]stateKey, len(fields))
+	seen := make(map[string]bool, len(fields))
+	for i, lf := range leaves {
+		sf := lf.sf
+		if lf.depth > 0 || sf.Anonymous || !sf.IsExported() || fields[i].enc == encReflect {
+			return nil
+		}
+		name, opts, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if sf.Tag.Get("json") == "-" || (opts != "" && opts != "omitempty") {
+			return nil
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		if !plainKey(name) || seen[name] {
+			return nil
+		}
+		seen[name] = true
+		keys[i] = stateKey{key: `"` + name + `":`, omitEmpty: opts == "omitempty"}
+	}
+	return keys
+}
+
+// plainKey reports whether encoding/json writes name, as a field's key,
+// as it is: ASCII letters, digits, '_' and '-'.
+func plainKey(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return name != ""
+}
+
+// appendState appends the state at s as encoding/json writes it, when
+// every value can be written directly (a string needs no escapes), and
+// reports whether it did; p.keys must not be nil.
+func (p *Plan[S]) appendState(b []byte, s unsafe.Pointer) ([]byte, bool) {
+	start := len(b)
+	b = append(b, '{')
+	first := true
+	for i := range p.fields {
+		f, k := &p.fields[i], &p.keys[i]
+		v := unsafe.Add(s, f.offset)
+		if k.omitEmpty && f.empty(v) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, k.key...)
+		var ok bool
+		if b, ok = f.appendDirect(b, v); !ok {
+			return b[:start], false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// empty reports whether the value at v of a field written directly is
+// one omitempty leaves out: zero, false, or of length 0.
+func (f *field) empty(v unsafe.Pointer) bool {
+	switch f.enc {
+	case encString, encStrings:
+		// A string's length and a slice's are the word after the pointer.
+		return *(*int)(unsafe.Add(v, unsafe.Sizeof(uintptr(0)))) == 0
+	}
+	for _, c := range unsafe.Slice((*byte)(v), f.size) {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // DecodeState decodes a state encoded by EncodeState.
@@ -325,6 +444,14 @@ func (p *Plan[S]) AppendWritesMarked(dst []byte, in, out *S, marked []int) ([]by
 					b = nb
 					continue
 				}
+			} else if f.enc == encStrings {
+				// Only the new elements: out's slice past in's length.
+				n := (*sliceHeader)(unsafe.Add(unsafe.Pointer(in), f.offset)).len
+				h := (*sliceHeader)(unsafe.Add(unsafe.Pointer(out), f.offset))
+				if nb, ok := appendStrings(b, unsafe.Slice((*string)(h.data), h.len)[n:]); ok {
+					b = nb
+					continue
+				}
 			}
 			vout := f.value(unsafe.Pointer(out))
 			var err error
@@ -384,8 +511,34 @@ func (f *field) appendDirect(b []byte, v unsafe.Pointer) ([]byte, bool) {
 		b = append(b, '"')
 		b = append(b, str...)
 		return append(b, '"'), true
+	case encStrings:
+		h := (*sliceHeader)(v)
+		if h.data == nil {
+			return append(b, "null"...), true
+		}
+		return appendStrings(b, unsafe.Slice((*string)(h.data), h.len))
 	}
 	return b, false
+}
+
+// appendStrings appends ss as encoding/json writes a slice of strings,
+// when none needs escapes, and reports whether it did (b unchanged when
+// not).
+func appendStrings(b []byte, ss []string) ([]byte, bool) {
+	start := len(b)
+	b = append(b, '[')
+	for i, str := range ss {
+		if !plainASCII(str) {
+			return b[:start], false
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, str...)
+		b = append(b, '"')
+	}
+	return append(b, ']'), true
 }
 
 // plainASCII reports whether encoding/json writes str as it is between

@@ -72,6 +72,8 @@ func TestEncodeWritesMatchesEncodingJSON(t *testing.T) {
 		{"scalars", encWritesState{Zeta: "z", Messages: []string{"a"}, Note: "n", Level: 3, Ratio: 1e21, Done: true, Big: 1 << 63, Small: -5,
 			At: time.Date(2026, 12, 3, 8, 0, 0, 5, time.UTC)}, nil},
 		{"every integer size", encWritesState{Zeta: "z", Messages: []string{"a"}, Note: "n", Small: -128, I16: -32768, I32: -1 << 31, U8: 255, U16: 65535, U32: 1<<32 - 1, Kind: -7, Big: 1<<64 - 1}, nil},
+		{"slice set to nil", encWritesState{Zeta: "z", Note: "n"}, nil},
+		{"slice set to empty", encWritesState{Zeta: "z", Messages: []string{}, Note: "n"}, nil},
 		{"strings that need escapes", encWritesState{Zeta: "tab\there \"q\" \\ \u2028 한국어 \x01", Messages: []string{"a", "<b>", "ok"}, Note: "n"}, nil},
 	}
 	for _, tc := range cases {

@@ -124,12 +124,15 @@ const (
 	encUint
 	encBool
 	encString
+	// encStrings: a slice of strings (of a string kind without its own
+	// encoding), written element by element.
+	encStrings
 )
 
-// encOf is the encKind of a field of type t that marshals (has its own
-// encoding) or not.
-func encOf(t reflect.Type, marshals bool) encKind {
-	if marshals {
+// encOf is the encKind of a field of type t: encReflect when t has its own
+// encoding.
+func encOf(t reflect.Type) encKind {
+	if marshals(t) {
 		return encReflect
 	}
 	switch t.Kind() {
@@ -141,6 +144,10 @@ func encOf(t reflect.Type, marshals bool) encKind {
 		return encBool
 	case reflect.String:
 		return encString
+	case reflect.Slice:
+		if e := t.Elem(); e.Kind() == reflect.String && !marshals(e) {
+			return encStrings
+		}
 	}
 	return encReflect
 }
@@ -190,6 +197,10 @@ type Plan[S any] struct {
 	sorted []int
 	byName map[string]int
 	custom bool
+	// keys, when not nil, are the fields' keys as encoding/json writes S
+	// (see directKeys), so EncodeState writes a state without reflection
+	// when its values allow it.
+	keys []stateKey
 }
 
 // PlanError lists every problem NewPlan found in a state type.
@@ -218,10 +229,11 @@ func NewPlan[S any](opts ...Option) (*Plan[S], error) {
 	}
 	p := &Plan[S]{typ: t, byName: make(map[string]int, t.NumField())}
 	var problems []string
-	for _, lf := range leafFields(t) {
+	leaves := leafFields(t)
+	for _, lf := range leaves {
 		sf := lf.sf
 		f := field{FieldInfo: FieldInfo{Name: lf.name, Type: sf.Type}, index: len(p.fields), offset: lf.offset, size: sf.Type.Size(), cmp: cmpOf(sf.Type),
-			path: t.Name() + "." + lf.name, kind: sf.Type.Kind(), enc: encOf(sf.Type, marshals(sf.Type))}
+			path: t.Name() + "." + lf.name, kind: sf.Type.Kind(), enc: encOf(sf.Type)}
 		tag, hasTag := sf.Tag.Lookup("reduce")
 		if hasTag {
 			switch tag {
@@ -277,6 +289,7 @@ func NewPlan[S any](opts ...Option) (*Plan[S], error) {
 		p.sorted = append(p.sorted, i)
 	}
 	sort.SliceStable(p.sorted, func(a, b int) bool { return p.fields[p.sorted[a]].Name < p.fields[p.sorted[b]].Name })
+	p.keys = directKeys(t, leaves, p.fields)
 	return p, nil
 }
 

@@ -1,0 +1,269 @@
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"unsafe"
+)
+
+// directState is written by EncodeState without encoding/json: every
+// field is an integer, a boolean, a string or a slice of strings, under its
+// Go name or a plain json name, some left out when empty.
+type directState struct {
+	Counter int `reduce:"sum"`
+	Small   int8
+	I16     int16
+	I32     int32
+	I64     int64
+	U       uint
+	U8      uint8
+	U16     uint16
+	U32     uint32
+	U64     uint64
+	Ptr     uintptr
+	Done    bool
+	Name    string
+	Kind    plainKind
+	Role    plainRole
+	Msgs    []string    `json:"messages" reduce:"append"`
+	Roles   []plainRole `json:"roles,omitempty"`
+	Note    string      `json:"note,omitempty"`
+	Hits    int         `json:",omitempty"`
+	Flag    bool        `json:"flag,omitempty"`
+	Dash    string      `json:"-,"`
+	Hyphen  uint16      `json:"the-hyphen,omitempty"`
+}
+
+// plainRole is a named string without an encoding of its own.
+type plainRole string
+
+// Encoding a state directly must give, byte for byte, what encoding/json
+// gives, for every value: plain ones (written directly) and ones with
+// strings that need escapes or are not UTF-8 (handed to encoding/json,
+// with its errors).
+func TestEncodeStateMatchesEncodingJSON(t *testing.T) {
+	p, err := NewPlan[directState]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.keys == nil {
+		t.Fatal("directState is not written directly")
+	}
+	cases := []struct {
+		name   string
+		s      directState
+		direct bool
+	}{
+		{"zero", directState{}, true},
+		{"empty slices", directState{Msgs: []string{}, Roles: []plainRole{}}, true},
+		{"plain values", directState{Counter: -3, Name: "agent", Msgs: []string{"hello", "", "a b"}, Roles: []plainRole{"user"}, Note: "n", Hits: 2, Flag: true, Dash: "d", Hyphen: 9, Role: "tool", Kind: -7}, true},
+		{"extremes", directState{Counter: math.MinInt, Small: -128, I16: math.MinInt16, I32: math.MinInt32, I64: math.MaxInt64, U: math.MaxUint, U8: 255, U16: math.MaxUint16, U32: math.MaxUint32, U64: math.MaxUint64, Ptr: ^uintptr(0), Done: true}, true},
+		{"html characters", directState{Name: "<b>&</b>"}, false},
+		{"escapes", directState{Msgs: []string{"ok", "tab\tquote\" back\\ \u2028 \x01"}}, false},
+		{"non-ASCII", directState{Note: "한국어 é"}, false},
+		{"role needs escapes", directState{Roles: []plainRole{"a", "\"b\""}}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := p.EncodeState(&tc.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(&tc.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("got  %s\nwant %s", got, want)
+			}
+			if _, ok := p.appendState(nil, unsafe.Pointer(&tc.s)); ok != tc.direct {
+				t.Fatalf("written directly: %v, want %v", ok, tc.direct)
+			}
+			back, err := p.DecodeState(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back, tc.s) && tc.name != "empty slices" {
+				t.Fatalf("decoded %+v, want %+v", back, tc.s)
+			}
+		})
+	}
+	// Random values, with strings drawn from characters that need escapes
+	// and ones that do not.
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "Z", "0", " ", "-", "\"", "\\", "<", ">", "&", "\n", "\x7f", "é", "\u2028", "~"}
+	str := func() string {
+		var b []byte
+		for range rng.IntN(4) {
+			b = append(b, alphabet[rng.IntN(len(alphabet))]...)
+		}
+		return string(b)
+	}
+	for i := range 3000 {
+		s := directState{Counter: int(rng.Int64()), Small: int8(rng.Uint32()), U64: rng.Uint64(), Done: rng.IntN(2) == 0,
+			Name: str(), Note: str(), Dash: str(), Role: plainRole(str()), Hits: rng.IntN(2), Flag: rng.IntN(2) == 0, Hyphen: uint16(rng.IntN(2))}
+		if rng.IntN(3) > 0 {
+			s.Msgs = make([]string, rng.IntN(3))
+			for j := range s.Msgs {
+				s.Msgs[j] = str()
+			}
+		}
+		if rng.IntN(2) == 0 {
+			s.Roles = []plainRole{plainRole(str())}
+		}
+		got, err := p.EncodeState(&s)
+		want, werr := json.Marshal(&s)
+		if err != nil || werr != nil || !bytes.Equal(got, want) {
+			t.Fatalf("value %d %+v:\ngot  %s (%v)\nwant %s (%v)", i, s, got, err, want, werr)
+		}
+	}
+	// A string that is not UTF-8 is refused as encoding/json's path
+	// refuses it, naming the field.
+	for _, s := range []directState{{Name: "ok\xff"}, {Msgs: []string{"a", "b\xfe"}}} {
+		_, err := p.EncodeState(&s)
+		if !errors.Is(err, ErrInvalidUTF8) {
+			t.Fatalf("%+v: err %v, want ErrInvalidUTF8", s, err)
+		}
+	}
+}
+
+// AppendState keeps what dst holds, on both paths.
+func TestAppendStateKeepsPrefix(t *testing.T) {
+	p, err := NewPlan[directState]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []directState{{Name: "plain"}, {Name: "needs <escapes>"}} {
+		dst := append(make([]byte, 0, 8), "prefix:"...)
+		got, err := p.AppendState(dst, &s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(&s)
+		if string(got) != "prefix:"+string(want) {
+			t.Fatalf("got %s, want prefix:%s", got, want)
+		}
+	}
+	pf, _ := NewPlan[withFloat]()
+	got, err := pf.AppendState([]byte("x"), &withFloat{1, 0.5})
+	if err != nil || string(got) != `x{"N":1,"F":0.5}` {
+		t.Fatalf("got %s, %v", got, err)
+	}
+}
+
+type (
+	withEmbedded struct {
+		Inner
+		N int
+	}
+	Inner struct{ A int }
+
+	withSkipped struct {
+		N int
+		S string `json:"-"`
+	}
+	withStringOpt struct {
+		N int `json:"n,string"`
+	}
+	withOmitZero struct {
+		M []string `json:"m,omitzero"`
+	}
+	withMarshaler struct {
+		N int
+		L level
+	}
+	withFloat struct {
+		N int
+		F float64
+	}
+	withStruct struct {
+		N  int
+		In Inner
+	}
+	withDuplicate struct {
+		A int `json:"X"`
+		X int
+	}
+	withOddTag struct {
+		A int `json:"a.b"`
+	}
+	ownEncoding struct{ N int }
+)
+
+func (o ownEncoding) MarshalJSON() ([]byte, error) { return []byte(`"own"`), nil }
+
+func (o *ownEncoding) UnmarshalJSON([]byte) error { return nil }
+
+// States whose encoding needs encoding/json's rules (embedding, skipped or
+// renamed fields with options, values with encodings of their own, floats,
+// structs) are not written directly, and still encode as encoding/json
+// writes them.
+func TestEncodeStateFallsBackToEncodingJSON(t *testing.T) {
+	check := func(t *testing.T, name string, keys []stateKey, enc func() ([]byte, error), v any) {
+		t.Helper()
+		if keys != nil {
+			t.Errorf("%s: written directly, want encoding/json", name)
+		}
+		got, err := enc()
+		want, werr := json.Marshal(v)
+		if err != nil || werr != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: got %s (%v), want %s (%v)", name, got, err, want, werr)
+		}
+	}
+	run := func(name string, f func(string)) { f(name) }
+	run("embedded", func(n string) {
+		p, _ := NewPlan[withEmbedded]()
+		s := withEmbedded{Inner{1}, 2}
+		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
+	})
+	run("skipped", func(n string) {
+		p, _ := NewPlan[withSkipped]()
+		s := withSkipped{1, "x"}
+		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
+	})
+	run("string option", func(n string) {
+		p, _ := NewPlan[withStringOpt]()
+		s := withStringOpt{5}
+		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
+	})
+	run("omitzero", func(n string) {
+		p, _ := NewPlan[withOmitZero]()
+		s := withOmitZero{M: []string{}}
+		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
+	})
+	run("marshaler field", func(n string) {
+		p, _ := NewPlan[withMarshaler]()
+		s := withMarshaler{1, 2}
+		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
+	})
+	run("float", func(n string) {
+		p, _ := NewPlan[withFloat]()
+		s := withFloat{1, 0.1}
+		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
+	})
+	run("struct field", func(n string) {
+		p, _ := NewPlan[withStruct]()
+		s := withStruct{1, Inner{2}}
+		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
+	})
+	run("duplicate names", func(n string) {
+		p, _ := NewPlan[withDuplicate]()
+		s := withDuplicate{1, 2}
+		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
+	})
+	run("tag with a dot", func(n string) {
+		p, _ := NewPlan[withOddTag]()
+		s := withOddTag{1}
+		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
+	})
+	run("own encoding", func(n string) {
+		p, _ := NewPlan[ownEncoding]()
+		s := ownEncoding{1}
+		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
+	})
+}
