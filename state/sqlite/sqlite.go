@@ -37,7 +37,10 @@
 // or 8 KiB pages made no difference or were slower: a commit's cost is its
 // statements and the write and lock system calls for the pages it dirties
 // (two writes per page to the log, about six fcntl locks per transaction),
-// not reads or checkpoints. Files created by this version store the
+// not reads or checkpoints. The package's benchmarks SQLiteCommitFloor1KB
+// (one 1 KB row committed into one table) and WALFrameWrite (the two
+// writes of one page to the log) measure that floor on a given machine,
+// beside SQLiteStep1KB. Files created by this version store the
 // threads and written tables WITHOUT ROWID and number checkpoints without
 // AUTOINCREMENT (a step's commit then writes about 8 pages instead of 10);
 // files created before keep their layout and are read and written by the
