@@ -204,66 +204,32 @@ func (o *ownEncoding) UnmarshalJSON([]byte) error { return nil }
 // structs) are not written directly, and still encode as encoding/json
 // writes them.
 func TestEncodeStateFallsBackToEncodingJSON(t *testing.T) {
-	check := func(t *testing.T, name string, keys []stateKey, enc func() ([]byte, error), v any) {
-		t.Helper()
-		if keys != nil {
-			t.Errorf("%s: written directly, want encoding/json", name)
-		}
-		got, err := enc()
-		want, werr := json.Marshal(v)
-		if err != nil || werr != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s: got %s (%v), want %s (%v)", name, got, err, want, werr)
-		}
+	checkFallback(t, "embedded", withEmbedded{Inner{1}, 2})
+	checkFallback(t, "skipped", withSkipped{1, "x"})
+	checkFallback(t, "string option", withStringOpt{5})
+	checkFallback(t, "omitzero", withOmitZero{M: []string{}})
+	checkFallback(t, "marshaler field", withMarshaler{1, 2})
+	checkFallback(t, "float", withFloat{1, 0.1})
+	checkFallback(t, "struct field", withStruct{1, Inner{2}})
+	checkFallback(t, "duplicate names", withDuplicate{1, 2})
+	checkFallback(t, "tag with a dot", withOddTag{1})
+	checkFallback(t, "own encoding", ownEncoding{1})
+}
+
+// checkFallback checks that T's plan does not write a T directly and that
+// EncodeState gives encoding/json's bytes for s.
+func checkFallback[T any](t *testing.T, name string, s T) {
+	t.Helper()
+	p, err := NewPlan[T]()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
-	run := func(name string, f func(string)) { f(name) }
-	run("embedded", func(n string) {
-		p, _ := NewPlan[withEmbedded]()
-		s := withEmbedded{Inner{1}, 2}
-		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
-	})
-	run("skipped", func(n string) {
-		p, _ := NewPlan[withSkipped]()
-		s := withSkipped{1, "x"}
-		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
-	})
-	run("string option", func(n string) {
-		p, _ := NewPlan[withStringOpt]()
-		s := withStringOpt{5}
-		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
-	})
-	run("omitzero", func(n string) {
-		p, _ := NewPlan[withOmitZero]()
-		s := withOmitZero{M: []string{}}
-		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
-	})
-	run("marshaler field", func(n string) {
-		p, _ := NewPlan[withMarshaler]()
-		s := withMarshaler{1, 2}
-		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
-	})
-	run("float", func(n string) {
-		p, _ := NewPlan[withFloat]()
-		s := withFloat{1, 0.1}
-		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
-	})
-	run("struct field", func(n string) {
-		p, _ := NewPlan[withStruct]()
-		s := withStruct{1, Inner{2}}
-		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
-	})
-	run("duplicate names", func(n string) {
-		p, _ := NewPlan[withDuplicate]()
-		s := withDuplicate{1, 2}
-		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
-	})
-	run("tag with a dot", func(n string) {
-		p, _ := NewPlan[withOddTag]()
-		s := withOddTag{1}
-		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
-	})
-	run("own encoding", func(n string) {
-		p, _ := NewPlan[ownEncoding]()
-		s := ownEncoding{1}
-		check(t, n, p.keys, func() ([]byte, error) { return p.EncodeState(&s) }, &s)
-	})
+	if p.keys != nil {
+		t.Errorf("%s: written directly, want encoding/json", name)
+	}
+	got, err := p.EncodeState(&s)
+	want, werr := json.Marshal(&s)
+	if err != nil || werr != nil || !bytes.Equal(got, want) {
+		t.Errorf("%s: got %s (%v), want %s (%v)", name, got, err, want, werr)
+	}
 }
