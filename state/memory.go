@@ -16,6 +16,22 @@ import (
 type Memory struct {
 	mu      sync.RWMutex
 	threads map[string]*memThread
+	// hot is the thread saved to last (written under mu's write lock
+	// only): a run saves to one thread step after step.
+	hot *memThread
+}
+
+// saving returns the thread named id for a save, or nil; mu must be
+// write-locked.
+func (m *Memory) saving(id string) *memThread {
+	if t := m.hot; t != nil && t.id == id {
+		return t
+	}
+	t := m.threads[id]
+	if t != nil {
+		m.hot = t
+	}
+	return t
 }
 
 // memThread holds one thread. Its records hold no pointers (strings and
@@ -229,11 +245,11 @@ func (t *memThread) find(id string) (int32, bool) {
 
 // keepCheckpoint saves cp (its Base and ThreadID aside) as the thread's
 // newest checkpoint.
-func (t *memThread) keepCheckpoint(cp *Checkpoint) {
-	// A parent that is the head and a source like the head's share the
-	// head's bytes.
+func (t *memThread) keepCheckpoint(cp *Checkpoint, parentIsHead bool) {
+	// A parent that is the head (parentIsHead: known by the caller) and a
+	// source like the head's share the head's bytes.
 	head := t.last
-	sameParent := head != nil && t.lastID == cp.ParentID
+	sameParent := head != nil && (parentIsHead || t.lastID == cp.ParentID)
 	sameSource := head != nil && t.a.str(head.source) == cp.Source
 	n := len(cp.ID) + len(cp.Snapshot) + len(cp.Delta) + len(cp.Extra)
 	if !sameParent {
@@ -385,7 +401,7 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t := m.threads[cp.ThreadID]
+	t := m.saving(cp.ThreadID)
 	latest, h := "", int32(-1)
 	if t != nil && t.last != nil {
 		latest, h = t.lastID, t.head()
@@ -427,8 +443,11 @@ func (m *Memory) PutStep(ctx context.Context, parentID string, writes []TaskWrit
 			m.threads = map[string]*memThread{}
 		}
 		m.threads[cp.ThreadID] = t
+		m.hot = t
 	}
-	t.keepCheckpoint(&cp)
+	// With no Base of its own, cp's parent is the base, found equal to the
+	// head above.
+	t.keepCheckpoint(&cp, cp.Base == "")
 	if newest {
 		// The kept copy, so the thread holds none of the caller's memory.
 		t.maxID = t.lastID
@@ -444,6 +463,9 @@ func (m *Memory) DeleteThread(ctx context.Context, threadID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.threads, threadID)
+	if m.hot != nil && m.hot.id == threadID {
+		m.hot = nil
+	}
 	return nil
 }
 
@@ -454,7 +476,7 @@ func (m *Memory) PutWrites(ctx context.Context, threadID, checkpointID string, w
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t := m.threads[threadID]
+	t := m.saving(threadID)
 	if t == nil {
 		return &memNotFound{what: "writes for thread", thread: threadID}
 	}

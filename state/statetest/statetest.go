@@ -226,6 +226,22 @@ func Run(t *testing.T, open func(t *testing.T) state.Checkpointer) {
 		if err := s.Put(ctx, cp("t", "c1", "", 0)); err != nil {
 			t.Fatalf("new first checkpoint after delete: %v", err)
 		}
+		// So does the thread saved to last, deleted right after its save.
+		if err := s.Put(ctx, cp("t", "c2", "c1", 1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteThread(ctx, "t"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutWrites(ctx, "t", "c2", state.TaskWrites{Task: 0, Node: "a", Writes: []byte("w")}); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("writes for a deleted thread's checkpoint: %v, want ErrNotFound", err)
+		}
+		if err := s.Put(ctx, cp("t", "c1", "", 0)); err != nil {
+			t.Fatalf("new first checkpoint after deleting the thread saved to last: %v", err)
+		}
+		if l, err := s.List(ctx, "t", state.ListOptions{}); err != nil || len(l) != 1 || l[0].ID != "c1" {
+			t.Fatalf("thread started afresh lists %v, %v; want c1 alone", l, err)
+		}
 	})
 
 	t.Run("List", func(t *testing.T) {
