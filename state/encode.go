@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"encoding"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -544,8 +545,25 @@ func appendStrings(b []byte, ss []string) ([]byte, bool) {
 // plainASCII reports whether encoding/json writes str as it is between
 // quotes (no escapes, no HTML characters, nothing beyond ASCII).
 func plainASCII(str string) bool {
-	for i := 0; i < len(str); i++ {
-		if c := str[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+	// Eight bytes at a time: a word is plain when no byte has its high bit
+	// set, is below 0x20, or equals one of the five characters. Each test
+	// below is exact about whether any byte matches.
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	b := unsafe.Slice(unsafe.StringData(str), len(str))
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		v := binary.LittleEndian.Uint64(b[i:])
+		bad := v | (v-lo*0x20)&^v
+		for _, c := range [...]uint64{'"', '\\', '<', '>', '&'} {
+			x := v ^ (lo * c)
+			bad |= (x - lo) &^ x
+		}
+		if bad&hi != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 			return false
 		}
 	}

@@ -233,3 +233,45 @@ func checkFallback[T any](t *testing.T, name string, s T) {
 		t.Errorf("%s: got %s (%v), want %s (%v)", name, got, err, want, werr)
 	}
 }
+
+// plainASCII, eight bytes at a time, agrees with a byte-by-byte check for
+// every byte value at every position of strings of 0 to 24 bytes, and
+// for random strings.
+func TestPlainASCII(t *testing.T) {
+	ref := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return false
+			}
+		}
+		return true
+	}
+	for n := range 25 {
+		base := bytes.Repeat([]byte("a"), n)
+		if !plainASCII(string(base)) {
+			t.Fatalf("%q: not plain", base)
+		}
+		for pos := range n {
+			for c := range 256 {
+				b := bytes.Clone(base)
+				b[pos] = byte(c)
+				if got, want := plainASCII(string(b)), ref(string(b)); got != want {
+					t.Fatalf("%q: plainASCII %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = byte(0x1c + rng.IntN(0x66)) // mostly plain, some not
+			if rng.IntN(50) == 0 {
+				b[i] = byte(rng.IntN(256))
+			}
+		}
+		if got, want := plainASCII(string(b)), ref(string(b)); got != want {
+			t.Fatalf("%q: plainASCII %v, want %v", b, got, want)
+		}
+	}
+}
