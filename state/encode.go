@@ -545,20 +545,12 @@ func appendStrings(b []byte, ss []string) ([]byte, bool) {
 // plainASCII reports whether encoding/json writes str as it is between
 // quotes (no escapes, no HTML characters, nothing beyond ASCII).
 func plainASCII(str string) bool {
-	// Eight bytes at a time: a word is plain when no byte has its high bit
-	// set, is below 0x20, or equals one of the five characters. Each test
-	// below is exact about whether any byte matches.
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	// Eight bytes at a time (see plainWord), then the rest.
+	const hi = 0x8080808080808080
 	b := unsafe.Slice(unsafe.StringData(str), len(str))
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
-		v := binary.LittleEndian.Uint64(b[i:])
-		bad := v | (v-lo*0x20)&^v
-		for _, c := range [...]uint64{'"', '\\', '<', '>', '&'} {
-			x := v ^ (lo * c)
-			bad |= (x - lo) &^ x
-		}
-		if bad&hi != 0 {
+		if plainWord(binary.LittleEndian.Uint64(b[i:]))&hi != 0 {
 			return false
 		}
 	}
@@ -568,6 +560,17 @@ func plainASCII(str string) bool {
 		}
 	}
 	return true
+}
+
+// plainWord has the high bit of some byte set, masked by 0x80 in each
+// byte, exactly when a byte of v is one plainASCII refuses: its own high
+// bit set, below 0x20 (v-0x20.. borrows into it), or one of the five
+// characters (v xor that character has a zero byte). A borrow can only
+// mark bytes above a refused one, so the test is exact for the word.
+func plainWord(v uint64) uint64 {
+	const lo = 0x0101010101010101
+	q, bs, lt, gt, am := v^(lo*'"'), v^(lo*'\\'), v^(lo*'<'), v^(lo*'>'), v^(lo*'&')
+	return v | (v-lo*0x20)&^v | (q-lo)&^q | (bs-lo)&^bs | (lt-lo)&^lt | (gt-lo)&^gt | (am-lo)&^am
 }
 
 // noWrites is the encoding of a task that wrote nothing.
