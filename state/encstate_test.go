@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -238,14 +239,7 @@ func checkFallback[T any](t *testing.T, name string, s T) {
 // every byte value at every position of strings of 0 to 24 bytes, and
 // for random strings.
 func TestPlainASCII(t *testing.T) {
-	ref := func(s string) bool {
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return false
-			}
-		}
-		return true
-	}
+	ref := plainASCIIBytes
 	for n := range 25 {
 		base := bytes.Repeat([]byte("a"), n)
 		if !plainASCII(string(base)) {
@@ -273,5 +267,37 @@ func TestPlainASCII(t *testing.T) {
 		if got, want := plainASCII(string(b)), ref(string(b)); got != want {
 			t.Fatalf("%q: plainASCII %v, want %v", b, got, want)
 		}
+	}
+}
+
+// plainASCIIBytes is plainASCII one byte at a time: the reference.
+func plainASCIIBytes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+var plainSink bool
+
+// BenchmarkPlainASCII10KB checks a 10 KB plain string eight bytes at a
+// time (words) and one byte at a time (bytes), in one run.
+func BenchmarkPlainASCII10KB(b *testing.B) {
+	s := strings.Repeat("the quick brown fox jumps over the lazy dog. ", 230)
+	for _, bc := range []struct {
+		name string
+		fn   func(string) bool
+	}{{"words", plainASCII}, {"bytes", plainASCIIBytes}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				plainSink = bc.fn(s)
+			}
+			if !plainSink {
+				b.Fatal("not plain")
+			}
+		})
 	}
 }
