@@ -194,6 +194,14 @@ type (
 		A int `json:"a.b"`
 	}
 	ownEncoding struct{ N int }
+	// json.Number is a string that encoding/json writes as a number.
+	withNumber struct {
+		N  json.Number
+		Ns []json.Number
+	}
+	withNumbers struct {
+		Ns []json.Number
+	}
 )
 
 func (o ownEncoding) MarshalJSON() ([]byte, error) { return []byte(`"own"`), nil }
@@ -215,6 +223,8 @@ func TestEncodeStateFallsBackToEncodingJSON(t *testing.T) {
 	checkFallback(t, "duplicate names", withDuplicate{1, 2})
 	checkFallback(t, "tag with a dot", withOddTag{1})
 	checkFallback(t, "own encoding", ownEncoding{1})
+	checkFallback(t, "json.Number", withNumber{N: "12", Ns: []json.Number{"1.5", "-2e3"}})
+	checkFallback(t, "slice of json.Number", withNumbers{Ns: []json.Number{"7"}})
 }
 
 // checkFallback checks that T's plan does not write a T directly and that

@@ -29,6 +29,8 @@ type encWritesState struct {
 	U16      uint16
 	U32      uint32
 	Kind     plainKind
+	Num      json.Number
+	Nums     []json.Number
 }
 
 // plainKind is a named integer without an encoding of its own: written as
@@ -73,6 +75,7 @@ func TestEncodeWritesMatchesEncodingJSON(t *testing.T) {
 			At: time.Date(2026, 12, 3, 8, 0, 0, 5, time.UTC)}, nil},
 		{"every integer size", encWritesState{Zeta: "z", Messages: []string{"a"}, Note: "n", Small: -128, I16: -32768, I32: -1 << 31, U8: 255, U16: 65535, U32: 1<<32 - 1, Kind: -7, Big: 1<<64 - 1}, nil},
 		{"slice set to nil", encWritesState{Zeta: "z", Note: "n"}, nil},
+		{"json numbers", encWritesState{Zeta: "z", Messages: []string{"a"}, Note: "n", Num: "12.5", Nums: []json.Number{"1", "-2e3"}}, nil},
 		{"slice set to empty", encWritesState{Zeta: "z", Messages: []string{}, Note: "n"}, nil},
 		{"strings that need escapes", encWritesState{Zeta: "tab\there \"q\" \\ \u2028 한국어 \x01", Messages: []string{"a", "<b>", "ok"}, Note: "n"}, nil},
 	}

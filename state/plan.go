@@ -130,9 +130,10 @@ const (
 )
 
 // encOf is the encKind of a field of type t: encReflect when t has its own
-// encoding.
+// encoding, or is json.Number (a string that encoding/json writes as a
+// number).
 func encOf(t reflect.Type) encKind {
-	if marshals(t) {
+	if marshals(t) || t == jsonNumber {
 		return encReflect
 	}
 	switch t.Kind() {
@@ -145,7 +146,7 @@ func encOf(t reflect.Type) encKind {
 	case reflect.String:
 		return encString
 	case reflect.Slice:
-		if e := t.Elem(); e.Kind() == reflect.String && !marshals(e) {
+		if e := t.Elem(); e.Kind() == reflect.String && !marshals(e) && e != jsonNumber {
 			return encStrings
 		}
 	}
