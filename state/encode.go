@@ -236,8 +236,8 @@ func (p *Plan[S]) AppendState(dst []byte, s *S) ([]byte, error) {
 		if b == nil {
 			b = make([]byte, 0, 64)
 		}
-		if b, ok := p.appendState(b, unsafe.Pointer(s)); ok {
-			return b, nil
+		if out, ok := p.appendState(b, unsafe.Pointer(s)); ok {
+			return out, nil
 		}
 	}
 	b, err := marshalExact(reflect.ValueOf(s), p.typ.Name(), 0)
@@ -563,11 +563,12 @@ func plainASCII(str string) bool {
 	return true
 }
 
-// plainWord has the high bit of some byte set, masked by 0x80 in each
-// byte, exactly when a byte of v is one plainASCII refuses: its own high
-// bit set, below 0x20 (v-0x20.. borrows into it), or one of the five
-// characters (v xor that character has a zero byte). A borrow can only
-// mark bytes above a refused one, so the test is exact for the word.
+// plainWord returns a word with some byte's 0x80 bit set exactly when a
+// byte of v is one plainASCII refuses: one with its own high bit set, one
+// below 0x20 (subtracting 0x20 from it borrows), or one of the five
+// characters (v xor that character has a zero byte there). A borrow only
+// marks bytes above a refused one, so the test is exact for the word;
+// callers mask the result with 0x80 in every byte.
 func plainWord(v uint64) uint64 {
 	const lo = 0x0101010101010101
 	q, bs, lt, gt, am := v^(lo*'"'), v^(lo*'\\'), v^(lo*'<'), v^(lo*'>'), v^(lo*'&')
