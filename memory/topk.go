@@ -2,8 +2,8 @@ package memory
 
 import (
 	"math"
+	"math/bits"
 	"slices"
-	"strings"
 	"sync"
 )
 
@@ -128,20 +128,7 @@ func (t *topK) sorted() []scored {
 	for i := range out {
 		ks[i] = sortKey{score: out[i].score, key: out[i].key, i: int32(i)}
 	}
-	slices.SortFunc(ks, func(a, b sortKey) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
-		case a.key != b.key && a.key != 0 && b.key != 0:
-			if a.key < b.key {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(out[a.i].id, out[b.i].id)
-	})
+	sortKeys(ks, out, 2*bits.Len(uint(len(ks))))
 	tmp := append(sp.hits[:0], out...)
 	for i, k := range ks {
 		out[i] = tmp[k.i]
@@ -149,6 +136,77 @@ func (t *topK) sorted() []scored {
 	clear(tmp) // hold no ids
 	sp.keys, sp.hits = ks[:0], tmp[:0]
 	return out
+}
+
+// keyBetter is better on two hits' keys, with hits holding the ids for
+// ties.
+func keyBetter(a, b *sortKey, hits []scored) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	if a.key != b.key && a.key != 0 && b.key != 0 {
+		return a.key < b.key
+	}
+	return hits[a.i].id < hits[b.i].id
+}
+
+// sortKeys orders ks best first by keyBetter: a quicksort on the median
+// of three, with the comparison inlined, insertion sort for short runs,
+// and slices.SortFunc past depth levels (a bad run of pivots).
+func sortKeys(ks []sortKey, hits []scored, depth int) {
+	for len(ks) > 12 {
+		if depth == 0 {
+			slices.SortFunc(ks, func(a, b sortKey) int {
+				if keyBetter(&a, &b, hits) {
+					return -1
+				}
+				if keyBetter(&b, &a, hits) {
+					return 1
+				}
+				return 0
+			})
+			return
+		}
+		depth--
+		n, m := len(ks)-1, len(ks)/2
+		if keyBetter(&ks[m], &ks[0], hits) {
+			ks[m], ks[0] = ks[0], ks[m]
+		}
+		if keyBetter(&ks[n], &ks[m], hits) {
+			ks[n], ks[m] = ks[m], ks[n]
+			if keyBetter(&ks[m], &ks[0], hits) {
+				ks[m], ks[0] = ks[0], ks[m]
+			}
+		}
+		p := ks[m]
+		i, j := 0, n
+		for i <= j {
+			for keyBetter(&ks[i], &p, hits) {
+				i++
+			}
+			for keyBetter(&p, &ks[j], hits) {
+				j--
+			}
+			if i <= j {
+				ks[i], ks[j] = ks[j], ks[i]
+				i++
+				j--
+			}
+		}
+		// the shorter side by recursion, the longer by the loop
+		if j+1 < len(ks)-i {
+			sortKeys(ks[:j+1], hits, depth)
+			ks = ks[i:]
+		} else {
+			sortKeys(ks[i:], hits, depth)
+			ks = ks[:j+1]
+		}
+	}
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && keyBetter(&ks[j], &ks[j-1], hits); j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
 }
 
 // sortKey is what sorted orders a hit by, and the hit's index.

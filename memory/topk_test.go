@@ -80,3 +80,76 @@ func TestWouldKeepKey(t *testing.T) {
 		t.Fatalf("refused %d; with every push %v, with refusals %v", refused, a, b)
 	}
 }
+
+// sorted gives the best k in the order of better, with ties of score, of
+// id key (ids sharing their first eight bytes) and hits without a key,
+// for every k from 1 to more than were pushed.
+func TestTopKSortedOrderWithTies(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for trial := range 400 {
+		n := 1 + r.IntN(700)
+		k := []int{1, 2, 3, 7, 64, 300, 1000}[trial%7]
+		tk := newTopK(k, nil)
+		all := make([]scored, 0, n)
+		for i := range n {
+			id := fmt.Sprintf("%s%04d", []string{"mem-0000", "mem-0001", "x"}[r.IntN(3)], r.IntN(10000)) + fmt.Sprint(i)
+			s := scored{slot: int32(i), score: float64(r.IntN(6)) / 2, id: id}
+			if r.IntN(4) > 0 {
+				s.key = idKey(id)
+			}
+			all = append(all, s)
+			tk.push(s)
+		}
+		slices.SortFunc(all, func(a, b scored) int {
+			if better(&a, &b) {
+				return -1
+			}
+			return 1
+		})
+		want := all[:min(k, n)]
+		got := tk.sorted()
+		if !slices.EqualFunc(got, want, func(x, y scored) bool { return x.id == y.id && x.slot == y.slot && x.score == y.score }) {
+			t.Fatalf("trial %d (n=%d, k=%d):\ngot  %v\nwant %v", trial, n, k, got, want)
+		}
+	}
+}
+
+// sortKeys gives the order of better for inputs in random, best-first,
+// worst-first and all-tied orders, by its quicksort and by its fallback.
+func TestSortKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for trial := range 300 {
+		n := r.IntN(2000)
+		hits := make([]scored, n)
+		for i := range hits {
+			id := fmt.Sprintf("mem-%04d-%d", r.IntN(50), i)
+			hits[i] = scored{slot: int32(i), score: float64(r.IntN(1 + trial%9)), id: id}
+			if r.IntN(3) > 0 {
+				hits[i].key = idKey(id)
+			}
+		}
+		want := slices.Clone(hits)
+		slices.SortFunc(want, func(a, b scored) int {
+			if better(&a, &b) {
+				return -1
+			}
+			return 1
+		})
+		orders := [][]scored{hits, want, slices.Clone(want)}
+		slices.Reverse(orders[2])
+		for o, in := range orders {
+			for _, depth := range []int{0, 2 * 11} {
+				ks := make([]sortKey, len(in))
+				for i := range in {
+					ks[i] = sortKey{score: in[i].score, key: in[i].key, i: int32(i)}
+				}
+				sortKeys(ks, in, depth)
+				for i, k := range ks {
+					if in[k.i].id != want[i].id {
+						t.Fatalf("trial %d, order %d, depth %d: rank %d is %s, want %s", trial, o, depth, i, in[k.i].id, want[i].id)
+					}
+				}
+			}
+		}
+	}
+}
