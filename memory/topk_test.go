@@ -16,12 +16,7 @@ func TestTopKKeepsBestInOrder(t *testing.T) {
 		all = append(all, s)
 		tk.push(s)
 	}
-	slices.SortFunc(all, func(a, b scored) int {
-		if better(&a, &b) {
-			return -1
-		}
-		return 1
-	})
+	sortByBetter(all)
 	got := tk.sorted()
 	if len(got) != 7 {
 		t.Fatalf("len = %d, want 7", len(got))
@@ -100,12 +95,7 @@ func TestTopKSortedOrderWithTies(t *testing.T) {
 			all = append(all, s)
 			tk.push(s)
 		}
-		slices.SortFunc(all, func(a, b scored) int {
-			if better(&a, &b) {
-				return -1
-			}
-			return 1
-		})
+		sortByBetter(all)
 		want := all[:min(k, n)]
 		got := tk.sorted()
 		if !slices.EqualFunc(got, want, func(x, y scored) bool { return x.id == y.id && x.slot == y.slot && x.score == y.score }) {
@@ -129,12 +119,7 @@ func TestSortKeys(t *testing.T) {
 			}
 		}
 		want := slices.Clone(hits)
-		slices.SortFunc(want, func(a, b scored) int {
-			if better(&a, &b) {
-				return -1
-			}
-			return 1
-		})
+		sortByBetter(want)
 		orders := [][]scored{hits, want, slices.Clone(want)}
 		slices.Reverse(orders[2])
 		for o, in := range orders {
@@ -152,4 +137,14 @@ func TestSortKeys(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sortByBetter sorts hits best first by better: the reference order.
+func sortByBetter(hits []scored) {
+	slices.SortFunc(hits, func(a, b scored) int {
+		if better(&a, &b) {
+			return -1
+		}
+		return 1
+	})
 }
