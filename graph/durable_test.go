@@ -697,3 +697,62 @@ func TestInterruptInsideSubgraph(t *testing.T) {
 		t.Fatalf("draft ran %d times", drafts.Load())
 	}
 }
+
+// celsius has its JSON form on its pointer, as encoding/json uses it for a
+// field of a state.
+type celsius struct{ C float64 }
+
+func (c *celsius) MarshalJSON() ([]byte, error) { return json.Marshal(fmt.Sprintf("%gC", c.C)) }
+
+func (c *celsius) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("celsius: %w", err)
+	}
+	_, err := fmt.Sscanf(s, "%gC", &c.C)
+	return err
+}
+
+// A finished task's saved writes of a field whose type encodes itself on
+// its pointer are read back on resume: the task is not run again and its
+// value arrives.
+func TestSavedWritesOfPointerEncodedField(t *testing.T) {
+	type W struct {
+		Temp celsius
+		Log  []string `reduce:"append"`
+	}
+	ctx := context.Background()
+	var ran atomic.Int32
+	g := graph.New[W]()
+	g.AddNode("measure", func(_ context.Context, s W) (W, error) {
+		ran.Add(1)
+		s.Temp = celsius{21.5}
+		return s, nil
+	})
+	g.AddNode("ask", func(ctx context.Context, s W) (W, error) {
+		v, err := graph.Interrupt[string](ctx, "unit?")
+		if err != nil {
+			return s, err
+		}
+		s.Log = append(s.Log, v)
+		return s, nil
+	})
+	for _, n := range []string{"measure", "ask"} {
+		g.AddEdge(graph.START, n).AddEdge(n, graph.END)
+	}
+	c, err := g.Compile(graph.WithCheckpointer(state.NewMemory()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ie *graph.InterruptedError
+	if _, err := c.Invoke(ctx, W{}, graph.Thread("temp")); !errors.As(err, &ie) {
+		t.Fatalf("first run: %v, want an interrupt", err)
+	}
+	out, err := c.Invoke(ctx, W{}, graph.Thread("temp"), graph.Resume("C"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Temp.C != 21.5 || !slices.Equal(out.Log, []string{"C"}) || ran.Load() != 1 {
+		t.Fatalf("got %+v, measure ran %d times; want Temp 21.5, Log [C], one run", out, ran.Load())
+	}
+}

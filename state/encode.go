@@ -461,7 +461,9 @@ func (p *Plan[S]) AppendWritesMarked(dst []byte, in, out *S, marked []int) ([]by
 				n := f.value(unsafe.Pointer(in)).Len()
 				b, err = appendMarshaled(b, vout.Slice(n, vout.Len()), f.path, n)
 			} else {
-				b, err = appendMarshaled(b, vout, f.path, 0)
+				// Through a pointer, as encoding/json reaches a field of
+				// the state: a MarshalJSON of *T is then used.
+				b, err = appendMarshaled(b, vout.Addr(), f.path, 0)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("state: encode field %s: %w", f.Name, err)

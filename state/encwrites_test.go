@@ -31,6 +31,28 @@ type encWritesState struct {
 	Kind     plainKind
 	Num      json.Number
 	Nums     []json.Number
+	Temp     tempC
+	Box      tempBox
+}
+
+// tempC has its JSON form on its pointer: encoding/json uses it for a
+// field of a state, which it reaches by address.
+type tempC struct{ C float64 }
+
+func (t *tempC) MarshalJSON() ([]byte, error) { return json.Marshal(fmt.Sprintf("%gC", t.C)) }
+
+func (t *tempC) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	_, err := fmt.Sscanf(s, "%gC", &t.C)
+	return err
+}
+
+// tempBox holds a tempC one level down.
+type tempBox struct {
+	T tempC
 }
 
 // plainKind is a named integer without an encoding of its own: written as
@@ -75,6 +97,7 @@ func TestEncodeWritesMatchesEncodingJSON(t *testing.T) {
 			At: time.Date(2026, 12, 3, 8, 0, 0, 5, time.UTC)}, nil},
 		{"every integer size", encWritesState{Zeta: "z", Messages: []string{"a"}, Note: "n", Small: -128, I16: -32768, I32: -1 << 31, U8: 255, U16: 65535, U32: 1<<32 - 1, Kind: -7, Big: 1<<64 - 1}, nil},
 		{"slice set to nil", encWritesState{Zeta: "z", Note: "n"}, nil},
+		{"pointer-receiver encodings", encWritesState{Zeta: "z", Messages: []string{"a"}, Note: "n", Temp: tempC{2.5}, Box: tempBox{tempC{-4}}}, nil},
 		{"json numbers", encWritesState{Zeta: "z", Messages: []string{"a"}, Note: "n", Num: "12.5", Nums: []json.Number{"1", "-2e3"}}, nil},
 		{"slice set to empty", encWritesState{Zeta: "z", Messages: []string{}, Note: "n"}, nil},
 		{"strings that need escapes", encWritesState{Zeta: "tab\there \"q\" \\ \u2028 한국어 \x01", Messages: []string{"a", "<b>", "ok"}, Note: "n"}, nil},
@@ -118,7 +141,7 @@ func referenceWrites(t *testing.T, p *Plan[encWritesState], in, out *encWritesSt
 			doc.Append[f.Name] = b
 			continue
 		}
-		b, _ := json.Marshal(vout.Interface())
+		b, _ := json.Marshal(vout.Addr().Interface()) // as the state's own encoding reaches it
 		if doc.Set == nil {
 			doc.Set = map[string]json.RawMessage{}
 		}
