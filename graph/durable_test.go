@@ -756,3 +756,50 @@ func TestSavedWritesOfPointerEncodedField(t *testing.T) {
 		t.Fatalf("got %+v, measure ran %d times; want Temp 21.5, Log [C], one run", out, ran.Load())
 	}
 }
+
+// A state may hold what a checkpoint cannot (a func, a client) in fields
+// its encoding leaves out: a node that sets one runs under a checkpointer,
+// the run's result keeps it, and the saved state does not hold it (read
+// from the store alone, as by another process; the graph that ran keeps
+// its last states in memory).
+func TestHiddenFieldsUnderACheckpointer(t *testing.T) {
+	type W struct {
+		N     int
+		Hook  func() string `json:"-"`
+		Cache string        `json:"-"`
+	}
+	ctx := context.Background()
+	g := graph.New[W]()
+	g.AddNode("a", func(_ context.Context, s W) (W, error) {
+		s.Hook = func() string { return "hi" }
+		s.Cache = "warm"
+		s.N++
+		return s, nil
+	})
+	g.AddNode("b", func(_ context.Context, s W) (W, error) { s.N++; return s, nil })
+	g.AddEdge(graph.START, "a").AddEdge("a", "b").AddEdge("b", graph.END)
+	store := state.NewMemory()
+	c, err := g.Compile(graph.WithCheckpointer(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.Invoke(ctx, W{}, graph.Thread("hidden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.N != 2 || out.Hook == nil || out.Hook() != "hi" || out.Cache != "warm" {
+		t.Fatalf("result %+v: want N 2 with the hook and the cache", out)
+	}
+	// Read back as another process would, from the store alone.
+	reader, err := g.Compile(graph.WithCheckpointer(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := reader.State(ctx, "hidden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.State.N != 2 || snap.State.Hook != nil || snap.State.Cache != "" {
+		t.Fatalf("saved state %+v: want N 2 and neither hidden field", snap.State)
+	}
+}

@@ -18,6 +18,12 @@
 // A reducer only matters when several nodes of one step write the same field;
 // a field written by one node takes that node's value.
 //
+// A checkpoint holds what encoding/json writes for the state. A field it
+// leaves out (tagged json:"-", or unexported) may hold what cannot be
+// saved, such as a func or a client: a run carries it from node to node,
+// and neither a snapshot nor a node's saved writes hold it, so a state read
+// back from a store has its zero value there.
+//
 // # Text in checkpoints
 //
 // Checkpoints hold states as JSON, and JSON carries text as UTF-8 only. A

@@ -393,7 +393,9 @@ func (p *Plan[S]) AppendWritesMarked(dst []byte, in, out *S, marked []int) ([]by
 	for _, i := range p.sorted {
 		f := &p.fields[i]
 		k := uint8(unwritten)
-		if (len(marked) > 0 && slices.Contains(marked, i)) || f.wrote(unsafe.Pointer(in), unsafe.Pointer(out)) {
+		// A field the state's encoding leaves out (json:"-", unexported)
+		// is left out of the writes too, as a snapshot leaves it out.
+		if !f.hidden && ((len(marked) > 0 && slices.Contains(marked, i)) || f.wrote(unsafe.Pointer(in), unsafe.Pointer(out))) {
 			k = set
 			if f.kind == reflect.Slice {
 				vin, vout := f.value(unsafe.Pointer(in)), f.value(unsafe.Pointer(out))

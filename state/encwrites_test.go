@@ -168,3 +168,58 @@ func TestEncodeWritesRefusesInvalidUTF8(t *testing.T) {
 		}
 	}
 }
+
+type (
+	// withHidden has fields the state's encoding leaves out: tagged "-",
+	// unexported, and the fields of a struct embedded with "-"; and the
+	// promoted fields of an embedded unexported struct, which it keeps.
+	withHidden struct {
+		N       int
+		Hook    func() `json:"-"`
+		Note    string `json:"-"`
+		secret  string
+		Skipped hiddenPart `json:"-"`
+		shown
+	}
+	hiddenPart struct{ Inner string }
+	shown      struct{ Visible string }
+)
+
+// Encoded writes hold what a snapshot holds: a node that changes a field
+// the state's encoding leaves out (a func, a json:"-" string, an
+// unexported field) writes nothing for it, and its other writes are
+// saved (a func used to fail the encoding).
+func TestEncodeWritesLeaveOutHiddenFields(t *testing.T) {
+	p, err := NewPlan[withHidden]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := withHidden{}
+	out := withHidden{N: 2, Hook: func() {}, Note: "n", secret: "s", Skipped: hiddenPart{"i"}, shown: shown{"v"}}
+	b, err := p.EncodeWrites(&in, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"set":{"N":2,"Visible":"v"}}`; string(b) != want {
+		t.Fatalf("writes %s, want %s", b, want)
+	}
+	back, err := p.ApplyWrites(in, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := p.EncodeState(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromSnap, err := p.DecodeState(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.N != fromSnap.N || back.Visible != fromSnap.Visible || back.Note != fromSnap.Note || back.secret != fromSnap.secret || back.Skipped != fromSnap.Skipped || back.Hook != nil {
+		t.Fatalf("from writes %+v, from a snapshot %+v: want the same", back, fromSnap)
+	}
+	// Changing only hidden fields writes nothing.
+	if b, err := p.EncodeWrites(&in, &withHidden{Note: "n", secret: "s"}); err != nil || string(b) != noWrites {
+		t.Fatalf("hidden only: %s, %v", b, err)
+	}
+}

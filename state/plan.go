@@ -111,6 +111,10 @@ type field struct {
 	// own JSON or text encoding).
 	kind reflect.Kind
 	enc  encKind
+	// hidden is set for a field encoding/json leaves out of S (tagged
+	// json:"-", itself or an embedding of it, or unexported): a snapshot
+	// does not hold it, so encoded writes leave it out too.
+	hidden bool
 }
 
 // encKind is how a field's value is written into encoded writes without
@@ -234,7 +238,7 @@ func NewPlan[S any](opts ...Option) (*Plan[S], error) {
 	for _, lf := range leaves {
 		sf := lf.sf
 		f := field{FieldInfo: FieldInfo{Name: lf.name, Type: sf.Type}, index: len(p.fields), offset: lf.offset, size: sf.Type.Size(), cmp: cmpOf(sf.Type),
-			path: t.Name() + "." + lf.name, kind: sf.Type.Kind(), enc: encOf(sf.Type)}
+			path: t.Name() + "." + lf.name, kind: sf.Type.Kind(), enc: encOf(sf.Type), hidden: lf.hidden}
 		tag, hasTag := sf.Tag.Lookup("reduce")
 		if hasTag {
 			switch tag {
@@ -301,6 +305,7 @@ type leafField struct {
 	name   string
 	offset uintptr
 	depth  int
+	hidden bool // left out of S's JSON (see field.hidden)
 }
 
 // leafFields lists the plan's fields of t. A struct embedded by value
@@ -311,19 +316,23 @@ type leafField struct {
 // ("AgentState.Messages").
 func leafFields(t reflect.Type) []leafField {
 	var out []leafField
-	var walk func(t reflect.Type, base uintptr, path string, depth int)
-	walk = func(t reflect.Type, base uintptr, path string, depth int) {
+	var walk func(t reflect.Type, base uintptr, path string, depth int, hidden bool)
+	walk = func(t reflect.Type, base uintptr, path string, depth int, hidden bool) {
 		for i := 0; i < t.NumField(); i++ {
 			sf := t.Field(i)
 			_, tagged := sf.Tag.Lookup("reduce")
+			// encoding/json leaves out a field tagged "-" and an
+			// unexported one, except an embedded struct, whose exported
+			// fields it promotes.
+			h := hidden || sf.Tag.Get("json") == "-" || !sf.IsExported() && !(sf.Anonymous && isStructOrPtr(sf.Type))
 			if sf.Anonymous && sf.Type.Kind() == reflect.Struct && !tagged && depth < 8 {
-				walk(sf.Type, base+sf.Offset, path+sf.Name+".", depth+1)
+				walk(sf.Type, base+sf.Offset, path+sf.Name+".", depth+1, h)
 				continue
 			}
-			out = append(out, leafField{sf: sf, name: path + sf.Name, offset: base + sf.Offset, depth: depth})
+			out = append(out, leafField{sf: sf, name: path + sf.Name, offset: base + sf.Offset, depth: depth, hidden: h})
 		}
 	}
-	walk(t, 0, "", 0)
+	walk(t, 0, "", 0, false)
 	// Promote names as Go does: a field is reachable by its own name when
 	// no other field of that name is at its depth or shallower.
 	for i := range out {
@@ -343,6 +352,10 @@ func leafFields(t reflect.Type) []leafField {
 		}
 	}
 	return out
+}
+
+func isStructOrPtr(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct || t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct
 }
 
 func isNumeric(k reflect.Kind) bool {
