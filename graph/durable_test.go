@@ -803,3 +803,24 @@ func TestHiddenFieldsUnderACheckpointer(t *testing.T) {
 		t.Fatalf("saved state %+v: want N 2 and neither hidden field", snap.State)
 	}
 }
+
+// A state that encoding/json would save without a value's own encoding
+// (a MarshalJSON on the pointer of a map's value type) is refused at
+// Compile with a checkpointer, naming where, rather than failing to read
+// its checkpoints back later.
+func TestCompileRefusesPointerEncodingInMap(t *testing.T) {
+	type W struct {
+		Temps map[string]celsius
+	}
+	g := graph.New[W]()
+	g.AddNode("a", func(_ context.Context, s W) (W, error) { return s, nil })
+	g.AddEdge(graph.START, "a").AddEdge("a", graph.END)
+	_, err := g.Compile(graph.WithCheckpointer(state.NewMemory()))
+	if err == nil || !strings.Contains(err.Error(), "W.Temps[key]: type graph_test.celsius has its MarshalJSON on *graph_test.celsius") {
+		t.Fatalf("Compile: %v, want the map value's problem", err)
+	}
+	// Without a checkpointer nothing is encoded, and it compiles.
+	if _, err := g.Compile(); err != nil {
+		t.Fatal(err)
+	}
+}

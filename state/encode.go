@@ -30,8 +30,20 @@ var (
 func (p *Plan[S]) EncodingProblems() []string {
 	var out []string
 	seen := map[reflect.Type]bool{}
-	var walk func(t reflect.Type, path string)
-	walk = func(t reflect.Type, path string) {
+	// addressable is whether encoding/json reaches a value of t by its
+	// address (a field of the state, an element of a slice, what a pointer
+	// points to), so that a method of *t is called: not inside a map value.
+	var walk func(t reflect.Type, path string, addressable bool)
+	walk = func(t reflect.Type, path string, addressable bool) {
+		if !addressable {
+			for _, m := range [...]reflect.Type{jsonMarshaler, textMarshaler} {
+				if !t.Implements(m) && reflect.PointerTo(t).Implements(m) {
+					out = append(out, fmt.Sprintf("%s: type %s has its %s on *%s, which encoding/json does not call inside a map value, so the value would be saved without it and not read back (keep a *%s there, or give %s the method itself)",
+						path, t, m.Method(0).Name, t, t, t))
+					return
+				}
+			}
+		}
 		if t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonUnmarshaler) {
 			return
 		}
@@ -41,9 +53,11 @@ func (p *Plan[S]) EncodingProblems() []string {
 		case reflect.Interface:
 			out = append(out, fmt.Sprintf("%s: interface type %s cannot be decoded back (use a concrete type or implement json.Unmarshaler)", path, t))
 		case reflect.Pointer:
-			walk(t.Elem(), path)
-		case reflect.Slice, reflect.Array:
-			walk(t.Elem(), path+"[]")
+			walk(t.Elem(), path, true)
+		case reflect.Slice:
+			walk(t.Elem(), path+"[]", true)
+		case reflect.Array:
+			walk(t.Elem(), path+"[]", addressable)
 		case reflect.Map:
 			k := t.Key()
 			switch {
@@ -51,7 +65,7 @@ func (p *Plan[S]) EncodingProblems() []string {
 			default:
 				out = append(out, fmt.Sprintf("%s: map key type %s cannot be encoded", path, k))
 			}
-			walk(t.Elem(), path+"[key]")
+			walk(t.Elem(), path+"[key]", false)
 		case reflect.Struct:
 			if seen[t] {
 				return
@@ -65,17 +79,17 @@ func (p *Plan[S]) EncodingProblems() []string {
 				}
 				if !f.IsExported() {
 					if f.Anonymous {
-						walk(f.Type, path)
+						walk(f.Type, path, addressable)
 						continue
 					}
 					out = append(out, fmt.Sprintf("%s.%s: unexported field would be lost by a checkpoint", path, f.Name))
 					continue
 				}
-				walk(f.Type, path+"."+f.Name)
+				walk(f.Type, path+"."+f.Name, addressable)
 			}
 		}
 	}
-	walk(p.typ, p.typ.Name())
+	walk(p.typ, p.typ.Name(), true)
 	return out
 }
 

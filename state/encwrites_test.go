@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -221,5 +223,58 @@ func TestEncodeWritesLeaveOutHiddenFields(t *testing.T) {
 	// Changing only hidden fields writes nothing.
 	if b, err := p.EncodeWrites(&in, &withHidden{Note: "n", secret: "s"}); err != nil || string(b) != noWrites {
 		t.Fatalf("hidden only: %s, %v", b, err)
+	}
+}
+
+// A value whose MarshalJSON is on its pointer cannot be saved inside a
+// map value, where encoding/json does not take its address: the plan says
+// so, with where and what to do, and accepts it everywhere else.
+func TestEncodingProblemsPointerMethodInMap(t *testing.T) {
+	type item struct {
+		Name string
+		Temp tempC
+	}
+	type S struct {
+		Direct  tempC
+		List    []tempC
+		ByName  map[string]tempC
+		Items   map[string]item
+		Ptrs    map[string]*tempC
+		Lists   map[string][]tempC
+		Fixed   map[string][2]tempC
+		ItemPtr map[string]*item
+	}
+	p, err := NewPlan[S]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.EncodingProblems()
+	want := []string{
+		"S.ByName[key]: type state.tempC has its MarshalJSON on *state.tempC, which encoding/json does not call inside a map value, so the value would be saved without it and not read back (keep a *state.tempC there, or give state.tempC the method itself)",
+		"S.Items[key].Temp: type state.tempC has its MarshalJSON on *state.tempC, which encoding/json does not call inside a map value, so the value would be saved without it and not read back (keep a *state.tempC there, or give state.tempC the method itself)",
+		"S.Fixed[key][]: type state.tempC has its MarshalJSON on *state.tempC, which encoding/json does not call inside a map value, so the value would be saved without it and not read back (keep a *state.tempC there, or give state.tempC the method itself)",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// What it accepts does come back.
+	type OK struct {
+		Direct tempC
+		List   []tempC
+		Ptrs   map[string]*tempC
+		Lists  map[string][]tempC
+	}
+	po, _ := NewPlan[OK]()
+	if pr := po.EncodingProblems(); len(pr) != 0 {
+		t.Fatalf("problems %v, want none", pr)
+	}
+	in := OK{Direct: tempC{1}, List: []tempC{{2}}, Ptrs: map[string]*tempC{"a": {3}}, Lists: map[string][]tempC{"b": {{4}}}}
+	b, err := po.EncodeState(&in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := po.DecodeState(b)
+	if err != nil || back.Direct != in.Direct || back.List[0] != in.List[0] || *back.Ptrs["a"] != *in.Ptrs["a"] || back.Lists["b"][0] != in.Lists["b"][0] {
+		t.Fatalf("%s decoded to %+v, %v", b, back, err)
 	}
 }
