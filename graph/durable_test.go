@@ -824,3 +824,52 @@ func TestCompileRefusesPointerEncodingInMap(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A side effect's result and an interrupt's payload of a type whose
+// MarshalJSON is on its pointer are saved in its own form and come back.
+func TestOnceAndInterruptWithPointerEncodedValue(t *testing.T) {
+	type W struct {
+		Temp celsius
+		Unit string
+	}
+	ctx := context.Background()
+	var reads atomic.Int32
+	g := graph.New[W]()
+	g.AddNode("a", func(ctx context.Context, s W) (W, error) {
+		v, err := graph.Once(ctx, "read", func(context.Context) (celsius, error) {
+			reads.Add(1)
+			return celsius{36.6}, nil
+		})
+		if err != nil {
+			return s, err
+		}
+		s.Temp = v
+		u, err := graph.Interrupt[string](ctx, v)
+		if err != nil {
+			return s, err
+		}
+		s.Unit = u
+		return s, nil
+	})
+	g.AddEdge(graph.START, "a").AddEdge("a", graph.END)
+	c, err := g.Compile(graph.WithCheckpointer(state.NewMemory()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Invoke(ctx, W{}, graph.Thread("once"))
+	var ie *graph.InterruptedError
+	if !errors.As(err, &ie) || len(ie.Interrupts) != 1 {
+		t.Fatalf("first run: %v, want one interrupt", err)
+	}
+	var asked celsius
+	if err := ie.Interrupts[0].Decode(&asked); err != nil || asked.C != 36.6 {
+		t.Fatalf("payload %s decoded to %+v, %v", ie.Interrupts[0].Payload, asked, err)
+	}
+	out, err := c.Invoke(ctx, W{}, graph.Thread("once"), graph.Resume("C"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Temp.C != 36.6 || out.Unit != "C" || reads.Load() != 1 {
+		t.Fatalf("got %+v after %d reads; want 36.6 C after one", out, reads.Load())
+	}
+}

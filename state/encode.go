@@ -224,7 +224,16 @@ func EncodeValue(what string, v any) ([]byte, error) {
 	if v == nil {
 		return []byte("null"), nil
 	}
-	b, err := marshalExact(reflect.ValueOf(v), what, 0)
+	rv := reflect.ValueOf(v)
+	if needsAddress(rv.Type()) {
+		// Through the address of a copy, as encoding/json reaches a field
+		// of a state: a MarshalJSON of *T (of v's type or of a field of
+		// it) is then used, and decoding into a *T reads what it wrote.
+		p := reflect.New(rv.Type())
+		p.Elem().Set(rv)
+		rv = p
+	}
+	b, err := marshalExact(rv, what, 0)
 	if err != nil {
 		return nil, fmt.Errorf("state: encode %s: %w", what, err)
 	}
@@ -358,6 +367,21 @@ func (f *field) empty(v unsafe.Pointer) bool {
 		}
 	}
 	return true
+}
+
+// needsAddress reports whether encoding a value of t by itself could miss
+// a method of a pointer that encoding/json calls for an addressable value:
+// t is a struct or an array (whose fields or elements would then not be
+// addressable), or has its JSON or text encoding only on *t.
+func needsAddress(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Array:
+		return true
+	case reflect.Pointer, reflect.Interface:
+		return false
+	}
+	pt := reflect.PointerTo(t)
+	return !t.Implements(jsonMarshaler) && pt.Implements(jsonMarshaler) || !t.Implements(textMarshaler) && pt.Implements(textMarshaler)
 }
 
 // DecodeState decodes a state encoded by EncodeState.

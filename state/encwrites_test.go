@@ -278,3 +278,37 @@ func TestEncodingProblemsPointerMethodInMap(t *testing.T) {
 		t.Fatalf("%s decoded to %+v, %v", b, back, err)
 	}
 }
+
+// EncodeValue writes a value as encoding/json writes it in a field of a
+// state: a MarshalJSON on the pointer of its type, or of a field's type,
+// is used, and what it writes decodes back.
+func TestEncodeValueUsesPointerMethods(t *testing.T) {
+	type item struct {
+		Name string
+		Temp tempC
+	}
+	cases := []struct {
+		v    any
+		want string
+	}{
+		{tempC{2.5}, `"2.5C"`},
+		{item{"a", tempC{-1}}, `{"Name":"a","Temp":"-1C"}`},
+		{[2]tempC{{1}, {2}}, `["1C","2C"]`},
+		{[]tempC{{3}}, `["3C"]`},
+		{&tempC{4}, `"4C"`},
+		{42, `42`},
+		{"text", `"text"`},
+		{[]string{"x"}, `["x"]`},
+	}
+	for _, tc := range cases {
+		b, err := EncodeValue("a value", tc.v)
+		if err != nil || string(b) != tc.want {
+			t.Errorf("%#v: %s, %v; want %s", tc.v, b, err, tc.want)
+		}
+	}
+	b, _ := EncodeValue("an item", item{"b", tempC{7}})
+	var back item
+	if err := json.Unmarshal(b, &back); err != nil || back != (item{"b", tempC{7}}) {
+		t.Fatalf("%s decoded to %+v, %v", b, back, err)
+	}
+}
