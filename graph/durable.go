@@ -779,8 +779,7 @@ func (dr *durableRun[S]) checkpoint(source, parent string, delta []byte, grew in
 	}
 	dr.since += grew
 	if forceFull || dr.since >= dr.d.ratio*dr.full {
-		// Sized by the last snapshot, as a state mostly grows by little.
-		b, err := c.plan.AppendState(make([]byte, 0, max(dr.full+16, 64)), &r.state)
+		b, err := c.plan.EncodeState(&r.state)
 		if err != nil {
 			return err
 		}

@@ -35,14 +35,10 @@ func (p *Plan[S]) EncodingProblems() []string {
 	// points to), so that a method of *t is called: not inside a map value.
 	var walk func(t reflect.Type, path string, addressable bool)
 	walk = func(t reflect.Type, path string, addressable bool) {
-		if !addressable {
-			for _, m := range [...]reflect.Type{jsonMarshaler, textMarshaler} {
-				if !t.Implements(m) && reflect.PointerTo(t).Implements(m) {
-					out = append(out, fmt.Sprintf("%s: type %s has its %s on *%s, which encoding/json does not call inside a map value, so the value would be saved without it and not read back (keep a *%s there, or give %s the method itself)",
-						path, t, m.Method(0).Name, t, t, t))
-					return
-				}
-			}
+		if m := pointerEncoding(t); !addressable && m != "" {
+			out = append(out, fmt.Sprintf("%s: type %s has its %s on *%s, which encoding/json does not call inside a map value, so the value would be saved without it and not read back (keep a *%s there, or give %s the method itself)",
+				path, t, m, t, t, t))
+			return
 		}
 		if t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonUnmarshaler) {
 			return
@@ -244,33 +240,22 @@ func EncodeValue(what string, v any) ([]byte, error) {
 // valid UTF-8 is an error matching ErrInvalidUTF8 that names the field
 // (e.g. "Chat.Messages[3].Content has byte 0xff at offset 5 of 9").
 func (p *Plan[S]) EncodeState(s *S) ([]byte, error) {
-	return p.AppendState(nil, s)
-}
-
-// AppendState is EncodeState that appends the encoding to dst (which may
-// be nil, or have room for the state's size) and returns the extended
-// buffer. A state whose fields are all integers, booleans, strings and
-// slices of strings, with no encoding of their own and json tags that at
-// most rename them or add omitempty, is written directly, byte for byte as
-// encoding/json writes it; any other state goes through encoding/json.
-func (p *Plan[S]) AppendState(dst []byte, s *S) ([]byte, error) {
+	// A state whose fields are all integers, booleans, strings and slices
+	// of strings, with no encoding of their own and json tags that at most
+	// rename them or add omitempty, is written directly, byte for byte as
+	// encoding/json writes it, into one buffer of its size; any other
+	// state, or one with a string that needs escapes, goes through
+	// encoding/json.
 	if p.keys != nil {
-		b := dst
-		if b == nil {
-			b = make([]byte, 0, 64)
-		}
-		if out, ok := p.appendState(b, unsafe.Pointer(s)); ok {
-			return out, nil
+		if b, ok := p.appendState(make([]byte, 0, p.stateSize(unsafe.Pointer(s))), unsafe.Pointer(s)); ok {
+			return b, nil
 		}
 	}
 	b, err := marshalExact(reflect.ValueOf(s), p.typ.Name(), 0)
 	if err != nil {
 		return nil, fmt.Errorf("state: encode %s: %w", p.typ, err)
 	}
-	if dst == nil {
-		return b, nil
-	}
-	return append(dst, b...), nil
+	return b, nil
 }
 
 // stateKey is a field's key as encoding/json writes it in S's object,
@@ -296,11 +281,11 @@ func directKeys(t reflect.Type, leaves []leafField, fields []field) []stateKey {
 	seen := make(map[string]bool, len(fields))
 	for i, lf := range leaves {
 		sf := lf.sf
-		if lf.depth > 0 || sf.Anonymous || !sf.IsExported() || fields[i].enc == encReflect {
+		if lf.depth > 0 || sf.Anonymous || fields[i].hidden || fields[i].enc == encReflect {
 			return nil
 		}
 		name, opts, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		if sf.Tag.Get("json") == "-" || (opts != "" && opts != "omitempty") {
+		if opts != "" && opts != "omitempty" {
 			return nil
 		}
 		if name == "" {
@@ -331,7 +316,6 @@ func plainKey(name string) bool {
 // every value can be written directly (a string needs no escapes), and
 // reports whether it did; p.keys must not be nil.
 func (p *Plan[S]) appendState(b []byte, s unsafe.Pointer) ([]byte, bool) {
-	start := len(b)
 	b = append(b, '{')
 	first := true
 	for i := range p.fields {
@@ -347,10 +331,35 @@ func (p *Plan[S]) appendState(b []byte, s unsafe.Pointer) ([]byte, bool) {
 		b = append(b, k.key...)
 		var ok bool
 		if b, ok = f.appendDirect(b, v); !ok {
-			return b[:start], false
+			return nil, false
 		}
 	}
 	return append(b, '}'), true
+}
+
+// stateSize is at least the length appendState writes for the state at
+// s: its keys, the strings' bytes and quotes, and 20 bytes for a number
+// or a boolean.
+func (p *Plan[S]) stateSize(s unsafe.Pointer) int {
+	n := 2
+	for i := range p.fields {
+		f := &p.fields[i]
+		v := unsafe.Add(s, f.offset)
+		n += len(p.keys[i].key) + 1
+		switch f.enc {
+		case encString:
+			n += len(*(*string)(v)) + 2
+		case encStrings:
+			h := (*sliceHeader)(v)
+			n += 4
+			for _, str := range unsafe.Slice((*string)(h.data), h.len) {
+				n += len(str) + 3
+			}
+		default:
+			n += 20
+		}
+	}
+	return n
 }
 
 // empty reports whether the value at v of a field written directly is
@@ -380,8 +389,19 @@ func needsAddress(t reflect.Type) bool {
 	case reflect.Pointer, reflect.Interface:
 		return false
 	}
-	pt := reflect.PointerTo(t)
-	return !t.Implements(jsonMarshaler) && pt.Implements(jsonMarshaler) || !t.Implements(textMarshaler) && pt.Implements(textMarshaler)
+	return pointerEncoding(t) != ""
+}
+
+// pointerEncoding names the method (MarshalJSON or MarshalText) that *t
+// has and t has not, which encoding/json calls only for a value it can
+// address; "" for none.
+func pointerEncoding(t reflect.Type) string {
+	for _, m := range [...]reflect.Type{jsonMarshaler, textMarshaler} {
+		if !t.Implements(m) && reflect.PointerTo(t).Implements(m) {
+			return m.Method(0).Name
+		}
+	}
+	return ""
 }
 
 // DecodeState decodes a state encoded by EncodeState.

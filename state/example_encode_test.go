@@ -7,9 +7,9 @@ import (
 )
 
 // A state of integers, booleans, strings and slices of strings is written
-// without reflection, exactly as encoding/json writes it; AppendState
-// writes it after what a buffer already holds.
-func ExamplePlan_AppendState() {
+// without reflection, exactly as encoding/json writes it; a string that
+// needs escapes goes through encoding/json.
+func ExamplePlan_EncodeState() {
 	type Chat struct {
 		Turns    int      `reduce:"sum"`
 		Messages []string `json:"messages" reduce:"append"`
@@ -19,12 +19,11 @@ func ExamplePlan_AppendState() {
 	if err != nil {
 		panic(err)
 	}
-	buf := []byte("snapshot: ")
-	buf, err = p.AppendState(buf, &Chat{Turns: 2, Messages: []string{"hi", "hello"}})
-	fmt.Println(string(buf), err)
-	b, err := p.EncodeState(&Chat{Topic: "<b>"})
+	b, err := p.EncodeState(&Chat{Turns: 2, Messages: []string{"hi", "hello"}})
+	fmt.Println(string(b), err)
+	b, err = p.EncodeState(&Chat{Topic: "<b>"})
 	fmt.Println(string(b), err)
 	// Output:
-	// snapshot: {"Turns":2,"messages":["hi","hello"]} <nil>
+	// {"Turns":2,"messages":["hi","hello"]} <nil>
 	// {"Turns":0,"messages":null,"topic":"\u003cb\u003e"} <nil>
 }

@@ -133,11 +133,10 @@ const (
 	encStrings
 )
 
-// encOf is the encKind of a field of type t: encReflect when t has its own
-// encoding, or is json.Number (a string that encoding/json writes as a
-// number).
+// encOf is the encKind of a field of type t: encReflect when encoding/json
+// writes t in a form of its own (see ownForm).
 func encOf(t reflect.Type) encKind {
-	if marshals(t) || t == jsonNumber {
+	if ownForm(t) {
 		return encReflect
 	}
 	switch t.Kind() {
@@ -150,12 +149,17 @@ func encOf(t reflect.Type) encKind {
 	case reflect.String:
 		return encString
 	case reflect.Slice:
-		if e := t.Elem(); e.Kind() == reflect.String && !marshals(e) && e != jsonNumber {
+		if e := t.Elem(); e.Kind() == reflect.String && !ownForm(e) {
 			return encStrings
 		}
 	}
 	return encReflect
 }
+
+// ownForm reports whether encoding/json writes a t otherwise than by its
+// kind: t or *t has its own JSON or text encoding, or t is json.Number (a
+// string written as a number).
+func ownForm(t reflect.Type) bool { return marshals(t) || t == jsonNumber }
 
 // cmpKind is how a field's old and new values are compared once their
 // bytes differ.
