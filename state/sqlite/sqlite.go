@@ -53,7 +53,14 @@
 // new head in one write transaction (BEGIN IMMEDIATE), so two goroutines or
 // two processes on one file never both extend the same checkpoint: the
 // second gets a *state.StaleError (state.ErrConflict) and nothing it sent is
-// saved.
+// saved. A store remembers the head its own last commit left (and the tasks
+// with writes against it) for as long as the file's data version, which
+// SQLite changes at every commit by any connection or process, says nothing
+// was written since: a run's next step then compares with that instead of
+// reading the head row again, and saves and counts its writes without
+// looking the checkpoint up, which takes a fifth of the instructions out
+// of a one-task step. A commit by anyone else, or a save that failed, makes
+// the next save read the head as before.
 //
 // # Damage
 //
@@ -824,6 +831,13 @@ type saveTx struct {
 	// nv holds a statement's arguments (see args).
 	nv []driver.NamedValue
 
+	// was is the head this connection's last commit left known, if the
+	// file is still as it left it (not for a batch); now is what this
+	// transaction leaves known, kept after its commit; moved: a
+	// checkpoint was saved and now is its thread's new head.
+	was, now hotHead
+	moved    bool
+
 	// heads are the threads' heads as the ops so far left them.
 	heads []txHead
 	// counts are the checkpoints whose count of task writes is to be
@@ -875,6 +889,8 @@ func (t *saveTx) put(e *encodedOp) error {
 	var n int64
 	if at >= 0 {
 		latest, n = t.heads[at].id, t.heads[at].n
+	} else if t.was.ok && t.was.thread == cp.ThreadID {
+		latest, n = t.was.id, t.was.n
 	} else {
 		var err error
 		if latest, n, err = t.head(cp.ThreadID); err != nil {
@@ -913,13 +929,21 @@ func (t *saveTx) put(e *encodedOp) error {
 		}
 		return nil
 	}
-	return t.writeHead(cp.ThreadID, cp.ID, n)
+	if err := t.writeHead(cp.ThreadID, cp.ID, n); err != nil {
+		return err
+	}
+	// No writes row names a new checkpoint (unless the file has rows from
+	// before that rule).
+	t.now = hotHead{ok: true, thread: cp.ThreadID, id: cp.ID, n: n, tasks: t.w.spare[:0], tasksKnown: s.wLegacy == 0}
+	t.moved = true
+	return nil
 }
 
 // head reads and checks the thread's head in the transaction (see
 // Store.head).
 func (t *saveTx) head(thread string) (string, int64, error) {
 	s := t.s
+	t.w.headReads++
 	var row [4]driver.Value
 	err := t.queryRow(stHead, row[:], thread, thread, thread, thread)
 	var id, any sql.NullString
@@ -958,7 +982,14 @@ func (t *saveTx) writes(rows []writesRow) error {
 	s := t.s
 	for i := range rows {
 		r := &rows[i]
-		n, err := t.exec(stInsWrites, r.thread, r.cp, int64(r.w.Task), r.w.Node, nullable(r.w.Writes), nullable(r.intr), nullable(r.res), r.created, nullable(r.memos), int64(r.running), r.sum, r.thread, r.cp)
+		var n int64
+		var err error
+		if t.was.is(r.thread, r.cp) {
+			// The head this connection saved: it exists.
+			n, err = t.exec(stInsWritesKnown, r.thread, r.cp, int64(r.w.Task), r.w.Node, nullable(r.w.Writes), nullable(r.intr), nullable(r.res), r.created, nullable(r.memos), int64(r.running), r.sum)
+		} else {
+			n, err = t.exec(stInsWrites, r.thread, r.cp, int64(r.w.Task), r.w.Node, nullable(r.w.Writes), nullable(r.intr), nullable(r.res), r.created, nullable(r.memos), int64(r.running), r.sum, r.thread, r.cp)
+		}
 		if err != nil {
 			return s.wrap(r.name(), err)
 		}
@@ -975,11 +1006,46 @@ func (t *saveTx) writes(rows []writesRow) error {
 		if i > 0 && r.thread == rows[i-1].thread && r.cp == rows[i-1].cp {
 			continue
 		}
-		if err := t.writeCount(r.thread, r.cp, -1); err != nil {
+		known := -1
+		if t.was.is(r.thread, r.cp) && t.was.tasksKnown {
+			known = t.knownTasks(rows)
+		}
+		if err := t.writeCount(r.thread, r.cp, known); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// knownTasks returns how many tasks have writes against the known head
+// t.was once rows are saved; while that checkpoint is still the thread's
+// head (t.now), it records the new ones there.
+func (t *saveTx) knownTasks(rows []writesRow) int {
+	h := &t.was
+	same := t.now.is(h.thread, h.id)
+	n := len(h.tasks)
+	for i := range rows {
+		r := &rows[i]
+		if !h.is(r.thread, r.cp) || slices.Contains(h.tasks, r.w.Task) || savedBefore(rows[:i], r) {
+			continue
+		}
+		n++
+		if same && !slices.Contains(t.now.tasks, r.w.Task) {
+			t.now.tasks = append(t.now.tasks, r.w.Task)
+		}
+	}
+	return n
+}
+
+// savedBefore reports whether rows hold writes of r's task against r's
+// checkpoint.
+func savedBefore(rows []writesRow, r *writesRow) bool {
+	for i := range rows {
+		if p := &rows[i]; p.w.Task == r.w.Task && p.cp == r.cp && p.thread == r.thread {
+			return true
+		}
+	}
+	return false
 }
 
 // noteWrite records, for flush, that a batch saved r.
@@ -1502,6 +1568,11 @@ const (
 		ON CONFLICT (thread) DO UPDATE SET head = excluded.head, n = excluded.n, sum = excluded.sum`
 	sqlInsWrites = `INSERT INTO writes (thread, cp, task, node, writes, interrupts, resumed, created, memos, running, sum)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM checkpoints WHERE thread = ? AND id = ?)
+		ON CONFLICT (thread, cp, task) DO UPDATE SET node = excluded.node, writes = excluded.writes,
+			interrupts = excluded.interrupts, resumed = excluded.resumed, created = excluded.created,
+			memos = excluded.memos, running = excluded.running, sum = excluded.sum`
+	sqlInsWritesKnown = `INSERT INTO writes (thread, cp, task, node, writes, interrupts, resumed, created, memos, running, sum)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (thread, cp, task) DO UPDATE SET node = excluded.node, writes = excluded.writes,
 			interrupts = excluded.interrupts, resumed = excluded.resumed, created = excluded.created,
 			memos = excluded.memos, running = excluded.running, sum = excluded.sum`

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	sqlite3 "modernc.org/sqlite"
 )
 
 // Indexes of the write path's statements in writer.st.
@@ -16,13 +18,14 @@ const (
 	stInsCheckpoint
 	stUpHead
 	stInsWrites
+	stInsWritesKnown
 	stCount
 	stUpWritten
 	nWriteStmts
 )
 
 // writeSQL is the text of each write statement, by index.
-var writeSQL = [nWriteStmts]string{sqlHead, sqlInsCheckpoint, sqlUpHead, sqlInsWrites, sqlCount, sqlUpWritten}
+var writeSQL = [nWriteStmts]string{sqlHead, sqlInsCheckpoint, sqlUpHead, sqlInsWrites, sqlInsWritesKnown, sqlCount, sqlUpWritten}
 
 // writer is the write path's statements, prepared on one driver
 // connection, and that connection's transactions.
@@ -30,6 +33,50 @@ type writer struct {
 	conn  any // the driver connection, as sql.Conn.Raw gives it
 	begin driver.ConnBeginTx
 	st    [nWriteStmts]stmt
+	// fc reads the file's data version (nil if the driver cannot).
+	fc sqlite3.FileControl
+	// hot is what this connection's last commit left known (see
+	// hotHead); spare is a buffer for the next one's tasks.
+	hot   hotHead
+	spare []int
+	// headReads counts the head rows read in write transactions.
+	headReads int
+}
+
+// hotHead is a thread's head as this connection's last commit left it,
+// with the tasks that have writes against that head, known while the
+// file's data version is still ver. SQLite changes that version at every
+// commit to the file, by this connection or by any other (in another
+// process too), so a version unchanged at the start of a write
+// transaction, which holds the write lock, means the file is as that
+// commit left it: the next save on the thread compares its base with hot
+// instead of reading and checking the head row again, and writes against
+// the head are saved without looking the checkpoint up and counted
+// without counting the rows.
+type hotHead struct {
+	ok         bool
+	ver        uint32
+	thread, id string
+	n          int64
+	// tasks are the tasks with a writes row against checkpoint id, when
+	// tasksKnown: the checkpoint was created by this connection (in a
+	// file that has no writes rows from before their checkpoint).
+	tasks      []int
+	tasksKnown bool
+}
+
+// is reports whether h is known and is checkpoint cp of thread.
+func (h *hotHead) is(thread, cp string) bool {
+	return h.ok && h.thread == thread && h.id == cp
+}
+
+// version is the file's data version, or false if it cannot be read.
+func (w *writer) version() (uint32, bool) {
+	if w.fc == nil {
+		return 0, false
+	}
+	v, err := w.fc.FileControlDataVersion("main")
+	return v, err == nil
 }
 
 // stmt is a driver statement that runs with a context.
@@ -59,6 +106,7 @@ func (ws *writers) of(ctx context.Context, dc any) (*writer, error) {
 		return nil, fmt.Errorf("the driver connection (%T) cannot prepare statements or begin transactions with a context", dc)
 	}
 	w := &writer{conn: dc, begin: begin}
+	w.fc, _ = dc.(sqlite3.FileControl)
 	for i, q := range writeSQL {
 		ds, err := prep.PrepareContext(ctx, q)
 		if err != nil {
@@ -154,11 +202,20 @@ func (s *Store) inWrite(ctx context.Context, op string, batch bool, fn func(t *s
 // error apart (err is then nil unless the connection broke, for the pool
 // to discard it).
 func (s *Store) writeTx(ctx context.Context, w *writer, op string, batch bool, fn func(t *saveTx) error) (failed, err error) {
+	// What this transaction leaves known is kept only after its commit.
+	hot := w.hot
+	w.hot.ok = false
 	tx, err := w.begin.BeginTx(ctx, driver.TxOptions{})
 	if err != nil {
 		return nil, s.wrap(op, err)
 	}
 	t := saveTx{s: s, w: w, ctx: ctx, batch: batch}
+	if !batch && hot.ok {
+		if v, ok := w.version(); ok && v == hot.ver {
+			t.was = hot
+			t.now = hot
+		}
+	}
 	if ferr := fn(&t); ferr != nil {
 		tx.Rollback()
 		if errors.Is(ferr, driver.ErrBadConn) {
@@ -168,6 +225,17 @@ func (s *Store) writeTx(ctx context.Context, w *writer, op string, batch bool, f
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, s.wrap(op, err)
+	}
+	if t.now.ok {
+		if v, ok := w.version(); ok {
+			t.now.ver = v
+			if t.moved {
+				// The head moved to a checkpoint whose tasks are in
+				// spare: the old head's buffer is the next spare.
+				w.spare = hot.tasks[:0]
+			}
+			w.hot = t.now
+		}
 	}
 	return nil, nil
 }
