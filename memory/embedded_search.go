@@ -220,7 +220,7 @@ func (x *searcher) semantic() []scored {
 		}
 	}
 	// Without a filter, the Limit-th best cosine of the live slots is a
-	// floor below which none can make the cut: the heap then sees about
+	// floor below which none can make the cut: the top-k then sees about
 	// Limit slots instead of every improvement of a random order.
 	floor := minSim
 	if x.plain && len(b.byID) > 2*x.req.Limit {
@@ -304,7 +304,7 @@ func (x *searcher) keyword() []scored {
 	}
 	// Postings point at live memories only, so without a filter every
 	// touched slot matches; there, a score below the Limit-th best cannot
-	// make the cut (floor), which spares the heap the many ties of a
+	// make the cut (floor), which spares the top-k the many ties of a
 	// common term.
 	floor := x.req.MinKeywordScore
 	if x.plain && len(touched) > 2*x.req.Limit {
@@ -519,7 +519,7 @@ func (x *searcher) temporal() []scored {
 		return x.temporalNear(lo, hi, mid, dlo, dayNum(mid), dhi)
 	}
 	// Ranked by cosine: the best are gathered behind a rising floor.
-	tk := newFloorTop(x.req.Limit)
+	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
 	consider := func(slot int32) {
 		e := &b.entries[slot]
 		if !e.alive || !e.hasTime || e.start > hi || e.end < lo {
@@ -552,7 +552,7 @@ func (x *searcher) temporal() []scored {
 				continue
 			}
 			// the common case in a bank with a graph: the bucket holds
-			// all the arm needs until a hit enters the heap (an indexed
+			// all the arm needs until a hit enters the top-k (an indexed
 			// memory is live)
 			if sc := float64(dotSparse(x.q, r.sp)); tk.wouldKeep(sc) {
 				tk.push(b.hit(r.slot, sc))

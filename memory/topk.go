@@ -41,86 +41,134 @@ func idKey(id string) uint64 {
 	return k
 }
 
-// topK keeps the k best hits in a min-heap whose root is the worst kept.
+// topK keeps the k best hits of a stream (best by better). Hits are
+// appended as they come; when the buffer is full, the floor is raised to
+// the k-th best score so far and the buffer cut to the hits at or above
+// it (and, when ties at the floor would leave it longer than 2k, sorted
+// and cut to k, so a tie whose id sorts after the k-th is refused too).
+// sorted then orders what is left and keeps the first k. That is the k
+// best of every hit pushed, as a heap of k would keep, for an append per
+// hit instead of a heap's sift: an arm whose own floor already turns away
+// all but about k of its hits never raises.
 type topK struct {
 	k int
-	h []scored
+	// h is the buffer, taken from hitBufs at the first push and given
+	// back by sorted; out the caller's storage for the result.
+	h   []scored
+	hp  *[]scored
+	out []scored
+	// floor is the k-th best score of the hits pushed before the last
+	// raise (set once one happened); cut: the buffer was cut to k and
+	// cutAt is the k-th hit then, whose ties on score are kept only with
+	// an id key not after its own.
+	floor float64
+	set   bool
+	cut   bool
+	cutAt scored
+	full  int // the length at which the floor is raised next
 }
 
-func newTopK(k int, buf []scored) topK { return topK{k: k, h: buf[:0]} }
+// newTopK returns a topK of k whose sorted result is put in buf.
+func newTopK(k int, buf []scored) topK { return topK{k: k, out: buf[:0], full: 4*k + 64} }
 
-// wouldKeep reports whether a hit with this score could enter the heap;
-// it lets callers skip work for hopeless hits.
+// hitBufs are the buffers of topK, which holds more than its k hits
+// between raises.
+var hitBufs = sync.Pool{New: func() any { return new([]scored) }}
+
+// wouldKeep reports whether a hit with this score could be among the k
+// best; it lets callers skip work for hopeless hits.
 func (t *topK) wouldKeep(score float64) bool {
-	return len(t.h) < t.k || score >= t.h[0].score
+	return !t.set || score >= t.floor
 }
 
-// wouldKeepKey is wouldKeep for a hit whose id key is known: a tie with
-// the worst kept hit whose id sorts after it is refused as well.
+// wouldKeepKey is wouldKeep for a hit whose id key is known: once the
+// buffer was cut to k, a tie with the k-th hit whose id sorts after it is
+// refused as well.
 func (t *topK) wouldKeepKey(score float64, key uint64) bool {
-	if len(t.h) < t.k || score > t.h[0].score {
+	if !t.set || score > t.floor {
 		return true
 	}
-	if score < t.h[0].score {
+	if score < t.floor {
 		return false
 	}
-	r := t.h[0].key
+	if !t.cut || t.cutAt.score != score {
+		return true
+	}
+	r := t.cutAt.key
 	return key == 0 || r == 0 || key <= r
 }
 
 func (t *topK) push(s scored) {
-	if len(t.h) < t.k {
-		t.h = append(t.h, s)
-		t.up(len(t.h) - 1)
+	if t.k <= 0 {
 		return
 	}
-	if !better(&s, &t.h[0]) {
-		return
+	if t.hp == nil {
+		t.hp = hitBufs.Get().(*[]scored)
+		t.h = (*t.hp)[:0]
 	}
-	t.h[0] = s
-	t.down(0)
-}
-
-func (t *topK) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !better(&t.h[p], &t.h[i]) { // parent is worse or equal: heap ok when parent worse
-			break
-		}
-		t.h[p], t.h[i] = t.h[i], t.h[p]
-		i = p
+	t.h = append(t.h, s)
+	if len(t.h) >= t.full {
+		t.raise()
 	}
 }
 
-func (t *topK) down(i int) {
-	n := len(t.h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		w := l
-		if r := l + 1; r < n && better(&t.h[l], &t.h[r]) {
-			w = r
-		}
-		if !better(&t.h[i], &t.h[w]) {
-			return
-		}
-		t.h[i], t.h[w] = t.h[w], t.h[i]
-		i = w
+// raise sets the floor to the k-th best score in the buffer and drops
+// the hits below it.
+func (t *topK) raise() {
+	t.cut = false
+	kh := newKth(t.k)
+	for i := range t.h {
+		kh.add(t.h[i].score)
 	}
+	t.floor, t.set = kh.kth(math.Inf(-1)), true
+	kh.done()
+	n := 0
+	for _, s := range t.h {
+		if s.score >= t.floor {
+			t.h[n] = s
+			n++
+		}
+	}
+	clear(t.h[n:]) // hold no ids
+	t.h = t.h[:n]
+	if n > 2*t.k {
+		// Many ties at the floor: keep the k best of them.
+		t.order()
+		clear(t.h[t.k:])
+		t.h = t.h[:t.k]
+		t.cut, t.cutAt = true, t.h[t.k-1]
+		n = t.k
+	}
+	t.full = max(4*t.k+64, 2*n)
 }
 
-// sorted empties the heap into a best-first slice (reusing its storage).
-// better is a total order over hits of distinct ids, so any sort gives
-// the one order: the hits are sorted by their scores and id keys, held
-// apart from the hits (which the garbage collector must watch being
-// moved), and then put in that order once.
+// sorted empties the buffer into a best-first slice of at most k hits,
+// in the storage newTopK was given.
 func (t *topK) sorted() []scored {
+	out := t.out[:0]
+	if t.hp != nil {
+		t.order()
+		out = append(out, t.h[:min(t.k, len(t.h))]...)
+		clear(t.h) // hold no ids
+		*t.hp = t.h[:0]
+		hitBufs.Put(t.hp)
+		t.hp, t.h = nil, nil
+	}
+	t.out = out[:0]
+	t.set, t.cut = false, false
+	t.full = 4*t.k + 64
+	return out
+}
+
+// order sorts the buffer best first. better is a total order over hits
+// of distinct ids, so any sort gives the one order: the hits are sorted
+// by their scores and id keys, held apart from the hits (which the
+// garbage collector must watch being moved), and then put in that order
+// once.
+func (t *topK) order() {
 	out := t.h
-	t.h = out[:0]
 	if len(out) < 2 {
-		return out
+		return
 	}
 	sp := sortPool.Get().(*sortBufs)
 	defer sortPool.Put(sp)
@@ -135,7 +183,6 @@ func (t *topK) sorted() []scored {
 	}
 	clear(tmp) // hold no ids
 	sp.keys, sp.hits = ks[:0], tmp[:0]
-	return out
 }
 
 // keyBetter is better on two hits' keys, with hits holding the ids for
@@ -222,60 +269,3 @@ type sortBufs struct {
 }
 
 var sortPool = sync.Pool{New: func() any { return new(sortBufs) }}
-
-// floorTop collects the best k of a stream of hits when many of them would
-// enter a heap, as happens when a scan meets scores in rising order: hits
-// at or above a floor are appended, and when the buffer is full the floor
-// is raised to the k-th best score seen and the buffer cut to the hits at
-// or above it. sorted then gives what a topK of k fed the same hits gives.
-type floorTop struct {
-	k     int
-	buf   []scored
-	floor float64
-	set   bool
-	full  int // the length at which the floor is raised next
-}
-
-func newFloorTop(k int) floorTop {
-	return floorTop{k: k, buf: make([]scored, 0, 2*k+64), full: 4*k + 64}
-}
-
-// wouldKeep reports whether a hit of score could be among the best k.
-func (f *floorTop) wouldKeep(score float64) bool { return !f.set || score >= f.floor }
-
-func (f *floorTop) push(s scored) {
-	if f.k <= 0 {
-		return
-	}
-	f.buf = append(f.buf, s)
-	if len(f.buf) >= f.full {
-		f.raise()
-	}
-}
-
-func (f *floorTop) raise() {
-	h := newKth(f.k)
-	for i := range f.buf {
-		h.add(f.buf[i].score)
-	}
-	f.floor, f.set = h.kth(math.Inf(-1)), true
-	h.done()
-	n := 0
-	for _, s := range f.buf {
-		if s.score >= f.floor {
-			f.buf[n] = s
-			n++
-		}
-	}
-	f.buf = f.buf[:n]
-	// Many ties at the floor: raise again only once the buffer doubled.
-	f.full = max(4*f.k+64, 2*n)
-}
-
-func (f *floorTop) sorted() []scored {
-	tk := newTopK(f.k, make([]scored, 0, f.k))
-	for i := range f.buf {
-		tk.push(f.buf[i])
-	}
-	return tk.sorted()
-}

@@ -148,3 +148,66 @@ func sortByBetter(hits []scored) {
 		return 1
 	})
 }
+
+// A long stream raises the floor, and ties at it cut the buffer to k; a
+// caller refusing hits with wouldKeep or wouldKeepKey in between still
+// gets the k best of everything, in order, whether the scores are many
+// ties or all distinct, rising, falling or random. The reused buffers
+// start each topK empty.
+func TestTopKRaisesAndCuts(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	raised, cut := 0, 0
+	for trial := range 600 {
+		k := []int{1, 2, 5, 20, 64, 300}[trial%6]
+		n := 1 + r.IntN(6000)
+		levels := []int{2, 5, 50, 0}[r.IntN(4)] // 0: all distinct
+		order := r.IntN(3)                      // random, rising, falling
+		refuse := r.IntN(3)                     // none, wouldKeep, wouldKeepKey
+		tk := newTopK(k, make([]scored, 0, k))
+		all := make([]scored, 0, n)
+		for i := range n {
+			id := fmt.Sprintf("%s%05d-%d", []string{"mem-0000", "mem-0001", "z"}[r.IntN(3)], r.IntN(100000), i)
+			var sc float64
+			switch {
+			case levels == 0 && order == 1:
+				sc = float64(i)
+			case levels == 0 && order == 2:
+				sc = float64(n - i)
+			case levels == 0:
+				sc = r.Float64()
+			default:
+				sc = float64(r.IntN(levels))
+			}
+			s := scored{slot: int32(i), score: sc, id: id}
+			if r.IntN(5) > 0 {
+				s.key = idKey(id)
+			}
+			all = append(all, s)
+			switch {
+			case refuse == 1 && !tk.wouldKeep(s.score):
+				continue
+			case refuse == 2 && !tk.wouldKeepKey(s.score, s.key):
+				continue
+			}
+			tk.push(s)
+		}
+		if tk.set {
+			raised++
+		}
+		if tk.cut {
+			cut++
+		}
+		sortByBetter(all)
+		want := all[:min(k, n)]
+		got := tk.sorted()
+		if !slices.EqualFunc(got, want, func(x, y scored) bool { return x.id == y.id && x.slot == y.slot && x.score == y.score }) {
+			t.Fatalf("trial %d (n=%d, k=%d, levels %d, order %d, refuse %d):\ngot  %v\nwant %v", trial, n, k, levels, order, refuse, got, want)
+		}
+		if cap(got) > 0 && &got[:1][0] != &tk.out[:1][0] {
+			t.Fatalf("trial %d: the result is not in the storage newTopK was given", trial)
+		}
+	}
+	if raised < 100 || cut < 50 {
+		t.Fatalf("the floor was raised in %d trials and the buffer cut in %d: the test does not reach them", raised, cut)
+	}
+}
