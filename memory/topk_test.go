@@ -2,6 +2,7 @@ package memory
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -209,5 +210,53 @@ func TestTopKRaisesAndCuts(t *testing.T) {
 	}
 	if raised < 100 || cut < 50 {
 		t.Fatalf("the floor was raised in %d trials and the buffer cut in %d: the test does not reach them", raised, cut)
+	}
+}
+
+// Hits of any scores come out in the order of better, however many: of
+// both signs, zero of both signs (equal, so their order is the ids'),
+// tiny and huge magnitudes, infinities, cosines widened from float32,
+// and many ties; short runs (insertion sort) and long ones.
+func TestTopKOrderAnyScores(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	pick := func() float64 {
+		switch r.IntN(9) {
+		case 0:
+			return math.Copysign(0, -1)
+		case 1:
+			return 0
+		case 2:
+			return -r.Float64()
+		case 3:
+			return float64(float32(r.Float64()*2 - 1))
+		case 4:
+			return math.Ldexp(r.Float64(), r.IntN(2000)-1000)
+		case 5:
+			return -math.Ldexp(r.Float64(), r.IntN(2000)-1000)
+		case 6:
+			return []float64{math.Inf(1), math.Inf(-1), math.SmallestNonzeroFloat64, -math.SmallestNonzeroFloat64, math.MaxFloat64}[r.IntN(5)]
+		case 7:
+			return float64(r.IntN(3)) - 1
+		}
+		return r.Float64()
+	}
+	for trial := range 500 {
+		n := []int{2, 10, 64, 65, 100, 1000, 3000}[trial%7]
+		tk := newTopK(n, nil)
+		all := make([]scored, 0, n)
+		for i := range n {
+			id := fmt.Sprintf("%s%d", []string{"mem-0000", "m", ""}[r.IntN(3)], r.IntN(1000000)) + fmt.Sprint("-", i)
+			s := scored{slot: int32(i), score: pick(), id: id}
+			if r.IntN(4) > 0 {
+				s.key = idKey(id)
+			}
+			all = append(all, s)
+			tk.push(s)
+		}
+		sortByBetter(all)
+		got := tk.sorted()
+		if !slices.EqualFunc(got, all, func(x, y scored) bool { return x.slot == y.slot }) {
+			t.Fatalf("trial %d (n=%d):\ngot  %v\nwant %v", trial, n, got, all)
+		}
 	}
 }
