@@ -1151,7 +1151,7 @@ func (dr *durableRun[S]) taskDone(i int, t *task[S], is *interruptState) error {
 			dr.taskN = append(dr.taskN, 0)
 		}
 		dr.taskN[i] = len(b)
-		if dr.mode == DurabilitySync && dr.steps != nil {
+		if dr.steps != nil { // under DurabilitySync
 			// The last task of the step to end: its writes are saved with
 			// the step's checkpoint, in one operation (flushHeld saves them
 			// if the step ends another way).

@@ -91,9 +91,10 @@ func (t *topK) wouldKeepKey(score float64, key uint64) bool {
 	if score < t.floor {
 		return false
 	}
-	if !t.cut || t.cutAt.score != score {
+	if !t.cut {
 		return true
 	}
+	// Cut, the k-th hit's score is the floor.
 	r := t.cutAt.key
 	return key == 0 || r == 0 || key <= r
 }
@@ -142,8 +143,8 @@ func (t *topK) raise() {
 	t.full = max(4*t.k+64, 2*n)
 }
 
-// sorted empties the buffer into a best-first slice of at most k hits,
-// in the storage newTopK was given.
+// sorted returns the best-first slice of at most k hits, in the storage
+// newTopK was given; the topK is not used after it.
 func (t *topK) sorted() []scored {
 	out := t.out[:0]
 	if t.hp != nil {
@@ -154,9 +155,6 @@ func (t *topK) sorted() []scored {
 		hitBufs.Put(t.hp)
 		t.hp, t.h = nil, nil
 	}
-	t.out = out[:0]
-	t.set, t.cut = false, false
-	t.full = 4*t.k + 64
 	return out
 }
 

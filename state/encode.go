@@ -453,7 +453,7 @@ func (p *Plan[S]) AppendWritesMarked(dst []byte, in, out *S, marked []int) ([]by
 		k := uint8(unwritten)
 		// A field the state's encoding leaves out (json:"-", unexported)
 		// is left out of the writes too, as a snapshot leaves it out.
-		if !f.hidden && ((len(marked) > 0 && slices.Contains(marked, i)) || f.wrote(unsafe.Pointer(in), unsafe.Pointer(out))) {
+		if !f.hidden && f.wroteOrMarked(unsafe.Pointer(in), unsafe.Pointer(out), marked) {
 			k = set
 			if f.kind == reflect.Slice {
 				vin, vout := f.value(unsafe.Pointer(in)), f.value(unsafe.Pointer(out))

@@ -358,6 +358,7 @@ func leafFields(t reflect.Type) []leafField {
 	return out
 }
 
+// isStructOrPtr reports whether t is a struct or a pointer to one.
 func isStructOrPtr(t reflect.Type) bool {
 	return t.Kind() == reflect.Struct || t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct
 }
@@ -460,10 +461,12 @@ func (f *field) wrote(in, out unsafe.Pointer) bool {
 // WroteOrMarked reports whether field i was written (Wrote) or is listed in
 // marked, a node's explicit marks.
 func (p *Plan[S]) WroteOrMarked(i int, in, out *S, marked []int) bool {
-	if len(marked) > 0 && slices.Contains(marked, i) {
-		return true
-	}
-	return p.Wrote(i, in, out)
+	return p.fields[i].wroteOrMarked(unsafe.Pointer(in), unsafe.Pointer(out), marked)
+}
+
+// wroteOrMarked is WroteOrMarked for field f, of the states at in and out.
+func (f *field) wroteOrMarked(in, out unsafe.Pointer, marked []int) bool {
+	return (len(marked) > 0 && slices.Contains(marked, f.index)) || f.wrote(in, out)
 }
 
 // Written appends to dst the indexes of the fields out changed relative to in.

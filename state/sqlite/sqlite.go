@@ -982,14 +982,15 @@ func (t *saveTx) writes(rows []writesRow) error {
 	s := t.s
 	for i := range rows {
 		r := &rows[i]
-		var n int64
-		var err error
-		if t.was.is(r.thread, r.cp) {
-			// The head this connection saved: it exists.
-			n, err = t.exec(stInsWritesKnown, r.thread, r.cp, int64(r.w.Task), r.w.Node, nullable(r.w.Writes), nullable(r.intr), nullable(r.res), r.created, nullable(r.memos), int64(r.running), r.sum)
-		} else {
-			n, err = t.exec(stInsWrites, r.thread, r.cp, int64(r.w.Task), r.w.Node, nullable(r.w.Writes), nullable(r.intr), nullable(r.res), r.created, nullable(r.memos), int64(r.running), r.sum, r.thread, r.cp)
+		vs := [13]any{r.thread, r.cp, int64(r.w.Task), r.w.Node, nullable(r.w.Writes), nullable(r.intr), nullable(r.res), r.created, nullable(r.memos), int64(r.running), r.sum}
+		st, args := stInsWritesKnown, vs[:11]
+		if !t.was.is(r.thread, r.cp) {
+			// Not the head this connection saved (which exists): the
+			// checkpoint's thread and id are bound again to look it up.
+			vs[11], vs[12] = vs[0], vs[1]
+			st, args = stInsWrites, vs[:]
 		}
+		n, err := t.exec(st, args...)
 		if err != nil {
 			return s.wrap(r.name(), err)
 		}
@@ -1566,13 +1567,13 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread, id) DO NOTHING`
 	sqlUpHead = `INSERT INTO threads (thread, head, n, sum) VALUES (?, ?, ?, ?)
 		ON CONFLICT (thread) DO UPDATE SET head = excluded.head, n = excluded.n, sum = excluded.sum`
+	// sqlInsWrites saves a task's writes if their checkpoint exists;
+	// sqlInsWritesKnown, for a checkpoint known to exist, without looking.
 	sqlInsWrites = `INSERT INTO writes (thread, cp, task, node, writes, interrupts, resumed, created, memos, running, sum)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM checkpoints WHERE thread = ? AND id = ?)
-		ON CONFLICT (thread, cp, task) DO UPDATE SET node = excluded.node, writes = excluded.writes,
-			interrupts = excluded.interrupts, resumed = excluded.resumed, created = excluded.created,
-			memos = excluded.memos, running = excluded.running, sum = excluded.sum`
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM checkpoints WHERE thread = ? AND id = ?)` + upWrites
 	sqlInsWritesKnown = `INSERT INTO writes (thread, cp, task, node, writes, interrupts, resumed, created, memos, running, sum)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` + upWrites
+	upWrites = `
 		ON CONFLICT (thread, cp, task) DO UPDATE SET node = excluded.node, writes = excluded.writes,
 			interrupts = excluded.interrupts, resumed = excluded.resumed, created = excluded.created,
 			memos = excluded.memos, running = excluded.running, sum = excluded.sum`
