@@ -1018,28 +1018,29 @@ func (dr *durableRun[S]) slot() *durableSlot {
 	return b
 }
 
-// taskState is a durable task's interrupt state and memo table, kept
-// together (and, for a step of one task, with the step's slot).
+// taskState is a durable task's interrupt state and memo table, made
+// together.
 type taskState struct {
 	is interruptState
 	m  taskMemo
 }
 
-// interruptState returns task i's interrupt state, in tm when not nil.
-func (dr *durableRun[S]) interruptState(i int, tm *taskState) *interruptState {
-	if tm == nil {
-		tm = new(taskState)
-	}
+// makeIntr makes the interrupt state of task t (intrMaker). It reads only what the run set before its steps
+// (the thread, the answers and Once results it was resumed with), so a
+// node's goroutine may call it while the run goes on.
+func (dr *durableRun[S]) makeIntr(t *taskInfo, closed bool) *interruptState {
+	tm := new(taskState)
+	i := t.task
 	m := &tm.m
-	m.task, m.node, m.saver = i, dr.r.c.nodes[dr.r.cur[i].node].name, dr
-	if ms := dr.loaded[i]; len(ms) > 0 && dr.loadedCP == dr.cpID {
+	m.task, m.node, m.saver, m.closed = i, t.name(), dr, closed
+	if ms := dr.loaded[i]; len(ms) > 0 && t.loaded {
 		m.saved = make(map[string]json.RawMessage, len(ms))
 		for _, mm := range ms {
 			m.saved[mm.Key] = mm.Value
 		}
 	}
 	is := &tm.is
-	is.thread, is.cpID, is.task, is.step, is.answers, is.memo = dr.thread, dr.idBase, i, dr.r.step, dr.answers, m
+	is.thread, is.cpID, is.task, is.step, is.answers, is.memo = dr.thread, t.cpID, i, t.step, dr.answers, m
 	return is
 }
 

@@ -100,7 +100,11 @@ type taskInfo struct {
 	*taskStep
 	idx  int
 	task int
-	intr *interruptState
+	// intr is the task's interrupt state and Once memo. A durable task's
+	// is made on its first use (see state), so a step whose node calls
+	// neither Interrupt nor Once allocates none; closedIntr marks a task
+	// that ended before any use.
+	intr atomic.Pointer[interruptState]
 	// ext holds what a node reported beyond its result (MarkWritten, a
 	// Command), allocated only when it does.
 	ext atomic.Pointer[taskExt]
@@ -115,6 +119,64 @@ type taskStep struct {
 	sink   *sink
 	prefix string
 	done   <-chan struct{}
+	// mk makes a durable task's interrupt state on first use, with cpID
+	// the id its interrupts are made from; nil outside durable runs.
+	mk   intrMaker
+	cpID string
+	// loaded reports that the Once results the run was resumed with
+	// belong to this step's checkpoint.
+	loaded bool
+}
+
+// intrMaker makes the interrupt state of task t, closed (saving nothing)
+// when the task already ended.
+type intrMaker interface {
+	makeIntr(t *taskInfo, closed bool) *interruptState
+}
+
+// closedIntr marks a durable task that ended before it used its interrupt
+// state: none was made, and a late use gets a closed one of its own.
+var closedIntr = new(interruptState)
+
+// state returns the task's interrupt state, made on first use in a durable
+// run, or nil when the run has none (no checkpointer). Several goroutines
+// of one node may ask at once: one state is made for all.
+func (t *taskInfo) state() *interruptState {
+	is := t.intr.Load()
+	if is == nil {
+		if t.mk == nil {
+			return nil
+		}
+		is = t.mk.makeIntr(t, false)
+		if t.intr.CompareAndSwap(nil, is) {
+			return is
+		}
+		is = t.intr.Load()
+	}
+	if is == closedIntr {
+		// A context kept past its node's return: what it does now is not
+		// saved, as for a task whose state was closed at its end.
+		return t.mk.makeIntr(t, true)
+	}
+	return is
+}
+
+// made returns the task's interrupt state if it has one already, without
+// making it.
+func (t *taskInfo) made() *interruptState {
+	if is := t.intr.Load(); is != closedIntr {
+		return is
+	}
+	return nil
+}
+
+// finish ends the task for its interrupt state: it returns the state the
+// task used, or nil when it used none (and none is made for it later).
+func (t *taskInfo) finish() *interruptState {
+	if t.mk != nil && t.intr.CompareAndSwap(nil, closedIntr) {
+		return nil
+	}
+	return t.made()
 }
 
 // taskStatic is what all tasks of one compiled graph share.

@@ -175,10 +175,13 @@ func interruptID(thread, cpID string, task int, node string, call int) string {
 func Interrupt[T any](ctx context.Context, payload any) (T, error) {
 	var zero T
 	t := taskFrom(ctx)
-	if t == nil || t.intr == nil {
+	var is *interruptState
+	if t != nil {
+		is = t.state()
+	}
+	if is == nil {
 		return zero, ErrNoCheckpointer
 	}
-	is := t.intr
 	cs := is.counterOf()
 	cs.mu.Lock()
 	call := cs.calls

@@ -58,10 +58,13 @@ var ErrOnceKey = errors.New("graph: bad Once key")
 func Once[T any](ctx context.Context, key string, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
 	t := taskFrom(ctx)
-	if t == nil || t.intr == nil || t.intr.memo == nil {
+	var is *interruptState
+	if t != nil {
+		is = t.state()
+	}
+	if is == nil || is.memo == nil {
 		return fn(ctx)
 	}
-	is := t.intr
 	node := t.prefix + t.name()
 	if key == "" {
 		return zero, fmt.Errorf("%w: node %q called Once with an empty key", ErrOnceKey, node)
@@ -157,19 +160,23 @@ func (m *taskMemo) close() []state.Memo {
 }
 
 // nodeKey names one run of a node inside the task's memo scope.
-func nodeKey(t *taskInfo) string {
-	return t.intr.scope + t.name() + "@" + strconv.Itoa(t.step) + "." + strconv.Itoa(t.task)
+func nodeKey(t *taskInfo, is *interruptState) string {
+	return is.scope + t.name() + "@" + strconv.Itoa(t.step) + "." + strconv.Itoa(t.task)
 }
 
 // retry forgets which keys the node run of t used (and which subgraph runs
 // it started), so its next attempt may use them again.
 func retryOnce(ctx context.Context) {
 	nc, ok := ctx.(*nodeCtx)
-	if !ok || nc.t.intr == nil || nc.t.intr.memo == nil {
+	if !ok {
 		return
 	}
-	k := nodeKey(nc.t)
-	m := nc.t.intr.memo
+	is := nc.t.made()
+	if is == nil || is.memo == nil {
+		return
+	}
+	k := nodeKey(nc.t, is)
+	m := is.memo
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for u := range m.used {
@@ -189,7 +196,7 @@ func retryOnce(ctx context.Context) {
 func (is *interruptState) sub(parent *taskInfo) *interruptState {
 	s := &interruptState{thread: is.thread, cpID: is.cpID, task: is.task, step: is.step, answers: is.answers, path: is.path, counter: is.counterOf(), memo: is.memo, scope: is.scope}
 	if is.memo != nil {
-		k := nodeKey(parent)
+		k := nodeKey(parent, is)
 		is.memo.mu.Lock()
 		if is.memo.runs == nil {
 			is.memo.runs = map[string]int{}

@@ -159,12 +159,11 @@ type stepSlots struct {
 	slots  [8]slot
 }
 
-// durableSlot is the slot of a durable step of one task with its
-// interrupt state, in one allocation.
+// durableSlot is the slot of a durable step of one task with what it
+// shares, in one allocation.
 type durableSlot struct {
 	shared taskStep
 	slots  [1]slot
-	states [1]taskState
 }
 
 // noCancel is the cancel of a step whose one task has no siblings.
@@ -205,10 +204,12 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 		r.seq.sink = parent.sink
 		r.seq.prefix = parent.prefix + parent.name() + "/"
 		r.seq.done = parent.done
-		if c.dur == nil && parent.intr != nil {
-			// Interrupts inside the subgraph pause the outer task; Once
-			// results are saved with it.
-			r.seq.intr = parent.intr.sub(parent)
+		if c.dur == nil {
+			if is := parent.state(); is != nil {
+				// Interrupts inside the subgraph pause the outer task;
+				// Once results are saved with it.
+				r.seq.intr.Store(is.sub(parent))
+			}
 		}
 	}
 	r.nctx = nodeCtx{Context: ctx, t: &r.seq}
@@ -591,12 +592,9 @@ func (r *run[S]) runTasks() error {
 	// so a slot must never be rewritten for a later step.
 	var slots []slot
 	var shared *taskStep
-	var states []taskState
 	if r.d != nil && len(r.cur) == 1 {
-		// A durable step of one task: its interrupt state comes with its
-		// slot.
 		b := r.d.slot()
-		slots, shared, states = b.slots[:], &b.shared, b.states[:]
+		slots, shared = b.slots[:], &b.shared
 	} else if len(r.cur) <= len(stepSlots{}.slots) {
 		b := p.first
 		if b != nil {
@@ -609,6 +607,12 @@ func (r *run[S]) runTasks() error {
 		slots, shared = make([]slot, len(r.cur)), new(taskStep)
 	}
 	*shared = taskStep{static: &c.static, step: r.step, limit: r.limit, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done}
+	if r.d != nil {
+		// A durable task's interrupt state is made when its node first
+		// needs it (Interrupt, Once, a subgraph), from the checkpoint
+		// the step runs from.
+		shared.mk, shared.cpID, shared.loaded = r.d, r.d.idBase, r.d.loadedCP == r.d.cpID
+	}
 	p.slots = slots
 	p.cancel = cancel
 	for i := range r.cur {
@@ -618,14 +622,10 @@ func (r *run[S]) runTasks() error {
 		}
 		sl := &slots[i]
 		sl.info.taskStep, sl.info.idx, sl.info.task = shared, int(t.node), i
-		if r.d != nil {
-			var tm *taskState
-			if states != nil {
-				tm = &states[i]
+		if r.d == nil {
+			if is := r.seq.intr.Load(); is != nil {
+				sl.info.intr.Store(is.child(r.step, i))
 			}
-			sl.info.intr = r.d.interruptState(i, tm)
-		} else if r.seq.intr != nil {
-			sl.info.intr = r.seq.intr.child(r.step, i)
 		}
 		sl.ctx = nodeCtx{Context: sctx, t: &sl.info}
 	}
@@ -793,7 +793,7 @@ func (r *run[S]) runTask(i int) {
 			t.intr = intr
 			t.err = err
 			if r.d != nil {
-				if derr := r.d.taskDone(i, t, p.slots[i].info.intr); derr != nil {
+				if derr := r.d.taskDone(i, t, p.slots[i].info.finish()); derr != nil {
 					t.intr, t.err = nil, derr
 					cancel()
 				}
@@ -807,7 +807,7 @@ func (r *run[S]) runTask(i int) {
 	}
 	t.out = out
 	if r.d != nil {
-		if derr := r.d.taskDone(i, t, p.slots[i].info.intr); derr != nil {
+		if derr := r.d.taskDone(i, t, p.slots[i].info.finish()); derr != nil {
 			t.err = derr
 			p.failed.CompareAndSwap(0, int32(i+1))
 			cancel()
@@ -824,11 +824,14 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 	var counter *interruptState
 	calls := 0
 	if n.retry != nil {
-		if t := taskFrom(ctx); t != nil && t.intr != nil {
-			counter = t.intr.counterOf()
-			counter.mu.Lock()
-			calls = counter.calls
-			counter.mu.Unlock()
+		// A durable task's state made later counts from 0, as here.
+		if t := taskFrom(ctx); t != nil {
+			if is := t.made(); is != nil {
+				counter = is.counterOf()
+				counter.mu.Lock()
+				calls = counter.calls
+				counter.mu.Unlock()
+			}
 		}
 	}
 	for {
@@ -853,6 +856,9 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 		retryOnce(ctx)
 		if t := taskFrom(ctx); t != nil {
 			t.ext.Store(nil)
+			if is := t.made(); counter == nil && is != nil {
+				counter = is.counterOf()
+			}
 		}
 		if counter != nil {
 			counter.mu.Lock()
