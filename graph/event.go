@@ -113,19 +113,27 @@ type taskInfo struct {
 // taskStep is what the tasks of one step share; a step of several tasks
 // has its own, never rewritten once its tasks run.
 type taskStep struct {
+	// taskRun is what every step of the run shares.
+	*taskRun
+	step int
+	// cpID is the checkpoint id a durable step's interrupts are made
+	// from; loaded reports that the Once results the run was resumed
+	// with belong to the step.
+	cpID            string
+	durable, loaded bool
+}
+
+// taskRun is what the steps of one run share: set before its first step,
+// never written after.
+type taskRun struct {
 	static *taskStatic
-	step   int
 	limit  int
 	sink   *sink
 	prefix string
 	done   <-chan struct{}
-	// mk makes a durable task's interrupt state on first use, with cpID
-	// the id its interrupts are made from; nil outside durable runs.
-	mk   intrMaker
-	cpID string
-	// loaded reports that the Once results the run was resumed with
-	// belong to this step's checkpoint.
-	loaded bool
+	// mk makes a durable step's interrupt states on first use; nil
+	// outside durable runs.
+	mk intrMaker
 }
 
 // intrMaker makes the interrupt state of task t, closed (saving nothing)
@@ -144,7 +152,7 @@ var closedIntr = new(interruptState)
 func (t *taskInfo) state() *interruptState {
 	is := t.intr.Load()
 	if is == nil {
-		if t.mk == nil {
+		if !t.durable {
 			return nil
 		}
 		is = t.mk.makeIntr(t, false)
@@ -173,7 +181,7 @@ func (t *taskInfo) made() *interruptState {
 // finish ends the task for its interrupt state: it returns the state the
 // task used, or nil when it used none (and none is made for it later).
 func (t *taskInfo) finish() *interruptState {
-	if t.mk != nil && t.intr.CompareAndSwap(nil, closedIntr) {
+	if t.durable && t.intr.CompareAndSwap(nil, closedIntr) {
 		return nil
 	}
 	return t.made()

@@ -72,6 +72,7 @@ type run[S any] struct {
 	nctx  nodeCtx
 	seq   taskInfo
 	seqSt taskStep
+	seqRn taskRun
 	state S
 	step  int
 	// limit is the step at which the run stops: the step it started at
@@ -196,6 +197,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	}
 	r.maxSteps = r.limit
 	r.seq.taskStep = &r.seqSt
+	r.seqSt.taskRun = &r.seqRn
 	r.seq.done = r.done
 	r.seq.static = &c.static
 	r.seq.limit = r.limit
@@ -330,6 +332,7 @@ func (r *run[S]) exec(in S) (xout S, xerr error) {
 		// unwinds the run.
 		defer d.abort()
 		r.d = d
+		r.seqRn.mk = d
 		r.state = st
 		resuming = d.resumed
 		if d.input && r.kinds&EventState != 0 && !r.emit(Event[S]{Kind: EventState, Step: r.step, Node: START, State: st}) {
@@ -573,7 +576,6 @@ func (r *run[S]) mergeStep() error {
 }
 
 func (r *run[S]) runTasks() error {
-	c := r.c
 	var sctx context.Context = &r.nctx
 	cancel := noCancel
 	if r.todo > 1 || r.pump {
@@ -606,12 +608,12 @@ func (r *run[S]) runTasks() error {
 	} else {
 		slots, shared = make([]slot, len(r.cur)), new(taskStep)
 	}
-	*shared = taskStep{static: &c.static, step: r.step, limit: r.limit, sink: r.seq.sink, prefix: r.seq.prefix, done: r.seq.done}
+	*shared = taskStep{taskRun: r.seq.taskRun, step: r.step}
 	if r.d != nil {
 		// A durable task's interrupt state is made when its node first
 		// needs it (Interrupt, Once, a subgraph), from the checkpoint
 		// the step runs from.
-		shared.mk, shared.cpID, shared.loaded = r.d, r.d.idBase, r.d.loadedCP == r.d.cpID
+		shared.durable, shared.cpID, shared.loaded = true, r.d.idBase, r.d.loadedCP == r.d.cpID
 	}
 	p.slots = slots
 	p.cancel = cancel

@@ -408,7 +408,7 @@ func (s *Stepper[S]) RunTask(ctx context.Context, req TaskRequest) (TaskResult, 
 	if answers == nil {
 		answers = map[string]json.RawMessage{}
 	}
-	info := taskInfo{taskStep: &taskStep{static: &c.static, step: req.Step, limit: limit, done: ctx.Done()}, idx: idx, task: req.Task}
+	info := taskInfo{taskStep: &taskStep{taskRun: &taskRun{static: &c.static, limit: limit, done: ctx.Done()}, step: req.Step}, idx: idx, task: req.Task}
 	info.intr.Store(&interruptState{thread: req.Run, cpID: "step-" + strconv.Itoa(req.Step), task: req.Task, step: req.Step, answers: answers, memo: memo})
 	if fn := req.OnEvent; fn != nil && req.Events&(EventCustom|EventToken) != 0 {
 		info.sink = &sink{kinds: req.Events, fn: func(ev nodeEvent) bool {
