@@ -248,6 +248,8 @@ type durableRun[S any] struct {
 	heldBufs []*[]byte
 	// ended counts the tasks of the current step that ended, of r.todo.
 	ended int
+	// src is what the run's tasks make their interrupt states from.
+	src intrSrc
 	// slab holds the slots not yet handed out (see slot), of a block of
 	// slabN.
 	slab  []durableSlot
@@ -495,8 +497,7 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 	}
 	r.step = cp.Step
 	// The step limit bounds this run, not the thread's earlier runs.
-	r.limit = r.step + r.maxSteps
-	r.seq.limit = r.limit
+	r.seqRn.limit = r.step + r.maxSteps()
 	r.state = st
 
 	// What the checkpoint's next step left: saved writes, interrupts,
@@ -1025,22 +1026,33 @@ type taskState struct {
 	m  taskMemo
 }
 
-// makeIntr makes the interrupt state of task t (intrMaker). It reads only what the run set before its steps
-// (the thread, the answers and Once results it was resumed with), so a
-// node's goroutine may call it while the run goes on.
-func (dr *durableRun[S]) makeIntr(t *taskInfo, closed bool) *interruptState {
+// intrSrc is what a durable run's tasks make their interrupt states
+// from, set before its first step and never written after, so a node's
+// goroutine may use it while the run goes on.
+type intrSrc struct {
+	thread string
+	// answers are the resume values the run was given, loaded the Once
+	// results it was resumed with, by task.
+	answers map[string]json.RawMessage
+	loaded  map[int][]state.Memo
+	saver   memoSaver
+}
+
+// makeIntr makes the interrupt state of task t, closed (saving nothing)
+// when the task already ended.
+func (src *intrSrc) makeIntr(t *taskInfo, closed bool) *interruptState {
 	tm := new(taskState)
 	i := t.task
 	m := &tm.m
-	m.task, m.node, m.saver, m.closed = i, t.name(), dr, closed
-	if ms := dr.loaded[i]; len(ms) > 0 && t.loaded {
+	m.task, m.node, m.saver, m.closed = i, t.name(), src.saver, closed
+	if ms := src.loaded[i]; len(ms) > 0 && t.loaded {
 		m.saved = make(map[string]json.RawMessage, len(ms))
 		for _, mm := range ms {
 			m.saved[mm.Key] = mm.Value
 		}
 	}
 	is := &tm.is
-	is.thread, is.cpID, is.task, is.step, is.answers, is.memo = dr.thread, t.cpID, i, t.step, dr.answers, m
+	is.thread, is.cpID, is.task, is.step, is.answers, is.memo = src.thread, t.cpID, i, t.step, src.answers, m
 	return is
 }
 

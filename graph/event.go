@@ -92,6 +92,8 @@ type sink struct {
 	kinds EventKind
 	ch    chan nodeEvent
 	fn    func(nodeEvent) bool
+	// done is closed when the stream's reader is gone: sends to ch stop.
+	done <-chan struct{}
 }
 
 // taskInfo is what node code can learn about the task it runs in.
@@ -130,16 +132,9 @@ type taskRun struct {
 	limit  int
 	sink   *sink
 	prefix string
-	done   <-chan struct{}
 	// mk makes a durable step's interrupt states on first use; nil
 	// outside durable runs.
-	mk intrMaker
-}
-
-// intrMaker makes the interrupt state of task t, closed (saving nothing)
-// when the task already ended.
-type intrMaker interface {
-	makeIntr(t *taskInfo, closed bool) *interruptState
+	mk *intrSrc
 }
 
 // closedIntr marks a durable task that ended before it used its interrupt
@@ -329,7 +324,7 @@ func emit(ctx context.Context, ev nodeEvent) bool {
 	select {
 	case t.sink.ch <- ev:
 		return true
-	case <-t.done:
+	case <-t.sink.done:
 		return false
 	case <-ctx.Done():
 		return false

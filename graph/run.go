@@ -75,10 +75,6 @@ type run[S any] struct {
 	seqRn taskRun
 	state S
 	step  int
-	// limit is the step at which the run stops: the step it started at
-	// plus maxSteps, its step limit.
-	limit    int
-	maxSteps int
 
 	cur, next []task[S]
 	buf       [2][1]task[S]
@@ -89,10 +85,10 @@ type run[S any] struct {
 	stopped   bool
 	pump      bool
 
-	yield  func(Event[S], error) bool
-	sink   *sink
-	pooled *runBufs[S]
-	par    *parallelState[S]
+	yield func(Event[S], error) bool
+	// par is the run's parallel state: part of its pooled buffers (par.bufs)
+	// when the graph has steps of several tasks.
+	par *parallelState[S]
 	// todo is how many tasks of the current step run (those not done in
 	// an earlier run).
 	todo int
@@ -131,6 +127,9 @@ type parallelState[S any] struct {
 	// made once so starting a worker allocates nothing.
 	r    *run[S]
 	work func()
+	// bufs are the pooled buffers the state is part of, nil for a state
+	// of its own.
+	bufs *runBufs[S]
 }
 
 // runSlots is a run allocated with the slots of its first step of several
@@ -167,6 +166,15 @@ type durableSlot struct {
 	slots  [1]slot
 }
 
+// maxSteps is the run's step limit: it stops at seqRn.limit, the step it
+// started at plus this.
+func (r *run[S]) maxSteps() int {
+	if r.cfg.stepLimit > 0 {
+		return r.cfg.stepLimit
+	}
+	return r.c.stepLimit
+}
+
 // noCancel is the cancel of a step whose one task has no siblings.
 func noCancel() {}
 
@@ -181,7 +189,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	} else {
 		r = new(run[S])
 	}
-	r.c, r.done, r.limit = c, ctx.Done(), c.stepLimit
+	r.c, r.done, r.seqRn.limit = c, ctx.Done(), c.stepLimit
 	r.cfg = &noOptions
 	if len(opts) > 0 {
 		r.cfg = new(runConfig)
@@ -193,19 +201,15 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 		return nil, fmt.Errorf("graph: bad run options: %v", r.cfg.errs)
 	}
 	if r.cfg.stepLimit > 0 {
-		r.limit = r.cfg.stepLimit
+		r.seqRn.limit = r.cfg.stepLimit
 	}
-	r.maxSteps = r.limit
 	r.seq.taskStep = &r.seqSt
 	r.seqSt.taskRun = &r.seqRn
-	r.seq.done = r.done
 	r.seq.static = &c.static
-	r.seq.limit = r.limit
 	if parent := taskFrom(ctx); parent != nil {
 		// A subgraph: its nodes' events flow into the outer run's stream.
 		r.seq.sink = parent.sink
 		r.seq.prefix = parent.prefix + parent.name() + "/"
-		r.seq.done = parent.done
 		if c.dur == nil {
 			if is := parent.state(); is != nil {
 				// Interrupts inside the subgraph pause the outer task;
@@ -222,9 +226,10 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 		if bp == nil {
 			bp = &runBufs[S]{tasks: make([]task[S], 2*c.width)}
 			bp.par.init()
+			bp.par.bufs = bp
 		}
 		bp.par.r, bp.par.first = r, first
-		r.pooled, r.par = bp, &bp.par
+		r.par = &bp.par
 		b := bp.tasks
 		r.cur, r.next = b[:0:c.width], b[c.width:c.width]
 	}
@@ -265,10 +270,8 @@ func (c *Compiled[S]) Stream(ctx context.Context, in S, opts ...RunOption) iter.
 		}
 		if r.kinds&(EventCustom|EventToken) != 0 {
 			r.pump = true
-			r.sink = &sink{kinds: r.kinds, ch: make(chan nodeEvent)}
-			r.seq.sink = r.sink
+			r.seq.sink = &sink{kinds: r.kinds, ch: make(chan nodeEvent), done: sctx.Done()}
 			r.seq.prefix = ""
-			r.seq.done = sctx.Done()
 		}
 		_, err = r.exec(in)
 		if err != nil && !r.stopped {
@@ -280,11 +283,11 @@ func (c *Compiled[S]) Stream(ctx context.Context, in S, opts ...RunOption) iter.
 // release returns the run's pooled buffers, cleared, unless workers of a
 // step may still use them (a panic unwinding the run mid-step).
 func (r *run[S]) release() {
-	bp := r.pooled
-	p := &bp.par
+	p := r.par
+	bp := p.bufs
 	// Only the entries the run's steps used hold anything.
 	high := max(p.high, len(r.cur), len(r.next), 1)
-	r.pooled, r.cur, r.next, r.par, r.mark = nil, nil, nil, nil, nil
+	r.cur, r.next, r.par, r.mark = nil, nil, nil, nil
 	if p.running {
 		return
 	}
@@ -318,7 +321,7 @@ func (r *run[S]) exec(in S) (xout S, xerr error) {
 		r.nctx.Context = r.startTrace(r.nctx.Context, c.tracer)
 		defer func() { r.endTrace(xerr) }()
 	}
-	if r.pooled != nil {
+	if r.par != nil && r.par.bufs != nil {
 		// Task buffers hold no state a node can keep, so they are reused.
 		defer r.release()
 	}
@@ -332,7 +335,8 @@ func (r *run[S]) exec(in S) (xout S, xerr error) {
 		// unwinds the run.
 		defer d.abort()
 		r.d = d
-		r.seqRn.mk = d
+		d.src = intrSrc{thread: d.thread, answers: d.answers, loaded: d.loaded, saver: d}
+		r.seqRn.mk = &d.src
 		r.state = st
 		resuming = d.resumed
 		if d.input && r.kinds&EventState != 0 && !r.emit(Event[S]{Kind: EventState, Step: r.step, Node: START, State: st}) {
@@ -373,9 +377,9 @@ func (r *run[S]) loop(resuming bool) (S, error) {
 	// wherever other code reads it.
 	st := r.state
 	for len(r.cur) > 0 {
-		if r.step >= r.limit {
+		if r.step >= r.seqRn.limit {
 			r.state = st
-			return st, &StepLimitError{Limit: r.maxSteps}
+			return st, &StepLimitError{Limit: r.maxSteps()}
 		}
 		if r.done != nil {
 			select {
@@ -651,7 +655,7 @@ func (r *run[S]) runTasks() error {
 	pump:
 		for {
 			select {
-			case ev := <-r.sink.ch:
+			case ev := <-r.seqRn.sink.ch:
 				if r.kinds&ev.kind != 0 && !r.stopped {
 					if !r.emit(Event[S]{Kind: ev.kind, Step: ev.step, Node: ev.node, Task: ev.task, Payload: ev.payload, Token: ev.token}) {
 						cancel()

@@ -202,7 +202,8 @@ func (s *Stepper[S]) Decode(b json.RawMessage) (S, error) { return s.c.plan.Deco
 // stepRun is a run with no context, used for the stepper's pure parts.
 func (s *Stepper[S]) stepRun(step, limit int, joins []uint64) (*run[S], error) {
 	c := s.c
-	r := &run[S]{c: c, cfg: &noOptions, step: step, limit: limit, maxSteps: limit}
+	r := &run[S]{c: c, cfg: &noOptions, step: step}
+	r.seqRn.limit = limit
 	if len(c.joins) > 0 {
 		r.joinSeen = make([]uint64, len(c.joins))
 		if len(joins) > 0 {
@@ -240,12 +241,12 @@ func (s *Stepper[S]) position(r *run[S], st json.RawMessage) (StepState, error) 
 	if err != nil {
 		return StepState{}, err
 	}
-	p := StepState{Step: r.step, Limit: r.limit, State: st, Tasks: tasks}
+	p := StepState{Step: r.step, Limit: r.seqRn.limit, State: st, Tasks: tasks}
 	if len(r.joinSeen) > 0 {
 		p.Joins = append([]uint64(nil), r.joinSeen...)
 	}
-	if len(tasks) > 0 && r.step >= r.limit {
-		return p, &StepLimitError{Limit: r.maxSteps}
+	if len(tasks) > 0 && r.step >= r.seqRn.limit {
+		return p, &StepLimitError{Limit: r.seqRn.limit}
 	}
 	return p, nil
 }
@@ -408,7 +409,7 @@ func (s *Stepper[S]) RunTask(ctx context.Context, req TaskRequest) (TaskResult, 
 	if answers == nil {
 		answers = map[string]json.RawMessage{}
 	}
-	info := taskInfo{taskStep: &taskStep{taskRun: &taskRun{static: &c.static, limit: limit, done: ctx.Done()}, step: req.Step}, idx: idx, task: req.Task}
+	info := taskInfo{taskStep: &taskStep{taskRun: &taskRun{static: &c.static, limit: limit}, step: req.Step}, idx: idx, task: req.Task}
 	info.intr.Store(&interruptState{thread: req.Run, cpID: "step-" + strconv.Itoa(req.Step), task: req.Task, step: req.Step, answers: answers, memo: memo})
 	if fn := req.OnEvent; fn != nil && req.Events&(EventCustom|EventToken) != 0 {
 		info.sink = &sink{kinds: req.Events, fn: func(ev nodeEvent) bool {
@@ -416,7 +417,8 @@ func (s *Stepper[S]) RunTask(ctx context.Context, req TaskRequest) (TaskResult, 
 		}}
 	}
 	nctx := nodeCtx{Context: ctx, t: &info}
-	r := &run[S]{c: c, cfg: &noOptions, step: req.Step, limit: limit}
+	r := &run[S]{c: c, cfg: &noOptions, step: req.Step}
+	r.seqRn.limit = limit
 	out, err := r.once(&nctx, n, in)
 	memos := memo.close()
 	if err != nil {
