@@ -60,24 +60,82 @@ type memThread struct {
 	lastID string
 }
 
+// memCP is a checkpoint's record. Its own bytes (id, snapshot, delta,
+// extra) are kept one after the other in one chunk, so it holds where they
+// start and their lengths rather than a ref for each; its parent and
+// source are refs, as they are often the head's.
 type memCP struct {
-	id, parent, source     ref
-	snapshot, delta, extra ref
-	step                   int64
-	at                     stamp
-	next0, nnext           int32 // Next is tasks[next0 : next0+nnext]
-	wfirst                 int32 // first entry in ws, -1 for none
+	own            span4
+	parent, source ref
+	step           int64
+	atSec          int64
+	atNsec         int32
+	next0, nnext   int32 // Next is tasks[next0 : next0+nnext]
+	wfirst         int32 // first entry in ws, -1 for none
 }
 
-type memTask struct{ node, input ref }
+// span4 locates four values kept one after the other in one chunk: from
+// off in chunk c, of lengths n (nilLen for nil).
+type span4 struct {
+	c, off uint32
+	n      [4]uint32
+}
 
+// span2 is span4 for two values.
+type span2 struct {
+	c, off uint32
+	n      [2]uint32
+}
+
+// nilLen is the length recorded for a nil value.
+const nilLen = ^uint32(0)
+
+// lenOf is b's recorded length.
+func lenOf(b []byte) uint32 {
+	if b == nil {
+		return nilLen
+	}
+	return uint32(len(b))
+}
+
+// ref returns the ref of value i of the span.
+func (s *span4) ref(i int) ref {
+	return spanRef(s.c, s.off, s.n[:], i)
+}
+
+// ref returns the ref of value i of the span.
+func (s *span2) ref(i int) ref {
+	return spanRef(s.c, s.off, s.n[:], i)
+}
+
+// spanRef is the ref of value i of lengths n kept from off in chunk c.
+func spanRef(c, off uint32, n []uint32, i int) ref {
+	if n[i] == nilLen {
+		return ref{c: noChunk}
+	}
+	for _, l := range n[:i] {
+		if l != nilLen {
+			off += l
+		}
+	}
+	return ref{c: c, off: off, n: n[i]}
+}
+
+// id is the ref of the checkpoint's id.
+func (r *memCP) id() ref { return ref{c: r.own.c, off: r.own.off, n: r.own.n[0]} }
+
+// memTask is an entry of a checkpoint's Next: its node and input.
+type memTask struct{ v span2 }
+
+// memWrite is a task's entry: its node and writes in v.
 type memWrite struct {
-	task         int64
-	node, writes ref
-	at           stamp
-	running      bool
-	next         int32 // next entry of the same checkpoint, -1 for none
-	more         int32 // entry in more, -1 for none
+	task    int64
+	v       span2
+	atSec   int64
+	atNsec  int32
+	running bool
+	next    int32 // next entry of the same checkpoint, -1 for none
+	more    int32 // entry in more, -1 for none
 }
 
 type memMore struct {
@@ -237,7 +295,7 @@ func (t *memThread) find(id string) (int32, bool) {
 		t.index = make(map[string]int32, t.cps.len())
 	}
 	for ; t.indexed < t.cps.len(); t.indexed++ {
-		t.index[t.a.str(t.cps.at(t.indexed).id)] = t.indexed
+		t.index[t.a.str(t.cps.at(t.indexed).id())] = t.indexed
 	}
 	at, ok := t.index[id]
 	return at, ok
@@ -263,10 +321,15 @@ func (t *memThread) keepCheckpoint(cp *Checkpoint, parentIsHead bool) {
 	}
 	f := t.a.reserve(n)
 	rec := t.cps.grow()
-	rec.id, rec.snapshot, rec.delta, rec.extra = f.putString(cp.ID), f.put(cp.Snapshot), f.put(cp.Delta), f.put(cp.Extra)
-	rec.step, rec.at, rec.next0, rec.nnext, rec.wfirst = int64(cp.Step), stampOf(cp.CreatedAt), t.tasks.len(), int32(len(cp.Next)), -1
+	rec.own = span4{c: f.c, off: f.off, n: [4]uint32{uint32(len(cp.ID)), lenOf(cp.Snapshot), lenOf(cp.Delta), lenOf(cp.Extra)}}
+	f.putString(cp.ID)
+	f.put(cp.Snapshot)
+	f.put(cp.Delta)
+	f.put(cp.Extra)
+	at := stampOf(cp.CreatedAt)
+	rec.step, rec.atSec, rec.atNsec, rec.next0, rec.nnext, rec.wfirst = int64(cp.Step), at.sec, at.nsec, t.tasks.len(), int32(len(cp.Next)), -1
 	if sameParent {
-		rec.parent = head.id
+		rec.parent = head.id()
 	} else {
 		rec.parent = f.putString(cp.ParentID)
 	}
@@ -280,22 +343,24 @@ func (t *memThread) keepCheckpoint(cp *Checkpoint, parentIsHead bool) {
 	}
 	for i := range cp.Next {
 		tk := t.tasks.grow()
-		tk.node, tk.input = f.putString(cp.Next[i].Node), f.put(cp.Next[i].Input)
+		tk.v = span2{c: f.c, off: f.off, n: [2]uint32{uint32(len(cp.Next[i].Node)), lenOf(cp.Next[i].Input)}}
+		f.putString(cp.Next[i].Node)
+		f.put(cp.Next[i].Input)
 	}
-	t.last, t.lastID = rec, t.a.str(rec.id)
+	t.last, t.lastID = rec, t.a.str(rec.id())
 }
 
 // checkpoint returns a reader's copy of the checkpoint at position at.
 func (t *memThread) checkpoint(at int32) Checkpoint {
 	rec := t.cps.at(at)
-	cp := Checkpoint{ThreadID: t.id, ID: t.a.str(rec.id), ParentID: t.a.str(rec.parent), Source: t.a.str(rec.source),
-		Step: int(rec.step), CreatedAt: rec.at.time(),
-		Snapshot: t.a.clone(rec.snapshot), Delta: t.a.clone(rec.delta), Extra: t.a.clone(rec.extra)}
+	cp := Checkpoint{ThreadID: t.id, ID: t.a.str(rec.id()), ParentID: t.a.str(rec.parent), Source: t.a.str(rec.source),
+		Step: int(rec.step), CreatedAt: stamp{rec.atSec, rec.atNsec}.time(),
+		Snapshot: t.a.clone(rec.own.ref(1)), Delta: t.a.clone(rec.own.ref(2)), Extra: t.a.clone(rec.own.ref(3))}
 	if rec.nnext >= 0 {
 		cp.Next = make([]Task, rec.nnext)
 		for i := range cp.Next {
 			tk := t.tasks.at(rec.next0 + int32(i))
-			cp.Next[i] = Task{Node: t.a.str(tk.node), Input: t.a.clone(tk.input)}
+			cp.Next[i] = Task{Node: t.a.str(tk.v.ref(0)), Input: t.a.clone(tk.v.ref(1))}
 		}
 	}
 	return cp
@@ -304,7 +369,7 @@ func (t *memThread) checkpoint(at int32) Checkpoint {
 // writes returns a reader's copy of task entry i.
 func (t *memThread) writes(i int32) TaskWrites {
 	rec := t.ws.at(i)
-	w := TaskWrites{Task: int(rec.task), Node: t.a.str(rec.node), Writes: t.a.clone(rec.writes), Running: rec.running, CreatedAt: rec.at.time()}
+	w := TaskWrites{Task: int(rec.task), Node: t.a.str(rec.v.ref(0)), Writes: t.a.clone(rec.v.ref(1)), Running: rec.running, CreatedAt: stamp{rec.atSec, rec.atNsec}.time()}
 	if rec.more >= 0 {
 		m := &t.more[rec.more]
 		w.Interrupts, w.Resumed, w.Memos = cloneInterrupts(m.interrupts), cloneInterrupts(m.resumed), cloneMemos(m.memos)
@@ -338,8 +403,11 @@ func cloneMemos(in []Memo) []Memo {
 // earlier entry for the same task.
 func (t *memThread) putWrites(at int32, w *TaskWrites) {
 	f := t.a.reserve(len(w.Node) + len(w.Writes))
-	rec := memWrite{task: int64(w.Task), node: f.putString(w.Node), writes: f.put(w.Writes), at: stampOf(w.CreatedAt),
-		running: w.Running, more: -1}
+	ts := stampOf(w.CreatedAt)
+	rec := memWrite{task: int64(w.Task), v: span2{c: f.c, off: f.off, n: [2]uint32{uint32(len(w.Node)), lenOf(w.Writes)}},
+		atSec: ts.sec, atNsec: ts.nsec, running: w.Running, more: -1}
+	f.putString(w.Node)
+	f.put(w.Writes)
 	c := t.cps.at(at)
 	var old *memWrite
 	for i := c.wfirst; i >= 0; i = t.ws.at(i).next {
