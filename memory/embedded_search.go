@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"unsafe"
 )
 
 var (
@@ -146,6 +147,8 @@ func (s *EmbeddedStore) searchArms(ctx context.Context, req *SearchRequest, done
 	}
 	wg.Wait()
 	kwDone.Wait()
+	res := arms
+	defer x.putBufs(&res)
 	if req.SkipSemantic {
 		arms[ArmSemantic] = nil
 	}
@@ -174,6 +177,40 @@ type searcher struct {
 	// ran; the entity and temporal arms reuse it.
 	sims    []float32
 	simsBuf *[]float32
+	// bufs hold the arms' results, pooled: searchArms gives them back
+	// once its caller has read the hits.
+	bufs [NumArms]*[]scored
+}
+
+// armPool holds the buffers of the arms' results between searches.
+var armPool = sync.Pool{New: func() any { return new([]scored) }}
+
+// armBuf returns pooled room for arm a's results (each arm asks once).
+func (x *searcher) armBuf(a Arm) []scored {
+	p := armPool.Get().(*[]scored)
+	x.bufs[a] = p
+	*p = slices.Grow((*p)[:0], x.req.Limit)
+	return *p
+}
+
+// putBufs gives the arms' buffers back, res being what the arms returned
+// (each its top k's sorted hits, written at the start of its buffer, or
+// nothing). A buffer is cleared first, so the pool holds no memory's id:
+// the part the result used, or all of it for a result elsewhere.
+func (x *searcher) putBufs(res *[NumArms][]scored) {
+	for a, p := range x.bufs {
+		if p == nil {
+			continue
+		}
+		if r := res[a]; len(r) > 0 {
+			if unsafe.SliceData(r) == unsafe.SliceData(*p) {
+				clear(r)
+			} else {
+				clear((*p)[:cap(*p)])
+			}
+		}
+		armPool.Put(p)
+	}
 }
 
 func (x *searcher) match(slot int32) bool {
@@ -200,7 +237,7 @@ func (x *searcher) semantic() []scored {
 			return hits
 		}
 	}
-	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
+	tk := newTopK(x.req.Limit, x.armBuf(ArmSemantic))
 	minSim := float64(x.req.MinSimilarity)
 	b := x.b
 	x.simsBuf = simPool.Get().(*[]float32)
@@ -257,7 +294,7 @@ func (x *searcher) semanticHNSW() ([]scored, bool) {
 	// would take places among the neighbours
 	k += len(x.b.stale)
 	slots := x.b.graph.search(x.q, k)
-	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
+	tk := newTopK(x.req.Limit, x.armBuf(ArmSemantic))
 	kept := 0
 	for _, slot := range slots {
 		if !x.match(slot) {
@@ -310,7 +347,7 @@ func (x *searcher) keyword() []scored {
 	if x.plain && len(touched) > 2*x.req.Limit {
 		floor = max(floor, kthLargest(acc, touched, x.req.Limit, x.req.MinKeywordScore))
 	}
-	tk := newTopK(x.req.Limit, make([]scored, 0, min(x.req.Limit, len(touched))))
+	tk := newTopK(x.req.Limit, x.armBuf(ArmKeyword))
 	for _, slot := range touched {
 		sc := acc[slot]
 		acc[slot] = 0
@@ -391,7 +428,7 @@ func (x *searcher) entity(seeds, kwSeeds []scored) []scored {
 	if x.plain && len(touched) > 2*x.req.Limit { // every touched slot is live
 		floor = max(floor, kthLargest(acc, touched, x.req.Limit, x.req.MinEntityScore)-2e-3)
 	}
-	tk := newTopK(x.req.Limit, make([]scored, 0, min(x.req.Limit, len(touched))))
+	tk := newTopK(x.req.Limit, x.armBuf(ArmEntity))
 	for _, slot := range touched {
 		sc := acc[slot]
 		acc[slot] = 0
@@ -519,7 +556,7 @@ func (x *searcher) temporal() []scored {
 		return x.temporalNear(lo, hi, mid, dlo, dayNum(mid), dhi)
 	}
 	// Ranked by cosine: the best are gathered behind a rising floor.
-	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
+	tk := newTopK(x.req.Limit, x.armBuf(ArmTemporal))
 	consider := func(slot int32) {
 		e := &b.entries[slot]
 		if !e.alive || !e.hasTime || e.start > hi || e.end < lo {
@@ -580,7 +617,7 @@ func (b *bankIndex) wideWindow(lo, hi, dlo, dhi int64) bool {
 // make the cut, and the rest of the bucket is never touched.
 func (x *searcher) temporalNear(lo, hi, mid, dlo, dmid, dhi int64) []scored {
 	b := x.b
-	tk := newTopK(x.req.Limit, make([]scored, 0, x.req.Limit))
+	tk := newTopK(x.req.Limit, x.armBuf(ArmTemporal))
 	fmid := float64(mid)
 	// take reports whether the walk goes on past r: false once r, and so
 	// every record after it on its side, scores below the cut.
