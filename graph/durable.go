@@ -201,8 +201,11 @@ type durableRun[S any] struct {
 	anyBefore, anyAfter bool
 	ctx                 context.Context
 	sctx                context.Context // for saves: not cancelled with the run
-	thread              string
 	mode                Durability
+	// intrSrc holds the thread, the resume answers and the Once results
+	// read back (loaded, for the step of checkpoint loadedCP): what the
+	// run's tasks make their interrupt states from.
+	intrSrc
 
 	cpID string
 	// idBase is the checkpoint the ids of the next step's interrupts are
@@ -228,7 +231,6 @@ type durableRun[S any] struct {
 	since   int
 	full    int
 	resumed bool
-	answers map[string]json.RawMessage
 	before  map[int]bool
 	after   map[int]bool
 
@@ -248,8 +250,6 @@ type durableRun[S any] struct {
 	heldBufs []*[]byte
 	// ended counts the tasks of the current step that ended, of r.todo.
 	ended int
-	// src is what the run's tasks make their interrupt states from.
-	src intrSrc
 	// slab holds the slots not yet handed out (see slot), of a block of
 	// slabN.
 	slab  []durableSlot
@@ -268,10 +268,8 @@ type durableRun[S any] struct {
 	exitW  []state.TaskWrites
 	exitSt S
 
-	// loaded are the Once results read back for the step of checkpoint
-	// loadedCP, by task; exitRun holds running tasks' progress under
-	// DurabilityExit.
-	loaded   map[int][]state.Memo
+	// loadedCP is the checkpoint whose step the loaded Once results are
+	// of; exitRun holds running tasks' progress under DurabilityExit.
 	loadedCP string
 	exitRun  map[int]state.TaskWrites
 
@@ -344,7 +342,9 @@ func (d *durable[S]) start(r *run[S], in S) (*durableRun[S], S, error) {
 	if cfg.thread == "" {
 		return nil, in, errors.New("graph: this graph is compiled WithCheckpointer, so every run needs graph.Thread(id)")
 	}
-	dr := &durableRun[S]{d: d, r: r, ctx: r.nctx.Context, sctx: context.WithoutCancel(r.nctx.Context), thread: cfg.thread, mode: d.mode, answers: map[string]json.RawMessage{}}
+	dr := &durableRun[S]{d: d, r: r, ctx: r.nctx.Context, sctx: context.WithoutCancel(r.nctx.Context), mode: d.mode,
+		intrSrc: intrSrc{thread: cfg.thread, answers: map[string]json.RawMessage{}}}
+	dr.saver = dr
 	if cfg.durSet {
 		dr.mode = cfg.durability
 	}

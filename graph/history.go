@@ -366,7 +366,8 @@ func (c *Compiled[S]) UpdateState(ctx context.Context, thread, asNode string, va
 		}
 		carry = saved
 	}
-	dr := &durableRun[S]{d: c.dur, r: r, ctx: ctx, sctx: ctx, thread: thread, mode: DurabilitySync, since: ex.Since, full: ex.Full, base: latest.ID}
+	dr := &durableRun[S]{d: c.dur, r: r, ctx: ctx, sctx: ctx, intrSrc: intrSrc{thread: thread}, mode: DurabilitySync, since: ex.Since, full: ex.Full, base: latest.ID}
+	dr.saver = dr
 	if len(carry) > 0 {
 		// Interrupt ids stay those the thread reported.
 		dr.origin = ex.Origin

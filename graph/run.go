@@ -335,8 +335,7 @@ func (r *run[S]) exec(in S) (xout S, xerr error) {
 		// unwinds the run.
 		defer d.abort()
 		r.d = d
-		d.src = intrSrc{thread: d.thread, answers: d.answers, loaded: d.loaded, saver: d}
-		r.seqRn.mk = &d.src
+		r.seqRn.mk = &d.intrSrc
 		r.state = st
 		resuming = d.resumed
 		if d.input && r.kinds&EventState != 0 && !r.emit(Event[S]{Kind: EventState, Step: r.step, Node: START, State: st}) {

@@ -16,7 +16,7 @@ import (
 func TestSaveQueueBounded(t *testing.T) {
 	ctx := context.Background()
 	store := state.NewMemory()
-	dr := &durableRun[struct{}]{d: &durable[struct{}]{cp: store}, thread: "t", sctx: ctx, qdone: make(chan struct{})}
+	dr := &durableRun[struct{}]{d: &durable[struct{}]{cp: store}, intrSrc: intrSrc{thread: "t"}, sctx: ctx, qdone: make(chan struct{})}
 	q := &saveQueue{}
 	q.wake.L, q.room.L = &q.mu, &q.mu
 	dr.q = q
