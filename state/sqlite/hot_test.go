@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jedisos/jedisos/state"
-	"github.com/jedisos/jedisos/state/sqlite"
 )
 
 // TestHeadKnownFromOwnCommit: a chain of saves on one store reads the
@@ -21,16 +20,7 @@ import (
 func TestHeadKnownFromOwnCommit(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "hot.db")
-	a, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := openAt(t, path), openAt(t, path)
 	now := time.Unix(1700000000, 0).UTC()
 	cp := func(id, parent string, step int) state.Checkpoint {
 		return state.Checkpoint{ThreadID: "t", ID: id, ParentID: parent, Step: step, Source: "loop", Delta: []byte(`{"n":1}`), CreatedAt: now}
@@ -55,7 +45,7 @@ func TestHeadKnownFromOwnCommit(t *testing.T) {
 	if err := b.Put(ctx, cp("b11", "c10", 10)); err != nil {
 		t.Fatal(err)
 	}
-	err = a.PutStep(ctx, "c10", []state.TaskWrites{w(0, `{"i":2}`)}, cp("a11", "c10", 10))
+	err := a.PutStep(ctx, "c10", []state.TaskWrites{w(0, `{"i":2}`)}, cp("a11", "c10", 10))
 	var se *state.StaleError
 	if !errors.As(err, &se) || se.Latest != "b11" || se.Base != "c10" {
 		t.Fatalf("save on a head another store moved = %v, want a StaleError naming b11", err)
@@ -134,11 +124,7 @@ func TestHeadKnownInAnOlderFile(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	writeSchema(t, path, oldSchema+`INSERT INTO writes (thread, cp, task, node, writes, created) VALUES ('t', 'c2', 0, 'a', '{"early":1}', 1);`).Close()
-	s, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openAt(t, path)
 	now := time.Unix(1700000000, 0).UTC()
 	c2 := state.Checkpoint{ThreadID: "t", ID: "c2", ParentID: "c1", Step: 1, Source: "loop", Delta: []byte(`{}`), CreatedAt: now}
 	if err := s.Put(ctx, c2); err != nil {

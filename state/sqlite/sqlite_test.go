@@ -17,7 +17,13 @@ import (
 
 func open(t *testing.T) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(filepath.Join(t.TempDir(), "cp.db"))
+	return openAt(t, filepath.Join(t.TempDir(), "cp.db"))
+}
+
+// openAt opens a store on the file at path, closed when the test ends.
+func openAt(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
