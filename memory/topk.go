@@ -134,7 +134,7 @@ func (t *topK) raise() {
 	t.h = t.h[:n]
 	if n > 2*t.k {
 		// Many ties at the floor: keep the k best of them.
-		t.order()
+		t.order(t.k)
 		clear(t.h[t.k:])
 		t.h = t.h[:t.k]
 		t.cut, t.cutAt = true, t.h[t.k-1]
@@ -148,7 +148,7 @@ func (t *topK) raise() {
 func (t *topK) sorted() []scored {
 	out := t.out[:0]
 	if t.hp != nil {
-		t.order()
+		t.order(t.k)
 		out = append(out, t.h[:min(t.k, len(t.h))]...)
 		clear(t.h) // hold no ids
 		*t.hp = t.h[:0]
@@ -158,12 +158,15 @@ func (t *topK) sorted() []scored {
 	return out
 }
 
-// order sorts the buffer best first. better is a total order over hits
-// of distinct ids, so any sort gives the one order: the hits are sorted
-// by their scores and id keys, held apart from the hits (which the
-// garbage collector must watch being moved), and then put in that order
-// once.
-func (t *topK) order() {
+// order puts the keep best hits of the buffer first, best first (the
+// rest after them in no order, for the caller to cut). better is a total
+// order over hits of distinct ids, so any sort gives the one order: the
+// hits are ordered by their scores and id keys, held apart from the hits
+// (which the garbage collector must watch being moved), and then put in
+// that order once. Only the keep best are sorted: a buffer holds up to
+// four times k hits between raises, and sorting what is cut costs more
+// than the selection that finds the cut.
+func (t *topK) order(keep int) {
 	out := t.h
 	if len(out) < 2 {
 		return
@@ -174,13 +177,43 @@ func (t *topK) order() {
 	for i := range out {
 		ks[i] = sortKey{score: out[i].score, key: out[i].key, i: int32(i)}
 	}
-	sortKeys(ks, out, 2*bits.Len(uint(len(ks))))
+	depth := 2 * bits.Len(uint(len(ks)))
+	if keep < len(ks) {
+		selectBest(ks, out, keep, depth)
+		ks = ks[:keep]
+	}
+	sortKeys(ks, out, depth)
 	tmp := append(sp.hits[:0], out...)
 	for i, k := range ks {
 		out[i] = tmp[k.i]
 	}
 	clear(tmp) // hold no ids
 	sp.keys, sp.hits = ks[:0], tmp[:0]
+}
+
+// selectBest moves the keep best of ks by keyBetter to ks[:keep], in no
+// order: a quickselect with sortKeys's partition, which goes on only in
+// the side that holds the keep-th; a short run or one past depth bad
+// pivots is sorted whole.
+func selectBest(ks []sortKey, hits []scored, keep, depth int) {
+	for keep > 0 && keep < len(ks) {
+		if len(ks) <= 12 || depth == 0 {
+			sortKeys(ks, hits, depth)
+			return
+		}
+		depth--
+		i, j := partitionKeys(ks, hits)
+		// ks[:j+1] are no worse than the pivot, ks[i:] no better, and
+		// what lies between is the pivot itself.
+		switch {
+		case keep <= j+1:
+			ks = ks[:j+1]
+		case keep >= i:
+			ks, keep = ks[i:], keep-i
+		default:
+			return
+		}
+	}
 }
 
 // keyBetter is better on two hits' keys, with hits holding the ids for
@@ -213,31 +246,7 @@ func sortKeys(ks []sortKey, hits []scored, depth int) {
 			return
 		}
 		depth--
-		n, m := len(ks)-1, len(ks)/2
-		if keyBetter(&ks[m], &ks[0], hits) {
-			ks[m], ks[0] = ks[0], ks[m]
-		}
-		if keyBetter(&ks[n], &ks[m], hits) {
-			ks[n], ks[m] = ks[m], ks[n]
-			if keyBetter(&ks[m], &ks[0], hits) {
-				ks[m], ks[0] = ks[0], ks[m]
-			}
-		}
-		p := ks[m]
-		i, j := 0, n
-		for i <= j {
-			for keyBetter(&ks[i], &p, hits) {
-				i++
-			}
-			for keyBetter(&p, &ks[j], hits) {
-				j--
-			}
-			if i <= j {
-				ks[i], ks[j] = ks[j], ks[i]
-				i++
-				j--
-			}
-		}
+		i, j := partitionKeys(ks, hits)
 		// the shorter side by recursion, the longer by the loop
 		if j+1 < len(ks)-i {
 			sortKeys(ks[:j+1], hits, depth)
@@ -252,6 +261,38 @@ func sortKeys(ks []sortKey, hits []scored, depth int) {
 			ks[j], ks[j-1] = ks[j-1], ks[j]
 		}
 	}
+}
+
+// partitionKeys splits ks (more than two) around the median of its first,
+// middle and last: when it returns, j < i, ks[:j+1] are no worse than the
+// pivot by keyBetter, ks[i:] no better, and any between is the pivot.
+func partitionKeys(ks []sortKey, hits []scored) (i, j int) {
+	n, m := len(ks)-1, len(ks)/2
+	if keyBetter(&ks[m], &ks[0], hits) {
+		ks[m], ks[0] = ks[0], ks[m]
+	}
+	if keyBetter(&ks[n], &ks[m], hits) {
+		ks[n], ks[m] = ks[m], ks[n]
+		if keyBetter(&ks[m], &ks[0], hits) {
+			ks[m], ks[0] = ks[0], ks[m]
+		}
+	}
+	p := ks[m]
+	i, j = 0, n
+	for i <= j {
+		for keyBetter(&ks[i], &p, hits) {
+			i++
+		}
+		for keyBetter(&p, &ks[j], hits) {
+			j--
+		}
+		if i <= j {
+			ks[i], ks[j] = ks[j], ks[i]
+			i++
+			j--
+		}
+	}
+	return i, j
 }
 
 // sortKey is what sorted orders a hit by, and the hit's index.

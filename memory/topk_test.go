@@ -140,6 +140,57 @@ func TestSortKeys(t *testing.T) {
 	}
 }
 
+// selectBest leaves exactly the keep best first, for inputs in random,
+// best-first, worst-first and tied orders and every kind of keep: none,
+// one, all but one, all, more than all, and the rest at random.
+func TestSelectBest(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for trial := range 300 {
+		n := r.IntN(1500)
+		hits := make([]scored, n)
+		for i := range hits {
+			id := fmt.Sprintf("mem-%04d-%d", r.IntN(50), i)
+			hits[i] = scored{slot: int32(i), score: float64(r.IntN(1 + trial%9)), id: id}
+			if r.IntN(3) > 0 {
+				hits[i].key = idKey(id)
+			}
+		}
+		want := slices.Clone(hits)
+		sortByBetter(want)
+		orders := [][]scored{hits, want, slices.Clone(want)}
+		slices.Reverse(orders[2])
+		for o, in := range orders {
+			for _, keep := range []int{0, 1, n - 1, n, n + 5, r.IntN(n + 1), r.IntN(n + 1)} {
+				for _, depth := range []int{0, 1, 2 * 11} {
+					ks := make([]sortKey, len(in))
+					for i := range in {
+						ks[i] = sortKey{score: in[i].score, key: in[i].key, i: int32(i)}
+					}
+					selectBest(ks, in, keep, depth)
+					m := max(0, min(keep, n))
+					got := make([]string, 0, m)
+					for _, k := range ks[:m] {
+						got = append(got, in[k.i].id)
+					}
+					seen := make(map[int32]bool, n)
+					for _, k := range ks {
+						seen[k.i] = true
+					}
+					wantIDs := make([]string, 0, m)
+					for _, h := range want[:m] {
+						wantIDs = append(wantIDs, h.id)
+					}
+					slices.Sort(got)
+					slices.Sort(wantIDs)
+					if len(seen) != n || !slices.Equal(got, wantIDs) {
+						t.Fatalf("trial %d, order %d, keep %d, depth %d: %d distinct of %d; first %d are %v, want %v", trial, o, keep, depth, len(seen), n, m, got, wantIDs)
+					}
+				}
+			}
+		}
+	}
+}
+
 // sortByBetter sorts hits best first by better: the reference order.
 func sortByBetter(hits []scored) {
 	slices.SortFunc(hits, func(a, b scored) int {
