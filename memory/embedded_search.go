@@ -457,9 +457,17 @@ func kthLargestSim(b *bankIndex, sims []float32, k int, atLeast float64) float64
 	h := newKth(k)
 	defer h.done()
 	all := len(b.byID) == len(b.entries) // no free slot
-	for i := range b.entries {
-		if v := float64(sims[i]); v >= atLeast && (all || b.entries[i].alive) {
-			h.add(v)
+	// below is the heap's least once it holds k: a value not above it
+	// changes nothing, and is turned away here without a call (NaN
+	// until then, which turns nothing away).
+	below := math.NaN()
+	for i, s := range sims[:len(b.entries)] {
+		v := float64(s)
+		if v < atLeast || v <= below || !(all || b.entries[i].alive) {
+			continue
+		}
+		if h.add(v) {
+			below = h.h[0]
 		}
 	}
 	return h.kth(atLeast)
@@ -470,9 +478,12 @@ func kthLargestSim(b *bankIndex, sims []float32, k int, atLeast float64) float64
 func kthLargest(acc []float64, slots []int32, k int, atLeast float64) float64 {
 	h := newKth(k)
 	defer h.done()
+	below := math.NaN() // as in kthLargestSim
 	for _, s := range slots {
-		if v := acc[s]; v >= atLeast {
-			h.add(v)
+		if v := acc[s]; v >= atLeast && !(v <= below) {
+			if h.add(v) {
+				below = h.h[0]
+			}
 		}
 	}
 	return h.kth(atLeast)
@@ -496,7 +507,8 @@ func (t *kthHeap) done() {
 	valsPool.Put(t.vp)
 }
 
-func (t *kthHeap) add(v float64) {
+// add adds v and reports whether the heap holds k values after it.
+func (t *kthHeap) add(v float64) bool {
 	h := t.h
 	if len(h) < t.k {
 		h = append(h, v)
@@ -509,10 +521,10 @@ func (t *kthHeap) add(v float64) {
 			i = p
 		}
 		t.h = h
-		return
+		return len(h) == t.k
 	}
 	if !(v > h[0]) {
-		return
+		return true
 	}
 	h[0] = v
 	for i, n := 0, len(h); ; {
@@ -530,6 +542,7 @@ func (t *kthHeap) add(v float64) {
 		h[i], h[m] = h[m], h[i]
 		i = m
 	}
+	return true
 }
 
 // kth is the k-th largest value added, or orElse when fewer were.

@@ -74,3 +74,74 @@ func TestSelectTop(t *testing.T) {
 		}
 	}
 }
+
+// kthLargest and kthLargestSim give exactly the k-th largest of the values
+// that count (at least atLeast; for sims, of live slots only), or atLeast
+// when fewer than k count, for distinct values and ties, given in random,
+// rising and falling order: the order in which the heap fills and the
+// values it turns away without adding them change nothing.
+func TestKthLargestExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	for trial := range 600 {
+		n := 1 + r.IntN(3000)
+		vals := make([]float64, n)
+		for i := range vals {
+			if trial%3 == 0 {
+				vals[i] = float64(r.IntN(9)) / 8 // ties
+			} else {
+				vals[i] = 2*r.Float64() - 1
+			}
+		}
+		switch trial % 4 {
+		case 1:
+			slices.Sort(vals)
+		case 2:
+			slices.Sort(vals)
+			slices.Reverse(vals)
+		}
+		// sims are float32: the reference is taken over what they hold
+		sims := make([]float32, n)
+		for i, v := range vals {
+			sims[i] = float32(v)
+		}
+		b := &bankIndex{entries: make([]entry, n), byID: map[string]int32{}}
+		for i := range b.entries {
+			if trial%2 == 0 || r.IntN(4) > 0 {
+				b.entries[i].alive = true
+				b.byID[fmt.Sprint(i)] = int32(i)
+			}
+		}
+		slots := make([]int32, n)
+		for i := range slots {
+			slots[i] = int32(i)
+		}
+		atLeast := []float64{-2, -0.25, 0.5}[trial%3]
+		k := []int{1, 2, 7, 200, n / 2, n, n + 1}[r.IntN(7)]
+		if k == 0 {
+			k = 1
+		}
+		var all, live []float64
+		for i, v := range vals {
+			if v >= atLeast {
+				all = append(all, v)
+			}
+			if s := float64(sims[i]); s >= atLeast && b.entries[i].alive {
+				live = append(live, s)
+			}
+		}
+		kth := func(vs []float64) float64 {
+			if len(vs) < k {
+				return atLeast
+			}
+			s := slices.Clone(vs)
+			slices.Sort(s)
+			return s[len(s)-k]
+		}
+		if got, want := kthLargest(vals, slots, k, atLeast), kth(all); got != want {
+			t.Fatalf("trial %d (n=%d, k=%d, at least %v): kthLargest %v, want %v", trial, n, k, atLeast, got, want)
+		}
+		if got, want := kthLargestSim(b, sims, k, atLeast), kth(live); got != want {
+			t.Fatalf("trial %d (n=%d, k=%d, at least %v, %d live): kthLargestSim %v, want %v", trial, n, k, atLeast, len(b.byID), got, want)
+		}
+	}
+}
