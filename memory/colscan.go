@@ -88,10 +88,13 @@ func colScan(cols [][]float32, dim int, idx []int32, val []float32, out []float3
 			}
 		}
 		o := out[lo:min(lo+colBlock, len(out))]
+		done := reduceAsm(accp, o)
+		o = o[done:]
 		a0, a1, a2, a3 := acc[0:colBlock], acc[colBlock:2*colBlock], acc[2*colBlock:3*colBlock], acc[3*colBlock:4*colBlock]
 		a4, a5, a6, a7 := acc[4*colBlock:5*colBlock], acc[5*colBlock:6*colBlock], acc[6*colBlock:7*colBlock], acc[7*colBlock:8*colBlock]
 		for i := range o {
-			o[i] = (a0[i] + a4[i]) + (a1[i] + a5[i]) + (a2[i] + a6[i]) + (a3[i] + a7[i])
+			j := done + i
+			o[i] = (a0[j] + a4[j]) + (a1[j] + a5[j]) + (a2[j] + a6[j]) + (a3[j] + a7[j])
 		}
 	}
 }

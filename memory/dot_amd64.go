@@ -40,3 +40,21 @@ func axpyAsm(a, x []float32, q float32) bool {
 	axpyAVX2(&a[0], &x[0], q, n)
 	return true
 }
+
+// reduce8AVX2 is the lane reduction of colScan for n slots of one block,
+// n a positive multiple of 8.
+//
+//go:noescape
+func reduce8AVX2(acc, out *float32, n int)
+
+// reduceAsm sets out[i] to the sum of the eight lanes of acc (colBlock
+// floats each) at slot i, in colScan's order, for the slots of out up to a
+// multiple of 8, and returns how many it set.
+func reduceAsm(acc *[8 * colBlock]float32, out []float32) int {
+	n := len(out) &^ 7
+	if !useAVX2 || n == 0 || n > colBlock {
+		return 0
+	}
+	reduce8AVX2(&acc[0], &out[0], n)
+	return n
+}

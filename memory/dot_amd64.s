@@ -118,3 +118,33 @@ axpy_loop:
 	JLT     axpy_loop
 	VZEROUPPER
 	RET
+
+// func reduce8AVX2(acc, out *float32, n int)
+// lane l of the column scan's accumulators is 256 floats (1024 bytes)
+// after lane l-1; out[i] = ((t0 + t1) + t2) + t3 with t_k = a_k + a_{k+4},
+// eight slots at a time.
+TEXT ·reduce8AVX2(SB), NOSPLIT, $0-24
+	MOVQ acc+0(FP), SI
+	MOVQ out+8(FP), DI
+	MOVQ n+16(FP), CX
+	SHLQ $2, CX
+	XORQ AX, AX
+
+reduce8_loop:
+	VMOVUPS (SI)(AX*1), Y0
+	VADDPS  4096(SI)(AX*1), Y0, Y0
+	VMOVUPS 1024(SI)(AX*1), Y1
+	VADDPS  5120(SI)(AX*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS 2048(SI)(AX*1), Y2
+	VADDPS  6144(SI)(AX*1), Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS 3072(SI)(AX*1), Y3
+	VADDPS  7168(SI)(AX*1), Y3, Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ    $32, AX
+	CMPQ    AX, CX
+	JLT     reduce8_loop
+	VZEROUPPER
+	RET
