@@ -1,6 +1,9 @@
 package memory
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // colBlock is the number of slots per block of the column copy of a
 // bank's vectors (bankIndex.cols).
@@ -97,4 +100,49 @@ func colScan(cols [][]float32, dim int, idx []int32, val []float32, out []float3
 			o[i] = (a0[j] + a4[j]) + (a1[j] + a5[j]) + (a2[j] + a6[j]) + (a3[j] + a7[j])
 		}
 	}
+}
+
+// nextAtLeast returns the first i >= from with s[i] >= thr, or len(s).
+func nextAtLeast(s []float32, from int, thr float32) int {
+	if from < len(s) {
+		at, scanned := firstGEAsm(s[from:], thr)
+		if at < scanned {
+			return from + at
+		}
+		from += scanned
+	}
+	for ; from < len(s); from++ {
+		if s[from] >= thr {
+			return from
+		}
+	}
+	return len(s)
+}
+
+// atLeast32 is the least float32 at or above x, so that for a float32 s,
+// s >= it exactly when float64(s) >= x; for a NaN x, which a comparison
+// s < x turns nothing away for, -Inf.
+func atLeast32(x float64) float32 {
+	if math.IsNaN(x) {
+		return float32(math.Inf(-1))
+	}
+	f := float32(x)
+	if float64(f) < x {
+		f = math.Nextafter32(f, float32(math.Inf(1)))
+	}
+	return f
+}
+
+// above32 is the least float32 above x: for a float32 s, s >= it exactly
+// when float64(s) > x (x not NaN; NaN, which nothing is at least, for
+// +Inf).
+func above32(x float64) float32 {
+	if math.IsInf(x, 1) {
+		return float32(math.NaN())
+	}
+	f := atLeast32(x)
+	if float64(f) == x {
+		f = math.Nextafter32(f, float32(math.Inf(1)))
+	}
+	return f
 }

@@ -118,3 +118,75 @@ func BenchmarkColScan10k(b *testing.B) {
 		colScan(bi.cols, dim, idx, val, out)
 	}
 }
+
+// nextAtLeast finds what a plain loop finds, from every start, for
+// lengths around the vector width, thresholds on and between the values,
+// NaN values (never at least anything) and a NaN threshold (nothing at
+// least it), with the AVX2 kernel and without it.
+func TestNextAtLeast(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 7))
+	nan := float32(math.NaN())
+	for _, avx := range []bool{true, false} {
+		saved := useAVX2
+		useAVX2 = useAVX2 && avx
+		for trial := range 3000 {
+			s := make([]float32, r.IntN(41))
+			for i := range s {
+				s[i] = float32(r.IntN(21)-10) / 4
+				if r.IntN(30) == 0 {
+					s[i] = nan
+				}
+			}
+			thr := float32(r.IntN(25)-12)/4 + []float32{0, 0.125, -0.125}[r.IntN(3)]
+			if trial%100 == 0 {
+				thr = nan
+			}
+			for from := 0; from <= len(s)+1; from++ {
+				want := len(s)
+				for i := from; i < len(s); i++ {
+					if s[i] >= thr {
+						want = i
+						break
+					}
+				}
+				if got := nextAtLeast(s, from, thr); got != want {
+					t.Fatalf("avx %v: nextAtLeast(%v, %d, %v) = %d, want %d", avx, s, from, thr, got, want)
+				}
+			}
+		}
+		useAVX2 = saved
+	}
+}
+
+// For a float32 s, s >= atLeast32(x) exactly when float64(s) >= x, and
+// s >= above32(x) exactly when float64(s) > x: for x on a float32, just
+// off one either way, beyond the float32 range, infinite and NaN, and s
+// around it.
+func TestFloat32Thresholds(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 8))
+	up, down := float32(math.Inf(1)), float32(math.Inf(-1))
+	xs := []float64{0, math.Copysign(0, -1), 1, -1, 0.3, -0.3, math.MaxFloat32, -math.MaxFloat32, 1e39, -1e39, math.Inf(1), math.Inf(-1), math.NaN(), 1e-46, -1e-46}
+	for range 2000 {
+		f := float32(r.NormFloat64())
+		xs = append(xs, float64(f), math.Nextafter(float64(f), math.Inf(1)), math.Nextafter(float64(f), math.Inf(-1)), r.NormFloat64())
+	}
+	for _, x := range xs {
+		f := float32(x)
+		ss := []float32{f, math.Nextafter32(f, up), math.Nextafter32(f, down), up, down, 0, float32(math.NaN())}
+		for _, s := range ss {
+			geWant := float64(s) >= x
+			if math.IsNaN(x) {
+				geWant = !math.IsNaN(float64(s)) // NaN: turns nothing away
+			}
+			if got := s >= atLeast32(x); got != geWant {
+				t.Fatalf("x %v, s %v: s >= atLeast32(x) = %v (atLeast32 %v), want %v", x, s, got, atLeast32(x), geWant)
+			}
+			if math.IsNaN(x) {
+				continue
+			}
+			if got, want := s >= above32(x), float64(s) > x; got != want {
+				t.Fatalf("x %v, s %v: s >= above32(x) = %v (above32 %v), want %v", x, s, got, above32(x), want)
+			}
+		}
+	}
+}

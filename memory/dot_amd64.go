@@ -58,3 +58,20 @@ func reduceAsm(acc *[8 * colBlock]float32, out []float32) int {
 	reduce8AVX2(&acc[0], &out[0], n)
 	return n
 }
+
+// firstGEAVX2 returns the first i < n with s[i] >= thr, or n; n is a
+// positive multiple of 8.
+//
+//go:noescape
+func firstGEAVX2(s *float32, n int, thr float32) int
+
+// firstGEAsm looks for the first of s[:scanned] at least thr, where
+// scanned is the length of s down to a multiple of 8 (0 without AVX2):
+// at is its index, or scanned when there is none.
+func firstGEAsm(s []float32, thr float32) (at, scanned int) {
+	n := len(s) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0, 0
+	}
+	return firstGEAVX2(&s[0], n, thr), n
+}

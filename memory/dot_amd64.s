@@ -148,3 +148,32 @@ reduce8_loop:
 	JLT     reduce8_loop
 	VZEROUPPER
 	RET
+
+// func firstGEAVX2(s *float32, n int, thr float32) int
+// returns the first i < n with s[i] >= thr (an ordered comparison: NaN
+// is not), or n; n is a positive multiple of 8.
+TEXT ·firstGEAVX2(SB), NOSPLIT, $0-32
+	MOVQ         s+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS thr+16(FP), Y0
+	XORQ         AX, AX
+
+firstge_loop:
+	VMOVUPS   (SI)(AX*4), Y1
+	VCMPPS    $0x1d, Y0, Y1, Y2
+	VMOVMSKPS Y2, DX
+	TESTL     DX, DX
+	JNZ       firstge_found
+	ADDQ      $8, AX
+	CMPQ      AX, CX
+	JLT       firstge_loop
+	VZEROUPPER
+	MOVQ      CX, ret+24(FP)
+	RET
+
+firstge_found:
+	BSFL       DX, DX
+	ADDQ       DX, AX
+	VZEROUPPER
+	MOVQ       AX, ret+24(FP)
+	RET

@@ -10,3 +10,5 @@ func dotRowsAsm(q, rows []float32, dim int, out []float32) bool { return false }
 func axpyAsm(a, x []float32, q float32) bool { return false }
 
 func reduceAsm(acc *[8 * colBlock]float32, out []float32) int { return 0 }
+
+func firstGEAsm(s []float32, thr float32) (at, scanned int) { return 0, 0 }

@@ -263,9 +263,11 @@ func (x *searcher) semantic() []scored {
 	if x.plain && len(b.byID) > 2*x.req.Limit {
 		floor = max(floor, kthLargestSim(b, sims, x.req.Limit, minSim))
 	}
-	// the cosines first: they are contiguous, the entries are not
-	for i, s := range sims {
-		sc := float64(s)
+	// the cosines first: they are contiguous, the entries are not; the
+	// vector scan skips to the next at or above the floor
+	thr := atLeast32(floor)
+	for i := nextAtLeast(sims, 0, thr); i < len(sims); i = nextAtLeast(sims, i+1, thr) {
+		sc := float64(sims[i])
 		if sc < floor || !tk.wouldKeep(sc) {
 			continue
 		}
@@ -460,14 +462,19 @@ func kthLargestSim(b *bankIndex, sims []float32, k int, atLeast float64) float64
 	// below is the heap's least once it holds k: a value not above it
 	// changes nothing, and is turned away here without a call (NaN
 	// until then, which turns nothing away).
-	below := math.NaN()
-	for i, s := range sims[:len(b.entries)] {
-		v := float64(s)
+	// thr is the least float32 that can still count: at least atLeast,
+	// and once the heap holds k, above its least (below); the vector
+	// scan skips to the next sim at or above it.
+	sims = sims[:len(b.entries)]
+	below, thr := math.NaN(), atLeast32(atLeast)
+	for i := nextAtLeast(sims, 0, thr); i < len(sims); i = nextAtLeast(sims, i+1, thr) {
+		v := float64(sims[i])
 		if v < atLeast || v <= below || !(all || b.entries[i].alive) {
 			continue
 		}
 		if h.add(v) {
 			below = h.h[0]
+			thr = max(thr, above32(below))
 		}
 	}
 	return h.kth(atLeast)

@@ -189,8 +189,8 @@ func New(cfg Config) (*Engine, error) {
 		e.minSim = 0.3
 	case e.minSim < 0:
 		e.minSim = -1
-	case e.minSim > 1:
-		return nil, fmt.Errorf("%w: config MinSimilarity %v must be <= 1", ErrInvalid, cfg.MinSimilarity)
+	case e.minSim > 1 || e.minSim != e.minSim:
+		return nil, fmt.Errorf("%w: config MinSimilarity %v must be a number <= 1", ErrInvalid, cfg.MinSimilarity)
 	}
 	e.minKeyword, e.minEntity = cfg.MinKeywordScore, cfg.MinEntityScore
 	switch {

@@ -3,6 +3,7 @@ package memory_test
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -334,6 +335,9 @@ func TestNewValidatesConfig(t *testing.T) {
 	}
 	if _, err := memory.New(memory.Config{MinSimilarity: 1.5}); !errors.Is(err, memory.ErrInvalid) {
 		t.Errorf("min similarity 1.5: %v", err)
+	}
+	if _, err := memory.New(memory.Config{MinSimilarity: float32(math.NaN())}); !errors.Is(err, memory.ErrInvalid) || !strings.Contains(err.Error(), "MinSimilarity NaN") {
+		t.Errorf("min similarity NaN: %v", err)
 	}
 }
 
