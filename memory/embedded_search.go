@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"unsafe"
@@ -483,17 +484,75 @@ func kthLargestSim(b *bankIndex, sims []float32, k int, atLeast float64) float64
 // kthLargest returns the k-th largest of acc[s] (s in slots) among those
 // >= atLeast, or atLeast when fewer than k are.
 func kthLargest(acc []float64, slots []int32, k int, atLeast float64) float64 {
-	h := newKth(k)
-	defer h.done()
-	below := math.NaN() // as in kthLargestSim
+	vp := valsPool.Get().(*[]float64)
+	defer valsPool.Put(vp)
+	vs := (*vp)[:0]
 	for _, s := range slots {
-		if v := acc[s]; v >= atLeast && !(v <= below) {
-			if h.add(v) {
-				below = h.h[0]
-			}
+		if v := acc[s]; v >= atLeast {
+			vs = append(vs, v)
 		}
 	}
-	return h.kth(atLeast)
+	*vp = vs[:0]
+	if k <= 0 || len(vs) < k {
+		return atLeast
+	}
+	return kthOf(vs, k)
+}
+
+// kthOf returns the k-th largest of vs (0 < k <= len(vs)), reordering
+// vs: a quickselect on the median of three, which sorts what is left
+// after 2·log2(len(vs)) bad pivots. Where most values make the first k
+// as they come (a rising run, many ties), it costs a few comparisons a
+// value, as a heap of k does not.
+func kthOf(vs []float64, k int) float64 { return kthSelect(vs, k, 2*bits.Len(uint(len(vs)))) }
+
+// kthSelect is kthOf, sorting what is left after depth pivots.
+func kthSelect(vs []float64, k, depth int) float64 {
+	lo, hi, at := 0, len(vs)-1, k-1 // at: the k-th's index, largest first
+	for lo < hi {
+		if depth == 0 {
+			rest := vs[lo : hi+1]
+			slices.Sort(rest)
+			return rest[len(rest)-1-(at-lo)]
+		}
+		depth--
+		m := lo + (hi-lo)/2
+		if vs[m] > vs[lo] {
+			vs[m], vs[lo] = vs[lo], vs[m]
+		}
+		if vs[hi] > vs[m] {
+			vs[hi], vs[m] = vs[m], vs[hi]
+			if vs[m] > vs[lo] {
+				vs[m], vs[lo] = vs[lo], vs[m]
+			}
+		}
+		p := vs[m]
+		i, j := lo, hi
+		for i <= j {
+			for vs[i] > p {
+				i++
+			}
+			for p > vs[j] {
+				j--
+			}
+			if i <= j {
+				vs[i], vs[j] = vs[j], vs[i]
+				i++
+				j--
+			}
+		}
+		// vs[lo:j+1] are at least p, vs[i:hi+1] at most p, and any
+		// between is p.
+		switch {
+		case at <= j:
+			hi = j
+		case at >= i:
+			lo = i
+		default:
+			return p
+		}
+	}
+	return vs[at]
 }
 
 // kthHeap keeps the k largest values seen in a min-heap: one comparison

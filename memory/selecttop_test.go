@@ -145,3 +145,33 @@ func TestKthLargestExact(t *testing.T) {
 		}
 	}
 }
+
+// kthSelect gives the k-th largest for every k, by its quickselect and by
+// the sort it falls back to after a few pivots or none.
+func TestKthSelect(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 1))
+	for trial := range 400 {
+		n := 1 + r.IntN(300)
+		vs := make([]float64, n)
+		for i := range vs {
+			vs[i] = float64(r.IntN(1 + trial%40))
+		}
+		if trial%5 == 1 {
+			slices.Sort(vs)
+		}
+		want := slices.Clone(vs)
+		slices.Sort(want)
+		slices.Reverse(want)
+		for _, depth := range []int{0, 1, 3, 64} {
+			for _, k := range []int{1, 2, n / 3, n / 2, n - 1, n} {
+				if k < 1 || k > n {
+					continue
+				}
+				in := slices.Clone(vs)
+				if got := kthSelect(in, k, depth); got != want[k-1] {
+					t.Fatalf("trial %d (n=%d), depth %d, k %d: got %v, want %v", trial, n, depth, k, got, want[k-1])
+				}
+			}
+		}
+	}
+}
