@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -752,8 +753,9 @@ const collectSorted = 384
 
 // sortCandsTop moves the n best candidates to the front, sorted, leaving
 // the rest after them in no order (all of cs sorted when n >= len(cs)).
-// It orders small keys (score, index) rather than the candidates, and
-// moves each candidate once.
+// It orders small keys (score, index) rather than the candidates, with
+// the arms' selection and sort (a key of 0 sends ties of score to the
+// ids), and moves each candidate once.
 func sortCandsTop(cs []cand, n int) {
 	if len(cs) < 2 {
 		return
@@ -761,75 +763,34 @@ func sortCandsTop(cs []cand, n int) {
 	sp := candSortPool.Get().(*candSortBufs)
 	defer candSortPool.Put(sp)
 	ks := slices.Grow(sp.keys[:0], len(cs))[:len(cs)]
+	ids := slices.Grow(sp.ids[:0], len(cs))[:len(cs)]
 	for i := range cs {
-		ks[i] = candKey{score: cs[i].score, i: int32(i)}
+		ks[i] = sortKey{score: cs[i].score, i: int32(i)}
+		ids[i] = cs[i].m.ID
 	}
-	cmp := func(a, b candKey) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
-		}
-		return strings.Compare(cs[a.i].m.ID, cs[b.i].m.ID)
+	depth := 2 * bits.Len(uint(len(ks)))
+	top := ks
+	if n < len(ks) {
+		selectBest(ks, ids, n, depth)
+		top = ks[:n]
 	}
-	if n < len(cs) {
-		selectKeys(ks, n, cmp)
-		slices.SortFunc(ks[:n], cmp)
-	} else {
-		slices.SortFunc(ks, cmp)
-	}
+	sortKeys(top, ids, depth)
 	tmp := append(sp.cands[:0], cs...)
 	for i, k := range ks {
 		cs[i] = tmp[k.i]
 	}
 	clear(tmp) // hold no memory
-	sp.keys, sp.cands = ks[:0], tmp[:0]
-}
-
-// candKey is what sortCandsTop orders a candidate by, and its index.
-type candKey struct {
-	score float64
-	i     int32
+	clear(ids)
+	sp.keys, sp.ids, sp.cands = ks[:0], ids[:0], tmp[:0]
 }
 
 type candSortBufs struct {
-	keys  []candKey
+	keys  []sortKey
+	ids   []string
 	cands []cand
 }
 
 var candSortPool = sync.Pool{New: func() any { return new(candSortBufs) }}
-
-// selectKeys moves the n first of ks in cmp's order (0 < n < len(ks)) to
-// the front, in no order (quickselect).
-func selectKeys(ks []candKey, n int, cmp func(a, b candKey) int) {
-	lo, hi := 0, len(ks)-1
-	for lo < hi {
-		p := ks[lo+(hi-lo)/2]
-		i, j := lo, hi
-		for i <= j {
-			for i < hi && cmp(ks[i], p) < 0 {
-				i++
-			}
-			for j > lo && cmp(p, ks[j]) < 0 {
-				j--
-			}
-			if i <= j {
-				ks[i], ks[j] = ks[j], ks[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case n-1 <= j:
-			hi = j
-		case n-1 >= i:
-			lo = i
-		default:
-			lo = hi
-		}
-	}
-}
 
 // anySource reports whether collect, once full, still has work in cs: a
 // fact of a longer content to add to its hit's Matched.

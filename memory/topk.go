@@ -174,15 +174,19 @@ func (t *topK) order(keep int) {
 	sp := sortPool.Get().(*sortBufs)
 	defer sortPool.Put(sp)
 	ks := slices.Grow(sp.keys[:0], len(out))[:len(out)]
+	ids := slices.Grow(sp.ids[:0], len(out))[:len(out)]
 	for i := range out {
 		ks[i] = sortKey{score: out[i].score, key: out[i].key, i: int32(i)}
+		ids[i] = out[i].id
 	}
 	depth := 2 * bits.Len(uint(len(ks)))
 	if keep < len(ks) {
-		selectBest(ks, out, keep, depth)
+		selectBest(ks, ids, keep, depth)
 		ks = ks[:keep]
 	}
-	sortKeys(ks, out, depth)
+	sortKeys(ks, ids, depth)
+	clear(ids) // hold no ids
+	sp.ids = ids[:0]
 	tmp := append(sp.hits[:0], out...)
 	for i, k := range ks {
 		out[i] = tmp[k.i]
@@ -195,14 +199,14 @@ func (t *topK) order(keep int) {
 // order: a quickselect with sortKeys's partition, which goes on only in
 // the side that holds the keep-th; a short run or one past depth bad
 // pivots is sorted whole.
-func selectBest(ks []sortKey, hits []scored, keep, depth int) {
+func selectBest(ks []sortKey, ids []string, keep, depth int) {
 	for keep > 0 && keep < len(ks) {
 		if len(ks) <= 12 || depth == 0 {
-			sortKeys(ks, hits, depth)
+			sortKeys(ks, ids, depth)
 			return
 		}
 		depth--
-		i, j := partitionKeys(ks, hits)
+		i, j := partitionKeys(ks, ids)
 		// ks[:j+1] are no worse than the pivot, ks[i:] no better, and
 		// what lies between is the pivot itself.
 		switch {
@@ -216,29 +220,29 @@ func selectBest(ks []sortKey, hits []scored, keep, depth int) {
 	}
 }
 
-// keyBetter is better on two hits' keys, with hits holding the ids for
+// keyBetter is better on two keys, with ids[k.i] the id of key k, for
 // ties.
-func keyBetter(a, b *sortKey, hits []scored) bool {
+func keyBetter(a, b *sortKey, ids []string) bool {
 	if a.score != b.score {
 		return a.score > b.score
 	}
 	if a.key != b.key && a.key != 0 && b.key != 0 {
 		return a.key < b.key
 	}
-	return hits[a.i].id < hits[b.i].id
+	return ids[a.i] < ids[b.i]
 }
 
 // sortKeys orders ks best first by keyBetter: a quicksort on the median
 // of three, with the comparison inlined, insertion sort for short runs,
 // and slices.SortFunc past depth levels (a bad run of pivots).
-func sortKeys(ks []sortKey, hits []scored, depth int) {
+func sortKeys(ks []sortKey, ids []string, depth int) {
 	for len(ks) > 12 {
 		if depth == 0 {
 			slices.SortFunc(ks, func(a, b sortKey) int {
-				if keyBetter(&a, &b, hits) {
+				if keyBetter(&a, &b, ids) {
 					return -1
 				}
-				if keyBetter(&b, &a, hits) {
+				if keyBetter(&b, &a, ids) {
 					return 1
 				}
 				return 0
@@ -246,18 +250,18 @@ func sortKeys(ks []sortKey, hits []scored, depth int) {
 			return
 		}
 		depth--
-		i, j := partitionKeys(ks, hits)
+		i, j := partitionKeys(ks, ids)
 		// the shorter side by recursion, the longer by the loop
 		if j+1 < len(ks)-i {
-			sortKeys(ks[:j+1], hits, depth)
+			sortKeys(ks[:j+1], ids, depth)
 			ks = ks[i:]
 		} else {
-			sortKeys(ks[i:], hits, depth)
+			sortKeys(ks[i:], ids, depth)
 			ks = ks[:j+1]
 		}
 	}
 	for i := 1; i < len(ks); i++ {
-		for j := i; j > 0 && keyBetter(&ks[j], &ks[j-1], hits); j-- {
+		for j := i; j > 0 && keyBetter(&ks[j], &ks[j-1], ids); j-- {
 			ks[j], ks[j-1] = ks[j-1], ks[j]
 		}
 	}
@@ -266,24 +270,24 @@ func sortKeys(ks []sortKey, hits []scored, depth int) {
 // partitionKeys splits ks (more than two) around the median of its first,
 // middle and last: when it returns, j < i, ks[:j+1] are no worse than the
 // pivot by keyBetter, ks[i:] no better, and any between is the pivot.
-func partitionKeys(ks []sortKey, hits []scored) (i, j int) {
+func partitionKeys(ks []sortKey, ids []string) (i, j int) {
 	n, m := len(ks)-1, len(ks)/2
-	if keyBetter(&ks[m], &ks[0], hits) {
+	if keyBetter(&ks[m], &ks[0], ids) {
 		ks[m], ks[0] = ks[0], ks[m]
 	}
-	if keyBetter(&ks[n], &ks[m], hits) {
+	if keyBetter(&ks[n], &ks[m], ids) {
 		ks[n], ks[m] = ks[m], ks[n]
-		if keyBetter(&ks[m], &ks[0], hits) {
+		if keyBetter(&ks[m], &ks[0], ids) {
 			ks[m], ks[0] = ks[0], ks[m]
 		}
 	}
 	p := ks[m]
 	i, j = 0, n
 	for i <= j {
-		for keyBetter(&ks[i], &p, hits) {
+		for keyBetter(&ks[i], &p, ids) {
 			i++
 		}
-		for keyBetter(&p, &ks[j], hits) {
+		for keyBetter(&p, &ks[j], ids) {
 			j--
 		}
 		if i <= j {
@@ -295,7 +299,8 @@ func partitionKeys(ks []sortKey, hits []scored) (i, j int) {
 	return i, j
 }
 
-// sortKey is what sorted orders a hit by, and the hit's index.
+// sortKey is what sorted orders a hit by (and sortCandsTop a
+// candidate), and its index.
 type sortKey struct {
 	score float64
 	key   uint64
@@ -304,6 +309,7 @@ type sortKey struct {
 
 type sortBufs struct {
 	keys []sortKey
+	ids  []string
 	hits []scored
 }
 

@@ -129,7 +129,7 @@ func TestSortKeys(t *testing.T) {
 				for i := range in {
 					ks[i] = sortKey{score: in[i].score, key: in[i].key, i: int32(i)}
 				}
-				sortKeys(ks, in, depth)
+				sortKeys(ks, idsOf(in), depth)
 				for i, k := range ks {
 					if in[k.i].id != want[i].id {
 						t.Fatalf("trial %d, order %d, depth %d: rank %d is %s, want %s", trial, o, depth, i, in[k.i].id, want[i].id)
@@ -166,7 +166,7 @@ func TestSelectBest(t *testing.T) {
 					for i := range in {
 						ks[i] = sortKey{score: in[i].score, key: in[i].key, i: int32(i)}
 					}
-					selectBest(ks, in, keep, depth)
+					selectBest(ks, idsOf(in), keep, depth)
 					m := max(0, min(keep, n))
 					got := make([]string, 0, m)
 					for _, k := range ks[:m] {
@@ -311,4 +311,13 @@ func TestTopKOrderAnyScores(t *testing.T) {
 			t.Fatalf("trial %d (n=%d):\ngot  %v\nwant %v", trial, n, got, all)
 		}
 	}
+}
+
+// idsOf is the ids of hits, as sortKeys and selectBest take them.
+func idsOf(hits []scored) []string {
+	ids := make([]string, len(hits))
+	for i := range hits {
+		ids[i] = hits[i].id
+	}
+	return ids
 }
