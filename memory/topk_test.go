@@ -110,25 +110,10 @@ func TestTopKSortedOrderWithTies(t *testing.T) {
 func TestSortKeys(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	for trial := range 300 {
-		n := r.IntN(2000)
-		hits := make([]scored, n)
-		for i := range hits {
-			id := fmt.Sprintf("mem-%04d-%d", r.IntN(50), i)
-			hits[i] = scored{slot: int32(i), score: float64(r.IntN(1 + trial%9)), id: id}
-			if r.IntN(3) > 0 {
-				hits[i].key = idKey(id)
-			}
-		}
-		want := slices.Clone(hits)
-		sortByBetter(want)
-		orders := [][]scored{hits, want, slices.Clone(want)}
-		slices.Reverse(orders[2])
+		orders, want := tiedHits(r, r.IntN(2000), 1+trial%9)
 		for o, in := range orders {
 			for _, depth := range []int{0, 2 * 11} {
-				ks := make([]sortKey, len(in))
-				for i := range in {
-					ks[i] = sortKey{score: in[i].score, key: in[i].key, i: int32(i)}
-				}
+				ks := keysOf(in)
 				sortKeys(ks, idsOf(in), depth)
 				for i, k := range ks {
 					if in[k.i].id != want[i].id {
@@ -147,25 +132,11 @@ func TestSelectBest(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	for trial := range 300 {
 		n := r.IntN(1500)
-		hits := make([]scored, n)
-		for i := range hits {
-			id := fmt.Sprintf("mem-%04d-%d", r.IntN(50), i)
-			hits[i] = scored{slot: int32(i), score: float64(r.IntN(1 + trial%9)), id: id}
-			if r.IntN(3) > 0 {
-				hits[i].key = idKey(id)
-			}
-		}
-		want := slices.Clone(hits)
-		sortByBetter(want)
-		orders := [][]scored{hits, want, slices.Clone(want)}
-		slices.Reverse(orders[2])
+		orders, want := tiedHits(r, n, 1+trial%9)
 		for o, in := range orders {
 			for _, keep := range []int{0, 1, n - 1, n, n + 5, r.IntN(n + 1), r.IntN(n + 1)} {
 				for _, depth := range []int{0, 1, 2 * 11} {
-					ks := make([]sortKey, len(in))
-					for i := range in {
-						ks[i] = sortKey{score: in[i].score, key: in[i].key, i: int32(i)}
-					}
+					ks := keysOf(in)
 					selectBest(ks, idsOf(in), keep, depth)
 					m := max(0, min(keep, n))
 					got := make([]string, 0, m)
@@ -189,6 +160,35 @@ func TestSelectBest(t *testing.T) {
 			}
 		}
 	}
+}
+
+// tiedHits makes n hits of levels scores (so, many ties), with ids
+// sharing their first eight bytes and an id key on two in three, and
+// returns them in the three orders the sort tests take: as made, best
+// first and worst first; want is the best-first order.
+func tiedHits(r *rand.Rand, n, levels int) (orders [][]scored, want []scored) {
+	hits := make([]scored, n)
+	for i := range hits {
+		id := fmt.Sprintf("mem-%04d-%d", r.IntN(50), i)
+		hits[i] = scored{slot: int32(i), score: float64(r.IntN(levels)), id: id}
+		if r.IntN(3) > 0 {
+			hits[i].key = idKey(id)
+		}
+	}
+	want = slices.Clone(hits)
+	sortByBetter(want)
+	orders = [][]scored{hits, want, slices.Clone(want)}
+	slices.Reverse(orders[2])
+	return orders, want
+}
+
+// keysOf is the sort keys of hits.
+func keysOf(hits []scored) []sortKey {
+	ks := make([]sortKey, len(hits))
+	for i := range hits {
+		ks[i] = sortKey{score: hits[i].score, key: hits[i].key, i: int32(i)}
+	}
+	return ks
 }
 
 // sortByBetter sorts hits best first by better: the reference order.
