@@ -460,12 +460,10 @@ func kthLargestSim(b *bankIndex, sims []float32, k int, atLeast float64) float64
 	h := newKth(k)
 	defer h.done()
 	all := len(b.byID) == len(b.entries) // no free slot
-	// below is the heap's least once it holds k: a value not above it
-	// changes nothing, and is turned away here without a call (NaN
-	// until then, which turns nothing away).
-	// thr is the least float32 that can still count: at least atLeast,
-	// and once the heap holds k, above its least (below); the vector
-	// scan skips to the next sim at or above it.
+	// below is the heap's least once it holds k (NaN until then, which
+	// turns nothing away): a value not above it changes nothing. thr is
+	// the least float32 that can still count, at least atLeast and above
+	// below, and the vector scan skips to the next sim at or above it.
 	sims = sims[:len(b.entries)]
 	below, thr := math.NaN(), atLeast32(atLeast)
 	for i := nextAtLeast(sims, 0, thr); i < len(sims); i = nextAtLeast(sims, i+1, thr) {
