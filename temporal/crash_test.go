@@ -148,11 +148,13 @@ func TestServerWorkerKilledMidStepRunCompletesElsewhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the child finished a and b and is inside c.
+	// Wait until the child finished a and b, is inside c, and the server
+	// has b's result: a node logs its end before its activity reports
+	// it, so until then b's activity is pending beside c's, and a kill
+	// would lose b's result. Then c's alone is pending.
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		var ends, cStarted bool
-		endB := false
+		endB, cStarted := false, false
 		for _, e := range readLog(t, logFile) {
 			if e.what == "end" && e.node == "b" {
 				endB = true
@@ -161,12 +163,19 @@ func TestServerWorkerKilledMidStepRunCompletesElsewhere(t *testing.T) {
 				cStarted = true
 			}
 		}
-		ends = endB
-		if ends && cStarted {
+		pending := -1
+		if endB && cStarted {
+			desc, err := c.DescribeWorkflowExecution(ctx, tq, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			pending = len(desc.PendingActivities)
+		}
+		if pending == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the child worker did not reach node c; log %+v", readLog(t, logFile))
+			t.Fatalf("the child worker did not reach node c with b's result saved (%d activities pending); log %+v", pending, readLog(t, logFile))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
