@@ -142,9 +142,13 @@ type taskRun struct {
 var closedIntr = new(interruptState)
 
 // state returns the task's interrupt state, made on first use in a durable
-// run, or nil when the run has none (no checkpointer). Several goroutines
-// of one node may ask at once: one state is made for all.
+// run, or nil when the run has none (no checkpointer) or there is no task
+// (t nil: a context that is not a node's). Several goroutines of one node
+// may ask at once: one state is made for all.
 func (t *taskInfo) state() *interruptState {
+	if t == nil {
+		return nil
+	}
 	is := t.intr.Load()
 	if is == nil {
 		if !t.durable {

@@ -175,10 +175,7 @@ func interruptID(thread, cpID string, task int, node string, call int) string {
 func Interrupt[T any](ctx context.Context, payload any) (T, error) {
 	var zero T
 	t := taskFrom(ctx)
-	var is *interruptState
-	if t != nil {
-		is = t.state()
-	}
+	is := t.state()
 	if is == nil {
 		return zero, ErrNoCheckpointer
 	}

@@ -58,10 +58,7 @@ var ErrOnceKey = errors.New("graph: bad Once key")
 func Once[T any](ctx context.Context, key string, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
 	t := taskFrom(ctx)
-	var is *interruptState
-	if t != nil {
-		is = t.state()
-	}
+	is := t.state()
 	if is == nil || is.memo == nil {
 		return fn(ctx)
 	}
