@@ -169,8 +169,11 @@ func (t *taskInfo) state() *interruptState {
 }
 
 // made returns the task's interrupt state if it has one already, without
-// making it.
+// making it (nil for a nil task).
 func (t *taskInfo) made() *interruptState {
+	if t == nil {
+		return nil
+	}
 	if is := t.intr.Load(); is != closedIntr {
 		return is
 	}

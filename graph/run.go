@@ -189,7 +189,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	} else {
 		r = new(run[S])
 	}
-	r.c, r.done, r.seqRn.limit = c, ctx.Done(), c.stepLimit
+	r.c, r.done = c, ctx.Done()
 	r.cfg = &noOptions
 	if len(opts) > 0 {
 		r.cfg = new(runConfig)
@@ -200,9 +200,7 @@ func (c *Compiled[S]) newRun(ctx context.Context, opts []RunOption) (*run[S], er
 	if len(r.cfg.errs) > 0 {
 		return nil, fmt.Errorf("graph: bad run options: %v", r.cfg.errs)
 	}
-	if r.cfg.stepLimit > 0 {
-		r.seqRn.limit = r.cfg.stepLimit
-	}
+	r.seqRn.limit = r.maxSteps()
 	r.seq.taskStep = &r.seqSt
 	r.seqSt.taskRun = &r.seqRn
 	r.seq.static = &c.static
@@ -830,13 +828,11 @@ func (r *run[S]) call(ctx context.Context, n *cnode[S], in S) (S, error) {
 	calls := 0
 	if n.retry != nil {
 		// A durable task's state made later counts from 0, as here.
-		if t := taskFrom(ctx); t != nil {
-			if is := t.made(); is != nil {
-				counter = is.counterOf()
-				counter.mu.Lock()
-				calls = counter.calls
-				counter.mu.Unlock()
-			}
+		if is := taskFrom(ctx).made(); is != nil {
+			counter = is.counterOf()
+			counter.mu.Lock()
+			calls = counter.calls
+			counter.mu.Unlock()
 		}
 	}
 	for {
