@@ -86,7 +86,10 @@ func WithInterruptBefore(nodes ...string) CompileOption {
 	return func(c *compileConfig) { c.breakBefore = append(c.breakBefore, nodes...) }
 }
 
-// WithInterruptAfter pauses every run after the named nodes ran. It needs
+// WithInterruptAfter pauses every run after the named nodes ran, also
+// after a node the run would end after (to review a final answer);
+// continuing such a pause with the zero state (or Resume) ends the run
+// with its state, and new input starts the next run. It needs
 // WithCheckpointer: Compile reports it otherwise.
 func WithInterruptAfter(nodes ...string) CompileOption {
 	return func(c *compileConfig) { c.breakAfter = append(c.breakAfter, nodes...) }
@@ -454,8 +457,7 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		}
 		r.state = in
 		dr.input = !isZero(&in)
-		r.stamp++
-		if err := r.routeFrom(&c.entry, START, &r.state); err != nil {
+		if err := r.routeAlone(&c.entry, START, &r.state); err != nil {
 			return in, err
 		}
 		r.cur, r.next = r.next, r.cur[:0]
@@ -531,6 +533,24 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		dr.replayed = true
 		return st, nil
 	}
+	if len(cp.Next) == 0 && r.cfg.from == "" && len(breaks) > 0 && isZero(&in) {
+		// Continuing a run paused after its last node (Resume's value, as
+		// at every breakpoint, is ignored): nothing is left to run and
+		// nothing to save; the run returns its state. New input starts
+		// the thread's next run from START, as on any finished thread.
+		for _, rv := range r.cfg.resume {
+			if rv.id != "" && !slices.ContainsFunc(breaks, func(p Pending) bool { return p.ID == rv.id }) {
+				ids := make([]string, len(breaks))
+				for i, b := range breaks {
+					ids[i] = b.ID
+				}
+				return in, fmt.Errorf("%w: resume value for interrupt %q, which is not pending on thread %q (pending: %v)", ErrNoPendingInterrupt, rv.id, dr.thread, ids)
+			}
+		}
+		r.cur = r.cur[:0]
+		dr.replayed = true
+		return st, nil
+	}
 	if len(cp.Next) == 0 || (!isZero(&in) && len(r.cfg.resume) == 0) {
 		if len(cp.Next) == 0 && len(r.cfg.resume) > 0 {
 			return in, fmt.Errorf("%w: thread %q has no pending interrupt to resume (its run finished at checkpoint %s); give it new input without Resume", ErrNoPendingInterrupt, dr.thread, cp.ID)
@@ -561,8 +581,7 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		}
 		r.state = merged
 		dr.input = !isZero(&in)
-		r.stamp++
-		if err := r.routeFrom(&c.entry, START, &r.state); err != nil {
+		if err := r.routeAlone(&c.entry, START, &r.state); err != nil {
 			return in, err
 		}
 		r.cur, r.next = r.next, r.cur[:0]
@@ -983,7 +1002,7 @@ func (dr *durableRun[S]) boundary() error {
 	r.step++
 	cur := r.cur
 	r.cur = r.next
-	if len(hit) > 0 && len(r.next) > 0 {
+	if len(hit) > 0 {
 		for _, n := range hit {
 			dr.brk = append(dr.brk, string(InterruptAfter)+":"+r.c.nodes[n].name)
 		}
@@ -996,7 +1015,7 @@ func (dr *durableRun[S]) boundary() error {
 	if err != nil {
 		return err
 	}
-	if len(hit) > 0 && len(r.next) > 0 {
+	if len(hit) > 0 {
 		r.step++
 		e := dr.pause(InterruptAfter, hit)
 		r.step--

@@ -342,8 +342,7 @@ func (c *Compiled[S]) UpdateState(ctx context.Context, thread, asNode string, va
 	var carry []state.TaskWrites
 	switch {
 	case from != nil:
-		r.stamp++
-		if err := r.routeFrom(from, asNode, &r.state); err != nil {
+		if err := r.routeAlone(from, asNode, &r.state); err != nil {
 			return "", err
 		}
 		r.cur = r.next

@@ -350,8 +350,7 @@ func (r *run[S]) exec(in S) (xout S, xerr error) {
 		if c.entry.simple && len(c.entry.static) == 1 {
 			r.cur = append(r.cur[:0], task[S]{node: int32(c.entry.static[0])})
 		} else {
-			r.stamp++
-			if err := r.routeFrom(&c.entry, START, &r.state); err != nil {
+			if err := r.routeAlone(&c.entry, START, &r.state); err != nil {
 				return in, err
 			}
 			r.cur, r.next = r.next, r.cur[:0]
@@ -914,6 +913,19 @@ func (r *run[S]) trigger(node int) {
 	}
 	r.mark[node] = r.stamp
 	r.next = append(r.next, task[S]{node: int32(node)})
+}
+
+// routeAlone adds to r.next the tasks that node n's edges trigger when n
+// routes alone (the entry's edges from START, or the node an UpdateState
+// writes as), in node declaration order as routeStep orders a step's,
+// whatever the order the edges were added or a router returned them.
+func (r *run[S]) routeAlone(n *cnode[S], name string, st *S) error {
+	r.stamp++
+	if err := r.routeFrom(n, name, st); err != nil {
+		return err
+	}
+	sortTasks(r.next)
+	return nil
 }
 
 // routeFrom adds to r.next the tasks that node n's edges trigger, reading

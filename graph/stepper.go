@@ -266,8 +266,7 @@ func (s *Stepper[S]) Start(input json.RawMessage, limit int) (StepState, error) 
 		return StepState{}, err
 	}
 	r.state = in
-	r.stamp++
-	if err := r.routeFrom(&s.c.entry, START, &r.state); err != nil {
+	if err := r.routeAlone(&s.c.entry, START, &r.state); err != nil {
 		return StepState{}, err
 	}
 	enc, err := s.c.plan.EncodeState(&r.state)
@@ -468,17 +467,15 @@ func (s *Stepper[S]) BreaksBefore(run string, p *StepState, nodes ...string) ([]
 
 // BreaksAfter returns the breakpoints the finished step done hits: its
 // nodes compiled WithInterruptAfter and those named in nodes (as
-// BreakAfter), each once, in task order, when next, the position after
-// the step, has work left. The run pauses at next (Pending.Step is
-// next.Step); resumed, it runs next's step without asking BreaksBefore, as
-// a run with a checkpointer does. An unknown node name is an error.
+// BreakAfter), each once, in task order, also when next, the position
+// after the step, is done (a pause after the last node, as Invoke makes).
+// The run pauses at next (Pending.Step is next.Step); resumed, it runs
+// next's step without asking BreaksBefore, as a run with a checkpointer
+// does, or ends when next is done. An unknown node name is an error.
 func (s *Stepper[S]) BreaksAfter(run string, done, next *StepState, nodes ...string) ([]Pending, error) {
 	extra, err := s.nodeSet("BreakAfter", nodes)
 	if err != nil {
 		return nil, err
-	}
-	if next.Done() {
-		return nil, nil
 	}
 	return s.breaks(run, InterruptAfter, next.Step, done.Tasks, extra, func(n *cnode[S]) bool { return n.breakAfter }), nil
 }

@@ -147,8 +147,10 @@ func TestStepperMergesParallelWritesInInvokeOrder(t *testing.T) {
 	g.AddEdge(graph.START, "b").AddEdge(graph.START, "a")
 	g.AddJoin("join", "a", "b")
 	g.AddEdge("join", graph.END)
+	// the first step's writes merge in declaration order (a, then b),
+	// not in the order the START edges were added
 	out := sameAsInvoke(t, mustCompile(t, g), S{Count: 100})
-	if out.Answer != "b1,b2,a" || out.Count != 111 || out.Tags["a"] != 1 || out.Tags["b"] != 2 {
+	if out.Answer != "a,b1,b2" || out.Count != 111 || out.Tags["a"] != 1 || out.Tags["b"] != 2 {
 		t.Fatalf("got %+v", out)
 	}
 }
@@ -529,8 +531,9 @@ func TestStepperReportsBreakpoints(t *testing.T) {
 	if _, err := st.BreaksBefore("r", &next, "zz"); err == nil || !strings.Contains(err.Error(), `"zz"`) {
 		t.Fatalf("unknown node: %v", err)
 	}
+	// a pause after the last step too, as Invoke pauses after a last node
 	done := graph.StepState{Step: 2}
-	if br, _ := st.BreaksAfter("r", &next, &done, "b"); len(br) != 0 {
-		t.Fatalf("after the last step: %v", br)
+	if br, err := st.BreaksAfter("r", &next, &done, "b"); err != nil || len(br) != 1 || br[0].Node != "b" || br[0].Kind != graph.InterruptAfter || br[0].Step != 2 {
+		t.Fatalf("after the last step: %+v %v", br, err)
 	}
 }
