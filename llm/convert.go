@@ -348,9 +348,8 @@ func FromLangchain(m llms.Model, provider, model string, opts ...Option) Complet
 	lc := &lcCompleter{m: m}
 	lc.caller = caller{provider: provider, model: model, callbacks: Callbacks(c.callbacks),
 		timeout: c.params.Timeout, red: newRedactor(c.params.APIKey), retry: c.retry}
-	if c.params.InputCostPerToken != 0 || c.params.OutputCostPerToken != 0 {
-		lc.info = ModelInfo{Key: model, Provider: provider, InputCostPerToken: c.params.InputCostPerToken,
-			OutputCostPerToken: c.params.OutputCostPerToken}
+	if c.params.HasPrices() {
+		lc.info = c.params.ApplyPrices(ModelInfo{Key: model, Provider: provider})
 		lc.hasInfo = true
 	} else {
 		lc.info, lc.hasInfo = c.prices.Lookup(model)

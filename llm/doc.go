@@ -126,5 +126,8 @@
 // writes, completion tokens include reasoning) whatever the provider
 // reported. Cost comes from LiteLLM's price table, embedded (MIT, see
 // data/LICENSE) and parsed on first use; RegisterModel adds or overrides
-// entries at run time.
+// entries at run time. A prompt longer than one of a model's long-context
+// thresholds (ModelInfo.Tiers: the table's *_above_200k_tokens,
+// *_above_272k_tokens, ... prices) is billed, all of it, at that tier's
+// input, output and cache prices.
 package llm

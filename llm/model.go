@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,8 +60,13 @@ func (m *Model) Wire() Wire { return m.spec.Wire }
 func (m *Model) APIBase() string { return m.base }
 
 // Info returns the model's price-table information (or the prices given in
-// Params), and whether any is known.
-func (m *Model) Info() (ModelInfo, bool) { return m.info, m.hasInfo }
+// Params), and whether any is known. The Tiers of the result are the
+// caller's own copy.
+func (m *Model) Info() (ModelInfo, bool) {
+	mi := m.info
+	mi.Tiers = slices.Clone(mi.Tiers)
+	return mi, m.hasInfo
+}
 
 // Complete sends one request and returns the single merged assistant reply
 // with usage, cost and latency. When req.Stream is set the reply is streamed

@@ -1,9 +1,12 @@
 package llm
 
 import (
+	"bytes"
+	"cmp"
 	_ "embed" // the price table is embedded
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -41,17 +44,147 @@ type ModelInfo struct {
 	// ReasoningCostPerToken prices reasoning tokens; 0 means "same as
 	// OutputCostPerToken".
 	ReasoningCostPerToken float64 `json:"reasoning_cost_per_token,omitempty"`
-	// InputCostPerTokenAbove200k and OutputCostPerTokenAbove200k, when set,
-	// replace the base prices for requests whose prompt exceeds 200,000 tokens.
-	InputCostPerTokenAbove200k  float64 `json:"input_cost_per_token_above_200k,omitempty"`
+	// Tiers are the long-context prices, sorted by AboveTokens. A request
+	// whose prompt (PromptTokens, cache reads and writes included) has more
+	// tokens than a tier's AboveTokens is billed, all of it, at the prices of
+	// the highest such tier; a price that tier leaves zero is taken from the
+	// next lower tier, and so on down to the base prices above.
+	Tiers []PriceTier `json:"tiers,omitempty"`
+	// InputCostPerTokenAbove200k is the input price of the 200,000-token
+	// tier. The price table sets it along with that tier in Tiers. When
+	// non-zero it takes precedence over that tier's InputCostPerToken, and
+	// acts as a 200,000-token tier of its own when Tiers has none.
+	//
+	// Deprecated: use Tiers, which also carries cache prices and other
+	// thresholds.
+	InputCostPerTokenAbove200k float64 `json:"input_cost_per_token_above_200k,omitempty"`
+	// OutputCostPerTokenAbove200k is the output price of the 200,000-token
+	// tier, with the same precedence as InputCostPerTokenAbove200k.
+	//
+	// Deprecated: use Tiers.
 	OutputCostPerTokenAbove200k float64 `json:"output_cost_per_token_above_200k,omitempty"`
 
+	// The Supports fields are the table's capability flags
+	// (supports_function_calling, supports_parallel_function_calling,
+	// supports_vision, supports_response_schema, supports_reasoning and
+	// supports_prompt_caching).
 	SupportsTools          bool `json:"supports_tools,omitempty"`
 	SupportsParallelTools  bool `json:"supports_parallel_tools,omitempty"`
 	SupportsVision         bool `json:"supports_vision,omitempty"`
 	SupportsResponseSchema bool `json:"supports_response_schema,omitempty"`
 	SupportsReasoning      bool `json:"supports_reasoning,omitempty"`
 	SupportsPromptCaching  bool `json:"supports_prompt_caching,omitempty"`
+}
+
+// PriceTier is one long-context price tier of a model: the per-token prices
+// of requests whose prompt has more than AboveTokens tokens. A zero price
+// means "as the next lower tier", and for the lowest tier "as the base
+// price" (see ModelInfo.Tiers).
+type PriceTier struct {
+	// AboveTokens is the threshold: the tier applies when the prompt has
+	// more tokens than this, not when it has exactly this many.
+	AboveTokens int `json:"above_tokens" yaml:"above_tokens"`
+	// InputCostPerToken prices prompt tokens not read from or written to a
+	// cache.
+	InputCostPerToken float64 `json:"input_cost_per_token,omitempty" yaml:"input_cost_per_token,omitempty"`
+	// OutputCostPerToken prices completion tokens.
+	OutputCostPerToken float64 `json:"output_cost_per_token,omitempty" yaml:"output_cost_per_token,omitempty"`
+	// CacheReadCostPerToken prices prompt tokens served from the cache.
+	CacheReadCostPerToken float64 `json:"cache_read_cost_per_token,omitempty" yaml:"cache_read_cost_per_token,omitempty"`
+	// CacheWriteCostPerToken prices prompt tokens written to the cache.
+	CacheWriteCostPerToken float64 `json:"cache_write_cost_per_token,omitempty" yaml:"cache_write_cost_per_token,omitempty"`
+}
+
+// legacyTierTokens is the threshold of ModelInfo's InputCostPerTokenAbove200k
+// and OutputCostPerTokenAbove200k.
+const legacyTierTokens = 200_000
+
+// parseTierKey splits the key of a long-context tier price into the base
+// price key and the threshold in tokens; ok is false for any other key.
+//
+// Such keys are named <price>_above_<N>k_tokens in the table (and in
+// LiteLLM's litellm_params), N thousand prompt tokens being the threshold;
+// <price>_above_<N>_tokens, N tokens, is read as well. Tiers carry the four
+// per-token prices CostFor uses at base: input_cost_per_token,
+// output_cost_per_token, cache_read_input_token_cost and
+// cache_creation_input_token_cost. The table's other tier keys are
+// ignored, because the base prices they would replace are not used either:
+//
+//   - <price>_above_<N>k_tokens_priority: prices of OpenAI's priority
+//     processing, which neither requests nor Usage record (the base
+//     input_cost_per_token_priority and its kin are not read);
+//   - cache_creation_input_token_cost_above_1hr_above_<N>k_tokens: one-hour
+//     cache writes, which Usage does not tell apart from other cache writes
+//     (the base cache_creation_input_token_cost_above_1hr is not read);
+//   - input_cost_per_character_, output_cost_per_character_,
+//     input_cost_per_image_, input_cost_per_audio_per_second_ and
+//     input_cost_per_video_per_second_above_<N>k_tokens: prices per
+//     character, image or second of media rather than per token.
+func parseTierKey(key string) (base string, above int, ok bool) {
+	i := strings.LastIndex(key, "_above_")
+	if i < 0 {
+		return "", 0, false
+	}
+	base = key[:i]
+	switch base {
+	case "input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost":
+	default:
+		return "", 0, false
+	}
+	num, found := strings.CutSuffix(key[i+len("_above_"):], "_tokens")
+	if !found {
+		return "", 0, false
+	}
+	mult, maxDigits := 1, 9 // at most 999,999,999 tokens: fits a 32-bit int
+	if n, k := strings.CutSuffix(num, "k"); k {
+		num, mult, maxDigits = n, 1000, 6
+	}
+	if num == "" || len(num) > maxDigits {
+		return "", 0, false
+	}
+	n := 0
+	for _, c := range []byte(num) {
+		if c < '0' || c > '9' {
+			return "", 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n == 0 {
+		return "", 0, false
+	}
+	return base, n * mult, true
+}
+
+// SetTierPrice sets in tiers, which must be sorted by AboveTokens, the
+// long-context price that key names the way LiteLLM does:
+// "input_cost_per_token_above_200k_tokens" is the input price above
+// 200,000 prompt tokens, and likewise for output_cost_per_token,
+// cache_read_input_token_cost and cache_creation_input_token_cost with any
+// "_above_<N>k_tokens" (N thousand tokens) or "_above_<N>_tokens" suffix.
+// A tier is added for a new threshold. It returns the tiers, still sorted,
+// and whether key names such a price; when it does not, tiers is returned
+// unchanged. As with append, the result may share tiers' storage.
+func SetTierPrice(tiers []PriceTier, key string, price float64) ([]PriceTier, bool) {
+	base, above, ok := parseTierKey(key)
+	if !ok {
+		return tiers, false
+	}
+	i := sort.Search(len(tiers), func(i int) bool { return tiers[i].AboveTokens >= above })
+	if i == len(tiers) || tiers[i].AboveTokens != above {
+		tiers = slices.Insert(tiers, i, PriceTier{AboveTokens: above})
+	}
+	t := &tiers[i]
+	switch base {
+	case "input_cost_per_token":
+		t.InputCostPerToken = price
+	case "output_cost_per_token":
+		t.OutputCostPerToken = price
+	case "cache_read_input_token_cost":
+		t.CacheReadCostPerToken = price
+	case "cache_creation_input_token_cost":
+		t.CacheWriteCostPerToken = price
+	}
+	return tiers, true
 }
 
 // flexNumber decodes a JSON number and ignores anything else (the table's
@@ -98,8 +231,6 @@ type rawPrice struct {
 	CacheRead             flexNumber `json:"cache_read_input_token_cost"`
 	CacheWrite            flexNumber `json:"cache_creation_input_token_cost"`
 	Reasoning             flexNumber `json:"output_cost_per_reasoning_token"`
-	InputAbove200k        flexNumber `json:"input_cost_per_token_above_200k_tokens"`
-	OutputAbove200k       flexNumber `json:"output_cost_per_token_above_200k_tokens"`
 	Tools                 flexBool   `json:"supports_function_calling"`
 	ParallelTools         flexBool   `json:"supports_parallel_function_calling"`
 	Vision                flexBool   `json:"supports_vision"`
@@ -110,24 +241,22 @@ type rawPrice struct {
 
 func (r rawPrice) info(key string) ModelInfo {
 	mi := ModelInfo{
-		Key:                         key,
-		Provider:                    string(r.Provider),
-		Mode:                        string(r.Mode),
-		MaxInputTokens:              int(r.MaxInputTokens),
-		MaxOutputTokens:             int(r.MaxOutputTokens),
-		InputCostPerToken:           float64(r.Input),
-		OutputCostPerToken:          float64(r.Output),
-		CacheReadCostPerToken:       float64(r.CacheRead),
-		CacheWriteCostPerToken:      float64(r.CacheWrite),
-		ReasoningCostPerToken:       float64(r.Reasoning),
-		InputCostPerTokenAbove200k:  float64(r.InputAbove200k),
-		OutputCostPerTokenAbove200k: float64(r.OutputAbove200k),
-		SupportsTools:               bool(r.Tools),
-		SupportsParallelTools:       bool(r.ParallelTools),
-		SupportsVision:              bool(r.Vision),
-		SupportsResponseSchema:      bool(r.ResponseSchema),
-		SupportsReasoning:           bool(r.SupportsReasoning),
-		SupportsPromptCaching:       bool(r.SupportsPromptCaching),
+		Key:                    key,
+		Provider:               string(r.Provider),
+		Mode:                   string(r.Mode),
+		MaxInputTokens:         int(r.MaxInputTokens),
+		MaxOutputTokens:        int(r.MaxOutputTokens),
+		InputCostPerToken:      float64(r.Input),
+		OutputCostPerToken:     float64(r.Output),
+		CacheReadCostPerToken:  float64(r.CacheRead),
+		CacheWriteCostPerToken: float64(r.CacheWrite),
+		ReasoningCostPerToken:  float64(r.Reasoning),
+		SupportsTools:          bool(r.Tools),
+		SupportsParallelTools:  bool(r.ParallelTools),
+		SupportsVision:         bool(r.Vision),
+		SupportsResponseSchema: bool(r.ResponseSchema),
+		SupportsReasoning:      bool(r.SupportsReasoning),
+		SupportsPromptCaching:  bool(r.SupportsPromptCaching),
 	}
 	if mi.MaxInputTokens == 0 {
 		mi.MaxInputTokens = int(r.MaxTokens)
@@ -155,9 +284,41 @@ func ParsePriceTable(data []byte) (map[string]ModelInfo, error) {
 		if err := json.Unmarshal(v, &rp); err != nil {
 			continue
 		}
-		out[k] = rp.info(k)
+		mi := rp.info(k)
+		if bytes.Contains(v, []byte("_above_")) {
+			mi.Tiers = parseTiers(v)
+			for _, t := range mi.Tiers {
+				if t.AboveTokens == legacyTierTokens {
+					mi.InputCostPerTokenAbove200k = t.InputCostPerToken
+					mi.OutputCostPerTokenAbove200k = t.OutputCostPerToken
+				}
+			}
+		}
+		out[k] = mi
 	}
 	return out, nil
+}
+
+// parseTiers reads the long-context tier prices of one table entry (see
+// parseTierKey). Prices that are zero or not numbers are left out, so a
+// tier holding none is not made.
+func parseTiers(entry []byte) []PriceTier {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(entry, &fields) != nil {
+		return nil
+	}
+	var tiers []PriceTier
+	for k, v := range fields {
+		if _, _, ok := parseTierKey(k); !ok {
+			continue
+		}
+		var price flexNumber
+		if json.Unmarshal(v, &price) != nil || price <= 0 {
+			continue
+		}
+		tiers, _ = SetTierPrice(tiers, k, float64(price))
+	}
+	return tiers
 }
 
 // Prices is a model-information registry: a base table plus run-time
@@ -203,10 +364,15 @@ func (p *Prices) table() map[string]ModelInfo {
 // Register adds or replaces the information for model, keyed by the
 // model string as given. Lookup applies the same rules as to table keys,
 // so a bare name registered ("my-model") is also found behind a provider
-// prefix ("openai/my-model").
+// prefix ("openai/my-model"). Register keeps a copy of info.Tiers, sorted
+// by AboveTokens.
 func (p *Prices) Register(model string, info ModelInfo) {
 	if info.Key == "" {
 		info.Key = model
+	}
+	if info.Tiers != nil {
+		info.Tiers = slices.Clone(info.Tiers)
+		slices.SortStableFunc(info.Tiers, func(a, b PriceTier) int { return cmp.Compare(a.AboveTokens, b.AboveTokens) })
 	}
 	p.mu.Lock()
 	if p.override == nil {
@@ -231,8 +397,16 @@ func (p *Prices) get(key string) (ModelInfo, bool) {
 // ("gpt-4o", "claude-sonnet-4-5") and provider-prefixed model strings
 // ("openai/gpt-4o", "gemini/gemini-2.0-flash", "ollama/llama3",
 // "vertex_ai/gemini-2.0-flash"); the exact string wins over its forms
-// without or with a provider prefix.
+// without or with a provider prefix. The Tiers of the result are the
+// caller's own copy.
 func (p *Prices) Lookup(model string) (ModelInfo, bool) {
+	mi, ok := p.lookup(model)
+	mi.Tiers = slices.Clone(mi.Tiers)
+	return mi, ok
+}
+
+// lookup is Lookup without the copy: the result's Tiers belong to p.
+func (p *Prices) lookup(model string) (ModelInfo, bool) {
 	if model == "" {
 		return ModelInfo{}, false
 	}
@@ -286,7 +460,7 @@ func (p *Prices) Keys() []string {
 // Cost prices usage u for model. An unknown model is an error of kind
 // ErrNotFound, not a zero cost.
 func (p *Prices) Cost(model string, u Usage) (float64, error) {
-	mi, ok := p.Lookup(model)
+	mi, ok := p.lookup(model)
 	if !ok {
 		return 0, &Error{Kind: ErrNotFound, Model: model,
 			Message: fmt.Sprintf("no price for model %q: register one with RegisterModel or set InputCostPerToken/OutputCostPerToken", model)}
@@ -321,19 +495,14 @@ func CostByTokens(model string, promptTokens, completionTokens int) (float64, er
 //	+ (completion - reasoning) * output + reasoning * reasoning price
 //
 // where a missing cache price falls back to the input price and a missing
-// reasoning price to the output price. Prompts above 200k tokens use the
-// above-200k prices when the table has them.
+// reasoning price to the output price. When PromptTokens exceed the
+// threshold of one of info.Tiers, the input, output and cache prices are
+// those of the highest such tier, each falling back to the next lower tier
+// and then to the base price when the tier lacks it (see ModelInfo.Tiers);
+// a prompt of exactly the threshold is billed below it.
 func CostFor(info ModelInfo, u Usage) float64 {
-	in, out := info.InputCostPerToken, info.OutputCostPerToken
-	if u.PromptTokens > 200_000 {
-		if info.InputCostPerTokenAbove200k > 0 {
-			in = info.InputCostPerTokenAbove200k
-		}
-		if info.OutputCostPerTokenAbove200k > 0 {
-			out = info.OutputCostPerTokenAbove200k
-		}
-	}
-	cr, cw, rs := info.CacheReadCostPerToken, info.CacheWriteCostPerToken, info.ReasoningCostPerToken
+	in, out, cr, cw := info.tokenPrices(u.PromptTokens)
+	rs := info.ReasoningCostPerToken
 	if cr == 0 {
 		cr = in
 	}
@@ -353,4 +522,77 @@ func CostFor(info ModelInfo, u Usage) float64 {
 	}
 	return float64(plain)*in + float64(u.CacheReadTokens)*cr + float64(u.CacheWriteTokens)*cw +
 		float64(gen)*out + float64(u.ReasoningTokens)*rs
+}
+
+// tokenPrices returns the input, output, cache-read and cache-write prices
+// of a request with prompt prompt tokens: the base prices, replaced in turn,
+// from the lowest threshold up, by the non-zero prices of every tier whose
+// threshold the prompt exceeds. A cache price may come out zero, meaning
+// "as the input price". Tiers are taken in threshold order even when
+// info.Tiers is not sorted; the deprecated 200k fields come after a tier
+// of the same threshold, so they take precedence over it.
+func (info *ModelInfo) tokenPrices(prompt int) (in, out, cr, cw float64) {
+	in, out = info.InputCostPerToken, info.OutputCostPerToken
+	cr, cw = info.CacheReadCostPerToken, info.CacheWriteCostPerToken
+	legacy := info.InputCostPerTokenAbove200k > 0 || info.OutputCostPerTokenAbove200k > 0
+	if len(info.Tiers) == 0 && !legacy {
+		return in, out, cr, cw
+	}
+	var buf [8]PriceTier
+	tiers := append(buf[:0], info.Tiers...)
+	if legacy {
+		tiers = append(tiers, PriceTier{AboveTokens: legacyTierTokens,
+			InputCostPerToken: info.InputCostPerTokenAbove200k, OutputCostPerToken: info.OutputCostPerTokenAbove200k})
+	}
+	for i := 1; i < len(tiers); i++ { // stable insertion sort: a few tiers at most
+		for j := i; j > 0 && tiers[j].AboveTokens < tiers[j-1].AboveTokens; j-- {
+			tiers[j], tiers[j-1] = tiers[j-1], tiers[j]
+		}
+	}
+	for _, t := range tiers {
+		if prompt <= t.AboveTokens {
+			break
+		}
+		if t.InputCostPerToken > 0 {
+			in = t.InputCostPerToken
+		}
+		if t.OutputCostPerToken > 0 {
+			out = t.OutputCostPerToken
+		}
+		if t.CacheReadCostPerToken > 0 {
+			cr = t.CacheReadCostPerToken
+		}
+		if t.CacheWriteCostPerToken > 0 {
+			cw = t.CacheWriteCostPerToken
+		}
+	}
+	return in, out, cr, cw
+}
+
+// HasPrices reports whether p overrides the price table, that is whether
+// it sets InputCostPerToken or OutputCostPerToken.
+func (p Params) HasPrices() bool { return p.InputCostPerToken != 0 || p.OutputCostPerToken != 0 }
+
+// ApplyPrices returns info with p's prices in place of its own: the input
+// and output prices, the cache prices p sets (non-zero) and p's Tiers,
+// which, when p has any, replace all of info's tiers, the deprecated
+// 200k fields included, and are copied. info is returned unchanged when p
+// does not override the price table (see HasPrices).
+func (p Params) ApplyPrices(info ModelInfo) ModelInfo {
+	if !p.HasPrices() {
+		return info
+	}
+	info.InputCostPerToken, info.OutputCostPerToken = p.InputCostPerToken, p.OutputCostPerToken
+	if p.CacheReadCostPerToken != 0 {
+		info.CacheReadCostPerToken = p.CacheReadCostPerToken
+	}
+	if p.CacheWriteCostPerToken != 0 {
+		info.CacheWriteCostPerToken = p.CacheWriteCostPerToken
+	}
+	if len(p.Tiers) > 0 {
+		info.Tiers = slices.Clone(p.Tiers)
+		slices.SortStableFunc(info.Tiers, func(a, b PriceTier) int { return cmp.Compare(a.AboveTokens, b.AboveTokens) })
+		info.InputCostPerTokenAbove200k, info.OutputCostPerTokenAbove200k = 0, 0
+	}
+	return info
 }

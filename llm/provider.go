@@ -215,6 +215,22 @@ type Params struct {
 	// this model (both zero: use the table).
 	InputCostPerToken  float64 `json:"input_cost_per_token,omitempty" yaml:"input_cost_per_token,omitempty"`
 	OutputCostPerToken float64 `json:"output_cost_per_token,omitempty" yaml:"output_cost_per_token,omitempty"`
+	// CacheReadCostPerToken prices prompt tokens read from the provider's
+	// cache (LiteLLM's cache_read_input_token_cost). Like
+	// CacheWriteCostPerToken and Tiers it refines the override
+	// InputCostPerToken and OutputCostPerToken make: New and NewFromParams
+	// refuse these three when both of those are zero. A model New builds
+	// keeps the table's value of each one left unset (see ApplyPrices).
+	CacheReadCostPerToken float64 `json:"cache_read_input_token_cost,omitempty" yaml:"cache_read_input_token_cost,omitempty"`
+	// CacheWriteCostPerToken prices prompt tokens written to the provider's
+	// cache (LiteLLM's cache_creation_input_token_cost); see
+	// CacheReadCostPerToken.
+	CacheWriteCostPerToken float64 `json:"cache_creation_input_token_cost,omitempty" yaml:"cache_creation_input_token_cost,omitempty"`
+	// Tiers are long-context prices (see ModelInfo.Tiers), which LiteLLM's
+	// litellm_params name input_cost_per_token_above_200k_tokens and so on
+	// (see SetTierPrice). When set they replace all of the table's tiers;
+	// see CacheReadCostPerToken.
+	Tiers []PriceTier `json:"price_tiers,omitempty" yaml:"price_tiers,omitempty"`
 	// Limits bound what is read from the provider's responses (zero fields
 	// take the defaults: 8 MiB per stream event, 32 MiB per response body,
 	// 16 MiB of streamed output).
@@ -356,6 +372,9 @@ func newModel(c config) (*Model, error) {
 	mkErr := func(kind Kind, format string, args ...any) error {
 		return &Error{Kind: kind, Provider: spec.Name, Model: p.Model, Message: fmt.Sprintf(format, args...)}
 	}
+	if !p.HasPrices() && (p.CacheReadCostPerToken != 0 || p.CacheWriteCostPerToken != 0 || len(p.Tiers) > 0) {
+		return nil, mkErr(ErrBadRequest, "cache and tier prices override the price table only with InputCostPerToken or OutputCostPerToken: set those too")
+	}
 	// "openai/<name>" with an API base of its own is any OpenAI-compatible
 	// server, which may need no key.
 	keyOptional := spec.KeyOptional || (strings.HasPrefix(strings.ToLower(p.Model), "openai/") && explicitBase &&
@@ -426,14 +445,13 @@ func newModel(c config) (*Model, error) {
 	if m.key == "" && m.token == nil && !keyOptional && prefix != "bedrock" {
 		return nil, mkErr(ErrAuthentication, "missing API key: set %s or pass an API key", strings.Join(spec.KeyEnv, " or "))
 	}
-	if p.InputCostPerToken != 0 || p.OutputCostPerToken != 0 {
+	if p.HasPrices() {
 		mi, _ := m.prices.Lookup(p.Model)
 		mi.Key = p.Model
 		if mi.Provider == "" {
 			mi.Provider = spec.Name
 		}
-		mi.InputCostPerToken, mi.OutputCostPerToken = p.InputCostPerToken, p.OutputCostPerToken
-		m.info, m.hasInfo = mi, true
+		m.info, m.hasInfo = p.ApplyPrices(mi), true
 	} else {
 		m.info, m.hasInfo = m.prices.Lookup(p.Model)
 	}

@@ -21,6 +21,7 @@ type deployment struct {
 	inCost        float64 // per token, for cost-based routing
 	outCost       float64
 	costOverride  bool
+	overrideInfo  llm.ModelInfo // the deployment's own prices, when costOverride
 	info          llm.ModelInfo // price-table entry of priceModel
 	hasInfo       bool
 	tpm, rpm      int
@@ -51,11 +52,13 @@ type deployment struct {
 }
 
 // cost prices usage u on d: the deployment's own per-token prices when
-// set, else the price the model reported (reported), else the price table.
+// set (with its own cache and tier prices, if any; none are taken from the
+// price table), else the price the model reported (reported), else the
+// price table.
 func (d *deployment) cost(u llm.Usage, reported float64) float64 {
 	switch {
 	case d.costOverride:
-		return float64(u.PromptTokens)*d.inCost + float64(u.CompletionTokens)*d.outCost
+		return llm.CostFor(d.overrideInfo, u)
 	case reported == 0 && (u.PromptTokens > 0 || u.CompletionTokens > 0) && d.hasInfo:
 		return llm.CostFor(d.info, u)
 	}

@@ -186,8 +186,18 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		if dc.NumRetries != nil && *dc.NumRetries < 0 {
 			bad(field+".NumRetries", "must be >= 0, got %d%s", *dc.NumRetries, where)
 		}
-		if !finiteNonNeg(dc.Params.InputCostPerToken) || !finiteNonNeg(dc.Params.OutputCostPerToken) {
+		if !finiteNonNeg(dc.Params.InputCostPerToken) || !finiteNonNeg(dc.Params.OutputCostPerToken) ||
+			!finiteNonNeg(dc.Params.CacheReadCostPerToken) || !finiteNonNeg(dc.Params.CacheWriteCostPerToken) {
 			bad(field+".Params", "per-token costs must be finite and >= 0%s", where)
+		}
+		for ti, t := range dc.Params.Tiers {
+			if t.AboveTokens <= 0 || !finiteNonNeg(t.InputCostPerToken) || !finiteNonNeg(t.OutputCostPerToken) ||
+				!finiteNonNeg(t.CacheReadCostPerToken) || !finiteNonNeg(t.CacheWriteCostPerToken) {
+				bad(fmt.Sprintf("%s.Params.Tiers[%d]", field, ti), "a tier needs AboveTokens > 0 and per-token costs finite and >= 0%s", where)
+			}
+		}
+		if !dc.Params.HasPrices() && (dc.Params.CacheReadCostPerToken != 0 || dc.Params.CacheWriteCostPerToken != 0 || len(dc.Params.Tiers) > 0) {
+			bad(field+".Params", "cache and tier prices need input_cost_per_token or output_cost_per_token as well%s", where)
 		}
 		if len(errs) > before {
 			continue
@@ -409,6 +419,7 @@ func (r *Router) buildDeployment(dc Deployment, cooldown time.Duration) (*deploy
 	}
 	if dc.Params.InputCostPerToken > 0 || dc.Params.OutputCostPerToken > 0 {
 		d.inCost, d.outCost, d.costOverride = dc.Params.InputCostPerToken, dc.Params.OutputCostPerToken, true
+		d.overrideInfo = dc.Params.ApplyPrices(llm.ModelInfo{Key: d.priceModel, Provider: d.provider})
 	} else if known {
 		d.inCost, d.outCost = info.InputCostPerToken, info.OutputCostPerToken
 	}

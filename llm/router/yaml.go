@@ -26,7 +26,11 @@ import (
 //
 // LiteLLM's shape: "model_list:" (model_name, litellm_params, model_info;
 // litellm_params may also bound responses with max_event_bytes,
-// max_response_bytes and max_output_bytes, see llm.Limits)
+// max_response_bytes and max_output_bytes, see llm.Limits, and set the
+// deployment's prices with input_cost_per_token, output_cost_per_token,
+// cache_read_input_token_cost, cache_creation_input_token_cost and the
+// long-context forms of these four such as
+// input_cost_per_token_above_200k_tokens, see llm.Params)
 // and "router_settings:" (or "litellm_settings:") with routing_strategy,
 // routing_strategy_args, num_retries, retry_policy, retry_after,
 // retry_after_cap, allowed_fails, allowed_fails_policy, cooldown_time,
@@ -545,6 +549,10 @@ func (d *decoder) params(n *yaml.Node, field string, dep *Deployment) {
 			p.InputCostPerToken = d.float(v, f)
 		case "output_cost_per_token":
 			p.OutputCostPerToken = d.float(v, f)
+		case "cache_read_input_token_cost":
+			p.CacheReadCostPerToken = d.float(v, f)
+		case "cache_creation_input_token_cost":
+			p.CacheWriteCostPerToken = d.float(v, f)
 		case "custom_llm_provider":
 			dep.Provider = d.str(v, f)
 		case "max_event_bytes":
@@ -560,7 +568,13 @@ func (d *decoder) params(n *yaml.Node, field string, dep *Deployment) {
 		case "max_tokens":
 			p.MaxTokens = d.int(v, f)
 		default:
-			if !d.requestParam(key, v, f, p) {
+			if strings.Contains(key, "_cost") && strings.Contains(key, "_above_") {
+				tiers, ok := llm.SetTierPrice(p.Tiers, key, d.float(v, f))
+				if !ok {
+					d.fail(k, f, "unsupported tier price (want input_cost_per_token, output_cost_per_token, cache_read_input_token_cost or cache_creation_input_token_cost followed by _above_<N>k_tokens)")
+				}
+				p.Tiers = tiers
+			} else if !d.requestParam(key, v, f, p) {
 				d.fail(k, f, "unknown or unsupported parameter")
 			}
 		}
