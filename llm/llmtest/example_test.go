@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jedisos/jedisos/llm"
 	"github.com/jedisos/jedisos/llm/llmtest"
@@ -65,4 +66,19 @@ func ExampleReply_cutStream() {
 	// Output:
 	// StreamInterruptedError after "one two "
 	// received "one two "
+}
+
+// A Clock moves only when told: a sleep returns at once and a timer fires
+// when the clock passes it.
+func ExampleClock() {
+	clk := llmtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	clk.AfterFunc(time.Minute, func() { fmt.Println("cooldown over") })
+	_ = clk.Sleep(context.Background(), 30*time.Second)
+	fmt.Println(clk.Now().Format("15:04:05"), clk.Sleeps())
+	clk.Advance(30 * time.Second)
+	fmt.Println(clk.Now().Format("15:04:05"))
+	// Output:
+	// 12:00:30 [30s]
+	// cooldown over
+	// 12:01:00
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -16,86 +15,24 @@ import (
 	"github.com/jedisos/jedisos/llm/router"
 )
 
-// agClock is a manual clock: Sleep advances it and records the wait.
-// With real set, timers run on the wall clock so that deadlines cut real
-// HTTP calls; otherwise they fire when the clock passes them.
+// agClock is the manual clock of llmtest. With real set, timers run on
+// the wall clock so that deadlines cut real HTTP calls; otherwise they
+// fire when the clock passes them.
 type agClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-	timers []*agTimer
-	real   bool
+	*llmtest.Clock
+	real bool
 }
 
-type agTimer struct {
-	at      time.Time
-	f       func()
-	stopped bool
+func newAgClock() *agClock {
+	return &agClock{Clock: llmtest.NewClock(time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC))}
 }
 
-func newAgClock() *agClock { return &agClock{now: time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC)} }
-
-func (c *agClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *agClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.sleeps = append(c.sleeps, d)
-	c.mu.Unlock()
-	c.Advance(d)
-	return ctx.Err()
-}
-
-func (c *agClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
-
+// AfterFunc runs f after d on the wall clock when c.real, else on c.
 func (c *agClock) AfterFunc(d time.Duration, f func()) func() bool {
 	if c.real {
 		return time.AfterFunc(d, f).Stop
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &agTimer{at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, t)
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		was := !t.stopped
-		t.stopped = true
-		return was
-	}
-}
-
-func (c *agClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var due []*agTimer
-	rest := c.timers[:0]
-	for _, t := range c.timers {
-		switch {
-		case t.stopped:
-		case !t.at.After(c.now):
-			t.stopped = true
-			due = append(due, t)
-		default:
-			rest = append(rest, t)
-		}
-	}
-	c.timers = rest
-	c.mu.Unlock()
-	sort.SliceStable(due, func(i, j int) bool { return due[i].at.Before(due[j].at) })
-	for _, t := range due {
-		t.f()
-	}
+	return c.Clock.AfterFunc(d, f)
 }
 
 // agLog records every attempt the callbacks see.
