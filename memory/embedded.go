@@ -435,8 +435,10 @@ func filterEmpty(f *Filter) bool {
 	return len(f.Kinds) == 0 && len(f.TagsAny) == 0 && len(f.TagsAll) == 0 && f.Window == nil && f.DocumentID == ""
 }
 
-// entityKey is the form entities are matched in: trimmed, lower case.
-func entityKey(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+// EntityKey is the form entities are matched in, by every store: Unicode
+// NFKC (decomposed Hangul composed, full-width letters as ASCII), trimmed,
+// lower case. "ＡＷＳ " and "aws" are one entity.
+func EntityKey(e string) string { return strings.ToLower(strings.TrimSpace(foldForm(e))) }
 
 func normalize(v []float32) {
 	var ss float64

@@ -381,7 +381,7 @@ func (x *searcher) entity(seeds, kwSeeds []scored) []scored {
 		ents = append(ents, ent{k, w})
 	}
 	for _, e := range x.req.Entities {
-		if k := entityKey(e); k != "" {
+		if k := EntityKey(e); k != "" {
 			add(k, 1)
 		}
 	}

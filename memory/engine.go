@@ -33,9 +33,15 @@ type Config struct {
 	// RecencyAlpha is the weight of the recency boost: a hit's score is
 	// multiplied by 1 + RecencyAlpha x r, r falling linearly from 1 (now)
 	// to 0.1 (a year or more ago; also for memories with no time). 0
-	// means 0.05: neighbouring RRF ranks differ by under 2%, so the boost
-	// reorders near-ties without overriding what the arms agree on. A
-	// negative value disables the boost.
+	// means 0.05, so two memories' boosts differ by at most 4.5%. That is
+	// more than one rank is worth in fusion (ranks 1 and 2 of every arm
+	// are 1.6% apart): a memory told months later comes before one that
+	// each arm ranked one place higher, as a newer fact should before the
+	// older one it updates, and also when the older one matched the words
+	// of the question better. Set a smaller value where the arms' order
+	// should win (0.01 keeps a memory that every arm ranks one place
+	// higher, within the arms' first 30, above the other); a negative value or [RecallOptions].NoRecency disables the
+	// boost.
 	RecencyAlpha float64
 	// TemporalBoost multiplies the score of memories inside the recall's
 	// time window (parsed from the query or given) by 1 + TemporalBoost,
@@ -538,7 +544,7 @@ func mergeEntities(a, b []string) []string {
 	out := make([]string, 0, len(a)+len(b))
 	seen := map[string]bool{}
 	for _, s := range slices.Concat(a, b) {
-		k := entityKey(s)
+		k := EntityKey(s)
 		if k == "" || seen[k] {
 			continue
 		}
@@ -692,7 +698,7 @@ func (e *Engine) link(ctx context.Context, bank string, ms []Memory) error {
 	first := make(map[string]bool, len(ms))
 	for i := range ms {
 		for _, en := range ms[i].Entities {
-			if k := entityKey(en); k != "" && !slices.Contains(keys[i], k) {
+			if k := EntityKey(en); k != "" && !slices.Contains(keys[i], k) {
 				keys[i] = append(keys[i], k)
 			}
 		}

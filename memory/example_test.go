@@ -52,6 +52,18 @@ func ExampleTokenize() {
 	// ["mina" "visit" "meeting" "서울"]
 }
 
+// Entities match in one form whatever the script's width or the Hangul's
+// composition: decomposed 민수 (as macOS writes it) and full-width ＡＷＳ
+// are the same entities as 민수 and aws.
+func ExampleEntityKey() {
+	nfd := "\u1106\u1175\u11ab\u1109\u116e" // 민수, decomposed
+	fmt.Println(memory.EntityKey(nfd) == memory.EntityKey("민수"), memory.EntityKey(" ＡＷＳ "))
+	fmt.Println(memory.Tokenize("ＡＷＳ 청구서"), memory.Tokenize("서울까지 "+nfd+"랑"))
+	// Output:
+	// true aws
+	// [aws 청구 구서] [서울 민수]
+}
+
 func ExampleBM25_Document() {
 	v := memory.DefaultBM25.Document("cat cat dog")
 	q := memory.DefaultBM25.Query("cat")

@@ -293,17 +293,20 @@ func sentenceVerb(lower string) bool {
 // capitalised Latin words (not sentence-start function words, times or
 // pronouns), Hangul nouns marked by an entity particle, and every name of
 // known found in the text (case-insensitive). Order: first appearance;
-// duplicates (case-insensitive) removed.
+// duplicates (case-insensitive) removed. The text is read in Unicode NFKC
+// (as [Tokenize] reads it), so the entities of decomposed Hangul or
+// full-width Latin text are those of its composed or ASCII form.
 func DetectEntities(text string, known []string) []string {
+	text = foldForm(text)
 	var out []string
 	add := func(e string) {
 		e = strings.TrimSpace(e)
 		if e == "" {
 			return
 		}
-		k := entityKey(e)
+		k := EntityKey(e)
 		for _, o := range out {
-			if entityKey(o) == k {
+			if EntityKey(o) == k {
 				return
 			}
 		}

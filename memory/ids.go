@@ -3,6 +3,7 @@ package memory
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"golang.org/x/text/unicode/norm"
@@ -33,6 +34,24 @@ func NormalizeText(s string) string {
 	return strings.TrimRightFunc(b.String(), func(r rune) bool {
 		return r == '.' || r == '!' || r == '?' || r == '。' || unicode.IsSpace(r)
 	})
+}
+
+// foldForm returns s in Unicode NFKC, the form [NormalizeText] gives a
+// fact's identity, so what decides a memory's terms, entities and dates
+// agrees with what decides its id: decomposed Hangul (as macOS and some
+// copied text carry it) reads as the composed syllables, full-width Latin
+// letters and digits as ASCII. Text already in NFKC, as plain ASCII and
+// composed Hangul are, is returned as it is, without a copy.
+func foldForm(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			if norm.NFKC.IsNormalString(s) {
+				return s
+			}
+			return norm.NFKC.String(s)
+		}
+	}
+	return s
 }
 
 // MemoryID returns the deterministic id of a fact: a UUIDv5 over the bank

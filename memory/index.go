@@ -277,7 +277,7 @@ func (b *bankIndex) put(m *Memory, dim, hnswThreshold int) {
 		b.indexTime(slot, e)
 	}
 	for _, name := range m.Entities {
-		k := entityKey(name)
+		k := EntityKey(name)
 		if k == "" || contains(e.ents, k) {
 			continue
 		}

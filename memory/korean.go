@@ -20,7 +20,9 @@ import (
 //     했잖아, 할 거야 as 할), then noun particles (에서, 으로, 이랑, 은,
 //     가, 의), then the familiar-name and honorific suffixes (이네, 네, 님,
 //     이). A suffix of one syllable is removed only when two syllables
-//     remain; a longer one when one remains.
+//     remain; a longer one when one remains. No ending is removed from a
+//     word that a longer particle ends: "서울까지" loses 까지, not the
+//     ending 지.
 //  3. What is left is the stem; bigrams are taken of it (a one-syllable
 //     stem is its own term).
 //
@@ -34,27 +36,47 @@ func KoreanStem(word string) string {
 	}
 	w := word
 	n := utf8.RuneCountInString(w)
-	for _, list := range [][]string{koEndings, koParticles, koNameSuffixes} {
-		for _, s := range list {
-			if !strings.HasSuffix(w, s) {
-				continue
+	for k, list := range [][]string{koEndings, koParticles, koNameSuffixes} {
+		s, sn := longestSuffix(w, n, list)
+		if k == 0 && s != "" {
+			// An ending is not taken when a longer particle ends the
+			// word: "서울까지" ends in the particle 까지, not the
+			// ending 지, as "친구보다" in 보다 and "주말마다" in 마다.
+			if _, pn := longestSuffix(w, n, koParticles); pn > sn {
+				s, sn = "", 0
 			}
-			sn := utf8.RuneCountInString(s)
-			left := n - sn
-			if !(left >= 2 || (left == 1 && sn >= 2)) {
-				continue
-			}
-			if !allomorphFits(w[:len(w)-len(s)], s) {
-				continue
-			}
-			w, n = w[:len(w)-len(s)], left
-			break
+		}
+		if s != "" {
+			w, n = w[:len(w)-len(s)], n-sn
 		}
 	}
 	if koStopWords[w] {
 		return ""
 	}
 	return w
+}
+
+// longestSuffix returns the first suffix of list (longest first) that ends
+// w, a word of n runes, and may be removed from it: a suffix of one
+// syllable only when two syllables remain, a longer one when one remains,
+// and only where its allomorph fits the syllable before it. It returns ""
+// and 0 when none may.
+func longestSuffix(w string, n int, list []string) (string, int) {
+	for _, s := range list {
+		if !strings.HasSuffix(w, s) {
+			continue
+		}
+		sn := utf8.RuneCountInString(s)
+		left := n - sn
+		if !(left >= 2 || (left == 1 && sn >= 2)) {
+			continue
+		}
+		if !allomorphFits(w[:len(w)-len(s)], s) {
+			continue
+		}
+		return s, sn
+	}
+	return "", 0
 }
 
 // Particles that follow only a final consonant (은, 이, 을, 과, 으로, ...)

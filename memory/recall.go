@@ -109,8 +109,14 @@ type Hit struct {
 	// contents, the best-ranked fact of the content.
 	Memory Memory
 	// Text is what the hit returns: the whole retained content the fact
-	// came from, or the fact's own text with RecallOptions.Facts.
+	// came from, or the fact's own text with RecallOptions.Facts or when
+	// Excerpt.
 	Text string
+	// Excerpt reports a content longer than the recall's whole token
+	// budget (RecallOptions.MaxTokens, 4096 by default): Text is then the
+	// fact the arms found, alone, so a long document stays recallable;
+	// each such fact of it is a hit of its own.
+	Excerpt bool
 	// Matched are the texts of the content's facts that the arms found,
 	// best first (with RecallOptions.Facts, the fact itself).
 	Matched []string
@@ -198,6 +204,12 @@ func (e *Engine) Recall(ctx context.Context, bank, query string, opts RecallOpti
 	if strings.TrimSpace(query) == "" {
 		return RecallResult{}, fmt.Errorf("%w: recall: query is empty", ErrInvalid)
 	}
+	if err := checkUTF8("recall: query", query); err != nil {
+		return RecallResult{}, err
+	}
+	// Read in the form a memory's identity is decided in, as its terms,
+	// entities and dates were (foldForm).
+	query = foldForm(query)
 	if opts.Budget < BudgetDefault || opts.Budget > BudgetHigh {
 		return RecallResult{}, fmt.Errorf("%w: recall: unknown budget %d", ErrInvalid, int(opts.Budget))
 	}
@@ -550,6 +562,16 @@ func (e *Engine) collect(cands []cand, facts, links bool, limit, maxTok int) ([]
 			continue
 		}
 		if total+n > maxTok {
+			if !facts && n > maxTok && text != m.Text {
+				// A content longer than the whole budget could never be
+				// returned whole: its fact the arms found stands for it
+				// (Hit.Excerpt), when that fits.
+				if fn, _ := e.candInfo(c, m.Text, true); total+fn <= maxTok {
+					total += fn
+					kept = append(kept, collectKeep{c: c, text: m.Text, tokens: fn, excerpt: true})
+					continue
+				}
+			}
 			full = true
 			continue
 		}
@@ -598,7 +620,7 @@ func (e *Engine) collect(cands []cand, facts, links bool, limit, maxTok int) ([]
 		if src.Metadata != nil {
 			m.Metadata = maps.Clone(src.Metadata)
 		}
-		h.Text, h.Tokens, h.Duplicates = k.text, k.tokens, k.duplicates
+		h.Text, h.Tokens, h.Duplicates, h.Excerpt = k.text, k.tokens, k.duplicates, k.excerpt
 		n := len(strs)
 		strs = append(append(strs, src.Text), k.matched...)
 		h.Matched = strs[n:len(strs):len(strs)]
@@ -613,6 +635,7 @@ type collectKeep struct {
 	tokens     int
 	matched    []string
 	duplicates []string
+	excerpt    bool
 }
 
 // collectScratch is what collect needs while it walks, kept between

@@ -272,6 +272,7 @@ func featuresOf(lower string) features {
 
 // parseTime returns the window and the matched text.
 func parseTime(text string, now time.Time) (TimeRange, string, bool) {
+	text = foldForm(text) // "４월 ３일" reads as "4월 3일"
 	if now.IsZero() {
 		now = time.Now()
 	}

@@ -17,6 +17,9 @@ import (
 //     "서울에서" -> "서울", "운동했어요" -> "운동", "수진이네" -> "수진");
 //     a word that is only a particle or ending ("Netflix로": "로") or a
 //     function word ("뭐", "알려줘") yields nothing.
+//   - Text is read in Unicode NFKC first, the form a memory's identity
+//     is decided in ([NormalizeText]): decomposed Hangul gives the terms of
+//     the composed syllables, full-width "ＡＷＳ" those of "AWS".
 //   - Then Hangul, Han, Hiragana and Katakana runs give overlapping
 //     character bigrams (a single character stays a unigram), so
 //     "도서관에서" yields "도서", "서관" and a query for "도서관" matches it.
@@ -27,6 +30,7 @@ func Tokenize(text string) []string {
 // AppendTokens appends the terms of text to dst and returns the extended
 // slice; it is Tokenize without the allocation of a new slice.
 func AppendTokens(dst []string, text string) []string {
+	text = foldForm(text)
 	i := 0
 	for i < len(text) {
 		r, sz := utf8.DecodeRuneInString(text[i:])

@@ -3,7 +3,6 @@ package qdrant
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,12 +60,10 @@ func ProfileID(bank string) string {
 	return uuid.NewSHA1(pointNamespace, []byte("b\x00"+bank)).String()
 }
 
-func entityKey(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
-
 func entityKeys(es []string) []string {
 	var out []string
 	for _, e := range es {
-		k := entityKey(e)
+		k := memory.EntityKey(e)
 		if k == "" {
 			continue
 		}

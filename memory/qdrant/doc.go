@@ -82,16 +82,42 @@
 // only), so it ranks as package memory does: entity score, then 1e-3 x
 // cosine, then memory id. Without a query vector the temporal arm orders
 // by closeness to the window's middle (two order_by queries in the same
-// batch); a Fused request without a query vector is answered in this
-// per-arm mode.
+// batch), scored as the embedded store scores it (minus the distance in
+// nanoseconds); a Fused request without a query vector is answered in
+// this per-arm mode.
+//
+// Every arm ranks its memories as the embedded store does: score
+// descending, then memory id ascending, whatever order Qdrant gives
+// equal scores (it orders them by point id). Each arm query asks for
+// one memory more than Limit; when that memory scores below the last
+// one kept, the arm is complete and costs nothing more. When it ties,
+// the cut may fall inside a tie Qdrant split its own way: the arm asks
+// again, in one QueryBatch with every other arm in that case (and with
+// the seeded entity arm when the seeds score above the tie), for the
+// ids of all memories scoring at least the tied score (four times the
+// first limit, growing fourfold while the answer fills it, up to 8192),
+// keeps the tied memories with the smallest ids, and reads those not yet
+// seen with one Get. A tie across the cut thus costs one or two more
+// round trips (more only for a tie many times Limit); no tie, none. The
+// entity arm asks again for the members whose entity score lies within
+// the cosine tie-break's reach of the cut, at most Limit x the number of
+// entity keys + 1 of them, unless an entity key is carried by more than
+// Limit of the members seen: the embedded store then visits only the
+// newest [memory.EntityWindow] memories of that entity, which no choice
+// among this store's members reproduces, and the first answer's ranking
+// is kept.
 //
 // Differences from the embedded store: Qdrant keeps IDF statistics per
 // collection, so the keyword arm's IDF counts documents of every bank, and
 // the entity arm's N is the number of memories in the collection (its
 // document frequencies are per bank); with one bank per collection both
-// equal the embedded store's. Ties at the Limit boundary of an arm are
-// chosen by point id rather than memory id. A fused entity prefetch
-// orders its members by cosine, not by entity score.
+// equal the embedded store's. When an entity is carried by more than
+// Limit memories, the embedded store's entity arm visits only the newest
+// of them ([memory.EntityWindow]) and this store's visits all. In a
+// fused search Qdrant orders and cuts every prefetch itself, ties by
+// point id (the entity seeds are still chosen by memory id), and the
+// fused entity prefetch orders its members by cosine, not by entity
+// score.
 //
 // # Failures
 //

@@ -75,7 +75,7 @@ func TestRealQdrantContract(t *testing.T) {
 // TestRealQdrantRoundTrips checks the round-trip counts on a real server.
 func TestRealQdrantRoundTrips(t *testing.T) {
 	s := openReal(t)
-	corpus(t, s, "b", 40)
+	distinctCorpus(t, s, "b", 40)
 	for _, tc := range []struct {
 		fused bool
 		seeds int

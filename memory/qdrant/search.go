@@ -1,7 +1,6 @@
 package qdrant
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -82,19 +81,19 @@ func (p *plan) entityKeys() []string {
 	return ks
 }
 
-func (p *plan) semantic() *qdrant.PrefetchQuery {
+func (p *plan) semantic(n uint64) *qdrant.PrefetchQuery {
 	return &qdrant.PrefetchQuery{
 		Query: qdrant.NewQueryDense(p.req.Dense), Using: qdrant.PtrOf(DenseVector),
-		Filter: p.base, ScoreThreshold: qdrant.PtrOf(p.req.MinSimilarity), Limit: qdrant.PtrOf(p.limit),
+		Filter: p.base, ScoreThreshold: qdrant.PtrOf(p.req.MinSimilarity), Limit: qdrant.PtrOf(n),
 	}
 }
 
 // keyword: nearest "bm25", Qdrant applying the IDF, hits below
 // MinKeywordScore dropped by score_threshold.
-func (p *plan) keyword() *qdrant.PrefetchQuery {
+func (p *plan) keyword(n uint64) *qdrant.PrefetchQuery {
 	q := &qdrant.PrefetchQuery{
 		Query: qdrant.NewQuerySparse(p.req.Sparse.Indices, p.req.Sparse.Values), Using: qdrant.PtrOf(SparseVector),
-		Filter: p.base, Limit: qdrant.PtrOf(p.limit),
+		Filter: p.base, Limit: qdrant.PtrOf(n),
 	}
 	if p.req.MinKeywordScore > 0 {
 		q.ScoreThreshold = qdrant.PtrOf(float32(p.req.MinKeywordScore))
@@ -107,7 +106,7 @@ func (p *plan) keyword() *qdrant.PrefetchQuery {
 // a sparse query over [EntityVector] whose weights are the entities'
 // weights, Qdrant multiplying each by the entity's IDF; hits below
 // MinEntityScore dropped by score_threshold.
-func (p *plan) entityScored() *qdrant.PrefetchQuery {
+func (p *plan) entityScored(n uint64) *qdrant.PrefetchQuery {
 	w := make(map[uint32]float64, len(p.ents))
 	for _, e := range p.ents {
 		i := entityIndex(p.req.Bank, e.key)
@@ -119,7 +118,7 @@ func (p *plan) entityScored() *qdrant.PrefetchQuery {
 		Filter: with(p.base, func(f *qdrant.Filter) {
 			f.Must = append(f.Must, qdrant.NewMatchKeywords(keyEntities, p.entityKeys()...))
 		}),
-		Limit: qdrant.PtrOf(p.limit),
+		Limit: qdrant.PtrOf(n),
 	}
 	if p.req.MinEntityScore > 0 {
 		q.ScoreThreshold = qdrant.PtrOf(float32(p.req.MinEntityScore))
@@ -129,23 +128,23 @@ func (p *plan) entityScored() *qdrant.PrefetchQuery {
 
 // entity: the members of entityScored, nearest to Dense first (a nested
 // prefetch); entityScored itself without a query vector.
-func (p *plan) entity() *qdrant.PrefetchQuery {
+func (p *plan) entity(n uint64) *qdrant.PrefetchQuery {
 	if !p.hasDense() {
-		return p.entityScored()
+		return p.entityScored(n)
 	}
 	return &qdrant.PrefetchQuery{
-		Prefetch: []*qdrant.PrefetchQuery{p.entityScored()},
+		Prefetch: []*qdrant.PrefetchQuery{p.entityScored(n)},
 		Query:    qdrant.NewQueryDense(p.req.Dense), Using: qdrant.PtrOf(DenseVector),
-		Limit: qdrant.PtrOf(p.limit),
+		Limit: qdrant.PtrOf(n),
 	}
 }
 
 // temporal: memories whose time overlaps the window, nearest to Dense
 // first (the Dense-less order is built by temporalByTime).
-func (p *plan) temporal() *qdrant.PrefetchQuery {
+func (p *plan) temporal(n uint64) *qdrant.PrefetchQuery {
 	return &qdrant.PrefetchQuery{
 		Query: qdrant.NewQueryDense(p.req.Dense), Using: qdrant.PtrOf(DenseVector),
-		Filter: p.windowFilter(), Limit: qdrant.PtrOf(p.limit),
+		Filter: p.windowFilter(), Limit: qdrant.PtrOf(n),
 	}
 }
 
@@ -153,15 +152,12 @@ func (p *plan) windowFilter() *qdrant.Filter {
 	return with(p.base, func(f *qdrant.Filter) { addWindow(f, p.req.Window) })
 }
 
-// seedQuery finds the top semantic hits whose entities expand the entity
-// arm (only what ranks them and their entities come back).
-func (p *plan) seedQuery() *qdrant.QueryPoints {
-	return &qdrant.QueryPoints{
-		CollectionName: p.coll, Query: qdrant.NewQueryDense(p.req.Dense), Using: qdrant.PtrOf(DenseVector),
-		Filter: p.base, ScoreThreshold: qdrant.PtrOf(p.req.MinSimilarity),
-		Limit:       qdrant.PtrOf(uint64(min(p.req.EntitySeeds, p.req.Limit))),
-		WithPayload: qdrant.NewWithPayloadInclude(keyID, keyBank, keyEntityNames),
-	}
+// seedQuery finds the top keep semantic hits whose entities expand the
+// entity arm (only what ranks them and their entities come back).
+func (p *plan) seedQuery(keep int) *qdrant.QueryPoints {
+	q := root(p.coll, p.semantic(probe(keep)))
+	q.WithPayload = qdrant.NewWithPayloadInclude(keyID, keyBank, keyEntityNames)
+	return q
 }
 
 func (s *Store) query(ctx context.Context, q *qdrant.QueryPoints) ([]*qdrant.ScoredPoint, error) {
@@ -178,16 +174,16 @@ func (s *Store) query(ctx context.Context, q *qdrant.QueryPoints) ([]*qdrant.Sco
 func (s *Store) fusedQuery(p *plan) *qdrant.QueryPoints {
 	var pf []*qdrant.PrefetchQuery
 	if !p.req.SkipSemantic {
-		pf = append(pf, p.semantic())
+		pf = append(pf, p.semantic(p.limit))
 	}
 	if p.req.Sparse.Len() > 0 {
-		pf = append(pf, p.keyword())
+		pf = append(pf, p.keyword(p.limit))
 	}
 	if len(p.ents) > 0 {
-		pf = append(pf, p.entity())
+		pf = append(pf, p.entity(p.limit))
 	}
 	if p.req.Window != nil {
-		pf = append(pf, p.temporal())
+		pf = append(pf, p.temporal(p.limit))
 	}
 	if len(pf) == 0 {
 		return nil
@@ -201,34 +197,41 @@ func (s *Store) fusedQuery(p *plan) *qdrant.QueryPoints {
 	}
 }
 
+// seeds returns the top keep hits of q (a seed query asking for
+// probe(keep)), ranked as package memory ranks the arm they come from,
+// with their entities.
+func (s *Store) seeds(ctx context.Context, p *plan, arm memory.Arm, q *qdrant.QueryPoints, keep int) ([]hit, error) {
+	r := &scoreRun{arm: arm, keep: keep, bank: p.req.Bank, q: q}
+	if _, err := s.runAll(ctx, p, []armRun{r}, true, nil); err != nil {
+		return nil, err
+	}
+	if err := s.fill(ctx, p, &r.out); err != nil {
+		return nil, err
+	}
+	return r.out, nil
+}
+
 // searchFused runs every arm as a prefetch of one Query fused with RRF on
 // the server: one round trip, two when entity seeds must be looked up
-// first.
+// first (more when seeds tie across their cut, see scoreRun).
 func (s *Store) searchFused(ctx context.Context, p *plan) (memory.SearchResult, error) {
 	if p.semSeeds() {
-		pts, err := s.query(ctx, p.seedQuery())
+		keep := min(p.req.EntitySeeds, p.req.Limit)
+		seeds, err := s.seeds(ctx, p, memory.ArmSemantic, p.seedQuery(keep), keep)
 		if err != nil {
 			return memory.SearchResult{}, err
 		}
-		seeds, err := hits(pts)
-		if err != nil {
-			return memory.SearchResult{}, err
-		}
-		p.addSeeds(byScore(seeds), p.req.EntitySeeds)
+		p.addSeeds(seeds, p.req.EntitySeeds)
 	}
 	if p.kwSeeds() {
-		q := root(p.coll, p.keyword())
-		q.Limit = qdrant.PtrOf(uint64(min(p.req.KeywordSeeds, p.req.Limit)))
+		keep := min(p.req.KeywordSeeds, p.req.Limit)
+		q := root(p.coll, p.keyword(probe(keep)))
 		q.WithPayload = qdrant.NewWithPayloadInclude(keyID, keyBank, keyEntityNames)
-		pts, err := s.query(ctx, q)
+		seeds, err := s.seeds(ctx, p, memory.ArmKeyword, q, keep)
 		if err != nil {
 			return memory.SearchResult{}, err
 		}
-		seeds, err := hits(pts)
-		if err != nil {
-			return memory.SearchResult{}, err
-		}
-		p.addSeeds(byScore(seeds), p.req.KeywordSeeds)
+		p.addSeeds(seeds, p.req.KeywordSeeds)
 	}
 	q := s.fusedQuery(p)
 	if q == nil {
@@ -249,14 +252,6 @@ func (s *Store) searchFused(ctx context.Context, p *plan) (memory.SearchResult, 
 	return res, nil
 }
 
-// armQuery is one query of the per-arm batch.
-type armQuery struct {
-	arm   memory.Arm
-	order int  // 0: by score; +1 / -1: by time from the window's middle, ascending / descending
-	cos   bool // the entity arm's members with their cosine to Dense
-	q     *qdrant.QueryPoints
-}
-
 func root(coll string, pf *qdrant.PrefetchQuery) *qdrant.QueryPoints {
 	return &qdrant.QueryPoints{
 		CollectionName: coll, Prefetch: pf.Prefetch, Query: pf.Query, Using: pf.Using, Filter: pf.Filter,
@@ -264,23 +259,27 @@ func root(coll string, pf *qdrant.PrefetchQuery) *qdrant.QueryPoints {
 	}
 }
 
-// entityQueries are the entity arm's queries in a batch: its members by
-// entity score and, with a query vector, the same members with their
-// cosine (ids only), which breaks ties as in package memory.
-func (p *plan) entityQueries() []armQuery {
-	qs := []armQuery{{arm: memory.ArmEntity, q: root(p.coll, p.entityScored())}}
+// entityRun is the entity arm's run: its members by entity score and,
+// with a query vector, the same members with their cosine (ids only),
+// which breaks ties as in package memory.
+func (p *plan) entityRun() *entityRun {
+	keep := p.req.Limit
+	r := &entityRun{keep: keep, bank: p.req.Bank, keys: p.entityKeys(), q: root(p.coll, p.entityScored(probe(keep)))}
 	if p.hasDense() {
-		q := root(p.coll, p.entity())
-		q.WithPayload = qdrant.NewWithPayload(false)
-		qs = append(qs, armQuery{arm: memory.ArmEntity, cos: true, q: q})
+		r.cq = root(p.coll, p.entity(probe(keep)))
+		r.cq.WithPayload = qdrant.NewWithPayload(false)
 	}
-	return qs
+	return r
 }
 
 // windowMid is the middle of the temporal window in Unix microseconds,
 // an open side counting as the far past or future, as the embedded store
 // computes it.
-func windowMid(w *memory.TimeRange) int64 {
+func windowMid(w *memory.TimeRange) int64 { return windowMidNano(w) / 1000 }
+
+// windowMidNano is the middle of the temporal window in Unix nanoseconds,
+// as the embedded store computes it.
+func windowMidNano(w *memory.TimeRange) int64 {
 	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !w.Start.IsZero() {
 		lo = w.Start.UnixNano()
@@ -288,62 +287,130 @@ func windowMid(w *memory.TimeRange) int64 {
 	if !w.End.IsZero() {
 		hi = w.End.UnixNano()
 	}
-	return (lo/2 + hi/2) / 1000
+	return lo/2 + hi/2
 }
 
-// armQueries builds the first round trip of a per-arm search.
-func (p *plan) armQueries() []armQuery {
-	var qs []armQuery
+// armRuns are the runs of the first round trip of a per-arm search, in
+// arm order.
+func (p *plan) armRuns() []armRun {
+	var rs []armRun
 	if p.hasDense() && (!p.req.SkipSemantic || p.semSeeds()) {
-		qs = append(qs, armQuery{arm: memory.ArmSemantic, q: root(p.coll, p.semantic())})
+		keep := p.req.Limit
+		if p.req.SkipSemantic {
+			// only the seeds are used
+			keep = min(keep, p.req.EntitySeeds)
+		}
+		rs = append(rs, &scoreRun{arm: memory.ArmSemantic, keep: keep, bank: p.req.Bank, q: root(p.coll, p.semantic(probe(keep)))})
 	}
 	if p.req.Sparse.Len() > 0 {
-		qs = append(qs, armQuery{arm: memory.ArmKeyword, q: root(p.coll, p.keyword())})
+		rs = append(rs, &scoreRun{arm: memory.ArmKeyword, keep: p.req.Limit, bank: p.req.Bank, q: root(p.coll, p.keyword(probe(p.req.Limit)))})
 	}
 	if len(p.ents) > 0 && !p.needSeeds() {
-		qs = append(qs, p.entityQueries()...)
+		rs = append(rs, p.entityRun())
 	}
 	if p.req.Window != nil {
 		if p.hasDense() {
-			qs = append(qs, armQuery{arm: memory.ArmTemporal, q: root(p.coll, p.temporal())})
+			rs = append(rs, &scoreRun{arm: memory.ArmTemporal, keep: p.req.Limit, bank: p.req.Bank, q: root(p.coll, p.temporal(probe(p.req.Limit)))})
 		} else {
-			mid := windowMid(p.req.Window)
-			for _, dir := range []int{1, -1} {
-				d := qdrant.Direction_Asc
-				if dir < 0 {
-					d = qdrant.Direction_Desc
-				}
-				qs = append(qs, armQuery{arm: memory.ArmTemporal, order: dir, q: &qdrant.QueryPoints{
-					CollectionName: p.coll,
-					Query:          qdrant.NewQueryOrderBy(&qdrant.OrderBy{Key: keyWhenMid, Direction: d.Enum(), StartFrom: qdrant.NewStartFromInt(mid)}),
-					Filter:         p.windowFilter(), Limit: qdrant.PtrOf(p.limit), WithPayload: qdrant.NewWithPayload(true),
-				}})
-			}
+			rs = append(rs, p.nearRun())
 		}
 	}
-	return qs
+	return rs
 }
 
-type hit struct {
-	m     memory.Memory
-	score float64
+// nearRun is the temporal arm without a query vector: two order_by
+// queries, the memories at or after the window's middle and those at or
+// before it, merged by closeness to the middle.
+func (p *plan) nearRun() *nearRun {
+	mid := windowMid(p.req.Window)
+	r := &nearRun{keep: p.req.Limit, bank: p.req.Bank, midNano: windowMidNano(p.req.Window), mid: mid, window: p.windowFilter()}
+	for i, d := range []qdrant.Direction{qdrant.Direction_Asc, qdrant.Direction_Desc} {
+		r.halves[i] = &qdrant.QueryPoints{
+			CollectionName: p.coll,
+			Query:          qdrant.NewQueryOrderBy(&qdrant.OrderBy{Key: keyWhenMid, Direction: d.Enum(), StartFrom: qdrant.NewStartFromInt(mid)}),
+			Filter:         r.window, Limit: qdrant.PtrOf(probe(p.req.Limit)), WithPayload: qdrant.NewWithPayload(true),
+		}
+	}
+	return r
 }
 
 // searchArms runs one query per arm in one QueryBatch and reports each
 // arm's ranks; with entity seeds the entity arm follows in a second round
-// trip, once the seeds' entities are known.
+// trip, once the seeds' entities are known. An arm whose cut falls inside
+// a tie asks again for the tied memories (see scoreRun), in the batch
+// that also carries the seeded entity arm when the seeds are known by
+// then, and memories first seen that way are read with Get.
 func (s *Store) searchArms(ctx context.Context, p *plan) (memory.SearchResult, error) {
 	var arms [memory.NumArms][]hit
-	if err := s.runArms(ctx, p, p.armQueries(), &arms); err != nil {
+	runs := p.armRuns()
+	var sem, kw *scoreRun
+	for _, r := range runs {
+		if x, ok := r.(*scoreRun); ok && x.arm == memory.ArmSemantic && p.semSeeds() {
+			sem = x
+		}
+		if x, ok := r.(*scoreRun); ok && x.arm == memory.ArmKeyword && p.kwSeeds() {
+			kw = x
+		}
+	}
+	seeded := !p.needSeeds()
+	// seed adds the seeds' entities once the seeds are final and their
+	// payloads known, and returns the entity arm's run.
+	seed := func() []armRun {
+		if seeded {
+			return nil
+		}
+		var a, b []hit
+		if sem != nil {
+			var ok bool
+			if a, ok = sem.top(p.req.EntitySeeds); !ok || anyLean(a) {
+				return nil
+			}
+		}
+		if kw != nil {
+			var ok bool
+			if b, ok = kw.top(p.req.KeywordSeeds); !ok || anyLean(b) {
+				return nil
+			}
+		}
+		seeded = true
+		p.addSeeds(a, p.req.EntitySeeds)
+		p.addSeeds(b, p.req.KeywordSeeds)
+		if len(p.ents) == 0 {
+			return nil
+		}
+		return []armRun{p.entityRun()}
+	}
+	runs, err := s.runAll(ctx, p, runs, false, seed)
+	if err != nil {
 		return memory.SearchResult{}, err
 	}
-	if p.needSeeds() && len(p.ents) > 0 {
-		if err := s.runArms(ctx, p, p.entityQueries(), &arms); err != nil {
+	for _, r := range runs {
+		a, hs := r.result()
+		arms[a] = hs
+	}
+	if !seeded {
+		// a seed first seen in a band: its entities are read first
+		if err := s.fill(ctx, p, &arms[memory.ArmSemantic], &arms[memory.ArmKeyword], &arms[memory.ArmTemporal]); err != nil {
 			return memory.SearchResult{}, err
+		}
+		if sem != nil {
+			sem.out = arms[memory.ArmSemantic]
+		}
+		if kw != nil {
+			kw.out = arms[memory.ArmKeyword]
+		}
+		if rs := seed(); len(rs) > 0 {
+			if _, err := s.runAll(ctx, p, rs, false, nil); err != nil {
+				return memory.SearchResult{}, err
+			}
+			_, arms[memory.ArmEntity] = rs[0].result()
 		}
 	}
 	if p.req.SkipSemantic {
 		arms[memory.ArmSemantic] = nil
+	}
+	if err := s.fill(ctx, p, &arms[0], &arms[1], &arms[2], &arms[3]); err != nil {
+		return memory.SearchResult{}, err
 	}
 	var res memory.SearchResult
 	pos := map[string]int{}
@@ -360,137 +427,4 @@ func (s *Store) searchArms(ctx context.Context, p *plan) (memory.SearchResult, e
 		}
 	}
 	return res, nil
-}
-
-// runArms sends qs as one QueryBatch (one round trip) and files each
-// result under its arm.
-func (s *Store) runArms(ctx context.Context, p *plan, qs []armQuery, arms *[memory.NumArms][]hit) error {
-	if len(qs) == 0 {
-		return nil
-	}
-	batch := &qdrant.QueryBatchPoints{CollectionName: p.coll}
-	for _, q := range qs {
-		batch.QueryPoints = append(batch.QueryPoints, q.q)
-	}
-	var results []*qdrant.BatchResult
-	err := s.call(ctx, "search", func(ctx context.Context) (err error) {
-		results, err = s.client.QueryBatch(ctx, batch)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if len(results) != len(qs) {
-		return fmt.Errorf("qdrant: search: query batch returned %d results for %d queries", len(results), len(qs))
-	}
-	var around [][]hit // the two halves of a Dense-less temporal arm
-	var ents []hit
-	var cos map[string]float64
-	for i, q := range qs {
-		pts := results[i].GetResult()
-		if q.cos {
-			cos = make(map[string]float64, len(pts))
-			for _, pt := range pts {
-				cos[pt.GetId().GetUuid()] = float64(pt.GetScore())
-			}
-			continue
-		}
-		hs, err := hits(pts)
-		if err != nil {
-			return err
-		}
-		if q.arm == memory.ArmSemantic && p.semSeeds() {
-			p.addSeeds(byScore(slices.Clone(hs)), p.req.EntitySeeds)
-		}
-		if q.arm == memory.ArmKeyword && p.kwSeeds() {
-			p.addSeeds(byScore(slices.Clone(hs)), p.req.KeywordSeeds)
-		}
-		switch {
-		case q.order != 0:
-			around = append(around, hs)
-		case q.arm == memory.ArmEntity:
-			ents = hs
-		default:
-			arms[q.arm] = hs
-		}
-	}
-	if around != nil {
-		arms[memory.ArmTemporal] = closest(around, windowMid(p.req.Window), p.req.Limit)
-	}
-	if ents != nil {
-		arms[memory.ArmEntity] = rankEntities(ents, cos)
-	}
-	return nil
-}
-
-// byScore orders hits by score, ties by memory id as package memory
-// breaks them when it picks the entity seeds (Qdrant breaks ties by point
-// id).
-func byScore(hs []hit) []hit {
-	slices.SortStableFunc(hs, func(a, b hit) int {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.m.ID, b.m.ID)
-	})
-	return hs
-}
-
-func hits(pts []*qdrant.ScoredPoint) ([]hit, error) {
-	out := make([]hit, 0, len(pts))
-	for _, pt := range pts {
-		m, err := decode(pt.GetPayload(), nil)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, hit{m: m, score: float64(pt.GetScore())})
-	}
-	return out, nil
-}
-
-// rankEntities orders the entity arm's hits as package memory does: by
-// entity score (the server's score of the entity query) plus 1e-3 x the
-// cosine to Dense (cos, keyed by point id; nil without a query vector),
-// then by id.
-func rankEntities(hs []hit, cos map[string]float64) []hit {
-	for i := range hs {
-		hs[i].score += 1e-3 * cos[PointID(hs[i].m.Bank, hs[i].m.ID)]
-	}
-	slices.SortStableFunc(hs, func(a, b hit) int {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.m.ID, b.m.ID)
-	})
-	return hs
-}
-
-// closest merges the two halves of a Dense-less temporal arm (memories
-// at or after the window's middle, and at or before it) by distance to
-// the middle, closest first, ties by id.
-func closest(halves [][]hit, mid int64, limit int) []hit {
-	var all []hit
-	seen := map[string]bool{}
-	for _, h := range halves {
-		for _, x := range h {
-			if seen[x.m.ID] {
-				continue
-			}
-			seen[x.m.ID] = true
-			s, e, _ := x.m.When()
-			d := whenMid(s, e) - mid
-			x.score = -math.Abs(float64(d))
-			all = append(all, x)
-		}
-	}
-	slices.SortStableFunc(all, func(a, b hit) int {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.m.ID, b.m.ID)
-	})
-	if len(all) > limit {
-		all = all[:limit]
-	}
-	return all
 }
