@@ -115,7 +115,9 @@ func (g *Graph[S]) AddEdge(from, to string) *Graph[S] {
 }
 
 // AddJoin makes to run once every one of from has finished (in this step or
-// earlier ones since to last ran): a barrier.
+// earlier ones since the join last fired): a barrier. Only the join's own
+// firing starts a new count; to running through another edge does not, as
+// in LangGraph.
 func (g *Graph[S]) AddJoin(to string, from ...string) *Graph[S] {
 	g.joins = append(g.joins, edgeDef[S]{kind: edgeStatic, to: []string{to}, joinSrc: append([]string(nil), from...)})
 	return g
