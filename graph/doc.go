@@ -117,6 +117,8 @@
 //   - Interrupt without a checkpointer fails at once (ErrNoCheckpointer) and is never retried.
 //   - The default retry filter retries only transient errors (DefaultRetryIf), not everything but a list of programming errors.
 //   - A Command's targets are declared with Goto and checked; a Parent Command makes the parent node's result the subgraph's state so far with the update.
+//   - A subgraph (AsNode, Subgraph) keeps no checkpoints of its own: resumed after an interrupt inside it, it runs again from its start, its answered Interrupt calls and Once calls returning the saved results, and its state is seen only through the outer node's.
+//   - A reduce:"sum" field adds each writer's change (its output less its input), not the value it returned: a Send branch whose input carries 1 and that returns 10 adds 9.
 //
 // # Stepping
 //
