@@ -371,8 +371,7 @@ func (p *Prices) Register(model string, info ModelInfo) {
 		info.Key = model
 	}
 	if info.Tiers != nil {
-		info.Tiers = slices.Clone(info.Tiers)
-		slices.SortStableFunc(info.Tiers, func(a, b PriceTier) int { return cmp.Compare(a.AboveTokens, b.AboveTokens) })
+		info.Tiers = sortedTiers(info.Tiers)
 	}
 	p.mu.Lock()
 	if p.override == nil {
@@ -525,48 +524,38 @@ func CostFor(info ModelInfo, u Usage) float64 {
 }
 
 // tokenPrices returns the input, output, cache-read and cache-write prices
-// of a request with prompt prompt tokens: the base prices, replaced in turn,
-// from the lowest threshold up, by the non-zero prices of every tier whose
-// threshold the prompt exceeds. A cache price may come out zero, meaning
-// "as the input price". Tiers are taken in threshold order even when
-// info.Tiers is not sorted; the deprecated 200k fields come after a tier
-// of the same threshold, so they take precedence over it.
+// of a request with prompt prompt tokens: each the non-zero price of the
+// highest tier threshold the prompt exceeds that sets it, else the base
+// price. A cache price may come out zero, meaning "as the input price".
+// The order of info.Tiers does not matter; of tiers of one threshold the
+// later wins, and the deprecated 200k fields come after every tier.
 func (info *ModelInfo) tokenPrices(prompt int) (in, out, cr, cw float64) {
-	in, out = info.InputCostPerToken, info.OutputCostPerToken
-	cr, cw = info.CacheReadCostPerToken, info.CacheWriteCostPerToken
-	legacy := info.InputCostPerTokenAbove200k > 0 || info.OutputCostPerTokenAbove200k > 0
-	if len(info.Tiers) == 0 && !legacy {
-		return in, out, cr, cw
-	}
-	var buf [8]PriceTier
-	tiers := append(buf[:0], info.Tiers...)
-	if legacy {
-		tiers = append(tiers, PriceTier{AboveTokens: legacyTierTokens,
-			InputCostPerToken: info.InputCostPerTokenAbove200k, OutputCostPerToken: info.OutputCostPerTokenAbove200k})
-	}
-	for i := 1; i < len(tiers); i++ { // stable insertion sort: a few tiers at most
-		for j := i; j > 0 && tiers[j].AboveTokens < tiers[j-1].AboveTokens; j-- {
-			tiers[j], tiers[j-1] = tiers[j-1], tiers[j]
-		}
-	}
-	for _, t := range tiers {
+	p := [4]float64{info.InputCostPerToken, info.OutputCostPerToken, info.CacheReadCostPerToken, info.CacheWriteCostPerToken}
+	from := [4]int{-1, -1, -1, -1} // the threshold each price came from
+	take := func(t *PriceTier) {
 		if prompt <= t.AboveTokens {
-			break
+			return
 		}
-		if t.InputCostPerToken > 0 {
-			in = t.InputCostPerToken
-		}
-		if t.OutputCostPerToken > 0 {
-			out = t.OutputCostPerToken
-		}
-		if t.CacheReadCostPerToken > 0 {
-			cr = t.CacheReadCostPerToken
-		}
-		if t.CacheWriteCostPerToken > 0 {
-			cw = t.CacheWriteCostPerToken
+		for k, v := range [4]float64{t.InputCostPerToken, t.OutputCostPerToken, t.CacheReadCostPerToken, t.CacheWriteCostPerToken} {
+			if v > 0 && t.AboveTokens >= from[k] {
+				p[k], from[k] = v, t.AboveTokens
+			}
 		}
 	}
-	return in, out, cr, cw
+	for i := range info.Tiers {
+		take(&info.Tiers[i])
+	}
+	if info.InputCostPerTokenAbove200k > 0 || info.OutputCostPerTokenAbove200k > 0 {
+		take(&PriceTier{AboveTokens: legacyTierTokens, InputCostPerToken: info.InputCostPerTokenAbove200k, OutputCostPerToken: info.OutputCostPerTokenAbove200k})
+	}
+	return p[0], p[1], p[2], p[3]
+}
+
+// sortedTiers returns a copy of ts sorted by AboveTokens (stable).
+func sortedTiers(ts []PriceTier) []PriceTier {
+	ts = slices.Clone(ts)
+	slices.SortStableFunc(ts, func(a, b PriceTier) int { return cmp.Compare(a.AboveTokens, b.AboveTokens) })
+	return ts
 }
 
 // HasPrices reports whether p overrides the price table, that is whether
@@ -590,8 +579,7 @@ func (p Params) ApplyPrices(info ModelInfo) ModelInfo {
 		info.CacheWriteCostPerToken = p.CacheWriteCostPerToken
 	}
 	if len(p.Tiers) > 0 {
-		info.Tiers = slices.Clone(p.Tiers)
-		slices.SortStableFunc(info.Tiers, func(a, b PriceTier) int { return cmp.Compare(a.AboveTokens, b.AboveTokens) })
+		info.Tiers = sortedTiers(p.Tiers)
 		info.InputCostPerTokenAbove200k, info.OutputCostPerTokenAbove200k = 0, 0
 	}
 	return info
