@@ -540,11 +540,7 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 		// the thread's next run from START, as on any finished thread.
 		for _, rv := range r.cfg.resume {
 			if rv.id != "" && !slices.ContainsFunc(breaks, func(p Pending) bool { return p.ID == rv.id }) {
-				ids := make([]string, len(breaks))
-				for i, b := range breaks {
-					ids[i] = b.ID
-				}
-				return in, fmt.Errorf("%w: resume value for interrupt %q, which is not pending on thread %q (pending: %v)", ErrNoPendingInterrupt, rv.id, dr.thread, ids)
+				return in, fmt.Errorf("%w: resume value for interrupt %q, which is not pending on thread %q (pending: %v)", ErrNoPendingInterrupt, rv.id, dr.thread, waitingIDs(nil, breaks))
 			}
 		}
 		r.cur = r.cur[:0]
@@ -556,11 +552,7 @@ func (dr *durableRun[S]) open(in S) (S, error) {
 			return in, fmt.Errorf("%w: thread %q has no pending interrupt to resume (its run finished at checkpoint %s); give it new input without Resume", ErrNoPendingInterrupt, dr.thread, cp.ID)
 		}
 		if len(cp.Next) > 0 && r.cfg.from == "" && (len(pending) > 0 || len(breaks) > 0) {
-			ids := pending
-			for _, b := range breaks {
-				ids = append(ids, b.ID)
-			}
-			return in, fmt.Errorf("%w: thread %q is paused at step %d (checkpoint %s) waiting for input on %v, so it takes no new input: answer with graph.Resume(value) or graph.ResumeID(id, value) and the zero state as input, change the state with UpdateState, or delete the thread with DeleteThread", ErrPaused, dr.thread, cp.Step, cp.ID, ids)
+			return in, fmt.Errorf("%w: thread %q is paused at step %d (checkpoint %s) waiting for input on %v, so it takes no new input: answer with graph.Resume(value) or graph.ResumeID(id, value) and the zero state as input, change the state with UpdateState, or delete the thread with DeleteThread", ErrPaused, dr.thread, cp.Step, cp.ID, waitingIDs(pending, breaks))
 		}
 		if len(cp.Next) > 0 && r.cfg.from == "" && !failed {
 			return in, fmt.Errorf("%w: thread %q stopped at step %d (checkpoint %s) without a run ending in an error, so it takes no new input: a run of it may be in progress in another process (retry when it is done), or one crashed (continue it by passing the zero state as input); or start from a past checkpoint with FromCheckpoint", ErrUnfinished, dr.thread, cp.Step, cp.ID)
@@ -757,6 +749,16 @@ func (dr *durableRun[S]) breaksBefore() []string {
 		}
 	}
 	return out
+}
+
+// waitingIDs lists what a paused thread waits on: the pending interrupts'
+// ids, then the breakpoints'.
+func waitingIDs(pending []string, breaks []Pending) []string {
+	ids := slices.Clone(pending)
+	for _, b := range breaks {
+		ids = append(ids, b.ID)
+	}
+	return ids
 }
 
 // breakPending is the pending breakpoints recorded in a checkpoint's
