@@ -41,7 +41,7 @@ func debugCalls(t *testing.T, opts ...llm.Option) {
 		model  string
 	}{{llmtest.OpenAI, "gpt-4o"}, {llmtest.Anthropic, "claude-sonnet-4-5"}, {llmtest.Gemini, "gemini/gemini-2.0-flash"},
 		{llmtest.OpenAI, "azure/my-deployment"}} {
-		srv := startFlavor(t, c.flavor)
+		srv := llmtest.New(t, c.flavor)
 		srv.RequireKey(testKey)
 		srv.Enqueue(llmtest.Reply{Text: "plain answer"}, llmtest.Reply{Text: "streamed answer", ChunkSize: 5},
 			llmtest.Reply{Status: 401, ErrorType: "invalid_request_error", ErrorMessage: "Incorrect API key provided: " + testKey})

@@ -13,18 +13,6 @@ import (
 	"github.com/jedisos/jedisos/llm/llmtest"
 )
 
-func agNewServer(t *testing.T, f llmtest.Flavor) *llmtest.Server {
-	switch f {
-	case llmtest.Anthropic:
-		return llmtest.NewAnthropic(t)
-	case llmtest.Gemini:
-		return llmtest.NewGemini(t)
-	case llmtest.Ollama:
-		return llmtest.NewOllama(t)
-	}
-	return llmtest.NewOpenAI(t)
-}
-
 var agFlavorModel = map[llmtest.Flavor]string{
 	llmtest.OpenAI: "gpt-4", llmtest.Anthropic: "claude-3-opus-20240229",
 	llmtest.Gemini: "gemini/gemini-2.0-flash", llmtest.Ollama: "ollama/llama3",
@@ -62,7 +50,7 @@ func TestGuideExceptionClasses(t *testing.T) {
 		{"openai 500", llmtest.OpenAI, llmtest.Reply{Status: 500, ErrorMessage: "The server had an error processing your request."}, llm.ErrInternalServer, ""},
 		{"openai 403", llmtest.OpenAI, llmtest.Reply{Status: 403, ErrorMessage: "Country, region, or territory not supported"}, llm.ErrPermissionDenied, ""},
 	} {
-		srv := agNewServer(t, tc.flavor)
+		srv := llmtest.New(t, tc.flavor)
 		srv.Enqueue(tc.reply)
 		model := agFlavorModel[tc.flavor]
 		m, err := llm.New(model, llm.WithAPIKey("sk-test-123"), llm.WithAPIBase(srv.APIBase()))
@@ -160,7 +148,7 @@ func TestGuideUnsupportedParams(t *testing.T) {
 func TestGuideKeyNeverInErrors(t *testing.T) {
 	const key = "sk-test-123abcDEF456ghiJKL789"
 	for _, f := range []llmtest.Flavor{llmtest.OpenAI, llmtest.Anthropic, llmtest.Gemini} {
-		srv := agNewServer(t, f)
+		srv := llmtest.New(t, f)
 		srv.Enqueue(llmtest.Reply{Status: 401, ErrorType: "authentication_error", ErrorMessage: "Incorrect API key provided: " + key + "."})
 		m, err := llm.New(agFlavorModel[f], llm.WithAPIKey(key), llm.WithAPIBase(srv.APIBase()))
 		if err != nil {

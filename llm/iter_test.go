@@ -84,25 +84,13 @@ var streamFlavors = []struct {
 	{llmtest.OpenAI, "gpt-4o"}, {llmtest.Anthropic, "claude-sonnet-4-5"}, {llmtest.Gemini, "gemini/gemini-2.0-flash"}, {llmtest.Ollama, "ollama/llama3"},
 }
 
-func startFlavor(t *testing.T, f llmtest.Flavor) *llmtest.Server {
-	switch f {
-	case llmtest.Anthropic:
-		return llmtest.NewAnthropic(t)
-	case llmtest.Gemini:
-		return llmtest.NewGemini(t)
-	case llmtest.Ollama:
-		return llmtest.NewOllama(t)
-	}
-	return llmtest.NewOpenAI(t)
-}
-
 // TestModelStreamIterator: ranging over Model.Stream yields the same
 // chunks as the callback form, then the whole response.
 func TestModelStreamIterator(t *testing.T) {
 	const text = "Seoul is sunny, Busan is rainy."
 	for _, f := range streamFlavors {
 		t.Run(string(f.flavor), func(t *testing.T) {
-			srv := startFlavor(t, f.flavor)
+			srv := llmtest.New(t, f.flavor)
 			reply := llmtest.Reply{Text: text, ChunkSize: 5, Usage: llmtest.Usage{Prompt: 20, Completion: 9}}
 			srv.Enqueue(reply, reply)
 			m := newModel(t, f.model, srv)

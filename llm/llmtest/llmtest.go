@@ -190,6 +190,9 @@ func Start(f Flavor) *Server {
 	return s
 }
 
+// New starts a server of flavor f; it is closed at the end of the test.
+func New(t testing.TB, f Flavor) *Server { return newServer(t, f) }
+
 func newServer(t testing.TB, f Flavor) *Server {
 	t.Helper()
 	s := Start(f)
